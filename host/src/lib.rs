@@ -1,0 +1,4 @@
+//! Sandtrade host: runs sandboxed WebAssembly trading strategies.
+#![warn(missing_docs)]
+
+pub mod risk;
