@@ -1,0 +1,2 @@
+//! The strategy runtime.
+pub mod bindings;
