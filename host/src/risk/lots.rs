@@ -97,10 +97,7 @@ impl LotTable {
             if let Some((first, _)) = parsed.get(&instrument.symbol) {
                 problems.push(LotProblem {
                     key: key.to_owned(),
-                    reason: format!(
-                        "names the same stock {} as {first:?}",
-                        instrument.symbol
-                    ),
+                    reason: format!("names the same stock {} as {first:?}", instrument.symbol),
                 });
                 continue;
             }
@@ -150,7 +147,7 @@ impl LotTable {
                 ),
             ));
         };
-        if quantity % lot != 0 {
+        if !quantity.is_multiple_of(lot) {
             return Err(Rejection::new(
                 RejectCode::LotSize,
                 format!(
@@ -248,7 +245,9 @@ mod tests {
 
     #[test]
     fn hk_odd_lot_is_lot_size() {
-        let r = LotTable::builtin().check(&inst("0700.HK"), 150).unwrap_err();
+        let r = LotTable::builtin()
+            .check(&inst("0700.HK"), 150)
+            .unwrap_err();
         assert_eq!(
             r,
             Rejection::new(
@@ -260,7 +259,9 @@ mod tests {
 
     #[test]
     fn hk_without_lot_is_lot_size() {
-        let r = LotTable::builtin().check(&inst("1234.HK"), 100).unwrap_err();
+        let r = LotTable::builtin()
+            .check(&inst("1234.HK"), 100)
+            .unwrap_err();
         assert_eq!(
             r,
             Rejection::new(

@@ -49,7 +49,12 @@ pub enum Action {
 
 impl Action {
     /// Every action, in WIT order.
-    pub const ALL: [Self; 4] = [Self::OpenLong, Self::AddLong, Self::CloseLong, Self::ReduceLong];
+    pub const ALL: [Self; 4] = [
+        Self::OpenLong,
+        Self::AddLong,
+        Self::CloseLong,
+        Self::ReduceLong,
+    ];
 
     /// The kebab-case WIT name (`open-long`, …).
     pub const fn as_str(self) -> &'static str {

@@ -1,2 +1,33 @@
-//! The strategy runtime.
+//! The strategy runtime: wasmtime engine, sandbox, loading, and calling guests.
+//!
+//! The way a strategy file travels:
+//!
+//! 1. [`compile`]: bytes → checked, compiled component (cached on disk by hash).
+//! 2. [`instance::PreparedStrategy`]: linked against the host's imports ([`linker`]) once.
+//! 3. [`instance::StrategyInstance`]: one `Store` per strategy; calls run under a CPU deadline
+//!    (or a fuel budget in backtests), a memory cap and a stack cap; a trap is a typed
+//!    [`instance::GuestFault`].
+//! 4. Its imports ([`host`]) hand signals to a [`host::Desk`]: the backtest simulator, or risk
+//!    plus the durable order queue when trading.
+
 pub mod bindings;
+pub mod compile;
+pub mod engine;
+pub mod host;
+pub mod instance;
+pub mod linker;
+pub mod metadata;
+pub mod output;
+pub mod sandbox;
+pub mod sidecar;
+
+/// The version of the `sandtrade:strategy` WIT package this host implements.
+pub const WIT_VERSION: &str = "0.1.0";
+
+pub use compile::{CompileCache, CompiledStrategy, LoadError, compile_file};
+pub use engine::{CpuBudget, Runtime, SandboxConfig};
+pub use host::{Desk, Holding, StrategyState};
+pub use instance::{
+    FaultKind, GuestFault, PreparedStrategy, StartError, Started, StrategyInstance,
+};
+pub use metadata::StrategyMetadata;

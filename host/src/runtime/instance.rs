@@ -1,0 +1,363 @@
+//! One running strategy: its `Store`, its instance, and calls into it under the sandbox's
+//! limits. A trap comes back as a typed [`GuestFault`]; the instance is dead after it (a trap
+//! poisons the whole store) and must be made again from its [`PreparedStrategy`].
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use wasmtime::component::Linker;
+use wasmtime::{Store, Trap};
+
+use super::bindings::{self, Strategy, StrategyPre};
+use super::compile::{CompiledStrategy, LoadError};
+use super::engine::{CpuBudget, Runtime};
+use super::host::{CallStats, Desk, StrategyState};
+use super::metadata::{MetadataError, StrategyMetadata};
+
+/// A compiled strategy linked against the host: instances are made from it in microseconds.
+pub struct PreparedStrategy<D: 'static> {
+    compiled: Arc<CompiledStrategy>,
+    pre: StrategyPre<StrategyState<D>>,
+}
+
+impl<D> Clone for PreparedStrategy<D> {
+    fn clone(&self) -> Self {
+        Self {
+            compiled: self.compiled.clone(),
+            pre: self.pre.clone(),
+        }
+    }
+}
+
+impl<D> fmt::Debug for PreparedStrategy<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PreparedStrategy")
+            .field("compiled", &self.compiled)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<D: Desk> PreparedStrategy<D> {
+    /// Resolves `compiled`'s imports in `linker` and type-checks its exports.
+    ///
+    /// # Errors
+    ///
+    /// [`LoadError::WrongInterface`] when the exports' or imports' types differ from this
+    /// host's WIT.
+    pub fn new(
+        linker: &Linker<StrategyState<D>>,
+        compiled: Arc<CompiledStrategy>,
+    ) -> Result<Self, LoadError> {
+        let wrong = |e: wasmtime::Error| LoadError::WrongInterface {
+            path: compiled.path.clone(),
+            reason: format!("{e:#}"),
+        };
+        let pre = linker.instantiate_pre(&compiled.component).map_err(wrong)?;
+        let pre = StrategyPre::new(pre).map_err(wrong)?;
+        Ok(Self { compiled, pre })
+    }
+
+    /// What it was compiled from.
+    pub fn compiled(&self) -> &Arc<CompiledStrategy> {
+        &self.compiled
+    }
+
+    /// A fresh instance named `name`, sending its signals to `desk`.
+    ///
+    /// # Errors
+    ///
+    /// A [`GuestFault`] if instantiation traps (a component's start code runs here) or fails.
+    pub fn instantiate(
+        &self,
+        runtime: &Runtime,
+        name: Arc<str>,
+        desk: D,
+    ) -> Result<StrategyInstance<D>, GuestFault> {
+        let sandbox = runtime.sandbox();
+        let state = StrategyState::new(
+            name,
+            desk,
+            sandbox.memory_bytes(),
+            sandbox.log_bytes_per_call,
+        );
+        let mut store = Store::new(runtime.engine(), state);
+        store.limiter(|state| state.memory_mut());
+        let pre = &self.pre;
+        let bindings = guarded(runtime, &mut store, sandbox.init_deadline(), |store| {
+            pre.instantiate(store)
+        })?;
+        Ok(StrategyInstance {
+            store,
+            bindings,
+            runtime: runtime.clone(),
+        })
+    }
+}
+
+/// A live strategy instance.
+pub struct StrategyInstance<D: 'static> {
+    store: Store<StrategyState<D>>,
+    bindings: Strategy,
+    runtime: Runtime,
+}
+
+impl<D> fmt::Debug for StrategyInstance<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StrategyInstance")
+            .field("name", self.store.data().name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<D: Desk> StrategyInstance<D> {
+    /// The strategy's name.
+    pub fn name(&self) -> &Arc<str> {
+        self.store.data().name()
+    }
+
+    /// The desk its signals go to.
+    pub fn desk(&self) -> &D {
+        self.store.data().desk()
+    }
+
+    /// The desk its signals go to (between calls: the backtest moves its clock and fills here).
+    pub fn desk_mut(&mut self) -> &mut D {
+        self.store.data_mut().desk_mut()
+    }
+
+    /// Output bytes dropped over the per-call budget so far.
+    pub fn output_dropped(&self) -> u64 {
+        self.store.data().output().dropped_total()
+    }
+
+    /// Calls `describe`.
+    ///
+    /// # Errors
+    ///
+    /// A [`GuestFault`] if the guest traps or overruns the init deadline.
+    pub fn describe(&mut self) -> Result<bindings::Metadata, GuestFault> {
+        let Self {
+            store,
+            bindings,
+            runtime,
+        } = self;
+        let deadline = runtime.sandbox().init_deadline();
+        guarded(runtime, store, deadline, |store| {
+            bindings.call_describe(store)
+        })
+    }
+
+    /// Calls `init` with `params`. The inner `Err` is the strategy refusing its parameters.
+    ///
+    /// # Errors
+    ///
+    /// A [`GuestFault`] if the guest traps or overruns the init deadline.
+    pub fn init(&mut self, params: &[(String, String)]) -> Result<Result<(), String>, GuestFault> {
+        let Self {
+            store,
+            bindings,
+            runtime,
+        } = self;
+        let deadline = runtime.sandbox().init_deadline();
+        guarded(runtime, store, deadline, |store| {
+            bindings.call_init(store, params)
+        })
+    }
+
+    /// Calls `on-bar`.
+    ///
+    /// # Errors
+    ///
+    /// A [`GuestFault`]; the instance is unusable afterwards.
+    pub fn on_bar(&mut self, bar: &bindings::Bar) -> Result<CallStats, GuestFault> {
+        let Self {
+            store,
+            bindings,
+            runtime,
+        } = self;
+        let deadline = runtime.sandbox().call_deadline();
+        guarded(runtime, store, deadline, |store| {
+            bindings.call_on_bar(store, bar)
+        })?;
+        Ok(self.last_call())
+    }
+
+    /// Calls `on-fill`.
+    ///
+    /// # Errors
+    ///
+    /// A [`GuestFault`]; the instance is unusable afterwards.
+    pub fn on_fill(&mut self, fill: &bindings::Fill) -> Result<CallStats, GuestFault> {
+        let Self {
+            store,
+            bindings,
+            runtime,
+        } = self;
+        let deadline = runtime.sandbox().call_deadline();
+        guarded(runtime, store, deadline, |store| {
+            bindings.call_on_fill(store, fill)
+        })?;
+        Ok(self.last_call())
+    }
+
+    fn last_call(&self) -> CallStats {
+        self.store.data().last_call()
+    }
+}
+
+/// Runs `call` under the CPU budget, with per-call output and counters, and turns a trap into a
+/// [`GuestFault`].
+fn guarded<D: Desk, R>(
+    runtime: &Runtime,
+    store: &mut Store<StrategyState<D>>,
+    deadline: Duration,
+    call: impl FnOnce(&mut Store<StrategyState<D>>) -> wasmtime::Result<R>,
+) -> Result<R, GuestFault> {
+    match runtime.budget() {
+        CpuBudget::Deadline => store.set_epoch_deadline(runtime.sandbox().ticks(deadline)),
+        CpuBudget::Fuel { per_call } => store
+            .set_fuel(per_call)
+            .expect("fuel is enabled in this engine's config"),
+    }
+    store.data_mut().begin_call();
+    let started = Instant::now();
+    let result = call(store);
+    let elapsed = started.elapsed();
+    store.data_mut().end_call();
+    result.map_err(|error| classify(store.data(), error, deadline, elapsed))
+}
+
+fn classify<D>(
+    state: &StrategyState<D>,
+    error: wasmtime::Error,
+    deadline: Duration,
+    elapsed: Duration,
+) -> GuestFault {
+    let kind = match error.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => FaultKind::Deadline(deadline),
+        Some(Trap::OutOfFuel) => FaultKind::FuelExhausted,
+        Some(Trap::StackOverflow) => FaultKind::StackOverflow,
+        _ if state.memory_refused() => FaultKind::OutOfMemory,
+        Some(Trap::UnreachableCodeReached) => match state.output().last_stderr_line() {
+            Some(line) if line.contains("panicked at") => FaultKind::Panic(line),
+            _ => FaultKind::Trap(Trap::UnreachableCodeReached.to_string()),
+        },
+        Some(Trap::CannotEnterComponent) => FaultKind::Poisoned,
+        Some(trap) => FaultKind::Trap(trap.to_string()),
+        None => FaultKind::Error(format!("{error:#}")),
+    };
+    GuestFault {
+        strategy: state.name().clone(),
+        kind,
+        elapsed,
+    }
+}
+
+/// A strategy call that failed: the instance trapped or overran its budget.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("strategy `{strategy}`: {kind} (after {elapsed:.1?})")]
+pub struct GuestFault {
+    /// The strategy.
+    pub strategy: Arc<str>,
+    /// What happened.
+    pub kind: FaultKind,
+    /// How long the call ran.
+    pub elapsed: Duration,
+}
+
+/// The kinds of guest failure, each with the limit or message involved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FaultKind {
+    /// Ran past its wall-clock deadline (epoch interruption).
+    Deadline(Duration),
+    /// Used up its deterministic instruction budget (backtests).
+    FuelExhausted,
+    /// Tried to grow its memory past the cap.
+    OutOfMemory,
+    /// Recursed past the wasm stack cap.
+    StackOverflow,
+    /// Panicked; the guest's panic message.
+    Panic(String),
+    /// Any other trap, as wasmtime describes it.
+    Trap(String),
+    /// Called again after an earlier trap (a bug in the host if it happens).
+    Poisoned,
+    /// Failed without a trap (e.g. instantiation could not allocate).
+    Error(String),
+}
+
+impl fmt::Display for FaultKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Deadline(d) => write!(f, "ran past its {d:?} deadline and was stopped"),
+            Self::FuelExhausted => write!(f, "used up its instruction budget and was stopped"),
+            Self::OutOfMemory => write!(f, "ran out of memory (the cap was reached)"),
+            Self::StackOverflow => write!(f, "overflowed its stack (recursion too deep)"),
+            Self::Panic(message) => write!(f, "panicked: {message}"),
+            Self::Trap(message) => write!(f, "trapped: {message}"),
+            Self::Poisoned => write!(f, "was called after an earlier trap"),
+            Self::Error(message) => write!(f, "failed: {message}"),
+        }
+    }
+}
+
+impl FaultKind {
+    /// A short stable label for metrics and the API: `deadline`, `fuel`, `memory`, `stack`,
+    /// `panic`, `trap`, `poisoned`, `error`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Deadline(_) => "deadline",
+            Self::FuelExhausted => "fuel",
+            Self::OutOfMemory => "memory",
+            Self::StackOverflow => "stack",
+            Self::Panic(_) => "panic",
+            Self::Trap(_) => "trap",
+            Self::Poisoned => "poisoned",
+            Self::Error(_) => "error",
+        }
+    }
+}
+
+/// A strategy instance that has described itself and accepted its parameters.
+#[derive(Debug)]
+pub struct Started<D: 'static> {
+    /// The running instance.
+    pub instance: StrategyInstance<D>,
+    /// What it said about itself.
+    pub metadata: StrategyMetadata,
+}
+
+/// Why a strategy could not be started.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StartError {
+    /// It trapped or overran its deadline while instantiating, describing or initializing.
+    #[error(transparent)]
+    Fault(#[from] GuestFault),
+    /// `describe` returned unusable metadata.
+    #[error(transparent)]
+    Metadata(#[from] MetadataError),
+    /// `init` refused the parameters.
+    #[error("init refused its parameters: {0}")]
+    InitRefused(String),
+}
+
+impl<D: Desk> PreparedStrategy<D> {
+    /// Instantiates, calls `describe` and checks its answer, then `init` with `params`.
+    ///
+    /// # Errors
+    ///
+    /// A [`StartError`] saying which step failed and why.
+    pub fn start(
+        &self,
+        runtime: &Runtime,
+        name: Arc<str>,
+        desk: D,
+        params: &[(String, String)],
+    ) -> Result<Started<D>, StartError> {
+        let mut instance = self.instantiate(runtime, name, desk)?;
+        let metadata = StrategyMetadata::from_guest(instance.describe()?)?;
+        instance.init(params)?.map_err(StartError::InitRefused)?;
+        Ok(Started { instance, metadata })
+    }
+}

@@ -1,0 +1,63 @@
+//! The linker: exactly the imports the sandbox grants, nothing else.
+//!
+//! Built once per kind of desk and shared by every strategy. Only the WASI interfaces listed in
+//! [`super::sandbox`] are linked — not wasmtime-wasi's full set with its defaults, which would
+//! leave real clocks live — so even a component that slipped past the import check could not
+//! reach a file, a socket or a clock.
+
+use wasmtime::component::{HasData, HasSelf, Linker, ResourceTable};
+use wasmtime_wasi::WasiView;
+use wasmtime_wasi::cli::{WasiCli, WasiCliView};
+use wasmtime_wasi::p2::bindings::{cli, random, sync::io as sync_io};
+use wasmtime_wasi::random::WasiRandom;
+
+use super::bindings::Strategy;
+use super::host::{Desk, StrategyState};
+
+/// `wasi:io` resources live in the store's resource table.
+struct HasIo;
+
+impl HasData for HasIo {
+    type Data<'a> = &'a mut ResourceTable;
+}
+
+/// A linker with the granted WASI interfaces and `sandtrade:strategy/host`.
+///
+/// # Errors
+///
+/// Only if two definitions clash, which would be a bug here.
+pub fn strategy_linker<D: Desk>(
+    engine: &wasmtime::Engine,
+) -> wasmtime::Result<Linker<StrategyState<D>>> {
+    type S<D> = StrategyState<D>;
+    let mut linker = Linker::<S<D>>::new(engine);
+    let l = &mut linker;
+
+    // wasi:io — the streams behind stdout and stderr.
+    wasmtime_wasi_io::bindings::wasi::io::error::add_to_linker::<S<D>, HasIo>(l, |s| {
+        s.ctx().table
+    })?;
+    sync_io::poll::add_to_linker::<S<D>, HasIo>(l, |s| s.ctx().table)?;
+    sync_io::streams::add_to_linker::<S<D>, HasIo>(l, |s| s.ctx().table)?;
+
+    // wasi:cli — stdio (into the host log), an empty environment, exit, terminal queries.
+    cli::exit::add_to_linker::<S<D>, WasiCli>(l, S::<D>::cli)?;
+    cli::environment::add_to_linker::<S<D>, WasiCli>(l, S::<D>::cli)?;
+    cli::stdin::add_to_linker::<S<D>, WasiCli>(l, S::<D>::cli)?;
+    cli::stdout::add_to_linker::<S<D>, WasiCli>(l, S::<D>::cli)?;
+    cli::stderr::add_to_linker::<S<D>, WasiCli>(l, S::<D>::cli)?;
+    cli::terminal_input::add_to_linker::<S<D>, WasiCli>(l, S::<D>::cli)?;
+    cli::terminal_output::add_to_linker::<S<D>, WasiCli>(l, S::<D>::cli)?;
+    cli::terminal_stdin::add_to_linker::<S<D>, WasiCli>(l, S::<D>::cli)?;
+    cli::terminal_stdout::add_to_linker::<S<D>, WasiCli>(l, S::<D>::cli)?;
+    cli::terminal_stderr::add_to_linker::<S<D>, WasiCli>(l, S::<D>::cli)?;
+
+    // wasi:random — deterministic per strategy (std's HashMap seeds itself from it).
+    random::random::add_to_linker::<S<D>, WasiRandom>(l, |s| s.ctx().ctx.random())?;
+    random::insecure::add_to_linker::<S<D>, WasiRandom>(l, |s| s.ctx().ctx.random())?;
+    random::insecure_seed::add_to_linker::<S<D>, WasiRandom>(l, |s| s.ctx().ctx.random())?;
+
+    // sandtrade:strategy/host and /types.
+    Strategy::add_to_linker::<S<D>, HasSelf<S<D>>>(l, |s| s)?;
+    Ok(linker)
+}
