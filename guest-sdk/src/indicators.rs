@@ -39,7 +39,11 @@ impl Sma {
     /// An SMA over `period` values. Panics if `period` is 0.
     pub fn new(period: usize) -> Self {
         check_period(period, "Sma");
-        Sma { period, window: VecDeque::with_capacity(period + 1), sum: 0.0 }
+        Sma {
+            period,
+            window: VecDeque::with_capacity(period + 1),
+            sum: 0.0,
+        }
     }
 
     /// Feeds `x`; the average of the last `period` values once `period` values were fed.
@@ -90,7 +94,13 @@ impl Ema {
     /// An EMA over `period` values. Panics if `period` is 0.
     pub fn new(period: usize) -> Self {
         check_period(period, "Ema");
-        Ema { period, alpha: 2.0 / (period as f64 + 1.0), seen: 0, seed_sum: 0.0, value: None }
+        Ema {
+            period,
+            alpha: 2.0 / (period as f64 + 1.0),
+            seen: 0,
+            seed_sum: 0.0,
+            value: None,
+        }
     }
 
     /// Feeds `x`; the EMA once `period` values were fed.
@@ -148,12 +158,21 @@ impl Rsi {
     /// An RSI over `period` changes (14 is the classic). Panics if `period` is 0.
     pub fn new(period: usize) -> Self {
         check_period(period, "Rsi");
-        Rsi { period, prev: None, changes: 0, avg_gain: 0.0, avg_loss: 0.0, value: None }
+        Rsi {
+            period,
+            prev: None,
+            changes: 0,
+            avg_gain: 0.0,
+            avg_loss: 0.0,
+            value: None,
+        }
     }
 
     /// Feeds a price; the RSI once `period + 1` prices were fed.
     pub fn update(&mut self, price: f64) -> Option<f64> {
-        let Some(prev) = self.prev.replace(price) else { return None };
+        let Some(prev) = self.prev.replace(price) else {
+            return None;
+        };
         let change = price - prev;
         let (gain, loss) = (change.max(0.0), (-change).max(0.0));
         let n = self.period as f64;
@@ -210,7 +229,11 @@ struct RollingExtreme {
 impl RollingExtreme {
     fn new(window: usize, what: &str) -> Self {
         check_period(window, what);
-        RollingExtreme { window, count: 0, deque: VecDeque::with_capacity(window + 1) }
+        RollingExtreme {
+            window,
+            count: 0,
+            deque: VecDeque::with_capacity(window + 1),
+        }
     }
 
     /// `keeps(old, new)`: whether `old` stays in front of `new` (is at least as extreme).
@@ -228,7 +251,11 @@ impl RollingExtreme {
     }
 
     fn value(&self) -> Option<f64> {
-        if self.count >= self.window as u64 { self.deque.front().map(|&(_, v)| v) } else { None }
+        if self.count >= self.window as u64 {
+            self.deque.front().map(|&(_, v)| v)
+        } else {
+            None
+        }
     }
 
     fn reset(&mut self) {
@@ -335,8 +362,14 @@ mod tests {
     #[test]
     fn sma_known_values() {
         let mut sma = Sma::new(3);
-        let out: Vec<_> = [1.0, 2.0, 3.0, 4.0, 5.0, 9.0].iter().map(|&x| sma.update(x)).collect();
-        assert_eq!(out, [None, None, Some(2.0), Some(3.0), Some(4.0), Some(6.0)]);
+        let out: Vec<_> = [1.0, 2.0, 3.0, 4.0, 5.0, 9.0]
+            .iter()
+            .map(|&x| sma.update(x))
+            .collect();
+        assert_eq!(
+            out,
+            [None, None, Some(2.0), Some(3.0), Some(4.0), Some(6.0)]
+        );
         assert_eq!(sma.value(), Some(6.0));
         assert!(sma.is_ready());
         sma.reset();
@@ -381,7 +414,10 @@ mod tests {
     #[test]
     fn ema_small_exact() {
         let mut ema = Ema::new(3); // alpha 0.5, seeded with mean(1, 2, 3) = 2
-        let out: Vec<_> = [1.0, 2.0, 3.0, 4.0, 6.0].iter().map(|&x| ema.update(x)).collect();
+        let out: Vec<_> = [1.0, 2.0, 3.0, 4.0, 6.0]
+            .iter()
+            .map(|&x| ema.update(x))
+            .collect();
         assert_eq!(out, [None, None, Some(2.0), Some(3.0), Some(4.5)]);
         ema.reset();
         assert!(!ema.is_ready());
@@ -411,7 +447,10 @@ mod tests {
     #[test]
     fn rsi_edges() {
         let mut up = Rsi::new(3);
-        let out: Vec<_> = [1.0, 2.0, 3.0, 4.0, 5.0].iter().map(|&x| up.update(x)).collect();
+        let out: Vec<_> = [1.0, 2.0, 3.0, 4.0, 5.0]
+            .iter()
+            .map(|&x| up.update(x))
+            .collect();
         assert_eq!(out, [None, None, None, Some(100.0), Some(100.0)]);
         let mut down = Rsi::new(2);
         assert_eq!(down.update(5.0), None);
@@ -436,8 +475,32 @@ mod tests {
         let xs = [5.0, 1.0, 3.0, 2.0, 4.0, 4.0, 0.0, 6.0];
         let his: Vec<_> = xs.iter().map(|&x| hi.update(x)).collect();
         let los: Vec<_> = xs.iter().map(|&x| lo.update(x)).collect();
-        assert_eq!(his, [None, None, Some(5.0), Some(3.0), Some(4.0), Some(4.0), Some(4.0), Some(6.0)]);
-        assert_eq!(los, [None, None, Some(1.0), Some(1.0), Some(2.0), Some(2.0), Some(0.0), Some(0.0)]);
+        assert_eq!(
+            his,
+            [
+                None,
+                None,
+                Some(5.0),
+                Some(3.0),
+                Some(4.0),
+                Some(4.0),
+                Some(4.0),
+                Some(6.0)
+            ]
+        );
+        assert_eq!(
+            los,
+            [
+                None,
+                None,
+                Some(1.0),
+                Some(1.0),
+                Some(2.0),
+                Some(2.0),
+                Some(0.0),
+                Some(0.0)
+            ]
+        );
         assert_eq!(hi.window(), 3);
         hi.reset();
         assert_eq!(hi.value(), None);

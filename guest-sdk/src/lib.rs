@@ -102,8 +102,7 @@ pub mod bindings {
 }
 
 pub use bindings::sandtrade::strategy::types::{
-    Action, Bar, Fill, Level, Market, Metadata, OrderType, Position, RejectCode, Rejection,
-    Signal,
+    Action, Bar, Fill, Level, Market, Metadata, OrderType, Position, RejectCode, Rejection, Signal,
 };
 pub use params::{ParamError, Params};
 pub use signal::{
@@ -346,7 +345,10 @@ pub mod __private {
     /// The cell `export_strategy!` keeps the instance in.
     pub type Slot<S> = LocalKey<RefCell<Option<S>>>;
 
-    pub fn init<S: Strategy>(slot: &'static Slot<S>, params: Vec<(String, String)>) -> Result<(), String> {
+    pub fn init<S: Strategy>(
+        slot: &'static Slot<S>,
+        params: Vec<(String, String)>,
+    ) -> Result<(), String> {
         // Drop any previous instance first: a failed init leaves none.
         slot.with(|cell| *cell.borrow_mut() = None);
         let params = Params::new(params);

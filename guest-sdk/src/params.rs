@@ -82,7 +82,11 @@ impl fmt::Display for ParamError {
             ParamError::Unknown { key, known } => {
                 write!(f, "param `{key}`: unknown (known: {})", known.join(", "))
             }
-            ParamError::OutOfRange { key, requirement, got } => {
+            ParamError::OutOfRange {
+                key,
+                requirement,
+                got,
+            } => {
                 write!(f, "param `{key}`: {requirement}, got `{got}`")
             }
         }
@@ -117,13 +121,22 @@ impl Params {
     pub fn from_pairs<K: Into<String>, V: Into<String>>(
         pairs: impl IntoIterator<Item = (K, V)>,
     ) -> Self {
-        Params::new(pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+        Params::new(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
     }
 
     /// The raw string value of `key`, if given. When a key appears more than once the last
     /// value wins.
     pub fn raw(&self, key: &str) -> Option<&str> {
-        self.entries.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.entries
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Whether `key` was given.
@@ -137,7 +150,9 @@ impl Params {
     /// Errors: [`ParamError::Missing`] names the key; [`ParamError::Invalid`] reads
     /// "param `fast`: expected u32, got `abc`".
     pub fn get<T: FromStr>(&self, key: &str) -> Result<T, ParamError> {
-        self.get_opt(key)?.ok_or_else(|| ParamError::Missing { key: key.to_string() })
+        self.get_opt(key)?.ok_or_else(|| ParamError::Missing {
+            key: key.to_string(),
+        })
     }
 
     /// The value of `key` parsed as `T`, or `default` when the key is absent. A value that is
@@ -149,18 +164,27 @@ impl Params {
 
     /// The value of `key` parsed as `T`, `None` when absent.
     pub fn get_opt<T: FromStr>(&self, key: &str) -> Result<Option<T>, ParamError> {
-        let Some(raw) = self.raw(key) else { return Ok(None) };
-        raw.trim().parse::<T>().map(Some).map_err(|_| ParamError::Invalid {
-            key: key.to_string(),
-            expected: short_type_name::<T>().to_string(),
-            got: raw.to_string(),
-        })
+        let Some(raw) = self.raw(key) else {
+            return Ok(None);
+        };
+        raw.trim()
+            .parse::<T>()
+            .map(Some)
+            .map_err(|_| ParamError::Invalid {
+                key: key.to_string(),
+                expected: short_type_name::<T>().to_string(),
+                got: raw.to_string(),
+            })
     }
 
     /// Refuses any parameter not in `known`, so that a misspelt key in the sidecar `.toml`
     /// fails `init` instead of being ignored.
     pub fn deny_unknown(&self, known: &[&str]) -> Result<(), ParamError> {
-        match self.entries.iter().find(|(k, _)| !known.contains(&k.as_str())) {
+        match self
+            .entries
+            .iter()
+            .find(|(k, _)| !known.contains(&k.as_str()))
+        {
             Some((key, _)) => Err(ParamError::Unknown {
                 key: key.clone(),
                 known: known.iter().map(|k| k.to_string()).collect(),
@@ -222,7 +246,11 @@ mod tests {
         let err = p.get::<u8>("bad").unwrap_err();
         assert_eq!(
             err,
-            ParamError::Invalid { key: "bad".into(), expected: "u8".into(), got: "abc".into() }
+            ParamError::Invalid {
+                key: "bad".into(),
+                expected: "u8".into(),
+                got: "abc".into()
+            }
         );
     }
 
@@ -250,7 +278,10 @@ mod tests {
             let bad: u32 = p.get("bad")?;
             Ok(fast + bad)
         }
-        assert_eq!(init(&params()).unwrap_err(), "param `bad`: expected u32, got `abc`");
+        assert_eq!(
+            init(&params()).unwrap_err(),
+            "param `bad`: expected u32, got `abc`"
+        );
     }
 
     #[test]
@@ -258,7 +289,10 @@ mod tests {
         let p = Params::from_pairs([("fast", "1"), ("sloww", "2")]);
         assert!(p.deny_unknown(&["fast", "sloww"]).is_ok());
         let err = p.deny_unknown(&["fast", "slow"]).unwrap_err();
-        assert_eq!(err.to_string(), "param `sloww`: unknown (known: fast, slow)");
+        assert_eq!(
+            err.to_string(),
+            "param `sloww`: unknown (known: fast, slow)"
+        );
     }
 
     #[test]
@@ -268,12 +302,18 @@ mod tests {
         assert_eq!(p.len(), 3);
         assert!(!p.is_empty());
         assert!(p.contains("b"));
-        assert_eq!(p.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["a", "b", "a"]);
+        assert_eq!(
+            p.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            ["a", "b", "a"]
+        );
     }
 
     #[test]
     fn out_of_range_message() {
         let err = ParamError::out_of_range("fast", "must be less than slow (30)", 40);
-        assert_eq!(err.to_string(), "param `fast`: must be less than slow (30), got `40`");
+        assert_eq!(
+            err.to_string(),
+            "param `fast`: must be less than slow (30), got `40`"
+        );
     }
 }

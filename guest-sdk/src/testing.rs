@@ -56,7 +56,11 @@ impl MockHost {
             if quantity == 0 {
                 s.positions.remove(symbol);
             } else {
-                let position = Position { symbol: symbol.to_string(), quantity, avg_cost };
+                let position = Position {
+                    symbol: symbol.to_string(),
+                    quantity,
+                    avg_cost,
+                };
                 s.positions.insert(symbol.to_string(), position);
             }
         })
@@ -65,7 +69,10 @@ impl MockHost {
     /// Makes the next `emit` fail with `code` and `message` (queued, first in first out).
     pub fn reject_next(code: RejectCode, message: &str) {
         STATE.with(|s| {
-            let rejection = Rejection { code, message: message.to_string() };
+            let rejection = Rejection {
+                code,
+                message: message.to_string(),
+            };
             s.borrow_mut().rejections.push_back(rejection)
         })
     }

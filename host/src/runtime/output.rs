@@ -291,7 +291,7 @@ mod tests {
         assert_eq!(out.last_stderr_line().as_deref(), Some("second "));
         out.write(Stream::Stderr, b"tail\n");
         out.end_call();
-        assert_eq!(out.last_stderr_line().as_deref(), Some("tail"));
+        assert_eq!(out.last_stderr_line().as_deref(), Some("second tail"));
         assert_eq!(out.dropped_total(), 0);
     }
 
