@@ -239,9 +239,9 @@ fn classify<D>(
         Some(Trap::OutOfFuel) => FaultKind::FuelExhausted,
         Some(Trap::StackOverflow) => FaultKind::StackOverflow,
         _ if state.memory_refused() => FaultKind::OutOfMemory,
-        Some(Trap::UnreachableCodeReached) => match state.output().last_stderr_line() {
-            Some(line) if line.contains("panicked at") => FaultKind::Panic(line),
-            _ => FaultKind::Trap(Trap::UnreachableCodeReached.to_string()),
+        Some(Trap::UnreachableCodeReached) => match state.output().panic_message() {
+            Some(message) => FaultKind::Panic(message),
+            None => FaultKind::Trap(Trap::UnreachableCodeReached.to_string()),
         },
         Some(Trap::CannotEnterComponent) => FaultKind::Poisoned,
         Some(trap) => FaultKind::Trap(trap.to_string()),

@@ -5,6 +5,7 @@
 //! at the end of the call says how much. So a guest that prints in a loop costs the host a
 //! counter increment per write, not a flooded log.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
@@ -13,6 +14,9 @@ use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 
 /// Longest line kept; a longer one is cut there (and the cut counted as dropped).
 pub const MAX_LINE_BYTES: usize = 4096;
+
+/// Recent stderr lines kept to explain a trap (a Rust panic message spans 2–3 lines).
+const RECENT_STDERR_LINES: usize = 8;
 
 /// Which stream a line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +58,7 @@ struct OutputState {
     dropped_total: u64,
     stdout_partial: Vec<u8>,
     stderr_partial: Vec<u8>,
-    last_stderr_line: Option<String>,
+    recent_stderr: VecDeque<String>,
 }
 
 impl GuestOutput {
@@ -69,7 +73,7 @@ impl GuestOutput {
                 dropped_total: 0,
                 stdout_partial: Vec::new(),
                 stderr_partial: Vec::new(),
-                last_stderr_line: None,
+                recent_stderr: VecDeque::with_capacity(RECENT_STDERR_LINES),
             })),
         }
     }
@@ -115,14 +119,31 @@ impl GuestOutput {
         self.state().write(stream, bytes);
     }
 
-    /// The last line the guest wrote to stderr, complete or not: after a panic, its message.
-    pub fn last_stderr_line(&self) -> Option<String> {
+    /// The message of a Rust panic in the guest's recent stderr, with its location:
+    /// `boom at bar 3 (src/lib.rs:14:24)`. `None` if it printed no panic.
+    ///
+    /// std prints `thread '…' panicked at FILE:LINE:COL:`, then the message (one or more
+    /// lines), then a `note: run with RUST_BACKTRACE…` line.
+    pub fn panic_message(&self) -> Option<String> {
         let state = self.state();
-        if state.stderr_partial.is_empty() {
-            state.last_stderr_line.clone()
-        } else {
-            Some(String::from_utf8_lossy(&state.stderr_partial).into_owned())
-        }
+        let partial = String::from_utf8_lossy(&state.stderr_partial);
+        let lines: Vec<&str> = state
+            .recent_stderr
+            .iter()
+            .map(String::as_str)
+            .chain((!partial.is_empty()).then_some(&*partial))
+            .collect();
+        let start = lines.iter().rposition(|l| l.contains("panicked at"))?;
+        let location = lines[start]
+            .split_once("panicked at ")
+            .map(|(_, at)| at.trim_end_matches(':').to_owned())
+            .unwrap_or_default();
+        let message: Vec<&str> = lines[start + 1..]
+            .iter()
+            .take_while(|l| !l.starts_with("note: run with"))
+            .copied()
+            .collect();
+        Some(format!("{} ({location})", message.join(" / ")))
     }
 
     /// Bytes dropped over the budget since the instance started.
@@ -185,7 +206,10 @@ impl OutputState {
         let text = String::from_utf8_lossy(line);
         let text = text.trim_end_matches('\r');
         if stream == Stream::Stderr {
-            self.last_stderr_line = Some(text.to_owned());
+            if self.recent_stderr.len() == RECENT_STDERR_LINES {
+                self.recent_stderr.pop_front();
+            }
+            self.recent_stderr.push_back(text.to_owned());
         }
         if line.len() > self.remaining {
             self.drop_bytes(line.len());
@@ -283,15 +307,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn lines_are_split_and_partials_joined() {
+    fn panic_message_is_found_across_partial_writes() {
         let out = GuestOutput::new("s".into(), 1024);
         out.begin_call();
-        out.write(Stream::Stderr, b"pan");
-        out.write(Stream::Stderr, b"icked at x\nsecond ");
-        assert_eq!(out.last_stderr_line().as_deref(), Some("second "));
-        out.write(Stream::Stderr, b"tail\n");
+        assert_eq!(out.panic_message(), None);
+        out.write(Stream::Stderr, b"\nthread '<unnamed>' (1) pan");
+        out.write(Stream::Stderr, b"icked at src/lib.rs:14:24:\nboom at ");
+        assert_eq!(
+            out.panic_message().as_deref(),
+            Some("boom at  (src/lib.rs:14:24)")
+        );
+        out.write(
+            Stream::Stderr,
+            b"bar 1\nnote: run with `RUST_BACKTRACE=1` environment variable\n",
+        );
         out.end_call();
-        assert_eq!(out.last_stderr_line().as_deref(), Some("second tail"));
+        assert_eq!(
+            out.panic_message().as_deref(),
+            Some("boom at bar 1 (src/lib.rs:14:24)")
+        );
         assert_eq!(out.dropped_total(), 0);
     }
 
