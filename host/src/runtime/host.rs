@@ -15,6 +15,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::bindings;
+use super::metadata::StrategyMetadata;
 use super::output::{GuestOutput, LogLevel, Stream};
 use crate::risk::types::{Action, OrderType, RejectCode, Rejection, SignalRequest};
 
@@ -43,6 +44,12 @@ pub trait Desk: Send + 'static {
 
     /// The host clock in milliseconds since the Unix epoch (replay time in a backtest).
     fn now_ms(&mut self) -> i64;
+
+    /// Called once per instance, after `describe` and before `init`: what the strategy
+    /// declared (its symbols, for the `not-subscribed` check). The default ignores it.
+    fn bind(&mut self, metadata: &StrategyMetadata) {
+        let _ = metadata;
+    }
 }
 
 /// Rejections logged per call; the rest are only counted (a guest can call `emit` a million
@@ -115,6 +122,11 @@ impl<D> StrategyState<D> {
     /// The desk its signals go to.
     pub fn desk_mut(&mut self) -> &mut D {
         &mut self.desk
+    }
+
+    /// Gives the desk back when the instance is dropped (after a trap, to restart with it).
+    pub fn into_desk(self) -> D {
+        self.desk
     }
 
     /// Its output (stdout, stderr, log).

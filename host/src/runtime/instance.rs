@@ -126,6 +126,11 @@ impl<D: Desk> StrategyInstance<D> {
         self.store.data_mut().desk_mut()
     }
 
+    /// Drops the instance and gives its desk back (to restart with the same desk).
+    pub fn into_desk(self) -> D {
+        self.store.into_data().into_desk()
+    }
+
     /// Output bytes dropped over the per-call budget so far.
     pub fn output_dropped(&self) -> u64 {
         self.store.data().output().dropped_total()
@@ -357,6 +362,7 @@ impl<D: Desk> PreparedStrategy<D> {
     ) -> Result<Started<D>, StartError> {
         let mut instance = self.instantiate(runtime, name, desk)?;
         let metadata = StrategyMetadata::from_guest(instance.describe()?)?;
+        instance.desk_mut().bind(&metadata);
         instance.init(params)?.map_err(StartError::InitRefused)?;
         Ok(Started { instance, metadata })
     }

@@ -13,6 +13,7 @@
 pub mod bindings;
 pub mod compile;
 pub mod engine;
+pub mod fleet;
 pub mod host;
 pub mod instance;
 pub mod linker;
@@ -20,14 +21,18 @@ pub mod metadata;
 pub mod output;
 pub mod sandbox;
 pub mod sidecar;
+pub mod supervisor;
+pub mod watch;
 
 /// The version of the `sandtrade:strategy` WIT package this host implements.
 pub const WIT_VERSION: &str = "0.1.0";
 
 pub use compile::{CompileCache, CompiledStrategy, LoadError, compile_file};
 pub use engine::{CpuBudget, Runtime, SandboxConfig};
+pub use fleet::{BarEvent, DeskSpec, Fleet, InstallError, Installed, StrategyStatus};
 pub use host::{Desk, Holding, StrategyState};
 pub use instance::{
     FaultKind, GuestFault, PreparedStrategy, StartError, Started, StrategyInstance,
 };
 pub use metadata::StrategyMetadata;
+pub use watch::{DirChange, DirWatch, StrategyDir, watch};
