@@ -83,6 +83,8 @@ pub enum InstallError {
 pub enum Installed {
     /// A new strategy started.
     New,
+    /// The same build with the same sidecar is already installed; nothing was restarted.
+    Unchanged,
     /// A running strategy was replaced by the new build.
     Replaced {
         /// SHA-256 of the build it replaced.
@@ -220,6 +222,13 @@ impl<D: Desk> Fleet<D> {
         compiled: Arc<CompiledStrategy>,
         sidecar: Sidecar,
     ) -> Result<Installed, InstallError> {
+        if let Some(slot) = self.slots.get(&name)
+            && slot.prepared.compiled().wasm_sha256 == compiled.wasm_sha256
+            && slot.sidecar == sidecar
+        {
+            // E.g. a bad file was replaced by the build that was running all along.
+            return Ok(Installed::Unchanged);
+        }
         let prepared = PreparedStrategy::new(&self.linker, compiled.clone())?;
         let spec = DeskSpec {
             name: name.clone(),
@@ -284,6 +293,7 @@ impl<D: Desk> Fleet<D> {
                                 "started: {}",
                                 metadata.unwrap_or_default()
                             ),
+                            Installed::Unchanged => {}
                             Installed::Replaced { previous_sha256 } => tracing::info!(
                                 strategy = &*name,
                                 sha256 = &sha[..12],
