@@ -3,7 +3,12 @@
 //! `value()` returns the last value without feeding anything. All are O(1) per update
 //! (amortized for the rolling extremes) and allocate only their window at construction.
 //!
-//! Feed finite numbers: a NaN makes averages NaN for as long as it stays in their window.
+//! Feed finite numbers. What a NaN does, if one slips in:
+//! - [`Sma`]: the average is NaN while the NaN is in the window, and correct again once it left;
+//! - [`Ema`]: every later value is NaN until [`Ema::reset`];
+//! - [`Rsi`]: the price change into and out of a NaN counts as no change;
+//! - [`RollingHigh`], [`RollingLow`]: a NaN takes its slot in the window but is never the
+//!   extreme; a window holding only NaNs has no value (`None`).
 //!
 //! ```
 //! use sandtrade_guest::indicators::{RollingHigh, Sma};
@@ -28,11 +33,16 @@ fn check_period(period: usize, what: &str) {
 }
 
 /// Simple moving average of the last `period` values.
+///
+/// Kept as a running sum, re-added from the window every `period` updates so that rounding
+/// errors cannot pile up over a long backtest (and a NaN leaves the sum with the window).
 #[derive(Debug, Clone)]
 pub struct Sma {
     period: usize,
     window: VecDeque<f64>,
     sum: f64,
+    /// Values dropped from the window since the sum was last re-added from scratch.
+    slides: usize,
 }
 
 impl Sma {
@@ -43,16 +53,27 @@ impl Sma {
             period,
             window: VecDeque::with_capacity(period + 1),
             sum: 0.0,
+            slides: 0,
         }
     }
 
     /// Feeds `x`; the average of the last `period` values once `period` values were fed.
     pub fn update(&mut self, x: f64) -> Option<f64> {
         self.window.push_back(x);
-        self.sum += x;
-        if self.window.len() > self.period {
-            let old = self.window.pop_front().unwrap_or_default();
-            self.sum -= old;
+        if self.window.len() <= self.period {
+            self.sum += x;
+            return self.value();
+        }
+        let old = self
+            .window
+            .pop_front()
+            .expect("the window held period + 1 values");
+        self.slides += 1;
+        if self.slides >= self.period || !old.is_finite() {
+            self.sum = self.window.iter().sum();
+            self.slides = 0;
+        } else {
+            self.sum += x - old;
         }
         self.value()
     }
@@ -76,6 +97,7 @@ impl Sma {
     pub fn reset(&mut self) {
         self.window.clear();
         self.sum = 0.0;
+        self.slides = 0;
     }
 }
 
@@ -170,9 +192,7 @@ impl Rsi {
 
     /// Feeds a price; the RSI once `period + 1` prices were fed.
     pub fn update(&mut self, price: f64) -> Option<f64> {
-        let Some(prev) = self.prev.replace(price) else {
-            return None;
-        };
+        let prev = self.prev.replace(price)?;
         let change = price - prev;
         let (gain, loss) = (change.max(0.0), (-change).max(0.0));
         let n = self.period as f64;
@@ -222,7 +242,8 @@ impl Rsi {
 struct RollingExtreme {
     window: usize,
     count: u64,
-    /// (index, value), values strictly "worse" from front to back are dropped on push.
+    /// (index, value) of the candidates, most extreme first: a new value evicts every older
+    /// value it beats, so the front is the extreme of the window.
     deque: VecDeque<(u64, f64)>,
 }
 
@@ -238,10 +259,14 @@ impl RollingExtreme {
 
     /// `keeps(old, new)`: whether `old` stays in front of `new` (is at least as extreme).
     fn update(&mut self, x: f64, keeps: fn(f64, f64) -> bool) -> Option<f64> {
-        while self.deque.back().is_some_and(|&(_, old)| !keeps(old, x)) {
-            self.deque.pop_back();
+        // A NaN compares false with everything: pushed, it would evict the real extreme.
+        // It takes its slot (the count) but never enters the deque.
+        if !x.is_nan() {
+            while self.deque.back().is_some_and(|&(_, old)| !keeps(old, x)) {
+                self.deque.pop_back();
+            }
+            self.deque.push_back((self.count, x));
         }
-        self.deque.push_back((self.count, x));
         self.count += 1;
         let oldest_kept = self.count.saturating_sub(self.window as u64);
         while self.deque.front().is_some_and(|&(i, _)| i < oldest_kept) {
@@ -391,9 +416,16 @@ mod tests {
         }
     }
 
+    /// Rounds to cents, as published reference tables are.
+    fn cents(x: f64) -> f64 {
+        (x * 100.0).round() / 100.0
+    }
+
     #[test]
-    fn ema_known_values() {
-        // 10-period EMA, the StockCharts worked example (values rounded to cents).
+    fn ema_worked_example_to_the_cent() {
+        // The 10-period EMA worked example from StockCharts ("Moving Averages - Simple and
+        // Exponential"). Its table says 23.54 for the 14th value: it rounds intermediate
+        // values; unrounded the value is 23.5335..., 23.53 to the cent.
         let prices = [
             22.27, 22.19, 22.08, 22.17, 22.18, 22.13, 22.23, 22.43, 22.24, 22.29, 22.15, 22.39,
             22.38, 22.61, 23.36, 24.05, 23.75, 23.83, 23.95, 23.63, 23.82, 23.87, 23.65, 23.19,
@@ -401,14 +433,17 @@ mod tests {
         ];
         let want = [
             22.22, 22.21, 22.24, 22.27, 22.33, 22.52, 22.80, 22.97, 23.13, 23.28, 23.34, 23.43,
-            23.51, 23.54, 23.47, 23.40, 23.39, 23.26, 23.23, 23.08, 22.92,
+            23.51, 23.53, 23.47, 23.40, 23.39, 23.26, 23.23, 23.08, 22.92,
         ];
         let mut ema = Ema::new(10);
         let out: Vec<_> = prices.iter().map(|&p| ema.update(p)).collect();
-        assert!(out[..9].iter().all(Option::is_none));
-        for (got, want) in out[9..].iter().zip(want) {
-            assert!(close(got.unwrap(), want, 0.011), "{got:?} vs {want}");
-        }
+        assert_eq!(out[..9], [None; 9]);
+        let got: Vec<f64> = out[9..]
+            .iter()
+            .map(|v| cents(v.expect("warmed up")))
+            .collect();
+        assert_eq!(got, want);
+        assert_eq!(out[22], Some(23.533519922826255));
     }
 
     #[test]
@@ -424,8 +459,8 @@ mod tests {
     }
 
     #[test]
-    fn rsi_wilder_known_values() {
-        // The 14-period worked example from Wilder / StockCharts.
+    fn rsi_wilder_worked_example_to_the_cent() {
+        // The 14-period worked example from Wilder / StockCharts ("Relative Strength Index").
         let prices = [
             44.3389, 44.0902, 44.1497, 43.6124, 44.3278, 44.8264, 45.0955, 45.4245, 45.8433,
             46.0826, 45.8931, 46.0328, 45.6140, 46.2820, 46.2820, 46.0028, 46.0328, 46.4116,
@@ -438,10 +473,35 @@ mod tests {
         ];
         let mut rsi = Rsi::new(14);
         let out: Vec<_> = prices.iter().map(|&p| rsi.update(p)).collect();
-        assert!(out[..14].iter().all(Option::is_none), "needs 15 prices");
-        for (got, want) in out[14..].iter().zip(want) {
-            assert!(close(got.unwrap(), want, 0.006), "{got:?} vs {want}");
-        }
+        assert_eq!(out[..14], [None; 14], "needs 15 prices");
+        let got: Vec<f64> = out[14..]
+            .iter()
+            .map(|v| cents(v.expect("warmed up")))
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn rsi_wilder_smoothing_exact() {
+        // Changes +2, -1 (the seed: avg gain 1, avg loss 0.5, RS 2), then +2 (gain 1.5,
+        // loss 0.25, RS 6), then 0 (gain 0.75, loss 0.125, RS 6).
+        let mut rsi = Rsi::new(2);
+        let out: Vec<_> = [10.0, 12.0, 11.0, 13.0, 13.0]
+            .iter()
+            .map(|&p| rsi.update(p))
+            .collect();
+        let rsi_of = |rs: f64| 100.0 - 100.0 / (1.0 + rs);
+        assert_eq!(
+            out,
+            [
+                None,
+                None,
+                Some(rsi_of(2.0)),
+                Some(rsi_of(6.0)),
+                Some(rsi_of(6.0))
+            ]
+        );
+        assert_eq!(rsi_of(2.0), 100.0 - 100.0 / 3.0);
     }
 
     #[test]
@@ -534,6 +594,74 @@ mod tests {
             assert!(hi.0.deque.len() <= 10);
         }
         assert_eq!(hi.value(), Some(-9_990.0));
+    }
+
+    #[test]
+    fn sma_recovers_once_a_nan_left_the_window() {
+        let mut sma = Sma::new(2);
+        let out: Vec<_> = [1.0, f64::NAN, 3.0, 5.0, 7.0]
+            .iter()
+            .map(|&x| sma.update(x))
+            .collect();
+        assert_eq!(out[0], None);
+        assert!(out[1].unwrap().is_nan() && out[2].unwrap().is_nan());
+        assert_eq!(out[3..], [Some(4.0), Some(6.0)]);
+    }
+
+    #[test]
+    fn sma_running_sum_is_re_added_every_period() {
+        // 10 values warm it up; each of the next 1,000,000 slides the window, and every 10th
+        // re-adds the sum from the window: after the last one it is the fresh sum, bit for bit.
+        let xs = walk(1_000_010);
+        let mut sma = Sma::new(10);
+        let mut last = None;
+        for &x in &xs {
+            last = sma.update(x);
+        }
+        assert_eq!(sma.slides, 0);
+        let fresh = xs[xs.len() - 10..].iter().sum::<f64>() / 10.0;
+        assert_eq!(last, Some(fresh));
+    }
+
+    #[test]
+    fn rsi_treats_a_nan_price_as_no_change() {
+        let mut with_nan = Rsi::new(2);
+        let mut flat = Rsi::new(2);
+        let a: Vec<_> = [10.0, 12.0, f64::NAN, 9.0]
+            .iter()
+            .map(|&p| with_nan.update(p))
+            .collect();
+        let b: Vec<_> = [10.0, 12.0, 12.0, 12.0]
+            .iter()
+            .map(|&p| flat.update(p))
+            .collect();
+        assert_eq!(a, b);
+        assert_eq!(a[3], Some(100.0));
+    }
+
+    #[test]
+    fn rolling_extremes_skip_nan() {
+        let mut hi = RollingHigh::new(3);
+        let mut lo = RollingLow::new(3);
+        let xs = [10.0, f64::NAN, 5.0, f64::NAN, f64::NAN, f64::NAN, 2.0];
+        let his: Vec<_> = xs.iter().map(|&x| hi.update(x)).collect();
+        let los: Vec<_> = xs.iter().map(|&x| lo.update(x)).collect();
+        assert_eq!(
+            his,
+            [
+                None,
+                None,
+                Some(10.0),
+                Some(5.0),
+                Some(5.0),
+                None,
+                Some(2.0)
+            ]
+        );
+        assert_eq!(
+            los,
+            [None, None, Some(5.0), Some(5.0), Some(5.0), None, Some(2.0)]
+        );
     }
 
     #[test]

@@ -88,8 +88,9 @@ mod sys;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
 
+/// The wit-bindgen output. Authors never need it: everything is re-exported above it.
 #[doc(hidden)]
-#[allow(missing_docs)]
+#[allow(missing_docs, clippy::too_many_arguments, reason = "generated code")]
 pub mod bindings {
     wit_bindgen::generate!({
         world: "strategy",

@@ -3,31 +3,45 @@
 //! On a non-wasm target every host function of the SDK goes to the calling thread's
 //! [`MockHost`]: [`emit`](crate::emit) records the signal and answers with the next id (or a
 //! rejection queued with [`MockHost::reject_next`]), [`position`](crate::position) reads the
-//! positions set with [`MockHost::set_position`], log lines are collected and
-//! [`now_ms`](crate::now_ms) returns [`MockHost::set_now_ms`]'s value. Each test thread starts
-//! with an empty mock.
+//! positions set with [`MockHost::set_position`] or built by [`MockHost::fill_accepted`], log
+//! lines are collected and [`now_ms`](crate::now_ms) returns [`MockHost::set_now_ms`]'s value.
+//!
+//! The mock validates nothing: it accepts every signal unless told to reject the next one.
+//! The host's rules (long-only, limits, board lots) are tested with the host.
+//!
+//! Start each test with [`MockHost::reset`]: the mock belongs to the test's thread.
 //!
 //! ```
 //! use sandtrade_guest::prelude::*;
-//! use sandtrade_guest::testing::MockHost;
+//! use sandtrade_guest::testing::{MockHost, bar};
 //!
 //! MockHost::reset();
 //! MockHost::set_position("AAPL", 100, 187.5);
 //! assert_eq!(held("AAPL"), 100);
 //! let id = emit(Signal::reduce_long("AAPL", 40).reason("take profit")).unwrap();
-//! assert_eq!(MockHost::signals()[0].quantity, 40);
 //! assert_eq!(id, 1);
+//! assert_eq!(MockHost::signals()[0].quantity, 40);
+//!
+//! // Execute what was accepted, as the broker would, and hand the fills to `on_fill`.
+//! let fills = MockHost::fill_accepted(190.0);
+//! assert_eq!((fills[0].signal_id, fills[0].quantity, fills[0].price), (1, 40, 190.0));
+//! assert_eq!(held("AAPL"), 60);
+//!
+//! let b = bar("0700.HK", 60_000, 350.2);
+//! assert_eq!((b.market, b.open, b.close), (Market::HkStock, 350.2, 350.2));
 //! ```
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
 
-use crate::{Level, Position, RejectCode, Rejection, Signal};
+use crate::{Action, Bar, Fill, Level, Market, Position, RejectCode, Rejection, Signal};
 
 #[derive(Default)]
 struct State {
     next_id: u64,
     signals: Vec<Signal>,
+    /// Accepted signals not yet executed by [`MockHost::fill_accepted`], with their ids.
+    unfilled: Vec<(u64, Signal)>,
     rejections: VecDeque<Rejection>,
     positions: BTreeMap<String, Position>,
     logs: Vec<(Level, String)>,
@@ -45,6 +59,7 @@ pub struct MockHost(());
 
 impl MockHost {
     /// Forgets everything: signals, queued rejections, positions, log lines, clock, ids.
+    /// Call it first in every test.
     pub fn reset() {
         STATE.with(|s| *s.borrow_mut() = State::default());
     }
@@ -87,7 +102,8 @@ impl MockHost {
         STATE.with(|s| s.borrow().signals.clone())
     }
 
-    /// Returns and forgets the signals accepted so far.
+    /// Returns and forgets the signals accepted so far ([`MockHost::fill_accepted`] still
+    /// executes them).
     pub fn take_signals() -> Vec<Signal> {
         STATE.with(|s| std::mem::take(&mut s.borrow_mut().signals))
     }
@@ -96,6 +112,106 @@ impl MockHost {
     pub fn logs() -> Vec<(Level, String)> {
         STATE.with(|s| s.borrow().logs.clone())
     }
+
+    /// Returns and forgets the log lines written so far.
+    pub fn take_logs() -> Vec<(Level, String)> {
+        STATE.with(|s| std::mem::take(&mut s.borrow_mut().logs))
+    }
+
+    /// Executes, in full and at `price`, every signal accepted since the last call, the way
+    /// the host's ledger would: a buy adds to the position at a weighted average cost, a sell
+    /// takes from it (`close-long` sells all of it). Returns the fills, oldest first, stamped
+    /// with the mock clock, for the test to pass to [`Strategy::on_fill`](crate::Strategy).
+    ///
+    /// Panics if a sell exceeds the position: the host would have refused that signal, so the
+    /// test is driving the strategy somewhere it cannot go.
+    pub fn fill_accepted(price: f64) -> Vec<Fill> {
+        STATE.with(|s| {
+            let mut s = s.borrow_mut();
+            let time_ms = s.now_ms;
+            let unfilled = std::mem::take(&mut s.unfilled);
+            unfilled
+                .into_iter()
+                .map(|(signal_id, signal)| {
+                    let quantity = s.execute(&signal, price);
+                    Fill {
+                        signal_id,
+                        symbol: signal.symbol,
+                        action: signal.action,
+                        quantity,
+                        price,
+                        time_ms,
+                    }
+                })
+                .collect()
+        })
+    }
+}
+
+impl State {
+    /// Applies one executed signal to the positions; returns the shares executed.
+    fn execute(&mut self, signal: &Signal, price: f64) -> u32 {
+        let held = self.positions.get(&signal.symbol).map_or(0, |p| p.quantity);
+        let (quantity, after) = match signal.action {
+            Action::OpenLong | Action::AddLong => (signal.quantity, held + signal.quantity),
+            Action::CloseLong => (held, 0),
+            Action::ReduceLong => {
+                let after = held.checked_sub(signal.quantity).unwrap_or_else(|| {
+                    panic!(
+                        "mock host: reduce-long {} {} with {held} held; the host refuses sells \
+                         larger than the position",
+                        signal.quantity, signal.symbol
+                    )
+                });
+                (signal.quantity, after)
+            }
+        };
+        if after == 0 {
+            self.positions.remove(&signal.symbol);
+            return quantity;
+        }
+        let avg_cost = match self.positions.get(&signal.symbol) {
+            Some(p) if signal.action.is_buy() => {
+                (p.avg_cost * f64::from(held) + price * f64::from(quantity)) / f64::from(after)
+            }
+            Some(p) => p.avg_cost,
+            None => price,
+        };
+        let position = Position {
+            symbol: signal.symbol.clone(),
+            quantity: after,
+            avg_cost,
+        };
+        self.positions.insert(signal.symbol.clone(), position);
+        quantity
+    }
+}
+
+/// A bar of `symbol` starting at `start_ms` whose open, high, low and close are all `close`,
+/// with no volume. The market is [`Market::HkStock`] for `0700.HK`-style and all-digit
+/// symbols, else [`Market::UsStock`]. Change fields with struct update syntax:
+/// `Bar { high: 11.0, ..bar("AAPL", 0, 10.0) }`.
+pub fn bar(symbol: &str, start_ms: i64, close: f64) -> Bar {
+    let hk = symbol.ends_with(".HK") || symbol.bytes().all(|b| b.is_ascii_digit());
+    Bar {
+        symbol: symbol.to_string(),
+        market: if hk { Market::HkStock } else { Market::UsStock },
+        start_ms,
+        open: close,
+        high: close,
+        low: close,
+        close,
+        volume: 0.0,
+    }
+}
+
+/// One-minute bars of `symbol` with these closes, the first starting at 0 ms (see [`bar`]).
+pub fn bars(symbol: &str, closes: &[f64]) -> Vec<Bar> {
+    closes
+        .iter()
+        .zip(0..)
+        .map(|(&close, minute)| bar(symbol, minute * 60_000, close))
+        .collect()
 }
 
 pub(crate) fn emit(signal: &Signal) -> Result<u64, Rejection> {
@@ -105,8 +221,10 @@ pub(crate) fn emit(signal: &Signal) -> Result<u64, Rejection> {
             return Err(rejection);
         }
         s.next_id += 1;
+        let id = s.next_id;
         s.signals.push(signal.clone());
-        Ok(s.next_id)
+        s.unfilled.push((id, signal.clone()));
+        Ok(id)
     })
 }
 
@@ -120,4 +238,111 @@ pub(crate) fn log(level: Level, message: &str) {
 
 pub(crate) fn now_ms() -> i64 {
     STATE.with(|s| s.borrow().now_ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{add_long, close_long, emit, held, log, now_ms, open_long, position, reduce_long};
+
+    #[test]
+    fn fills_build_positions_like_the_ledger() {
+        MockHost::reset();
+        MockHost::set_now_ms(42);
+        assert_eq!(open_long("AAPL", 100), Ok(1));
+        assert_eq!(add_long("AAPL", 300), Ok(2));
+        let fills = MockHost::fill_accepted(10.0);
+        assert_eq!(fills.len(), 2);
+        assert_eq!(
+            fills[1],
+            Fill {
+                signal_id: 2,
+                symbol: "AAPL".into(),
+                action: Action::AddLong,
+                quantity: 300,
+                price: 10.0,
+                time_ms: 42,
+            }
+        );
+        assert_eq!(add_long("AAPL", 100), Ok(3));
+        MockHost::fill_accepted(20.0);
+        // (400 * 10 + 100 * 20) / 500
+        let want = Position {
+            symbol: "AAPL".into(),
+            quantity: 500,
+            avg_cost: 12.0,
+        };
+        assert_eq!(position("AAPL"), Some(want));
+
+        assert_eq!(reduce_long("AAPL", 200), Ok(4));
+        MockHost::fill_accepted(30.0);
+        assert_eq!(
+            position("AAPL").map(|p| (p.quantity, p.avg_cost)),
+            Some((300, 12.0))
+        );
+        assert_eq!(close_long("AAPL"), Ok(5));
+        let fills = MockHost::fill_accepted(31.0);
+        assert_eq!(
+            (fills[0].action, fills[0].quantity),
+            (Action::CloseLong, 300)
+        );
+        assert_eq!(held("AAPL"), 0);
+        assert_eq!(position("AAPL"), None);
+        assert_eq!(MockHost::fill_accepted(1.0), []);
+        assert_eq!(now_ms(), 42);
+    }
+
+    #[test]
+    fn queued_rejections_come_first_and_are_not_filled() {
+        MockHost::reset();
+        MockHost::reject_next(RejectCode::RateLimit, "too many");
+        let rejected = emit(Signal::open_long("MSFT", 5));
+        assert_eq!(
+            rejected,
+            Err(Rejection {
+                code: RejectCode::RateLimit,
+                message: "too many".into()
+            })
+        );
+        assert_eq!(open_long("MSFT", 5), Ok(1));
+        assert_eq!(MockHost::take_signals().len(), 1);
+        assert_eq!(MockHost::signals(), []);
+        assert_eq!(MockHost::fill_accepted(2.0).len(), 1);
+        assert_eq!(held("MSFT"), 5);
+    }
+
+    #[test]
+    #[should_panic(expected = "reduce-long 6 MSFT with 5 held")]
+    fn overselling_in_a_test_panics() {
+        MockHost::reset();
+        MockHost::set_position("MSFT", 5, 1.0);
+        reduce_long("MSFT", 6).expect("the mock accepts everything");
+        MockHost::fill_accepted(1.0);
+    }
+
+    #[test]
+    fn logs_are_collected_in_order() {
+        MockHost::reset();
+        log::info("one");
+        crate::warn!("two {}", 2);
+        assert_eq!(
+            MockHost::take_logs(),
+            [
+                (Level::Info, "one".to_string()),
+                (Level::Warn, "two 2".to_string())
+            ]
+        );
+        assert_eq!(MockHost::logs(), []);
+    }
+
+    #[test]
+    fn bars_are_one_minute_apart_and_know_their_market() {
+        let b = bars("00700", &[1.0, 2.0]);
+        assert_eq!(
+            (b[0].market, b[0].start_ms, b[1].start_ms),
+            (Market::HkStock, 0, 60_000)
+        );
+        assert_eq!(bar("AAPL", 5, 1.5).market, Market::UsStock);
+        assert_eq!(bar("AAPL", 5, 1.5).high, 1.5);
+    }
 }
