@@ -107,7 +107,7 @@ pub use bindings::sandtrade::strategy::types::{
 };
 pub use params::{ParamError, Params};
 pub use signal::{
-    SignalId, add_long, add_long_limit, close_long, close_long_limit, emit, open_long,
+    SignalId, add_long, add_long_limit, close_long, close_long_limit, emit, emit_logged, open_long,
     open_long_limit, reduce_long, reduce_long_limit,
 };
 
@@ -285,8 +285,8 @@ pub mod prelude {
     pub use crate::{
         Action, Bar, Fill, Level, Market, Metadata, OrderType, ParamError, Params, Position,
         RejectCode, Rejection, Signal, SignalId, Strategy, add_long, add_long_limit, close_long,
-        close_long_limit, debug, emit, error, export_strategy, held, info, now_ms, open_long,
-        open_long_limit, position, reduce_long, reduce_long_limit, warn,
+        close_long_limit, debug, emit, emit_logged, error, export_strategy, held, info, now_ms,
+        open_long, open_long_limit, position, reduce_long, reduce_long_limit, warn,
     };
 }
 

@@ -1,5 +1,7 @@
 //! Building and emitting signals.
 
+use std::fmt;
+
 use crate::{Action, OrderType, Rejection, Signal};
 
 /// The durable id the host gives an accepted signal; [`Fill::signal_id`](crate::Fill) carries
@@ -70,6 +72,38 @@ pub fn emit(signal: Signal) -> Result<SignalId, Rejection> {
     crate::sys::emit(&signal)
 }
 
+/// Submits a signal like [`emit`] and writes the outcome to the host log: at info level
+/// `open-long 100 AAPL: accepted as signal 7 (reason)`, at warn level
+/// `open-long 100 AAPL: refused, position-limit: (message)`.
+pub fn emit_logged(signal: Signal) -> Result<SignalId, Rejection> {
+    let what = signal.to_string();
+    let reason = signal.reason.clone();
+    let outcome = emit(signal);
+    match &outcome {
+        Ok(id) if reason.is_empty() => crate::info!("{what}: accepted as signal {id}"),
+        Ok(id) => crate::info!("{what}: accepted as signal {id} ({reason})"),
+        Err(rejection) => {
+            crate::warn!("{what}: refused, {}: {}", rejection.code, rejection.message)
+        }
+    }
+    outcome
+}
+
+/// `open-long 100 AAPL`, `reduce-long 40 MSFT limit 187.5`, `close-long AAPL` (the reason is
+/// left out).
+impl fmt::Display for Signal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.action {
+            Action::CloseLong => write!(f, "{} {}", self.action, self.symbol)?,
+            _ => write!(f, "{} {} {}", self.action, self.quantity, self.symbol)?,
+        }
+        match self.order_type {
+            OrderType::Market => Ok(()),
+            OrderType::Limit(price) => write!(f, " limit {price}"),
+        }
+    }
+}
+
 /// Buys `quantity` shares of `symbol` at the market into a flat position.
 pub fn open_long(symbol: &str, quantity: u32) -> Result<SignalId, Rejection> {
     emit(Signal::open_long(symbol, quantity))
@@ -108,4 +142,76 @@ pub fn close_long_limit(symbol: &str, price: f64) -> Result<SignalId, Rejection>
 /// Sells `quantity` shares of the position in `symbol`, at `price` or better.
 pub fn reduce_long_limit(symbol: &str, quantity: u32, price: f64) -> Result<SignalId, Rejection> {
     emit(Signal::reduce_long(symbol, quantity).limit(price))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::MockHost;
+    use crate::{Level, RejectCode};
+
+    #[test]
+    fn signals_display_as_operators_read_them() {
+        assert_eq!(
+            Signal::open_long("AAPL", 100).to_string(),
+            "open-long 100 AAPL"
+        );
+        assert_eq!(
+            Signal::reduce_long("MSFT", 40).limit(187.5).to_string(),
+            "reduce-long 40 MSFT limit 187.5"
+        );
+        assert_eq!(
+            Signal::close_long("0700.HK").reason("exit").to_string(),
+            "close-long 0700.HK"
+        );
+    }
+
+    #[test]
+    fn emit_logged_writes_the_outcome() {
+        MockHost::reset();
+        assert_eq!(
+            emit_logged(Signal::add_long("AAPL", 5).reason("dip")),
+            Ok(1)
+        );
+        assert_eq!(emit_logged(Signal::add_long("AAPL", 6)), Ok(2));
+        MockHost::reject_next(RejectCode::PositionLimit, "max_position_shares=10");
+        let refused = emit_logged(Signal::add_long("AAPL", 7));
+        assert_eq!(refused.map_err(|r| r.code), Err(RejectCode::PositionLimit));
+        assert_eq!(
+            MockHost::logs(),
+            [
+                (
+                    Level::Info,
+                    "add-long 5 AAPL: accepted as signal 1 (dip)".to_string()
+                ),
+                (
+                    Level::Info,
+                    "add-long 6 AAPL: accepted as signal 2".to_string()
+                ),
+                (
+                    Level::Warn,
+                    "add-long 7 AAPL: refused, position-limit: max_position_shares=10".to_string()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn helpers_build_the_signals_they_name() {
+        MockHost::reset();
+        open_long_limit("A", 1, 2.5).unwrap();
+        close_long_limit("A", 3.0).unwrap();
+        reduce_long_limit("A", 4, 5.0).unwrap();
+        add_long("A", 6).unwrap();
+        let got: Vec<String> = MockHost::signals().iter().map(Signal::to_string).collect();
+        assert_eq!(
+            got,
+            [
+                "open-long 1 A limit 2.5",
+                "close-long A limit 3",
+                "reduce-long 4 A limit 5",
+                "add-long 6 A"
+            ]
+        );
+    }
 }
