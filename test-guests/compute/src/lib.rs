@@ -1,0 +1,63 @@
+//! A compute-bound strategy: every bar runs [`compute_kernel::Kernel`] over a window of
+//! `window` closes (default 512) and trades AAPL on its decision. The same kernel runs natively
+//! in the wasm-vs-native benchmark, so the two measure the same Rust.
+//!
+//! It follows its position from its fills rather than asking the host every bar, so that the
+//! bar's cost is the kernel's, not host calls.
+
+use compute_kernel::{Decision, Kernel};
+use sandtrade_guest::prelude::*;
+
+/// The strategy: the kernel, the share count it trades and what its fills say it holds.
+pub struct Compute {
+    kernel: Kernel,
+    quantity: u32,
+    /// Whether the last fill was a buy.
+    holding: bool,
+    /// Whether a signal was accepted and has not filled yet: no new decision until it does.
+    pending: bool,
+}
+
+impl Strategy for Compute {
+    fn describe() -> Metadata {
+        Metadata::new("compute", env!("CARGO_PKG_VERSION"), ["AAPL"], 60)
+    }
+
+    fn init(params: &Params) -> Result<Self, String> {
+        params.deny_unknown(&["window", "quantity"])?;
+        let window: usize = params.get_or("window", 512)?;
+        if window < 2 {
+            return Err(ParamError::out_of_range("window", "must be at least 2", window).into());
+        }
+        let quantity = params.get_or("quantity", 10)?;
+        Ok(Compute {
+            kernel: Kernel::new(window),
+            quantity,
+            holding: false,
+            pending: false,
+        })
+    }
+
+    fn on_bar(&mut self, bar: &Bar) {
+        let Some(stats) = self.kernel.update(bar.close) else {
+            return;
+        };
+        if self.pending {
+            return;
+        }
+        let signal = match stats.decide(self.holding) {
+            Decision::Buy => Signal::open_long(&bar.symbol, self.quantity),
+            Decision::Sell => Signal::close_long(&bar.symbol),
+            Decision::Hold => return,
+        };
+        let reason = format!("z-score {:.2}", stats.zscore);
+        self.pending = emit_logged(signal.reason(reason)).is_ok();
+    }
+
+    fn on_fill(&mut self, fill: &Fill) {
+        self.holding = fill.action.is_buy();
+        self.pending = false;
+    }
+}
+
+export_strategy!(Compute);
