@@ -34,7 +34,7 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
 
-use crate::{Action, Bar, Fill, Level, Market, Position, RejectCode, Rejection, Signal};
+use crate::{Action, Bar, Fill, Level, Market, Params, Position, RejectCode, Rejection, Signal};
 
 #[derive(Default)]
 struct State {
@@ -205,6 +205,47 @@ pub fn bar(symbol: &str, start_ms: i64, close: f64) -> Bar {
     }
 }
 
+/// The `[params]` of a sidecar `.toml`, as the host passes them to `init`: every value as a
+/// string, strings as they are, numbers and booleans as TOML writes them (`fast = 10` gives
+/// `"10"`, `ratio = 0.5` gives `"0.5"`). Test that the sidecar you ship is accepted:
+///
+/// ```
+/// # use sandtrade_guest::testing::sidecar_params;
+/// let params = sidecar_params("[params]\nfast = 10\nname = 'x'\n[limits]\n").unwrap();
+/// assert_eq!(params.raw("fast"), Some("10"));
+/// assert_eq!(params.raw("name"), Some("x"));
+/// // In a strategy crate:
+/// // MyStrat::init(&sidecar_params(include_str!("../my_strat.toml")).unwrap()).unwrap();
+/// ```
+///
+/// Errors: the text is not TOML, or `params` is not a table of scalars.
+pub fn sidecar_params(sidecar: &str) -> Result<Params, String> {
+    let table: toml::Table = sidecar.parse().map_err(|e| format!("sidecar: {e}"))?;
+    let Some(params) = table.get("params") else {
+        return Ok(Params::default());
+    };
+    let params = params
+        .as_table()
+        .ok_or("sidecar: `params` must be a table")?;
+    let mut pairs = Vec::with_capacity(params.len());
+    for (key, value) in params {
+        let value = match value {
+            toml::Value::String(text) => text.clone(),
+            toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_) => {
+                value.to_string()
+            }
+            other => {
+                let got = other.type_str();
+                return Err(format!(
+                    "sidecar: param `{key}` must be a string, number or boolean (got {got})"
+                ));
+            }
+        };
+        pairs.push((key.clone(), value));
+    }
+    Ok(Params::new(pairs))
+}
+
 /// One-minute bars of `symbol` with these closes, the first starting at 0 ms (see [`bar`]).
 pub fn bars(symbol: &str, closes: &[f64]) -> Vec<Bar> {
     closes
@@ -333,6 +374,35 @@ mod tests {
             ]
         );
         assert_eq!(MockHost::logs(), []);
+    }
+
+    #[test]
+    fn sidecar_params_are_strings_as_the_host_passes_them() {
+        let text = "[params]\nfast = 10\nratio = 0.5\non = true\nname = \"x\"\n[limits]\nmax_order_shares = 5\n";
+        let params = sidecar_params(text).expect("valid");
+        let pairs: Vec<(&str, &str)> = params.iter().collect();
+        assert_eq!(
+            pairs,
+            [
+                ("fast", "10"),
+                ("name", "x"),
+                ("on", "true"),
+                ("ratio", "0.5")
+            ]
+        );
+        assert_eq!(
+            sidecar_params("[limits]\n").expect("valid"),
+            Params::default()
+        );
+        assert_eq!(
+            sidecar_params("[params]\nlist = [1]\n").unwrap_err(),
+            "sidecar: param `list` must be a string, number or boolean (got array)"
+        );
+        assert!(
+            sidecar_params("[params\n")
+                .unwrap_err()
+                .starts_with("sidecar: ")
+        );
     }
 
     #[test]

@@ -1,1 +1,66 @@
-fn main() {}
+//! `cargo xtask`: the project's build tasks (`cargo xtask --help`).
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+use xtask::guests::{self, Layout, Output, PROFILE, TARGET};
+
+/// The project's build tasks.
+#[derive(Parser)]
+#[command(name = "cargo xtask")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Builds every guest component (example strategies and test guests) for wasm32-wasip2
+    /// with the `guest` profile and collects them, with their sidecar `.toml` files, in
+    /// target/guests/<group>/.
+    Guests,
+}
+
+fn main() -> ExitCode {
+    let result = match Cli::parse().task {
+        Task::Guests => build_guests(&Layout::new(xtask::workspace_root())),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn build_guests(layout: &Layout) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let built = guests::build(layout, Output::Inherit)?;
+    let seconds = started.elapsed().as_secs_f64();
+    let out_dir = layout.out_dir();
+    let shown = |path: &Path| {
+        path.strip_prefix(&layout.root)
+            .unwrap_or(path)
+            .display()
+            .to_string()
+    };
+    println!(
+        "{} guests ({TARGET}, profile {PROFILE}) in {seconds:.1} s, collected in {}:",
+        built.len(),
+        shown(&out_dir)
+    );
+    for guest in &built {
+        let sidecar = guest.sidecar.as_deref().and_then(Path::file_name);
+        let sidecar = sidecar.map(|name| format!(" + {}", name.to_string_lossy()));
+        println!(
+            "  {:<48} {:>9.1} KiB{}",
+            shown(&guest.wasm),
+            guest.bytes as f64 / 1024.0,
+            sidecar.unwrap_or_default()
+        );
+    }
+    Ok(())
+}

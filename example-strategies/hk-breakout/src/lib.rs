@@ -101,7 +101,7 @@ export_strategy!(HkBreakout);
 
 #[cfg(test)]
 mod tests {
-    use sandtrade_guest::testing::{MockHost, bar};
+    use sandtrade_guest::testing::{MockHost, bar, sidecar_params};
 
     use super::*;
 
@@ -188,6 +188,12 @@ mod tests {
                 "ignored a bar of AAPL: this strategy trades 0700.HK".to_string()
             )]
         );
+    }
+
+    #[test]
+    fn accepts_the_params_of_its_sidecar() {
+        let params = sidecar_params(include_str!("../hk_breakout.toml")).expect("valid sidecar");
+        assert_eq!(HkBreakout::init(&params).err(), None);
     }
 
     #[test]

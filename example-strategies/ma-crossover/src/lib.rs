@@ -120,7 +120,7 @@ export_strategy!(MaCrossover);
 
 #[cfg(test)]
 mod tests {
-    use sandtrade_guest::testing::{MockHost, bar};
+    use sandtrade_guest::testing::{MockHost, bar, sidecar_params};
 
     use super::*;
 
@@ -241,6 +241,12 @@ mod tests {
                 r#"ignored a bar of TSLA: not one of ["AAPL", "MSFT"]"#.to_string()
             )]
         );
+    }
+
+    #[test]
+    fn accepts_the_params_of_its_sidecar() {
+        let params = sidecar_params(include_str!("../ma_crossover.toml")).expect("valid sidecar");
+        assert_eq!(MaCrossover::init(&params).err(), None);
     }
 
     #[test]

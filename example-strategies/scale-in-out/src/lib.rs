@@ -123,7 +123,7 @@ export_strategy!(ScaleInOut);
 
 #[cfg(test)]
 mod tests {
-    use sandtrade_guest::testing::{MockHost, bar};
+    use sandtrade_guest::testing::{MockHost, bar, sidecar_params};
 
     use super::*;
 
@@ -198,6 +198,12 @@ mod tests {
             ["close-long AAPL"]
         );
         assert_eq!(held(SYMBOL), 0);
+    }
+
+    #[test]
+    fn accepts_the_params_of_its_sidecar() {
+        let params = sidecar_params(include_str!("../scale_in_out.toml")).expect("valid sidecar");
+        assert_eq!(ScaleInOut::init(&params).err(), None);
     }
 
     #[test]
