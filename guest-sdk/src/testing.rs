@@ -206,8 +206,8 @@ pub fn bar(symbol: &str, start_ms: i64, close: f64) -> Bar {
 }
 
 /// The `[params]` of a sidecar `.toml`, as the host passes them to `init`: every value as a
-/// string, strings as they are, numbers and booleans as TOML writes them (`fast = 10` gives
-/// `"10"`, `ratio = 0.5` gives `"0.5"`). Test that the sidecar you ship is accepted:
+/// string, strings as they are, numbers, booleans and dates as Rust displays them
+/// (`fast = 10` gives `"10"`, `ratio = 0.5` gives `"0.5"`, `oversold = 30.0` gives `"30"`). Test that the sidecar you ship is accepted:
 ///
 /// ```
 /// # use sandtrade_guest::testing::sidecar_params;
@@ -229,15 +229,17 @@ pub fn sidecar_params(sidecar: &str) -> Result<Params, String> {
         .ok_or("sidecar: `params` must be a table")?;
     let mut pairs = Vec::with_capacity(params.len());
     for (key, value) in params {
+        // The host's rules (`host/src/runtime/sidecar.rs`): each scalar as Rust displays it.
         let value = match value {
             toml::Value::String(text) => text.clone(),
-            toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_) => {
-                value.to_string()
-            }
-            other => {
-                let got = other.type_str();
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Float(f) => f.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            toml::Value::Datetime(d) => d.to_string(),
+            toml::Value::Array(_) | toml::Value::Table(_) => {
+                let got = value.type_str();
                 return Err(format!(
-                    "sidecar: param `{key}` must be a string, number or boolean (got {got})"
+                    "sidecar: param `{key}` must be a string, number, boolean or date (got {got})"
                 ));
             }
         };
@@ -378,13 +380,15 @@ mod tests {
 
     #[test]
     fn sidecar_params_are_strings_as_the_host_passes_them() {
-        let text = "[params]\nfast = 10\nratio = 0.5\non = true\nname = \"x\"\n[limits]\nmax_order_shares = 5\n";
+        let text =
+            "[params]\nfast = 10\nratio = 0.5\nlow = 30.0\non = true\nname = \"x\"\n[limits]\n";
         let params = sidecar_params(text).expect("valid");
         let pairs: Vec<(&str, &str)> = params.iter().collect();
         assert_eq!(
             pairs,
             [
                 ("fast", "10"),
+                ("low", "30"),
                 ("name", "x"),
                 ("on", "true"),
                 ("ratio", "0.5")
@@ -396,7 +400,7 @@ mod tests {
         );
         assert_eq!(
             sidecar_params("[params]\nlist = [1]\n").unwrap_err(),
-            "sidecar: param `list` must be a string, number or boolean (got array)"
+            "sidecar: param `list` must be a string, number, boolean or date (got array)"
         );
         assert!(
             sidecar_params("[params\n")
