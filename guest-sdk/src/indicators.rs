@@ -387,10 +387,7 @@ mod tests {
     #[test]
     fn sma_known_values() {
         let mut sma = Sma::new(3);
-        let out: Vec<_> = [1.0, 2.0, 3.0, 4.0, 5.0, 9.0]
-            .iter()
-            .map(|&x| sma.update(x))
-            .collect();
+        let out = feed(&[1.0, 2.0, 3.0, 4.0, 5.0, 9.0], |x| sma.update(x));
         assert_eq!(
             out,
             [None, None, Some(2.0), Some(3.0), Some(4.0), Some(6.0)]
@@ -416,6 +413,11 @@ mod tests {
         }
     }
 
+    /// Feeds `xs` one by one; the outputs.
+    fn feed(xs: &[f64], mut update: impl FnMut(f64) -> Option<f64>) -> Vec<Option<f64>> {
+        xs.iter().map(|&x| update(x)).collect()
+    }
+
     /// Rounds to cents, as published reference tables are.
     fn cents(x: f64) -> f64 {
         (x * 100.0).round() / 100.0
@@ -436,7 +438,7 @@ mod tests {
             23.51, 23.53, 23.47, 23.40, 23.39, 23.26, 23.23, 23.08, 22.92,
         ];
         let mut ema = Ema::new(10);
-        let out: Vec<_> = prices.iter().map(|&p| ema.update(p)).collect();
+        let out = feed(&prices, |p| ema.update(p));
         assert_eq!(out[..9], [None; 9]);
         let got: Vec<f64> = out[9..]
             .iter()
@@ -449,10 +451,7 @@ mod tests {
     #[test]
     fn ema_small_exact() {
         let mut ema = Ema::new(3); // alpha 0.5, seeded with mean(1, 2, 3) = 2
-        let out: Vec<_> = [1.0, 2.0, 3.0, 4.0, 6.0]
-            .iter()
-            .map(|&x| ema.update(x))
-            .collect();
+        let out = feed(&[1.0, 2.0, 3.0, 4.0, 6.0], |x| ema.update(x));
         assert_eq!(out, [None, None, Some(2.0), Some(3.0), Some(4.5)]);
         ema.reset();
         assert!(!ema.is_ready());
@@ -472,7 +471,7 @@ mod tests {
             39.99, 41.46, 41.87, 45.46, 37.30, 33.08, 37.77,
         ];
         let mut rsi = Rsi::new(14);
-        let out: Vec<_> = prices.iter().map(|&p| rsi.update(p)).collect();
+        let out = feed(&prices, |p| rsi.update(p));
         assert_eq!(out[..14], [None; 14], "needs 15 prices");
         let got: Vec<f64> = out[14..]
             .iter()
@@ -486,10 +485,7 @@ mod tests {
         // Changes +2, -1 (the seed: avg gain 1, avg loss 0.5, RS 2), then +2 (gain 1.5,
         // loss 0.25, RS 6), then 0 (gain 0.75, loss 0.125, RS 6).
         let mut rsi = Rsi::new(2);
-        let out: Vec<_> = [10.0, 12.0, 11.0, 13.0, 13.0]
-            .iter()
-            .map(|&p| rsi.update(p))
-            .collect();
+        let out = feed(&[10.0, 12.0, 11.0, 13.0, 13.0], |x| rsi.update(x));
         let rsi_of = |rs: f64| 100.0 - 100.0 / (1.0 + rs);
         assert_eq!(
             out,
@@ -507,10 +503,7 @@ mod tests {
     #[test]
     fn rsi_edges() {
         let mut up = Rsi::new(3);
-        let out: Vec<_> = [1.0, 2.0, 3.0, 4.0, 5.0]
-            .iter()
-            .map(|&x| up.update(x))
-            .collect();
+        let out = feed(&[1.0, 2.0, 3.0, 4.0, 5.0], |x| up.update(x));
         assert_eq!(out, [None, None, None, Some(100.0), Some(100.0)]);
         let mut down = Rsi::new(2);
         assert_eq!(down.update(5.0), None);
@@ -533,8 +526,8 @@ mod tests {
         let mut hi = RollingHigh::new(3);
         let mut lo = RollingLow::new(3);
         let xs = [5.0, 1.0, 3.0, 2.0, 4.0, 4.0, 0.0, 6.0];
-        let his: Vec<_> = xs.iter().map(|&x| hi.update(x)).collect();
-        let los: Vec<_> = xs.iter().map(|&x| lo.update(x)).collect();
+        let his = feed(&xs, |x| hi.update(x));
+        let los = feed(&xs, |x| lo.update(x));
         assert_eq!(
             his,
             [
@@ -599,10 +592,7 @@ mod tests {
     #[test]
     fn sma_recovers_once_a_nan_left_the_window() {
         let mut sma = Sma::new(2);
-        let out: Vec<_> = [1.0, f64::NAN, 3.0, 5.0, 7.0]
-            .iter()
-            .map(|&x| sma.update(x))
-            .collect();
+        let out = feed(&[1.0, f64::NAN, 3.0, 5.0, 7.0], |x| sma.update(x));
         assert_eq!(out[0], None);
         assert!(out[1].unwrap().is_nan() && out[2].unwrap().is_nan());
         assert_eq!(out[3..], [Some(4.0), Some(6.0)]);
@@ -627,14 +617,8 @@ mod tests {
     fn rsi_treats_a_nan_price_as_no_change() {
         let mut with_nan = Rsi::new(2);
         let mut flat = Rsi::new(2);
-        let a: Vec<_> = [10.0, 12.0, f64::NAN, 9.0]
-            .iter()
-            .map(|&p| with_nan.update(p))
-            .collect();
-        let b: Vec<_> = [10.0, 12.0, 12.0, 12.0]
-            .iter()
-            .map(|&p| flat.update(p))
-            .collect();
+        let a = feed(&[10.0, 12.0, f64::NAN, 9.0], |x| with_nan.update(x));
+        let b = feed(&[10.0, 12.0, 12.0, 12.0], |x| flat.update(x));
         assert_eq!(a, b);
         assert_eq!(a[3], Some(100.0));
     }
@@ -644,8 +628,8 @@ mod tests {
         let mut hi = RollingHigh::new(3);
         let mut lo = RollingLow::new(3);
         let xs = [10.0, f64::NAN, 5.0, f64::NAN, f64::NAN, f64::NAN, 2.0];
-        let his: Vec<_> = xs.iter().map(|&x| hi.update(x)).collect();
-        let los: Vec<_> = xs.iter().map(|&x| lo.update(x)).collect();
+        let his = feed(&xs, |x| hi.update(x));
+        let los = feed(&xs, |x| lo.update(x));
         assert_eq!(
             his,
             [

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::{Action, OrderType, Rejection, Signal};
+use crate::{Action, Fill, OrderType, Rejection, Signal};
 
 /// The durable id the host gives an accepted signal; [`Fill::signal_id`](crate::Fill) carries
 /// it back.
@@ -144,6 +144,17 @@ pub fn reduce_long_limit(symbol: &str, quantity: u32, price: f64) -> Result<Sign
     emit(Signal::reduce_long(symbol, quantity).limit(price))
 }
 
+/// `signal 7: open-long 100 AAPL filled at 187.5`.
+impl fmt::Display for Fill {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "signal {}: {} {} {} filled at {}",
+            self.signal_id, self.action, self.quantity, self.symbol, self.price
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,6 +174,22 @@ mod tests {
         assert_eq!(
             Signal::close_long("0700.HK").reason("exit").to_string(),
             "close-long 0700.HK"
+        );
+    }
+
+    #[test]
+    fn fills_display_as_operators_read_them() {
+        let fill = Fill {
+            signal_id: 7,
+            symbol: "AAPL".into(),
+            action: Action::OpenLong,
+            quantity: 100,
+            price: 187.5,
+            time_ms: 0,
+        };
+        assert_eq!(
+            fill.to_string(),
+            "signal 7: open-long 100 AAPL filled at 187.5"
         );
     }
 

@@ -90,10 +90,7 @@ impl Strategy for HkBreakout {
     }
 
     fn on_fill(&mut self, fill: &Fill) {
-        info!(
-            "signal {}: {} {} {} filled at {:.2}",
-            fill.signal_id, fill.action, fill.quantity, fill.symbol, fill.price
-        );
+        info!("{fill}");
     }
 }
 

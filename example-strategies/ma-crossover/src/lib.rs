@@ -109,10 +109,7 @@ impl Strategy for MaCrossover {
     }
 
     fn on_fill(&mut self, fill: &Fill) {
-        info!(
-            "signal {}: {} {} {} filled at {:.2}",
-            fill.signal_id, fill.action, fill.quantity, fill.symbol, fill.price
-        );
+        info!("{fill}");
     }
 }
 
@@ -169,7 +166,7 @@ mod tests {
                 ),
                 (
                     Level::Info,
-                    "signal 1: open-long 10 AAPL filled at 12.00".to_string()
+                    "signal 1: open-long 10 AAPL filled at 12".to_string()
                 ),
                 (
                     Level::Info,

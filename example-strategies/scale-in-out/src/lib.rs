@@ -112,10 +112,7 @@ impl Strategy for ScaleInOut {
     }
 
     fn on_fill(&mut self, fill: &Fill) {
-        info!(
-            "signal {}: {} {} {} filled at {:.2}",
-            fill.signal_id, fill.action, fill.quantity, fill.symbol, fill.price
-        );
+        info!("{fill}");
     }
 }
 
@@ -175,7 +172,7 @@ mod tests {
             .filter(|(_, l)| l.contains("filled"))
             .collect();
         assert_eq!(fills.len(), 4);
-        assert_eq!(fills[1].1, "signal 2: add-long 10 AAPL filled at 7.00");
+        assert_eq!(fills[1].1, "signal 2: add-long 10 AAPL filled at 7");
     }
 
     #[test]

@@ -161,10 +161,7 @@ impl Strategy for Hostile {
     }
 
     fn on_fill(&mut self, fill: &Fill) {
-        info!(
-            "signal {}: {} {} {} filled at {}",
-            fill.signal_id, fill.action, fill.quantity, fill.symbol, fill.price
-        );
+        info!("{fill}");
     }
 }
 
