@@ -6,8 +6,8 @@
 //! operator's parameters (from the sidecar `.toml`), then [`Strategy::on_bar`] for every bar of
 //! the declared symbols and [`Strategy::on_fill`] for every execution of an order the strategy
 //! caused. From inside those calls the strategy may [`emit`] signals (or use the typed helpers
-//! such as [`open_long`]), read its own [`position`], [`log`](mod@log) and read the host clock
-//! with [`now_ms`].
+//! such as [`open_long`], or [`emit_logged`], which also logs the outcome), read its own
+//! [`position`], [`log`](mod@log) and read the host clock with [`now_ms`].
 //!
 //! ```no_run
 //! use sandtrade_guest::prelude::*;
@@ -77,8 +77,18 @@
 //! # Testing natively
 //!
 //! On a non-wasm target (`cargo test`) the host functions are served by a per-thread mock, see
-//! [`testing`]: signals are recorded and accepted, positions are whatever the test sets, log
-//! lines are collected. Strategy logic can therefore be unit-tested without a host.
+//! [`testing`]: signals are recorded and accepted (or refused when a test says so), positions
+//! are whatever the test sets or what [`testing::MockHost::fill_accepted`] builds from the
+//! accepted signals, log lines are collected. [`testing::bars`] makes bars and
+//! [`testing::sidecar_params`] reads a sidecar's params as the host passes them. Strategy logic
+//! can therefore be unit-tested without a host.
+//!
+//! # Building
+//!
+//! `cargo build --target wasm32-wasip2 --release` writes the component to
+//! `target/wasm32-wasip2/release/<crate>.wasm`, with `-` in the crate name turned into `_`.
+//! The author's guide, `docs/strategy-guide.md`, goes from `cargo new` to a file the host
+//! accepts, and lists what a strategy may not do (files, network, clocks).
 #![warn(missing_docs)]
 
 pub mod indicators;
