@@ -41,6 +41,10 @@ pub enum Decision {
     Hold,
 }
 
+/// The window the `compute` guest uses unless its `window` param says otherwise: about 2 µs of
+/// native work per bar on this project's machines, so the call boundary is a small part of it.
+pub const DEFAULT_WINDOW: usize = 1024;
+
 /// The z-score above which a flat strategy buys.
 pub const ENTRY_ZSCORE: f64 = 2.0;
 

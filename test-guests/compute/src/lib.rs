@@ -1,5 +1,5 @@
 //! A compute-bound strategy: every bar runs [`compute_kernel::Kernel`] over a window of
-//! `window` closes (default 512) and trades AAPL on its decision. The same kernel runs natively
+//! `window` closes (default [`compute_kernel::DEFAULT_WINDOW`], 1024) and trades AAPL on its decision. The same kernel runs natively
 //! in the wasm-vs-native benchmark, so the two measure the same Rust.
 //!
 //! It follows its position from its fills rather than asking the host every bar, so that the
@@ -25,7 +25,7 @@ impl Strategy for Compute {
 
     fn init(params: &Params) -> Result<Self, String> {
         params.deny_unknown(&["window", "quantity"])?;
-        let window: usize = params.get_or("window", 512)?;
+        let window: usize = params.get_or("window", compute_kernel::DEFAULT_WINDOW)?;
         if window < 2 {
             return Err(ParamError::out_of_range("window", "must be at least 2", window).into());
         }
