@@ -61,3 +61,46 @@ impl Strategy for Compute {
 }
 
 export_strategy!(Compute);
+
+#[cfg(test)]
+mod tests {
+    use sandtrade_guest::testing::{MockHost, bars};
+
+    use super::*;
+
+    #[test]
+    fn trades_on_the_kernel_decision_and_waits_for_fills() {
+        MockHost::reset();
+        let params = Params::from_pairs([("window", "6"), ("quantity", "10")]);
+        let mut s = Compute::init(&params).expect("valid params");
+        // [1, 1, 1, 1, 1, 2]: the last close is sqrt(5) = 2.24 deviations above the mean.
+        for bar in bars("AAPL", &[1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 3.0]) {
+            s.on_bar(&bar);
+        }
+        let bought = Signal::open_long("AAPL", 10).reason("z-score 2.24");
+        assert_eq!(
+            MockHost::take_signals(),
+            [bought],
+            "nothing more while the buy is pending"
+        );
+
+        for fill in MockHost::fill_accepted(2.0) {
+            s.on_fill(&fill);
+        }
+        s.on_bar(&bars("AAPL", &[0.5])[0]);
+        let sold: Vec<String> = MockHost::signals()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(sold, ["close-long AAPL"]);
+    }
+
+    #[test]
+    fn refuses_a_window_too_small() {
+        let params = Params::from_pairs([("window", "1")]);
+        assert_eq!(
+            Compute::init(&params).err().as_deref(),
+            Some("param `window`: must be at least 2, got `1`")
+        );
+    }
+}
