@@ -44,3 +44,42 @@ fn replace_if_changed(source: &Path, target: &Path) -> Result<u64, Error> {
     fs::rename(&partial, target).map_err(Error::io("renaming onto", target))?;
     Ok(bytes.len() as u64)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_only_when_the_bytes_change() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (source, target) = (dir.path().join("a.wasm"), dir.path().join("b.wasm"));
+        fs::write(&source, b"one").expect("write");
+        assert_eq!(replace_if_changed(&source, &target).expect("copied"), 3);
+        assert_eq!(fs::read(&target).expect("read"), b"one");
+
+        // Same bytes: the file is left alone, so its modification time does not move (a
+        // watcher of the collected files sees no change).
+        let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1);
+        fs::File::options()
+            .write(true)
+            .open(&target)
+            .and_then(|f| f.set_modified(old))
+            .expect("set mtime");
+        replace_if_changed(&source, &target).expect("unchanged");
+        assert_eq!(
+            fs::metadata(&target)
+                .and_then(|m| m.modified())
+                .expect("mtime"),
+            old
+        );
+
+        fs::write(&source, b"second").expect("write");
+        assert_eq!(replace_if_changed(&source, &target).expect("replaced"), 6);
+        assert_eq!(fs::read(&target).expect("read"), b"second");
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .expect("list")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(names.len(), 2, "no partial file left behind: {names:?}");
+    }
+}

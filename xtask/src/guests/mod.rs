@@ -188,3 +188,53 @@ pub fn build(layout: &Layout, output: Output) -> Result<Vec<Built>, Error> {
         .map(|guest| collect::collect(layout, guest))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_stems_and_sidecars_follow_cargo_naming() {
+        let root = crate::workspace_root();
+        let guest = |package: &str, group: &str| Guest {
+            package: package.into(),
+            group: group.into(),
+            dir: root.join(group).join(package),
+        };
+        let example = guest("ma-crossover", "example-strategies");
+        assert_eq!(example.stem(), "ma_crossover");
+        assert_eq!(
+            example.sidecar_source(),
+            Some(root.join("example-strategies/ma-crossover/ma_crossover.toml"))
+        );
+        assert_eq!(guest("hostile", "test-guests").sidecar_source(), None);
+        let layout = Layout::new(&root);
+        assert_eq!(
+            layout.cargo_out_dir(),
+            root.join("target/guest-build/wasm32-wasip2/guest")
+        );
+        assert_eq!(layout.out_dir(), root.join("target/guests"));
+    }
+
+    #[test]
+    fn discovery_finds_the_cdylib_crates_of_the_guest_folders_only() {
+        let guests = discover(&crate::workspace_root()).expect("cargo metadata");
+        let names: Vec<&str> = guests.iter().map(|g| g.package.as_str()).collect();
+        // Not compute-kernel (a plain library), nor guest-sdk, host, tests or xtask.
+        assert_eq!(
+            names,
+            [
+                "hk-breakout",
+                "ma-crossover",
+                "scale-in-out",
+                "clock-snoop",
+                "compute",
+                "empty",
+                "fs-snoop",
+                "hostile",
+                "net-snoop",
+                "other-world",
+            ]
+        );
+    }
+}
