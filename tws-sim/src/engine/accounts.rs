@@ -1,0 +1,257 @@
+//! Cash and positions per account, and the account values TWS reports from them.
+
+use std::collections::BTreeMap;
+
+use super::contracts::{ContractBook, ContractIdx};
+use super::market::Market;
+use crate::config::AccountConfig;
+use crate::messages::{AccountValueView, PortfolioView, Side};
+
+/// A holding in one contract.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Holding {
+    /// Shares (negative: short).
+    pub quantity: f64,
+    /// Average cost per share.
+    pub avg_cost: f64,
+    /// Realized P&L from closing trades.
+    pub realized: f64,
+}
+
+/// One account's books.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// Account code.
+    pub id: String,
+    /// Cash per currency.
+    pub cash: BTreeMap<String, f64>,
+    /// Holdings per contract (kept at zero once closed, as TWS reports closed positions).
+    pub holdings: BTreeMap<ContractIdx, Holding>,
+}
+
+/// All accounts of the login.
+#[derive(Debug)]
+pub struct Ledger {
+    accounts: Vec<Account>,
+    usd_hkd: f64,
+}
+
+impl Ledger {
+    /// Opens the configured accounts with their starting cash.
+    pub fn new(configs: &[AccountConfig], usd_hkd: f64) -> Self {
+        let accounts = configs
+            .iter()
+            .map(|c| Account {
+                id: c.id.clone(),
+                cash: BTreeMap::from([("USD".to_string(), c.usd), ("HKD".to_string(), c.hkd)]),
+                holdings: BTreeMap::new(),
+            })
+            .collect();
+        Self { accounts, usd_hkd }
+    }
+
+    /// Comma-separated account codes (managedAccounts).
+    pub fn managed_accounts(&self) -> String {
+        self.accounts.iter().map(|a| a.id.as_str()).collect::<Vec<_>>().join(",")
+    }
+
+    /// Every account.
+    pub fn accounts(&self) -> &[Account] {
+        &self.accounts
+    }
+
+    /// The account an order names (empty: the first one).
+    pub fn find(&self, id: &str) -> Option<&Account> {
+        if id.is_empty() { self.accounts.first() } else { self.accounts.iter().find(|a| a.id == id) }
+    }
+
+    fn find_mut(&mut self, id: &str) -> Option<&mut Account> {
+        self.accounts.iter_mut().find(|a| a.id == id)
+    }
+
+    /// Cash of `account` in `currency`.
+    pub fn cash(&self, account: &str, currency: &str) -> f64 {
+        self.find(account).and_then(|a| a.cash.get(currency)).copied().unwrap_or(0.0)
+    }
+
+    /// Shares of `contract` held by `account`.
+    pub fn quantity(&self, account: &str, contract: ContractIdx) -> f64 {
+        self.find(account).and_then(|a| a.holdings.get(&contract)).map_or(0.0, |h| h.quantity)
+    }
+
+    /// Books one execution and returns the realized P&L it closed (if it closed anything).
+    #[allow(clippy::too_many_arguments, reason = "one execution's fields, kept flat at the one call site")]
+    pub fn book_execution(
+        &mut self,
+        account: &str,
+        contract: ContractIdx,
+        currency: &str,
+        side: Side,
+        shares: f64,
+        price: f64,
+        commission: f64,
+    ) -> Option<f64> {
+        let acct = self.find_mut(account)?;
+        let signed = match side {
+            Side::Buy => shares,
+            Side::Sell => -shares,
+        };
+        *acct.cash.entry(currency.to_string()).or_default() -= signed * price + commission;
+        let h = acct.holdings.entry(contract).or_default();
+        let mut realized = None;
+        if h.quantity == 0.0 || h.quantity.signum() == signed.signum() {
+            // Opening or adding: the average cost moves.
+            let total = h.quantity + signed;
+            h.avg_cost = (h.avg_cost * h.quantity.abs() + price * shares) / total.abs();
+            h.quantity = total;
+        } else {
+            // Closing (and maybe flipping): P&L on the closed part, commission included.
+            let closed = shares.min(h.quantity.abs());
+            let pnl = (price - h.avg_cost) * closed * h.quantity.signum() - commission;
+            h.realized += pnl;
+            realized = Some((pnl * 100.0).round() / 100.0);
+            h.quantity += signed;
+            if h.quantity.abs() < 1e-9 {
+                h.quantity = 0.0;
+            } else if h.quantity.signum() == signed.signum() {
+                h.avg_cost = price;
+            }
+        }
+        realized
+    }
+
+    /// HKD → USD (base currency) conversion factor for `currency`.
+    pub fn to_base(&self, currency: &str) -> f64 {
+        if currency == "HKD" { 1.0 / self.usd_hkd } else { 1.0 }
+    }
+
+    /// A portfolio row for one holding, valued at the last price.
+    pub fn portfolio_row(
+        &self,
+        account: &Account,
+        contract: ContractIdx,
+        book: &ContractBook,
+        market: &Market,
+    ) -> Option<PortfolioView> {
+        let h = account.holdings.get(&contract)?;
+        let price = market.get(contract).last;
+        let value = h.quantity * price;
+        Some(PortfolioView {
+            contract: book.portfolio_fields(contract),
+            position: h.quantity,
+            market_price: price,
+            market_value: round2(value),
+            average_cost: h.avg_cost,
+            unrealized_pnl: round2(value - h.avg_cost * h.quantity),
+            realized_pnl: round2(h.realized),
+            account: account.id.clone(),
+        })
+    }
+
+    /// The account values of `reqAccountUpdates` (and of the summary tags), in TWS's keys.
+    pub fn values(&self, account: &Account, book: &ContractBook, market: &Market) -> Vec<AccountValueView> {
+        let mut by_currency: BTreeMap<&str, (f64, f64, f64)> = BTreeMap::new(); // (stock value, unrealized, realized)
+        for (&idx, h) in &account.holdings {
+            let currency = book.spec(idx).currency.as_str();
+            let price = market.get(idx).last;
+            let entry = by_currency.entry(currency).or_default();
+            entry.0 += h.quantity * price;
+            entry.1 += (price - h.avg_cost) * h.quantity;
+            entry.2 += h.realized;
+        }
+        let mut out = Vec::new();
+        let mut push = |key: &str, value: String, currency: &str| {
+            out.push(AccountValueView {
+                key: key.to_string(),
+                value,
+                currency: currency.to_string(),
+                account: account.id.clone(),
+            })
+        };
+        push("AccountCode", account.id.clone(), "");
+        push("AccountType", "INDIVIDUAL".to_string(), "");
+        push("Currency", "USD".to_string(), "USD");
+        let (mut cash_base, mut stock_base, mut unreal_base, mut real_base) = (0.0, 0.0, 0.0, 0.0);
+        for (currency, cash) in &account.cash {
+            let (stock, unreal, real) = by_currency.get(currency.as_str()).copied().unwrap_or_default();
+            let rate = self.to_base(currency);
+            cash_base += cash * rate;
+            stock_base += stock * rate;
+            unreal_base += unreal * rate;
+            real_base += real * rate;
+            push("CashBalance", money(*cash), currency);
+            push("TotalCashBalance", money(*cash), currency);
+            push("StockMarketValue", money(stock), currency);
+            push("NetLiquidationByCurrency", money(cash + stock), currency);
+            push("UnrealizedPnL", money(unreal), currency);
+            push("RealizedPnL", money(real), currency);
+            push("ExchangeRate", format!("{rate:.8}"), currency);
+        }
+        let net = cash_base + stock_base;
+        for (key, value) in [
+            ("CashBalance", cash_base),
+            ("NetLiquidationByCurrency", net),
+            ("StockMarketValue", stock_base),
+            ("UnrealizedPnL", unreal_base),
+            ("RealizedPnL", real_base),
+        ] {
+            push(key, money(value), "BASE");
+        }
+        for (key, value) in [
+            ("NetLiquidation", net),
+            ("TotalCashValue", cash_base),
+            ("SettledCash", cash_base),
+            ("AccruedCash", 0.0),
+            ("BuyingPower", cash_base.max(0.0)),
+            ("AvailableFunds", cash_base.max(0.0)),
+            ("ExcessLiquidity", cash_base.max(0.0)),
+            ("EquityWithLoanValue", net),
+            ("GrossPositionValue", stock_base.abs()),
+            ("InitMarginReq", 0.0),
+            ("MaintMarginReq", 0.0),
+        ] {
+            push(key, money(value), "USD");
+        }
+        out
+    }
+}
+
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
+/// Money as TWS writes account values: two decimals.
+fn money(v: f64) -> String {
+    format!("{:.2}", round2(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ledger() -> Ledger {
+        Ledger::new(&[AccountConfig { id: "DU1".into(), usd: 10_000.0, hkd: 50_000.0 }], 7.8)
+    }
+
+    #[test]
+    fn buy_then_sell_books_cash_position_and_realized_pnl() {
+        let mut l = ledger();
+        assert_eq!(l.book_execution("DU1", 0, "USD", Side::Buy, 10.0, 100.0, 1.0), None);
+        assert_eq!(l.cash("DU1", "USD"), 10_000.0 - 1_000.0 - 1.0);
+        assert_eq!(l.quantity("DU1", 0), 10.0);
+        assert_eq!(l.book_execution("DU1", 0, "USD", Side::Buy, 10.0, 110.0, 1.0), None);
+        assert_eq!(l.find("DU1").and_then(|a| a.holdings.get(&0)).map(|h| h.avg_cost), Some(105.0));
+        assert_eq!(l.book_execution("DU1", 0, "USD", Side::Sell, 20.0, 120.0, 1.0), Some(299.0));
+        assert_eq!(l.quantity("DU1", 0), 0.0);
+        assert_eq!(l.cash("DU1", "USD"), 10_000.0 - 1_000.0 - 1_100.0 + 2_400.0 - 3.0);
+    }
+
+    #[test]
+    fn unknown_account_books_nothing() {
+        let mut l = ledger();
+        assert_eq!(l.book_execution("DU9", 0, "USD", Side::Buy, 1.0, 1.0, 0.0), None);
+        assert_eq!(l.cash("DU1", "USD"), 10_000.0);
+        assert_eq!(l.managed_accounts(), "DU1");
+        assert_eq!(l.find("").map(|a| a.id.as_str()), Some("DU1"));
+    }
+}

@@ -1,0 +1,670 @@
+//! Orders: placement checks, matching, fills, cancels, and the order queries.
+//!
+//! Message order follows what TWS sends (captured sequences in the protocol reference):
+//! - accepted and filled at once: openOrder(PreSubmitted), orderStatus(PreSubmitted),
+//!   execDetails(−1), openOrder(Filled), orderStatus(Filled), commissionReport;
+//! - resting: openOrder(Submitted), orderStatus(Submitted);
+//! - rejected: error 201, openOrder(Inactive), orderStatus(Inactive);
+//! - cancelled: error 202, orderStatus(Cancelled).
+
+use std::collections::{BTreeSet, HashMap};
+
+use time::OffsetDateTime;
+
+use super::clock;
+use super::codes;
+use super::contracts::{ContractIdx, on_tick, round_to_tick};
+use super::{Engine, clock::exec_time};
+use crate::messages::{
+    CommissionView, ExecutionView, OrderView, PlaceOrder, Response, Side, StatusView, format_decimal,
+};
+
+/// Where an order stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Accepted, held (delayed fill, closed market) or about to fill.
+    PreSubmitted,
+    /// Working at the exchange.
+    Submitted,
+    /// Completely filled.
+    Filled,
+    /// Cancelled.
+    Cancelled,
+    /// Rejected.
+    Inactive,
+}
+
+impl Status {
+    fn as_str(self) -> &'static str {
+        match self {
+            Status::PreSubmitted => "PreSubmitted",
+            Status::Submitted => "Submitted",
+            Status::Filled => "Filled",
+            Status::Cancelled => "Cancelled",
+            Status::Inactive => "Inactive",
+        }
+    }
+
+    fn is_working(self) -> bool {
+        matches!(self, Status::PreSubmitted | Status::Submitted)
+    }
+}
+
+/// Market or limit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Market,
+    Limit(f64),
+}
+
+/// One order.
+#[derive(Debug, Clone)]
+struct SimOrder {
+    perm_id: i64,
+    client_id: i32,
+    order_id: i32,
+    contract: ContractIdx,
+    side: Side,
+    kind: Kind,
+    total: f64,
+    filled: f64,
+    avg_price: f64,
+    last_fill_price: f64,
+    commission: f64,
+    tif: String,
+    account: String,
+    order_ref: String,
+    outside_rth: bool,
+    status: Status,
+    reject_reason: String,
+    /// Fills wait until this simulated time (the fill-delay fault).
+    fill_after: Option<OffsetDateTime>,
+    completed_at: Option<OffsetDateTime>,
+}
+
+/// One execution.
+#[derive(Debug, Clone)]
+struct Fill {
+    order: usize,
+    exec_id: String,
+    time: OffsetDateTime,
+    shares: f64,
+    price: f64,
+    cum_qty: f64,
+    avg_price: f64,
+    commission: f64,
+    realized: Option<f64>,
+}
+
+/// Every order ever placed and every execution.
+#[derive(Debug)]
+pub struct OrderBook {
+    orders: Vec<SimOrder>,
+    by_client_id: HashMap<(i32, i32), usize>,
+    working: BTreeSet<usize>,
+    fills: Vec<Fill>,
+    next_perm_id: i64,
+    exec_prefix: u32,
+}
+
+impl OrderBook {
+    /// An empty book handing out permIds from `first_perm_id`.
+    pub fn new(first_perm_id: i64, start: OffsetDateTime) -> Self {
+        Self {
+            orders: Vec::new(),
+            by_client_id: HashMap::new(),
+            working: BTreeSet::new(),
+            fills: Vec::new(),
+            next_perm_id: first_perm_id,
+            // A per-run prefix, like TWS's; derived from the start time so runs are reproducible.
+            exec_prefix: (start.unix_timestamp() as u32) & 0xffff,
+        }
+    }
+}
+
+/// Why an order is refused, with IB's code.
+struct Refusal {
+    code: i32,
+    text: String,
+    /// The order is recorded as Inactive (201) rather than only answered with an error.
+    record: bool,
+}
+
+impl Refusal {
+    fn reject(reason: impl Into<String>) -> Self {
+        Self { code: codes::ORDER_REJECTED, text: format!("Order rejected - reason:{}", reason.into()), record: true }
+    }
+
+    fn error(code: i32, text: impl Into<String>) -> Self {
+        Self { code, text: text.into(), record: false }
+    }
+}
+
+impl Engine {
+    pub(super) fn place_order(&mut self, client_id: i32, p: PlaceOrder) {
+        if let Some(&idx) = self.orders.by_client_id.get(&(client_id, p.order_id)) {
+            return self.modify_order(idx, p);
+        }
+        if self.faults.reject_next_orders > 0 {
+            self.faults.reject_next_orders -= 1;
+            let Some(contract) = self.book.resolve(&p.contract) else {
+                return self.refuse(client_id, &p, None, Refusal::reject("Simulated rejection (tws-sim fault)"));
+            };
+            return self.refuse(
+                client_id,
+                &p,
+                Some(contract),
+                Refusal::reject("Simulated rejection (tws-sim fault switchboard)"),
+            );
+        }
+        let next = self.next_ids.entry(client_id).or_insert(self.config.first_order_id);
+        *next = (*next).max(p.order_id + 1);
+        let (contract, side, kind) = match self.validate(&p) {
+            Ok(ok) => ok,
+            Err((contract, refusal)) => return self.refuse(client_id, &p, contract, refusal),
+        };
+        let account = self.ledger.find(&p.account).map(|a| a.id.clone()).unwrap_or_default();
+        let idx = self.orders.orders.len();
+        let perm_id = self.orders.next_perm_id;
+        self.orders.next_perm_id += 1;
+        let fill_after = self.faults.fill_delay.map(|d| self.now + d);
+        self.orders.orders.push(SimOrder {
+            perm_id,
+            client_id,
+            order_id: p.order_id,
+            contract,
+            side,
+            kind,
+            total: p.total_quantity,
+            filled: 0.0,
+            avg_price: 0.0,
+            last_fill_price: 0.0,
+            commission: 0.0,
+            tif: if p.tif.is_empty() { "DAY".to_string() } else { p.tif.clone() },
+            account,
+            order_ref: p.order_ref.clone(),
+            outside_rth: p.outside_rth,
+            status: Status::PreSubmitted,
+            reject_reason: String::new(),
+            fill_after,
+            completed_at: None,
+        });
+        self.orders.by_client_id.insert((client_id, p.order_id), idx);
+        self.orders.working.insert(idx);
+        let fills_now = self.fill_price(idx).is_some();
+        if !fills_now && self.fill_allowed_now(idx) {
+            self.orders.orders[idx].status = Status::Submitted;
+        }
+        self.send_order_state(idx);
+        self.try_fill(idx);
+    }
+
+    /// placeOrder for an id that exists: modify a working order, refuse a finished one (103).
+    fn modify_order(&mut self, idx: usize, p: PlaceOrder) {
+        let (client_id, status) = (self.orders.orders[idx].client_id, self.orders.orders[idx].status);
+        if !status.is_working() {
+            let text = format!("Duplicate order id {}", p.order_id);
+            return self.clients.send(client_id, self.notice(p.order_id, codes::DUPLICATE_ORDER_ID, text));
+        }
+        let contract = self.orders.orders[idx].contract;
+        let kind = match (p.order_type.to_ascii_uppercase().as_str(), p.limit_price) {
+            ("LMT", Some(price)) if on_tick(price, self.book.spec(contract).tick_size(price)) => Kind::Limit(price),
+            ("MKT", _) => Kind::Market,
+            _ => {
+                let text = "The price does not conform to the minimum price variation for this contract.";
+                return self.clients.send(client_id, self.notice(p.order_id, codes::ORDER_PRICE_INVALID, text));
+            }
+        };
+        let o = &mut self.orders.orders[idx];
+        if p.total_quantity < o.filled {
+            let text = format!("Order rejected - reason:quantity {} is below the filled {}", p.total_quantity, o.filled);
+            return self.clients.send(client_id, self.notice(p.order_id, codes::ORDER_REJECTED, text));
+        }
+        o.kind = kind;
+        o.total = p.total_quantity;
+        if !p.tif.is_empty() {
+            o.tif = p.tif;
+        }
+        o.order_ref = p.order_ref;
+        self.send_order_state(idx);
+        self.try_fill(idx);
+    }
+
+    /// The checks TWS makes before accepting an order.
+    #[allow(clippy::type_complexity, reason = "a private Ok/Err pair used at one call site")]
+    fn validate(&self, p: &PlaceOrder) -> Result<(ContractIdx, Side, Kind), (Option<ContractIdx>, Refusal)> {
+        let Some(contract) = self.book.resolve(&p.contract) else {
+            return Err((
+                None,
+                Refusal::error(codes::NO_SECURITY_DEFINITION, "No security definition has been found for the request"),
+            ));
+        };
+        let invalid = |text: String| {
+            Err((Some(contract), Refusal::error(codes::VALIDATION_ERROR, format!("Error validating request:-'bN' : cause - {text}"))))
+        };
+        let Some(side) = Side::parse(&p.action) else {
+            return invalid(format!("Invalid action {:?}", p.action));
+        };
+        if !(p.total_quantity > 0.0 && p.total_quantity.is_finite()) {
+            return invalid(format!("Invalid order size {}", p.total_quantity));
+        }
+        if !p.transmit {
+            return invalid("orders with transmit=false are not simulated".to_string());
+        }
+        if p.what_if {
+            return invalid("what-if orders are not simulated".to_string());
+        }
+        let spec = self.book.spec(contract);
+        let kind = match (p.order_type.to_ascii_uppercase().as_str(), p.limit_price) {
+            ("MKT", _) => Kind::Market,
+            ("LMT", Some(price)) if price > 0.0 => {
+                if !on_tick(price, spec.tick_size(price)) {
+                    return Err((
+                        Some(contract),
+                        Refusal::error(
+                            codes::ORDER_PRICE_INVALID,
+                            "The price does not conform to the minimum price variation for this contract.",
+                        ),
+                    ));
+                }
+                Kind::Limit(price)
+            }
+            ("LMT", _) => return invalid("a limit order needs a positive limit price".to_string()),
+            (other, _) => return invalid(format!("order type {other:?} is not simulated (MKT and LMT are)")),
+        };
+        let Some(account) = self.ledger.find(&p.account) else {
+            return Err((Some(contract), Refusal::reject(format!("account {} is not managed by this login", p.account))));
+        };
+        if self.config.matching.reject_hk_odd_lots
+            && spec.lot_size > 1
+            && (p.total_quantity % f64::from(spec.lot_size)).abs() > 1e-9
+        {
+            return Err((
+                Some(contract),
+                Refusal::reject(format!(
+                    "The order size {} is not a multiple of the board lot size {} (odd lot)",
+                    format_decimal(p.total_quantity),
+                    spec.lot_size
+                )),
+            ));
+        }
+        let account_id = account.id.clone();
+        match side {
+            Side::Buy => {
+                let price = match kind {
+                    Kind::Limit(limit) => limit,
+                    Kind::Market => self.market_fill_price(contract, side),
+                };
+                let schedule = self.config.commissions.get(&spec.currency).copied().unwrap_or_default();
+                let needed = p.total_quantity * price + schedule.charge(p.total_quantity, price);
+                let available = self.ledger.cash(&account_id, &spec.currency) - self.reserved_cash(&account_id, contract);
+                if needed > available + 1e-9 {
+                    return Err((
+                        Some(contract),
+                        Refusal::reject(format!(
+                            "Insufficient cash: the order needs {:.2} {} and {:.2} is available",
+                            needed, spec.currency, available
+                        )),
+                    ));
+                }
+            }
+            Side::Sell if !self.config.matching.allow_short => {
+                let held = self.ledger.quantity(&account_id, contract) - self.reserved_sells(&account_id, contract);
+                if p.total_quantity > held + 1e-9 {
+                    return Err((
+                        Some(contract),
+                        Refusal::reject(format!(
+                            "Short selling is not allowed: selling {} with {} available",
+                            format_decimal(p.total_quantity),
+                            format_decimal(held.max(0.0))
+                        )),
+                    ));
+                }
+            }
+            Side::Sell => {}
+        }
+        Ok((contract, side, kind))
+    }
+
+    /// Cash already promised to working buys in the contract's currency.
+    fn reserved_cash(&self, account: &str, contract: ContractIdx) -> f64 {
+        let currency = &self.book.spec(contract).currency;
+        self.orders
+            .working
+            .iter()
+            .map(|&i| &self.orders.orders[i])
+            .filter(|o| o.side == Side::Buy && o.account == account && &self.book.spec(o.contract).currency == currency)
+            .map(|o| {
+                let price = match o.kind {
+                    Kind::Limit(p) => p,
+                    Kind::Market => self.market.get(o.contract).last,
+                };
+                (o.total - o.filled) * price
+            })
+            .sum()
+    }
+
+    /// Shares already promised to working sells.
+    fn reserved_sells(&self, account: &str, contract: ContractIdx) -> f64 {
+        self.orders
+            .working
+            .iter()
+            .map(|&i| &self.orders.orders[i])
+            .filter(|o| o.side == Side::Sell && o.account == account && o.contract == contract)
+            .map(|o| o.total - o.filled)
+            .sum()
+    }
+
+    /// Answers a refused order: the error, then (for a 201 reject) openOrder and orderStatus
+    /// Inactive.
+    fn refuse(&mut self, client_id: i32, p: &PlaceOrder, contract: Option<ContractIdx>, refusal: Refusal) {
+        tracing::info!(client_id, order_id = p.order_id, code = refusal.code, "order refused: {}", refusal.text);
+        self.clients.send(client_id, self.notice(p.order_id, refusal.code, refusal.text.clone()));
+        let (true, Some(contract)) = (refusal.record, contract) else { return };
+        let idx = self.orders.orders.len();
+        let perm_id = self.orders.next_perm_id;
+        self.orders.next_perm_id += 1;
+        self.orders.orders.push(SimOrder {
+            perm_id,
+            client_id,
+            order_id: p.order_id,
+            contract,
+            side: Side::parse(&p.action).unwrap_or(Side::Buy),
+            kind: p.limit_price.map_or(Kind::Market, Kind::Limit),
+            total: p.total_quantity,
+            filled: 0.0,
+            avg_price: 0.0,
+            last_fill_price: 0.0,
+            commission: 0.0,
+            tif: if p.tif.is_empty() { "DAY".to_string() } else { p.tif.clone() },
+            account: self.ledger.find(&p.account).map_or_else(|| p.account.clone(), |a| a.id.clone()),
+            order_ref: p.order_ref.clone(),
+            outside_rth: p.outside_rth,
+            status: Status::Inactive,
+            reject_reason: refusal.text,
+            fill_after: None,
+            completed_at: Some(self.now),
+        });
+        self.orders.by_client_id.insert((client_id, p.order_id), idx);
+        self.send_order_state(idx);
+    }
+
+    /// Whether the order's market may trade now (session hours, fill delay).
+    fn fill_allowed_now(&self, idx: usize) -> bool {
+        let o = &self.orders.orders[idx];
+        if o.fill_after.is_some_and(|t| self.now < t) {
+            return false;
+        }
+        !self.config.market.session_hours || clock::is_open(self.book.spec(o.contract).market, self.now)
+    }
+
+    /// A market order's price: the last trade, slippage against the taker, on the tick ladder.
+    fn market_fill_price(&self, contract: ContractIdx, side: Side) -> f64 {
+        let spec = self.book.spec(contract);
+        let last = self.market.get(contract).last;
+        let slip = self.config.matching.slippage_bps / 10_000.0;
+        let raw = match side {
+            Side::Buy => last * (1.0 + slip),
+            Side::Sell => last * (1.0 - slip),
+        };
+        round_to_tick(raw, spec.tick_size(raw))
+    }
+
+    /// The price the order would fill at now, if it may fill.
+    fn fill_price(&self, idx: usize) -> Option<f64> {
+        let o = &self.orders.orders[idx];
+        if !o.status.is_working() || !self.fill_allowed_now(idx) {
+            return None;
+        }
+        let last = self.market.get(o.contract).last;
+        match (o.kind, o.side) {
+            (Kind::Market, side) => Some(self.market_fill_price(o.contract, side)),
+            (Kind::Limit(limit), Side::Buy) => (last <= limit + 1e-9).then_some(last),
+            (Kind::Limit(limit), Side::Sell) => (last >= limit - 1e-9).then_some(last),
+        }
+    }
+
+    /// Matches every working order against the current prices.
+    pub(super) fn match_working_orders(&mut self) {
+        let working: Vec<usize> = self.orders.working.iter().copied().collect();
+        for idx in working {
+            let was_held = self.orders.orders[idx].status == Status::PreSubmitted;
+            if was_held && self.fill_price(idx).is_none() && self.fill_allowed_now(idx) {
+                // A held order (closed market, delay) goes live.
+                self.orders.orders[idx].status = Status::Submitted;
+                self.send_order_state(idx);
+            }
+            self.try_fill(idx);
+        }
+    }
+
+    /// Fills the order (or one slice of it) if its price is there.
+    fn try_fill(&mut self, idx: usize) {
+        let Some(price) = self.fill_price(idx) else { return };
+        let o = &self.orders.orders[idx];
+        let remaining = o.total - o.filled;
+        let shares = self.config.matching.max_fill_per_tick.map_or(remaining, |cap| cap.min(remaining));
+        if shares > 0.0 {
+            self.execute(idx, shares, price);
+        }
+    }
+
+    /// Books one execution and tells the owner (and the master client).
+    fn execute(&mut self, idx: usize, shares: f64, price: f64) {
+        let (contract, side, account) = {
+            let o = &self.orders.orders[idx];
+            (o.contract, o.side, o.account.clone())
+        };
+        let currency = self.book.spec(contract).currency.clone();
+        let commission = self.config.commissions.get(&currency).copied().unwrap_or_default().charge(shares, price);
+        let realized = self.ledger.book_execution(&account, contract, &currency, side, shares, price, commission);
+        let o = &mut self.orders.orders[idx];
+        o.avg_price = (o.avg_price * o.filled + price * shares) / (o.filled + shares);
+        o.filled += shares;
+        o.last_fill_price = price;
+        o.commission += commission;
+        let complete = o.total - o.filled < 1e-9;
+        if complete {
+            o.status = Status::Filled;
+            o.completed_at = Some(self.now);
+            self.orders.working.remove(&idx);
+        } else {
+            o.status = Status::Submitted;
+        }
+        let seq = self.orders.fills.len() as u32 + 1;
+        let fill = Fill {
+            order: idx,
+            exec_id: format!("0000{:04x}.{:08x}.01.01", self.orders.exec_prefix, seq),
+            time: self.now,
+            shares,
+            price,
+            cum_qty: o.filled,
+            avg_price: o.avg_price,
+            commission,
+            realized,
+        };
+        let exec = Response::ExecDetails {
+            req_id: -1,
+            contract: self.book.fields(contract),
+            execution: self.execution_view(&fill),
+        };
+        let report = Response::CommissionReport(self.commission_view(&fill));
+        self.orders.fills.push(fill);
+        self.notify_owner(idx, exec.clone());
+        if self.faults.duplicate_next_execs > 0 {
+            self.faults.duplicate_next_execs -= 1;
+            self.notify_owner(idx, exec);
+        }
+        if complete {
+            self.send_order_state(idx);
+        } else {
+            self.notify_owner(idx, Response::OrderStatus(self.status_view(idx)));
+        }
+        self.notify_owner(idx, report);
+        self.publish_account_change(&account, contract);
+    }
+
+    /// openOrder + orderStatus for the order's current state, to its owner.
+    fn send_order_state(&self, idx: usize) {
+        self.notify_owner(idx, Response::OpenOrder(self.order_view(idx)));
+        self.notify_owner(idx, Response::OrderStatus(self.status_view(idx)));
+    }
+
+    /// Sends an order event to the client that owns the order and to the master client.
+    fn notify_owner(&self, idx: usize, response: Response) {
+        let owner = self.orders.orders[idx].client_id;
+        match self.config.master_client_id {
+            Some(master) if master != owner => {
+                self.clients.send(master, response.clone());
+                self.clients.send(owner, response);
+            }
+            _ => self.clients.send(owner, response),
+        }
+    }
+
+    pub(super) fn cancel_order(&mut self, client_id: i32, order_id: i32) {
+        let Some(&idx) = self.orders.by_client_id.get(&(client_id, order_id)) else {
+            let text = format!("OrderId {order_id} that needs to be cancelled is not found.");
+            return self.clients.send(client_id, self.notice(order_id, codes::CANCEL_NOT_FOUND, text));
+        };
+        let status = self.orders.orders[idx].status;
+        if !status.is_working() {
+            let text = format!(
+                "OrderId {order_id} that needs to be cancelled cannot be cancelled, state: {}.",
+                status.as_str()
+            );
+            return self.clients.send(client_id, self.notice(order_id, codes::CANCEL_NOT_ALLOWED, text));
+        }
+        self.cancel(idx);
+    }
+
+    /// Cancels a working order: error 202, then orderStatus(Cancelled).
+    fn cancel(&mut self, idx: usize) {
+        let o = &mut self.orders.orders[idx];
+        o.status = Status::Cancelled;
+        o.completed_at = Some(self.now);
+        let order_id = o.order_id;
+        self.orders.working.remove(&idx);
+        self.notify_owner(idx, self.notice(order_id, codes::ORDER_CANCELED, "Order Canceled - reason:"));
+        self.notify_owner(idx, Response::OrderStatus(self.status_view(idx)));
+    }
+
+    pub(super) fn global_cancel(&mut self) {
+        let working: Vec<usize> = self.orders.working.iter().copied().collect();
+        for idx in working {
+            self.cancel(idx);
+        }
+    }
+
+    pub(super) fn open_orders(&self, client_id: i32, all_clients: bool) {
+        for &idx in &self.orders.working {
+            if all_clients || self.orders.orders[idx].client_id == client_id {
+                self.clients.send(client_id, Response::OpenOrder(self.order_view(idx)));
+                self.clients.send(client_id, Response::OrderStatus(self.status_view(idx)));
+            }
+        }
+        self.clients.send(client_id, Response::OpenOrderEnd);
+    }
+
+    pub(super) fn completed_orders(&self, client_id: i32) {
+        for (idx, o) in self.orders.orders.iter().enumerate() {
+            if !o.status.is_working() {
+                self.clients.send(client_id, Response::CompletedOrder(self.order_view(idx)));
+            }
+        }
+        self.clients.send(client_id, Response::CompletedOrdersEnd);
+    }
+
+    fn order_view(&self, idx: usize) -> OrderView {
+        let o = &self.orders.orders[idx];
+        let spec = self.book.spec(o.contract);
+        let (zone, tz) = clock::market_zone(spec.market);
+        let (completed_time, completed_status) = match (o.completed_at, o.status) {
+            (Some(at), Status::Filled) => (clock::zoned_time(at, zone, tz), "Filled".to_string()),
+            (Some(at), Status::Cancelled) => (clock::zoned_time(at, zone, tz), "Cancelled by Trader".to_string()),
+            (Some(at), Status::Inactive) => (clock::zoned_time(at, zone, tz), o.reject_reason.clone()),
+            _ => (String::new(), String::new()),
+        };
+        OrderView {
+            order_id: o.order_id,
+            client_id: o.client_id,
+            perm_id: o.perm_id,
+            contract: self.book.fields(o.contract),
+            action: o.side.action().to_string(),
+            total_quantity: o.total,
+            filled_quantity: o.filled,
+            order_type: match o.kind {
+                Kind::Market => "MKT",
+                Kind::Limit(_) => "LMT",
+            }
+            .to_string(),
+            limit_price: match o.kind {
+                Kind::Limit(p) => Some(p),
+                Kind::Market => None,
+            },
+            tif: o.tif.clone(),
+            account: o.account.clone(),
+            order_ref: o.order_ref.clone(),
+            outside_rth: o.outside_rth,
+            status: o.status.as_str().to_string(),
+            commission: (o.filled > 0.0).then_some(o.commission),
+            commission_currency: spec.currency.clone(),
+            reject_reason: o.reject_reason.clone(),
+            completed_time,
+            completed_status,
+        }
+    }
+
+    fn status_view(&self, idx: usize) -> StatusView {
+        let o = &self.orders.orders[idx];
+        StatusView {
+            order_id: o.order_id,
+            status: o.status.as_str().to_string(),
+            filled: o.filled,
+            remaining: if o.status.is_working() || o.status == Status::Filled { o.total - o.filled } else { 0.0 },
+            avg_fill_price: o.avg_price,
+            perm_id: o.perm_id,
+            last_fill_price: o.last_fill_price,
+            client_id: o.client_id,
+        }
+    }
+
+    fn execution_view(&self, f: &Fill) -> ExecutionView {
+        let o = &self.orders.orders[f.order];
+        ExecutionView {
+            order_id: o.order_id,
+            exec_id: f.exec_id.clone(),
+            time: exec_time(f.time),
+            account: o.account.clone(),
+            exchange: self.book.spec(o.contract).primary_exchange.clone(),
+            side: o.side.exec_side().to_string(),
+            shares: f.shares,
+            price: f.price,
+            perm_id: o.perm_id,
+            client_id: o.client_id,
+            cum_qty: f.cum_qty,
+            avg_price: f.avg_price,
+            order_ref: o.order_ref.clone(),
+        }
+    }
+
+    fn commission_view(&self, f: &Fill) -> CommissionView {
+        let o = &self.orders.orders[f.order];
+        CommissionView {
+            exec_id: f.exec_id.clone(),
+            commission: f.commission,
+            currency: self.book.spec(o.contract).currency.clone(),
+            realized_pnl: f.realized,
+        }
+    }
+
+    /// Every execution as (owner client id, contract, execution, commission), oldest first.
+    pub(super) fn all_executions(
+        &self,
+    ) -> impl Iterator<Item = (i32, ContractIdx, ExecutionView, CommissionView, OffsetDateTime)> + '_ {
+        self.orders.fills.iter().map(|f| {
+            let o = &self.orders.orders[f.order];
+            (o.client_id, o.contract, self.execution_view(f), self.commission_view(f), f.time)
+        })
+    }
+}

@@ -1,0 +1,197 @@
+//! The fault switchboard: what tests (through [`Faults`]) and operators (through the control
+//! interface) can make go wrong, on purpose.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use crate::engine::codes;
+use crate::server::Shared;
+
+/// Faults the engine applies while it handles orders and market data.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FaultState {
+    /// The next N placeOrders are rejected with error 201.
+    pub reject_next_orders: u32,
+    /// Fills wait this long in simulated time after the order arrives.
+    pub fill_delay: Option<Duration>,
+    /// The next N executions are reported twice (same execId), as TWS sometimes does.
+    pub duplicate_next_execs: u32,
+    /// No ticks or bars are sent (prices still move, orders still fill).
+    pub market_data_paused: bool,
+}
+
+/// Everything armed right now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultStatus {
+    /// The engine-side faults.
+    pub state: FaultState,
+    /// Nothing is written to any client.
+    pub silent: bool,
+    /// Connections currently open (started or not).
+    pub connections: usize,
+}
+
+/// One switchboard action.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    /// Close every connection now.
+    DropAllConnections,
+    /// Close each currently open connection after it has been sent N more messages.
+    DropAfterMessages(u32),
+    /// Reject the next N orders with error 201.
+    RejectNextOrders(u32),
+    /// Delay fills by this much simulated time (`None`: fill at once again).
+    DelayFills(Option<Duration>),
+    /// Report the next execution twice (same execId).
+    DuplicateNextExec,
+    /// Stop (`true`) or resume (`false`) sending ticks and bars.
+    PauseMarketData(bool),
+    /// Restart the gateway: drop every connection, forget every session, and roll every
+    /// client's next valid order id back (to `next_valid_id`, or the configured first id).
+    /// Orders, executions and positions survive, as TWS keeps them.
+    Restart {
+        /// Where nextValidId restarts.
+        next_valid_id: Option<i32>,
+    },
+    /// Stop (`true`) or resume (`false`) writing to clients, without closing sockets.
+    Silent(bool),
+    /// Send error 1100 (connectivity between IB and TWS lost) to every client.
+    ConnectivityLost,
+    /// Send error 1102 (connectivity restored, data maintained) to every client.
+    ConnectivityRestored,
+}
+
+/// The switchboard of one running simulator. Cheap to clone.
+#[derive(Clone)]
+pub struct Faults {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Faults {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Faults").field("status", &self.status()).finish()
+    }
+}
+
+impl Faults {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        Self { shared }
+    }
+
+    /// Applies one fault and returns how many connections it touched (0 for engine faults).
+    pub fn apply(&self, fault: Fault) -> usize {
+        tracing::info!(?fault, "fault switchboard");
+        let shared = &self.shared;
+        match fault {
+            Fault::DropAllConnections => {
+                shared.engine().drop_clients(None);
+                shared.close_all_connections()
+            }
+            Fault::DropAfterMessages(n) => shared.arm_drop_after(n),
+            Fault::RejectNextOrders(n) => {
+                shared.engine().faults.reject_next_orders = n;
+                0
+            }
+            Fault::DelayFills(delay) => {
+                shared.engine().faults.fill_delay = delay;
+                0
+            }
+            Fault::DuplicateNextExec => {
+                shared.engine().faults.duplicate_next_execs += 1;
+                0
+            }
+            Fault::PauseMarketData(paused) => {
+                shared.engine().faults.market_data_paused = paused;
+                0
+            }
+            Fault::Restart { next_valid_id } => {
+                let first = next_valid_id.unwrap_or(shared.config.first_order_id);
+                shared.engine().drop_clients(Some(first));
+                shared.close_all_connections()
+            }
+            Fault::Silent(silent) => {
+                shared.silent.store(silent, Ordering::SeqCst);
+                shared.connection_count()
+            }
+            Fault::ConnectivityLost => {
+                let engine = shared.engine();
+                engine.broadcast_notice(codes::CONNECTIVITY_LOST, "Connectivity between IB and Trader Workstation has been lost.");
+                engine.client_ids().len()
+            }
+            Fault::ConnectivityRestored => {
+                let engine = shared.engine();
+                engine.broadcast_notice(
+                    codes::CONNECTIVITY_RESTORED,
+                    "Connectivity between IB and Trader Workstation has been restored - data maintained.",
+                );
+                engine.client_ids().len()
+            }
+        }
+    }
+
+    /// Closes every connection now.
+    pub fn drop_all_connections(&self) -> usize {
+        self.apply(Fault::DropAllConnections)
+    }
+
+    /// Closes each open connection after N more messages to it.
+    pub fn drop_after_messages(&self, n: u32) -> usize {
+        self.apply(Fault::DropAfterMessages(n))
+    }
+
+    /// Rejects the next N orders (201).
+    pub fn reject_next_orders(&self, n: u32) {
+        self.apply(Fault::RejectNextOrders(n));
+    }
+
+    /// Delays fills by simulated time (`None` clears it).
+    pub fn delay_fills(&self, delay: Option<Duration>) {
+        self.apply(Fault::DelayFills(delay));
+    }
+
+    /// Reports the next execution twice.
+    pub fn duplicate_next_exec(&self) {
+        self.apply(Fault::DuplicateNextExec);
+    }
+
+    /// Pauses or resumes ticks and bars.
+    pub fn pause_market_data(&self, paused: bool) {
+        self.apply(Fault::PauseMarketData(paused));
+    }
+
+    /// Restarts: drops every connection and rolls nextValidId back.
+    pub fn restart(&self, next_valid_id: Option<i32>) -> usize {
+        self.apply(Fault::Restart { next_valid_id })
+    }
+
+    /// Goes silent (or speaks again) without closing sockets.
+    pub fn go_silent(&self, silent: bool) {
+        self.apply(Fault::Silent(silent));
+    }
+
+    /// Sends 1100 to every client.
+    pub fn connectivity_lost(&self) {
+        self.apply(Fault::ConnectivityLost);
+    }
+
+    /// Sends 1102 to every client.
+    pub fn connectivity_restored(&self) {
+        self.apply(Fault::ConnectivityRestored);
+    }
+
+    /// What is armed now.
+    pub fn status(&self) -> FaultStatus {
+        FaultStatus {
+            state: self.shared.engine().faults.clone(),
+            silent: self.shared.silent.load(Ordering::SeqCst),
+            connections: self.shared.connection_count(),
+        }
+    }
+
+    /// Clears every engine fault and speaks again.
+    pub fn clear(&self) {
+        self.shared.engine().faults = FaultState::default();
+        self.shared.silent.store(false, Ordering::SeqCst);
+    }
+}

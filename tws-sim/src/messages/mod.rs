@@ -1,0 +1,95 @@
+//! The dialect-neutral vocabulary between the wire and the engine.
+//!
+//! A dialect (today: protobuf at server version 213–226, in [`crate::proto`]) decodes each
+//! client frame into a [`Request`] and encodes each [`Response`] the engine produces. The engine
+//! never sees bytes, so a second dialect (the text protocol at 176–178) only adds a codec.
+
+mod request;
+mod response;
+
+pub use request::*;
+pub use response::*;
+
+/// A contract as it travels in requests and responses (the stock subset of IB's `Contract`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ContractFields {
+    /// IB contract id (0 when the client leaves it out).
+    pub con_id: i32,
+    /// Symbol (`AAPL`, `700`).
+    pub symbol: String,
+    /// Security type (`STK`).
+    pub sec_type: String,
+    /// Routing exchange (`SMART`, `SEHK`).
+    pub exchange: String,
+    /// Listing exchange (`NASDAQ`, `SEHK`).
+    pub primary_exchange: String,
+    /// Currency (`USD`, `HKD`).
+    pub currency: String,
+    /// Local symbol.
+    pub local_symbol: String,
+    /// Trading class.
+    pub trading_class: String,
+}
+
+/// Buy or sell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// `BUY` (executions say `BOT`).
+    Buy,
+    /// `SELL` (executions say `SLD`).
+    Sell,
+}
+
+impl Side {
+    /// The order action string.
+    pub fn action(self) -> &'static str {
+        match self {
+            Side::Buy => "BUY",
+            Side::Sell => "SELL",
+        }
+    }
+
+    /// The execution side string.
+    pub fn exec_side(self) -> &'static str {
+        match self {
+            Side::Buy => "BOT",
+            Side::Sell => "SLD",
+        }
+    }
+
+    /// Parses `BUY`/`SELL` (and `SSHORT`, treated as a sell).
+    pub fn parse(action: &str) -> Option<Self> {
+        match action.to_ascii_uppercase().as_str() {
+            "BUY" => Some(Side::Buy),
+            "SELL" | "SSHORT" => Some(Side::Sell),
+            _ => None,
+        }
+    }
+}
+
+/// Formats a quantity the way TWS writes decimals: `100`, `0.5`, never `100.0`.
+pub fn format_decimal(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        format!("{}", value as i64)
+    } else {
+        let text = format!("{value:.8}");
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// IB's "unset" double (`Double.MAX_VALUE`), which clients read as absent.
+pub const UNSET_DOUBLE: f64 = f64::MAX;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_are_written_like_tws() {
+        assert_eq!(format_decimal(100.0), "100");
+        assert_eq!(format_decimal(0.0), "0");
+        assert_eq!(format_decimal(-300.0), "-300");
+        assert_eq!(format_decimal(0.5), "0.5");
+        assert_eq!(format_decimal(12.125), "12.125");
+    }
+}
