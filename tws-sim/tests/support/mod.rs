@@ -1,0 +1,71 @@
+//! Shared helpers of the integration tests: a simulator on port 0, an `ibapi` client, and
+//! bounded waits (never sleeps).
+
+#![allow(dead_code, reason = "each test binary uses a different subset")]
+
+use std::future::Future;
+use std::time::Duration;
+
+use ibapi::prelude::*;
+use tws_sim::{SimConfig, SimHandle, Simulator};
+
+/// Every wait in the tests is bounded by this.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// The default account.
+pub const ACCOUNT: &str = "DU1234567";
+
+/// A simulator with the default config on a free port and a manual clock.
+pub async fn sim() -> SimHandle {
+    sim_with(SimConfig::ephemeral()).await
+}
+
+/// A simulator with `config` (port forced to 0).
+pub async fn sim_with(config: SimConfig) -> SimHandle {
+    Simulator::start(SimConfig { port: 0, ..config }).await.expect("simulator starts")
+}
+
+/// An `ibapi` 5.5 client connected as `client_id`.
+pub async fn connect(sim: &SimHandle, client_id: i32) -> Client {
+    within(Client::connect(&sim.addr().to_string(), client_id)).await.expect("ibapi connects")
+}
+
+/// Awaits `future`, failing the test after [`WAIT`].
+pub async fn within<F: Future>(future: F) -> F::Output {
+    tokio::time::timeout(WAIT, future).await.expect("timed out waiting")
+}
+
+/// The next data item of a subscription, skipping notices (failing on error, end or timeout).
+pub async fn next_data<T, S>(sub: &mut S) -> T
+where
+    S: futures::Stream<Item = Result<SubscriptionItem<T>, ibapi::Error>> + Unpin,
+{
+    use futures::StreamExt;
+    loop {
+        match within(sub.next()).await {
+            Some(Ok(SubscriptionItem::Data(item))) => return item,
+            Some(Ok(SubscriptionItem::Notice(_))) => continue,
+            Some(Err(e)) => panic!("subscription error: {e:?}"),
+            None => panic!("subscription ended"),
+        }
+    }
+}
+
+/// The next item (data or notice) of a subscription.
+pub async fn next_item<T, S>(sub: &mut S) -> Result<SubscriptionItem<T>, ibapi::Error>
+where
+    S: futures::Stream<Item = Result<SubscriptionItem<T>, ibapi::Error>> + Unpin,
+{
+    use futures::StreamExt;
+    within(sub.next()).await.expect("subscription ended")
+}
+
+/// AAPL on SMART in USD.
+pub fn aapl() -> Contract {
+    Contract::stock("AAPL").build()
+}
+
+/// Tencent (`700`) on SEHK in HKD.
+pub fn tencent() -> Contract {
+    Contract::stock("700").on_exchange("SEHK").in_currency("HKD").build()
+}
