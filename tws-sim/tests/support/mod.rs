@@ -69,3 +69,10 @@ pub fn aapl() -> Contract {
 pub fn tencent() -> Contract {
     Contract::stock("700").on_exchange("SEHK").in_currency("HKD").build()
 }
+
+/// Waits until the simulator has handled everything `client` sent so far: requests on one
+/// connection are handled in order, so the answer to reqCurrentTime comes after them all.
+/// (Subscriptions such as real-time bars have no acknowledgement to wait for.)
+pub async fn sync(client: &Client) {
+    within(client.server_time()).await.expect("server time");
+}
