@@ -86,6 +86,7 @@ impl Faults {
         match fault {
             Fault::DropAllConnections => {
                 shared.engine().drop_clients(None);
+                shared.publish_clients();
                 shared.close_all_connections()
             }
             Fault::DropAfterMessages(n) => shared.arm_drop_after(n),
@@ -108,6 +109,7 @@ impl Faults {
             Fault::Restart { next_valid_id } => {
                 let first = next_valid_id.unwrap_or(shared.config.first_order_id);
                 shared.engine().drop_clients(Some(first));
+                shared.publish_clients();
                 shared.close_all_connections()
             }
             Fault::Silent(silent) => {

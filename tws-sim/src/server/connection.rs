@@ -67,6 +67,7 @@ async fn run(socket: TcpStream, shared: &Arc<Shared>, conn: &Arc<ConnState>) -> 
     // The engine holds a clone of `tx`: tell the writer to finish explicitly.
     if let Some(client_id) = conn.client_id() {
         shared.engine().end_client(client_id, conn.conn_id);
+        shared.publish_clients();
     }
     let _closing = tx.send(Outbound::Close);
     if writer.await.is_err() {
@@ -137,6 +138,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
                         return Ok(());
                     }
                     conn.set_client_id(client_id);
+                    shared.publish_clients();
                     tracing::info!(peer = %conn.peer, client_id, "client started");
                 }
                 other => tracing::warn!(peer = %conn.peer, request = other.name(), "request before startApi ignored"),

@@ -221,6 +221,24 @@ impl SimHandle {
         self.shared.engine().client_ids()
     }
 
+    /// Waits until the started client ids satisfy `done` (e.g. a client has connected, or every
+    /// client is gone after a drop), or `timeout` passes. Returns the ids at that moment, or
+    /// `None` on timeout.
+    pub async fn wait_for_clients(
+        &self,
+        timeout: std::time::Duration,
+        mut done: impl FnMut(&[i32]) -> bool,
+    ) -> Option<Vec<i32>> {
+        let mut rx = self.shared.watch_clients();
+        let wait = async {
+            match rx.wait_for(|ids| done(ids)).await {
+                Ok(ids) => Some(ids.clone()),
+                Err(_closed) => None,
+            }
+        };
+        tokio::time::timeout(timeout, wait).await.ok().flatten()
+    }
+
     /// Stops accepting, closes every connection, and waits for every task to end.
     pub async fn shutdown(mut self) {
         self.shutdown.cancel();

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::SimConfig;
@@ -67,6 +68,8 @@ pub struct Shared {
     next_conn_id: AtomicU64,
     pub(crate) silent: AtomicBool,
     pub(crate) probe: LatencyProbe,
+    /// Started client ids, republished after every start, end and drop.
+    clients: watch::Sender<Vec<i32>>,
 }
 
 impl Shared {
@@ -78,7 +81,23 @@ impl Shared {
             next_conn_id: AtomicU64::new(1),
             silent: AtomicBool::new(false),
             probe: LatencyProbe::default(),
+            clients: watch::Sender::new(Vec::new()),
         }
+    }
+
+    /// Republishes the started client ids (after a start, an end or a drop).
+    pub(crate) fn publish_clients(&self) {
+        let ids = self.engine().client_ids();
+        self.clients.send_if_modified(|current| {
+            let changed = *current != ids;
+            *current = ids;
+            changed
+        });
+    }
+
+    /// Follows the started client ids.
+    pub(crate) fn watch_clients(&self) -> watch::Receiver<Vec<i32>> {
+        self.clients.subscribe()
     }
 
     /// The engine. A panic while it was held would be a bug; the state is still the best
