@@ -85,7 +85,7 @@ async fn an_unknown_message_is_answered_with_503_for_its_request_id() {
     // The connection still works: reqCurrentTime (49 + 200) answers.
     raw.send(249, &[]).await;
     let time = raw.read_until(249).await;
-    assert_eq!(&time[4..], &[0x08, 0xe8, 0xbb, 0xef, 0xbb, 0x06]); // 1736173800
+    assert_eq!(&time[4..], &[0x08, 0xe8, 0xd1, 0xef, 0xbb, 0x06]); // varint of 1736173800
 }
 
 #[tokio::test]
