@@ -1,0 +1,106 @@
+//! IB's own Python client (ibapi-latest 10.51.1) against the simulator: a market order to
+//! Filled with its execution and commission, positions, account summary and account values.
+//!
+//! Python comes from `SANDTRADE_PYTHON`, else `<workspace>/target/venv/bin/python`. Without
+//! either the test fails and says how to create the venv: it never passes silently.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::Stdio;
+
+use serde_json::{Value, json};
+use support::*;
+
+fn python() -> PathBuf {
+    if let Some(path) = std::env::var_os("SANDTRADE_PYTHON") {
+        let path = PathBuf::from(path);
+        assert!(path.exists(), "SANDTRADE_PYTHON={} does not exist", path.display());
+        return path;
+    }
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let venv = workspace.join("target/venv/bin/python");
+    assert!(
+        venv.exists(),
+        "no Python for the IB client tests: set SANDTRADE_PYTHON, or create the venv with\n  \
+         python3 -m venv target/venv && target/venv/bin/pip install -r tws-sim/tests/python/requirements.txt\n\
+         (run from the workspace root {})",
+        workspace.display()
+    );
+    venv
+}
+
+async fn run_script(script: &str, port: u16) -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python").join(script);
+    let child = tokio::process::Command::new(python())
+        .arg(&path)
+        .arg(port.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("python starts");
+    let output = tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("the Python client finished within a minute")
+        .expect("python ran");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{script} failed ({}):\n{stderr}", output.status);
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{script} printed no JSON ({e}):\n{stderr}"))
+}
+
+#[tokio::test]
+async fn official_python_client_market_order_to_filled_positions_and_account() {
+    let sim = sim().await;
+    sim.set_price("AAPL", 190.0).expect("AAPL");
+    let out = run_script("official_client.py", sim.addr().port()).await;
+
+    assert_eq!(out["serverVersion"], 226);
+    assert_eq!(out["managedAccounts"], json!(["DU1234567"]));
+    assert_eq!((&out["nextValidId"], &out["currentTime"]), (&json!(1), &json!(1_736_173_800)));
+    assert_eq!(
+        out["contractDetails"],
+        json!([{"conId": 265598, "primaryExchange": "NASDAQ", "longName": "APPLE INC", "minTick": 0.01}])
+    );
+
+    let events: Vec<String> = out["orderEvents"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| format!("{}:{}", e["event"].as_str().unwrap_or(""), e["status"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        events,
+        ["openOrder:PreSubmitted", "orderStatus:PreSubmitted", "execDetails:", "openOrder:Filled", "orderStatus:Filled", "commission:"]
+    );
+    let e = &out["orderEvents"];
+    assert_eq!((&e[0]["permId"], &e[0]["clientId"], &e[0]["orderRef"]), (&json!(1_000_000_001), &json!(11), &json!("py-0001")));
+    assert_eq!(
+        (&e[2]["reqId"], &e[2]["side"], &e[2]["shares"], &e[2]["price"], &e[2]["orderRef"]),
+        (&json!(-1), &json!("BOT"), &json!("100"), &json!(190.0), &json!("py-0001"))
+    );
+    assert_eq!((&e[4]["filled"], &e[4]["remaining"], &e[4]["avgFillPrice"]), (&json!("100"), &json!("0"), &json!(190.0)));
+    assert_eq!((&e[5]["execId"], &e[5]["commission"], &e[5]["currency"]), (&e[2]["execId"], &json!(1.0), &json!("USD")));
+
+    assert_eq!(
+        out["positions"],
+        json!([{"account": "DU1234567", "symbol": "AAPL", "position": "100", "avgCost": 190.0}])
+    );
+    let hkd_in_usd = 1_000_000.0 / 7.8;
+    let cash = format!("{:.2}", 1_000_000.0 - 19_001.0 + hkd_in_usd);
+    let net = format!("{:.2}", 1_000_000.0 - 19_001.0 + hkd_in_usd + 19_000.0);
+    assert_eq!(
+        out["accountSummary"],
+        json!([
+            {"account": "DU1234567", "tag": "NetLiquidation", "value": net, "currency": "USD"},
+            {"account": "DU1234567", "tag": "TotalCashValue", "value": cash, "currency": "USD"},
+        ])
+    );
+    assert_eq!(out["accountValues"]["CashBalance/USD"], "980999.00");
+    assert_eq!(out["accountValues"]["StockMarketValue/USD"], "19000.00");
+    assert_eq!(out["portfolio"], json!([{"symbol": "AAPL", "position": "100", "marketValue": 19000.0}]));
+    assert_eq!(out["executions"].as_array().map(Vec::len), Some(1));
+    assert_eq!(out["executions"][0]["execId"], e[2]["execId"]);
+    assert_eq!(out["errors"], json!([]));
+    assert_eq!(sim.position(ACCOUNT, "AAPL").expect("AAPL"), 100.0);
+}
