@@ -58,7 +58,11 @@ impl Args {
             config.market.seed = seed;
         }
         config.market.acceleration = self.accelerate;
-        config.market.clock = if self.manual_clock { ClockMode::Manual } else { ClockMode::RealTime };
+        config.market.clock = if self.manual_clock {
+            ClockMode::Manual
+        } else {
+            ClockMode::RealTime
+        };
         if let Some(path) = &self.replay {
             config.market.source = PriceSource::Replay(path.clone());
         }
@@ -87,7 +91,10 @@ mod tests {
 
     #[test]
     fn defaults_are_a_real_time_gateway_on_the_sim_ports() {
-        let config = Cli::parse_from(["tws-sim"]).args.to_config().expect("valid");
+        let config = Cli::parse_from(["tws-sim"])
+            .args
+            .to_config()
+            .expect("valid");
         assert_eq!((config.port, config.control_port), (4242, Some(4243)));
         assert_eq!(config.market.clock, ClockMode::RealTime);
         assert_eq!(config.market.acceleration, 1.0);
@@ -96,8 +103,20 @@ mod tests {
     #[test]
     fn flags_reach_the_config() {
         let cli = Cli::parse_from([
-            "tws-sim", "--port", "7000", "--no-control", "--seed", "9", "--accelerate", "60", "--manual-clock",
-            "--session-hours", "--slippage-bps", "3", "--max-fill-per-tick", "50",
+            "tws-sim",
+            "--port",
+            "7000",
+            "--no-control",
+            "--seed",
+            "9",
+            "--accelerate",
+            "60",
+            "--manual-clock",
+            "--session-hours",
+            "--slippage-bps",
+            "3",
+            "--max-fill-per-tick",
+            "50",
         ]);
         let config = cli.args.to_config().expect("valid");
         assert_eq!((config.port, config.control_port), (7000, None));
@@ -106,7 +125,13 @@ mod tests {
         assert!(config.market.session_hours);
         assert_eq!(config.matching.slippage_bps, 3.0);
         assert_eq!(config.matching.max_fill_per_tick, Some(50.0));
-        let bad = Cli::parse_from(["tws-sim", "--accelerate", "0"]).args.to_config();
-        assert!(bad.expect_err("zero acceleration").to_string().contains("market.acceleration 0 must be > 0"));
+        let bad = Cli::parse_from(["tws-sim", "--accelerate", "0"])
+            .args
+            .to_config();
+        assert!(
+            bad.expect_err("zero acceleration")
+                .to_string()
+                .contains("market.acceleration 0 must be > 0")
+        );
     }
 }

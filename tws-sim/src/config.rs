@@ -83,7 +83,10 @@ impl SimConfig {
     /// The default configuration on any free port, without a control port: what tests and
     /// in-process embedding use.
     pub fn ephemeral() -> Self {
-        Self { port: 0, ..Self::default() }
+        Self {
+            port: 0,
+            ..Self::default()
+        }
     }
 
     /// Checks what [`crate::Simulator::start`] relies on: at least one account, unique contract
@@ -92,22 +95,35 @@ impl SimConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let mut problems = Vec::new();
         if self.accounts.is_empty() {
-            problems.push("no account configured: add one, e.g. { id = \"DU1234567\" }".to_string());
+            problems
+                .push("no account configured: add one, e.g. { id = \"DU1234567\" }".to_string());
         }
         let mut con_ids = std::collections::HashSet::new();
         let mut keys = std::collections::HashSet::new();
         for c in &self.contracts {
             if !con_ids.insert(c.con_id) {
-                problems.push(format!("contract {}: con_id {} is used twice", c.symbol, c.con_id));
+                problems.push(format!(
+                    "contract {}: con_id {} is used twice",
+                    c.symbol, c.con_id
+                ));
             }
             if !keys.insert((c.symbol.clone(), c.currency.clone())) {
-                problems.push(format!("contract {} {} is listed twice", c.symbol, c.currency));
+                problems.push(format!(
+                    "contract {} {} is listed twice",
+                    c.symbol, c.currency
+                ));
             }
             if !(c.start_price > 0.0 && c.start_price.is_finite()) {
-                problems.push(format!("contract {}: start_price {} must be > 0", c.symbol, c.start_price));
+                problems.push(format!(
+                    "contract {}: start_price {} must be > 0",
+                    c.symbol, c.start_price
+                ));
             }
             if c.lot_size == 0 {
-                problems.push(format!("contract {}: lot_size must be at least 1", c.symbol));
+                problems.push(format!(
+                    "contract {}: lot_size must be at least 1",
+                    c.symbol
+                ));
             }
             if !self.commissions.contains_key(&c.currency) {
                 problems.push(format!(
@@ -119,31 +135,48 @@ impl SimConfig {
             }
         }
         if !(self.market.acceleration > 0.0 && self.market.acceleration.is_finite()) {
-            problems.push(format!("market.acceleration {} must be > 0", self.market.acceleration));
+            problems.push(format!(
+                "market.acceleration {} must be > 0",
+                self.market.acceleration
+            ));
         }
-        if !(self.usd_hkd > 0.0) {
+        if self.usd_hkd <= 0.0 || !self.usd_hkd.is_finite() {
             problems.push(format!("usd_hkd {} must be > 0", self.usd_hkd));
         }
         if self.first_order_id < 0 {
-            problems.push(format!("first_order_id {} must be >= 0", self.first_order_id));
+            problems.push(format!(
+                "first_order_id {} must be >= 0",
+                self.first_order_id
+            ));
         }
-        if problems.is_empty() { Ok(()) } else { Err(ConfigError::Invalid(problems)) }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Invalid(problems))
+        }
     }
 
     /// Reads a TOML file and applies it over [`SimConfig::default()`] (see [`FileConfig`]).
     pub fn from_toml_file(path: &std::path::Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Self::from_toml_str(&text).map_err(|e| match e {
-            ConfigError::Parse { message, .. } => ConfigError::Parse { path: Some(path.to_path_buf()), message },
+            ConfigError::Parse { message, .. } => ConfigError::Parse {
+                path: Some(path.to_path_buf()),
+                message,
+            },
             other => other,
         })
     }
 
     /// Parses TOML text and applies it over [`SimConfig::default()`].
     pub fn from_toml_str(text: &str) -> Result<Self, ConfigError> {
-        let file: FileConfig =
-            toml::from_str(text).map_err(|e| ConfigError::Parse { path: None, message: e.to_string() })?;
+        let file: FileConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: None,
+            message: e.to_string(),
+        })?;
         let mut config = Self::default();
         file.apply_to(&mut config);
         config.validate()?;
@@ -171,7 +204,11 @@ fn default_cash() -> f64 {
 
 impl Default for AccountConfig {
     fn default() -> Self {
-        Self { id: "DU1234567".to_string(), usd: default_cash(), hkd: default_cash() }
+        Self {
+            id: "DU1234567".to_string(),
+            usd: default_cash(),
+            hkd: default_cash(),
+        }
     }
 }
 
@@ -227,7 +264,11 @@ impl ContractSpec {
             long_name: long_name.to_string(),
             lot_size: 1,
             start_price: price,
-            trading_class: Some(if primary == "NASDAQ" { "NMS".to_string() } else { symbol.to_string() }),
+            trading_class: Some(if primary == "NASDAQ" {
+                "NMS".to_string()
+            } else {
+                symbol.to_string()
+            }),
         }
     }
 
@@ -303,7 +344,10 @@ pub fn hk_tick_size(price: f64) -> f64 {
         (2000.0, 1.0),
         (5000.0, 2.0),
     ];
-    BANDS.iter().find(|(upper, _)| price <= *upper).map_or(5.0, |(_, tick)| *tick)
+    BANDS
+        .iter()
+        .find(|(upper, _)| price <= *upper)
+        .map_or(5.0, |(_, tick)| *tick)
 }
 
 /// How the simulated clock advances.
@@ -387,7 +431,12 @@ pub struct MatchingConfig {
 
 impl Default for MatchingConfig {
     fn default() -> Self {
-        Self { slippage_bps: 0.0, max_fill_per_tick: None, reject_hk_odd_lots: true, allow_short: false }
+        Self {
+            slippage_bps: 0.0,
+            max_fill_per_tick: None,
+            reject_hk_odd_lots: true,
+            allow_short: false,
+        }
     }
 }
 
@@ -413,12 +462,22 @@ pub struct CommissionSchedule {
 impl CommissionSchedule {
     /// IBKR Pro fixed for US stocks: USD 0.005 a share, USD 1.00 minimum, at most 1% of value.
     pub fn us_tiered() -> Self {
-        Self { per_share: 0.005, rate: 0.0, minimum: 1.0, maximum_rate: Some(0.01) }
+        Self {
+            per_share: 0.005,
+            rate: 0.0,
+            minimum: 1.0,
+            maximum_rate: Some(0.01),
+        }
     }
 
     /// IBKR Pro fixed for SEHK: 0.08% of value, HKD 18 minimum.
     pub fn hk_fixed() -> Self {
-        Self { per_share: 0.0, rate: 0.0008, minimum: 18.0, maximum_rate: None }
+        Self {
+            per_share: 0.0,
+            rate: 0.0008,
+            minimum: 18.0,
+            maximum_rate: None,
+        }
     }
 
     /// The commission for one execution of `shares` at `price`.
@@ -509,7 +568,9 @@ impl FileConfig {
             config.accounts = accounts;
         }
         for contract in self.contracts {
-            config.contracts.retain(|c| !(c.symbol == contract.symbol && c.currency == contract.currency));
+            config
+                .contracts
+                .retain(|c| !(c.symbol == contract.symbol && c.currency == contract.currency));
             config.contracts.push(contract);
         }
         if let Some(m) = self.matching {
@@ -587,7 +648,11 @@ mod tests {
         )
         .expect("valid config");
         assert_eq!(config.market.seed, 7);
-        let ck = config.contracts.iter().find(|c| c.symbol == "1").expect("added");
+        let ck = config
+            .contracts
+            .iter()
+            .find(|c| c.symbol == "1")
+            .expect("added");
         assert_eq!((ck.lot_size, ck.con_id), (500, 900000001));
 
         let err = SimConfig::from_toml_str("accounts = []\n[[contracts]]\ncon_id = 265598\nsymbol = \"X\"\nmarket = \"us\"\nprimary_exchange = \"NYSE\"\ncurrency = \"EUR\"\nlong_name = \"X\"\nstart_price = 0\n")
@@ -596,6 +661,9 @@ mod tests {
         assert!(text.contains("no account configured"), "{text}");
         assert!(text.contains("con_id 265598 is used twice"), "{text}");
         assert!(text.contains("start_price 0 must be > 0"), "{text}");
-        assert!(text.contains("no commission schedule for currency \"EUR\""), "{text}");
+        assert!(
+            text.contains("no commission schedule for currency \"EUR\""),
+            "{text}"
+        );
     }
 }

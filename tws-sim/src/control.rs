@@ -69,11 +69,14 @@ reject N | delay-fills MS|off | dup-exec | pause | resume | restart [ID] | silen
 /// Parses one line. The error is the reply's text after `ERR `.
 pub fn parse(line: &str) -> Result<Command, String> {
     let mut words = line.split_whitespace();
-    let Some(verb) = words.next() else { return Err("empty command; try help".into()) };
+    let Some(verb) = words.next() else {
+        return Err("empty command; try help".into());
+    };
     let args: Vec<&str> = words.collect();
     let number = |i: usize, what: &str| -> Result<u32, String> {
         let text = args.get(i).ok_or_else(|| format!("{verb} needs {what}"))?;
-        text.parse().map_err(|_| format!("{what} must be a whole number, got {text:?}"))
+        text.parse()
+            .map_err(|_| format!("{what} must be a whole number, got {text:?}"))
     };
     let switch = |what: &str| match args.first().copied() {
         Some("on") => Ok(true),
@@ -82,7 +85,11 @@ pub fn parse(line: &str) -> Result<Command, String> {
     };
     let command = match verb.to_ascii_lowercase().as_str() {
         "status" => Command::Status,
-        "step" => Command::Step(if args.is_empty() { 1 } else { number(0, "a tick count")? }),
+        "step" => Command::Step(if args.is_empty() {
+            1
+        } else {
+            number(0, "a tick count")?
+        }),
         "bar" => Command::Bar,
         "price" => {
             let symbol = args.first().ok_or("price needs a symbol")?.to_string();
@@ -103,7 +110,9 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "reject" => Command::Fault(Fault::RejectNextOrders(number(0, "an order count")?)),
         "delay-fills" => match args.first().copied() {
             Some("off") => Command::Fault(Fault::DelayFills(None)),
-            _ => Command::Fault(Fault::DelayFills(Some(Duration::from_millis(u64::from(number(0, "milliseconds")?))))),
+            _ => Command::Fault(Fault::DelayFills(Some(Duration::from_millis(u64::from(
+                number(0, "milliseconds")?,
+            ))))),
         },
         "dup-exec" => Command::Fault(Fault::DuplicateNextExec),
         "pause" => Command::Fault(Fault::PauseMarketData(true)),
@@ -139,7 +148,8 @@ pub(crate) fn execute(shared: &Arc<Shared>, command: Command) -> String {
                 status.connections,
                 engine.client_ids(),
                 s.reject_next_orders,
-                s.fill_delay.map_or("off".to_string(), |d| d.as_millis().to_string()),
+                s.fill_delay
+                    .map_or("off".to_string(), |d| d.as_millis().to_string()),
                 s.duplicate_next_execs,
                 s.market_data_paused,
                 status.silent
@@ -168,7 +178,11 @@ pub(crate) fn execute(shared: &Arc<Shared>, command: Command) -> String {
             if let Some(price) = set {
                 engine.set_price(idx, price);
             }
-            format!("OK {} {}", engine.book().spec(idx).symbol, engine.market().get(idx).last)
+            format!(
+                "OK {} {}",
+                engine.book().spec(idx).symbol,
+                engine.market().get(idx).last
+            )
         }
         Command::Clients => format!("OK {:?}", shared.engine().client_ids()),
         Command::Fault(fault) => {
@@ -229,7 +243,12 @@ async fn session(socket: TcpStream, shared: Arc<Shared>, shutdown: CancellationT
             Err(e) => (format!("ERR {e}"), false),
         };
         tracing::info!(command = %line.trim(), %reply, "control");
-        if write.write_all(format!("{reply}\n").as_bytes()).await.is_err() || quit {
+        if write
+            .write_all(format!("{reply}\n").as_bytes())
+            .await
+            .is_err()
+            || quit
+        {
             break;
         }
     }
@@ -244,31 +263,91 @@ mod tests {
         assert_eq!(parse("status"), Ok(Command::Status));
         assert_eq!(parse("step"), Ok(Command::Step(1)));
         assert_eq!(parse("step 30"), Ok(Command::Step(30)));
-        assert_eq!(parse("price AAPL"), Ok(Command::Price { symbol: "AAPL".into(), set: None }));
-        assert_eq!(parse("price 700 301.2"), Ok(Command::Price { symbol: "700".into(), set: Some(301.2) }));
+        assert_eq!(
+            parse("price AAPL"),
+            Ok(Command::Price {
+                symbol: "AAPL".into(),
+                set: None
+            })
+        );
+        assert_eq!(
+            parse("price 700 301.2"),
+            Ok(Command::Price {
+                symbol: "700".into(),
+                set: Some(301.2)
+            })
+        );
         assert_eq!(parse("drop"), Ok(Command::Fault(Fault::DropAllConnections)));
-        assert_eq!(parse("drop-after 3"), Ok(Command::Fault(Fault::DropAfterMessages(3))));
-        assert_eq!(parse("reject 2"), Ok(Command::Fault(Fault::RejectNextOrders(2))));
-        assert_eq!(parse("delay-fills 1500"), Ok(Command::Fault(Fault::DelayFills(Some(Duration::from_millis(1500))))));
-        assert_eq!(parse("delay-fills off"), Ok(Command::Fault(Fault::DelayFills(None))));
-        assert_eq!(parse("dup-exec"), Ok(Command::Fault(Fault::DuplicateNextExec)));
-        assert_eq!(parse("pause"), Ok(Command::Fault(Fault::PauseMarketData(true))));
-        assert_eq!(parse("resume"), Ok(Command::Fault(Fault::PauseMarketData(false))));
-        assert_eq!(parse("restart"), Ok(Command::Fault(Fault::Restart { next_valid_id: None })));
-        assert_eq!(parse("restart 1"), Ok(Command::Fault(Fault::Restart { next_valid_id: Some(1) })));
+        assert_eq!(
+            parse("drop-after 3"),
+            Ok(Command::Fault(Fault::DropAfterMessages(3)))
+        );
+        assert_eq!(
+            parse("reject 2"),
+            Ok(Command::Fault(Fault::RejectNextOrders(2)))
+        );
+        assert_eq!(
+            parse("delay-fills 1500"),
+            Ok(Command::Fault(Fault::DelayFills(Some(
+                Duration::from_millis(1500)
+            ))))
+        );
+        assert_eq!(
+            parse("delay-fills off"),
+            Ok(Command::Fault(Fault::DelayFills(None)))
+        );
+        assert_eq!(
+            parse("dup-exec"),
+            Ok(Command::Fault(Fault::DuplicateNextExec))
+        );
+        assert_eq!(
+            parse("pause"),
+            Ok(Command::Fault(Fault::PauseMarketData(true)))
+        );
+        assert_eq!(
+            parse("resume"),
+            Ok(Command::Fault(Fault::PauseMarketData(false)))
+        );
+        assert_eq!(
+            parse("restart"),
+            Ok(Command::Fault(Fault::Restart {
+                next_valid_id: None
+            }))
+        );
+        assert_eq!(
+            parse("restart 1"),
+            Ok(Command::Fault(Fault::Restart {
+                next_valid_id: Some(1)
+            }))
+        );
         assert_eq!(parse("silent on"), Ok(Command::Fault(Fault::Silent(true))));
         assert_eq!(parse("lost"), Ok(Command::Fault(Fault::ConnectivityLost)));
-        assert_eq!(parse("restored"), Ok(Command::Fault(Fault::ConnectivityRestored)));
+        assert_eq!(
+            parse("restored"),
+            Ok(Command::Fault(Fault::ConnectivityRestored))
+        );
         assert_eq!(parse("quit"), Ok(Command::Quit));
     }
 
     #[test]
     fn bad_lines_say_why() {
         assert_eq!(parse("reject"), Err("reject needs an order count".into()));
-        assert_eq!(parse("reject x"), Err("an order count must be a whole number, got \"x\"".into()));
-        assert_eq!(parse("silent maybe"), Err("silent takes on or off, got Some(\"maybe\")".into()));
-        assert_eq!(parse("price AAPL -1"), Err("price must be a positive number, got \"-1\"".into()));
-        assert_eq!(parse("fly"), Err("unknown command \"fly\"; try help".into()));
+        assert_eq!(
+            parse("reject x"),
+            Err("an order count must be a whole number, got \"x\"".into())
+        );
+        assert_eq!(
+            parse("silent maybe"),
+            Err("silent takes on or off, got Some(\"maybe\")".into())
+        );
+        assert_eq!(
+            parse("price AAPL -1"),
+            Err("price must be a positive number, got \"-1\"".into())
+        );
+        assert_eq!(
+            parse("fly"),
+            Err("unknown command \"fly\"; try help".into())
+        );
         assert_eq!(parse("  "), Err("empty command; try help".into()));
     }
 }

@@ -70,7 +70,9 @@ pub struct Faults {
 
 impl std::fmt::Debug for Faults {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Faults").field("status", &self.status()).finish()
+        f.debug_struct("Faults")
+            .field("status", &self.status())
+            .finish()
     }
 }
 
@@ -118,7 +120,10 @@ impl Faults {
             }
             Fault::ConnectivityLost => {
                 let engine = shared.engine();
-                engine.broadcast_notice(codes::CONNECTIVITY_LOST, "Connectivity between IB and Trader Workstation has been lost.");
+                engine.broadcast_notice(
+                    codes::CONNECTIVITY_LOST,
+                    "Connectivity between IB and Trader Workstation has been lost.",
+                );
                 engine.client_ids().len()
             }
             Fault::ConnectivityRestored => {

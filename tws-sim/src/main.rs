@@ -15,14 +15,20 @@ struct Cli {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .init();
     let cli = Cli::parse();
     let config = cli.args.to_config()?;
     let handle = tws_sim::Simulator::start(config).await?;
     println!("tws-sim listening on {}", handle.addr());
     if let Some(control) = handle.control_addr() {
-        println!("control interface on {control} (try: echo help | nc {} {})", control.ip(), control.port());
+        println!(
+            "control interface on {control} (try: echo help | nc {} {})",
+            control.ip(),
+            control.port()
+        );
     }
     shutdown_signal().await;
     handle.shutdown().await;

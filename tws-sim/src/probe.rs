@@ -36,7 +36,10 @@ pub struct LatencyProbe {
 
 impl LatencyProbe {
     pub(crate) fn record(&self, sample: ProbeSample) {
-        let mut samples = self.samples.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut samples = self
+            .samples
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if samples.len() < PROBE_CAPACITY {
             samples.push(sample);
         }
@@ -44,12 +47,20 @@ impl LatencyProbe {
 
     /// A copy of every sample so far.
     pub fn samples(&self) -> Vec<ProbeSample> {
-        self.samples.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+        self.samples
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     /// Every sample so far, leaving none.
     pub fn take(&self) -> Vec<ProbeSample> {
-        std::mem::take(&mut *self.samples.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+        std::mem::take(
+            &mut *self
+                .samples
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        )
     }
 
     /// The latencies so far, leaving none.

@@ -8,10 +8,23 @@ use ibapi::orders::{Action, PlaceOrder, order_builder};
 use support::*;
 
 /// Buys `qty` of `contract` at market and waits for its commission report.
-async fn buy(client: &ibapi::Client, order_id: i32, contract: &ibapi::contracts::Contract, qty: f64) {
-    let mut events =
-        within(client.place_order(order_id, contract, &order_builder::market_order(Action::Buy, qty))).await.expect("placed");
-    while !matches!(next_data(&mut events).await, PlaceOrder::CommissionReport(_)) {}
+async fn buy(
+    client: &ibapi::Client,
+    order_id: i32,
+    contract: &ibapi::contracts::Contract,
+    qty: f64,
+) {
+    let mut events = within(client.place_order(
+        order_id,
+        contract,
+        &order_builder::market_order(Action::Buy, qty),
+    ))
+    .await
+    .expect("placed");
+    while !matches!(
+        next_data(&mut events).await,
+        PlaceOrder::CommissionReport(_)
+    ) {}
 }
 
 #[tokio::test]
@@ -25,30 +38,48 @@ async fn positions_snapshot_then_updates_after_a_fill() {
 
     let mut positions = within(client.positions()).await.expect("positions");
     let mut rows = Vec::new();
-    loop {
-        match next_data(&mut positions).await {
-            PositionUpdate::Position(p) => rows.push((
-                p.account,
-                p.contract.symbol.to_string(),
-                p.contract.exchange.to_string(),
-                p.position,
-                p.average_cost,
-            )),
-            PositionUpdate::PositionEnd => break,
-        }
+    while let PositionUpdate::Position(p) = next_data(&mut positions).await {
+        rows.push((
+            p.account,
+            p.contract.symbol.to_string(),
+            p.contract.exchange.to_string(),
+            p.position,
+            p.average_cost,
+        ));
     }
     assert_eq!(
         rows,
         [
-            (ACCOUNT.to_string(), "AAPL".to_string(), "NASDAQ".to_string(), 10.0, 190.0),
-            (ACCOUNT.to_string(), "700".to_string(), "SEHK".to_string(), 200.0, 300.0),
+            (
+                ACCOUNT.to_string(),
+                "AAPL".to_string(),
+                "NASDAQ".to_string(),
+                10.0,
+                190.0
+            ),
+            (
+                ACCOUNT.to_string(),
+                "700".to_string(),
+                "SEHK".to_string(),
+                200.0,
+                300.0
+            ),
         ]
     );
 
     // The subscription stays open: the next fill streams an update.
     buy(&client, 3, &aapl(), 5.0).await;
-    let PositionUpdate::Position(p) = next_data(&mut positions).await else { panic!("position update") };
-    assert_eq!((p.contract.symbol.to_string().as_str(), p.position, p.average_cost), ("AAPL", 15.0, 190.0));
+    let PositionUpdate::Position(p) = next_data(&mut positions).await else {
+        panic!("position update")
+    };
+    assert_eq!(
+        (
+            p.contract.symbol.to_string().as_str(),
+            p.position,
+            p.average_cost
+        ),
+        ("AAPL", 15.0, 190.0)
+    );
 }
 
 #[tokio::test]
@@ -59,31 +90,42 @@ async fn account_summary_reports_cash_and_net_liquidation() {
     buy(&client, 1, &aapl(), 100.0).await;
     sim.set_price("AAPL", 210.0).expect("AAPL");
 
-    let tags = ["NetLiquidation", "TotalCashValue", "BuyingPower", "GrossPositionValue", "AccountType", "$LEDGER:HKD"];
+    let tags = [
+        "NetLiquidation",
+        "TotalCashValue",
+        "BuyingPower",
+        "GrossPositionValue",
+        "AccountType",
+        "$LEDGER:HKD",
+    ];
     let rows = within(client.account_summary(&AccountGroup("All".into()), &tags))
         .await
         .expect("summary");
     let mut rows = rows;
     let mut values = std::collections::BTreeMap::new();
-    loop {
-        match next_data(&mut rows).await {
-            AccountSummaryResult::Summary(s) => {
-                assert_eq!(s.account, ACCOUNT);
-                values.insert(format!("{}/{}", s.tag, s.currency), s.value);
-            }
-            AccountSummaryResult::End => break,
-        }
+    while let AccountSummaryResult::Summary(s) = next_data(&mut rows).await {
+        assert_eq!(s.account, ACCOUNT);
+        values.insert(format!("{}/{}", s.tag, s.currency), s.value);
     }
     // USD: 1,000,000 - 20,000 - 1 commission; HKD 1,000,000 at 7.8 = 128,205.13 USD.
     let hkd_in_usd = 1_000_000.0 / 7.8;
     let cash = 1_000_000.0 - 20_001.0 + hkd_in_usd;
     let money = |v: f64| format!("{:.2}", v);
     assert_eq!(values.get("TotalCashValue/USD"), Some(&money(cash)));
-    assert_eq!(values.get("NetLiquidation/USD"), Some(&money(cash + 21_000.0)));
+    assert_eq!(
+        values.get("NetLiquidation/USD"),
+        Some(&money(cash + 21_000.0))
+    );
     assert_eq!(values.get("GrossPositionValue/USD"), Some(&money(21_000.0)));
     assert_eq!(values.get("AccountType/"), Some(&"INDIVIDUAL".to_string()));
-    assert_eq!(values.get("CashBalance/HKD"), Some(&"1000000.00".to_string()));
-    assert_eq!(values.get("ExchangeRate/HKD"), Some(&format!("{:.8}", 1.0 / 7.8)));
+    assert_eq!(
+        values.get("CashBalance/HKD"),
+        Some(&"1000000.00".to_string())
+    );
+    assert_eq!(
+        values.get("ExchangeRate/HKD"),
+        Some(&format!("{:.8}", 1.0 / 7.8))
+    );
     // Five plain tags plus the seven per-currency ledger keys of HKD.
     assert_eq!(values.len(), 12, "{values:?}");
 }
@@ -95,7 +137,9 @@ async fn account_updates_download_then_stream_on_fills() {
     sim.set_price("700", 300.0).expect("700");
     buy(&client, 1, &tencent(), 100.0).await;
 
-    let mut updates = within(client.account_updates(&AccountId(ACCOUNT.into()))).await.expect("updates");
+    let mut updates = within(client.account_updates(&AccountId(ACCOUNT.into())))
+        .await
+        .expect("updates");
     let mut values = std::collections::BTreeMap::new();
     let mut portfolio = Vec::new();
     let mut time = None;
@@ -117,10 +161,26 @@ async fn account_updates_download_then_stream_on_fills() {
         }
     }
     // 100 shares at 300 HKD, commission 24 HKD (0.08%).
-    assert_eq!(values.get("CashBalance/HKD"), Some(&"969976.00".to_string()));
-    assert_eq!(values.get("StockMarketValue/HKD"), Some(&"30000.00".to_string()));
+    assert_eq!(
+        values.get("CashBalance/HKD"),
+        Some(&"969976.00".to_string())
+    );
+    assert_eq!(
+        values.get("StockMarketValue/HKD"),
+        Some(&"30000.00".to_string())
+    );
     assert_eq!(values.get("AccountCode/"), Some(&ACCOUNT.to_string()));
-    assert_eq!(portfolio, [("700".to_string(), "SEHK".to_string(), 100.0, 300.0, 30_000.0, 0.0)]);
+    assert_eq!(
+        portfolio,
+        [(
+            "700".to_string(),
+            "SEHK".to_string(),
+            100.0,
+            300.0,
+            30_000.0,
+            0.0
+        )]
+    );
     assert_eq!(time.as_deref(), Some("09:30"));
 
     buy(&client, 2, &tencent(), 100.0).await;
@@ -139,16 +199,21 @@ async fn account_updates_download_then_stream_on_fills() {
 async fn account_updates_multi_answers_with_an_end() {
     let sim = sim().await;
     let client = connect(&sim, 1).await;
-    let mut multi = within(client.account_updates_multi(Some(&AccountId(ACCOUNT.into())), None)).await.expect("multi");
+    let mut multi = within(client.account_updates_multi(Some(&AccountId(ACCOUNT.into())), None))
+        .await
+        .expect("multi");
     let mut keys = Vec::new();
-    loop {
-        match next_data(&mut multi).await {
-            AccountUpdateMulti::AccountMultiValue(v) => keys.push((v.account, v.key, v.currency)),
-            AccountUpdateMulti::End => break,
-        }
+    while let AccountUpdateMulti::AccountMultiValue(v) = next_data(&mut multi).await {
+        keys.push((v.account, v.key, v.currency));
     }
-    assert!(keys.contains(&(ACCOUNT.into(), "NetLiquidation".into(), "USD".into())), "{keys:?}");
-    assert!(keys.contains(&(ACCOUNT.into(), "CashBalance".into(), "HKD".into())), "{keys:?}");
+    assert!(
+        keys.contains(&(ACCOUNT.into(), "NetLiquidation".into(), "USD".into())),
+        "{keys:?}"
+    );
+    assert!(
+        keys.contains(&(ACCOUNT.into(), "CashBalance".into(), "HKD".into())),
+        "{keys:?}"
+    );
     // 3 identity keys, 7 ledger keys per currency (USD, HKD), 5 base aggregates, 11 account totals.
     assert_eq!(keys.len(), 33);
 }

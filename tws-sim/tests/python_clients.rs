@@ -15,7 +15,11 @@ use support::*;
 fn python() -> PathBuf {
     if let Some(path) = std::env::var_os("SANDTRADE_PYTHON") {
         let path = PathBuf::from(path);
-        assert!(path.exists(), "SANDTRADE_PYTHON={} does not exist", path.display());
+        assert!(
+            path.exists(),
+            "SANDTRADE_PYTHON={} does not exist",
+            path.display()
+        );
         return path;
     }
     let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -31,7 +35,9 @@ fn python() -> PathBuf {
 }
 
 async fn run_script(script: &str, port: u16) -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python").join(script);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/python")
+        .join(script);
     let child = tokio::process::Command::new(python())
         .arg(&path)
         .arg(port.to_string())
@@ -45,8 +51,13 @@ async fn run_script(script: &str, port: u16) -> Value {
         .expect("the Python client finished within a minute")
         .expect("python ran");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{script} failed ({}):\n{stderr}", output.status);
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{script} printed no JSON ({e}):\n{stderr}"))
+    assert!(
+        output.status.success(),
+        "{script} failed ({}):\n{stderr}",
+        output.status
+    );
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{script} printed no JSON ({e}):\n{stderr}"))
 }
 
 #[tokio::test]
@@ -57,7 +68,10 @@ async fn official_python_client_market_order_to_filled_positions_and_account() {
 
     assert_eq!(out["serverVersion"], 226);
     assert_eq!(out["managedAccounts"], json!(["DU1234567"]));
-    assert_eq!((&out["nextValidId"], &out["currentTime"]), (&json!(1), &json!(1_736_173_800)));
+    assert_eq!(
+        (&out["nextValidId"], &out["currentTime"]),
+        (&json!(1), &json!(1_736_173_800))
+    );
     assert_eq!(
         out["contractDetails"],
         json!([{"conId": 265598, "primaryExchange": "NASDAQ", "longName": "APPLE INC", "minTick": 0.01}])
@@ -67,20 +81,54 @@ async fn official_python_client_market_order_to_filled_positions_and_account() {
         .as_array()
         .expect("events")
         .iter()
-        .map(|e| format!("{}:{}", e["event"].as_str().unwrap_or(""), e["status"].as_str().unwrap_or("")))
+        .map(|e| {
+            format!(
+                "{}:{}",
+                e["event"].as_str().unwrap_or(""),
+                e["status"].as_str().unwrap_or("")
+            )
+        })
         .collect();
     assert_eq!(
         events,
-        ["openOrder:PreSubmitted", "orderStatus:PreSubmitted", "execDetails:", "openOrder:Filled", "orderStatus:Filled", "commission:"]
+        [
+            "openOrder:PreSubmitted",
+            "orderStatus:PreSubmitted",
+            "execDetails:",
+            "openOrder:Filled",
+            "orderStatus:Filled",
+            "commission:"
+        ]
     );
     let e = &out["orderEvents"];
-    assert_eq!((&e[0]["permId"], &e[0]["clientId"], &e[0]["orderRef"]), (&json!(1_000_000_001), &json!(11), &json!("py-0001")));
     assert_eq!(
-        (&e[2]["reqId"], &e[2]["side"], &e[2]["shares"], &e[2]["price"], &e[2]["orderRef"]),
-        (&json!(-1), &json!("BOT"), &json!("100"), &json!(190.0), &json!("py-0001"))
+        (&e[0]["permId"], &e[0]["clientId"], &e[0]["orderRef"]),
+        (&json!(1_000_000_001), &json!(11), &json!("py-0001"))
     );
-    assert_eq!((&e[4]["filled"], &e[4]["remaining"], &e[4]["avgFillPrice"]), (&json!("100"), &json!("0"), &json!(190.0)));
-    assert_eq!((&e[5]["execId"], &e[5]["commission"], &e[5]["currency"]), (&e[2]["execId"], &json!(1.0), &json!("USD")));
+    assert_eq!(
+        (
+            &e[2]["reqId"],
+            &e[2]["side"],
+            &e[2]["shares"],
+            &e[2]["price"],
+            &e[2]["orderRef"]
+        ),
+        (
+            &json!(-1),
+            &json!("BOT"),
+            &json!("100"),
+            &json!(190.0),
+            &json!("py-0001")
+        )
+    );
+    assert_eq!(
+        (&e[4]["filled"], &e[4]["remaining"], &e[4]["avgFillPrice"]),
+        (&json!("100"), &json!("0"), &json!(190.0))
+    );
+    assert_eq!(
+        (&e[5]["execId"], &e[5]["commission"], &e[5]["currency"]),
+        (&e[2]["execId"], &json!(1.0), &json!("USD"))
+    );
 
     assert_eq!(
         out["positions"],
@@ -98,7 +146,10 @@ async fn official_python_client_market_order_to_filled_positions_and_account() {
     );
     assert_eq!(out["accountValues"]["CashBalance/USD"], "980999.00");
     assert_eq!(out["accountValues"]["StockMarketValue/USD"], "19000.00");
-    assert_eq!(out["portfolio"], json!([{"symbol": "AAPL", "position": "100", "marketValue": 19000.0}]));
+    assert_eq!(
+        out["portfolio"],
+        json!([{"symbol": "AAPL", "position": "100", "marketValue": 19000.0}])
+    );
     assert_eq!(out["executions"].as_array().map(Vec::len), Some(1));
     assert_eq!(out["executions"][0]["execId"], e[2]["execId"]);
     assert_eq!(out["errors"], json!([]));

@@ -96,14 +96,28 @@ async fn a_malformed_frame_closes_only_that_connection() {
     // placeOrder whose payload is not protobuf.
     bad.send(203, &[0xff, 0xff, 0xff]).await;
     while bad.read().await.is_some() {}
-    assert_eq!(sim.wait_for_clients(WAIT, |ids| ids == [2]).await, Some(vec![2]));
-    assert_eq!(within(good.server_time()).await.expect("time").unix_timestamp(), 1_736_173_800);
+    assert_eq!(
+        sim.wait_for_clients(WAIT, |ids| ids == [2]).await,
+        Some(vec![2])
+    );
+    assert_eq!(
+        within(good.server_time())
+            .await
+            .expect("time")
+            .unix_timestamp(),
+        1_736_173_800
+    );
 
     // An impossible frame length, too.
     let mut worse = Raw::start(sim.addr(), 3).await;
-    within(worse.socket.write_all(&[0xff, 0xff, 0xff, 0xff])).await.expect("send");
+    within(worse.socket.write_all(&[0xff, 0xff, 0xff, 0xff]))
+        .await
+        .expect("send");
     while worse.read().await.is_some() {}
-    assert_eq!(sim.wait_for_clients(WAIT, |ids| ids == [2]).await, Some(vec![2]));
+    assert_eq!(
+        sim.wait_for_clients(WAIT, |ids| ids == [2]).await,
+        Some(vec![2])
+    );
 }
 
 #[tokio::test]
@@ -111,8 +125,14 @@ async fn a_text_only_client_is_refused_without_a_reply() {
     let sim = sim().await;
     let mut raw = Raw::hello(sim.addr(), "v157..178").await;
     assert_eq!(raw.read().await, None);
-    let mut garbage = Raw { socket: within(TcpStream::connect(sim.addr())).await.expect("connect") };
-    within(garbage.socket.write_all(b"GET / HTTP/1.1\r\n\r\n")).await.expect("send");
+    let mut garbage = Raw {
+        socket: within(TcpStream::connect(sim.addr()))
+            .await
+            .expect("connect"),
+    };
+    within(garbage.socket.write_all(b"GET / HTTP/1.1\r\n\r\n"))
+        .await
+        .expect("send");
     assert_eq!(garbage.read().await, None);
 }
 
@@ -125,19 +145,35 @@ async fn duplicate_client_id_on_the_wire_is_326_then_close() {
     second.send(271, &[0x08, 9]).await;
     let error = second.read_until(204).await;
     let message = String::from_utf8_lossy(&error);
-    assert!(message.contains("Unable to connect as the client id is already in use"), "{message}");
+    assert!(
+        message.contains("Unable to connect as the client id is already in use"),
+        "{message}"
+    );
     assert_eq!(second.read().await, None, "closed after 326");
 }
 
 #[tokio::test]
 async fn control_interface_drives_the_switchboard_and_the_market() {
-    let sim = sim_with(SimConfig { control_port: Some(0), ..SimConfig::ephemeral() }).await;
-    let control = within(TcpStream::connect(sim.control_addr().expect("control port"))).await.expect("connect");
+    let sim = sim_with(SimConfig {
+        control_port: Some(0),
+        ..SimConfig::ephemeral()
+    })
+    .await;
+    let control = within(TcpStream::connect(
+        sim.control_addr().expect("control port"),
+    ))
+    .await
+    .expect("connect");
     let (read, mut write) = control.into_split();
     let mut lines = BufReader::new(read).lines();
     let mut ask = async |line: &str| -> String {
-        within(write.write_all(format!("{line}\n").as_bytes())).await.expect("send");
-        within(lines.next_line()).await.expect("reply").expect("a line")
+        within(write.write_all(format!("{line}\n").as_bytes()))
+            .await
+            .expect("send");
+        within(lines.next_line())
+            .await
+            .expect("reply")
+            .expect("a line")
     };
     assert_eq!(ask("reject 2").await, "OK connections=0");
     assert_eq!(ask("delay-fills 1500").await, "OK connections=0");

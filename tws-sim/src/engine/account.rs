@@ -63,13 +63,18 @@ impl Engine {
     }
 
     pub(super) fn account_summary(&self, client_id: i32, req_id: i32, tags: &str) {
-        let wanted: Vec<&str> = tags.split(',').map(str::trim).filter(|t| !t.is_empty()).collect();
+        let wanted: Vec<&str> = tags
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .collect();
         for account in self.ledger.accounts() {
             for v in self.ledger.values(account, &self.book, &self.market) {
                 let plain = SUMMARY_TAGS.contains(&v.key.as_str())
                     && wanted.contains(&v.key.as_str())
                     && (v.currency == "USD" || v.currency.is_empty());
-                let ledger = LEDGER_KEYS.contains(&v.key.as_str()) && ledger_wanted(&wanted, &v.currency);
+                let ledger =
+                    LEDGER_KEYS.contains(&v.key.as_str()) && ledger_wanted(&wanted, &v.currency);
                 if plain || ledger {
                     self.clients.send(
                         client_id,
@@ -84,7 +89,8 @@ impl Engine {
                 }
             }
         }
-        self.clients.send(client_id, Response::AccountSummaryEnd(req_id));
+        self.clients
+            .send(client_id, Response::AccountSummaryEnd(req_id));
     }
 
     pub(super) fn account_updates(&mut self, client_id: i32, subscribe: bool, account: &str) {
@@ -92,20 +98,32 @@ impl Engine {
             return self.with_subs(client_id, |s| s.account_updates = None);
         }
         let Some(acct) = self.ledger.find(account) else {
-            let text = format!("Error validating request:-'bc' : cause - account {account} is not managed");
-            return self.clients.send(client_id, self.notice(-1, super::codes::VALIDATION_ERROR, text));
+            let text = format!(
+                "Error validating request:-'bc' : cause - account {account} is not managed"
+            );
+            return self.clients.send(
+                client_id,
+                self.notice(-1, super::codes::VALIDATION_ERROR, text),
+            );
         };
         let id = acct.id.clone();
         for value in self.ledger.values(acct, &self.book, &self.market) {
             self.clients.send(client_id, Response::AccountValue(value));
         }
         for &idx in acct.holdings.keys() {
-            if let Some(row) = self.ledger.portfolio_row(acct, idx, &self.book, &self.market) {
+            if let Some(row) = self
+                .ledger
+                .portfolio_row(acct, idx, &self.book, &self.market)
+            {
                 self.clients.send(client_id, Response::PortfolioValue(row));
             }
         }
-        self.clients.send(client_id, Response::AccountTime(clock::account_time(self.now)));
-        self.clients.send(client_id, Response::AccountDownloadEnd(id.clone()));
+        self.clients.send(
+            client_id,
+            Response::AccountTime(clock::account_time(self.now)),
+        );
+        self.clients
+            .send(client_id, Response::AccountDownloadEnd(id.clone()));
         self.with_subs(client_id, |s| s.account_updates = Some(id));
     }
 
@@ -118,17 +136,31 @@ impl Engine {
             .collect();
         for acct in &accounts {
             for value in self.ledger.values(acct, &self.book, &self.market) {
-                self.clients.send(client_id, Response::AccountUpdateMulti { req_id, value });
+                self.clients
+                    .send(client_id, Response::AccountUpdateMulti { req_id, value });
             }
         }
-        self.clients.send(client_id, Response::AccountUpdateMultiEnd(req_id));
+        self.clients
+            .send(client_id, Response::AccountUpdateMultiEnd(req_id));
         let account = account.to_string();
-        self.with_subs(client_id, |s| _ = s.account_updates_multi.insert(req_id, account));
+        self.with_subs(client_id, |s| {
+            _ = s.account_updates_multi.insert(req_id, account)
+        });
     }
 
     /// After a fill: position and account-update subscribers hear about the change.
     pub(super) fn publish_account_change(&self, account: &str, contract: ContractIdx) {
-        let Some(acct) = self.ledger.find(account) else { return };
+        let listening = self.clients.iter().any(|(_, c)| {
+            c.subs.positions
+                || c.subs.account_updates.is_some()
+                || !c.subs.account_updates_multi.is_empty()
+        });
+        if !listening {
+            return;
+        }
+        let Some(acct) = self.ledger.find(account) else {
+            return;
+        };
         let holding = acct.holdings.get(&contract).copied().unwrap_or_default();
         let values: Vec<AccountValueView> = self.ledger.values(acct, &self.book, &self.market);
         for (_, client) in self.clients.iter() {
@@ -145,15 +177,23 @@ impl Engine {
                 for value in &values {
                     client.link.send(Response::AccountValue(value.clone()));
                 }
-                if let Some(row) = self.ledger.portfolio_row(acct, contract, &self.book, &self.market) {
+                if let Some(row) =
+                    self.ledger
+                        .portfolio_row(acct, contract, &self.book, &self.market)
+                {
                     client.link.send(Response::PortfolioValue(row));
                 }
-                client.link.send(Response::AccountTime(clock::account_time(self.now)));
+                client
+                    .link
+                    .send(Response::AccountTime(clock::account_time(self.now)));
             }
             for (&req_id, wanted) in &subs.account_updates_multi {
                 if wanted.is_empty() || wanted == "All" || wanted == &acct.id {
                     for value in &values {
-                        client.link.send(Response::AccountUpdateMulti { req_id, value: value.clone() });
+                        client.link.send(Response::AccountUpdateMulti {
+                            req_id,
+                            value: value.clone(),
+                        });
                     }
                 }
             }

@@ -52,7 +52,11 @@ impl Ledger {
 
     /// Comma-separated account codes (managedAccounts).
     pub fn managed_accounts(&self) -> String {
-        self.accounts.iter().map(|a| a.id.as_str()).collect::<Vec<_>>().join(",")
+        self.accounts
+            .iter()
+            .map(|a| a.id.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
     }
 
     /// Every account.
@@ -62,7 +66,11 @@ impl Ledger {
 
     /// The account an order names (empty: the first one).
     pub fn find(&self, id: &str) -> Option<&Account> {
-        if id.is_empty() { self.accounts.first() } else { self.accounts.iter().find(|a| a.id == id) }
+        if id.is_empty() {
+            self.accounts.first()
+        } else {
+            self.accounts.iter().find(|a| a.id == id)
+        }
     }
 
     fn find_mut(&mut self, id: &str) -> Option<&mut Account> {
@@ -71,16 +79,24 @@ impl Ledger {
 
     /// Cash of `account` in `currency`.
     pub fn cash(&self, account: &str, currency: &str) -> f64 {
-        self.find(account).and_then(|a| a.cash.get(currency)).copied().unwrap_or(0.0)
+        self.find(account)
+            .and_then(|a| a.cash.get(currency))
+            .copied()
+            .unwrap_or(0.0)
     }
 
     /// Shares of `contract` held by `account`.
     pub fn quantity(&self, account: &str, contract: ContractIdx) -> f64 {
-        self.find(account).and_then(|a| a.holdings.get(&contract)).map_or(0.0, |h| h.quantity)
+        self.find(account)
+            .and_then(|a| a.holdings.get(&contract))
+            .map_or(0.0, |h| h.quantity)
     }
 
     /// Books one execution and returns the realized P&L it closed (if it closed anything).
-    #[allow(clippy::too_many_arguments, reason = "one execution's fields, kept flat at the one call site")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one execution's fields, kept flat at the one call site"
+    )]
     pub fn book_execution(
         &mut self,
         account: &str,
@@ -122,7 +138,11 @@ impl Ledger {
 
     /// HKD → USD (base currency) conversion factor for `currency`.
     pub fn to_base(&self, currency: &str) -> f64 {
-        if currency == "HKD" { 1.0 / self.usd_hkd } else { 1.0 }
+        if currency == "HKD" {
+            1.0 / self.usd_hkd
+        } else {
+            1.0
+        }
     }
 
     /// A portfolio row for one holding, valued at the last price.
@@ -149,7 +169,12 @@ impl Ledger {
     }
 
     /// The account values of `reqAccountUpdates` (and of the summary tags), in TWS's keys.
-    pub fn values(&self, account: &Account, book: &ContractBook, market: &Market) -> Vec<AccountValueView> {
+    pub fn values(
+        &self,
+        account: &Account,
+        book: &ContractBook,
+        market: &Market,
+    ) -> Vec<AccountValueView> {
         let mut by_currency: BTreeMap<&str, (f64, f64, f64)> = BTreeMap::new(); // (stock value, unrealized, realized)
         for (&idx, h) in &account.holdings {
             let currency = book.spec(idx).currency.as_str();
@@ -173,7 +198,10 @@ impl Ledger {
         push("Currency", "USD".to_string(), "USD");
         let (mut cash_base, mut stock_base, mut unreal_base, mut real_base) = (0.0, 0.0, 0.0, 0.0);
         for (currency, cash) in &account.cash {
-            let (stock, unreal, real) = by_currency.get(currency.as_str()).copied().unwrap_or_default();
+            let (stock, unreal, real) = by_currency
+                .get(currency.as_str())
+                .copied()
+                .unwrap_or_default();
             let rate = self.to_base(currency);
             cash_base += cash * rate;
             stock_base += stock * rate;
@@ -230,26 +258,53 @@ mod tests {
     use super::*;
 
     fn ledger() -> Ledger {
-        Ledger::new(&[AccountConfig { id: "DU1".into(), usd: 10_000.0, hkd: 50_000.0 }], 7.8)
+        Ledger::new(
+            &[AccountConfig {
+                id: "DU1".into(),
+                usd: 10_000.0,
+                hkd: 50_000.0,
+            }],
+            7.8,
+        )
     }
 
     #[test]
     fn buy_then_sell_books_cash_position_and_realized_pnl() {
         let mut l = ledger();
-        assert_eq!(l.book_execution("DU1", 0, "USD", Side::Buy, 10.0, 100.0, 1.0), None);
+        assert_eq!(
+            l.book_execution("DU1", 0, "USD", Side::Buy, 10.0, 100.0, 1.0),
+            None
+        );
         assert_eq!(l.cash("DU1", "USD"), 10_000.0 - 1_000.0 - 1.0);
         assert_eq!(l.quantity("DU1", 0), 10.0);
-        assert_eq!(l.book_execution("DU1", 0, "USD", Side::Buy, 10.0, 110.0, 1.0), None);
-        assert_eq!(l.find("DU1").and_then(|a| a.holdings.get(&0)).map(|h| h.avg_cost), Some(105.0));
-        assert_eq!(l.book_execution("DU1", 0, "USD", Side::Sell, 20.0, 120.0, 1.0), Some(299.0));
+        assert_eq!(
+            l.book_execution("DU1", 0, "USD", Side::Buy, 10.0, 110.0, 1.0),
+            None
+        );
+        assert_eq!(
+            l.find("DU1")
+                .and_then(|a| a.holdings.get(&0))
+                .map(|h| h.avg_cost),
+            Some(105.0)
+        );
+        assert_eq!(
+            l.book_execution("DU1", 0, "USD", Side::Sell, 20.0, 120.0, 1.0),
+            Some(299.0)
+        );
         assert_eq!(l.quantity("DU1", 0), 0.0);
-        assert_eq!(l.cash("DU1", "USD"), 10_000.0 - 1_000.0 - 1_100.0 + 2_400.0 - 3.0);
+        assert_eq!(
+            l.cash("DU1", "USD"),
+            10_000.0 - 1_000.0 - 1_100.0 + 2_400.0 - 3.0
+        );
     }
 
     #[test]
     fn unknown_account_books_nothing() {
         let mut l = ledger();
-        assert_eq!(l.book_execution("DU9", 0, "USD", Side::Buy, 1.0, 1.0, 0.0), None);
+        assert_eq!(
+            l.book_execution("DU9", 0, "USD", Side::Buy, 1.0, 1.0, 0.0),
+            None
+        );
         assert_eq!(l.cash("DU1", "USD"), 10_000.0);
         assert_eq!(l.managed_accounts(), "DU1");
         assert_eq!(l.find("").map(|a| a.id.as_str()), Some("DU1"));

@@ -37,7 +37,9 @@ pub fn is_open(market: Market, at: OffsetDateTime) -> bool {
         return false;
     }
     let t = local.time();
-    sessions(market).iter().any(|(open, close)| t >= *open && t < *close)
+    sessions(market)
+        .iter()
+        .any(|(open, close)| t >= *open && t < *close)
 }
 
 /// IB's `tradingHours`/`liquidHours` string for the seven days from `from`:
@@ -67,19 +69,28 @@ pub fn trading_hours(market: Market, from: OffsetDateTime) -> String {
 
 /// Execution time: `yyyyMMdd-HH:mm:ss` in UTC.
 pub fn exec_time(at: OffsetDateTime) -> String {
-    at.format(format_description!("[year][month][day]-[hour]:[minute]:[second]")).unwrap_or_default()
+    at.format(format_description!(
+        "[year][month][day]-[hour]:[minute]:[second]"
+    ))
+    .unwrap_or_default()
 }
 
 /// `yyyyMMdd HH:mm:ss <zone>` in the given zone (handshake, historical dates).
 pub fn zoned_time(at: OffsetDateTime, zone_name: &str, tz: &Tz) -> String {
     let local = at.to_timezone(tz);
-    let text = local.format(format_description!("[year][month][day] [hour]:[minute]:[second]")).unwrap_or_default();
+    let text = local
+        .format(format_description!(
+            "[year][month][day] [hour]:[minute]:[second]"
+        ))
+        .unwrap_or_default();
     format!("{text} {zone_name}")
 }
 
 /// `yyyyMMdd` in the given zone (daily historical bars).
 pub fn zoned_date(at: OffsetDateTime, tz: &Tz) -> String {
-    at.to_timezone(tz).format(format_description!("[year][month][day]")).unwrap_or_default()
+    at.to_timezone(tz)
+        .format(format_description!("[year][month][day]"))
+        .unwrap_or_default()
 }
 
 /// `HH:mm` in New York time (account update time).
@@ -104,9 +115,11 @@ pub fn parse_time(text: &str) -> Option<OffsetDateTime> {
         let time_part = parts.next().unwrap_or("00:00:00");
         (format!("{date} {time_part}"), parts.next())
     };
-    let primitive =
-        time::PrimitiveDateTime::parse(&stamp, format_description!("[year][month][day] [hour]:[minute]:[second]"))
-            .ok()?;
+    let primitive = time::PrimitiveDateTime::parse(
+        &stamp,
+        format_description!("[year][month][day] [hour]:[minute]:[second]"),
+    )
+    .ok()?;
     match zone {
         None | Some("UTC") | Some("GMT") => Some(primitive.assume_utc()),
         Some(name) => {
@@ -143,7 +156,10 @@ mod tests {
         let (name, tz) = market_zone(Market::Us);
         assert_eq!(zoned_time(t, name, tz), "20250106 09:30:05 US/Eastern");
         assert_eq!(account_time(t), "09:30");
-        assert!(trading_hours(Market::Hk, t).starts_with("20250106:0930-20250106:1200;20250106:1300-20250106:1600;"));
+        assert!(
+            trading_hours(Market::Hk, t)
+                .starts_with("20250106:0930-20250106:1200;20250106:1300-20250106:1600;")
+        );
         assert!(trading_hours(Market::Us, t).contains("20250111:CLOSED"));
     }
 

@@ -34,7 +34,9 @@ impl ContractBook {
     /// Every contract matching a request: by conId when given, else by symbol, narrowed by
     /// currency, security type and exchange (SMART, the listing exchange, or empty).
     pub fn matching(&self, query: &ContractFields) -> Vec<ContractIdx> {
-        (0..self.specs.len()).filter(|&i| Self::matches(&self.specs[i], query)).collect()
+        (0..self.specs.len())
+            .filter(|&i| Self::matches(&self.specs[i], query))
+            .collect()
     }
 
     /// The single contract an order or subscription names, if exactly one matches.
@@ -47,14 +49,17 @@ impl ContractBook {
 
     /// Index of a symbol (first match, any currency).
     pub fn by_symbol(&self, symbol: &str) -> Option<ContractIdx> {
-        self.specs.iter().position(|s| s.symbol.eq_ignore_ascii_case(symbol))
+        self.specs
+            .iter()
+            .position(|s| s.symbol.eq_ignore_ascii_case(symbol))
     }
 
     fn matches(spec: &ContractSpec, q: &ContractFields) -> bool {
         if q.con_id != 0 {
             return q.con_id == spec.con_id;
         }
-        let same = |wanted: &str, have: &str| wanted.is_empty() || wanted.eq_ignore_ascii_case(have);
+        let same =
+            |wanted: &str, have: &str| wanted.is_empty() || wanted.eq_ignore_ascii_case(have);
         let exchange_ok = q.exchange.is_empty()
             || q.exchange.eq_ignore_ascii_case("SMART")
             || q.exchange.eq_ignore_ascii_case(&spec.primary_exchange)
@@ -97,7 +102,12 @@ impl ContractBook {
     }
 
     /// Contract details at `now`, with the minimum tick at `price`.
-    pub fn details(&self, idx: ContractIdx, price: f64, now: OffsetDateTime) -> ContractDetailsView {
+    pub fn details(
+        &self,
+        idx: ContractIdx,
+        price: f64,
+        now: OffsetDateTime,
+    ) -> ContractDetailsView {
         let s = &self.specs[idx];
         let (zone, _) = clock::market_zone(s.market);
         let hours = clock::trading_hours(s.market, now);
@@ -116,7 +126,12 @@ impl ContractBook {
             time_zone_id: zone.to_string(),
             trading_hours: hours.clone(),
             liquid_hours: hours,
-            stock_type: if s.long_name.contains("ETF") { "ETF" } else { "COMMON" }.to_string(),
+            stock_type: if s.long_name.contains("ETF") {
+                "ETF"
+            } else {
+                "COMMON"
+            }
+            .to_string(),
             min_size: lot.clone(),
             size_increment: lot.clone(),
             suggested_size_increment: lot,
@@ -167,12 +182,20 @@ mod tests {
         let b = book();
         let aapl = b.resolve(&query("AAPL", "SMART", "USD")).expect("AAPL");
         assert_eq!(b.spec(aapl).con_id, 265598);
-        let tencent = b.resolve(&query("700", "SEHK", "HKD")).expect("700 on SEHK");
+        let tencent = b
+            .resolve(&query("700", "SEHK", "HKD"))
+            .expect("700 on SEHK");
         assert_eq!(b.spec(tencent).lot_size, 100);
         let mut smart_hk = query("700", "SMART", "HKD");
         smart_hk.primary_exchange = "SEHK".into();
         assert_eq!(b.resolve(&smart_hk), Some(tencent));
-        assert_eq!(b.resolve(&ContractFields { con_id: 265598, ..Default::default() }), Some(aapl));
+        assert_eq!(
+            b.resolve(&ContractFields {
+                con_id: 265598,
+                ..Default::default()
+            }),
+            Some(aapl)
+        );
         assert_eq!(b.resolve(&query("AAPL", "SMART", "HKD")), None);
         assert_eq!(b.resolve(&query("NOPE", "SMART", "USD")), None);
     }

@@ -51,7 +51,13 @@ struct BarBuilder {
 impl BarBuilder {
     fn add(&mut self, start: i64, price: f64, size: f64) {
         if self.count == 0 {
-            *self = BarBuilder { start, open: price, high: price, low: price, ..Default::default() };
+            *self = BarBuilder {
+                start,
+                open: price,
+                high: price,
+                low: price,
+                ..Default::default()
+            };
         }
         self.high = self.high.max(price);
         self.low = self.low.min(price);
@@ -65,7 +71,11 @@ impl BarBuilder {
         if self.count == 0 {
             return None;
         }
-        let wap = if self.volume > 0.0 { self.notional / self.volume } else { self.close };
+        let wap = if self.volume > 0.0 {
+            self.notional / self.volume
+        } else {
+            self.close
+        };
         let bar = BarView {
             time: self.start,
             open: self.open,
@@ -106,10 +116,15 @@ pub struct Instrument {
 
 impl Instrument {
     fn new(spec: &ContractSpec, seed: u64, replay: Option<VecDeque<ReplayRow>>) -> Self {
-        let start = replay.as_ref().and_then(|r| r.front()).map_or(spec.start_price, |row| row.open);
+        let start = replay
+            .as_ref()
+            .and_then(|r| r.front())
+            .map_or(spec.start_price, |row| row.open);
         let last = round_to_tick(start, spec.tick_size(start));
         Self {
-            rng: ChaCha8Rng::seed_from_u64(seed ^ (spec.con_id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+            rng: ChaCha8Rng::seed_from_u64(
+                seed ^ (spec.con_id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            ),
             mid: start,
             last,
             last_size: 0.0,
@@ -120,18 +135,28 @@ impl Instrument {
             building: BarBuilder::default(),
             bars: VecDeque::new(),
             replay,
-            lot: if spec.lot_size > 1 { spec.lot_size as f64 } else { 100.0 },
+            lot: if spec.lot_size > 1 {
+                spec.lot_size as f64
+            } else {
+                100.0
+            },
         }
     }
 
     /// Best bid: one tick under the last price.
     pub fn bid(&self, spec: &ContractSpec) -> f64 {
-        round_to_tick(self.last - spec.tick_size(self.last), spec.tick_size(self.last))
+        round_to_tick(
+            self.last - spec.tick_size(self.last),
+            spec.tick_size(self.last),
+        )
     }
 
     /// Best ask: one tick over the last price.
     pub fn ask(&self, spec: &ContractSpec) -> f64 {
-        round_to_tick(self.last + spec.tick_size(self.last), spec.tick_size(self.last))
+        round_to_tick(
+            self.last + spec.tick_size(self.last),
+            spec.tick_size(self.last),
+        )
     }
 
     /// Completed five-second bars, oldest first.
@@ -211,11 +236,17 @@ impl Market {
             .iter()
             .enumerate()
             .map(|(i, spec)| {
-                let replay = replays.as_mut().map(|r: &mut Vec<VecDeque<ReplayRow>>| std::mem::take(&mut r[i]));
+                let replay = replays
+                    .as_mut()
+                    .map(|r: &mut Vec<VecDeque<ReplayRow>>| std::mem::take(&mut r[i]));
                 Instrument::new(spec, config.seed, replay)
             })
             .collect();
-        Ok(Self { instruments, seed: config.seed, volatility_bps: config.volatility_bps })
+        Ok(Self {
+            instruments,
+            seed: config.seed,
+            volatility_bps: config.volatility_bps,
+        })
     }
 
     /// The market of one contract.
@@ -242,7 +273,11 @@ impl Market {
     /// progress of a keepUpToDate subscription).
     pub fn bar_since(&self, idx: ContractIdx, start: i64) -> Option<BarView> {
         let mut builder = BarBuilder::default();
-        for bar in self.instruments[idx].bars.iter().skip_while(|b| b.time < start) {
+        for bar in self.instruments[idx]
+            .bars
+            .iter()
+            .skip_while(|b| b.time < start)
+        {
             builder.merge(start, bar);
         }
         builder.finish()
@@ -269,7 +304,8 @@ impl Market {
         let boundary = sim_start - sim_start.rem_euclid(bar_secs);
         if first < boundary {
             let wanted = ((boundary - first) / bar_secs) as usize;
-            let mut synthetic = synthesize_back(spec, self.seed, bar_secs, wanted, self.volatility_bps);
+            let mut synthetic =
+                synthesize_back(spec, self.seed, bar_secs, wanted, self.volatility_bps);
             synthetic.reverse();
             let skip = ((boundary - end).max(0) / bar_secs) as usize;
             let keep = synthetic.len().saturating_sub(skip);
@@ -280,7 +316,11 @@ impl Market {
         }
         // Recorded part.
         let mut builder = BarBuilder::default();
-        for bar in self.instruments[idx].bars.iter().filter(|b| b.time >= first.max(boundary) && b.time < end) {
+        for bar in self.instruments[idx]
+            .bars
+            .iter()
+            .filter(|b| b.time >= first.max(boundary) && b.time < end)
+        {
             let start = bar.time - bar.time.rem_euclid(bar_secs);
             if builder.count > 0 && builder.start != start {
                 out.extend(builder.finish());
@@ -295,7 +335,13 @@ impl Market {
 impl BarBuilder {
     fn merge(&mut self, start: i64, bar: &BarView) {
         if self.count == 0 {
-            *self = BarBuilder { start, open: bar.open, high: bar.high, low: bar.low, ..Default::default() };
+            *self = BarBuilder {
+                start,
+                open: bar.open,
+                high: bar.high,
+                low: bar.low,
+                ..Default::default()
+            };
         }
         self.high = self.high.max(bar.high);
         self.low = self.low.min(bar.low);
@@ -308,10 +354,21 @@ impl BarBuilder {
 
 /// `count` synthetic bars walking back from the start price: element 0 is the bar just before
 /// the simulation started. Seeded by (seed, conId, bar size), so a request is reproducible.
-fn synthesize_back(spec: &ContractSpec, seed: u64, bar_secs: i64, count: usize, vol_bps: f64) -> Vec<BarView> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (spec.con_id as u64).rotate_left(17) ^ bar_secs as u64);
+fn synthesize_back(
+    spec: &ContractSpec,
+    seed: u64,
+    bar_secs: i64,
+    count: usize,
+    vol_bps: f64,
+) -> Vec<BarView> {
+    let mut rng =
+        ChaCha8Rng::seed_from_u64(seed ^ (spec.con_id as u64).rotate_left(17) ^ bar_secs as u64);
     let step_vol = vol_bps / 10_000.0 * (bar_secs as f64).sqrt();
-    let lot = if spec.lot_size > 1 { spec.lot_size as f64 } else { 100.0 };
+    let lot = if spec.lot_size > 1 {
+        spec.lot_size as f64
+    } else {
+        100.0
+    };
     let mut close = spec.start_price;
     let mut out = Vec::with_capacity(count);
     for _ in 0..count {
@@ -340,17 +397,27 @@ fn synthesize_back(spec: &ContractSpec, seed: u64, bar_secs: i64, count: usize, 
 }
 
 fn load_replay(path: &Path, book: &ContractBook) -> Result<Vec<VecDeque<ReplayRow>>, ConfigError> {
-    let fail = |message: String| ConfigError::Replay { path: path.to_path_buf(), message };
+    let fail = |message: String| ConfigError::Replay {
+        path: path.to_path_buf(),
+        message,
+    };
     let mut reader = csv::Reader::from_path(path).map_err(|e| fail(e.to_string()))?;
     let mut per_contract = vec![VecDeque::new(); book.all().len()];
     for (line, record) in reader.deserialize::<ReplayRecord>().enumerate() {
         let record = record.map_err(|e| fail(format!("row {}: {e}", line + 2)))?;
         let idx = book.by_symbol(&record.symbol).ok_or_else(|| {
-            fail(format!("row {}: symbol {:?} is not in the contract table", line + 2, record.symbol))
+            fail(format!(
+                "row {}: symbol {:?} is not in the contract table",
+                line + 2,
+                record.symbol
+            ))
         })?;
         let r = record.row;
         if !(r.low <= r.open.min(r.close) && r.high >= r.open.max(r.close) && r.low > 0.0) {
-            return Err(fail(format!("row {}: prices must satisfy 0 < low <= open,close <= high", line + 2)));
+            return Err(fail(format!(
+                "row {}: prices must satisfy 0 < low <= open,close <= high",
+                line + 2
+            )));
         }
         per_contract[idx].push_back(r);
     }
@@ -445,7 +512,10 @@ mod tests {
         std::fs::write(&path, "time,symbol,open,high,low,close,volume\n1,AAPL,100,101,99,100.5,500\n2,AAPL,100.5,100.5,100,100.25,250\n")
             .expect("write");
         let book = ContractBook::new(ContractSpec::builtin());
-        let config = MarketConfig { source: PriceSource::Replay(path), ..Default::default() };
+        let config = MarketConfig {
+            source: PriceSource::Replay(path),
+            ..Default::default()
+        };
         let mut m = Market::new(&config, &book).expect("market");
         let aapl = book.by_symbol("AAPL").expect("AAPL");
         for second in 0..10 {
@@ -454,8 +524,19 @@ mod tests {
                 m.close_bar(aapl);
             }
         }
-        let bars: Vec<_> = m.get(aapl).bars().iter().map(|b| (b.open, b.high, b.low, b.close, b.volume)).collect();
-        assert_eq!(bars, vec![(100.0, 101.0, 99.0, 100.5, 500.0), (100.5, 100.5, 100.0, 100.25, 250.0)]);
+        let bars: Vec<_> = m
+            .get(aapl)
+            .bars()
+            .iter()
+            .map(|b| (b.open, b.high, b.low, b.close, b.volume))
+            .collect();
+        assert_eq!(
+            bars,
+            vec![
+                (100.0, 101.0, 99.0, 100.5, 500.0),
+                (100.5, 100.5, 100.0, 100.25, 250.0)
+            ]
+        );
     }
 
     #[test]

@@ -1,12 +1,12 @@
 //! Market requests: contract details, ticks, real-time bars, historical bars; and publishing
 //! ticks and bars to subscribers as the market moves.
 
+use super::Engine;
 use super::clock;
 use super::codes;
 use super::contracts::{ContractIdx, format_tick};
 use super::market::{parse_bar_size, parse_duration};
 use super::sessions::{HistoricalSub, MarketDataSub};
-use super::Engine;
 use crate::messages::{BarView, ContractFields, HistoricalBarView, HistoricalRequest, Response};
 
 /// Most bars one historical answer may hold (IB refuses oversized requests too).
@@ -24,19 +24,42 @@ struct TickTypes {
     last_timestamp: i32,
 }
 
-const LIVE: TickTypes =
-    TickTypes { bid: 1, ask: 2, last: 4, high: 6, low: 7, volume: 8, close: 9, last_timestamp: 45 };
-const DELAYED: TickTypes =
-    TickTypes { bid: 66, ask: 67, last: 68, high: 72, low: 73, volume: 74, close: 75, last_timestamp: 88 };
+const LIVE: TickTypes = TickTypes {
+    bid: 1,
+    ask: 2,
+    last: 4,
+    high: 6,
+    low: 7,
+    volume: 8,
+    close: 9,
+    last_timestamp: 45,
+};
+const DELAYED: TickTypes = TickTypes {
+    bid: 66,
+    ask: 67,
+    last: 68,
+    high: 72,
+    low: 73,
+    volume: 74,
+    close: 75,
+    last_timestamp: 88,
+};
 
 fn tick_types(market_data_type: i32) -> &'static TickTypes {
-    if market_data_type >= 3 { &DELAYED } else { &LIVE }
+    if market_data_type >= 3 {
+        &DELAYED
+    } else {
+        &LIVE
+    }
 }
 
 impl Engine {
     fn no_security(&self, client_id: i32, req_id: i32) {
         let text = "No security definition has been found for the request";
-        self.clients.send(client_id, self.notice(req_id, codes::NO_SECURITY_DEFINITION, text));
+        self.clients.send(
+            client_id,
+            self.notice(req_id, codes::NO_SECURITY_DEFINITION, text),
+        );
     }
 
     pub(super) fn contract_details(&self, client_id: i32, req_id: i32, query: &ContractFields) {
@@ -46,16 +69,31 @@ impl Engine {
         }
         for idx in found {
             let details = self.book.details(idx, self.market.get(idx).last, self.now);
-            self.clients.send(client_id, Response::ContractData { req_id, details: Box::new(details) });
+            self.clients.send(
+                client_id,
+                Response::ContractData {
+                    req_id,
+                    details: Box::new(details),
+                },
+            );
         }
-        self.clients.send(client_id, Response::ContractDataEnd(req_id));
+        self.clients
+            .send(client_id, Response::ContractDataEnd(req_id));
     }
 
-    pub(super) fn market_data(&mut self, client_id: i32, req_id: i32, query: &ContractFields, snapshot: bool) {
+    pub(super) fn market_data(
+        &mut self,
+        client_id: i32,
+        req_id: i32,
+        query: &ContractFields,
+        snapshot: bool,
+    ) {
         let Some(idx) = self.book.resolve(query) else {
             return self.no_security(client_id, req_id);
         };
-        let Some(client) = self.clients.get(client_id) else { return };
+        let Some(client) = self.clients.get(client_id) else {
+            return;
+        };
         let data_type = client.subs.market_data_type;
         let spec = self.book.spec(idx);
         let instrument = self.market.get(idx);
@@ -63,7 +101,9 @@ impl Engine {
             crate::config::Market::Us => "9c0001",
             crate::config::Market::Hk => "a60001",
         };
-        client.link.send(Response::MarketDataType { req_id, data_type });
+        client
+            .link
+            .send(Response::MarketDataType { req_id, data_type });
         client.link.send(Response::TickReqParams {
             req_id,
             min_tick: format_tick(spec.tick_size(instrument.last)),
@@ -81,9 +121,19 @@ impl Engine {
                 (t.low, instrument.low, None),
                 (t.close, instrument.prev_close, None),
             ] {
-                client.link.send(Response::TickPrice { req_id, tick_type, price, size, attr_mask: 0 });
+                client.link.send(Response::TickPrice {
+                    req_id,
+                    tick_type,
+                    price,
+                    size,
+                    attr_mask: 0,
+                });
             }
-            client.link.send(Response::TickSize { req_id, tick_type: t.volume, size: instrument.volume });
+            client.link.send(Response::TickSize {
+                req_id,
+                tick_type: t.volume,
+                size: instrument.volume,
+            });
             client.link.send(Response::TickString {
                 req_id,
                 tick_type: t.last_timestamp,
@@ -93,15 +143,25 @@ impl Engine {
         if snapshot {
             client.link.send(Response::TickSnapshotEnd(req_id));
         } else {
-            self.with_subs(client_id, |s| _ = s.market_data.insert(req_id, MarketDataSub { contract: idx }));
+            self.with_subs(client_id, |s| {
+                _ = s
+                    .market_data
+                    .insert(req_id, MarketDataSub { contract: idx })
+            });
         }
     }
 
     pub(super) fn cancel_market_data(&mut self, client_id: i32, req_id: i32) {
-        let removed = self.clients.get_mut(client_id).and_then(|c| c.subs.market_data.remove(&req_id));
+        let removed = self
+            .clients
+            .get_mut(client_id)
+            .and_then(|c| c.subs.market_data.remove(&req_id));
         if removed.is_none() {
             let text = format!("Can't find EId with tickerId:{req_id}");
-            self.clients.send(client_id, self.notice(req_id, codes::TICKER_NOT_FOUND, text));
+            self.clients.send(
+                client_id,
+                self.notice(req_id, codes::TICKER_NOT_FOUND, text),
+            );
         }
     }
 
@@ -118,13 +178,24 @@ impl Engine {
         };
         let hmds_error = |text: String| {
             let text = format!("Historical Market Data Service error message:{text}");
-            self.clients.send(client_id, self.notice(r.req_id, codes::HISTORICAL_DATA_ERROR, text));
+            self.clients.send(
+                client_id,
+                self.notice(r.req_id, codes::HISTORICAL_DATA_ERROR, text),
+            );
         };
-        let (Some(bar_secs), Some(duration)) = (parse_bar_size(&r.bar_size), parse_duration(&r.duration)) else {
-            return hmds_error(format!("invalid bar size {:?} or duration {:?}", r.bar_size, r.duration));
+        let (Some(bar_secs), Some(duration)) =
+            (parse_bar_size(&r.bar_size), parse_duration(&r.duration))
+        else {
+            return hmds_error(format!(
+                "invalid bar size {:?} or duration {:?}",
+                r.bar_size, r.duration
+            ));
         };
         if bar_secs % clock::BAR_SECONDS != 0 && bar_secs < 86_400 {
-            return hmds_error(format!("bar size {:?} is not simulated (multiples of 5 secs are)", r.bar_size));
+            return hmds_error(format!(
+                "bar size {:?} is not simulated (multiples of 5 secs are)",
+                r.bar_size
+            ));
         }
         if duration / bar_secs > MAX_HISTORICAL_BARS {
             return hmds_error(format!("request for more than {MAX_HISTORICAL_BARS} bars"));
@@ -145,10 +216,19 @@ impl Engine {
             duration,
             bar_secs,
         );
-        let rows = bars.iter().map(|b| self.historical_row(idx, b, bar_secs, r.format_date)).collect();
+        let rows = bars
+            .iter()
+            .map(|b| self.historical_row(idx, b, bar_secs, r.format_date))
+            .collect();
         let (zone, tz) = clock::market_zone(self.book.spec(idx).market);
         let start = end - time::Duration::seconds(duration);
-        self.clients.send(client_id, Response::HistoricalData { req_id: r.req_id, bars: rows });
+        self.clients.send(
+            client_id,
+            Response::HistoricalData {
+                req_id: r.req_id,
+                bars: rows,
+            },
+        );
         self.clients.send(
             client_id,
             Response::HistoricalDataEnd {
@@ -158,14 +238,24 @@ impl Engine {
             },
         );
         if r.keep_up_to_date {
-            let sub = HistoricalSub { contract: idx, bar_secs, format_date: r.format_date };
+            let sub = HistoricalSub {
+                contract: idx,
+                bar_secs,
+                format_date: r.format_date,
+            };
             self.with_subs(client_id, |s| _ = s.historical.insert(r.req_id, sub));
         }
     }
 
     /// A bar's date as IB writes it: epoch seconds (formatDate 2) or `yyyyMMdd HH:mm:ss zone`
     /// for intraday bars, `yyyyMMdd` for daily ones.
-    fn historical_row(&self, idx: ContractIdx, bar: &BarView, bar_secs: i64, format_date: i32) -> HistoricalBarView {
+    fn historical_row(
+        &self,
+        idx: ContractIdx,
+        bar: &BarView,
+        bar_secs: i64,
+        format_date: i32,
+    ) -> HistoricalBarView {
         let (zone, tz) = clock::market_zone(self.book.spec(idx).market);
         let at = time::OffsetDateTime::from_unix_timestamp(bar.time).unwrap_or(self.start);
         let date = if bar_secs >= 86_400 {
@@ -194,9 +284,19 @@ impl Engine {
                     (t.ask, instrument.ask(spec), lot),
                     (t.last, instrument.last, instrument.last_size),
                 ] {
-                    client.link.send(Response::TickPrice { req_id, tick_type, price, size: Some(size), attr_mask: 0 });
+                    client.link.send(Response::TickPrice {
+                        req_id,
+                        tick_type,
+                        price,
+                        size: Some(size),
+                        attr_mask: 0,
+                    });
                 }
-                client.link.send(Response::TickSize { req_id, tick_type: t.volume, size: instrument.volume });
+                client.link.send(Response::TickSize {
+                    req_id,
+                    tick_type: t.volume,
+                    size: instrument.volume,
+                });
             }
         }
     }
@@ -206,7 +306,9 @@ impl Engine {
         for (_, client) in self.clients.iter() {
             for (&req_id, &contract) in &client.subs.real_time_bars {
                 if contract == idx {
-                    client.link.send(Response::RealTimeBar { req_id, bar: *bar });
+                    client
+                        .link
+                        .send(Response::RealTimeBar { req_id, bar: *bar });
                 }
             }
             for (&req_id, sub) in &client.subs.historical {
@@ -217,7 +319,9 @@ impl Engine {
                 let current = self.market.bar_since(idx, start);
                 if let Some(last) = current.as_ref() {
                     let row = self.historical_row(idx, last, sub.bar_secs, sub.format_date);
-                    client.link.send(Response::HistoricalDataUpdate { req_id, bar: row });
+                    client
+                        .link
+                        .send(Response::HistoricalDataUpdate { req_id, bar: row });
                 }
             }
         }

@@ -32,7 +32,10 @@ use crate::messages::{ErrorNotice, Request, Response};
 
 /// Error codes the simulator sends, with IB's meaning.
 pub mod codes {
-    #![allow(missing_docs, reason = "each constant is named for IB's meaning of the code")]
+    #![allow(
+        missing_docs,
+        reason = "each constant is named for IB's meaning of the code"
+    )]
     pub const ORDER_PRICE_INVALID: i32 = 110;
     pub const HISTORICAL_DATA_ERROR: i32 = 162;
     pub const NO_SECURITY_DEFINITION: i32 = 200;
@@ -135,14 +138,29 @@ impl Engine {
             ));
             return Admission::ClientIdInUse;
         }
-        let next_id = *self.next_ids.entry(client_id).or_insert(self.config.first_order_id);
+        let next_id = *self
+            .next_ids
+            .entry(client_id)
+            .or_insert(self.config.first_order_id);
         link.send(Response::ManagedAccounts(self.ledger.managed_accounts()));
         link.send(Response::NextValidId(next_id));
         for (code, text) in [
-            (codes::MARKET_DATA_FARM_OK, "Market data farm connection is OK:usfarm"),
-            (codes::MARKET_DATA_FARM_OK, "Market data farm connection is OK:hfarm"),
-            (codes::HMDS_FARM_OK, "HMDS data farm connection is OK:ushmds"),
-            (codes::SEC_DEF_FARM_OK, "Sec-def data farm connection is OK:secdefil"),
+            (
+                codes::MARKET_DATA_FARM_OK,
+                "Market data farm connection is OK:usfarm",
+            ),
+            (
+                codes::MARKET_DATA_FARM_OK,
+                "Market data farm connection is OK:hfarm",
+            ),
+            (
+                codes::HMDS_FARM_OK,
+                "HMDS data farm connection is OK:ushmds",
+            ),
+            (
+                codes::SEC_DEF_FARM_OK,
+                "Sec-def data farm connection is OK:secdefil",
+            ),
         ] {
             link.send(self.notice(-1, code, text));
         }
@@ -193,55 +211,90 @@ impl Engine {
             Request::StartApi { .. } => {
                 tracing::warn!(client_id, "second startApi on one connection ignored");
             }
-            Request::CurrentTime => self.clients.send(client_id, Response::CurrentTime(self.now.unix_timestamp())),
+            Request::CurrentTime => self
+                .clients
+                .send(client_id, Response::CurrentTime(self.now.unix_timestamp())),
             Request::CurrentTimeMillis => self.clients.send(
                 client_id,
                 Response::CurrentTimeMillis((self.now.unix_timestamp_nanos() / 1_000_000) as i64),
             ),
             Request::Ids => {
-                let next = *self.next_ids.entry(client_id).or_insert(self.config.first_order_id);
+                let next = *self
+                    .next_ids
+                    .entry(client_id)
+                    .or_insert(self.config.first_order_id);
                 self.clients.send(client_id, Response::NextValidId(next));
             }
-            Request::ManagedAccounts => {
-                self.clients.send(client_id, Response::ManagedAccounts(self.ledger.managed_accounts()))
-            }
+            Request::ManagedAccounts => self.clients.send(
+                client_id,
+                Response::ManagedAccounts(self.ledger.managed_accounts()),
+            ),
             Request::PlaceOrder(order) => self.place_order(client_id, order),
             Request::CancelOrder { order_id } => self.cancel_order(client_id, order_id),
             Request::GlobalCancel => self.global_cancel(),
-            Request::OpenOrders | Request::AutoOpenOrders { .. } => self.open_orders(client_id, false),
+            Request::OpenOrders | Request::AutoOpenOrders { .. } => {
+                self.open_orders(client_id, false)
+            }
             Request::AllOpenOrders => self.open_orders(client_id, true),
             Request::CompletedOrders { .. } => self.completed_orders(client_id),
             Request::Executions { req_id, filter } => self.executions(client_id, req_id, &filter),
             Request::Positions => self.positions(client_id),
             Request::CancelPositions => self.with_subs(client_id, |s| s.positions = false),
-            Request::AccountSummary { req_id, group: _, tags } => self.account_summary(client_id, req_id, &tags),
+            Request::AccountSummary {
+                req_id,
+                group: _,
+                tags,
+            } => self.account_summary(client_id, req_id, &tags),
             Request::CancelAccountSummary { .. } => {}
-            Request::AccountUpdates { subscribe, account } => self.account_updates(client_id, subscribe, &account),
-            Request::AccountUpdatesMulti { req_id, account, model_code: _ } => {
-                self.account_updates_multi(client_id, req_id, &account)
+            Request::AccountUpdates { subscribe, account } => {
+                self.account_updates(client_id, subscribe, &account)
             }
+            Request::AccountUpdatesMulti {
+                req_id,
+                account,
+                model_code: _,
+            } => self.account_updates_multi(client_id, req_id, &account),
             Request::CancelAccountUpdatesMulti { req_id } => {
                 self.with_subs(client_id, |s| _ = s.account_updates_multi.remove(&req_id))
             }
-            Request::ContractDetails { req_id, contract } => self.contract_details(client_id, req_id, &contract),
+            Request::ContractDetails { req_id, contract } => {
+                self.contract_details(client_id, req_id, &contract)
+            }
             Request::CancelContractDetails { .. } => {}
-            Request::MarketData { req_id, contract, snapshot } => {
-                self.market_data(client_id, req_id, &contract, snapshot)
-            }
+            Request::MarketData {
+                req_id,
+                contract,
+                snapshot,
+            } => self.market_data(client_id, req_id, &contract, snapshot),
             Request::CancelMarketData { req_id } => self.cancel_market_data(client_id, req_id),
-            Request::MarketDataType { data_type } => self.with_subs(client_id, |s| s.market_data_type = data_type),
-            Request::RealTimeBars { req_id, contract, what_to_show: _ } => {
-                self.real_time_bars(client_id, req_id, &contract)
+            Request::MarketDataType { data_type } => {
+                self.with_subs(client_id, |s| s.market_data_type = data_type)
             }
+            Request::RealTimeBars {
+                req_id,
+                contract,
+                what_to_show: _,
+            } => self.real_time_bars(client_id, req_id, &contract),
             Request::CancelRealTimeBars { req_id } => {
                 self.with_subs(client_id, |s| _ = s.real_time_bars.remove(&req_id))
             }
             Request::HistoricalData(request) => self.historical_data(client_id, &request),
-            Request::CancelHistoricalData { req_id } => self.with_subs(client_id, |s| _ = s.historical.remove(&req_id)),
+            Request::CancelHistoricalData { req_id } => {
+                self.with_subs(client_id, |s| _ = s.historical.remove(&req_id))
+            }
             Request::Unknown { msg_id, req_id } => {
-                tracing::warn!(client_id, msg_id, "message id not implemented by tws-sim; answered with error 503");
-                let text = format!("The TWS is out of date and must be upgraded. (tws-sim does not implement message {msg_id})");
-                self.clients.send(client_id, self.notice(req_id.unwrap_or(-1), codes::UNSUPPORTED, text));
+                tracing::warn!(
+                    client_id,
+                    msg_id,
+                    "message id not implemented by tws-sim; answered with error 503"
+                );
+                let text = format!(
+                    "The TWS is out of date and must be upgraded. (tws-sim does not implement message {msg_id})"
+                );
+                self.clients.send(
+                    client_id,
+                    self.notice(req_id.unwrap_or(-1), codes::UNSUPPORTED, text),
+                );
             }
         }
     }
@@ -260,7 +313,8 @@ impl Engine {
         let at = self.now - time::Duration::seconds(1);
         let mut traded = Vec::with_capacity(self.book.all().len());
         for idx in 0..self.book.all().len() {
-            let open = !self.config.market.session_hours || clock::is_open(self.book.spec(idx).market, at);
+            let open =
+                !self.config.market.session_hours || clock::is_open(self.book.spec(idx).market, at);
             if open {
                 self.market.trade(&self.book, idx, second);
                 traded.push(idx);

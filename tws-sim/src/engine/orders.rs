@@ -16,7 +16,8 @@ use super::codes;
 use super::contracts::{ContractIdx, on_tick, round_to_tick};
 use super::{Engine, clock::exec_time};
 use crate::messages::{
-    CommissionView, ExecutionView, OrderView, PlaceOrder, Response, Side, StatusView, format_decimal,
+    CommissionView, ExecutionView, OrderView, PlaceOrder, Response, Side, StatusView,
+    format_decimal,
 };
 
 /// Where an order stands.
@@ -132,11 +133,19 @@ struct Refusal {
 
 impl Refusal {
     fn reject(reason: impl Into<String>) -> Self {
-        Self { code: codes::ORDER_REJECTED, text: format!("Order rejected - reason:{}", reason.into()), record: true }
+        Self {
+            code: codes::ORDER_REJECTED,
+            text: format!("Order rejected - reason:{}", reason.into()),
+            record: true,
+        }
     }
 
     fn error(code: i32, text: impl Into<String>) -> Self {
-        Self { code, text: text.into(), record: false }
+        Self {
+            code,
+            text: text.into(),
+            record: false,
+        }
     }
 }
 
@@ -148,7 +157,12 @@ impl Engine {
         if self.faults.reject_next_orders > 0 {
             self.faults.reject_next_orders -= 1;
             let Some(contract) = self.book.resolve(&p.contract) else {
-                return self.refuse(client_id, &p, None, Refusal::reject("Simulated rejection (tws-sim fault)"));
+                return self.refuse(
+                    client_id,
+                    &p,
+                    None,
+                    Refusal::reject("Simulated rejection (tws-sim fault)"),
+                );
             };
             return self.refuse(
                 client_id,
@@ -157,13 +171,20 @@ impl Engine {
                 Refusal::reject("Simulated rejection (tws-sim fault switchboard)"),
             );
         }
-        let next = self.next_ids.entry(client_id).or_insert(self.config.first_order_id);
+        let next = self
+            .next_ids
+            .entry(client_id)
+            .or_insert(self.config.first_order_id);
         *next = (*next).max(p.order_id + 1);
         let (contract, side, kind) = match self.validate(&p) {
             Ok(ok) => ok,
             Err((contract, refusal)) => return self.refuse(client_id, &p, contract, refusal),
         };
-        let account = self.ledger.find(&p.account).map(|a| a.id.clone()).unwrap_or_default();
+        let account = self
+            .ledger
+            .find(&p.account)
+            .map(|a| a.id.clone())
+            .unwrap_or_default();
         let idx = self.orders.orders.len();
         let perm_id = self.orders.next_perm_id;
         self.orders.next_perm_id += 1;
@@ -180,7 +201,11 @@ impl Engine {
             avg_price: 0.0,
             last_fill_price: 0.0,
             commission: 0.0,
-            tif: if p.tif.is_empty() { "DAY".to_string() } else { p.tif.clone() },
+            tif: if p.tif.is_empty() {
+                "DAY".to_string()
+            } else {
+                p.tif.clone()
+            },
             account,
             order_ref: p.order_ref.clone(),
             outside_rth: p.outside_rth,
@@ -189,7 +214,9 @@ impl Engine {
             fill_after,
             completed_at: None,
         });
-        self.orders.by_client_id.insert((client_id, p.order_id), idx);
+        self.orders
+            .by_client_id
+            .insert((client_id, p.order_id), idx);
         self.orders.working.insert(idx);
         let fills_now = self.fill_price(idx).is_some();
         if !fills_now && self.fill_allowed_now(idx) {
@@ -201,24 +228,42 @@ impl Engine {
 
     /// placeOrder for an id that exists: modify a working order, refuse a finished one (103).
     fn modify_order(&mut self, idx: usize, p: PlaceOrder) {
-        let (client_id, status) = (self.orders.orders[idx].client_id, self.orders.orders[idx].status);
+        let (client_id, status) = (
+            self.orders.orders[idx].client_id,
+            self.orders.orders[idx].status,
+        );
         if !status.is_working() {
             let text = format!("Duplicate order id {}", p.order_id);
-            return self.clients.send(client_id, self.notice(p.order_id, codes::DUPLICATE_ORDER_ID, text));
+            return self.clients.send(
+                client_id,
+                self.notice(p.order_id, codes::DUPLICATE_ORDER_ID, text),
+            );
         }
         let contract = self.orders.orders[idx].contract;
         let kind = match (p.order_type.to_ascii_uppercase().as_str(), p.limit_price) {
-            ("LMT", Some(price)) if on_tick(price, self.book.spec(contract).tick_size(price)) => Kind::Limit(price),
+            ("LMT", Some(price)) if on_tick(price, self.book.spec(contract).tick_size(price)) => {
+                Kind::Limit(price)
+            }
             ("MKT", _) => Kind::Market,
             _ => {
-                let text = "The price does not conform to the minimum price variation for this contract.";
-                return self.clients.send(client_id, self.notice(p.order_id, codes::ORDER_PRICE_INVALID, text));
+                let text =
+                    "The price does not conform to the minimum price variation for this contract.";
+                return self.clients.send(
+                    client_id,
+                    self.notice(p.order_id, codes::ORDER_PRICE_INVALID, text),
+                );
             }
         };
         let o = &mut self.orders.orders[idx];
         if p.total_quantity < o.filled {
-            let text = format!("Order rejected - reason:quantity {} is below the filled {}", p.total_quantity, o.filled);
-            return self.clients.send(client_id, self.notice(p.order_id, codes::ORDER_REJECTED, text));
+            let text = format!(
+                "Order rejected - reason:quantity {} is below the filled {}",
+                p.total_quantity, o.filled
+            );
+            return self.clients.send(
+                client_id,
+                self.notice(p.order_id, codes::ORDER_REJECTED, text),
+            );
         }
         o.kind = kind;
         o.total = p.total_quantity;
@@ -231,16 +276,31 @@ impl Engine {
     }
 
     /// The checks TWS makes before accepting an order.
-    #[allow(clippy::type_complexity, reason = "a private Ok/Err pair used at one call site")]
-    fn validate(&self, p: &PlaceOrder) -> Result<(ContractIdx, Side, Kind), (Option<ContractIdx>, Refusal)> {
+    #[allow(
+        clippy::type_complexity,
+        reason = "a private Ok/Err pair used at one call site"
+    )]
+    fn validate(
+        &self,
+        p: &PlaceOrder,
+    ) -> Result<(ContractIdx, Side, Kind), (Option<ContractIdx>, Refusal)> {
         let Some(contract) = self.book.resolve(&p.contract) else {
             return Err((
                 None,
-                Refusal::error(codes::NO_SECURITY_DEFINITION, "No security definition has been found for the request"),
+                Refusal::error(
+                    codes::NO_SECURITY_DEFINITION,
+                    "No security definition has been found for the request",
+                ),
             ));
         };
         let invalid = |text: String| {
-            Err((Some(contract), Refusal::error(codes::VALIDATION_ERROR, format!("Error validating request:-'bN' : cause - {text}"))))
+            Err((
+                Some(contract),
+                Refusal::error(
+                    codes::VALIDATION_ERROR,
+                    format!("Error validating request:-'bN' : cause - {text}"),
+                ),
+            ))
         };
         let Some(side) = Side::parse(&p.action) else {
             return invalid(format!("Invalid action {:?}", p.action));
@@ -270,10 +330,20 @@ impl Engine {
                 Kind::Limit(price)
             }
             ("LMT", _) => return invalid("a limit order needs a positive limit price".to_string()),
-            (other, _) => return invalid(format!("order type {other:?} is not simulated (MKT and LMT are)")),
+            (other, _) => {
+                return invalid(format!(
+                    "order type {other:?} is not simulated (MKT and LMT are)"
+                ));
+            }
         };
         let Some(account) = self.ledger.find(&p.account) else {
-            return Err((Some(contract), Refusal::reject(format!("account {} is not managed by this login", p.account))));
+            return Err((
+                Some(contract),
+                Refusal::reject(format!(
+                    "account {} is not managed by this login",
+                    p.account
+                )),
+            ));
         };
         if self.config.matching.reject_hk_odd_lots
             && spec.lot_size > 1
@@ -295,9 +365,15 @@ impl Engine {
                     Kind::Limit(limit) => limit,
                     Kind::Market => self.market_fill_price(contract, side),
                 };
-                let schedule = self.config.commissions.get(&spec.currency).copied().unwrap_or_default();
+                let schedule = self
+                    .config
+                    .commissions
+                    .get(&spec.currency)
+                    .copied()
+                    .unwrap_or_default();
                 let needed = p.total_quantity * price + schedule.charge(p.total_quantity, price);
-                let available = self.ledger.cash(&account_id, &spec.currency) - self.reserved_cash(&account_id, contract);
+                let available = self.ledger.cash(&account_id, &spec.currency)
+                    - self.reserved_cash(&account_id, contract);
                 if needed > available + 1e-9 {
                     return Err((
                         Some(contract),
@@ -309,7 +385,8 @@ impl Engine {
                 }
             }
             Side::Sell if !self.config.matching.allow_short => {
-                let held = self.ledger.quantity(&account_id, contract) - self.reserved_sells(&account_id, contract);
+                let held = self.ledger.quantity(&account_id, contract)
+                    - self.reserved_sells(&account_id, contract);
                 if p.total_quantity > held + 1e-9 {
                     return Err((
                         Some(contract),
@@ -333,7 +410,11 @@ impl Engine {
             .working
             .iter()
             .map(|&i| &self.orders.orders[i])
-            .filter(|o| o.side == Side::Buy && o.account == account && &self.book.spec(o.contract).currency == currency)
+            .filter(|o| {
+                o.side == Side::Buy
+                    && o.account == account
+                    && &self.book.spec(o.contract).currency == currency
+            })
             .map(|o| {
                 let price = match o.kind {
                     Kind::Limit(p) => p,
@@ -357,10 +438,27 @@ impl Engine {
 
     /// Answers a refused order: the error, then (for a 201 reject) openOrder and orderStatus
     /// Inactive.
-    fn refuse(&mut self, client_id: i32, p: &PlaceOrder, contract: Option<ContractIdx>, refusal: Refusal) {
-        tracing::info!(client_id, order_id = p.order_id, code = refusal.code, "order refused: {}", refusal.text);
-        self.clients.send(client_id, self.notice(p.order_id, refusal.code, refusal.text.clone()));
-        let (true, Some(contract)) = (refusal.record, contract) else { return };
+    fn refuse(
+        &mut self,
+        client_id: i32,
+        p: &PlaceOrder,
+        contract: Option<ContractIdx>,
+        refusal: Refusal,
+    ) {
+        tracing::info!(
+            client_id,
+            order_id = p.order_id,
+            code = refusal.code,
+            "order refused: {}",
+            refusal.text
+        );
+        self.clients.send(
+            client_id,
+            self.notice(p.order_id, refusal.code, refusal.text.clone()),
+        );
+        let (true, Some(contract)) = (refusal.record, contract) else {
+            return;
+        };
         let idx = self.orders.orders.len();
         let perm_id = self.orders.next_perm_id;
         self.orders.next_perm_id += 1;
@@ -376,8 +474,15 @@ impl Engine {
             avg_price: 0.0,
             last_fill_price: 0.0,
             commission: 0.0,
-            tif: if p.tif.is_empty() { "DAY".to_string() } else { p.tif.clone() },
-            account: self.ledger.find(&p.account).map_or_else(|| p.account.clone(), |a| a.id.clone()),
+            tif: if p.tif.is_empty() {
+                "DAY".to_string()
+            } else {
+                p.tif.clone()
+            },
+            account: self
+                .ledger
+                .find(&p.account)
+                .map_or_else(|| p.account.clone(), |a| a.id.clone()),
             order_ref: p.order_ref.clone(),
             outside_rth: p.outside_rth,
             status: Status::Inactive,
@@ -385,7 +490,9 @@ impl Engine {
             fill_after: None,
             completed_at: Some(self.now),
         });
-        self.orders.by_client_id.insert((client_id, p.order_id), idx);
+        self.orders
+            .by_client_id
+            .insert((client_id, p.order_id), idx);
         self.send_order_state(idx);
     }
 
@@ -395,7 +502,8 @@ impl Engine {
         if o.fill_after.is_some_and(|t| self.now < t) {
             return false;
         }
-        !self.config.market.session_hours || clock::is_open(self.book.spec(o.contract).market, self.now)
+        !self.config.market.session_hours
+            || clock::is_open(self.book.spec(o.contract).market, self.now)
     }
 
     /// A market order's price: the last trade, slippage against the taker, on the tick ladder.
@@ -440,10 +548,16 @@ impl Engine {
 
     /// Fills the order (or one slice of it) if its price is there.
     fn try_fill(&mut self, idx: usize) {
-        let Some(price) = self.fill_price(idx) else { return };
+        let Some(price) = self.fill_price(idx) else {
+            return;
+        };
         let o = &self.orders.orders[idx];
         let remaining = o.total - o.filled;
-        let shares = self.config.matching.max_fill_per_tick.map_or(remaining, |cap| cap.min(remaining));
+        let shares = self
+            .config
+            .matching
+            .max_fill_per_tick
+            .map_or(remaining, |cap| cap.min(remaining));
         if shares > 0.0 {
             self.execute(idx, shares, price);
         }
@@ -456,8 +570,16 @@ impl Engine {
             (o.contract, o.side, o.account.clone())
         };
         let currency = self.book.spec(contract).currency.clone();
-        let commission = self.config.commissions.get(&currency).copied().unwrap_or_default().charge(shares, price);
-        let realized = self.ledger.book_execution(&account, contract, &currency, side, shares, price, commission);
+        let commission = self
+            .config
+            .commissions
+            .get(&currency)
+            .copied()
+            .unwrap_or_default()
+            .charge(shares, price);
+        let realized = self.ledger.book_execution(
+            &account, contract, &currency, side, shares, price, commission,
+        );
         let o = &mut self.orders.orders[idx];
         o.avg_price = (o.avg_price * o.filled + price * shares) / (o.filled + shares);
         o.filled += shares;
@@ -525,7 +647,10 @@ impl Engine {
     pub(super) fn cancel_order(&mut self, client_id: i32, order_id: i32) {
         let Some(&idx) = self.orders.by_client_id.get(&(client_id, order_id)) else {
             let text = format!("OrderId {order_id} that needs to be cancelled is not found.");
-            return self.clients.send(client_id, self.notice(order_id, codes::CANCEL_NOT_FOUND, text));
+            return self.clients.send(
+                client_id,
+                self.notice(order_id, codes::CANCEL_NOT_FOUND, text),
+            );
         };
         let status = self.orders.orders[idx].status;
         if !status.is_working() {
@@ -533,7 +658,10 @@ impl Engine {
                 "OrderId {order_id} that needs to be cancelled cannot be cancelled, state: {}.",
                 status.as_str()
             );
-            return self.clients.send(client_id, self.notice(order_id, codes::CANCEL_NOT_ALLOWED, text));
+            return self.clients.send(
+                client_id,
+                self.notice(order_id, codes::CANCEL_NOT_ALLOWED, text),
+            );
         }
         self.cancel(idx);
     }
@@ -545,7 +673,10 @@ impl Engine {
         o.completed_at = Some(self.now);
         let order_id = o.order_id;
         self.orders.working.remove(&idx);
-        self.notify_owner(idx, self.notice(order_id, codes::ORDER_CANCELED, "Order Canceled - reason:"));
+        self.notify_owner(
+            idx,
+            self.notice(order_id, codes::ORDER_CANCELED, "Order Canceled - reason:"),
+        );
         self.notify_owner(idx, Response::OrderStatus(self.status_view(idx)));
     }
 
@@ -559,8 +690,10 @@ impl Engine {
     pub(super) fn open_orders(&self, client_id: i32, all_clients: bool) {
         for &idx in &self.orders.working {
             if all_clients || self.orders.orders[idx].client_id == client_id {
-                self.clients.send(client_id, Response::OpenOrder(self.order_view(idx)));
-                self.clients.send(client_id, Response::OrderStatus(self.status_view(idx)));
+                self.clients
+                    .send(client_id, Response::OpenOrder(self.order_view(idx)));
+                self.clients
+                    .send(client_id, Response::OrderStatus(self.status_view(idx)));
             }
         }
         self.clients.send(client_id, Response::OpenOrderEnd);
@@ -569,20 +702,39 @@ impl Engine {
     pub(super) fn completed_orders(&self, client_id: i32) {
         for (idx, o) in self.orders.orders.iter().enumerate() {
             if !o.status.is_working() {
-                self.clients.send(client_id, Response::CompletedOrder(self.order_view(idx)));
+                self.clients.send(
+                    client_id,
+                    Response::CompletedOrder(self.completed_view(idx)),
+                );
             }
         }
         self.clients.send(client_id, Response::CompletedOrdersEnd);
     }
 
+    /// The order as openOrder shows it.
     fn order_view(&self, idx: usize) -> OrderView {
+        self.view(idx, false)
+    }
+
+    /// The order as completedOrder shows it (with completion time and text).
+    fn completed_view(&self, idx: usize) -> OrderView {
+        self.view(idx, true)
+    }
+
+    fn view(&self, idx: usize, completed: bool) -> OrderView {
         let o = &self.orders.orders[idx];
         let spec = self.book.spec(o.contract);
         let (zone, tz) = clock::market_zone(spec.market);
-        let (completed_time, completed_status) = match (o.completed_at, o.status) {
+        let completed_at = o.completed_at.filter(|_| completed);
+        let (completed_time, completed_status) = match (completed_at, o.status) {
             (Some(at), Status::Filled) => (clock::zoned_time(at, zone, tz), "Filled".to_string()),
-            (Some(at), Status::Cancelled) => (clock::zoned_time(at, zone, tz), "Cancelled by Trader".to_string()),
-            (Some(at), Status::Inactive) => (clock::zoned_time(at, zone, tz), o.reject_reason.clone()),
+            (Some(at), Status::Cancelled) => (
+                clock::zoned_time(at, zone, tz),
+                "Cancelled by Trader".to_string(),
+            ),
+            (Some(at), Status::Inactive) => {
+                (clock::zoned_time(at, zone, tz), o.reject_reason.clone())
+            }
             _ => (String::new(), String::new()),
         };
         OrderView {
@@ -621,7 +773,11 @@ impl Engine {
             order_id: o.order_id,
             status: o.status.as_str().to_string(),
             filled: o.filled,
-            remaining: if o.status.is_working() || o.status == Status::Filled { o.total - o.filled } else { 0.0 },
+            remaining: if o.status.is_working() || o.status == Status::Filled {
+                o.total - o.filled
+            } else {
+                0.0
+            },
             avg_fill_price: o.avg_price,
             perm_id: o.perm_id,
             last_fill_price: o.last_fill_price,
@@ -661,10 +817,24 @@ impl Engine {
     /// Every execution as (owner client id, contract, execution, commission), oldest first.
     pub(super) fn all_executions(
         &self,
-    ) -> impl Iterator<Item = (i32, ContractIdx, ExecutionView, CommissionView, OffsetDateTime)> + '_ {
+    ) -> impl Iterator<
+        Item = (
+            i32,
+            ContractIdx,
+            ExecutionView,
+            CommissionView,
+            OffsetDateTime,
+        ),
+    > + '_ {
         self.orders.fills.iter().map(|f| {
             let o = &self.orders.orders[f.order];
-            (o.client_id, o.contract, self.execution_view(f), self.commission_view(f), f.time)
+            (
+                o.client_id,
+                o.contract,
+                self.execution_view(f),
+                self.commission_view(f),
+                f.time,
+            )
         })
     }
 }

@@ -11,8 +11,9 @@ use crate::messages::Response;
 /// What the engine hands a connection's writer.
 #[derive(Debug)]
 pub enum Outbound {
-    /// A message, encoded by the connection's dialect.
-    Message(Response),
+    /// A message, encoded by the connection's dialect (boxed: responses are large, and the
+    /// queue moves them by value).
+    Message(Box<Response>),
     /// Bytes already framed (the handshake reply).
     Raw(Bytes),
     /// Close the connection after what is already queued.
@@ -31,7 +32,7 @@ pub struct ClientLink {
 impl ClientLink {
     /// Queues one message. A closed queue means the connection is going away: nothing to do.
     pub fn send(&self, response: Response) {
-        let _closing = self.tx.send(Outbound::Message(response));
+        let _closing = self.tx.send(Outbound::Message(Box::new(response)));
     }
 }
 
@@ -95,13 +96,20 @@ impl Clients {
 
     /// Registers a client.
     pub fn insert(&mut self, client_id: i32, link: ClientLink) {
-        let subs = Subscriptions { market_data_type: 1, ..Default::default() };
+        let subs = Subscriptions {
+            market_data_type: 1,
+            ..Default::default()
+        };
         self.by_id.insert(client_id, Client { link, subs });
     }
 
     /// Forgets a client if `conn_id` is still the connection holding it.
     pub fn remove(&mut self, client_id: i32, conn_id: u64) -> bool {
-        if self.by_id.get(&client_id).is_some_and(|c| c.link.conn_id == conn_id) {
+        if self
+            .by_id
+            .get(&client_id)
+            .is_some_and(|c| c.link.conn_id == conn_id)
+        {
             self.by_id.remove(&client_id);
             true
         } else {
@@ -111,7 +119,10 @@ impl Clients {
 
     /// Forgets every client and returns their links.
     pub fn drain(&mut self) -> Vec<ClientLink> {
-        std::mem::take(&mut self.by_id).into_values().map(|c| c.link).collect()
+        std::mem::take(&mut self.by_id)
+            .into_values()
+            .map(|c| c.link)
+            .collect()
     }
 
     /// One client.

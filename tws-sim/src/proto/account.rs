@@ -132,12 +132,17 @@ pub fn decode_summary_request(payload: &[u8]) -> Result<Request, DecodeError> {
 }
 
 pub fn decode_cancel_summary(payload: &[u8]) -> Result<Request, DecodeError> {
-    Ok(Request::CancelAccountSummary { req_id: ReqIdOnly::decode(payload)?.req_id.unwrap_or_default() })
+    Ok(Request::CancelAccountSummary {
+        req_id: ReqIdOnly::decode(payload)?.req_id.unwrap_or_default(),
+    })
 }
 
 pub fn decode_account_updates(payload: &[u8]) -> Result<Request, DecodeError> {
     let m = AccountDataRequest::decode(payload)?;
-    Ok(Request::AccountUpdates { subscribe: m.subscribe.unwrap_or(false), account: m.acct_code.unwrap_or_default() })
+    Ok(Request::AccountUpdates {
+        subscribe: m.subscribe.unwrap_or(false),
+        account: m.acct_code.unwrap_or_default(),
+    })
 }
 
 pub fn decode_updates_multi(payload: &[u8]) -> Result<Request, DecodeError> {
@@ -150,10 +155,17 @@ pub fn decode_updates_multi(payload: &[u8]) -> Result<Request, DecodeError> {
 }
 
 pub fn decode_cancel_updates_multi(payload: &[u8]) -> Result<Request, DecodeError> {
-    Ok(Request::CancelAccountUpdatesMulti { req_id: ReqIdOnly::decode(payload)?.req_id.unwrap_or_default() })
+    Ok(Request::CancelAccountUpdatesMulti {
+        req_id: ReqIdOnly::decode(payload)?.req_id.unwrap_or_default(),
+    })
 }
 
-pub fn position(account: &str, contract: &ContractFields, position: f64, avg_cost: f64) -> Position {
+pub fn position(
+    account: &str,
+    contract: &ContractFields,
+    position: f64,
+    avg_cost: f64,
+) -> Position {
     Position {
         account: Some(account.to_string()),
         contract: Some(Contract::from_fields(contract)),
@@ -162,7 +174,13 @@ pub fn position(account: &str, contract: &ContractFields, position: f64, avg_cos
     }
 }
 
-pub fn summary(req_id: i32, account: &str, tag: &str, value: &str, currency: &str) -> AccountSummary {
+pub fn summary(
+    req_id: i32,
+    account: &str,
+    tag: &str,
+    value: &str,
+    currency: &str,
+) -> AccountSummary {
     AccountSummary {
         req_id: Some(req_id),
         account: Some(account.to_string()),
@@ -195,11 +213,15 @@ pub fn portfolio(row: &PortfolioView) -> PortfolioValue {
 }
 
 pub fn update_time(stamp: &str) -> AccountUpdateTime {
-    AccountUpdateTime { time_stamp: Some(stamp.to_string()) }
+    AccountUpdateTime {
+        time_stamp: Some(stamp.to_string()),
+    }
 }
 
 pub fn download_end(account: &str) -> AccountDataEnd {
-    AccountDataEnd { account_name: Some(account.to_string()) }
+    AccountDataEnd {
+        account_name: Some(account.to_string()),
+    }
 }
 
 pub fn update_multi(req_id: i32, v: &AccountValueView) -> AccountUpdateMulti {

@@ -120,7 +120,9 @@ pub fn decode_real_time_request(payload: &[u8]) -> Result<Request, DecodeError> 
 }
 
 pub fn decode_real_time_cancel(payload: &[u8]) -> Result<Request, DecodeError> {
-    Ok(Request::CancelRealTimeBars { req_id: ReqIdOnly::decode(payload)?.req_id.unwrap_or_default() })
+    Ok(Request::CancelRealTimeBars {
+        req_id: ReqIdOnly::decode(payload)?.req_id.unwrap_or_default(),
+    })
 }
 
 pub fn decode_historical_request(payload: &[u8]) -> Result<Request, DecodeError> {
@@ -138,7 +140,9 @@ pub fn decode_historical_request(payload: &[u8]) -> Result<Request, DecodeError>
 }
 
 pub fn decode_historical_cancel(payload: &[u8]) -> Result<Request, DecodeError> {
-    Ok(Request::CancelHistoricalData { req_id: ReqIdOnly::decode(payload)?.req_id.unwrap_or_default() })
+    Ok(Request::CancelHistoricalData {
+        req_id: ReqIdOnly::decode(payload)?.req_id.unwrap_or_default(),
+    })
 }
 
 pub fn real_time_bar(req_id: i32, b: &BarView) -> RealTimeBarTick {
@@ -170,7 +174,10 @@ fn bar(row: &HistoricalBarView) -> HistoricalDataBar {
 }
 
 pub fn historical_data(req_id: i32, rows: &[HistoricalBarView]) -> HistoricalData {
-    HistoricalData { req_id: Some(req_id), historical_data_bars: rows.iter().map(bar).collect() }
+    HistoricalData {
+        req_id: Some(req_id),
+        historical_data_bars: rows.iter().map(bar).collect(),
+    }
 }
 
 pub fn historical_end(req_id: i32, start: &str, end: &str) -> HistoricalDataEnd {
@@ -182,5 +189,8 @@ pub fn historical_end(req_id: i32, start: &str, end: &str) -> HistoricalDataEnd 
 }
 
 pub fn historical_update(req_id: i32, row: &HistoricalBarView) -> HistoricalDataUpdate {
-    HistoricalDataUpdate { req_id: Some(req_id), historical_data_bar: Some(bar(row)) }
+    HistoricalDataUpdate {
+        req_id: Some(req_id),
+        historical_data_bar: Some(bar(row)),
+    }
 }

@@ -86,7 +86,9 @@ pub struct ReqIdOnly {
 impl ReqIdOnly {
     /// With this id.
     pub fn new(req_id: i32) -> Self {
-        Self { req_id: Some(req_id) }
+        Self {
+            req_id: Some(req_id),
+        }
     }
 }
 

@@ -53,24 +53,34 @@ pub struct ErrorMessage {
 
 pub fn decode_start_api(payload: &[u8]) -> Result<Request, DecodeError> {
     let m = StartApiRequest::decode(payload)?;
-    let client_id = m.client_id.ok_or_else(|| DecodeError("startApi without clientId".into()))?;
+    let client_id = m
+        .client_id
+        .ok_or_else(|| DecodeError("startApi without clientId".into()))?;
     Ok(Request::StartApi { client_id })
 }
 
 pub fn next_valid_id(order_id: i32) -> NextValidId {
-    NextValidId { order_id: Some(order_id) }
+    NextValidId {
+        order_id: Some(order_id),
+    }
 }
 
 pub fn managed_accounts(list: &str) -> ManagedAccounts {
-    ManagedAccounts { accounts_list: Some(list.to_string()) }
+    ManagedAccounts {
+        accounts_list: Some(list.to_string()),
+    }
 }
 
 pub fn current_time(secs: i64) -> CurrentTime {
-    CurrentTime { current_time: Some(secs) }
+    CurrentTime {
+        current_time: Some(secs),
+    }
 }
 
 pub fn current_time_millis(ms: i64) -> CurrentTimeInMillis {
-    CurrentTimeInMillis { current_time_in_millis: Some(ms) }
+    CurrentTimeInMillis {
+        current_time_in_millis: Some(ms),
+    }
 }
 
 pub fn error(notice: &ErrorNotice) -> ErrorMessage {

@@ -58,11 +58,16 @@ pub struct ContractDetails {
 
 pub fn decode_request(payload: &[u8]) -> Result<Request, DecodeError> {
     let m = ContractDataRequest::decode(payload)?;
-    Ok(Request::ContractDetails { req_id: m.req_id.unwrap_or_default(), contract: fields(m.contract) })
+    Ok(Request::ContractDetails {
+        req_id: m.req_id.unwrap_or_default(),
+        contract: fields(m.contract),
+    })
 }
 
 pub fn decode_cancel(payload: &[u8]) -> Result<Request, DecodeError> {
-    Ok(Request::CancelContractDetails { req_id: ReqIdOnly::decode(payload)?.req_id.unwrap_or_default() })
+    Ok(Request::CancelContractDetails {
+        req_id: ReqIdOnly::decode(payload)?.req_id.unwrap_or_default(),
+    })
 }
 
 pub fn contract_data(req_id: i32, d: &ContractDetailsView) -> ContractData {

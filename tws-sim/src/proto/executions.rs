@@ -4,7 +4,9 @@ use prost::Message;
 
 use super::DecodeError;
 use super::common::Contract;
-use crate::messages::{CommissionView, ContractFields, ExecutionFilter, ExecutionView, Request, format_decimal};
+use crate::messages::{
+    CommissionView, ContractFields, ExecutionFilter, ExecutionView, Request, format_decimal,
+};
 
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct ExecutionRequest {

@@ -90,19 +90,31 @@ pub fn decode_request(payload: &[u8]) -> Result<Request, DecodeError> {
 }
 
 pub fn decode_cancel(payload: &[u8]) -> Result<Request, DecodeError> {
-    Ok(Request::CancelMarketData { req_id: ReqIdOnly::decode(payload)?.req_id.unwrap_or_default() })
+    Ok(Request::CancelMarketData {
+        req_id: ReqIdOnly::decode(payload)?.req_id.unwrap_or_default(),
+    })
 }
 
 pub fn decode_data_type(payload: &[u8]) -> Result<Request, DecodeError> {
     let m = MarketDataTypeRequest::decode(payload)?;
-    Ok(Request::MarketDataType { data_type: m.market_data_type.unwrap_or(1) })
+    Ok(Request::MarketDataType {
+        data_type: m.market_data_type.unwrap_or(1),
+    })
 }
 
 pub fn data_type(req_id: i32, data_type: i32) -> MarketDataType {
-    MarketDataType { req_id: Some(req_id), market_data_type: Some(data_type) }
+    MarketDataType {
+        req_id: Some(req_id),
+        market_data_type: Some(data_type),
+    }
 }
 
-pub fn req_params(req_id: i32, min_tick: &str, bbo_exchange: &str, snapshot_permissions: i32) -> TickReqParams {
+pub fn req_params(
+    req_id: i32,
+    min_tick: &str,
+    bbo_exchange: &str,
+    snapshot_permissions: i32,
+) -> TickReqParams {
     TickReqParams {
         req_id: Some(req_id),
         min_tick: Some(min_tick.to_string()),
@@ -111,7 +123,13 @@ pub fn req_params(req_id: i32, min_tick: &str, bbo_exchange: &str, snapshot_perm
     }
 }
 
-pub fn tick_price(req_id: i32, tick_type: i32, price: f64, size: Option<f64>, attr_mask: i32) -> TickPrice {
+pub fn tick_price(
+    req_id: i32,
+    tick_type: i32,
+    price: f64,
+    size: Option<f64>,
+    attr_mask: i32,
+) -> TickPrice {
     TickPrice {
         req_id: Some(req_id),
         tick_type: Some(tick_type),
@@ -122,9 +140,17 @@ pub fn tick_price(req_id: i32, tick_type: i32, price: f64, size: Option<f64>, at
 }
 
 pub fn tick_size(req_id: i32, tick_type: i32, size: f64) -> TickSize {
-    TickSize { req_id: Some(req_id), tick_type: Some(tick_type), size: Some(format_decimal(size)) }
+    TickSize {
+        req_id: Some(req_id),
+        tick_type: Some(tick_type),
+        size: Some(format_decimal(size)),
+    }
 }
 
 pub fn tick_string(req_id: i32, tick_type: i32, value: &str) -> TickString {
-    TickString { req_id: Some(req_id), tick_type: Some(tick_type), value: Some(value.to_string()) }
+    TickString {
+        req_id: Some(req_id),
+        tick_type: Some(tick_type),
+        value: Some(value.to_string()),
+    }
 }

@@ -114,11 +114,20 @@ impl From<prost::DecodeError> for DecodeError {
 /// (≤ 200) is also `Unknown`, since at these versions clients send our operations as protobuf.
 pub fn decode_request(body: &[u8]) -> Result<(i32, Request), DecodeError> {
     let Some((id_bytes, payload)) = body.split_first_chunk::<4>() else {
-        return Err(DecodeError(format!("frame of {} bytes has no message id", body.len())));
+        return Err(DecodeError(format!(
+            "frame of {} bytes has no message id",
+            body.len()
+        )));
     };
     let raw_id = i32::from_be_bytes(*id_bytes);
     if raw_id <= PROTOBUF_MSG_ID {
-        return Ok((raw_id, Request::Unknown { msg_id: raw_id, req_id: None }));
+        return Ok((
+            raw_id,
+            Request::Unknown {
+                msg_id: raw_id,
+                req_id: None,
+            },
+        ));
     }
     let msg_id = raw_id - PROTOBUF_MSG_ID;
     use request_ids as id;
@@ -152,7 +161,10 @@ pub fn decode_request(body: &[u8]) -> Result<(i32, Request), DecodeError> {
         id::CANCEL_REAL_TIME_BARS => bars::decode_real_time_cancel(payload)?,
         id::REQ_HISTORICAL_DATA => bars::decode_historical_request(payload)?,
         id::CANCEL_HISTORICAL_DATA => bars::decode_historical_cancel(payload)?,
-        other => Request::Unknown { msg_id: other, req_id: common::leading_req_id(payload) },
+        other => Request::Unknown {
+            msg_id: other,
+            req_id: common::leading_req_id(payload),
+        },
     };
     Ok((msg_id, request))
 }
@@ -161,73 +173,165 @@ pub fn decode_request(body: &[u8]) -> Result<(i32, Request), DecodeError> {
 pub fn encode_response(response: &Response, out: &mut BytesMut) {
     use response_ids as id;
     match response {
-        Response::ManagedAccounts(list) => put(out, id::MANAGED_ACCOUNTS, &connection::managed_accounts(list)),
-        Response::NextValidId(order_id) => put(out, id::NEXT_VALID_ID, &connection::next_valid_id(*order_id)),
+        Response::ManagedAccounts(list) => put(
+            out,
+            id::MANAGED_ACCOUNTS,
+            &connection::managed_accounts(list),
+        ),
+        Response::NextValidId(order_id) => put(
+            out,
+            id::NEXT_VALID_ID,
+            &connection::next_valid_id(*order_id),
+        ),
         Response::Error(notice) => put(out, id::ERROR, &connection::error(notice)),
         Response::CurrentTime(secs) => put(out, id::CURRENT_TIME, &connection::current_time(*secs)),
-        Response::CurrentTimeMillis(ms) => {
-            put(out, id::CURRENT_TIME_IN_MILLIS, &connection::current_time_millis(*ms))
-        }
+        Response::CurrentTimeMillis(ms) => put(
+            out,
+            id::CURRENT_TIME_IN_MILLIS,
+            &connection::current_time_millis(*ms),
+        ),
         Response::OpenOrder(order) => put(out, id::OPEN_ORDER, &orders::open_order(order)),
         Response::OrderStatus(status) => put(out, id::ORDER_STATUS, &orders::order_status(status)),
         Response::OpenOrderEnd => put(out, id::OPEN_ORDER_END, &common::Empty {}),
-        Response::CompletedOrder(order) => put(out, id::COMPLETED_ORDER, &orders::completed_order(order)),
+        Response::CompletedOrder(order) => {
+            put(out, id::COMPLETED_ORDER, &orders::completed_order(order))
+        }
         Response::CompletedOrdersEnd => put(out, id::COMPLETED_ORDERS_END, &common::Empty {}),
-        Response::ExecDetails { req_id, contract, execution } => {
-            put(out, id::EXECUTION_DATA, &executions::details(*req_id, contract, execution))
+        Response::ExecDetails {
+            req_id,
+            contract,
+            execution,
+        } => put(
+            out,
+            id::EXECUTION_DATA,
+            &executions::details(*req_id, contract, execution),
+        ),
+        Response::ExecDetailsEnd(req_id) => put(
+            out,
+            id::EXECUTION_DATA_END,
+            &common::ReqIdOnly::new(*req_id),
+        ),
+        Response::CommissionReport(report) => {
+            put(out, id::COMMISSION_REPORT, &executions::commission(report))
         }
-        Response::ExecDetailsEnd(req_id) => put(out, id::EXECUTION_DATA_END, &common::ReqIdOnly::new(*req_id)),
-        Response::CommissionReport(report) => put(out, id::COMMISSION_REPORT, &executions::commission(report)),
-        Response::Position { account, contract, position, avg_cost } => {
-            put(out, id::POSITION, &account::position(account, contract, *position, *avg_cost))
-        }
+        Response::Position {
+            account,
+            contract,
+            position,
+            avg_cost,
+        } => put(
+            out,
+            id::POSITION,
+            &account::position(account, contract, *position, *avg_cost),
+        ),
         Response::PositionEnd => put(out, id::POSITION_END, &common::Empty {}),
-        Response::AccountSummary { req_id, account, tag, value, currency } => {
-            put(out, id::ACCOUNT_SUMMARY, &account::summary(*req_id, account, tag, value, currency))
-        }
-        Response::AccountSummaryEnd(req_id) => put(out, id::ACCOUNT_SUMMARY_END, &common::ReqIdOnly::new(*req_id)),
+        Response::AccountSummary {
+            req_id,
+            account,
+            tag,
+            value,
+            currency,
+        } => put(
+            out,
+            id::ACCOUNT_SUMMARY,
+            &account::summary(*req_id, account, tag, value, currency),
+        ),
+        Response::AccountSummaryEnd(req_id) => put(
+            out,
+            id::ACCOUNT_SUMMARY_END,
+            &common::ReqIdOnly::new(*req_id),
+        ),
         Response::AccountValue(value) => put(out, id::ACCOUNT_VALUE, &account::value(value)),
         Response::PortfolioValue(row) => put(out, id::PORTFOLIO_VALUE, &account::portfolio(row)),
-        Response::AccountTime(stamp) => put(out, id::ACCOUNT_UPDATE_TIME, &account::update_time(stamp)),
-        Response::AccountDownloadEnd(name) => put(out, id::ACCOUNT_DOWNLOAD_END, &account::download_end(name)),
-        Response::AccountUpdateMulti { req_id, value } => {
-            put(out, id::ACCOUNT_UPDATE_MULTI, &account::update_multi(*req_id, value))
+        Response::AccountTime(stamp) => {
+            put(out, id::ACCOUNT_UPDATE_TIME, &account::update_time(stamp))
         }
-        Response::AccountUpdateMultiEnd(req_id) => {
-            put(out, id::ACCOUNT_UPDATE_MULTI_END, &common::ReqIdOnly::new(*req_id))
+        Response::AccountDownloadEnd(name) => {
+            put(out, id::ACCOUNT_DOWNLOAD_END, &account::download_end(name))
         }
-        Response::ContractData { req_id, details } => {
-            put(out, id::CONTRACT_DATA, &contracts::contract_data(*req_id, details))
+        Response::AccountUpdateMulti { req_id, value } => put(
+            out,
+            id::ACCOUNT_UPDATE_MULTI,
+            &account::update_multi(*req_id, value),
+        ),
+        Response::AccountUpdateMultiEnd(req_id) => put(
+            out,
+            id::ACCOUNT_UPDATE_MULTI_END,
+            &common::ReqIdOnly::new(*req_id),
+        ),
+        Response::ContractData { req_id, details } => put(
+            out,
+            id::CONTRACT_DATA,
+            &contracts::contract_data(*req_id, details),
+        ),
+        Response::ContractDataEnd(req_id) => {
+            put(out, id::CONTRACT_DATA_END, &common::ReqIdOnly::new(*req_id))
         }
-        Response::ContractDataEnd(req_id) => put(out, id::CONTRACT_DATA_END, &common::ReqIdOnly::new(*req_id)),
-        Response::MarketDataType { req_id, data_type } => {
-            put(out, id::MARKET_DATA_TYPE, &market_data::data_type(*req_id, *data_type))
-        }
-        Response::TickReqParams { req_id, min_tick, bbo_exchange, snapshot_permissions } => put(
+        Response::MarketDataType { req_id, data_type } => put(
+            out,
+            id::MARKET_DATA_TYPE,
+            &market_data::data_type(*req_id, *data_type),
+        ),
+        Response::TickReqParams {
+            req_id,
+            min_tick,
+            bbo_exchange,
+            snapshot_permissions,
+        } => put(
             out,
             id::TICK_REQ_PARAMS,
             &market_data::req_params(*req_id, min_tick, bbo_exchange, *snapshot_permissions),
         ),
-        Response::TickPrice { req_id, tick_type, price, size, attr_mask } => {
-            put(out, id::TICK_PRICE, &market_data::tick_price(*req_id, *tick_type, *price, *size, *attr_mask))
+        Response::TickPrice {
+            req_id,
+            tick_type,
+            price,
+            size,
+            attr_mask,
+        } => put(
+            out,
+            id::TICK_PRICE,
+            &market_data::tick_price(*req_id, *tick_type, *price, *size, *attr_mask),
+        ),
+        Response::TickSize {
+            req_id,
+            tick_type,
+            size,
+        } => put(
+            out,
+            id::TICK_SIZE,
+            &market_data::tick_size(*req_id, *tick_type, *size),
+        ),
+        Response::TickString {
+            req_id,
+            tick_type,
+            value,
+        } => put(
+            out,
+            id::TICK_STRING,
+            &market_data::tick_string(*req_id, *tick_type, value),
+        ),
+        Response::TickSnapshotEnd(req_id) => {
+            put(out, id::TICK_SNAPSHOT_END, &common::ReqIdOnly::new(*req_id))
         }
-        Response::TickSize { req_id, tick_type, size } => {
-            put(out, id::TICK_SIZE, &market_data::tick_size(*req_id, *tick_type, *size))
+        Response::RealTimeBar { req_id, bar } => {
+            put(out, id::REAL_TIME_BARS, &bars::real_time_bar(*req_id, bar))
         }
-        Response::TickString { req_id, tick_type, value } => {
-            put(out, id::TICK_STRING, &market_data::tick_string(*req_id, *tick_type, value))
-        }
-        Response::TickSnapshotEnd(req_id) => put(out, id::TICK_SNAPSHOT_END, &common::ReqIdOnly::new(*req_id)),
-        Response::RealTimeBar { req_id, bar } => put(out, id::REAL_TIME_BARS, &bars::real_time_bar(*req_id, bar)),
-        Response::HistoricalData { req_id, bars: rows } => {
-            put(out, id::HISTORICAL_DATA, &bars::historical_data(*req_id, rows))
-        }
-        Response::HistoricalDataEnd { req_id, start, end } => {
-            put(out, id::HISTORICAL_DATA_END, &bars::historical_end(*req_id, start, end))
-        }
-        Response::HistoricalDataUpdate { req_id, bar } => {
-            put(out, id::HISTORICAL_DATA_UPDATE, &bars::historical_update(*req_id, bar))
-        }
+        Response::HistoricalData { req_id, bars: rows } => put(
+            out,
+            id::HISTORICAL_DATA,
+            &bars::historical_data(*req_id, rows),
+        ),
+        Response::HistoricalDataEnd { req_id, start, end } => put(
+            out,
+            id::HISTORICAL_DATA_END,
+            &bars::historical_end(*req_id, start, end),
+        ),
+        Response::HistoricalDataUpdate { req_id, bar } => put(
+            out,
+            id::HISTORICAL_DATA_UPDATE,
+            &bars::historical_update(*req_id, bar),
+        ),
     }
 }
 
@@ -238,7 +342,9 @@ fn put<M: Message>(out: &mut BytesMut, msg_id: i32, message: &M) {
     // Frames are far below u32::MAX: the largest is a historical answer of a few thousand bars.
     out.put_u32(body_len as u32);
     out.put_i32(msg_id + PROTOBUF_MSG_ID);
-    message.encode(out).expect("BytesMut grows on demand, so encoding cannot run out of room");
+    message
+        .encode(out)
+        .expect("BytesMut grows on demand, so encoding cannot run out of room");
 }
 
 #[cfg(test)]
@@ -255,21 +361,29 @@ mod tests {
     // Golden frames from the reference (generated there with IB's own _pb2 classes).
     #[test]
     fn next_valid_id_golden_frame() {
-        assert_eq!(frame(&Response::NextValidId(1)), [0, 0, 0, 6, 0, 0, 0, 0xd1, 0x08, 0x01]);
+        assert_eq!(
+            frame(&Response::NextValidId(1)),
+            [0, 0, 0, 6, 0, 0, 0, 0xd1, 0x08, 0x01]
+        );
     }
 
     #[test]
     fn managed_accounts_golden_frame() {
         let mut expected = vec![0, 0, 0, 0x0f, 0, 0, 0, 0xd7, 0x0a, 0x09];
         expected.extend_from_slice(b"DU1234567");
-        assert_eq!(frame(&Response::ManagedAccounts("DU1234567".into())), expected);
+        assert_eq!(
+            frame(&Response::ManagedAccounts("DU1234567".into())),
+            expected
+        );
     }
 
     #[test]
     fn current_time_golden_frame() {
         assert_eq!(
             frame(&Response::CurrentTime(1_700_000_000)),
-            [0, 0, 0, 0x0a, 0, 0, 0, 0xf9, 0x08, 0x80, 0xe2, 0xcf, 0xaa, 0x06]
+            [
+                0, 0, 0, 0x0a, 0, 0, 0, 0xf9, 0x08, 0x80, 0xe2, 0xcf, 0xaa, 0x06
+            ]
         );
     }
 
@@ -282,22 +396,51 @@ mod tests {
             time_ms: 0,
         }));
         assert_eq!(&bytes[4..8], &[0, 0, 0, 0xcc]);
-        assert_eq!(&bytes[8..19], &[0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+        assert_eq!(
+            &bytes[8..19],
+            &[
+                0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01
+            ]
+        );
     }
 
     #[test]
     fn current_time_request_and_unknown_ids() {
-        assert_eq!(decode_request(&[0, 0, 0, 0xf9]), Ok((49, Request::CurrentTime)));
+        assert_eq!(
+            decode_request(&[0, 0, 0, 0xf9]),
+            Ok((49, Request::CurrentTime))
+        );
         // 9999 + 200 with a reqId of 7 in field 1.
         let body = [&(10199i32).to_be_bytes()[..], &[0x08, 0x07]].concat();
-        assert_eq!(decode_request(&body), Ok((9999, Request::Unknown { msg_id: 9999, req_id: Some(7) })));
+        assert_eq!(
+            decode_request(&body),
+            Ok((
+                9999,
+                Request::Unknown {
+                    msg_id: 9999,
+                    req_id: Some(7)
+                }
+            ))
+        );
         // Text-framed id at a protobuf version.
-        assert_eq!(decode_request(&[0, 0, 0, 49]), Ok((49, Request::Unknown { msg_id: 49, req_id: None })));
+        assert_eq!(
+            decode_request(&[0, 0, 0, 49]),
+            Ok((
+                49,
+                Request::Unknown {
+                    msg_id: 49,
+                    req_id: None
+                }
+            ))
+        );
         assert!(decode_request(&[0, 0]).is_err());
     }
 
     #[test]
     fn start_api_as_captured_from_ibapi() {
-        assert_eq!(decode_request(&[0, 0, 1, 0x0f, 0x08, 0x07]), Ok((71, Request::StartApi { client_id: 7 })));
+        assert_eq!(
+            decode_request(&[0, 0, 1, 0x0f, 0x08, 0x07]),
+            Ok((71, Request::StartApi { client_id: 7 }))
+        );
     }
 }

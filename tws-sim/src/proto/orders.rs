@@ -137,12 +137,18 @@ pub struct CompletedOrdersRequest {
 
 pub fn decode_place_order(payload: &[u8]) -> Result<Request, DecodeError> {
     let m = PlaceOrderRequest::decode(payload)?;
-    let order_id = m.order_id.ok_or_else(|| DecodeError("placeOrder without orderId".into()))?;
-    let order = m.order.ok_or_else(|| DecodeError("placeOrder without order".into()))?;
+    let order_id = m
+        .order_id
+        .ok_or_else(|| DecodeError("placeOrder without orderId".into()))?;
+    let order = m
+        .order
+        .ok_or_else(|| DecodeError("placeOrder without order".into()))?;
     let quantity_text = order.total_quantity.unwrap_or_default();
-    let total_quantity = quantity_text
-        .parse::<f64>()
-        .map_err(|_| DecodeError(format!("placeOrder totalQuantity {quantity_text:?} is not a number")))?;
+    let total_quantity = quantity_text.parse::<f64>().map_err(|_| {
+        DecodeError(format!(
+            "placeOrder totalQuantity {quantity_text:?} is not a number"
+        ))
+    })?;
     Ok(Request::PlaceOrder(PlaceOrder {
         order_id,
         contract: fields(m.contract),
@@ -162,18 +168,24 @@ pub fn decode_place_order(payload: &[u8]) -> Result<Request, DecodeError> {
 
 pub fn decode_cancel_order(payload: &[u8]) -> Result<Request, DecodeError> {
     let m = CancelOrderRequest::decode(payload)?;
-    let order_id = m.order_id.ok_or_else(|| DecodeError("cancelOrder without orderId".into()))?;
+    let order_id = m
+        .order_id
+        .ok_or_else(|| DecodeError("cancelOrder without orderId".into()))?;
     Ok(Request::CancelOrder { order_id })
 }
 
 pub fn decode_auto_open_orders(payload: &[u8]) -> Result<Request, DecodeError> {
     let m = AutoOpenOrdersRequest::decode(payload)?;
-    Ok(Request::AutoOpenOrders { auto_bind: m.auto_bind.unwrap_or(false) })
+    Ok(Request::AutoOpenOrders {
+        auto_bind: m.auto_bind.unwrap_or(false),
+    })
 }
 
 pub fn decode_completed_orders(payload: &[u8]) -> Result<Request, DecodeError> {
     let m = CompletedOrdersRequest::decode(payload)?;
-    Ok(Request::CompletedOrders { api_only: m.api_only.unwrap_or(false) })
+    Ok(Request::CompletedOrders {
+        api_only: m.api_only.unwrap_or(false),
+    })
 }
 
 fn order(view: &OrderView) -> Order {
@@ -201,7 +213,9 @@ fn order_state(view: &OrderView) -> OrderState {
     OrderState {
         status: Some(view.status.clone()),
         commission_and_fees: view.commission,
-        commission_and_fees_currency: view.commission.and_then(|_| non_empty(&view.commission_currency)),
+        commission_and_fees_currency: view
+            .commission
+            .and_then(|_| non_empty(&view.commission_currency)),
         reject_reason: non_empty(&view.reject_reason),
         completed_time: non_empty(&view.completed_time),
         completed_status: non_empty(&view.completed_status),

@@ -27,7 +27,12 @@ use crate::proto;
 const MAX_FRAME: usize = 0x00FF_FFFF;
 
 /// Serves one accepted socket until it closes, then frees its client id.
-pub(crate) async fn serve(socket: TcpStream, peer: SocketAddr, shared: Arc<Shared>, cancel: CancellationToken) {
+pub(crate) async fn serve(
+    socket: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    cancel: CancellationToken,
+) {
     let conn = Arc::new(ConnState::new(shared.new_conn_id(), peer, cancel));
     shared.register(conn.clone());
     tracing::debug!(%peer, conn_id = conn.conn_id, "connection accepted");
@@ -40,7 +45,11 @@ pub(crate) async fn serve(socket: TcpStream, peer: SocketAddr, shared: Arc<Share
     }
 }
 
-async fn run(socket: TcpStream, shared: &Arc<Shared>, conn: &Arc<ConnState>) -> Result<(), ConnectionError> {
+async fn run(
+    socket: TcpStream,
+    shared: &Arc<Shared>,
+    conn: &Arc<ConnState>,
+) -> Result<(), ConnectionError> {
     socket.set_nodelay(true)?;
     let (read_half, write_half) = socket.into_split();
     let mut reader = BufReader::with_capacity(64 * 1024, read_half);
@@ -59,10 +68,16 @@ async fn run(socket: TcpStream, shared: &Arc<Shared>, conn: &Arc<ConnState>) -> 
     let writer = tokio::spawn(write_loop(write_half, rx, shared.clone(), conn.clone()));
     let now = shared.engine().now();
     let (zone, tz) = clock::market_zone(crate::config::Market::Us);
-    let _queued = tx.send(Outbound::Raw(handshake::reply(version, &clock::zoned_time(now, zone, tz))));
+    let _queued = tx.send(Outbound::Raw(handshake::reply(
+        version,
+        &clock::zoned_time(now, zone, tz),
+    )));
     tracing::debug!(peer = %conn.peer, version, options = %hello.options, "handshake");
 
-    let link = ClientLink { conn_id: conn.conn_id, tx: tx.clone() };
+    let link = ClientLink {
+        conn_id: conn.conn_id,
+        tx: tx.clone(),
+    };
     let result = read_loop(&mut reader, shared, conn, &link).await;
     // The engine holds a clone of `tx`: tell the writer to finish explicitly.
     if let Some(client_id) = conn.client_id() {
@@ -76,20 +91,26 @@ async fn run(socket: TcpStream, shared: &Arc<Shared>, conn: &Arc<ConnState>) -> 
     result
 }
 
-async fn read_hello<R: AsyncRead + Unpin>(reader: &mut R) -> Result<handshake::ClientHello, ConnectionError> {
+async fn read_hello<R: AsyncRead + Unpin>(
+    reader: &mut R,
+) -> Result<handshake::ClientHello, ConnectionError> {
     let mut prefix = [0u8; 4];
     reader.read_exact(&mut prefix).await?;
     if &prefix != handshake::API_PREFIX {
-        return Err(ConnectionError::Handshake(format!("expected \"API\\0\", got {prefix:?}")));
+        return Err(ConnectionError::Handshake(format!(
+            "expected \"API\\0\", got {prefix:?}"
+        )));
     }
-    let body = read_frame(reader)
-        .await?
-        .ok_or_else(|| ConnectionError::Handshake("closed before sending a version range".into()))?;
+    let body = read_frame(reader).await?.ok_or_else(|| {
+        ConnectionError::Handshake("closed before sending a version range".into())
+    })?;
     handshake::parse_hello(&body)
 }
 
 /// Reads one length-prefixed frame body; `None` on a clean end of stream.
-async fn read_frame<R: AsyncRead + Unpin>(reader: &mut R) -> Result<Option<Vec<u8>>, ConnectionError> {
+async fn read_frame<R: AsyncRead + Unpin>(
+    reader: &mut R,
+) -> Result<Option<Vec<u8>>, ConnectionError> {
     let mut len = [0u8; 4];
     match reader.read_exact(&mut len).await {
         Ok(_) => {}
@@ -121,7 +142,10 @@ async fn read_loop<R: AsyncRead + Unpin>(
         };
         let read_at = Instant::now();
         let (msg_id, request) =
-            proto::decode_request(&body).map_err(|e| ConnectionError::Malformed { msg_id: frame_id(&body), reason: e.0 })?;
+            proto::decode_request(&body).map_err(|e| ConnectionError::Malformed {
+                msg_id: frame_id(&body),
+                reason: e.0,
+            })?;
         match conn.client_id() {
             Some(client_id) => {
                 if matches!(request, Request::PlaceOrder(_)) {
@@ -141,21 +165,32 @@ async fn read_loop<R: AsyncRead + Unpin>(
                     shared.publish_clients();
                     tracing::info!(peer = %conn.peer, client_id, "client started");
                 }
-                other => tracing::warn!(peer = %conn.peer, request = other.name(), "request before startApi ignored"),
+                other => {
+                    tracing::warn!(peer = %conn.peer, request = other.name(), "request before startApi ignored")
+                }
             },
         }
     }
 }
 
 fn frame_id(body: &[u8]) -> i32 {
-    body.first_chunk::<4>().map_or(0, |id| i32::from_be_bytes(*id))
+    body.first_chunk::<4>()
+        .map_or(0, |id| i32::from_be_bytes(*id))
 }
 
 /// Pairs this placeOrder with the last bar written to the same connection.
 fn record_probe(shared: &Shared, conn: &ConnState, client_id: i32, order_read: Instant) {
-    let bar = conn.last_bar_written.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+    let bar = conn
+        .last_bar_written
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .take();
     if let Some(bar_written) = bar {
-        shared.probe.record(ProbeSample { client_id, bar_written, order_read });
+        shared.probe.record(ProbeSample {
+            client_id,
+            bar_written,
+            order_read,
+        });
     }
 }
 
@@ -208,7 +243,10 @@ async fn write_loop(
             }
             buf.clear();
             if has_bar {
-                *conn.last_bar_written.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Instant::now());
+                *conn
+                    .last_bar_written
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Instant::now());
             }
         }
         if close {

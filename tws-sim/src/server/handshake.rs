@@ -32,7 +32,11 @@ pub fn parse_hello(body: &[u8]) -> Result<ClientHello, ConnectionError> {
     if min > max {
         return Err(bad());
     }
-    Ok(ClientHello { min, max, options: options.trim().to_string() })
+    Ok(ClientHello {
+        min,
+        max,
+        options: options.trim().to_string(),
+    })
 }
 
 /// The server version to answer: the highest both sides support, or `None` when the client
@@ -57,19 +61,37 @@ mod tests {
 
     #[test]
     fn parses_what_real_clients_send() {
-        assert_eq!(parse_hello(b"v213..226").ok(), Some(ClientHello { min: 213, max: 226, options: String::new() }));
+        assert_eq!(
+            parse_hello(b"v213..226").ok(),
+            Some(ClientHello {
+                min: 213,
+                max: 226,
+                options: String::new()
+            })
+        );
         assert_eq!(
             parse_hello(b"v100..226 +PACEAPI").ok(),
-            Some(ClientHello { min: 100, max: 226, options: "+PACEAPI".into() })
+            Some(ClientHello {
+                min: 100,
+                max: 226,
+                options: "+PACEAPI".into()
+            })
         );
-        assert_eq!(parse_hello(b"v176").ok().map(|h| (h.min, h.max)), Some((176, 176)));
+        assert_eq!(
+            parse_hello(b"v176").ok().map(|h| (h.min, h.max)),
+            Some((176, 176))
+        );
         assert!(parse_hello(b"213..226").is_err());
         assert!(parse_hello(b"v226..213").is_err());
     }
 
     #[test]
     fn chooses_the_highest_common_protobuf_version() {
-        let hello = |min, max| ClientHello { min, max, options: String::new() };
+        let hello = |min, max| ClientHello {
+            min,
+            max,
+            options: String::new(),
+        };
         assert_eq!(choose_version(&hello(213, 226)), Some(226));
         assert_eq!(choose_version(&hello(100, 226)), Some(226));
         assert_eq!(choose_version(&hello(100, 300)), Some(226));

@@ -45,9 +45,15 @@ impl Simulator {
         config: SimConfig,
     ) -> Result<SimHandle, StartError> {
         config.validate()?;
-        let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: "listener".into(), source })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: "listener".into(),
+            source,
+        })?;
         let control_addr = match &control {
-            Some(l) => Some(l.local_addr().map_err(|source| StartError::Bind { addr: "control".into(), source })?),
+            Some(l) => Some(l.local_addr().map_err(|source| StartError::Bind {
+                addr: "control".into(),
+                source,
+            })?),
             None => None,
         };
         let start = start_time(&config);
@@ -64,13 +70,24 @@ impl Simulator {
             tasks.spawn(run_clock(shared.clone(), shutdown.clone()));
         }
         tracing::info!(%addr, ?control_addr, clock = ?config.market.clock, "tws-sim listening");
-        Ok(SimHandle { addr, control_addr, shared, shutdown, tasks })
+        Ok(SimHandle {
+            addr,
+            control_addr,
+            shared,
+            shutdown,
+            tasks,
+        })
     }
 }
 
 async fn bind(port: u16) -> Result<TcpListener, StartError> {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr: addr.to_string(), source })
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: addr.to_string(),
+            source,
+        })
 }
 
 fn start_time(config: &SimConfig) -> OffsetDateTime {
@@ -81,11 +98,16 @@ fn start_time(config: &SimConfig) -> OffsetDateTime {
     };
     // Bars are aligned to five seconds, like IB's.
     let secs = start.unix_timestamp();
-    OffsetDateTime::from_unix_timestamp(secs - secs.rem_euclid(BAR_SECONDS)).unwrap_or(DEFAULT_MANUAL_START)
+    OffsetDateTime::from_unix_timestamp(secs - secs.rem_euclid(BAR_SECONDS))
+        .unwrap_or(DEFAULT_MANUAL_START)
 }
 
 /// Serves IB clients on `listener` until `shutdown` completes (mini-redis style).
-pub async fn run(listener: TcpListener, config: SimConfig, shutdown: impl Future<Output = ()>) -> Result<(), StartError> {
+pub async fn run(
+    listener: TcpListener,
+    config: SimConfig,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), StartError> {
     let handle = Simulator::start_on(listener, None, config)?;
     shutdown.await;
     handle.shutdown().await;
@@ -192,14 +214,20 @@ impl SimHandle {
     /// The last trade price of `symbol`.
     pub fn price(&self, symbol: &str) -> Result<f64, UnknownSymbol> {
         let engine = self.shared.engine();
-        let idx = engine.book().by_symbol(symbol).ok_or_else(|| UnknownSymbol(symbol.to_string()))?;
+        let idx = engine
+            .book()
+            .by_symbol(symbol)
+            .ok_or_else(|| UnknownSymbol(symbol.to_string()))?;
         Ok(engine.market().get(idx).last)
     }
 
     /// Moves `symbol` to `price` (rounded to its tick) and matches resting orders against it.
     pub fn set_price(&self, symbol: &str, price: f64) -> Result<(), UnknownSymbol> {
         let mut engine = self.shared.engine();
-        let idx = engine.book().by_symbol(symbol).ok_or_else(|| UnknownSymbol(symbol.to_string()))?;
+        let idx = engine
+            .book()
+            .by_symbol(symbol)
+            .ok_or_else(|| UnknownSymbol(symbol.to_string()))?;
         engine.set_price(idx, price);
         Ok(())
     }
@@ -212,7 +240,10 @@ impl SimHandle {
     /// Shares of `symbol` held by `account`.
     pub fn position(&self, account: &str, symbol: &str) -> Result<f64, UnknownSymbol> {
         let engine = self.shared.engine();
-        let idx = engine.book().by_symbol(symbol).ok_or_else(|| UnknownSymbol(symbol.to_string()))?;
+        let idx = engine
+            .book()
+            .by_symbol(symbol)
+            .ok_or_else(|| UnknownSymbol(symbol.to_string()))?;
         Ok(engine.ledger().quantity(account, idx))
     }
 

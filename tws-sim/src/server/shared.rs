@@ -103,11 +103,15 @@ impl Shared {
     /// The engine. A panic while it was held would be a bug; the state is still the best
     /// there is, so keep serving rather than poison every connection.
     pub(crate) fn engine(&self) -> MutexGuard<'_, Engine> {
-        self.engine.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.engine
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn connections(&self) -> MutexGuard<'_, HashMap<u64, Arc<ConnState>>> {
-        self.connections.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.connections
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub(crate) fn new_conn_id(&self) -> u64 {

@@ -22,17 +22,23 @@ pub async fn sim() -> SimHandle {
 
 /// A simulator with `config` (port forced to 0).
 pub async fn sim_with(config: SimConfig) -> SimHandle {
-    Simulator::start(SimConfig { port: 0, ..config }).await.expect("simulator starts")
+    Simulator::start(SimConfig { port: 0, ..config })
+        .await
+        .expect("simulator starts")
 }
 
 /// An `ibapi` 5.5 client connected as `client_id`.
 pub async fn connect(sim: &SimHandle, client_id: i32) -> Client {
-    within(Client::connect(&sim.addr().to_string(), client_id)).await.expect("ibapi connects")
+    within(Client::connect(&sim.addr().to_string(), client_id))
+        .await
+        .expect("ibapi connects")
 }
 
 /// Awaits `future`, failing the test after [`WAIT`].
 pub async fn within<F: Future>(future: F) -> F::Output {
-    tokio::time::timeout(WAIT, future).await.expect("timed out waiting")
+    tokio::time::timeout(WAIT, future)
+        .await
+        .expect("timed out waiting")
 }
 
 /// The next data item of a subscription, skipping notices (failing on error, end or timeout).
@@ -67,7 +73,10 @@ pub fn aapl() -> Contract {
 
 /// Tencent (`700`) on SEHK in HKD.
 pub fn tencent() -> Contract {
-    Contract::stock("700").on_exchange("SEHK").in_currency("HKD").build()
+    Contract::stock("700")
+        .on_exchange("SEHK")
+        .in_currency("HKD")
+        .build()
 }
 
 /// Waits until the simulator has handled everything `client` sent so far: requests on one
