@@ -83,6 +83,45 @@ struct SimOrder {
     completed_at: Option<OffsetDateTime>,
 }
 
+impl SimOrder {
+    /// A new order as the request describes it: nothing filled, PreSubmitted, DAY unless told.
+    fn new(
+        perm_id: i64,
+        client_id: i32,
+        p: &PlaceOrder,
+        contract: ContractIdx,
+        side: Side,
+        kind: Kind,
+        account: String,
+    ) -> Self {
+        Self {
+            perm_id,
+            client_id,
+            order_id: p.order_id,
+            contract,
+            side,
+            kind,
+            total: p.total_quantity,
+            filled: 0.0,
+            avg_price: 0.0,
+            last_fill_price: 0.0,
+            commission: 0.0,
+            tif: if p.tif.is_empty() {
+                "DAY".to_string()
+            } else {
+                p.tif.clone()
+            },
+            account,
+            order_ref: p.order_ref.clone(),
+            outside_rth: p.outside_rth,
+            status: Status::PreSubmitted,
+            reject_reason: String::new(),
+            fill_after: None,
+            completed_at: None,
+        }
+    }
+}
+
 /// One execution.
 #[derive(Debug, Clone)]
 struct Fill {
@@ -189,31 +228,9 @@ impl Engine {
         let perm_id = self.orders.next_perm_id;
         self.orders.next_perm_id += 1;
         let fill_after = self.faults.fill_delay.map(|d| self.now + d);
-        self.orders.orders.push(SimOrder {
-            perm_id,
-            client_id,
-            order_id: p.order_id,
-            contract,
-            side,
-            kind,
-            total: p.total_quantity,
-            filled: 0.0,
-            avg_price: 0.0,
-            last_fill_price: 0.0,
-            commission: 0.0,
-            tif: if p.tif.is_empty() {
-                "DAY".to_string()
-            } else {
-                p.tif.clone()
-            },
-            account,
-            order_ref: p.order_ref.clone(),
-            outside_rth: p.outside_rth,
-            status: Status::PreSubmitted,
-            reject_reason: String::new(),
-            fill_after,
-            completed_at: None,
-        });
+        let mut order = SimOrder::new(perm_id, client_id, &p, contract, side, kind, account);
+        order.fill_after = fill_after;
+        self.orders.orders.push(order);
         self.orders
             .by_client_id
             .insert((client_id, p.order_id), idx);
@@ -462,34 +479,17 @@ impl Engine {
         let idx = self.orders.orders.len();
         let perm_id = self.orders.next_perm_id;
         self.orders.next_perm_id += 1;
-        self.orders.orders.push(SimOrder {
-            perm_id,
-            client_id,
-            order_id: p.order_id,
-            contract,
-            side: Side::parse(&p.action).unwrap_or(Side::Buy),
-            kind: p.limit_price.map_or(Kind::Market, Kind::Limit),
-            total: p.total_quantity,
-            filled: 0.0,
-            avg_price: 0.0,
-            last_fill_price: 0.0,
-            commission: 0.0,
-            tif: if p.tif.is_empty() {
-                "DAY".to_string()
-            } else {
-                p.tif.clone()
-            },
-            account: self
-                .ledger
-                .find(&p.account)
-                .map_or_else(|| p.account.clone(), |a| a.id.clone()),
-            order_ref: p.order_ref.clone(),
-            outside_rth: p.outside_rth,
-            status: Status::Inactive,
-            reject_reason: refusal.text,
-            fill_after: None,
-            completed_at: Some(self.now),
-        });
+        let account = self
+            .ledger
+            .find(&p.account)
+            .map_or_else(|| p.account.clone(), |a| a.id.clone());
+        let side = Side::parse(&p.action).unwrap_or(Side::Buy);
+        let kind = p.limit_price.map_or(Kind::Market, Kind::Limit);
+        let mut order = SimOrder::new(perm_id, client_id, p, contract, side, kind, account);
+        order.status = Status::Inactive;
+        order.reject_reason = refusal.text;
+        order.completed_at = Some(self.now);
+        self.orders.orders.push(order);
         self.orders
             .by_client_id
             .insert((client_id, p.order_id), idx);
