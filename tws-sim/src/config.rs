@@ -667,3 +667,31 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod doc_tests {
+    use super::*;
+
+    /// The configuration example in docs/tws-sim.md parses and means what it says.
+    #[test]
+    fn the_documented_example_config_is_valid() {
+        let doc = include_str!("../../docs/tws-sim.md");
+        let start = doc.find("```toml\n").expect("a toml block") + "```toml\n".len();
+        let end = start + doc[start..].find("```").expect("closed");
+        let config =
+            SimConfig::from_toml_str(&doc[start..end]).expect("the documented config is valid");
+        assert_eq!(config.market.seed, 7);
+        assert_eq!(config.master_client_id, Some(0));
+        assert!(config.market.session_hours);
+        assert_eq!(config.accounts.len(), 1);
+        assert_eq!(config.accounts[0].id, "DU1111111");
+        assert_eq!(config.matching.max_fill_per_tick, Some(100.0));
+        assert_eq!(config.matching.slippage_bps, 2.0);
+        assert!(
+            config
+                .contracts
+                .iter()
+                .any(|c| c.symbol == "1" && c.lot_size == 500)
+        );
+    }
+}
