@@ -213,3 +213,46 @@ async fn historical_bars_are_deterministic_and_end_with_the_recorded_ones() {
     assert_eq!(daily.bars.len(), 5);
     assert!(matches!(daily.bars[0].date, BarTimestamp::Date(_)));
 }
+
+#[tokio::test]
+async fn the_probe_pairs_each_bar_written_with_the_next_order_read() {
+    use ibapi::orders::{Action, order_builder};
+    let sim = sim().await;
+    let client = connect(&sim, 1).await;
+    let probe = sim.probe();
+
+    // An order with no bar before it is not a sample.
+    let mut first =
+        within(client.place_order(1, &aapl(), &order_builder::market_order(Action::Buy, 1.0)))
+            .await
+            .expect("placed");
+    next_data(&mut first).await;
+    assert_eq!(probe.samples(), vec![]);
+
+    let mut bars = within(client.realtime_bars(&aapl()).subscribe())
+        .await
+        .expect("bars");
+    sync(&client).await;
+    sim.step_bar();
+    next_data(&mut bars).await;
+    let before_order = std::time::Instant::now();
+    let mut second =
+        within(client.place_order(2, &aapl(), &order_builder::market_order(Action::Buy, 1.0)))
+            .await
+            .expect("placed");
+    next_data(&mut second).await;
+    let samples = probe.take();
+    assert_eq!(samples.len(), 1, "{samples:?}");
+    let s = samples[0];
+    assert_eq!(s.client_id, 1);
+    assert!(
+        s.bar_written < before_order,
+        "the bar was written before the client ordered"
+    );
+    assert!(
+        s.order_read > before_order,
+        "the order was read after it was sent"
+    );
+    assert_eq!(s.latency(), s.order_read - s.bar_written);
+    assert_eq!(probe.samples(), vec![], "take() empties the probe");
+}

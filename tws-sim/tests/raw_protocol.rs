@@ -66,6 +66,49 @@ impl Raw {
 }
 
 #[tokio::test]
+async fn the_greeting_is_accounts_then_next_id_then_farm_notices() {
+    let sim = sim().await;
+    let mut raw = Raw::hello(sim.addr(), "v100..226 +PACEAPI").await;
+    let reply = raw.read().await.expect("handshake reply");
+    assert_eq!(reply, b"226\x0020250106 09:30:00 US/Eastern\x00");
+    raw.send(271, &[0x08, 1]).await;
+    let mut greeting = Vec::new();
+    for _ in 0..6 {
+        let frame = raw.read().await.expect("greeting frame");
+        let id = i32::from_be_bytes(frame[..4].try_into().expect("id"));
+        let text: String = frame[4..]
+            .iter()
+            .filter(|b| b.is_ascii_graphic() || **b == b' ')
+            .map(|b| *b as char)
+            .collect();
+        greeting.push((id, text));
+    }
+    let ids: Vec<i32> = greeting.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, [215, 209, 204, 204, 204, 204]);
+    assert!(greeting[0].1.contains("DU1234567"));
+    let notices: Vec<&str> = greeting[2..]
+        .iter()
+        .map(|(_, text)| text.as_str())
+        .collect();
+    assert!(
+        notices[0].ends_with("Market data farm connection is OK:usfarm"),
+        "{notices:?}"
+    );
+    assert!(
+        notices[1].ends_with("Market data farm connection is OK:hfarm"),
+        "{notices:?}"
+    );
+    assert!(
+        notices[2].ends_with("HMDS data farm connection is OK:ushmds"),
+        "{notices:?}"
+    );
+    assert!(
+        notices[3].ends_with("Sec-def data farm connection is OK:secdefil"),
+        "{notices:?}"
+    );
+}
+
+#[tokio::test]
 async fn an_unknown_message_is_answered_with_503_for_its_request_id() {
     let sim = sim().await;
     let mut raw = Raw::start(sim.addr(), 1).await;
