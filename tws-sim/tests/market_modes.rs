@@ -10,6 +10,15 @@ use tws_sim::config::{ClockMode, MarketConfig, MatchingConfig, PriceSource};
 
 use support::*;
 
+/// A simulator with this market configuration and the rest default.
+async fn sim_with_market(market: MarketConfig) -> tws_sim::SimHandle {
+    sim_with(SimConfig {
+        market,
+        ..SimConfig::ephemeral()
+    })
+    .await
+}
+
 #[tokio::test]
 async fn the_real_time_clock_runs_by_itself_when_accelerated() {
     let market = MarketConfig {
@@ -17,11 +26,7 @@ async fn the_real_time_clock_runs_by_itself_when_accelerated() {
         acceleration: 500.0,
         ..MarketConfig::default()
     };
-    let sim = sim_with(SimConfig {
-        market,
-        ..SimConfig::ephemeral()
-    })
-    .await;
+    let sim = sim_with_market(market).await;
     let client = connect(&sim, 1).await;
     let mut bars = within(client.realtime_bars(&aapl()).subscribe())
         .await
@@ -51,11 +56,7 @@ async fn replayed_bars_come_back_as_real_time_bars() {
         source: PriceSource::Replay(csv),
         ..MarketConfig::default()
     };
-    let sim = sim_with(SimConfig {
-        market,
-        ..SimConfig::ephemeral()
-    })
-    .await;
+    let sim = sim_with_market(market).await;
     let client = connect(&sim, 1).await;
     let mut bars = within(client.realtime_bars(&aapl()).subscribe())
         .await
@@ -117,11 +118,7 @@ async fn hk_orders_wait_out_the_lunch_break() {
         start_time: Some(datetime!(2025-01-06 04:30:00 UTC)),
         ..MarketConfig::default()
     };
-    let sim = sim_with(SimConfig {
-        market,
-        ..SimConfig::ephemeral()
-    })
-    .await;
+    let sim = sim_with_market(market).await;
     let client = connect(&sim, 1).await;
     let before = sim.price("700").expect("700");
     let mut events = within(client.place_order(
