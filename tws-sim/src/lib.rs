@@ -68,6 +68,7 @@ pub mod messages;
 pub mod probe;
 mod proto;
 mod server;
+mod text;
 
 pub use cli::Args;
 pub use config::{DEFAULT_CONTROL_PORT, DEFAULT_PORT, SimConfig};

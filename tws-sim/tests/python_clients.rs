@@ -1,5 +1,6 @@
-//! IB's own Python client (ibapi-latest 10.51.1) against the simulator: a market order to
-//! Filled with its execution and commission, positions, account summary and account values.
+//! IB's own Python client (ibapi-latest 10.51.1, protobuf at 226) and ib_async 2.1.0 (text at
+//! 178) against the simulator: a market order to Filled with its execution and commission,
+//! positions, account summary and account values.
 //!
 //! Python comes from `SANDTRADE_PYTHON`, else `<workspace>/target/venv/bin/python`. Without
 //! either the test fails and says how to create the venv: it never passes silently.
@@ -152,6 +153,85 @@ async fn official_python_client_market_order_to_filled_positions_and_account() {
     );
     assert_eq!(out["executions"].as_array().map(Vec::len), Some(1));
     assert_eq!(out["executions"][0]["execId"], e[2]["execId"]);
+    assert_eq!(out["errors"], json!([]));
+    assert_eq!(sim.position(ACCOUNT, "AAPL").expect("AAPL"), 100.0);
+}
+
+#[tokio::test]
+async fn ib_async_over_the_text_dialect_market_order_to_filled_positions_and_account() {
+    let sim = sim().await;
+    sim.set_price("AAPL", 190.0).expect("AAPL");
+    let out = run_script("ib_async_client.py", sim.addr().port()).await;
+
+    assert_eq!(
+        out["serverVersion"], 178,
+        "ib_async offers v157..178: text dialect"
+    );
+    assert_eq!(out["accounts"], json!(["DU1234567"]));
+    assert_eq!(
+        out["contractDetails"],
+        json!([{"conId": 265598, "primaryExchange": "NASDAQ", "longName": "APPLE INC"}])
+    );
+    let order = &out["order"];
+    assert_eq!(
+        (
+            &order["status"],
+            &order["filled"],
+            &order["remaining"],
+            &order["avgFillPrice"],
+            &order["permId"]
+        ),
+        (
+            &json!("Filled"),
+            &json!(100.0),
+            &json!(0.0),
+            &json!(190.0),
+            &json!(1_000_000_001)
+        )
+    );
+    assert_eq!(
+        order["log"],
+        json!(["PendingSubmit", "PreSubmitted", "PreSubmitted", "Filled"])
+    );
+    let fills = out["fills"].as_array().expect("fills");
+    assert_eq!(fills.len(), 1);
+    assert_eq!(
+        (
+            &fills[0]["side"],
+            &fills[0]["shares"],
+            &fills[0]["price"],
+            &fills[0]["orderRef"],
+            &fills[0]["commission"]
+        ),
+        (
+            &json!("BOT"),
+            &json!(100.0),
+            &json!(190.0),
+            &json!("ia-0001"),
+            &json!(1.0)
+        )
+    );
+    assert_eq!(out["commission"]["execId"], fills[0]["execId"]);
+    assert_eq!(out["commission"]["currency"], "USD");
+    assert_eq!(
+        out["positions"],
+        json!([{"account": "DU1234567", "symbol": "AAPL", "position": 100.0, "avgCost": 190.0}])
+    );
+    assert_eq!(
+        out["portfolio"],
+        json!([{"symbol": "AAPL", "position": 100.0, "marketValue": 19000.0}])
+    );
+    let hkd_in_usd = 1_000_000.0 / 7.8;
+    let cash = format!("{:.2}", 1_000_000.0 - 19_001.0 + hkd_in_usd);
+    let net = format!("{:.2}", 1_000_000.0 - 19_001.0 + hkd_in_usd + 19_000.0);
+    assert_eq!(
+        out["accountValues"],
+        json!({"CashBalance/USD": "980999.00", "StockMarketValue/USD": "19000.00", "NetLiquidation/USD": net})
+    );
+    assert_eq!(
+        out["summary"],
+        json!({"NetLiquidation/USD": net, "TotalCashValue/USD": cash})
+    );
     assert_eq!(out["errors"], json!([]));
     assert_eq!(sim.position(ACCOUNT, "AAPL").expect("AAPL"), 100.0);
 }

@@ -10,6 +10,11 @@ mod response;
 pub use request::*;
 pub use response::*;
 
+/// Why a frame could not be read as the message its id names (either dialect).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct DecodeError(pub String);
+
 /// A contract as it travels in requests and responses (the stock subset of IB's `Contract`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ContractFields {

@@ -97,10 +97,7 @@ pub mod response_ids {
     pub const CURRENT_TIME_IN_MILLIS: i32 = 109;
 }
 
-/// Why a frame could not be read as the message its id names.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{0}")]
-pub struct DecodeError(pub String);
+pub use crate::messages::DecodeError;
 
 impl From<prost::DecodeError> for DecodeError {
     fn from(e: prost::DecodeError) -> Self {

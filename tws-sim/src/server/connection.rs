@@ -14,7 +14,7 @@ use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::handshake;
+use super::handshake::{self, Dialect};
 use super::shared::{ConnState, Shared};
 use crate::engine::sessions::{ClientLink, Outbound};
 use crate::engine::{Admission, clock};
@@ -22,6 +22,7 @@ use crate::error::ConnectionError;
 use crate::messages::Request;
 use crate::probe::ProbeSample;
 use crate::proto;
+use crate::text::{self, TextEncoder};
 
 /// Largest frame body clients and TWS accept (`0x00FF_FFFF`).
 const MAX_FRAME: usize = 0x00FF_FFFF;
@@ -58,27 +59,34 @@ async fn run(
         _ = conn.cancel.cancelled() => return Ok(()),
         hello = read_hello(&mut reader) => hello?,
     };
-    let Some(version) = handshake::choose_version(&hello) else {
+    let Some((version, dialect)) = handshake::choose_version(&hello) else {
         return Err(ConnectionError::Handshake(format!(
-            "client offers server versions {}..{}; tws-sim serves the protobuf dialect (213..226) only",
+            "client offers server versions {}..{}; tws-sim serves 176..178 (text) and 213..226 (protobuf)",
             hello.min, hello.max
         )));
     };
     let (tx, rx) = mpsc::unbounded_channel();
-    let writer = tokio::spawn(write_loop(write_half, rx, shared.clone(), conn.clone()));
+    let encoder = Encoder::new(dialect, version);
+    let writer = tokio::spawn(write_loop(
+        write_half,
+        rx,
+        encoder,
+        shared.clone(),
+        conn.clone(),
+    ));
     let now = shared.engine().now();
     let (zone, tz) = clock::market_zone(crate::config::Market::Us);
     let _queued = tx.send(Outbound::Raw(handshake::reply(
         version,
         &clock::zoned_time(now, zone, tz),
     )));
-    tracing::debug!(peer = %conn.peer, version, options = %hello.options, "handshake");
+    tracing::debug!(peer = %conn.peer, version, ?dialect, options = %hello.options, "handshake");
 
     let link = ClientLink {
         conn_id: conn.conn_id,
         tx: tx.clone(),
     };
-    let result = read_loop(&mut reader, shared, conn, &link).await;
+    let result = read_loop(&mut reader, dialect, shared, conn, &link).await;
     // The engine holds a clone of `tx`: tell the writer to finish explicitly.
     if let Some(client_id) = conn.client_id() {
         shared.engine().end_client(client_id, conn.conn_id);
@@ -128,6 +136,7 @@ async fn read_frame<R: AsyncRead + Unpin>(
 
 async fn read_loop<R: AsyncRead + Unpin>(
     reader: &mut R,
+    dialect: Dialect,
     shared: &Arc<Shared>,
     conn: &Arc<ConnState>,
     link: &ClientLink,
@@ -141,11 +150,14 @@ async fn read_loop<R: AsyncRead + Unpin>(
             },
         };
         let read_at = Instant::now();
-        let (msg_id, request) =
-            proto::decode_request(&body).map_err(|e| ConnectionError::Malformed {
-                msg_id: frame_id(&body),
-                reason: e.0,
-            })?;
+        let decoded = match dialect {
+            Dialect::Protobuf => proto::decode_request(&body),
+            Dialect::Text => text::decode_request(&body),
+        };
+        let (msg_id, request) = decoded.map_err(|e| ConnectionError::Malformed {
+            msg_id: frame_id(dialect, &body),
+            reason: e.0,
+        })?;
         match conn.client_id() {
             Some(client_id) => {
                 if matches!(request, Request::PlaceOrder(_)) {
@@ -173,9 +185,41 @@ async fn read_loop<R: AsyncRead + Unpin>(
     }
 }
 
-fn frame_id(body: &[u8]) -> i32 {
-    body.first_chunk::<4>()
-        .map_or(0, |id| i32::from_be_bytes(*id))
+/// The message id of a frame that failed to decode, for the log line.
+fn frame_id(dialect: Dialect, body: &[u8]) -> i32 {
+    match dialect {
+        Dialect::Protobuf => body
+            .first_chunk::<4>()
+            .map_or(0, |id| i32::from_be_bytes(*id)),
+        Dialect::Text => body
+            .split(|b| *b == 0)
+            .next()
+            .and_then(|id| std::str::from_utf8(id).ok())
+            .and_then(|id| id.parse().ok())
+            .unwrap_or(0),
+    }
+}
+
+/// Turns responses into the connection's dialect.
+enum Encoder {
+    Protobuf,
+    Text(TextEncoder),
+}
+
+impl Encoder {
+    fn new(dialect: Dialect, version: i32) -> Self {
+        match dialect {
+            Dialect::Protobuf => Encoder::Protobuf,
+            Dialect::Text => Encoder::Text(TextEncoder::new(version)),
+        }
+    }
+
+    fn encode(&mut self, response: &crate::messages::Response, out: &mut BytesMut) {
+        match self {
+            Encoder::Protobuf => proto::encode_response(response, out),
+            Encoder::Text(text) => text.encode(response, out),
+        }
+    }
 }
 
 /// Pairs this placeOrder with the last bar written to the same connection.
@@ -202,6 +246,7 @@ const WRITE_BATCH: usize = 256 * 1024;
 async fn write_loop(
     mut socket: OwnedWriteHalf,
     mut rx: mpsc::UnboundedReceiver<Outbound>,
+    mut encoder: Encoder,
     shared: Arc<Shared>,
     conn: Arc<ConnState>,
 ) {
@@ -222,7 +267,7 @@ async fn write_loop(
             match item {
                 Outbound::Message(response) if !silent => {
                     has_bar |= response.is_real_time_bar();
-                    proto::encode_response(&response, &mut buf);
+                    encoder.encode(&response, &mut buf);
                     if conn.count_message() {
                         tracing::info!(peer = %conn.peer, "drop-after fault: closing connection");
                         close = true;

@@ -4,6 +4,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::config::{MAX_SERVER_VERSION, MIN_PROTOBUF_VERSION};
 use crate::error::ConnectionError;
+use crate::text;
 
 /// What the client offered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,11 +40,25 @@ pub fn parse_hello(body: &[u8]) -> Result<ClientHello, ConnectionError> {
     })
 }
 
-/// The server version to answer: the highest both sides support, or `None` when the client
-/// cannot speak protobuf at ≥ 213 (the text dialect is not implemented yet).
-pub fn choose_version(hello: &ClientHello) -> Option<i32> {
-    let chosen = hello.max.min(MAX_SERVER_VERSION);
-    (chosen >= MIN_PROTOBUF_VERSION && chosen >= hello.min).then_some(chosen)
+/// The wire dialect of one connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// Binary ids, protobuf payloads (server version 213–226).
+    Protobuf,
+    /// NUL-separated text (server version 176–178).
+    Text,
+}
+
+/// The server version to answer and its dialect: the highest version both sides support.
+/// A client that reaches 213 gets protobuf; one whose range ends in 176–178 (ib_async,
+/// ib_insync) gets text; anything else is refused (`None`).
+pub fn choose_version(hello: &ClientHello) -> Option<(i32, Dialect)> {
+    let protobuf = hello.max.min(MAX_SERVER_VERSION);
+    if protobuf >= MIN_PROTOBUF_VERSION && protobuf >= hello.min {
+        return Some((protobuf, Dialect::Protobuf));
+    }
+    let text = hello.max.min(text::MAX_VERSION);
+    (text >= text::MIN_VERSION && text >= hello.min).then_some((text, Dialect::Text))
 }
 
 /// The reply frame: `[len]<version>\0<time>\0`, without a message id at any version.
@@ -86,16 +101,30 @@ mod tests {
     }
 
     #[test]
-    fn chooses_the_highest_common_protobuf_version() {
+    fn chooses_the_highest_common_version_and_its_dialect() {
         let hello = |min, max| ClientHello {
             min,
             max,
             options: String::new(),
         };
-        assert_eq!(choose_version(&hello(213, 226)), Some(226));
-        assert_eq!(choose_version(&hello(100, 226)), Some(226));
-        assert_eq!(choose_version(&hello(100, 300)), Some(226));
-        assert_eq!(choose_version(&hello(157, 178)), None);
+        assert_eq!(
+            choose_version(&hello(213, 226)),
+            Some((226, Dialect::Protobuf))
+        );
+        assert_eq!(
+            choose_version(&hello(100, 226)),
+            Some((226, Dialect::Protobuf))
+        );
+        assert_eq!(
+            choose_version(&hello(100, 300)),
+            Some((226, Dialect::Protobuf))
+        );
+        assert_eq!(choose_version(&hello(157, 178)), Some((178, Dialect::Text)));
+        assert_eq!(choose_version(&hello(157, 176)), Some((176, Dialect::Text)));
+        // 201-212 mix the dialects per message family: answered with text at 178 instead.
+        assert_eq!(choose_version(&hello(100, 210)), Some((178, Dialect::Text)));
+        assert_eq!(choose_version(&hello(100, 175)), None);
+        assert_eq!(choose_version(&hello(190, 200)), None);
     }
 
     #[test]
