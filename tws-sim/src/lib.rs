@@ -1,20 +1,21 @@
 //! # tws-sim: a TWS / IB Gateway protocol simulator
 //!
 //! A paper gateway on 127.0.0.1 that real IB API clients (the `ibapi` 5.5 crate, IB's own
-//! client 10.51) accept: the handshake and framing of TWS, the protobuf dialect at server
-//! version 226, orders with fills, executions and commissions, positions and account values,
-//! contract details, ticks, real-time and historical bars, and a fault switchboard.
+//! client 10.51, `ib_async` 2.1) accept: the handshake and framing of TWS, the protobuf dialect
+//! at server version 226 and the text dialect at 176–178 over one engine, orders with fills,
+//! executions and commissions, positions and account values, contract details, ticks,
+//! real-time and historical bars, and a fault switchboard.
 //!
 //! ## Layout: the way a request travels
 //!
 //! ```text
-//! socket ─► server::connection (handshake, frames) ─► proto (bytes → messages::Request)
+//! socket ─► server::connection (handshake, frames) ─► proto | text (bytes → messages::Request)
 //!        ─► engine (orders, accounts, market; one lock) ─► messages::Response
-//!        ─► connection writer (proto: Response → bytes; faults; probe) ─► socket
+//!        ─► connection writer (proto | text: Response → bytes; faults; probe) ─► socket
 //! ```
 //!
 //! - [`config`]: what a simulator starts with ([`SimConfig`]); [`Args`] is the CLI.
-//! - `proto/`: the wire dialect, one file per message family.
+//! - `proto/`, `text/`: the two wire dialects, one file per message family each.
 //! - `engine/`: the simulated gateway, one file per request family, plus the market, the
 //!   ledger and the clock.
 //! - [`faults`]: the switchboard; [`control`]: the same switchboard as a line protocol.
