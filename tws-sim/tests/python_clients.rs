@@ -35,13 +35,14 @@ fn python() -> PathBuf {
     venv
 }
 
-async fn run_script(script: &str, port: u16) -> Value {
+/// Runs a script with the given ports as arguments and parses the JSON it prints.
+async fn run_script(script: &str, ports: &[u16]) -> Value {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/python")
         .join(script);
     let child = tokio::process::Command::new(python())
         .arg(&path)
-        .arg(port.to_string())
+        .args(ports.iter().map(u16::to_string))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -65,7 +66,7 @@ async fn run_script(script: &str, port: u16) -> Value {
 async fn official_python_client_market_order_to_filled_positions_and_account() {
     let sim = sim().await;
     sim.set_price("AAPL", 190.0).expect("AAPL");
-    let out = run_script("official_client.py", sim.addr().port()).await;
+    let out = run_script("official_client.py", &[sim.addr().port()]).await;
 
     assert_eq!(out["serverVersion"], 226);
     assert_eq!(out["managedAccounts"], json!(["DU1234567"]));
@@ -161,7 +162,7 @@ async fn official_python_client_market_order_to_filled_positions_and_account() {
 async fn ib_async_over_the_text_dialect_market_order_to_filled_positions_and_account() {
     let sim = sim().await;
     sim.set_price("AAPL", 190.0).expect("AAPL");
-    let out = run_script("ib_async_client.py", sim.addr().port()).await;
+    let out = run_script("ib_async_client.py", &[sim.addr().port()]).await;
 
     assert_eq!(
         out["serverVersion"], 178,
@@ -234,4 +235,43 @@ async fn ib_async_over_the_text_dialect_market_order_to_filled_positions_and_acc
     );
     assert_eq!(out["errors"], json!([]));
     assert_eq!(sim.position(ACCOUNT, "AAPL").expect("AAPL"), 100.0);
+}
+
+#[tokio::test]
+async fn ib_async_over_the_text_dialect_ticks_cancels_limits_bars_and_history() {
+    let sim = sim_with(tws_sim::SimConfig {
+        control_port: Some(0),
+        ..tws_sim::SimConfig::ephemeral()
+    })
+    .await;
+    let control = sim.control_addr().expect("control port").port();
+    let out = run_script("ib_async_market.py", &[sim.addr().port(), control]).await;
+
+    assert_eq!(out["conId"], 265598);
+    assert_eq!(
+        out["snapshot"],
+        json!({"bid": 189.99, "ask": 190.01, "last": 190.0, "close": 190.0})
+    );
+    assert_eq!(out["cancelled"], "Cancelled");
+    assert_eq!(
+        out["limitFill"],
+        json!({"status": "Filled", "avgFillPrice": 185.25, "fills": [[10.0, 185.25, "ia-limit"]], "commission": 1.0})
+    );
+    let bar = &out["realTimeBar"];
+    assert_eq!(
+        (&bar["time"], &bar["end"], &bar["count"]),
+        (&json!(1_736_173_800), &json!(1_736_173_805), &json!(5))
+    );
+    assert_eq!(bar["close"], json!(sim.price("AAPL").expect("AAPL")));
+    assert_eq!(
+        out["history"],
+        json!({"bars": 10, "first": "2025-01-06 09:20:00-05:00", "last": "2025-01-06 09:29:00-05:00"})
+    );
+    assert_eq!(out["executions"], json!([["BOT", 10.0, 185.25]]));
+    assert_eq!(out["openOrders"], 0);
+    assert_eq!(
+        out["errors"],
+        json!([202]),
+        "the cancel's 202, nothing else"
+    );
 }
