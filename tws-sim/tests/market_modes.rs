@@ -154,3 +154,33 @@ async fn hk_orders_wait_out_the_lunch_break() {
     assert_eq!(fill.execution.time, "20250106-05:00:00");
     assert_eq!(sim.position(ACCOUNT, "700").expect("700"), 100.0);
 }
+
+#[tokio::test]
+async fn market_orders_pay_the_configured_slippage() {
+    let matching = MatchingConfig {
+        slippage_bps: 10.0,
+        ..MatchingConfig::default()
+    };
+    let sim = sim_with(SimConfig {
+        matching,
+        ..SimConfig::ephemeral()
+    })
+    .await;
+    let client = connect(&sim, 1).await;
+    sim.set_price("AAPL", 190.0).expect("AAPL");
+    let mut fills = Vec::new();
+    for (id, action) in [(1, Action::Buy), (2, Action::Sell)] {
+        let order = order_builder::market_order(action, 10.0);
+        let mut events = within(client.place_order(id, &aapl(), &order))
+            .await
+            .expect("placed");
+        loop {
+            if let PlaceOrder::ExecutionData(e) = next_data(&mut events).await {
+                fills.push(e.execution.price);
+                break;
+            }
+        }
+    }
+    // 10 bp of 190 is 0.19: buys pay it, sells give it up.
+    assert_eq!(fills, [190.19, 189.81]);
+}

@@ -214,7 +214,7 @@ impl Engine {
             .next_ids
             .entry(client_id)
             .or_insert(self.config.first_order_id);
-        *next = (*next).max(p.order_id + 1);
+        *next = (*next).max(p.order_id.saturating_add(1));
         let (contract, side, kind) = match self.validate(&p) {
             Ok(ok) => ok,
             Err((contract, refusal)) => return self.refuse(client_id, &p, contract, refusal),
