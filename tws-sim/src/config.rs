@@ -61,7 +61,7 @@ pub struct SimConfig {
 impl Default for SimConfig {
     fn default() -> Self {
         let mut commissions = BTreeMap::new();
-        commissions.insert("USD".to_string(), CommissionSchedule::us_tiered());
+        commissions.insert("USD".to_string(), CommissionSchedule::us_fixed());
         commissions.insert("HKD".to_string(), CommissionSchedule::hk_fixed());
         Self {
             port: DEFAULT_PORT,
@@ -461,7 +461,7 @@ pub struct CommissionSchedule {
 
 impl CommissionSchedule {
     /// IBKR Pro fixed for US stocks: USD 0.005 a share, USD 1.00 minimum, at most 1% of value.
-    pub fn us_tiered() -> Self {
+    pub fn us_fixed() -> Self {
         Self {
             per_share: 0.005,
             rate: 0.0,
@@ -620,7 +620,7 @@ mod tests {
 
     #[test]
     fn commission_minimum_and_cap() {
-        let us = CommissionSchedule::us_tiered();
+        let us = CommissionSchedule::us_fixed();
         assert_eq!(us.charge(100.0, 190.0), 1.0);
         assert_eq!(us.charge(1000.0, 190.0), 5.0);
         // 1% cap: 10 shares at $1 would be $1 minimum, capped to $0.10.
