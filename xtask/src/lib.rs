@@ -4,11 +4,13 @@
 //! - [`guests`]: builds every guest component (example strategies and test guests) for
 //!   `wasm32-wasip2` and collects the `.wasm` files and their sidecars in
 //!   `target/guests/<group>/`.
+//! - [`python`]: the virtualenv of IB's Python clients that the tws-sim tests drive.
 #![warn(missing_docs)]
 
 use std::path::PathBuf;
 
 pub mod guests;
+pub mod python;
 
 /// The workspace root: the directory of the root `Cargo.toml`.
 ///

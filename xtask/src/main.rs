@@ -21,11 +21,20 @@ enum Task {
     /// with the `guest` profile and collects them, with their sidecar `.toml` files, in
     /// target/guests/<group>/.
     Guests,
+    /// Runs every test: adds the wasm32-wasip2 target if missing, builds the guests, creates
+    /// the Python venv of IB's clients (target/venv), then `cargo test --workspace`. Extra
+    /// arguments go to `cargo test` (e.g. `cargo xtask test -- --nocapture`).
+    Test {
+        /// Arguments for `cargo test`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        cargo_args: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
     let result = match Cli::parse().task {
         Task::Guests => build_guests(&Layout::new(xtask::workspace_root())),
+        Task::Test { cargo_args } => test(&cargo_args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -34,6 +43,22 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn test(cargo_args: &[String]) -> anyhow::Result<()> {
+    let root = xtask::workspace_root();
+    guests::ensure_target()?;
+    build_guests(&Layout::new(root.clone()))?;
+    let python = xtask::python::ensure_venv(&root)?;
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .current_dir(&root)
+        .args(["test", "--workspace"])
+        .args(cargo_args)
+        .env("SANDTRADE_PYTHON", &python)
+        .status()?;
+    anyhow::ensure!(status.success(), "cargo test failed ({status})");
+    Ok(())
 }
 
 fn build_guests(layout: &Layout) -> anyhow::Result<()> {
