@@ -182,17 +182,21 @@ impl Ledger {
         }
     }
 
-    /// Every line with its position: `(strategy, symbol, market, position)`.
+    /// Every line that has traded, with its position: `(strategy, symbol, market, position)`.
+    /// Lines with only pending orders are left out (they have no position yet).
     pub(super) fn positions(&self) -> impl Iterator<Item = (&str, &str, Market, Position)> {
         self.lines.iter().flat_map(|(strategy, symbols)| {
-            symbols.iter().map(move |(symbol, line)| {
-                (
-                    strategy.as_str(),
-                    symbol.as_str(),
-                    line.market,
-                    line.position,
-                )
-            })
+            symbols
+                .iter()
+                .filter(|(_, line)| line.position != Position::default())
+                .map(move |(symbol, line)| {
+                    (
+                        strategy.as_str(),
+                        symbol.as_str(),
+                        line.market,
+                        line.position,
+                    )
+                })
         })
     }
 }

@@ -7,7 +7,7 @@ use rusqlite::TransactionBehavior;
 use super::OrderStoreError;
 use super::ids::SignalId;
 use super::record::{IbOrderId, OrderRecord, OutgoingOrder, StateChange};
-use super::state::{IbStatus, OrderEvent, transition};
+use super::state::{IbStatus, OrderEvent, OrderState, transition};
 use super::store::{OrderStore, now_ms, outgoing, save_next_order_id, save_order};
 
 impl OrderStore {
@@ -93,7 +93,7 @@ impl OrderStore {
         signal: SignalId,
         why: &str,
     ) -> Result<StateChange, OrderStoreError> {
-        self.change_order(signal, Some(OrderEvent::NotSent), |order| {
+        self.change_order(signal, Some(OrderEvent::NotSent), |order, _| {
             order.ib = None;
             order.sent_ms = None;
             order.note = Some(format!("returned unsent: {why}"));
@@ -111,7 +111,7 @@ impl OrderStore {
         signal: SignalId,
         why: &str,
     ) -> Result<StateChange, OrderStoreError> {
-        self.change_order(signal, Some(OrderEvent::Lost), |order| {
+        self.change_order(signal, Some(OrderEvent::Lost), |order, _| {
             order.note = Some(format!("unknown: {why}"));
         })
     }
@@ -128,7 +128,7 @@ impl OrderStore {
         signal: SignalId,
         operator_note: &str,
     ) -> Result<StateChange, OrderStoreError> {
-        self.change_order(signal, Some(OrderEvent::Release), |order| {
+        self.change_order(signal, Some(OrderEvent::Release), |order, _| {
             order.ib = None;
             order.sent_ms = None;
             order.note = Some(format!("released by operator: {operator_note}"));
@@ -148,8 +148,11 @@ impl OrderStore {
         status: IbStatus,
         perm_id: Option<i64>,
     ) -> Result<StateChange, OrderStoreError> {
-        self.change_order(signal, status.event(), |order| {
-            order.ib_status = Some(status);
+        self.change_order(signal, status.event(), |order, from| {
+            // After the end, a status is stale: keep the one that went with the end.
+            if !from.is_terminal() {
+                order.ib_status = Some(status);
+            }
             if order.perm_id.is_none() {
                 order.perm_id = perm_id.filter(|id| *id != 0);
             }
@@ -184,13 +187,13 @@ impl OrderStore {
     }
 
     /// Moves one order by `event` (or keeps its state, for `None`), lets `edit` update its
-    /// other columns, and writes it if anything changed. The single-row UPDATE is its own
+    /// other columns (it is given the state before), and writes it if anything changed. The single-row UPDATE is its own
     /// transaction.
     pub(super) fn change_order(
         &mut self,
         signal: SignalId,
         event: Option<OrderEvent>,
-        edit: impl FnOnce(&mut OrderRecord),
+        edit: impl FnOnce(&mut OrderRecord, OrderState),
     ) -> Result<StateChange, OrderStoreError> {
         let before = self
             .order(signal)?
@@ -206,7 +209,7 @@ impl OrderStore {
         };
         let mut after = before.clone();
         after.state = to;
-        edit(&mut after);
+        edit(&mut after, before.state);
         if after == before {
             return Ok(change);
         }

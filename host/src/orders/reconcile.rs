@@ -150,7 +150,7 @@ pub struct ReconcileReport {
     pub duplicate_fills: usize,
     /// Executions of orders that are not ours (manual orders, other hosts).
     pub foreign_fills: usize,
-    /// Orders whose state changed: `(order, change)`.
+    /// State changes, in the order they happened (fills first): `(order, change)`.
     pub changed: Vec<(SignalId, StateChange)>,
     /// What needs an operator.
     pub issues: Vec<ReconcileIssue>,
@@ -193,7 +193,12 @@ impl OrderStore {
 
         for exec in &snapshot.executions {
             match self.record_execution(exec) {
-                Ok(ExecutionOutcome::Recorded(_)) => report.new_fills += 1,
+                Ok(ExecutionOutcome::Recorded(fill)) => {
+                    report.new_fills += 1;
+                    if fill.state.changed() {
+                        report.changed.push((fill.signal_id, fill.state));
+                    }
+                }
                 Ok(ExecutionOutcome::Duplicate { .. }) => report.duplicate_fills += 1,
                 Ok(ExecutionOutcome::NotOurs) => report.foreign_fills += 1,
                 Err(OrderStoreError::InvalidExecution(reason)) => {

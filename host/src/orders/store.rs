@@ -292,7 +292,8 @@ impl OrderStore {
         self.ledger.get(strategy, symbol).map(|line| line.position)
     }
 
-    /// Every ledger line: `(strategy, symbol, market, position)`, in no particular order.
+    /// Every ledger line that has traded: `(strategy, symbol, market, position)`, in no
+    /// particular order. From memory.
     pub fn positions(&self) -> impl Iterator<Item = (&str, &str, Market, Position)> {
         self.ledger.positions()
     }
