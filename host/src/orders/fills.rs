@@ -11,16 +11,18 @@
 //! Not handled yet: IB's execution *corrections* (same exec id stem, bumped suffix) are stored
 //! as separate fills.
 
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, params};
 
 use super::OrderStoreError;
 use super::ids::SignalId;
+use super::ledger::Position;
 use super::record::{
     CommissionOutcome, CommissionReport, Execution, ExecutionOutcome, FillApplied, OrderRecord,
     StateChange,
 };
 use super::state::{OrderEvent, transition};
 use super::store::{OrderStore, load_order, now_ms, save_order, save_position};
+use super::tx::WriteTx;
 
 impl OrderStore {
     /// Records one execution (live `execDetails` or a `reqExecutions` answer) for the order
@@ -54,9 +56,7 @@ impl OrderStore {
             )));
         }
         let now = now_ms();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = WriteTx::begin(&self.conn)?;
         let inserted = tx
             .prepare_cached(
                 "INSERT INTO fills (exec_id, signal_id, quantity, price, time_ms, perm_id, received_ms)
@@ -95,23 +95,15 @@ impl OrderStore {
         after.state = transition(before.state, OrderEvent::Fill { complete })
             .map_err(|source| OrderStoreError::Transition { signal, source })?;
         after.updated_ms = now;
-        save_order(&tx, &after)?;
 
         let mut position = self
             .ledger
             .position(&after.strategy, &after.instrument.symbol);
         position.apply_fill(exec.side, exec.quantity, exec.price);
         position.commissions += commission;
-        save_position(&tx, &after.strategy, &after.instrument, &position, now)?;
+        save_order_and_position(&tx, &after, &position)?;
         tx.commit()?;
 
-        self.ledger
-            .entry(
-                &after.strategy,
-                &after.instrument.symbol,
-                after.instrument.market,
-            )
-            .position = position;
         let applied = FillApplied {
             signal_id: signal,
             strategy: after.strategy.clone(),
@@ -128,7 +120,7 @@ impl OrderStore {
             avg_price: after.filled_notional / after.filled_qty as f64,
             overfilled: after.filled_qty > i64::from(after.quantity),
         };
-        self.remember(before.pending(), after);
+        self.remember_with_position(before.pending(), after, position);
         Ok(ExecutionOutcome::Recorded(applied))
     }
 
@@ -143,9 +135,7 @@ impl OrderStore {
         report: &CommissionReport,
     ) -> Result<CommissionOutcome, OrderStoreError> {
         let now = now_ms();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = WriteTx::begin(&self.conn)?;
         let inserted = tx
             .prepare_cached(
                 "INSERT INTO commissions (exec_id, commission, currency, realized_pnl, received_ms)
@@ -175,33 +165,24 @@ impl OrderStore {
         let mut after = before.clone();
         after.commission += report.commission;
         after.updated_ms = now;
-        save_order(&tx, &after)?;
         let mut position = self
             .ledger
             .position(&after.strategy, &after.instrument.symbol);
         position.commissions += report.commission;
-        save_position(&tx, &after.strategy, &after.instrument, &position, now)?;
+        save_order_and_position(&tx, &after, &position)?;
         tx.commit()?;
-
-        self.ledger
-            .entry(
-                &after.strategy,
-                &after.instrument.symbol,
-                after.instrument.market,
-            )
-            .position = position;
-        self.remember(before.pending(), after);
+        self.remember_with_position(before.pending(), after, position);
         Ok(CommissionOutcome::Applied { signal_id: signal })
     }
 
     /// The order an execution belongs to: by `orderRef` if it is ours, else by `permId`
-    /// (IB always echoes `orderRef`; `permId` covers a report that lost it).
+    /// (IB echoes `orderRef`; `permId` covers a report without it).
     fn order_for_execution(
         &self,
         exec: &Execution,
     ) -> Result<Option<OrderRecord>, OrderStoreError> {
-        if let Some(signal) = self.tag.signal_of(&exec.order_ref) {
-            return self.order(signal);
+        if let Some(order) = self.order_by_ref(&exec.order_ref)? {
+            return Ok(Some(order));
         }
         let Some(perm_id) = exec.perm_id.filter(|id| *id != 0) else {
             return Ok(None);
@@ -226,4 +207,37 @@ fn commission_of(
         .prepare_cached("SELECT commission FROM commissions WHERE exec_id = ?1")?
         .query_row([exec_id], |row| row.get(0))
         .optional()?)
+}
+
+/// Writes an order and its strategy's ledger line (in the caller's transaction).
+fn save_order_and_position(
+    conn: &rusqlite::Connection,
+    order: &OrderRecord,
+    position: &Position,
+) -> Result<(), OrderStoreError> {
+    save_order(conn, order)?;
+    save_position(
+        conn,
+        &order.strategy,
+        &order.instrument,
+        position,
+        order.updated_ms,
+    )
+}
+
+impl OrderStore {
+    /// Memory after a committed fill or commission: the order's line gets its new position,
+    /// then the order itself is remembered.
+    fn remember_with_position(
+        &mut self,
+        pending_before: i64,
+        order: OrderRecord,
+        position: Position,
+    ) {
+        let instrument = &order.instrument;
+        self.ledger
+            .entry(&order.strategy, &instrument.symbol, instrument.market)
+            .position = position;
+        self.remember(pending_before, order);
+    }
 }

@@ -1,16 +1,20 @@
 //! Identifiers: the durable signal id and the client order id sent to IB as `orderRef`.
 //!
-//! A client order id is `st-<tag>-<signal id>`, e.g. `st-k3v9q2xa-42`:
+//! A client order id is `st-<session tag>-<signal id>`, e.g. `st-k3v9q2xa-42`:
 //!
-//! - `<signal id>` is the signal's SQLite `AUTOINCREMENT` row id, never reused within a
-//!   database, not even after a crash or a deleted row;
-//! - `<tag>` is 8 base-32 characters (40 random bits) drawn once when the database is created
-//!   and stored in it, so two databases (a wiped one, a test one, a second host) never produce
-//!   the same `orderRef` at the same IB account (a collision needs the same tag *and* id:
-//!   about one chance in 10¹² per pair of databases).
+//! - `<signal id>` is the signal's SQLite row id, never reused within a database's committed
+//!   history (signals are never deleted);
+//! - `<session tag>` is 8 base-32 characters (40 random bits) drawn each time the store is
+//!   opened. Two databases (a wiped one, a test one, a second host) therefore never produce the
+//!   same `orderRef`, and neither does one database whose last commits were lost to a power
+//!   failure at `synchronous = normal`: the ids it hands out again come with a new tag, so an
+//!   order of the lost history still at IB can never be mistaken for a new one.
+//!
+//! The stored `client_order_id` is the authority: an `orderRef` is ours only if it parses to a
+//! signal id *and* equals that order's stored id ([`parse_client_order_id`] gives the candidate).
 //!
 //! The longest id is 31 ASCII characters (`st-` + 8 + `-` + 19 digits), within
-//! [`CLIENT_ORDER_ID_MAX_LEN`]. IB does not publish a limit for `orderRef`; the reference notes
+//! [`CLIENT_ORDER_ID_MAX_LEN`]. IB does not publish a limit for `orderRef` and the reference notes
 //! in this project state none either, so we stay short and plain ASCII on purpose.
 
 use std::fmt;
@@ -52,7 +56,7 @@ impl fmt::Display for SignalId {
     }
 }
 
-/// The random tag of one order database (see the module docs).
+/// The random tag of one opening of the store (see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct StoreTag(String);
 
@@ -76,10 +80,9 @@ impl StoreTag {
         ))
     }
 
-    /// Accepts a stored tag if it has the right form.
+    /// Accepts a tag if it has the right form.
     pub fn parse(s: &str) -> Option<Self> {
-        (s.len() == TAG_LEN && s.bytes().all(|b| TAG_ALPHABET.contains(&b)))
-            .then(|| Self(s.to_owned()))
+        is_tag(s).then(|| Self(s.to_owned()))
     }
 
     /// The tag's text.
@@ -87,27 +90,33 @@ impl StoreTag {
         &self.0
     }
 
-    /// The client order id (`orderRef`) of a signal in this database.
+    /// The client order id (`orderRef`) of a signal accepted in this session.
     pub fn client_order_id(&self, signal: SignalId) -> String {
         format!("{PREFIX}{}-{}", self.0, signal.0)
     }
+}
 
-    /// The signal an `orderRef` names, if this database made it. `None` for another
-    /// database's ids, manual orders and anything malformed.
-    pub fn signal_of(&self, order_ref: &str) -> Option<SignalId> {
-        let rest = order_ref
-            .strip_prefix(PREFIX)?
-            .strip_prefix(self.0.as_str())?;
-        let digits = rest.strip_prefix('-')?;
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        digits
-            .parse::<i64>()
-            .ok()
-            .filter(|id| *id > 0)
-            .map(SignalId)
+fn is_tag(s: &str) -> bool {
+    s.len() == TAG_LEN && s.bytes().all(|b| TAG_ALPHABET.contains(&b))
+}
+
+/// The signal id an `orderRef` of our form names, whichever session made it. `None` for
+/// manual orders and anything malformed. The caller confirms it against the stored id.
+pub fn parse_client_order_id(order_ref: &str) -> Option<SignalId> {
+    let rest = order_ref.strip_prefix(PREFIX)?;
+    let (tag, digits) = rest.split_at_checked(TAG_LEN)?;
+    if !is_tag(tag) {
+        return None;
     }
+    let digits = digits.strip_prefix('-')?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .map(SignalId)
 }
 
 impl fmt::Display for StoreTag {
@@ -133,28 +142,33 @@ mod tests {
     fn client_order_id_round_trips_and_fits() {
         let tag = StoreTag::parse("k3v9q2xa").unwrap();
         assert_eq!(tag.client_order_id(SignalId(42)), "st-k3v9q2xa-42");
-        assert_eq!(tag.signal_of("st-k3v9q2xa-42"), Some(SignalId(42)));
+        assert_eq!(parse_client_order_id("st-k3v9q2xa-42"), Some(SignalId(42)));
+        assert_eq!(
+            parse_client_order_id("st-00000000-42"),
+            Some(SignalId(42)),
+            "any session"
+        );
         let longest = tag.client_order_id(SignalId(i64::MAX));
         assert_eq!(longest.len(), 31);
         assert!(longest.len() <= CLIENT_ORDER_ID_MAX_LEN);
-        assert_eq!(tag.signal_of(&longest), Some(SignalId(i64::MAX)));
+        assert_eq!(parse_client_order_id(&longest), Some(SignalId(i64::MAX)));
     }
 
     #[test]
-    fn foreign_and_malformed_refs_are_not_ours() {
-        let tag = StoreTag::parse("k3v9q2xa").unwrap();
+    fn malformed_refs_are_not_ours() {
         for other in [
-            "st-aaaaaaaa-42",
             "st-k3v9q2xa-",
             "st-k3v9q2xa-0",
             "st-k3v9q2xa-+4",
             "st-k3v9q2xa-4x",
             "st-k3v9q2xa42",
+            "st-K3V9Q2XA-42",
+            "st-k3v9-42",
             "st-k3v9q2xa-99999999999999999999",
             "manual",
             "",
         ] {
-            assert_eq!(tag.signal_of(other), None, "{other:?}");
+            assert_eq!(parse_client_order_id(other), None, "{other:?}");
         }
     }
 

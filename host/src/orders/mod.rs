@@ -17,8 +17,8 @@
 //! - **Durable before acknowledged.** `accept` returns the signal id only after the signal and
 //!   its order are committed; `take_next` returns an order only after it is committed
 //!   `sending`. What that survives depends on [`Synchronous`] (`docs/orders.md`).
-//! - **Never duplicated.** Every order carries a client order id unique across restarts and
-//!   databases ([`ids`]), sent as `orderRef`. Nothing in this module ever requeues an order
+//! - **Never duplicated.** Every order carries a client order id unique across restarts,
+//!   databases and lost commits ([`ids`]), sent as `orderRef`. Nothing in this module ever requeues an order
 //!   that may have reached the wire; see [`reconcile`].
 //! - **Fills only from executions,** once per exec id ([`fills`]).
 //! - **The hot path reads memory.** Exposure, positions, the queue and working orders are kept
@@ -55,6 +55,7 @@
 //! # }
 //! ```
 
+mod checkpoint;
 mod fills;
 pub mod ids;
 mod ledger;
@@ -64,8 +65,9 @@ mod record;
 mod schema;
 pub mod state;
 mod store;
+mod tx;
 
-pub use ids::{CLIENT_ORDER_ID_MAX_LEN, SignalId, StoreTag};
+pub use ids::{CLIENT_ORDER_ID_MAX_LEN, SignalId, StoreTag, parse_client_order_id};
 pub use ledger::{Exposure, Position};
 pub use reconcile::{BrokerSnapshot, Decision, IbOrderReport, ReconcileIssue, ReconcileReport};
 pub use record::{
@@ -102,9 +104,12 @@ pub enum OrderStoreError {
         /// The newest version this build knows.
         latest: i64,
     },
-    /// The OS random source failed while creating a new database's tag.
-    #[error("cannot draw a random tag for a new order database: {0}")]
+    /// The OS random source failed while drawing the session tag.
+    #[error("cannot draw a random session tag for client order ids: {0}")]
     Random(#[from] getrandom::Error),
+    /// The checkpoint thread could not be started.
+    #[error("cannot start the order database's checkpoint thread: {0}")]
+    Thread(std::io::Error),
     /// A stored value is not one this build writes.
     #[error("order database holds an invalid value: {0}")]
     Corrupt(String),

@@ -2,13 +2,12 @@
 //! wire write), report IB's statuses, give back an order that never reached the wire, and
 //! keep IB order ids moving forward only.
 
-use rusqlite::TransactionBehavior;
-
 use super::OrderStoreError;
 use super::ids::SignalId;
 use super::record::{IbOrderId, OrderRecord, OutgoingOrder, StateChange};
 use super::state::{IbStatus, OrderEvent, OrderState, transition};
 use super::store::{OrderStore, now_ms, outgoing, save_next_order_id, save_order};
+use super::tx::WriteTx;
 
 impl OrderStore {
     /// Takes up to `max` queued orders, oldest first, to send on the connection of
@@ -59,9 +58,7 @@ impl OrderStore {
             taken.push(order);
         }
 
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = WriteTx::begin(&self.conn)?;
         for order in &taken {
             save_order(&tx, order)?;
         }

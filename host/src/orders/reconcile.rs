@@ -20,7 +20,7 @@
 //! - Running it twice with the same snapshot changes nothing the second time.
 
 use super::OrderStoreError;
-use super::ids::SignalId;
+use super::ids::{SignalId, parse_client_order_id};
 use super::record::{
     CommissionReport, Execution, ExecutionOutcome, IbOrderId, OrderRecord, StateChange,
 };
@@ -127,6 +127,15 @@ pub enum ReconcileIssue {
         exec_id: String,
         /// Why.
         reason: String,
+    },
+    /// IB has an order open, in our `orderRef` form, that matches no order here: another
+    /// database's, or one whose row was lost with the last commits before a power failure at
+    /// `synchronous = normal`. Cancel or adopt it by hand; it is never attributed by guess.
+    UnmatchedAtIb {
+        /// IB's `orderRef`.
+        order_ref: String,
+        /// IB's status.
+        ib_status: IbStatus,
     },
     /// IB has an order open with one of our `orderRef`s that the store holds as finished.
     OpenAtIbButFinishedHere {
@@ -246,18 +255,22 @@ impl OrderStore {
         }
 
         for open in &snapshot.open_orders {
-            let Some(signal) = self.tag.signal_of(&open.order_ref) else {
-                continue;
-            };
-            if self.working.contains_key(&signal) || open.status == IbStatus::Filled {
+            if open.status == IbStatus::Filled || parse_client_order_id(&open.order_ref).is_none() {
                 continue;
             }
-            if let Some(order) = self.order(signal)? {
-                report.issues.push(ReconcileIssue::OpenAtIbButFinishedHere {
-                    signal_id: signal,
-                    state: order.state,
+            match self.order_by_ref(&open.order_ref)? {
+                Some(order) if order.state.is_terminal() => {
+                    report.issues.push(ReconcileIssue::OpenAtIbButFinishedHere {
+                        signal_id: order.signal_id,
+                        state: order.state,
+                        ib_status: open.status,
+                    });
+                }
+                Some(_) => {}
+                None => report.issues.push(ReconcileIssue::UnmatchedAtIb {
+                    order_ref: open.order_ref.clone(),
                     ib_status: open.status,
-                });
+                }),
             }
         }
         Ok(report)

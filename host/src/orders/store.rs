@@ -8,17 +8,19 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::risk::symbols::{self, Instrument};
 use crate::risk::types::{Action, Market, OrderType, Rejection};
 
 use super::OrderStoreError;
-use super::ids::{SignalId, StoreTag};
+use super::checkpoint::Checkpointer;
+use super::ids::{SignalId, StoreTag, parse_client_order_id};
 use super::ledger::{Exposure, Ledger, Position};
 use super::record::{FillRecord, IbOrderId, OrderRecord, OutgoingOrder, SignalRecord};
 use super::schema::{self, Synchronous};
 use super::state::{IbStatus, OrderState};
+use super::tx::WriteTx;
 
 /// How to open the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -41,6 +43,13 @@ pub struct OrderStore {
     pub(super) ledger: Ledger,
     /// Next IB order id per clientId, never lowered.
     pub(super) next_order_ids: HashMap<i32, i32>,
+    checkpointer: Checkpointer,
+}
+
+impl Drop for OrderStore {
+    fn drop(&mut self) {
+        self.checkpointer.stop(&mut self.conn);
+    }
 }
 
 impl OrderStore {
@@ -52,10 +61,12 @@ impl OrderStore {
     /// The file cannot be opened or is not a usable SQLite database, WAL cannot be enabled,
     /// the schema is newer than this build, or a stored value is invalid.
     pub fn open(path: impl AsRef<Path>, config: StoreConfig) -> Result<Self, OrderStoreError> {
+        let path = path.as_ref();
         let mut conn = Connection::open(path)?;
         schema::configure(&conn, config.synchronous)?;
         schema::migrate(&mut conn)?;
-        let tag = load_or_create_tag(&mut conn)?;
+        let tag = StoreTag::random()?;
+        let checkpointer = Checkpointer::start(path, config.synchronous, &mut conn)?;
         let mut store = Self {
             conn,
             tag,
@@ -64,6 +75,7 @@ impl OrderStore {
             queue: BTreeSet::new(),
             ledger: Ledger::default(),
             next_order_ids: HashMap::new(),
+            checkpointer,
         };
         store.load()?;
         Ok(store)
@@ -133,7 +145,7 @@ impl OrderStore {
         record: &SignalRecord<'_>,
         instrument: &Instrument,
     ) -> Result<SignalId, OrderStoreError> {
-        Ok(self.insert_accepted(record, instrument, None)?.signal_id)
+        Ok(self.insert_accepted(record, instrument, None)?.0)
     }
 
     /// Like [`accept`](Self::accept), but the order is taken for sending in the same
@@ -150,8 +162,8 @@ impl OrderStore {
         instrument: &Instrument,
         client_id: i32,
     ) -> Result<OutgoingOrder, OrderStoreError> {
-        let order = self.insert_accepted(record, instrument, Some(client_id))?;
-        Ok(outgoing(&order))
+        let (_, taken) = self.insert_accepted(record, instrument, Some(client_id))?;
+        Ok(taken.expect("an order taken in the same transaction is outgoing"))
     }
 
     fn insert_accepted(
@@ -159,7 +171,7 @@ impl OrderStore {
         record: &SignalRecord<'_>,
         instrument: &Instrument,
         take_for: Option<i32>,
-    ) -> Result<OrderRecord, OrderStoreError> {
+    ) -> Result<(SignalId, Option<OutgoingOrder>), OrderStoreError> {
         if record.quantity == 0 {
             return Err(OrderStoreError::InvalidOrder(format!(
                 "{} {} has quantity 0",
@@ -169,6 +181,13 @@ impl OrderStore {
         let ib = take_for
             .map(|client_id| self.reserve_order_id(client_id))
             .transpose()?;
+        let next_order_id = ib
+            .map(|ib| {
+                ib.order_id
+                    .checked_add(1)
+                    .ok_or(OrderStoreError::OrderIdsExhausted(ib.client_id))
+            })
+            .transpose()?;
         let now = now_ms();
         let (order_type, limit_price) = order_type_columns(record.order_type);
         let state = if ib.is_some() {
@@ -177,24 +196,9 @@ impl OrderStore {
             OrderState::Queued
         };
 
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let id = tx.prepare_cached(INSERT_SIGNAL)?.insert(params![
-            record.time_ms,
-            record.strategy,
-            record.wasm_hash,
-            record.symbol,
-            record.action.as_str(),
-            record.quantity,
-            order_type,
-            limit_price,
-            record.reason,
-            "accepted",
-            Option::<&str>::None,
-            Option::<&str>::None,
-        ])?;
-        let signal_id = SignalId::from_row(id);
+        let tx = WriteTx::begin(&self.conn)?;
+        let signal_id = insert_signal(&tx, record, None)?;
+        let id = signal_id.row();
         let client_order_id = self.tag.client_order_id(signal_id);
         tx.prepare_cached(INSERT_ORDER)?.execute(params![
             id,
@@ -213,8 +217,8 @@ impl OrderStore {
             now,
             ib.map(|_| now),
         ])?;
-        if let Some(ib) = ib {
-            save_next_order_id(&tx, ib.client_id, ib.order_id + 1)?;
+        if let (Some(ib), Some(next)) = (ib, next_order_id) {
+            save_next_order_id(&tx, ib.client_id, next)?;
         }
         tx.commit()?;
 
@@ -240,11 +244,12 @@ impl OrderStore {
             updated_ms: now,
             note: None,
         };
-        if let Some(ib) = ib {
-            self.next_order_ids.insert(ib.client_id, ib.order_id + 1);
-        }
-        self.remember(0, order.clone());
-        Ok(order)
+        let taken = ib.zip(next_order_id).map(|(ib, next)| {
+            self.next_order_ids.insert(ib.client_id, next);
+            outgoing(&order)
+        });
+        self.remember(0, order);
+        Ok((signal_id, taken))
     }
 
     /// Records a refused signal with its code and message. Not on the hot path's promise: the
@@ -258,22 +263,7 @@ impl OrderStore {
         record: &SignalRecord<'_>,
         rejection: &Rejection,
     ) -> Result<SignalId, OrderStoreError> {
-        let (order_type, limit_price) = order_type_columns(record.order_type);
-        let id = self.conn.prepare_cached(INSERT_SIGNAL)?.insert(params![
-            record.time_ms,
-            record.strategy,
-            record.wasm_hash,
-            record.symbol,
-            record.action.as_str(),
-            record.quantity,
-            order_type,
-            limit_price,
-            record.reason,
-            "rejected",
-            rejection.code.as_str(),
-            rejection.message,
-        ])?;
-        Ok(SignalId::from_row(id))
+        insert_signal(&self.conn, record, Some(rejection))
     }
 
     /// This strategy's exposure in `symbol` (an IB contract symbol, e.g. `AAPL`, `700`).
@@ -319,16 +309,19 @@ impl OrderStore {
         load_order(&self.conn, &self.working, signal)
     }
 
-    /// The order for an `orderRef`, if it is one of this database's.
+    /// The order for an `orderRef`, if it is one of this database's (see [`super::ids`]).
     ///
     /// # Errors
     ///
     /// As [`order`](Self::order).
     pub fn order_by_ref(&self, order_ref: &str) -> Result<Option<OrderRecord>, OrderStoreError> {
-        match self.tag.signal_of(order_ref) {
-            Some(signal) => self.order(signal),
-            None => Ok(None),
-        }
+        let Some(signal) = parse_client_order_id(order_ref) else {
+            return Ok(None);
+        };
+        // Same id, other text: another database's order, or one from history this file lost.
+        Ok(self
+            .order(signal)?
+            .filter(|order| order.client_order_id == order_ref))
     }
 
     /// The working order IB knows by this `orderId` on this clientId (`orderStatus` carries
@@ -364,7 +357,8 @@ impl OrderStore {
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
-    /// This database's random tag (the middle of every client order id).
+    /// This session's random tag: the middle of the client order ids of orders accepted since
+    /// this store was opened.
     pub fn tag(&self) -> &StoreTag {
         &self.tag
     }
@@ -374,8 +368,9 @@ impl OrderStore {
         self.synchronous
     }
 
-    /// Copies the WAL into the main database file without blocking writers
-    /// (`PRAGMA wal_checkpoint(PASSIVE)`). SQLite also does this on its own every 1000 pages.
+    /// Copies the WAL into the main database file now, without blocking writers
+    /// (`PRAGMA wal_checkpoint(PASSIVE)`). A background thread already does this whenever the
+    /// WAL passes 1000 pages; this is for a quiet moment (e.g. before a backup).
     ///
     /// # Errors
     ///
@@ -442,29 +437,32 @@ pub(super) fn outgoing(order: &OrderRecord) -> OutgoingOrder {
     }
 }
 
-fn load_or_create_tag(conn: &mut Connection) -> Result<StoreTag, OrderStoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let stored: Option<String> = tx
-        .query_row(
-            "SELECT value FROM store_meta WHERE key = 'tag'",
-            [],
-            |row| row.get(0),
-        )
-        .optional()?;
-    let tag = match stored {
-        Some(text) => StoreTag::parse(&text)
-            .ok_or_else(|| OrderStoreError::Corrupt(format!("store tag {text:?}")))?,
-        None => {
-            let tag = StoreTag::random()?;
-            tx.execute(
-                "INSERT INTO store_meta (key, value) VALUES ('tag', ?1)",
-                [tag.as_str()],
-            )?;
-            tag
-        }
-    };
-    tx.commit()?;
-    Ok(tag)
+/// Inserts a signal with its verdict: accepted (`None`) or this rejection.
+fn insert_signal(
+    conn: &Connection,
+    record: &SignalRecord<'_>,
+    rejection: Option<&Rejection>,
+) -> Result<SignalId, OrderStoreError> {
+    let (order_type, limit_price) = order_type_columns(record.order_type);
+    let id = conn.prepare_cached(INSERT_SIGNAL)?.insert(params![
+        record.time_ms,
+        record.strategy,
+        record.wasm_hash,
+        record.symbol,
+        record.action.as_str(),
+        record.quantity,
+        order_type,
+        limit_price,
+        record.reason,
+        if rejection.is_some() {
+            "rejected"
+        } else {
+            "accepted"
+        },
+        rejection.map(|r| r.code.as_str()),
+        rejection.map(|r| r.message.as_str()),
+    ])?;
+    Ok(SignalId::from_row(id))
 }
 
 /// One order: the working copy from memory, else the row.

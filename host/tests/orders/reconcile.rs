@@ -222,7 +222,7 @@ fn a_filled_status_without_executions_makes_unknown_never_a_made_up_fill() {
 }
 
 #[test]
-fn an_open_order_we_hold_as_finished_is_reported() {
+fn open_orders_we_hold_as_finished_or_do_not_know_are_reported() {
     let db = TempDb::new();
     let (ids, refs) = four_sending_orders(&db);
     let mut store = db.open();
@@ -234,6 +234,8 @@ fn an_open_order_we_hold_as_finished_is_reported() {
         next_valid_id: 104,
         open_orders: refs
             .iter()
+            .map(String::as_str)
+            .chain(["st-zzzzzzzz-1", "manual"])
             .enumerate()
             .map(|(i, r)| ib_report(r, 100 + i as i32, 0, IbStatus::Submitted))
             .collect(),
@@ -242,11 +244,21 @@ fn an_open_order_we_hold_as_finished_is_reported() {
     let report = store.reconcile(&snapshot).unwrap();
     assert_eq!(
         report.issues,
-        [ReconcileIssue::OpenAtIbButFinishedHere {
-            signal_id: ids[0],
-            state: OrderState::Cancelled,
-            ib_status: IbStatus::Submitted
-        }]
+        [
+            ReconcileIssue::OpenAtIbButFinishedHere {
+                signal_id: ids[0],
+                state: OrderState::Cancelled,
+                ib_status: IbStatus::Submitted
+            },
+            ReconcileIssue::UnmatchedAtIb {
+                order_ref: "st-zzzzzzzz-1".into(),
+                ib_status: IbStatus::Submitted
+            },
+        ]
     );
     assert_eq!(state(&store, ids[0]), OrderState::Cancelled);
+    assert_eq!(
+        report.next_order_id, 106,
+        "one past the highest id IB reported"
+    );
 }
