@@ -58,9 +58,9 @@ impl fmt::Display for SignalId {
 
 /// The random tag of one opening of the store (see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct StoreTag(String);
+pub struct SessionTag(String);
 
-impl StoreTag {
+impl SessionTag {
     /// A new random tag.
     ///
     /// # Errors
@@ -119,7 +119,7 @@ pub fn parse_client_order_id(order_ref: &str) -> Option<SignalId> {
         .map(SignalId)
 }
 
-impl fmt::Display for StoreTag {
+impl fmt::Display for SessionTag {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
@@ -131,16 +131,16 @@ mod tests {
 
     #[test]
     fn random_tags_have_the_documented_form_and_differ() {
-        let a = StoreTag::random().unwrap();
-        let b = StoreTag::random().unwrap();
+        let a = SessionTag::random().unwrap();
+        let b = SessionTag::random().unwrap();
         assert_eq!(a.as_str().len(), 8);
-        assert_eq!(StoreTag::parse(a.as_str()), Some(a.clone()));
+        assert_eq!(SessionTag::parse(a.as_str()), Some(a.clone()));
         assert_ne!(a, b);
     }
 
     #[test]
     fn client_order_id_round_trips_and_fits() {
-        let tag = StoreTag::parse("k3v9q2xa").unwrap();
+        let tag = SessionTag::parse("k3v9q2xa").unwrap();
         assert_eq!(tag.client_order_id(SignalId(42)), "st-k3v9q2xa-42");
         assert_eq!(parse_client_order_id("st-k3v9q2xa-42"), Some(SignalId(42)));
         assert_eq!(
@@ -175,7 +175,7 @@ mod tests {
     #[test]
     fn tag_parse_refuses_bad_forms() {
         for bad in ["k3v9q2x", "k3v9q2xaa", "K3V9Q2XA", "k3v9q2xi"] {
-            assert_eq!(StoreTag::parse(bad), None, "{bad:?}");
+            assert_eq!(SessionTag::parse(bad), None, "{bad:?}");
         }
     }
 }

@@ -67,7 +67,7 @@ pub mod state;
 mod store;
 mod tx;
 
-pub use ids::{CLIENT_ORDER_ID_MAX_LEN, SignalId, StoreTag, parse_client_order_id};
+pub use ids::{CLIENT_ORDER_ID_MAX_LEN, SessionTag, SignalId, parse_client_order_id};
 pub use ledger::{Exposure, Position};
 pub use reconcile::{BrokerSnapshot, Decision, IbOrderReport, ReconcileIssue, ReconcileReport};
 pub use record::{

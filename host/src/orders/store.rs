@@ -15,7 +15,7 @@ use crate::risk::types::{Action, Market, OrderType, Rejection};
 
 use super::OrderStoreError;
 use super::checkpoint::Checkpointer;
-use super::ids::{SignalId, StoreTag, parse_client_order_id};
+use super::ids::{SessionTag, SignalId, parse_client_order_id};
 use super::ledger::{Exposure, Ledger, Position};
 use super::record::{FillRecord, IbOrderId, OrderRecord, OutgoingOrder, SignalRecord};
 use super::schema::{self, Synchronous};
@@ -34,7 +34,7 @@ pub struct StoreConfig {
 #[derive(Debug)]
 pub struct OrderStore {
     pub(super) conn: Connection,
-    pub(super) tag: StoreTag,
+    pub(super) tag: SessionTag,
     synchronous: Synchronous,
     /// Every non-terminal order, by id.
     pub(super) working: HashMap<SignalId, OrderRecord>,
@@ -65,7 +65,7 @@ impl OrderStore {
         let mut conn = Connection::open(path)?;
         schema::configure(&conn, config.synchronous)?;
         schema::migrate(&mut conn)?;
-        let tag = StoreTag::random()?;
+        let tag = SessionTag::random()?;
         let checkpointer = Checkpointer::start(path, config.synchronous, &mut conn)?;
         let mut store = Self {
             conn,
@@ -359,7 +359,7 @@ impl OrderStore {
 
     /// This session's random tag: the middle of the client order ids of orders accepted since
     /// this store was opened.
-    pub fn tag(&self) -> &StoreTag {
+    pub fn session_tag(&self) -> &SessionTag {
         &self.tag
     }
 

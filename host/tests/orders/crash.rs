@@ -50,7 +50,7 @@ fn crash_child_writer() {
 
 #[test]
 fn sigkill_mid_write_loses_no_acknowledged_signal() {
-    let db = TempDb::new();
+    let db = TempDb::default();
     let exe = std::env::current_exe().expect("test binary path");
     let mut acknowledged: HashSet<i64> = HashSet::new();
     const ROUNDS: usize = 5;

@@ -13,7 +13,7 @@ const CLIENT: i32 = 7;
 
 #[test]
 fn take_next_needs_an_id_floor_then_marks_sending_with_increasing_ids() {
-    let db = TempDb::new();
+    let db = TempDb::default();
     let mut store = db.open();
     let a = accept(&mut store, &signal("alpha", "AAPL", Action::OpenLong, 100));
     let b = accept(&mut store, &signal("alpha", "MSFT", Action::OpenLong, 10));
@@ -70,7 +70,7 @@ fn take_next_needs_an_id_floor_then_marks_sending_with_increasing_ids() {
 
 #[test]
 fn accept_and_take_stores_sending_in_one_step() {
-    let db = TempDb::new();
+    let db = TempDb::default();
     let mut store = db.open();
     store.observe_next_valid_id(CLIENT, 40).unwrap();
     let record = signal("alpha", "AAPL", Action::OpenLong, 100);
@@ -97,7 +97,7 @@ fn accept_and_take_stores_sending_in_one_step() {
 
 #[test]
 fn an_order_returned_unsent_is_requeued_with_a_new_id_and_the_old_one_stays_burned() {
-    let db = TempDb::new();
+    let db = TempDb::default();
     let mut store = db.open();
     let id = accept(&mut store, &signal("alpha", "AAPL", Action::OpenLong, 100));
     store.observe_next_valid_id(CLIENT, 1).unwrap();
@@ -132,7 +132,7 @@ fn an_order_returned_unsent_is_requeued_with_a_new_id_and_the_old_one_stays_burn
 
 #[test]
 fn ib_events_in_their_real_order_fill_the_order_exactly_once() {
-    let db = TempDb::new();
+    let db = TempDb::default();
     let mut store = db.open();
     let id = accept(&mut store, &signal("alpha", "AAPL", Action::OpenLong, 100));
     store.observe_next_valid_id(CLIENT, 1).unwrap();
@@ -267,7 +267,7 @@ fn ib_events_in_their_real_order_fill_the_order_exactly_once() {
 
 #[test]
 fn sells_realize_pnl_and_a_fill_after_cancel_still_counts() {
-    let db = TempDb::new();
+    let db = TempDb::default();
     let mut store = db.open();
     store.observe_next_valid_id(CLIENT, 1).unwrap();
     let buy = accept(&mut store, &signal("alpha", "700", Action::OpenLong, 400));
@@ -359,7 +359,7 @@ fn sells_realize_pnl_and_a_fill_after_cancel_still_counts() {
 
 #[test]
 fn an_execution_on_the_wrong_side_is_refused_and_stores_nothing() {
-    let db = TempDb::new();
+    let db = TempDb::default();
     let mut store = db.open();
     store.observe_next_valid_id(CLIENT, 1).unwrap();
     let id = accept(&mut store, &signal("alpha", "AAPL", Action::OpenLong, 100));
@@ -381,7 +381,7 @@ fn an_execution_on_the_wrong_side_is_refused_and_stores_nothing() {
 
 #[test]
 fn executions_of_other_orders_are_not_ours() {
-    let db = TempDb::new();
+    let db = TempDb::default();
     let mut store = db.open();
     for order_ref in ["", "manual", "st-aaaaaaaa-1"] {
         assert_eq!(
@@ -395,7 +395,7 @@ fn executions_of_other_orders_are_not_ours() {
 
 #[test]
 fn an_execution_without_order_ref_is_matched_by_perm_id() {
-    let db = TempDb::new();
+    let db = TempDb::default();
     let mut store = db.open();
     store.observe_next_valid_id(CLIENT, 1).unwrap();
     let id = accept(&mut store, &signal("alpha", "AAPL", Action::OpenLong, 10));
@@ -414,7 +414,7 @@ fn an_execution_without_order_ref_is_matched_by_perm_id() {
 
 #[test]
 fn an_overfill_is_recorded_and_flagged() {
-    let db = TempDb::new();
+    let db = TempDb::default();
     let mut store = db.open();
     store.observe_next_valid_id(CLIENT, 1).unwrap();
     accept(&mut store, &signal("alpha", "AAPL", Action::OpenLong, 10));
@@ -446,7 +446,7 @@ fn an_overfill_is_recorded_and_flagged() {
 
 #[test]
 fn unknown_orders_are_only_requeued_by_an_operator() {
-    let db = TempDb::new();
+    let db = TempDb::default();
     let mut store = db.open();
     store.observe_next_valid_id(CLIENT, 1).unwrap();
     let id = accept(&mut store, &signal("alpha", "AAPL", Action::OpenLong, 10));

@@ -20,13 +20,15 @@ pub struct TempDb {
     pub path: PathBuf,
 }
 
-impl TempDb {
-    pub fn new() -> Self {
+impl Default for TempDb {
+    fn default() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("orders.sqlite");
         Self { _dir: dir, path }
     }
+}
 
+impl TempDb {
     pub fn open(&self) -> OrderStore {
         open_at(&self.path, Synchronous::Normal)
     }

@@ -95,7 +95,7 @@ proptest! {
 
     #[test]
     fn shuffled_duplicated_and_dropped_events_keep_every_invariant(s in scenario()) {
-        let db = TempDb::new();
+        let db = TempDb::default();
         let mut store = db.open();
         store.observe_next_valid_id(1, 1).unwrap();
 

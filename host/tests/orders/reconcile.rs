@@ -44,7 +44,7 @@ fn state(store: &OrderStore, id: SignalId) -> OrderState {
 
 #[test]
 fn sending_rows_after_a_crash_are_settled_by_ib_and_never_requeued() {
-    let db = TempDb::new();
+    let db = TempDb::default();
     let (ids, refs) = four_sending_orders(&db);
     let mut store = db.open();
     assert_eq!(
@@ -192,7 +192,7 @@ fn sending_rows_after_a_crash_are_settled_by_ib_and_never_requeued() {
 
 #[test]
 fn a_filled_status_without_executions_makes_unknown_never_a_made_up_fill() {
-    let db = TempDb::new();
+    let db = TempDb::default();
     let (ids, refs) = four_sending_orders(&db);
     let mut store = db.open();
     let snapshot = BrokerSnapshot {
@@ -223,7 +223,7 @@ fn a_filled_status_without_executions_makes_unknown_never_a_made_up_fill() {
 
 #[test]
 fn open_orders_we_hold_as_finished_or_do_not_know_are_reported() {
-    let db = TempDb::new();
+    let db = TempDb::default();
     let (ids, refs) = four_sending_orders(&db);
     let mut store = db.open();
     store

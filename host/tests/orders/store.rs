@@ -11,20 +11,24 @@ use crate::{TempDb, accept, memory_image, signal};
 
 #[test]
 fn accepted_signals_survive_reopen_after_drop_with_every_row_intact() {
-    let db = TempDb::new();
+    let db = TempDb::default();
     let mut store = db.open();
     let a = accept(&mut store, &signal("alpha", "AAPL", Action::OpenLong, 100));
     let mut hk = signal("beta", "0700.HK", Action::OpenLong, 200);
     hk.order_type = OrderType::Limit(312.4);
     hk.reason = "breakout above 310";
     let b = accept(&mut store, &hk);
-    let tag = store.tag().clone();
+    let tag = store.session_tag().clone();
     let before = memory_image(&store);
     let order_b = store.order(b).unwrap().unwrap();
     drop(store); // as a crash would: no shutdown step exists
 
     let store = db.open();
-    assert_ne!(store.tag(), &tag, "each opening draws a new session tag");
+    assert_ne!(
+        store.session_tag(),
+        &tag,
+        "each opening draws a new session tag"
+    );
     assert_eq!(
         store
             .order_by_ref(&order_b.client_order_id)
@@ -76,7 +80,7 @@ fn accepted_signals_survive_reopen_after_drop_with_every_row_intact() {
 
 #[test]
 fn rejections_are_recorded_with_code_and_message_and_no_order() {
-    let db = TempDb::new();
+    let db = TempDb::default();
     let mut store = db.open();
     let refused = signal("alpha", "NaN", Action::ReduceLong, 50);
     let rejection = Rejection::new(RejectCode::UnknownSymbol, "unknown symbol \"NaN\"");
@@ -105,7 +109,7 @@ fn rejections_are_recorded_with_code_and_message_and_no_order() {
 
 #[test]
 fn a_zero_quantity_is_refused_and_nothing_is_stored() {
-    let db = TempDb::new();
+    let db = TempDb::default();
     let mut store = db.open();
     let instrument = normalize("AAPL").unwrap();
     let err = store
@@ -125,7 +129,7 @@ fn a_zero_quantity_is_refused_and_nothing_is_stored() {
 fn a_lost_commit_cannot_make_a_client_order_id_repeat() {
     // A power failure at synchronous=normal can drop the last commits: the same signal id is
     // handed out again. Simulated by deleting the rows. The new order must not carry the lost order's orderRef.
-    let db = TempDb::new();
+    let db = TempDb::default();
     let mut store = db.open();
     let lost = accept(&mut store, &signal("alpha", "AAPL", Action::OpenLong, 1));
     let lost_ref = store.order(lost).unwrap().unwrap().client_order_id;
@@ -144,7 +148,7 @@ fn a_lost_commit_cannot_make_a_client_order_id_repeat() {
 
 #[test]
 fn two_databases_never_share_a_client_order_id() {
-    let (one, two) = (TempDb::new(), TempDb::new());
+    let (one, two) = (TempDb::default(), TempDb::default());
     let (mut a, mut b) = (one.open(), two.open());
     let ia = accept(&mut a, &signal("alpha", "AAPL", Action::OpenLong, 1));
     let ib = accept(&mut b, &signal("alpha", "AAPL", Action::OpenLong, 1));
@@ -162,7 +166,7 @@ fn two_databases_never_share_a_client_order_id() {
 #[test]
 fn every_synchronous_setting_opens_in_wal_and_reads_back() {
     for synchronous in Synchronous::ALL {
-        let db = TempDb::new();
+        let db = TempDb::default();
         let store = OrderStore::open(&db.path, StoreConfig { synchronous }).unwrap();
         assert_eq!(store.synchronous(), synchronous);
         drop(store);
@@ -176,7 +180,7 @@ fn every_synchronous_setting_opens_in_wal_and_reads_back() {
 
 #[test]
 fn a_database_from_a_newer_build_is_refused() {
-    let db = TempDb::new();
+    let db = TempDb::default();
     drop(db.open());
     Connection::open(&db.path)
         .unwrap()
@@ -191,7 +195,7 @@ fn a_database_from_a_newer_build_is_refused() {
 
 #[test]
 fn a_file_that_is_not_a_database_is_a_clear_error() {
-    let db = TempDb::new();
+    let db = TempDb::default();
     std::fs::write(
         &db.path,
         b"this is not sqlite, just text that is long enough to matter....",
@@ -199,4 +203,18 @@ fn a_file_that_is_not_a_database_is_a_clear_error() {
     .unwrap();
     let err = OrderStore::open(&db.path, StoreConfig::default()).unwrap_err();
     assert_eq!(err.to_string(), "order database: file is not a database");
+}
+
+#[test]
+fn the_store_can_move_to_the_thread_that_owns_the_hot_path() {
+    let db = TempDb::default();
+    let store = db.open();
+    let queued = std::thread::spawn(move || {
+        let mut store = store;
+        accept(&mut store, &signal("alpha", "AAPL", Action::OpenLong, 5));
+        store.queued_len()
+    })
+    .join()
+    .expect("owner thread");
+    assert_eq!(queued, 1);
 }
