@@ -155,7 +155,7 @@ fn record(n: usize) -> SignalRecord<'static> {
         symbol: "AAPL",
         action: Action::OpenLong,
         quantity: 100,
-        order_type: if n % 2 == 0 {
+        order_type: if n.is_multiple_of(2) {
             OrderType::Market
         } else {
             OrderType::Limit(187.25)
@@ -188,7 +188,7 @@ fn measure(
         let t = Instant::now();
         op(&mut store, &record);
         samples.push(t.elapsed());
-        if n % 256 == 0 && start.elapsed() > budget.time {
+        if n.is_multiple_of(256) && start.elapsed() > budget.time {
             break;
         }
     }
@@ -267,7 +267,7 @@ fn raw_inserts(
         }
         tx.commit().expect("commit");
         samples.push(t.elapsed());
-        if b % 64 == 0 && start.elapsed() > budget.time {
+        if b.is_multiple_of(64) && start.elapsed() > budget.time {
             break;
         }
     }

@@ -30,7 +30,7 @@ fn crash_child_writer() {
     for n in 0u64.. {
         let id = accept(&mut store, &signal("crash", "AAPL", Action::OpenLong, 10));
         // Other writes between accepts, so the kill can land in any of them.
-        if n % 3 == 0 {
+        if n.is_multiple_of(3) {
             for order in store.take_next(1, 2).expect("take") {
                 let e = exec(
                     &format!("x{}", order.signal_id),

@@ -1,15 +1,30 @@
 //! An order's life through the queue, IB's statuses, executions and commissions.
 
 use sandtrade::orders::{
-    CommissionOutcome, ExecutionOutcome, Exposure, IbOrderId, IbStatus, OrderState,
+    CommissionOutcome, ExecutionOutcome, Exposure, IbOrderId, IbStatus, OrderState, OrderStore,
     OrderStoreError, Position, StateChange,
 };
 use sandtrade::risk::symbols::normalize;
 use sandtrade::risk::types::{Action, Side};
 
-use crate::{TempDb, accept, commission, exec, memory_image, signal};
+use crate::{TempDb, accept, commission, exec, memory_image, signal, take_one};
 
 const CLIENT: i32 = 7;
+
+fn exposure(held: i64, pending_buys: i64, pending_sells: i64) -> Exposure {
+    Exposure {
+        held,
+        pending_buys,
+        pending_sells,
+    }
+}
+
+/// A store whose next IB order id on `CLIENT` is 1.
+fn open_with_id_floor(db: &TempDb) -> OrderStore {
+    let mut store = db.open();
+    store.observe_next_valid_id(CLIENT, 1).unwrap();
+    store
+}
 
 #[test]
 fn take_next_needs_an_id_floor_then_marks_sending_with_increasing_ids() {
@@ -192,14 +207,7 @@ fn ib_events_in_their_real_order_fill_the_order_exactly_once() {
         store.record_commission(&commission("e.1", 0.4)).unwrap(),
         CommissionOutcome::Duplicate
     );
-    assert_eq!(
-        store.exposure("alpha", "AAPL"),
-        Exposure {
-            held: 40,
-            pending_buys: 60,
-            pending_sells: 0
-        }
-    );
+    assert_eq!(store.exposure("alpha", "AAPL"), exposure(40, 60, 0));
 
     let last = store
         .record_execution(&exec("e.2", r, Side::Buy, 60, 12.5))
@@ -250,14 +258,7 @@ fn ib_events_in_their_real_order_fill_the_order_exactly_once() {
             commissions: 1.0
         })
     );
-    assert_eq!(
-        store.exposure("alpha", "AAPL"),
-        Exposure {
-            held: 100,
-            pending_buys: 0,
-            pending_sells: 0
-        }
-    );
+    assert_eq!(store.exposure("alpha", "AAPL"), exposure(100, 0, 0));
     assert!(store.working_orders().is_empty());
 
     let image = memory_image(&store);
@@ -268,14 +269,9 @@ fn ib_events_in_their_real_order_fill_the_order_exactly_once() {
 #[test]
 fn sells_realize_pnl_and_a_fill_after_cancel_still_counts() {
     let db = TempDb::default();
-    let mut store = db.open();
-    store.observe_next_valid_id(CLIENT, 1).unwrap();
+    let mut store = open_with_id_floor(&db);
     let buy = accept(&mut store, &signal("alpha", "700", Action::OpenLong, 400));
-    let buy_ref = store
-        .take_next(CLIENT, 1)
-        .unwrap()
-        .remove(0)
-        .client_order_id;
+    let buy_ref = take_one(&mut store, CLIENT);
     store
         .record_execution(&exec("b.1", &buy_ref, Side::Buy, 400, 300.0))
         .unwrap();
@@ -285,20 +281,9 @@ fn sells_realize_pnl_and_a_fill_after_cancel_still_counts() {
         &mut store,
         &signal("alpha", "0700.HK", Action::ReduceLong, 300),
     );
-    assert_eq!(
-        store.exposure("alpha", "700"),
-        Exposure {
-            held: 400,
-            pending_buys: 0,
-            pending_sells: 300
-        }
-    );
+    assert_eq!(store.exposure("alpha", "700"), exposure(400, 0, 300));
     assert_eq!(store.exposure("alpha", "700").sellable(), 100);
-    let sell_ref = store
-        .take_next(CLIENT, 1)
-        .unwrap()
-        .remove(0)
-        .client_order_id;
+    let sell_ref = take_one(&mut store, CLIENT);
     store
         .apply_status(sell, IbStatus::Submitted, Some(77))
         .unwrap();
@@ -314,14 +299,7 @@ fn sells_realize_pnl_and_a_fill_after_cancel_still_counts() {
             to: OrderState::Cancelled
         }
     );
-    assert_eq!(
-        store.exposure("alpha", "700"),
-        Exposure {
-            held: 300,
-            pending_buys: 0,
-            pending_sells: 0
-        }
-    );
+    assert_eq!(store.exposure("alpha", "700"), exposure(300, 0, 0));
 
     // A fill that crossed the cancel on the wire: recorded, the order stays cancelled.
     let late = store
@@ -347,27 +325,15 @@ fn sells_realize_pnl_and_a_fill_after_cancel_still_counts() {
             commissions: 0.0
         })
     );
-    assert_eq!(
-        store.exposure("alpha", "700"),
-        Exposure {
-            held: 200,
-            pending_buys: 0,
-            pending_sells: 0
-        }
-    );
+    assert_eq!(store.exposure("alpha", "700"), exposure(200, 0, 0));
 }
 
 #[test]
 fn an_execution_on_the_wrong_side_is_refused_and_stores_nothing() {
     let db = TempDb::default();
-    let mut store = db.open();
-    store.observe_next_valid_id(CLIENT, 1).unwrap();
+    let mut store = open_with_id_floor(&db);
     let id = accept(&mut store, &signal("alpha", "AAPL", Action::OpenLong, 100));
-    let r = store
-        .take_next(CLIENT, 1)
-        .unwrap()
-        .remove(0)
-        .client_order_id;
+    let r = take_one(&mut store, CLIENT);
     let err = store
         .record_execution(&exec("x.1", &r, Side::Sell, 10, 10.0))
         .unwrap_err();
@@ -396,8 +362,7 @@ fn executions_of_other_orders_are_not_ours() {
 #[test]
 fn an_execution_without_order_ref_is_matched_by_perm_id() {
     let db = TempDb::default();
-    let mut store = db.open();
-    store.observe_next_valid_id(CLIENT, 1).unwrap();
+    let mut store = open_with_id_floor(&db);
     let id = accept(&mut store, &signal("alpha", "AAPL", Action::OpenLong, 10));
     store.take_next(CLIENT, 1).unwrap();
     store
@@ -415,14 +380,9 @@ fn an_execution_without_order_ref_is_matched_by_perm_id() {
 #[test]
 fn an_overfill_is_recorded_and_flagged() {
     let db = TempDb::default();
-    let mut store = db.open();
-    store.observe_next_valid_id(CLIENT, 1).unwrap();
+    let mut store = open_with_id_floor(&db);
     accept(&mut store, &signal("alpha", "AAPL", Action::OpenLong, 10));
-    let r = store
-        .take_next(CLIENT, 1)
-        .unwrap()
-        .remove(0)
-        .client_order_id;
+    let r = take_one(&mut store, CLIENT);
     store
         .record_execution(&exec("o.1", &r, Side::Buy, 10, 5.0))
         .unwrap();
@@ -434,21 +394,13 @@ fn an_overfill_is_recorded_and_flagged() {
     };
     assert!(extra.overfilled);
     assert_eq!(extra.filled_qty, 15);
-    assert_eq!(
-        store.exposure("alpha", "AAPL"),
-        Exposure {
-            held: 15,
-            pending_buys: 0,
-            pending_sells: 0
-        }
-    );
+    assert_eq!(store.exposure("alpha", "AAPL"), exposure(15, 0, 0));
 }
 
 #[test]
 fn unknown_orders_are_only_requeued_by_an_operator() {
     let db = TempDb::default();
-    let mut store = db.open();
-    store.observe_next_valid_id(CLIENT, 1).unwrap();
+    let mut store = open_with_id_floor(&db);
     let id = accept(&mut store, &signal("alpha", "AAPL", Action::OpenLong, 10));
     store.take_next(CLIENT, 1).unwrap();
     store

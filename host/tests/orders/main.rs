@@ -63,6 +63,13 @@ pub fn accept(store: &mut OrderStore, record: &SignalRecord<'_>) -> SignalId {
     store.accept(record, &instrument).expect("accept")
 }
 
+/// Takes the one queued order for sending on `client_id` and returns its `orderRef`.
+pub fn take_one(store: &mut OrderStore, client_id: i32) -> String {
+    let mut taken = store.take_next(client_id, 1).expect("take");
+    assert_eq!(taken.len(), 1, "exactly one order was queued");
+    taken.remove(0).client_order_id
+}
+
 /// An execution of `order_ref`.
 pub fn exec(exec_id: &str, order_ref: &str, side: Side, quantity: u32, price: f64) -> Execution {
     Execution {

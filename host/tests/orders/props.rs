@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use sandtrade::orders::{CommissionOutcome, ExecutionOutcome, IbStatus, OrderState};
 use sandtrade::risk::types::{Action, Side};
 
-use crate::{TempDb, accept, commission, exec, memory_image, signal};
+use crate::{TempDb, accept, commission, exec, memory_image, signal, take_one};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Event {
@@ -103,12 +103,12 @@ proptest! {
         let seed = if s.side == Side::Sell { i64::from(s.quantity) + 100 } else { 0 };
         if seed > 0 {
             accept(&mut store, &signal("p", "AAPL", Action::OpenLong, seed as u32));
-            let r = store.take_next(1, 1).unwrap().remove(0).client_order_id;
+            let r = take_one(&mut store, 1);
             store.record_execution(&exec("seed", &r, Side::Buy, seed as u32, SEED_PRICE)).unwrap();
         }
         let action = if s.side == Side::Sell { Action::ReduceLong } else { Action::OpenLong };
         let id = accept(&mut store, &signal("p", "AAPL", action, s.quantity));
-        let order_ref = store.take_next(1, 1).unwrap().remove(0).client_order_id;
+        let order_ref = take_one(&mut store, 1);
 
         let mut fills_seen = HashSet::new();
         let mut fees_seen = HashSet::new();
