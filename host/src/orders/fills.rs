@@ -8,14 +8,16 @@
 //! - a commission is stored once per exec id and added to its order and ledger line exactly
 //!   once: by the commission when its fill is already stored, else by the fill when it comes.
 //!
-//! Not handled yet: IB's execution *corrections* (same exec id stem, bumped suffix) are stored
-//! as separate fills.
+//! - a correction (same exec id stem, later suffix) replaces the fill it corrects, whichever
+//!   arrives first: only the latest execution of a stem counts, and only its commission.
 
 use rusqlite::{OptionalExtension, params};
 
 use super::OrderStoreError;
 use super::ids::SignalId;
-use super::ledger::Position;
+use crate::risk::types::Action;
+
+use super::ledger::{Ledger, Position};
 use super::record::{
     CommissionOutcome, CommissionReport, Execution, ExecutionOutcome, FillApplied, OrderRecord,
     StateChange,
@@ -57,13 +59,16 @@ impl OrderStore {
         }
         let now = now_ms();
         let tx = WriteTx::begin(&self.conn)?;
+        let stem = exec_stem(&exec.exec_id);
         let inserted = tx
             .prepare_cached(
-                "INSERT INTO fills (exec_id, signal_id, quantity, price, time_ms, perm_id, received_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (exec_id) DO NOTHING",
+                "INSERT INTO fills
+                     (exec_id, exec_stem, signal_id, quantity, price, time_ms, perm_id, received_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (exec_id) DO NOTHING",
             )?
             .execute(params![
                 exec.exec_id,
+                stem,
                 signal.row(),
                 exec.quantity,
                 exec.price,
@@ -80,6 +85,40 @@ impl OrderStore {
             return Ok(ExecutionOutcome::Duplicate {
                 signal_id: SignalId::from_row(owner),
             });
+        }
+        let counted_sibling: Option<(String, u32, f64)> = tx
+            .prepare_cached(
+                "SELECT exec_id, quantity, price FROM fills
+                 WHERE exec_stem = ?1 AND exec_id <> ?2 AND replaced_by IS NULL",
+            )?
+            .query_row(params![stem, exec.exec_id], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
+            .optional()?;
+        if let Some((earlier, quantity, price)) = counted_sibling {
+            if !is_later_exec_id(&exec.exec_id, &earlier) {
+                mark_replaced(&tx, &exec.exec_id, &earlier)?;
+                tx.commit()?;
+                return Ok(ExecutionOutcome::Superseded {
+                    signal_id: signal,
+                    by: earlier,
+                });
+            }
+            let replaced = Replaced {
+                exec_id: earlier,
+                quantity,
+                price,
+            };
+            let (after, position) = correct(&tx, &self.ledger, &before, exec, &replaced)?;
+            tx.commit()?;
+            let outcome = ExecutionOutcome::Corrected {
+                signal_id: signal,
+                replaced: replaced.exec_id,
+                filled_qty: after.filled_qty,
+                avg_price: after.avg_price,
+            };
+            self.remember_with_position(before.pending(), after, position);
+            return Ok(outcome);
         }
         let commission = commission_of(&tx, &exec.exec_id)?.unwrap_or(0.0);
 
@@ -151,13 +190,20 @@ impl OrderStore {
         if inserted == 0 {
             return Ok(CommissionOutcome::Duplicate);
         }
-        let owner: Option<i64> = tx
-            .prepare_cached("SELECT signal_id FROM fills WHERE exec_id = ?1")?
-            .query_row([&report.exec_id], |row| row.get(0))
+        let owner: Option<(i64, Option<String>)> = tx
+            .prepare_cached("SELECT signal_id, replaced_by FROM fills WHERE exec_id = ?1")?
+            .query_row([&report.exec_id], |row| Ok((row.get(0)?, row.get(1)?)))
             .optional()?;
-        let Some(owner) = owner else {
-            tx.commit()?;
-            return Ok(CommissionOutcome::AwaitingExecution);
+        let owner = match owner {
+            None => {
+                tx.commit()?;
+                return Ok(CommissionOutcome::AwaitingExecution);
+            }
+            Some((_, Some(_replaced_by))) => {
+                tx.commit()?;
+                return Ok(CommissionOutcome::ForReplacedExecution);
+            }
+            Some((owner, None)) => owner,
         };
         let signal = SignalId::from_row(owner);
         let before =
@@ -239,5 +285,125 @@ impl OrderStore {
             .entry(&order.strategy, &instrument.symbol, instrument.market)
             .position = position;
         self.remember(pending_before, order);
+    }
+}
+
+/// The fill a correction replaces.
+struct Replaced {
+    exec_id: String,
+    quantity: u32,
+    price: f64,
+}
+
+/// The order and the strategy's line once the correction `exec` (already inserted in `conn`'s
+/// transaction) replaces `replaced`: the order's totals move by the difference, its commission
+/// swaps the old fill's for the new one's, and the line is recomputed from the strategy's
+/// counted fills in execution-time order.
+fn correct(
+    conn: &rusqlite::Connection,
+    ledger: &Ledger,
+    before: &OrderRecord,
+    exec: &Execution,
+    replaced: &Replaced,
+) -> Result<(OrderRecord, Position), OrderStoreError> {
+    let signal = before.signal_id;
+    mark_replaced(conn, &replaced.exec_id, &exec.exec_id)?;
+    let old_commission = commission_of(conn, &replaced.exec_id)?.unwrap_or(0.0);
+    let new_commission = commission_of(conn, &exec.exec_id)?.unwrap_or(0.0);
+
+    let mut after = before.clone();
+    after.filled_qty += i64::from(exec.quantity) - i64::from(replaced.quantity);
+    after.filled_notional +=
+        f64::from(exec.quantity) * exec.price - f64::from(replaced.quantity) * replaced.price;
+    after.avg_price =
+        (after.filled_qty > 0).then(|| after.filled_notional / after.filled_qty as f64);
+    after.commission += new_commission - old_commission;
+    if after.filled_qty >= i64::from(after.quantity) {
+        after.state = transition(before.state, OrderEvent::Fill { complete: true })
+            .map_err(|source| OrderStoreError::Transition { signal, source })?;
+    }
+    after.updated_ms = now_ms();
+
+    let mut position = replay_position(conn, &after.strategy, &after.instrument.symbol)?;
+    position.commissions = ledger
+        .position(&after.strategy, &after.instrument.symbol)
+        .commissions
+        + new_commission
+        - old_commission;
+    save_order_and_position(conn, &after, &position)?;
+    Ok((after, position))
+}
+
+/// The part of an exec id before its last `.`: a correction keeps it and bumps the suffix
+/// (`0000e0d5.65a8b2c1.01.01` → `….01.02`). An id without a `.` is its own stem.
+fn exec_stem(exec_id: &str) -> &str {
+    exec_id.rsplit_once('.').map_or(exec_id, |(stem, _)| stem)
+}
+
+/// Whether `a`'s suffix comes after `b`'s (same stem): longer is later, else by text, which for
+/// IB's fixed-width digit suffixes is numeric order.
+fn is_later_exec_id(a: &str, b: &str) -> bool {
+    let suffix = |id: &str| {
+        id.rsplit_once('.')
+            .map_or("", |(_, suffix)| suffix)
+            .to_owned()
+    };
+    let (sa, sb) = (suffix(a), suffix(b));
+    (sa.len(), sa) > (sb.len(), sb)
+}
+
+fn mark_replaced(
+    conn: &rusqlite::Connection,
+    exec_id: &str,
+    by: &str,
+) -> Result<(), OrderStoreError> {
+    conn.prepare_cached("UPDATE fills SET replaced_by = ?2 WHERE exec_id = ?1")?
+        .execute([exec_id, by])?;
+    Ok(())
+}
+
+/// A strategy's line recomputed from its counted fills, in execution-time order (commissions
+/// left at zero for the caller).
+fn replay_position(
+    conn: &rusqlite::Connection,
+    strategy: &str,
+    symbol: &str,
+) -> Result<Position, OrderStoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT o.action, f.quantity, f.price FROM fills f JOIN orders o ON o.signal_id = f.signal_id
+         WHERE o.strategy = ?1 AND o.symbol = ?2 AND f.replaced_by IS NULL
+         ORDER BY f.time_ms, f.seq",
+    )?;
+    let fills = stmt.query_map([strategy, symbol], |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, u32>(1)?,
+            row.get::<_, f64>(2)?,
+        ))
+    })?;
+    let mut position = Position::default();
+    for fill in fills {
+        let (action, quantity, price) = fill?;
+        let action = Action::ALL
+            .into_iter()
+            .find(|a| a.as_str() == action)
+            .ok_or_else(|| OrderStoreError::Corrupt(format!("action {action:?}")))?;
+        position.apply_fill(action.side(), quantity, price);
+    }
+    Ok(position)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn corrections_keep_the_stem_and_bump_the_suffix() {
+        assert_eq!(exec_stem("0000e0d5.65a8b2c1.01.01"), "0000e0d5.65a8b2c1.01");
+        assert_eq!(exec_stem("e7"), "e7");
+        assert!(is_later_exec_id("a.01.02", "a.01.01"));
+        assert!(is_later_exec_id("a.01.10", "a.01.09"));
+        assert!(is_later_exec_id("a.01.100", "a.01.99"));
+        assert!(!is_later_exec_id("a.01.01", "a.01.02"));
     }
 }

@@ -153,9 +153,9 @@ pub enum ReconcileIssue {
 pub struct ReconcileReport {
     /// The IB order id the next order on this clientId gets.
     pub next_order_id: i32,
-    /// Executions recorded for the first time.
+    /// Executions recorded for the first time (corrections included).
     pub new_fills: usize,
-    /// Executions already known.
+    /// Executions already known, or replaced by a known correction.
     pub duplicate_fills: usize,
     /// Executions of orders that are not ours (manual orders, other hosts).
     pub foreign_fills: usize,
@@ -208,7 +208,10 @@ impl OrderStore {
                         report.changed.push((fill.signal_id, fill.state));
                     }
                 }
-                Ok(ExecutionOutcome::Duplicate { .. }) => report.duplicate_fills += 1,
+                Ok(ExecutionOutcome::Corrected { .. }) => report.new_fills += 1,
+                Ok(ExecutionOutcome::Duplicate { .. } | ExecutionOutcome::Superseded { .. }) => {
+                    report.duplicate_fills += 1;
+                }
                 Ok(ExecutionOutcome::NotOurs) => report.foreign_fills += 1,
                 Err(OrderStoreError::InvalidExecution(reason)) => {
                     report.issues.push(ReconcileIssue::ExecutionRefused {

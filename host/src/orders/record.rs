@@ -174,6 +174,8 @@ pub struct FillRecord {
     pub time_ms: i64,
     /// The commission, once its report arrived.
     pub commission: Option<f64>,
+    /// The exec id of the correction that replaced this fill; `None` while it counts.
+    pub replaced_by: Option<String>,
 }
 
 /// How a state-changing call went.
@@ -201,6 +203,27 @@ pub enum ExecutionOutcome {
     Duplicate {
         /// The order the earlier report filled.
         signal_id: SignalId,
+    },
+    /// A correction: IB re-reported an execution under the same exec id stem with a later
+    /// suffix. It replaces the earlier fill in the order's totals and the ledger (never counted
+    /// twice). The strategy already heard of the fill; log the correction.
+    Corrected {
+        /// The order.
+        signal_id: SignalId,
+        /// The exec id of the fill it replaced.
+        replaced: String,
+        /// Shares executed on the order now.
+        filled_qty: i64,
+        /// Average price of the order's fills now.
+        avg_price: Option<f64>,
+    },
+    /// An execution that a correction already recorded replaces (it arrived late): stored,
+    /// not counted.
+    Superseded {
+        /// The order.
+        signal_id: SignalId,
+        /// The exec id of the correction that replaces it.
+        by: String,
     },
     /// The `orderRef` is not one of this database's orders (a manual order, another host).
     NotOurs,
@@ -246,4 +269,6 @@ pub enum CommissionOutcome {
     AwaitingExecution,
     /// Already recorded: nothing changed.
     Duplicate,
+    /// Stored, not counted: its execution was replaced by a correction.
+    ForReplacedExecution,
 }

@@ -189,17 +189,23 @@ CREATE TABLE orders (
 ) STRICT;
 CREATE INDEX orders_perm_id ON orders (perm_id) WHERE perm_id IS NOT NULL;
 
--- Executions, only from IB's execDetails; a second report of an exec id is a no-op.
+-- Executions, only from IB's execDetails; a second report of an exec id is a no-op. A
+-- correction (same `exec_stem`, a later suffix) replaces the fill it corrects: the replaced one
+-- stays, with `replaced_by` set, and no longer counts. `seq` is the arrival order.
 CREATE TABLE fills (
-    exec_id     TEXT    PRIMARY KEY,
+    seq         INTEGER PRIMARY KEY,
+    exec_id     TEXT    NOT NULL UNIQUE,
+    exec_stem   TEXT    NOT NULL,
     signal_id   INTEGER NOT NULL REFERENCES orders (signal_id),
     quantity    INTEGER NOT NULL CHECK (quantity > 0),
     price       REAL    NOT NULL,
     time_ms     INTEGER NOT NULL,
     perm_id     INTEGER,
-    received_ms INTEGER NOT NULL
-) STRICT, WITHOUT ROWID;
+    received_ms INTEGER NOT NULL,
+    replaced_by TEXT
+) STRICT;
 CREATE INDEX fills_signal ON fills (signal_id);
+CREATE INDEX fills_stem ON fills (exec_stem);
 
 -- Commission reports, joined to fills by exec id; either may arrive first.
 CREATE TABLE commissions (

@@ -333,16 +333,17 @@ impl OrderStore {
             .map(|order| order.signal_id)
     }
 
-    /// The fills of one order, in arrival order, with their commissions where known.
+    /// The fills of one order, in arrival order, with their commissions where known; fills
+    /// replaced by a correction are included, marked `replaced_by`.
     ///
     /// # Errors
     ///
     /// The read failed.
     pub fn fills(&self, signal: SignalId) -> Result<Vec<FillRecord>, OrderStoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT f.exec_id, f.quantity, f.price, f.time_ms, c.commission
+            "SELECT f.exec_id, f.quantity, f.price, f.time_ms, c.commission, f.replaced_by
              FROM fills f LEFT JOIN commissions c ON c.exec_id = f.exec_id
-             WHERE f.signal_id = ?1 ORDER BY f.received_ms, f.exec_id",
+             WHERE f.signal_id = ?1 ORDER BY f.seq",
         )?;
         let rows = stmt.query_map([signal.row()], |row| {
             Ok(FillRecord {
@@ -352,6 +353,7 @@ impl OrderStore {
                 price: row.get(2)?,
                 time_ms: row.get(3)?,
                 commission: row.get(4)?,
+                replaced_by: row.get(5)?,
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)

@@ -156,7 +156,7 @@ fn ib_events_in_their_real_order_fill_the_order_exactly_once() {
 
     // Execution before its status.
     let first = store
-        .record_execution(&exec("e.1", r, Side::Buy, 40, 10.0))
+        .record_execution(&exec("e-1", r, Side::Buy, 40, 10.0))
         .unwrap();
     let ExecutionOutcome::Recorded(first) = first else {
         panic!("{first:?}")
@@ -189,28 +189,28 @@ fn ib_events_in_their_real_order_fill_the_order_exactly_once() {
     }
     // Commission before its execution.
     assert_eq!(
-        store.record_commission(&commission("e.2", 0.6)).unwrap(),
+        store.record_commission(&commission("e-2", 0.6)).unwrap(),
         CommissionOutcome::AwaitingExecution
     );
     // The same execution again, and its commission twice.
     assert_eq!(
         store
-            .record_execution(&exec("e.1", r, Side::Buy, 40, 10.0))
+            .record_execution(&exec("e-1", r, Side::Buy, 40, 10.0))
             .unwrap(),
         ExecutionOutcome::Duplicate { signal_id: id }
     );
     assert_eq!(
-        store.record_commission(&commission("e.1", 0.4)).unwrap(),
+        store.record_commission(&commission("e-1", 0.4)).unwrap(),
         CommissionOutcome::Applied { signal_id: id }
     );
     assert_eq!(
-        store.record_commission(&commission("e.1", 0.4)).unwrap(),
+        store.record_commission(&commission("e-1", 0.4)).unwrap(),
         CommissionOutcome::Duplicate
     );
     assert_eq!(store.exposure("alpha", "AAPL"), exposure(40, 60, 0));
 
     let last = store
-        .record_execution(&exec("e.2", r, Side::Buy, 60, 12.5))
+        .record_execution(&exec("e-2", r, Side::Buy, 60, 12.5))
         .unwrap();
     let ExecutionOutcome::Recorded(last) = last else {
         panic!("{last:?}")
@@ -247,7 +247,7 @@ fn ib_events_in_their_real_order_fill_the_order_exactly_once() {
             .iter()
             .map(|f| (f.exec_id.as_str(), f.quantity, f.price, f.commission))
             .collect::<Vec<_>>(),
-        [("e.1", 40, 10.0, Some(0.4)), ("e.2", 60, 12.5, Some(0.6))]
+        [("e-1", 40, 10.0, Some(0.4)), ("e-2", 60, 12.5, Some(0.6))]
     );
     assert_eq!(
         store.position("alpha", "AAPL"),
@@ -273,7 +273,7 @@ fn sells_realize_pnl_and_a_fill_after_cancel_still_counts() {
     let buy = accept(&mut store, &signal("alpha", "700", Action::OpenLong, 400));
     let buy_ref = take_one(&mut store, CLIENT);
     store
-        .record_execution(&exec("b.1", &buy_ref, Side::Buy, 400, 300.0))
+        .record_execution(&exec("b-1", &buy_ref, Side::Buy, 400, 300.0))
         .unwrap();
     assert_eq!(store.order(buy).unwrap().unwrap().state, OrderState::Filled);
 
@@ -288,7 +288,7 @@ fn sells_realize_pnl_and_a_fill_after_cancel_still_counts() {
         .apply_status(sell, IbStatus::Submitted, Some(77))
         .unwrap();
     store
-        .record_execution(&exec("s.1", &sell_ref, Side::Sell, 100, 310.0))
+        .record_execution(&exec("s-1", &sell_ref, Side::Sell, 100, 310.0))
         .unwrap();
 
     let change = store.apply_status(sell, IbStatus::Cancelled, None).unwrap();
@@ -303,7 +303,7 @@ fn sells_realize_pnl_and_a_fill_after_cancel_still_counts() {
 
     // A fill that crossed the cancel on the wire: recorded, the order stays cancelled.
     let late = store
-        .record_execution(&exec("s.2", &sell_ref, Side::Sell, 100, 305.0))
+        .record_execution(&exec("s-2", &sell_ref, Side::Sell, 100, 305.0))
         .unwrap();
     let ExecutionOutcome::Recorded(late) = late else {
         panic!("{late:?}")
@@ -335,11 +335,11 @@ fn an_execution_on_the_wrong_side_is_refused_and_stores_nothing() {
     let id = accept(&mut store, &signal("alpha", "AAPL", Action::OpenLong, 100));
     let r = take_one(&mut store, CLIENT);
     let err = store
-        .record_execution(&exec("x.1", &r, Side::Sell, 10, 10.0))
+        .record_execution(&exec("x-1", &r, Side::Sell, 10, 10.0))
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        format!("invalid execution: execution x.1 is a sell but order {id} is a buy")
+        format!("invalid execution: execution x-1 is a sell but order {id} is a buy")
     );
     assert!(store.fills(id).unwrap().is_empty());
     assert_eq!(store.order(id).unwrap().unwrap().filled_qty, 0);
@@ -352,7 +352,7 @@ fn executions_of_other_orders_are_not_ours() {
     for order_ref in ["", "manual", "st-aaaaaaaa-1"] {
         assert_eq!(
             store
-                .record_execution(&exec("m.1", order_ref, Side::Buy, 1, 1.0))
+                .record_execution(&exec("m-1", order_ref, Side::Buy, 1, 1.0))
                 .unwrap(),
             ExecutionOutcome::NotOurs
         );
@@ -368,7 +368,7 @@ fn an_execution_without_order_ref_is_matched_by_perm_id() {
     store
         .apply_status(id, IbStatus::PreSubmitted, Some(4242))
         .unwrap();
-    let mut e = exec("p.1", "", Side::Buy, 10, 5.0);
+    let mut e = exec("p-1", "", Side::Buy, 10, 5.0);
     e.perm_id = Some(4242);
     let ExecutionOutcome::Recorded(applied) = store.record_execution(&e).unwrap() else {
         panic!()
@@ -384,10 +384,10 @@ fn an_overfill_is_recorded_and_flagged() {
     accept(&mut store, &signal("alpha", "AAPL", Action::OpenLong, 10));
     let r = take_one(&mut store, CLIENT);
     store
-        .record_execution(&exec("o.1", &r, Side::Buy, 10, 5.0))
+        .record_execution(&exec("o-1", &r, Side::Buy, 10, 5.0))
         .unwrap();
     let ExecutionOutcome::Recorded(extra) = store
-        .record_execution(&exec("o.2", &r, Side::Buy, 5, 5.0))
+        .record_execution(&exec("o-2", &r, Side::Buy, 5, 5.0))
         .unwrap()
     else {
         panic!()
@@ -428,4 +428,123 @@ fn unknown_orders_are_only_requeued_by_an_operator() {
     let again = store.take_next(CLIENT, 10).unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].ib.order_id, 2);
+}
+
+#[test]
+fn a_correction_replaces_the_fill_it_corrects_and_is_never_counted_twice() {
+    let db = TempDb::default();
+    let mut store = open_with_id_floor(&db);
+    let id = accept(&mut store, &signal("alpha", "AAPL", Action::OpenLong, 100));
+    let r = take_one(&mut store, CLIENT);
+    store
+        .record_execution(&exec("0000e0d5.65a8b2c1.01.01", &r, Side::Buy, 40, 10.0))
+        .unwrap();
+    store
+        .record_commission(&commission("0000e0d5.65a8b2c1.01.01", 1.0))
+        .unwrap();
+    store
+        .record_execution(&exec("0000e0d5.65a8b2c1.02.01", &r, Side::Buy, 20, 11.0))
+        .unwrap();
+
+    // IB corrects the first execution: 40 at 10.5 instead of 40 at 10.
+    let corrected = store
+        .record_execution(&exec("0000e0d5.65a8b2c1.01.02", &r, Side::Buy, 40, 10.5))
+        .unwrap();
+    assert_eq!(
+        corrected,
+        ExecutionOutcome::Corrected {
+            signal_id: id,
+            replaced: "0000e0d5.65a8b2c1.01.01".into(),
+            filled_qty: 60,
+            avg_price: Some((40.0 * 10.5 + 20.0 * 11.0) / 60.0),
+        }
+    );
+    let order = store.order(id).unwrap().unwrap();
+    assert_eq!(
+        (order.state, order.filled_qty),
+        (OrderState::PartiallyFilled, 60)
+    );
+    assert_eq!(
+        order.commission, 0.0,
+        "the replaced fill's commission no longer counts"
+    );
+    store
+        .record_commission(&commission("0000e0d5.65a8b2c1.01.02", 1.25))
+        .unwrap();
+    assert_eq!(store.order(id).unwrap().unwrap().commission, 1.25);
+    assert_eq!(
+        store.position("alpha", "AAPL"),
+        Some(Position {
+            quantity: 60,
+            avg_cost: (40.0 * 10.5 + 20.0 * 11.0) / 60.0,
+            realized_pnl: 0.0,
+            commissions: 1.25
+        })
+    );
+    assert_eq!(store.exposure("alpha", "AAPL"), exposure(60, 40, 0));
+    let fills = store.fills(id).unwrap();
+    assert_eq!(
+        fills
+            .iter()
+            .map(|f| (f.exec_id.as_str(), f.replaced_by.as_deref()))
+            .collect::<Vec<_>>(),
+        [
+            ("0000e0d5.65a8b2c1.01.01", Some("0000e0d5.65a8b2c1.01.02")),
+            ("0000e0d5.65a8b2c1.02.01", None),
+            ("0000e0d5.65a8b2c1.01.02", None),
+        ]
+    );
+
+    // The original again is a duplicate; the corrected one again too.
+    for again in ["0000e0d5.65a8b2c1.01.01", "0000e0d5.65a8b2c1.01.02"] {
+        assert_eq!(
+            store
+                .record_execution(&exec(again, &r, Side::Buy, 40, 10.0))
+                .unwrap(),
+            ExecutionOutcome::Duplicate { signal_id: id }
+        );
+    }
+    let image = memory_image(&store);
+    drop(store);
+    assert_eq!(memory_image(&db.open()), image);
+}
+
+#[test]
+fn an_execution_arriving_after_its_correction_is_superseded() {
+    let db = TempDb::default();
+    let mut store = open_with_id_floor(&db);
+    let id = accept(&mut store, &signal("alpha", "AAPL", Action::OpenLong, 50));
+    let r = take_one(&mut store, CLIENT);
+    let first = store
+        .record_execution(&exec("x.7.02", &r, Side::Buy, 50, 9.5))
+        .unwrap();
+    assert!(matches!(first, ExecutionOutcome::Recorded(_)), "{first:?}");
+    // reqExecutions after a reconnect replays the original, which the correction replaced.
+    assert_eq!(
+        store
+            .record_execution(&exec("x.7.01", &r, Side::Buy, 50, 9.0))
+            .unwrap(),
+        ExecutionOutcome::Superseded {
+            signal_id: id,
+            by: "x.7.02".into()
+        }
+    );
+    assert_eq!(
+        store.record_commission(&commission("x.7.01", 2.0)).unwrap(),
+        CommissionOutcome::ForReplacedExecution
+    );
+    let order = store.order(id).unwrap().unwrap();
+    assert_eq!(
+        (
+            order.state,
+            order.filled_qty,
+            order.avg_price,
+            order.commission
+        ),
+        (OrderState::Filled, 50, Some(9.5), 0.0)
+    );
+    assert_eq!(
+        store.position("alpha", "AAPL").map(|p| p.quantity),
+        Some(50)
+    );
 }

@@ -67,12 +67,12 @@ fn sending_rows_after_a_crash_are_settled_by_ib_and_never_requeued() {
             ib_report(&refs[2], 102, 902, IbStatus::Filled),
         ],
         executions: vec![
-            exec("x.1", &refs[2], Side::Buy, 20, 10.0),
-            exec("x.2", &refs[2], Side::Buy, 30, 11.0),
-            exec("x.1", &refs[2], Side::Buy, 20, 10.0),
-            exec("m.1", "someone-else", Side::Buy, 5, 1.0),
+            exec("x-1", &refs[2], Side::Buy, 20, 10.0),
+            exec("x-2", &refs[2], Side::Buy, 30, 11.0),
+            exec("x-1", &refs[2], Side::Buy, 20, 10.0),
+            exec("m-1", "someone-else", Side::Buy, 5, 1.0),
         ],
-        commissions: vec![commission("x.1", 0.2), commission("x.2", 0.3)],
+        commissions: vec![commission("x-1", 0.2), commission("x-2", 0.3)],
     };
     let report = store.reconcile(&snapshot).unwrap();
 
@@ -205,7 +205,7 @@ fn a_filled_status_without_executions_makes_unknown_never_a_made_up_fill() {
             .map(|(i, r)| ib_report(r, 101 + i as i32, 0, IbStatus::Submitted))
             .collect(),
         completed_orders: vec![ib_report(&refs[0], 100, 900, IbStatus::Filled)],
-        executions: vec![exec("y.1", &refs[0], Side::Buy, 10, 10.0)],
+        executions: vec![exec("y-1", &refs[0], Side::Buy, 10, 10.0)],
         commissions: vec![],
     };
     let report = store.reconcile(&snapshot).unwrap();
