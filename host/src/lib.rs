@@ -16,5 +16,6 @@
 
 pub mod check;
 pub mod clock;
+pub mod orders;
 pub mod risk;
 pub mod runtime;
