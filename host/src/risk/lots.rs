@@ -97,10 +97,7 @@ impl LotTable {
             if let Some((first, _)) = parsed.get(&instrument.symbol) {
                 problems.push(LotProblem {
                     key: key.to_owned(),
-                    reason: format!(
-                        "names the same stock {} as {first:?}",
-                        instrument.symbol
-                    ),
+                    reason: format!("names the same stock {} as {first:?}", instrument.symbol),
                 });
                 continue;
             }
@@ -145,7 +142,8 @@ impl LotTable {
             return Err(Rejection::new(
                 RejectCode::LotSize,
                 format!(
-                    "no board lot configured for {}; add it to [lots]",
+                    "no board lot configured for HK stock {0}; add its lot (HKEX lists it per \
+                     stock) to the config: [lots] \"{0}.HK\" = <shares per lot>",
                     instrument.symbol
                 ),
             ));
@@ -248,7 +246,9 @@ mod tests {
 
     #[test]
     fn hk_odd_lot_is_lot_size() {
-        let r = LotTable::builtin().check(&inst("0700.HK"), 150).unwrap_err();
+        let r = LotTable::builtin()
+            .check(&inst("0700.HK"), 150)
+            .unwrap_err();
         assert_eq!(
             r,
             Rejection::new(
@@ -260,12 +260,15 @@ mod tests {
 
     #[test]
     fn hk_without_lot_is_lot_size() {
-        let r = LotTable::builtin().check(&inst("1234.HK"), 100).unwrap_err();
+        let r = LotTable::builtin()
+            .check(&inst("1234.HK"), 100)
+            .unwrap_err();
         assert_eq!(
             r,
             Rejection::new(
                 RejectCode::LotSize,
-                "no board lot configured for 1234; add it to [lots]"
+                "no board lot configured for HK stock 1234; add its lot (HKEX lists it per \
+                 stock) to the config: [lots] \"1234.HK\" = <shares per lot>"
             )
         );
     }

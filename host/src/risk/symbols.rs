@@ -125,8 +125,8 @@ fn parse_us(s: &str) -> Option<Instrument> {
         return None;
     }
     let all_letters = || base.bytes().chain(class.unwrap_or("").bytes());
-    let consistent_case =
-        all_letters().all(|b| b.is_ascii_uppercase()) || all_letters().all(|b| b.is_ascii_lowercase());
+    let consistent_case = all_letters().all(|b| b.is_ascii_uppercase())
+        || all_letters().all(|b| b.is_ascii_lowercase());
     if !consistent_case {
         return None;
     }
@@ -194,7 +194,16 @@ mod tests {
 
     #[test]
     fn hk_forms_all_normalize_to_700() {
-        for raw in ["0700.HK", "00700", "700", "0700", "700.HK", "700.hk", "0700.Hk", " 00700.HK "] {
+        for raw in [
+            "0700.HK",
+            "00700",
+            "700",
+            "0700",
+            "700.HK",
+            "700.hk",
+            "0700.Hk",
+            " 00700.HK ",
+        ] {
             let i = normalize(raw).unwrap_or_else(|r| panic!("{raw:?}: {r}"));
             assert_eq!(
                 i,
@@ -222,9 +231,30 @@ mod tests {
     #[test]
     fn garbage_is_unknown_symbol() {
         for raw in [
-            "", "   ", "AAPL.HK", "12345678", "000000", "0", "00000.HK", ".HK", "A1", "NaN",
-            "Aapl", "brk.B", "TOOLONG", "BRK.", "BRK..B", "BRK.BBB", "-B", "ÄPFEL", "AAPL\u{0}",
-            "7 00", "700.HK.HK", "1.5", "+700", "-700",
+            "",
+            "   ",
+            "AAPL.HK",
+            "12345678",
+            "000000",
+            "0",
+            "00000.HK",
+            ".HK",
+            "A1",
+            "NaN",
+            "Aapl",
+            "brk.B",
+            "TOOLONG",
+            "BRK.",
+            "BRK..B",
+            "BRK.BBB",
+            "-B",
+            "ÄPFEL",
+            "AAPL\u{0}",
+            "7 00",
+            "700.HK.HK",
+            "1.5",
+            "+700",
+            "-700",
         ] {
             let r = normalize(raw).expect_err(raw);
             assert_eq!(r.code, RejectCode::UnknownSymbol, "{raw}");

@@ -49,7 +49,12 @@ pub enum Action {
 
 impl Action {
     /// Every action, in WIT order.
-    pub const ALL: [Self; 4] = [Self::OpenLong, Self::AddLong, Self::CloseLong, Self::ReduceLong];
+    pub const ALL: [Self; 4] = [
+        Self::OpenLong,
+        Self::AddLong,
+        Self::CloseLong,
+        Self::ReduceLong,
+    ];
 
     /// The kebab-case WIT name (`open-long`, …).
     pub const fn as_str(self) -> &'static str {
@@ -164,7 +169,7 @@ pub enum RejectCode {
     /// Trading is halted by the operator.
     TradingHalted,
     /// A host-side fault (e.g. the durable write failed). Not the strategy's fault; never
-    /// produced by the checks in this module, but counted by [`RejectCounters`](super::RejectCounters).
+    /// produced by the checks in this module, but counted by [`SignalCounters`](super::SignalCounters).
     Unavailable,
 }
 
