@@ -148,7 +148,7 @@ impl LotTable {
                 ),
             ));
         };
-        if quantity % lot != 0 {
+        if !quantity.is_multiple_of(lot) {
             return Err(Rejection::new(
                 RejectCode::LotSize,
                 format!(

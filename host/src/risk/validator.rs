@@ -159,3 +159,6 @@ impl Validator {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;
