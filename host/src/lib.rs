@@ -11,9 +11,12 @@
 //!
 //! - [`runtime`]: the wasmtime engine, the sandbox, loading and calling strategies.
 //! - [`risk`]: symbols, board lots, and the rules every signal passes.
+//! - [`orders`]: the durable order store (SQLite): signals, orders, fills, positions.
+//! - [`backtest`]: replaying bars through a strategy against a simulated account.
 //! - [`check`]: `sandtrade check`, every load step on one file.
 #![warn(missing_docs)]
 
+pub mod backtest;
 pub mod check;
 pub mod clock;
 pub mod orders;

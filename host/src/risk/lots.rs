@@ -142,7 +142,8 @@ impl LotTable {
             return Err(Rejection::new(
                 RejectCode::LotSize,
                 format!(
-                    "no board lot configured for {}; add it to [lots]",
+                    "no board lot configured for HK stock {0}; add its lot (HKEX lists it per \
+                     stock) to the config: [lots] \"{0}.HK\" = <shares per lot>",
                     instrument.symbol
                 ),
             ));
@@ -266,7 +267,8 @@ mod tests {
             r,
             Rejection::new(
                 RejectCode::LotSize,
-                "no board lot configured for 1234; add it to [lots]"
+                "no board lot configured for HK stock 1234; add its lot (HKEX lists it per \
+                 stock) to the config: [lots] \"1234.HK\" = <shares per lot>"
             )
         );
     }

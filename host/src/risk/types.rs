@@ -169,7 +169,7 @@ pub enum RejectCode {
     /// Trading is halted by the operator.
     TradingHalted,
     /// A host-side fault (e.g. the durable write failed). Not the strategy's fault; never
-    /// produced by the checks in this module, but counted by [`RejectCounters`](super::RejectCounters).
+    /// produced by the checks in this module, but counted by [`SignalCounters`](super::SignalCounters).
     Unavailable,
 }
 

@@ -1,0 +1,283 @@
+//! Bar times: RFC 3339 with an offset, or integer epoch milliseconds.
+//!
+//! Parsing is on the hot path of every bar. The fixed-width fields are read directly; the
+//! calendar date goes through the `time` crate, once per distinct date (rows of one day share
+//! their `YYYY-MM-DD` prefix, so it is cached).
+
+use std::fmt;
+
+use time::format_description::well_known::Rfc3339;
+use time::{Date, Month, OffsetDateTime, UtcOffset};
+
+use super::number::parse_i64;
+
+/// Julian day number of 1970-01-01.
+const UNIX_EPOCH_JULIAN_DAY: i64 = 2_440_588;
+const MS_PER_DAY: i64 = 86_400_000;
+/// Smallest epoch-ms value accepted (1973-03-03T09:46:40Z): smaller ones are most likely epoch
+/// *seconds* written by mistake.
+pub const MIN_EPOCH_MS: i64 = 100_000_000_000;
+/// Largest epoch-ms value accepted: 9999-12-31T23:59:59.999Z.
+pub const MAX_EPOCH_MS: i64 = 253_402_300_799_999;
+
+/// What is wrong with a time field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeProblem {
+    /// Neither RFC 3339 nor an integer.
+    Malformed,
+    /// `YYYY-MM-DD` is not a calendar date.
+    InvalidDate,
+    /// Hour, minute or second out of range.
+    InvalidTimeOfDay,
+    /// `:60`: leap seconds are not representable in epoch milliseconds.
+    LeapSecond,
+    /// The UTC offset is missing or out of range.
+    InvalidOffset,
+    /// An integer below [`MIN_EPOCH_MS`]: probably epoch seconds.
+    LooksLikeSeconds,
+    /// An integer above [`MAX_EPOCH_MS`].
+    TooLate,
+}
+
+impl fmt::Display for TimeProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Malformed => {
+                "not a time: expected RFC 3339 with an offset, like 2024-01-02T09:30:00-05:00 \
+                 or 2024-01-02T14:30:00Z, or epoch milliseconds, like 1704205800000"
+            }
+            Self::InvalidDate => "not a calendar date",
+            Self::InvalidTimeOfDay => "hour, minute or second out of range",
+            Self::LeapSecond => "leap seconds (:60) are not supported",
+            Self::InvalidOffset => {
+                "missing or invalid UTC offset: end the time with Z or an offset like +08:00"
+            }
+            Self::LooksLikeSeconds => {
+                "epoch milliseconds before 1973: is this epoch seconds? multiply by 1000"
+            }
+            Self::TooLate => "epoch milliseconds after the year 9999",
+        })
+    }
+}
+
+/// Parses time fields, remembering the last date seen.
+#[derive(Debug, Clone, Default)]
+pub struct TimeParser {
+    /// `YYYY-MM-DD` of the last RFC 3339 time, and its days since the epoch.
+    cached: Option<([u8; 10], i64)>,
+}
+
+impl TimeParser {
+    /// A parser with an empty date cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Milliseconds since the Unix epoch of an RFC 3339 time (`T`, `t` or a space between date
+    /// and time; 0–9 fraction digits, truncated to the millisecond; `Z`, `z` or `±HH:MM`) or of
+    /// an integer in [`MIN_EPOCH_MS`]`..=`[`MAX_EPOCH_MS`].
+    ///
+    /// # Errors
+    ///
+    /// What is wrong with the field.
+    pub fn parse(&mut self, field: &[u8]) -> Result<i64, TimeProblem> {
+        if field.len() >= 19 && field[4] == b'-' {
+            return self.parse_rfc3339(field);
+        }
+        match parse_i64(field) {
+            Some(ms) if ms < MIN_EPOCH_MS => Err(TimeProblem::LooksLikeSeconds),
+            Some(ms) if ms > MAX_EPOCH_MS => Err(TimeProblem::TooLate),
+            Some(ms) => Ok(ms),
+            None => Err(TimeProblem::Malformed),
+        }
+    }
+
+    fn parse_rfc3339(&mut self, f: &[u8]) -> Result<i64, TimeProblem> {
+        use TimeProblem::{InvalidOffset, InvalidTimeOfDay, LeapSecond, Malformed};
+        if f[7] != b'-' || !matches!(f[10], b'T' | b't' | b' ') || f[13] != b':' || f[16] != b':' {
+            return Err(Malformed);
+        }
+        let days = self.days(&f[..10])?;
+        let (hour, minute, second) = (
+            two_digits(&f[11..13])?,
+            two_digits(&f[14..16])?,
+            two_digits(&f[17..19])?,
+        );
+        if second == 60 {
+            return Err(LeapSecond);
+        }
+        if hour > 23 || minute > 59 || second > 59 {
+            return Err(InvalidTimeOfDay);
+        }
+        let mut rest = &f[19..];
+        let mut millis = 0;
+        if let Some((b'.', after)) = rest.split_first() {
+            let n = after.iter().take_while(|b| b.is_ascii_digit()).count();
+            if !(1..=9).contains(&n) {
+                return Err(Malformed);
+            }
+            for (i, &b) in after[..n.min(3)].iter().enumerate() {
+                millis += i64::from(b - b'0') * [100, 10, 1][i];
+            }
+            rest = &after[n..];
+        }
+        let offset_minutes = match rest {
+            [b'Z' | b'z'] => 0,
+            [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+                let (h, m) = (two_digits(&[*h1, *h2])?, two_digits(&[*m1, *m2])?);
+                if h > 23 || m > 59 {
+                    return Err(InvalidOffset);
+                }
+                let minutes = h * 60 + m;
+                if *sign == b'-' { -minutes } else { minutes }
+            }
+            _ => return Err(InvalidOffset),
+        };
+        let seconds_of_day = hour * 3600 + minute * 60 + second - offset_minutes * 60;
+        Ok(days * MS_PER_DAY + seconds_of_day * 1000 + millis)
+    }
+
+    /// Days since 1970-01-01 of `YYYY-MM-DD`.
+    fn days(&mut self, date: &[u8]) -> Result<i64, TimeProblem> {
+        if let Some((key, days)) = &self.cached
+            && key.as_slice() == date
+        {
+            return Ok(*days);
+        }
+        if date[4] != b'-' || date[7] != b'-' {
+            return Err(TimeProblem::Malformed);
+        }
+        let year = two_digits(&date[0..2])? * 100 + two_digits(&date[2..4])?;
+        let month = two_digits(&date[5..7])?;
+        let day = two_digits(&date[8..10])?;
+        let month = u8::try_from(month)
+            .ok()
+            .and_then(|m| Month::try_from(m).ok());
+        let date_value = month
+            .and_then(|m| Date::from_calendar_date(year as i32, m, day as u8).ok())
+            .ok_or(TimeProblem::InvalidDate)?;
+        let days = i64::from(date_value.to_julian_day()) - UNIX_EPOCH_JULIAN_DAY;
+        let mut key = [0u8; 10];
+        key.copy_from_slice(date);
+        self.cached = Some((key, days));
+        Ok(days)
+    }
+}
+
+fn two_digits(b: &[u8]) -> Result<i64, TimeProblem> {
+    let (d1, d2) = (b[0].wrapping_sub(b'0'), b[1].wrapping_sub(b'0'));
+    if d1 > 9 || d2 > 9 {
+        return Err(TimeProblem::Malformed);
+    }
+    Ok(i64::from(d1 * 10 + d2))
+}
+
+/// `ms` as RFC 3339 at a UTC offset of `offset_minutes` (`2024-01-02T09:30:00-05:00`; `Z` for
+/// offset 0; fraction digits only when the time has milliseconds). Falls back to the integer
+/// `ms` (which bar files also accept) for a time outside the years 0–9999.
+pub fn format_time(ms: i64, offset_minutes: i32) -> String {
+    let formatted = UtcOffset::from_whole_seconds(offset_minutes * 60)
+        .ok()
+        .and_then(|offset| {
+            let utc = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()?;
+            utc.checked_to_offset(offset)?.format(&Rfc3339).ok()
+        });
+    formatted.unwrap_or_else(|| ms.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn parse(s: &str) -> Result<i64, TimeProblem> {
+        TimeParser::new().parse(s.as_bytes())
+    }
+
+    #[test]
+    fn rfc3339_with_offsets() {
+        assert_eq!(parse("2024-01-02T14:30:00Z"), Ok(1_704_205_800_000));
+        assert_eq!(parse("2024-01-02T09:30:00-05:00"), Ok(1_704_205_800_000));
+        assert_eq!(parse("2024-01-02T22:30:00+08:00"), Ok(1_704_205_800_000));
+        assert_eq!(parse("2024-01-02 14:30:00z"), Ok(1_704_205_800_000));
+        assert_eq!(parse("2024-01-02t14:30:00.250Z"), Ok(1_704_205_800_250));
+        assert_eq!(parse("2024-01-02T14:30:00.2Z"), Ok(1_704_205_800_200));
+        assert_eq!(
+            parse("2024-01-02T14:30:00.123456789Z"),
+            Ok(1_704_205_800_123)
+        );
+        assert_eq!(parse("1969-12-31T23:59:59Z"), Ok(-1000));
+        assert_eq!(parse("2024-02-29T00:00:00+00:00"), Ok(1_709_164_800_000));
+    }
+
+    #[test]
+    fn epoch_milliseconds() {
+        assert_eq!(parse("1704205800000"), Ok(1_704_205_800_000));
+        assert_eq!(parse("1704205800"), Err(TimeProblem::LooksLikeSeconds));
+        assert_eq!(parse("-5"), Err(TimeProblem::LooksLikeSeconds));
+        assert_eq!(parse("253402300800000"), Err(TimeProblem::TooLate));
+    }
+
+    #[test]
+    fn problems_are_named() {
+        for (input, problem) in [
+            ("", TimeProblem::Malformed),
+            ("yesterday", TimeProblem::Malformed),
+            ("2024-01-02", TimeProblem::Malformed),
+            ("2024-01-02T14:30:00", TimeProblem::InvalidOffset),
+            ("2024-01-02X14:30:00Z", TimeProblem::Malformed),
+            ("2024-01-02T14:30:00.Z", TimeProblem::Malformed),
+            ("2024-01-02T14:30:00.1234567890Z", TimeProblem::Malformed),
+            ("2024-02-30T14:30:00Z", TimeProblem::InvalidDate),
+            ("2023-02-29T14:30:00Z", TimeProblem::InvalidDate),
+            ("2024-13-01T14:30:00Z", TimeProblem::InvalidDate),
+            ("2024-00-01T14:30:00Z", TimeProblem::InvalidDate),
+            ("2024-01-02T24:00:00Z", TimeProblem::InvalidTimeOfDay),
+            ("2024-01-02T14:60:00Z", TimeProblem::InvalidTimeOfDay),
+            ("2016-12-31T23:59:60Z", TimeProblem::LeapSecond),
+            ("2024-01-02T14:30:00+0800", TimeProblem::InvalidOffset),
+            ("2024-01-02T14:30:00+24:00", TimeProblem::InvalidOffset),
+            ("2024-01-02T14:30:00ZZ", TimeProblem::InvalidOffset),
+            ("2024-01-02T14:30:00 ", TimeProblem::InvalidOffset),
+        ] {
+            assert_eq!(parse(input), Err(problem), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn the_date_cache_does_not_leak_between_dates() {
+        let mut p = TimeParser::new();
+        assert_eq!(p.parse(b"2024-01-02T00:00:00Z"), Ok(1_704_153_600_000));
+        assert_eq!(p.parse(b"2024-01-02T00:01:00Z"), Ok(1_704_153_660_000));
+        assert_eq!(p.parse(b"2024-01-03T00:00:00Z"), Ok(1_704_240_000_000));
+        assert_eq!(
+            p.parse(b"2024-02-30T00:00:00Z"),
+            Err(TimeProblem::InvalidDate)
+        );
+        assert_eq!(p.parse(b"2024-01-03T00:00:00Z"), Ok(1_704_240_000_000));
+    }
+
+    #[test]
+    fn formatting() {
+        assert_eq!(format_time(1_704_205_800_000, 0), "2024-01-02T14:30:00Z");
+        assert_eq!(
+            format_time(1_704_205_800_000, -300),
+            "2024-01-02T09:30:00-05:00"
+        );
+        assert_eq!(
+            format_time(1_704_205_800_000, 480),
+            "2024-01-02T22:30:00+08:00"
+        );
+        assert_eq!(format_time(1_704_205_800_250, 0), "2024-01-02T14:30:00.25Z");
+        assert_eq!(format_time(i64::MAX, 0), i64::MAX.to_string());
+    }
+
+    proptest! {
+        #[test]
+        fn format_then_parse_round_trips(ms in MIN_EPOCH_MS..4_102_444_800_000i64, offset in -23*60i32..=23*60) {
+            let text = format_time(ms, offset);
+            prop_assert_eq!(parse(&text), Ok(ms), "{}", text);
+        }
+    }
+}
