@@ -24,3 +24,4 @@ pub mod config;
 pub mod orders;
 pub mod risk;
 pub mod runtime;
+pub mod trading;

@@ -22,6 +22,16 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Trades the strategies of the configured directory through TWS / IB Gateway until
+    /// Ctrl-C or SIGTERM (see config/example.toml and docs/execution.md).
+    Run {
+        /// The configuration file.
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Confirms that `mode = "live"` may trade real money.
+        #[arg(long)]
+        live: bool,
+    },
     /// Says whether FILE is a strategy the host will run: its metadata and imports, or exactly
     /// why not. Exits non-zero when it is not.
     Check {
@@ -32,12 +42,17 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    // A running host reports what it does; a one-shot command only what went wrong.
+    init_logging(match cli.command {
+        Command::Run { .. } => "info",
+        _ => "warn",
+    });
     let cache = match open_cache(&cli) {
         Ok(cache) => cache,
         Err(e) => return fail(&e),
     };
     match cli.command {
+        Command::Run { config, live } => run(&config, live, cache),
         Command::Check { file } => match sandtrade::check::check(&file, cache.as_ref()) {
             Ok(report) => {
                 print!("{report}");
@@ -45,6 +60,45 @@ fn main() -> ExitCode {
             }
             Err(e) => fail(&e),
         },
+    }
+}
+
+fn run(path: &std::path::Path, live: bool, cache: Option<CompileCache>) -> ExitCode {
+    let config = match sandtrade::config::Config::load(path) {
+        Ok(config) => config,
+        Err(e) => return fail(&e),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(&e),
+    };
+    let options = sandtrade::trading::Options {
+        allow_live: live,
+        cache,
+    };
+    match runtime.block_on(sandtrade::trading::run(config, options, stop_signal())) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&format!("{e:#}")),
+    }
+}
+
+/// Completes on Ctrl-C (SIGINT) or SIGTERM. Runs on the trading thread's runtime.
+async fn stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = match signal(SignalKind::terminate()) {
+        Ok(terminate) => terminate,
+        Err(e) => {
+            eprintln!("warning: cannot listen for SIGTERM ({e}); stop with Ctrl-C");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => eprintln!("Ctrl-C: stopping"),
+        _ = terminate.recv() => eprintln!("SIGTERM: stopping"),
     }
 }
 
@@ -59,9 +113,9 @@ fn open_cache(cli: &Cli) -> Result<Option<CompileCache>, std::io::Error> {
     CompileCache::new(dir).map(Some)
 }
 
-fn init_logging() {
+fn init_logging(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
