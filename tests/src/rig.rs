@@ -160,3 +160,53 @@ pub async fn wait_for<T>(
         Err(_) => panic!("timed out; events seen: {seen:#?}"),
     }
 }
+
+/// One order as the broker (the simulator) reports it to an independent API client.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BrokerOrder {
+    /// `orderRef`: the host's client order id.
+    pub order_ref: String,
+    /// The client id that placed it.
+    pub client_id: i32,
+    /// IB's order id.
+    pub order_id: i32,
+    /// IB's status.
+    pub status: String,
+}
+
+/// Every order at the broker, open and completed, read through a separate `ibapi` client
+/// (client id 99): how an operator would audit what reached IB.
+pub async fn broker_orders(sim: &SimHandle) -> Vec<BrokerOrder> {
+    use ibapi::orders::Orders;
+    let client = tokio::time::timeout(WAIT, ibapi::Client::connect(&sim.addr().to_string(), 99))
+        .await
+        .expect("the audit client connects in time")
+        .expect("the audit client connects");
+    let mut orders = Vec::new();
+    let open = client
+        .all_open_orders()
+        .await
+        .expect("open orders")
+        .collect_to_end_within(WAIT)
+        .await
+        .expect("open orders end");
+    let completed = client
+        .completed_orders(false)
+        .await
+        .expect("completed orders")
+        .collect_to_end_within(WAIT)
+        .await
+        .expect("completed orders end");
+    for item in open.into_iter().chain(completed) {
+        if let Orders::OrderData(d) = item {
+            orders.push(BrokerOrder {
+                order_ref: d.order.order_ref,
+                client_id: d.order.client_id,
+                order_id: d.order_id,
+                status: d.order_state.status.to_string(),
+            });
+        }
+    }
+    client.disconnect().await;
+    orders
+}
