@@ -121,7 +121,9 @@ fn with_ib_table(extra: &str, port: u16) -> String {
                 .lines()
                 .filter(|line| {
                     let key = line.split('=').next().unwrap_or("").trim();
-                    !tail.lines().any(|l| l.trim_start().starts_with(&format!("{key} ")))
+                    !tail
+                        .lines()
+                        .any(|l| l.trim_start().starts_with(&format!("{key} ")))
                 })
                 .map(|l| format!("{l}\n"))
                 .collect();
@@ -202,7 +204,7 @@ pub async fn broker_orders(sim: &SimHandle) -> Vec<BrokerOrder> {
             orders.push(BrokerOrder {
                 order_ref: d.order.order_ref,
                 client_id: d.order.client_id,
-                order_id: d.order_id,
+                order_id: d.order.order_id,
                 status: d.order_state.status.to_string(),
             });
         }

@@ -26,13 +26,22 @@ fn expected(minute: usize) -> Vec<(String, String, u32)> {
     let fill = |s: &str, a: &str, q| (s.to_string(), a.to_string(), q);
     let mut fills = match minute {
         // RSI(2) falls to 0: scale-in-out buys a step; 700 breaks above its 2-bar high.
-        4 => vec![fill("hk_breakout", "buy", 100), fill("scale_in_out", "buy", 25)],
+        4 => vec![
+            fill("hk_breakout", "buy", 100),
+            fill("scale_in_out", "buy", 25),
+        ],
         // SMA2 crosses above SMA3; RSI(2) jumps to 86: scale-in-out sells its step.
-        5 => vec![fill("ma_crossover", "buy", 10), fill("scale_in_out", "sell", 25)],
+        5 => vec![
+            fill("ma_crossover", "buy", 10),
+            fill("scale_in_out", "sell", 25),
+        ],
         // 700 breaks below its 2-bar low.
         6 => vec![fill("hk_breakout", "sell", 100)],
         // SMA2 crosses below SMA3; RSI(2) falls to 20.
-        7 => vec![fill("ma_crossover", "sell", 10), fill("scale_in_out", "buy", 25)],
+        7 => vec![
+            fill("ma_crossover", "sell", 10),
+            fill("scale_in_out", "buy", 25),
+        ],
         _ => vec![],
     };
     fills.sort();
@@ -59,7 +68,10 @@ async fn the_example_strategies_trade_end_to_end() {
     rig.sim.set_price("MSFT", 400.0).unwrap();
     let host = rig.start("[market_data]\nwarmup_bars = 0\n").await;
     let mut events = host.subscribe();
-    wait_for(&mut events, |e| matches!(e, TradingEvent::Reconciled { .. }).then_some(())).await;
+    wait_for(&mut events, |e| {
+        matches!(e, TradingEvent::Reconciled { .. }).then_some(())
+    })
+    .await;
     // The subscriptions are written before the loop reports anything else; one round trip
     // through the loop makes sure they were.
     let status = host.status().await.unwrap();

@@ -11,7 +11,10 @@ async fn metronome_trades_bar_to_fill_and_hears_of_it() {
     rig.add_strategy("metronome", Some("[params]\nevery = 1\nquantity = 3\n"));
     let host = rig.start("[market_data]\nwarmup_bars = 4\n").await;
     let mut events = host.subscribe();
-    wait_for(&mut events, |e| matches!(e, TradingEvent::Reconciled { .. }).then_some(())).await;
+    wait_for(&mut events, |e| {
+        matches!(e, TradingEvent::Reconciled { .. }).then_some(())
+    })
+    .await;
     let history = wait_for(&mut events, |e| match e {
         TradingEvent::WarmedUp { strategy, bars } if strategy == "metronome" => Some(*bars),
         _ => None,
@@ -41,13 +44,20 @@ async fn metronome_trades_bar_to_fill_and_hears_of_it() {
     assert_eq!(order.state, "filled");
     assert_eq!(order.filled, 3);
     assert_eq!(order.action, "open-long");
-    assert!(order.client_order_id.starts_with("st-"), "{}", order.client_order_id);
+    assert!(
+        order.client_order_id.starts_with("st-"),
+        "{}",
+        order.client_order_id
+    );
     assert_eq!(order.ib_order_id, Some((7, sent.1)));
     assert_eq!(rig.sim.position(ACCOUNT, "AAPL").unwrap(), 3.0);
 
     let strategies = host.strategies().await.unwrap();
     assert_eq!(strategies.len(), 1);
-    assert_eq!(strategies[0].status.counters.fills, 1, "on-fill was called once");
+    assert_eq!(
+        strategies[0].status.counters.fills, 1,
+        "on-fill was called once"
+    );
     assert!(!strategies[0].warming_up);
 
     let status = host.status().await.unwrap();

@@ -70,7 +70,8 @@ impl LiveBook {
 pub fn lock(book: &SharedBook) -> MutexGuard<'_, LiveBook> {
     // The book holds no invariant a panic could break halfway: every store write is one
     // transaction and memory follows only after a commit.
-    book.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    book.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Locks the book from inside a strategy call: `None` if it is already held (a bug; the

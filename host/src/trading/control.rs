@@ -11,8 +11,7 @@ use tokio::sync::oneshot;
 use super::book::{self, LiveBook};
 use super::handle::{CancelOutcome, Command, CommandError, ManualOrder};
 use super::status::{
-    LedgerLine, OrderCounts, OrderView, PositionsView, SignalSummary,
-    StrategyView, TradingStatus,
+    LedgerLine, OrderCounts, OrderView, PositionsView, SignalSummary, StrategyView, TradingStatus,
 };
 use super::trader::Trader;
 use crate::clock;
@@ -75,7 +74,11 @@ impl Trader {
                     .release_unknown(signal_id(id), &format!("operator: {note}"));
                 let outcome = match result {
                     Ok(change) => {
-                        tracing::warn!(order = id, note, "unknown order released to the queue by an operator");
+                        tracing::warn!(
+                            order = id,
+                            note,
+                            "unknown order released to the queue by an operator"
+                        );
                         self.state_changed(signal_id(id), change);
                         book::lock(&self.book).queued = true;
                         Ok(())
@@ -207,24 +210,28 @@ impl Trader {
             order_type: order.order_type,
             reason: order.reason.clone(),
         };
-        let mut gate = StrategyGate::new(order.strategy.clone(), &[&order.symbol], &self.config.limits)
-            .map_err(|e| {
-                Rejection::new(
-                    e.problems
-                        .iter()
-                        .find_map(|p| match p {
-                            crate::risk::GateProblem::UnknownSymbol(r) => Some(r.code),
-                            _ => None,
-                        })
-                        .unwrap_or(RejectCode::InvalidQuantity),
-                    e.to_string(),
-                )
-            })?;
+        let mut gate = StrategyGate::new(
+            order.strategy.clone(),
+            &[&order.symbol],
+            &self.config.limits,
+        )
+        .map_err(|e| {
+            Rejection::new(
+                e.problems
+                    .iter()
+                    .find_map(|p| match p {
+                        crate::risk::GateProblem::UnknownSymbol(r) => Some(r.code),
+                        _ => None,
+                    })
+                    .unwrap_or(RejectCode::InvalidQuantity),
+                e.to_string(),
+            )
+        })?;
         let now = clock::unix_ms();
         let mut book = book::lock(&self.book);
-        let validated = self
-            .validator
-            .check(&mut gate, &signal, &book.for_strategy(&order.strategy), now)?;
+        let validated =
+            self.validator
+                .check(&mut gate, &signal, &book.for_strategy(&order.strategy), now)?;
         let record = SignalRecord {
             strategy: &order.strategy,
             wasm_hash: MANUAL_WASM_HASH,
@@ -271,7 +278,9 @@ impl Trader {
                     ));
                 };
                 let Some(ib) = order.ib else {
-                    return Err(CommandError::Refused(format!("order {id} has no IB order id")));
+                    return Err(CommandError::Refused(format!(
+                        "order {id} has no IB order id"
+                    )));
                 };
                 if ib.client_id != session.client_id {
                     return Err(CommandError::Refused(format!(
@@ -302,7 +311,9 @@ impl Trader {
 
     /// Compiles `name.wasm` again off the trading thread; installed when done.
     fn reload(&mut self, name: String, reply: oneshot::Sender<Result<(), CommandError>>) {
-        if self.fleet.status_of(&name).is_none() && self.fleet.load_errors().get(name.as_str()).is_none() {
+        if self.fleet.status_of(&name).is_none()
+            && self.fleet.load_errors().get(name.as_str()).is_none()
+        {
             let path = self.config.strategies_dir.join(format!("{name}.wasm"));
             if !path.exists() {
                 let _ = reply.send(Err(CommandError::NotFound(format!("strategy {name}"))));
@@ -318,7 +329,8 @@ impl Trader {
             let sidecar = sidecar::load_for(&path)
                 .map_err(|e| e.to_string())?
                 .unwrap_or_default();
-            let compiled = compile_file(&runtime, cache.as_ref(), &path).map_err(|e| e.to_string())?;
+            let compiled =
+                compile_file(&runtime, cache.as_ref(), &path).map_err(|e| e.to_string())?;
             Ok(DirChange::Upsert {
                 name: job_name,
                 compiled: Arc::new(compiled),

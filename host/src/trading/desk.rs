@@ -15,7 +15,7 @@ use super::book::{self, SharedBook};
 use crate::clock;
 use crate::orders::SignalRecord;
 use crate::risk::{Limits, RejectCode, Rejection, SignalRequest, StrategyGate, Validator};
-use crate::runtime::{DeskSpec, Desk, Holding, StrategyMetadata};
+use crate::runtime::{Desk, DeskSpec, Holding, StrategyMetadata};
 
 static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
 
@@ -60,7 +60,10 @@ impl LiveDesk {
                     .map_err(|e| format!("its sidecar's {e}"))
             });
         if let Err(why) = &limits {
-            tracing::error!(strategy = &*spec.name, "every signal will be refused: {why}");
+            tracing::error!(
+                strategy = &*spec.name,
+                "every signal will be refused: {why}"
+            );
         }
         Self {
             name: spec.name.clone(),

@@ -44,7 +44,8 @@ impl DriftMonitor {
                 differing.insert(symbol, (0.0, attributed));
             }
         }
-        self.since.retain(|symbol, _| differing.contains_key(symbol.as_str()));
+        self.since
+            .retain(|symbol, _| differing.contains_key(symbol.as_str()));
         differing
             .into_iter()
             .filter_map(|(symbol, (broker, ledger))| {
@@ -97,9 +98,19 @@ mod tests {
         );
         // AAPL agrees again: forgotten; if it differs again, the grace period starts over.
         let fixed = map(&[("AAPL", 10), ("MSFT", 5), ("700", 100)]);
-        assert_eq!(m.check(&broker, &fixed, t0 + Duration::from_secs(6)).len(), 1);
-        assert_eq!(m.check(&broker, &ledger, t0 + Duration::from_secs(7)).len(), 1);
-        assert_eq!(m.check(&broker, &ledger, t0 + Duration::from_secs(12)).len(), 2);
+        assert_eq!(
+            m.check(&broker, &fixed, t0 + Duration::from_secs(6)).len(),
+            1
+        );
+        assert_eq!(
+            m.check(&broker, &ledger, t0 + Duration::from_secs(7)).len(),
+            1
+        );
+        assert_eq!(
+            m.check(&broker, &ledger, t0 + Duration::from_secs(12))
+                .len(),
+            2
+        );
     }
 
     #[test]

@@ -28,6 +28,11 @@ pub enum TradingEvent {
         /// Issues for an operator.
         issues: usize,
     },
+    /// Live bar subscriptions were made and IB has taken them (a round trip followed them).
+    Subscribed {
+        /// Every contract subscribed now.
+        symbols: Vec<String>,
+    },
     /// The connection ended.
     Disconnected {
         /// Why.
@@ -39,6 +44,14 @@ pub enum TradingEvent {
         reason: String,
         /// In how many ms the next attempt is made (`None`: never, the refusal is final).
         retry_in_ms: Option<u64>,
+    },
+    /// Orders wait in the queue although connected (IB ↔ TWS connectivity is down); sent when
+    /// it is restored. Reported when the number waiting changes.
+    OrdersHeld {
+        /// Orders queued.
+        queued: usize,
+        /// Why they wait.
+        reason: String,
     },
     /// An order was written to IB.
     OrderSent {

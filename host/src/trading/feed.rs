@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use ibapi::market_data::realtime::Bar as RtBar;
 use ibapi::market_data::TradingHours;
+use ibapi::market_data::realtime::Bar as RtBar;
 use ibapi::subscriptions::SubscriptionItem;
 
 use super::book;
@@ -30,7 +30,12 @@ impl Trader {
                 self.send_queued().await;
             }
             Ok(SubscriptionItem::Notice(notice)) => {
-                tracing::info!(symbol, code = notice.code, "real-time bars: {}", notice.message);
+                tracing::info!(
+                    symbol,
+                    code = notice.code,
+                    "real-time bars: {}",
+                    notice.message
+                );
             }
             Err(e) => {
                 tracing::error!(symbol, "real-time bars ended: {e}");
@@ -109,8 +114,12 @@ impl Trader {
             strategy: name.to_string(),
         });
         let servable = crate::broker::history::source_bar_size(bar_seconds).is_some();
-        self.warmups
-            .begin(name.clone(), bar_seconds, instruments, self.session.is_some());
+        self.warmups.begin(
+            name.clone(),
+            bar_seconds,
+            instruments,
+            self.session.is_some(),
+        );
         if !self.warmups.enabled() || !servable {
             if let Some(finished) = self.warmups.finish_now(&name) {
                 self.deliver_warmup(finished);
@@ -174,11 +183,18 @@ impl Trader {
             if self.market.remove(&symbol) {
                 // Dropping the subscription sends IB the cancel.
                 self.pacer.record(now);
-                tracing::info!(symbol, "real-time bars unsubscribed: no strategy needs them");
+                tracing::info!(
+                    symbol,
+                    "real-time bars unsubscribed: no strategy needs them"
+                );
             }
         }
+        let subscribed = !changes.subscribe.is_empty();
         for instrument in changes.subscribe {
             self.subscribe(instrument).await;
+        }
+        if subscribed {
+            self.confirm_subscriptions().await;
         }
     }
 
@@ -188,6 +204,26 @@ impl Trader {
         self.market.set_needs(needs, true);
         for instrument in self.market.all_needed() {
             self.subscribe(instrument).await;
+        }
+        self.confirm_subscriptions().await;
+    }
+
+    /// One round trip (`reqCurrentTime`) after subscribing: TWS handles a connection's
+    /// requests in order, so when it answers, the subscriptions were taken. Then
+    /// [`TradingEvent::Subscribed`] is reported.
+    async fn confirm_subscriptions(&mut self) {
+        let Some(session) = &self.session else {
+            return;
+        };
+        let client = Arc::clone(&session.client);
+        self.pacer.acquire().await;
+        let timeout = self.config.ib.request_timeout;
+        match tokio::time::timeout(timeout, client.server_time()).await {
+            Ok(Ok(_)) => self.emit(TradingEvent::Subscribed {
+                symbols: self.market.subscribed(),
+            }),
+            Ok(Err(e)) => tracing::warn!("subscriptions not confirmed: {e}"),
+            Err(_) => tracing::warn!("subscriptions not confirmed within {timeout:?}"),
         }
     }
 
@@ -214,7 +250,10 @@ impl Trader {
                 self.market.add(instrument.symbol, subscription);
             }
             Err(e) => {
-                tracing::error!(symbol = instrument.symbol, "cannot subscribe to real-time bars: {e}");
+                tracing::error!(
+                    symbol = instrument.symbol,
+                    "cannot subscribe to real-time bars: {e}"
+                );
                 self.market.failed_with(&instrument.symbol, e.to_string());
             }
         }

@@ -111,7 +111,10 @@ pub struct TradingHandle {
 }
 
 impl TradingHandle {
-    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, CommandError> {
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, CommandError> {
         let (tx, rx) = oneshot::channel();
         self.commands
             .send(make(tx))

@@ -112,7 +112,8 @@ impl Market {
     /// Adopts new needs: aggregators follow at once (an unchanged size keeps its state); the
     /// subscriptions to open and close are returned (`connected`: whether any can be opened).
     pub fn set_needs(&mut self, needs: BTreeMap<String, Need>, connected: bool) -> Changes {
-        self.aggregators.retain(|symbol, _| needs.contains_key(symbol));
+        self.aggregators
+            .retain(|symbol, _| needs.contains_key(symbol));
         for (symbol, need) in &needs {
             let aggs = self.aggregators.entry(symbol.clone()).or_default();
             aggs.retain(|a| need.bar_seconds.contains(&a.bar_seconds()));

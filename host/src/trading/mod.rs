@@ -138,8 +138,7 @@ pub async fn start(
                     return;
                 }
             };
-            let parts = match setup(config, options, switch, events, command_rx, stop, shutdown)
-            {
+            let parts = match setup(config, options, switch, events, command_rx, stop, shutdown) {
                 Ok(parts) => parts,
                 Err(e) => {
                     let _ = ready_tx.send(Err(e));
@@ -209,7 +208,11 @@ fn setup(
     };
     let fleet = Fleet::new(runtime.clone(), make_desk).map_err(StartError::Engine)?;
     let (dir_tx, dir_rx) = mpsc::unbounded_channel();
-    let dir = StrategyDir::new(&config.strategies_dir, runtime.clone(), options.cache.clone());
+    let dir = StrategyDir::new(
+        &config.strategies_dir,
+        runtime.clone(),
+        options.cache.clone(),
+    );
     let watch = crate::runtime::watch(dir, move |changes| {
         // The receiver is gone only when the trading loop ended.
         let _ = dir_tx.send(changes);

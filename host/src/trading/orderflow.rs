@@ -14,7 +14,9 @@ use super::events::TradingEvent;
 use super::trader::{SessionEvent, Trader};
 use crate::broker::codes::{self, NoticeClass};
 use crate::broker::wire;
-use crate::orders::{ExecutionOutcome, FillApplied, IbOrderId, IbStatus, SignalId, StateChange};
+use crate::orders::{
+    BrokerSnapshot, ExecutionOutcome, FillApplied, IbOrderId, IbStatus, SignalId, StateChange,
+};
 use crate::runtime::bindings;
 
 impl Trader {
@@ -26,8 +28,17 @@ impl Trader {
             return;
         };
         if !self.conn.ib_connectivity {
+            let queued = book::lock(&self.book).store.queued_len();
+            if queued > 0 && self.held_reported != queued {
+                self.held_reported = queued;
+                self.emit(TradingEvent::OrdersHeld {
+                    queued,
+                    reason: "IB connectivity lost (1100)".into(),
+                });
+            }
             return;
         }
+        self.held_reported = 0;
         let (client, client_id) = (Arc::clone(&session.client), session.client_id);
         let now = Instant::now();
         let taken = {
@@ -99,7 +110,9 @@ impl Trader {
                 // ibapi refused the order before writing it (e.g. an invalid field): it can
                 // never be sent as it is.
                 tracing::error!(order = %id, "ibapi refused the order: {error}");
-                book.store.apply_status(id, IbStatus::Inactive, None).map(drop)
+                book.store
+                    .apply_status(id, IbStatus::Inactive, None)
+                    .map(drop)
             } else {
                 book.store
                     .return_unsent(id, &format!("not written: {error}"))
@@ -170,7 +183,10 @@ impl Trader {
         match update {
             OrderUpdate::OpenOrder(data) => {
                 let Some(status) = wire::status(&data.order_state.status) else {
-                    tracing::warn!(status = data.order_state.status.as_str(), "unknown order status");
+                    tracing::warn!(
+                        status = data.order_state.status.as_str(),
+                        "unknown order status"
+                    );
                     return;
                 };
                 let found = book::lock(&self.book)
@@ -193,12 +209,10 @@ impl Trader {
                     (0, Some(session)) => session.client_id,
                     (id, _) => id,
                 };
-                let found = book::lock(&self.book)
-                    .store
-                    .signal_for_ib_order(IbOrderId {
-                        client_id,
-                        order_id: s.order_id,
-                    });
+                let found = book::lock(&self.book).store.signal_for_ib_order(IbOrderId {
+                    client_id,
+                    order_id: s.order_id,
+                });
                 if let Some(id) = found {
                     self.apply_status(id, status, s.perm_id);
                 }
@@ -234,7 +248,9 @@ impl Trader {
                         tracing::info!(order = %signal_id, exec_id = exec.exec_id, by, "late original of a corrected execution");
                     }
                     Ok(ExecutionOutcome::NotOurs) => {}
-                    Err(e) => tracing::error!(exec_id = exec.exec_id, "execution not recorded: {e}"),
+                    Err(e) => {
+                        tracing::error!(exec_id = exec.exec_id, "execution not recorded: {e}")
+                    }
                 }
             }
             OrderUpdate::CommissionReport(report) => {
@@ -247,13 +263,34 @@ impl Trader {
         }
     }
 
+    /// Records the executions of a reconciliation snapshot (before the store reconciles
+    /// the rest) and delivers each new fill to its strategy. Returns how many were new.
+    pub(super) fn apply_reconciled_executions(&mut self, snapshot: &BrokerSnapshot) -> usize {
+        let mut new = 0;
+        for exec in &snapshot.executions {
+            let outcome = book::lock(&self.book).store.record_execution(exec);
+            match outcome {
+                Ok(ExecutionOutcome::Recorded(fill)) => {
+                    new += 1;
+                    self.on_fill(fill);
+                }
+                Ok(_) => {}
+                // The store's reconcile reports the refused ones as issues.
+                Err(e) => tracing::debug!(exec_id = exec.exec_id, "left to reconcile: {e}"),
+            }
+        }
+        new
+    }
+
     fn apply_status(&mut self, id: SignalId, status: IbStatus, perm_id: i64) {
         let result = book::lock(&self.book)
             .store
             .apply_status(id, status, Some(perm_id));
         match result {
             Ok(change) => self.state_changed(id, change),
-            Err(e) => tracing::error!(order = %id, status = status.as_str(), "status not recorded: {e}"),
+            Err(e) => {
+                tracing::error!(order = %id, status = status.as_str(), "status not recorded: {e}")
+            }
         }
     }
 
@@ -318,11 +355,19 @@ impl Trader {
         let class = codes::classify(notice.code, &notice.message);
         match class {
             NoticeClass::ConnectivityLost => {
-                tracing::warn!(code = notice.code, "{}: orders wait until it is restored", notice.message);
+                tracing::warn!(
+                    code = notice.code,
+                    "{}: orders wait until it is restored",
+                    notice.message
+                );
                 self.conn.ib_connectivity = false;
             }
             NoticeClass::RestoredDataLost => {
-                tracing::warn!(code = notice.code, "{}: resubscribing market data", notice.message);
+                tracing::warn!(
+                    code = notice.code,
+                    "{}: resubscribing market data",
+                    notice.message
+                );
                 self.conn.ib_connectivity = true;
                 self.resubscribe().await;
                 self.send_queued().await;

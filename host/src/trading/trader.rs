@@ -167,6 +167,8 @@ pub(super) struct Trader {
     pub(super) pacer: Pacer,
     /// When the pacer frees a slot for an order that waits.
     pub(super) pacer_wake: Option<Instant>,
+    /// The queue length last reported as held (1100), so it is reported once per change.
+    pub(super) held_reported: usize,
     backoff: Backoff,
     rng: rand_xorshift::XorShiftRng,
     pub(super) conn: ConnectionStatus,
@@ -233,6 +235,7 @@ impl Trader {
         Self {
             pacer: Pacer::new(ib.messages_per_second, ib.message_burst),
             pacer_wake: None,
+            held_reported: 0,
             backoff: Backoff::new(ib.reconnect_initial, ib.reconnect_max),
             rng: rand_core::SeedableRng::seed_from_u64(seed),
             conn: ConnectionStatus {
@@ -488,6 +491,9 @@ impl Trader {
         self.emit(TradingEvent::Connected {
             client_id: connected.client_id,
         });
+        // Executions first, one by one, so that a fill made while we were away reaches its
+        // strategy's on-fill like any other; `reconcile` then finds them recorded.
+        let fills_found = self.apply_reconciled_executions(&snapshot);
         let report = book::lock(&self.book).store.reconcile(&snapshot);
         let report = match report {
             Ok(report) => report,
@@ -504,7 +510,7 @@ impl Trader {
         tracing::info!(
             client_id = connected.client_id,
             next_order_id = report.next_order_id,
-            new_fills = report.new_fills,
+            new_fills = fills_found + report.new_fills,
             changed = report.changed.len(),
             issues = issues.len(),
             "connected and reconciled"
@@ -518,12 +524,12 @@ impl Trader {
         }
         self.last_reconcile = Some(ReconcileSummary {
             at_ms: clock::unix_ms(),
-            new_fills: report.new_fills,
+            new_fills: fills_found + report.new_fills,
             changed: report.changed.len(),
             issues,
         });
         self.emit(TradingEvent::Reconciled {
-            new_fills: report.new_fills,
+            new_fills: fills_found + report.new_fills,
             changed: report.changed.len(),
             issues: report.issues.len(),
         });
@@ -627,7 +633,10 @@ impl Trader {
         }
     }
 
-    pub(super) fn heartbeat_answered(&mut self, result: Result<(), ibapi::Error>) -> Option<String> {
+    pub(super) fn heartbeat_answered(
+        &mut self,
+        result: Result<(), ibapi::Error>,
+    ) -> Option<String> {
         let interval = self.config.ib.heartbeat_interval;
         let session = self.session.as_mut()?;
         let (sent, _) = session.heartbeat.take()?;
