@@ -219,9 +219,11 @@ impl Trader {
         self.pacer.acquire().await;
         let timeout = self.config.ib.request_timeout;
         match tokio::time::timeout(timeout, client.server_time()).await {
-            Ok(Ok(_)) => self.emit(TradingEvent::Subscribed {
-                symbols: self.market.subscribed(),
-            }),
+            Ok(Ok(_)) => {
+                let symbols = self.market.subscribed();
+                tracing::info!("market data subscribed: {}", symbols.join(", "));
+                self.emit(TradingEvent::Subscribed { symbols });
+            }
             Ok(Err(e)) => tracing::warn!("subscriptions not confirmed: {e}"),
             Err(_) => tracing::warn!("subscriptions not confirmed within {timeout:?}"),
         }
