@@ -41,6 +41,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::{Notify, broadcast, mpsc, oneshot, watch};
 
+pub use self::book::{LiveBook, SharedBook};
 pub use self::desk::LiveDesk;
 pub use self::events::{EVENT_CAPACITY, TradingEvent};
 pub use self::handle::{CancelOutcome, Command, CommandError, Exit, ManualOrder, TradingHandle};
@@ -49,7 +50,6 @@ pub use self::status::{
     ReconcileSummary, SignalSummary, StrategyView, TradingStatus,
 };
 
-use self::book::LiveBook;
 use self::trader::{Parts, Trader};
 use crate::broker::safety::TradingMode;
 use crate::config::Config;
