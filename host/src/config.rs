@@ -37,6 +37,7 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
+use crate::api::ApiConfig;
 use crate::broker::safety::{self, TradingMode};
 use crate::orders::Synchronous;
 use crate::risk::{Limits, LotTable};
@@ -55,6 +56,8 @@ pub struct Config {
     pub synchronous: Synchronous,
     /// Where the REST API listens (issue 6); `None` for no API.
     pub api_address: Option<SocketAddr>,
+    /// `[api]`: the REST API's bearer tokens.
+    pub api: ApiConfig,
     /// The IB connection.
     pub ib: IbConfig,
     /// Market data.
@@ -212,7 +215,11 @@ impl Config {
         let limits: Option<Limits> = top.typed("limits");
         let lots: Option<LotTable> = top.typed("lots");
         let sandbox: Option<SandboxConfig> = top.typed("sandbox");
+        let api: ApiConfig = top.typed("api").unwrap_or_default();
         top.finish();
+        for problem in api.problems() {
+            p.push(problem);
+        }
 
         let ib = ib_table.map(|t| ib_section(t, &mut p));
         let market_data = {
@@ -254,6 +261,7 @@ impl Config {
             database: base.join(database),
             synchronous,
             api_address,
+            api,
             ib,
             market_data,
             positions,
@@ -577,6 +585,7 @@ mod tests {
         assert_eq!(c.database, Path::new("/etc/sandtrade/sandtrade.sqlite"));
         assert_eq!(c.synchronous, Synchronous::Normal);
         assert_eq!(c.api_address, None);
+        assert_eq!(c.api, ApiConfig::default());
         assert_eq!(c.ib.address(), "127.0.0.1:4002");
         assert_eq!(c.ib.client_ids().collect::<Vec<_>>(), [17]);
         assert_eq!(c.ib.messages_per_second, 40);
@@ -689,5 +698,21 @@ mod tests {
         assert_eq!(c.limits.max_position_shares, Some(1000));
         assert_eq!(c.sandbox.memory_mib, 64);
         assert!(c.strategies_dir.ends_with("config/strategies"));
+        assert_eq!(c.api.tokens.len(), 1);
+        assert_eq!(c.api.tokens[0].env.as_deref(), Some("SANDTRADE_OPS_TOKEN"));
+    }
+
+    #[test]
+    fn api_token_problems_are_reported() {
+        let err = parse(&format!(
+            "{MINIMAL}\n[[api.tokens]]\nname = \"x\"\nscope = \"admin\"\n"
+        ))
+        .unwrap_err();
+        assert_eq!(err.problems.len(), 1);
+        assert!(
+            err.problems[0].starts_with("[api]: unknown variant `admin`, expected `read` or `trade`"),
+            "{}",
+            err.problems[0]
+        );
     }
 }

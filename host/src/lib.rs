@@ -14,13 +14,18 @@
 //! - [`orders`]: the durable order store (SQLite): signals, orders, fills, positions.
 //! - [`backtest`]: replaying bars through a strategy against a simulated account.
 //! - [`check`]: `sandtrade check`, every load step on one file.
+//! - [`trading`]: the live trading thread and the handle that steers it.
+//! - [`api`]: the REST API and the live status page, over [`trading::TradingHandle`].
+//! - [`demo`]: `sandtrade demo`, everything in one process against tws-sim.
 #![warn(missing_docs)]
 
+pub mod api;
 pub mod backtest;
 pub mod broker;
 pub mod check;
 pub mod clock;
 pub mod config;
+pub mod demo;
 pub mod orders;
 pub mod risk;
 pub mod runtime;

@@ -38,13 +38,34 @@ enum Command {
         /// The strategy component (`.wasm`).
         file: PathBuf,
     },
+    /// Everything in one process, no IB account needed: tws-sim (a simulated paper TWS), the
+    /// example strategies, and the REST API and status page on 127.0.0.1:5000. Prints where
+    /// to look and the token to use; Ctrl-C stops. Build the strategies first
+    /// (`cargo xtask guests`), or run `cargo xtask demo`, which does both.
+    Demo {
+        /// Where the API and the status page listen.
+        #[arg(long, default_value = sandtrade::api::DEFAULT_ADDRESS)]
+        listen: std::net::SocketAddr,
+        /// The simulator's port (7497: TWS's paper port, as in the seed's curl examples).
+        #[arg(long, default_value_t = sandtrade::demo::DEFAULT_SIM_PORT)]
+        sim_port: u16,
+        /// The built example strategies.
+        #[arg(long, default_value = "target/guests/example-strategies")]
+        strategies: PathBuf,
+        /// Simulated seconds per wall-clock second.
+        #[arg(long, default_value_t = 60.0)]
+        accelerate: f64,
+        /// The working directory (order database, strategies copy, .curlrc).
+        #[arg(long, default_value = "target/demo")]
+        dir: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // A running host reports what it does; a one-shot command only what went wrong.
     init_logging(match cli.command {
-        Command::Run { .. } => "info",
+        Command::Run { .. } | Command::Demo { .. } => "info",
         _ => "warn",
     });
     let cache = match open_cache(&cli) {
@@ -53,6 +74,23 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Run { config, live } => run(&config, live, cache),
+        Command::Demo {
+            listen,
+            sim_port,
+            strategies,
+            accelerate,
+            dir,
+        } => {
+            let mut options = sandtrade::demo::DemoOptions::new(std::path::Path::new("."));
+            options.listen = listen;
+            options.sim_port = sim_port;
+            options.strategies = strategies;
+            options.accelerate = accelerate;
+            options.dir = dir;
+            options.token = std::env::var(sandtrade::api::auth::TRADE_TOKEN_ENV).ok();
+            options.cache = cache;
+            demo(options)
+        }
         Command::Check { file } => match sandtrade::check::check(&file, cache.as_ref()) {
             Ok(report) => {
                 print!("{report}");
@@ -80,6 +118,22 @@ fn run(path: &std::path::Path, live: bool, cache: Option<CompileCache>) -> ExitC
         cache,
     };
     match runtime.block_on(sandtrade::trading::run(config, options, stop_signal())) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&format!("{e:#}")),
+    }
+}
+
+fn demo(options: sandtrade::demo::DemoOptions) -> ExitCode {
+    // The API and the simulator run on this runtime; the trading thread has its own.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(&e),
+    };
+    match runtime.block_on(sandtrade::demo::run(options, stop_signal())) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&format!("{e:#}")),
     }

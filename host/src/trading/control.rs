@@ -127,10 +127,20 @@ impl Trader {
                 let _ = reply.send(outcome);
             }
             Command::ReloadStrategy(name, reply) => self.reload(name, reply),
+            Command::Account(reply) => self.query_account(reply).await,
+            Command::Quote(instrument, reply) => self.query_quote(instrument, reply).await,
+            Command::Exposure(strategy, symbol, reply) => {
+                let exposure = book::lock(&self.book).store.exposure(&strategy, &symbol);
+                let _ = reply.send(exposure);
+            }
+            Command::ConnectTo(target, reply) => {
+                let outcome = self.connect_to(target).await;
+                let _ = reply.send(outcome);
+            }
         }
     }
 
-    fn status(&self) -> TradingStatus {
+    pub(super) fn status(&self) -> TradingStatus {
         let book = book::lock(&self.book);
         let orders = order_counts(&book);
         drop(book);
@@ -158,6 +168,8 @@ impl Trader {
             warming_up: self.warmups.strategies().map(|s| s.to_string()).collect(),
             messages_sent: self.pacer.sent(),
             messages_per_second: self.config.ib.messages_per_second,
+            pacer_headroom: self.pacer.available(std::time::Instant::now()),
+            at_ms: clock::unix_ms(),
         }
     }
 
@@ -229,9 +241,30 @@ impl Trader {
         })?;
         let now = clock::unix_ms();
         let mut book = book::lock(&self.book);
-        let validated =
+        let checked =
             self.validator
-                .check(&mut gate, &signal, &book.for_strategy(&order.strategy), now)?;
+                .check(&mut gate, &signal, &book.for_strategy(&order.strategy), now);
+        let validated = match checked {
+            Ok(validated) => validated,
+            Err(rejection) => {
+                // Recorded like a strategy's refusal, so the signal log shows what operators
+                // were refused too.
+                let refused = SignalRecord {
+                    strategy: &order.strategy,
+                    wasm_hash: MANUAL_WASM_HASH,
+                    symbol: &order.symbol,
+                    action: order.action,
+                    quantity: order.quantity,
+                    order_type: order.order_type,
+                    reason: &order.reason,
+                    time_ms: now,
+                };
+                if let Err(e) = book.store.record_rejection(&refused, &rejection) {
+                    tracing::warn!(strategy = order.strategy, "refusal not recorded: {e}");
+                }
+                return Err(rejection);
+            }
+        };
         let record = SignalRecord {
             strategy: &order.strategy,
             wasm_hash: MANUAL_WASM_HASH,

@@ -9,8 +9,9 @@ use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use super::events::TradingEvent;
+use super::queries::{AccountView, ConnectTarget, QuoteView};
 use super::status::{OrderView, PositionsView, StrategyView, TradingStatus};
-use crate::risk::{Action, OrderType, Rejection, TradingSwitch};
+use crate::risk::{Action, Exposure, Instrument, OrderType, Rejection, TradingSwitch};
 
 /// An order an operator submits by hand. It passes the same risk checks as a strategy's
 /// signal (long-only included), against the exposure of the strategy it is attributed to.
@@ -53,6 +54,9 @@ pub enum CommandError {
     /// Refused, with the reason (e.g. cancel of an order whose fate is unknown).
     #[error("{0}")]
     Refused(String),
+    /// IB cannot answer now (not connected, no answer in time), with the reason.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 /// A request to the trading thread. Public so the API layer can be tested against it; use
@@ -86,6 +90,14 @@ pub enum Command {
     EnableStrategy(String, bool, oneshot::Sender<Result<(), CommandError>>),
     /// [`TradingHandle::reload_strategy`].
     ReloadStrategy(String, oneshot::Sender<Result<(), CommandError>>),
+    /// [`TradingHandle::account`].
+    Account(oneshot::Sender<Result<AccountView, CommandError>>),
+    /// [`TradingHandle::quote`].
+    Quote(Instrument, oneshot::Sender<Result<QuoteView, CommandError>>),
+    /// [`TradingHandle::connect_to`].
+    ConnectTo(ConnectTarget, oneshot::Sender<Result<(), CommandError>>),
+    /// [`TradingHandle::exposure`].
+    Exposure(String, String, oneshot::Sender<Exposure>),
 }
 
 /// How the trading thread ended.
@@ -108,6 +120,7 @@ pub struct TradingHandle {
     pub(super) switch: TradingSwitch,
     pub(super) exit: watch::Receiver<Exit>,
     pub(super) shutdown: Arc<tokio::sync::Notify>,
+    pub(super) status: watch::Receiver<Arc<TradingStatus>>,
 }
 
 impl TradingHandle {
@@ -129,6 +142,19 @@ impl TradingHandle {
     /// [`CommandError::Stopped`].
     pub async fn status(&self) -> Result<TradingStatus, CommandError> {
         self.ask(Command::Status).await
+    }
+
+    /// The status as the trading thread last published it: at most
+    /// [`STATUS_REFRESH`](super::STATUS_REFRESH) old while the loop is busy, current when it
+    /// is idle. Costs a lock and a reference count, never a round trip to the trading
+    /// thread, so any number of readers can ask any number of times.
+    pub fn status_now(&self) -> Arc<TradingStatus> {
+        Arc::clone(&self.status.borrow())
+    }
+
+    /// A receiver notified each time a new status is published (the REST API's live stream).
+    pub fn watch_status(&self) -> watch::Receiver<Arc<TradingStatus>> {
+        self.status.clone()
     }
 
     /// Broker positions, each strategy's ledger, drift.
@@ -254,6 +280,50 @@ impl TradingHandle {
     pub async fn reload_strategy(&self, name: &str) -> Result<(), CommandError> {
         self.ask(|tx| Command::ReloadStrategy(name.to_owned(), tx))
             .await?
+    }
+
+    /// The account's values (cash, net liquidation, ... per currency), asked of IB now.
+    ///
+    /// # Errors
+    ///
+    /// [`CommandError::Unavailable`] while disconnected or if IB does not answer in the
+    /// request timeout; [`CommandError::Stopped`].
+    pub async fn account(&self) -> Result<AccountView, CommandError> {
+        self.ask(Command::Account).await?
+    }
+
+    /// A snapshot quote of `instrument`, asked of IB now.
+    ///
+    /// # Errors
+    ///
+    /// [`CommandError::Unavailable`] while disconnected, or if IB sends no price in the
+    /// request timeout; [`CommandError::Stopped`].
+    pub async fn quote(&self, instrument: Instrument) -> Result<QuoteView, CommandError> {
+        self.ask(|tx| Command::Quote(instrument, tx)).await?
+    }
+
+    /// Connects to another TWS / Gateway (or the same with another client id or account):
+    /// the current connection is dropped and the new one made at once, reconciling first as
+    /// every connection does. Returns when the attempt has started; its outcome arrives as
+    /// [`TradingEvent::Reconciled`] or [`TradingEvent::ConnectFailed`].
+    ///
+    /// # Errors
+    ///
+    /// [`CommandError::Refused`] if the port or account contradicts the configured mode
+    /// (paper/live); [`CommandError::Stopped`].
+    pub async fn connect_to(&self, target: ConnectTarget) -> Result<(), CommandError> {
+        self.ask(|tx| Command::ConnectTo(target, tx)).await?
+    }
+
+    /// What `strategy` (a strategy's or another ledger's name) holds, and has pending, in
+    /// `symbol` (an IB contract symbol: `AAPL`, `700`), from the trading thread's memory.
+    ///
+    /// # Errors
+    ///
+    /// [`CommandError::Stopped`].
+    pub async fn exposure(&self, strategy: &str, symbol: &str) -> Result<Exposure, CommandError> {
+        self.ask(|tx| Command::Exposure(strategy.to_owned(), symbol.to_owned(), tx))
+            .await
     }
 
     /// Halts trading now, from any thread: every signal is refused with `trading-halted`.

@@ -32,6 +32,7 @@ mod feed;
 mod handle;
 mod market;
 mod orderflow;
+mod queries;
 mod status;
 mod trader;
 mod warmup;
@@ -45,17 +46,22 @@ pub use self::book::{LiveBook, SharedBook};
 pub use self::desk::LiveDesk;
 pub use self::events::{EVENT_CAPACITY, TradingEvent};
 pub use self::handle::{CancelOutcome, Command, CommandError, Exit, ManualOrder, TradingHandle};
+pub use self::queries::{AccountView, ConnectTarget, QuoteView};
 pub use self::status::{
     ConnectionState, ConnectionStatus, Drift, LedgerLine, OrderCounts, OrderView, PositionsView,
     ReconcileSummary, SignalSummary, StrategyView, TradingStatus,
 };
 
-use self::trader::{Parts, Trader};
+pub use self::trader::STATUS_REFRESH;
+use self::trader::Parts;
 use crate::broker::safety::TradingMode;
 use crate::config::Config;
 use crate::orders::{OrderStore, OrderStoreError, StoreConfig};
 use crate::risk::{TradingSwitch, Validator};
 use crate::runtime::{CompileCache, CpuBudget, Fleet, Runtime, StrategyDir};
+
+/// The receiving end of the status the trading thread publishes.
+type StatusWatch = watch::Receiver<Arc<TradingStatus>>;
 
 /// How to start besides the configuration.
 #[derive(Debug, Clone, Default)]
@@ -114,16 +120,12 @@ pub async fn start(
     let (command_tx, command_rx) = mpsc::unbounded_channel();
     let (events, _) = broadcast::channel(EVENT_CAPACITY);
     let (exit_tx, exit_rx) = watch::channel(Exit::Running);
-    let (ready_tx, ready_rx) = oneshot::channel::<Result<(), StartError>>();
+    let (ready_tx, ready_rx) = oneshot::channel::<Result<StatusWatch, StartError>>();
     let stop = Arc::new(Notify::new());
     let switch = TradingSwitch::new();
-    let handle = TradingHandle {
-        commands: command_tx,
-        events: events.clone(),
-        switch: switch.clone(),
-        exit: exit_rx,
-        shutdown: Arc::clone(&stop),
-    };
+    let handle_events = events.clone();
+    let handle_switch = switch.clone();
+    let handle_stop = Arc::clone(&stop);
     let shutdown: std::pin::Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(shutdown);
     std::thread::Builder::new()
         .name("trading".into())
@@ -145,13 +147,21 @@ pub async fn start(
                     return;
                 }
             };
-            let _ = ready_tx.send(Ok(()));
-            let exit = runtime.block_on(Trader::new(parts).run());
+            let (trader, status) = parts.into_trader();
+            let _ = ready_tx.send(Ok(status));
+            let exit = runtime.block_on(trader.run());
             let _ = exit_tx.send(exit);
         })
         .map_err(StartError::Thread)?;
     match ready_rx.await {
-        Ok(Ok(())) => Ok(handle),
+        Ok(Ok(status)) => Ok(TradingHandle {
+            commands: command_tx,
+            events: handle_events,
+            switch: handle_switch,
+            exit: exit_rx,
+            shutdown: handle_stop,
+            status,
+        }),
         Ok(Err(e)) => Err(e),
         Err(_) => Err(StartError::Thread(std::io::Error::other(
             "the trading thread ended during startup",

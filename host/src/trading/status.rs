@@ -39,6 +39,44 @@ pub struct TradingStatus {
     pub messages_sent: u64,
     /// The pacer's rate.
     pub messages_per_second: u32,
+    /// Messages the pacer would let go right now without waiting (its burst when idle).
+    pub pacer_headroom: u32,
+    /// When this picture was taken, ms since the epoch.
+    pub at_ms: i64,
+}
+
+impl TradingStatus {
+    /// An empty picture (disconnected, nothing queued), before the first real one.
+    pub(super) fn placeholder(mode: TradingMode, account: &str) -> Self {
+        Self {
+            mode,
+            account: account.to_owned(),
+            connection: ConnectionStatus {
+                state: ConnectionState::Disconnected,
+                address: String::new(),
+                client_id: None,
+                since_ms: 0,
+                connects: 0,
+                last_error: None,
+                ib_connectivity: false,
+                farms: BTreeMap::new(),
+                heartbeat_rtt_us: None,
+                held_down: false,
+            },
+            halted: None,
+            orders: OrderCounts::default(),
+            signals: SignalSummary::default(),
+            last_reconcile: None,
+            drift: Vec::new(),
+            subscriptions: Vec::new(),
+            subscription_errors: BTreeMap::new(),
+            warming_up: Vec::new(),
+            messages_sent: 0,
+            messages_per_second: 0,
+            pacer_headroom: 0,
+            at_ms: 0,
+        }
+    }
 }
 
 /// Where the connection is.

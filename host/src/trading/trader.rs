@@ -28,7 +28,7 @@ use ibapi::market_data::realtime::Bar as RtBar;
 use ibapi::orders::OrderUpdate;
 use ibapi::subscriptions::{NoticeStream, Subscription, SubscriptionItem};
 use rand_core::Rng;
-use tokio::sync::{Notify, broadcast, mpsc};
+use tokio::sync::{Notify, broadcast, mpsc, watch};
 use tokio_stream::StreamExt;
 
 use super::book::{self, SharedBook};
@@ -37,7 +37,7 @@ use super::drift::DriftMonitor;
 use super::events::TradingEvent;
 use super::handle::Command;
 use super::market::Market;
-use super::status::{ConnectionState, ConnectionStatus, Drift, ReconcileSummary};
+use super::status::{ConnectionState, ConnectionStatus, Drift, ReconcileSummary, TradingStatus};
 use super::warmup::{HistoryDone, Warmups};
 use crate::broker::backoff::Backoff;
 use crate::broker::pacer::Pacer;
@@ -50,6 +50,12 @@ use crate::runtime::{CompileCache, DirChange, DirWatch, Fleet, Runtime};
 
 /// How often housekeeping runs: restarts after a strategy's backoff, the drift check.
 const HOUSEKEEPING: Duration = Duration::from_secs(1);
+
+/// The published status ([`super::TradingHandle::status_now`]) is refreshed after any input,
+/// but at most once per this interval: readers (the REST API's `GET /api/ibkr/status`, at tens
+/// of thousands of requests per second) never queue behind the hot path, and the hot path
+/// pays for at most 50 pictures a second, however busy it is.
+pub const STATUS_REFRESH: Duration = Duration::from_millis(20);
 
 /// A connection that is up and reconciled.
 pub(super) struct Session {
@@ -195,6 +201,12 @@ pub(super) struct Trader {
     /// Set when the loop must end (with this exit).
     pub(super) exit: Option<super::handle::Exit>,
     _watch: Option<DirWatch>,
+    /// The status picture readers get without asking this thread.
+    status_tx: watch::Sender<Arc<TradingStatus>>,
+    /// When the picture was last taken, and when a newer one is due (something changed
+    /// within [`STATUS_REFRESH`] of the last one).
+    status_taken: Instant,
+    status_due: Option<Instant>,
 }
 
 /// Everything [`Trader::new`] needs.
@@ -213,8 +225,16 @@ pub(super) struct Parts {
     pub(super) watch: Option<DirWatch>,
 }
 
+impl Parts {
+    /// The [`Trader`], and the receiver of its published status (already holding a first
+    /// picture).
+    pub(super) fn into_trader(self) -> (Trader, watch::Receiver<Arc<TradingStatus>>) {
+        Trader::new(self)
+    }
+}
+
 impl Trader {
-    pub(super) fn new(parts: Parts) -> Self {
+    fn new(parts: Parts) -> (Self, watch::Receiver<Arc<TradingStatus>>) {
         let Parts {
             config,
             fleet,
@@ -232,7 +252,15 @@ impl Trader {
         let ib = &config.ib;
         let seed = u64::try_from(clock::unix_ms()).unwrap_or(0) ^ u64::from(std::process::id());
         let now = Instant::now();
-        Self {
+        // A placeholder until the first picture below (the channel needs a value).
+        let (status_tx, status_rx) = watch::channel(Arc::new(TradingStatus::placeholder(
+            config.mode,
+            &config.ib.account,
+        )));
+        let mut trader = Self {
+            status_tx,
+            status_taken: now,
+            status_due: None,
             pacer: Pacer::new(ib.messages_per_second, ib.message_burst),
             pacer_wake: None,
             held_reported: 0,
@@ -280,7 +308,26 @@ impl Trader {
             runtime,
             cache,
             events,
+        };
+        trader.publish_status(now);
+        (trader, status_rx)
+    }
+
+    /// Takes a new status picture now if the last is older than [`STATUS_REFRESH`], else
+    /// schedules one (the timer takes it).
+    fn refresh_status(&mut self, now: Instant) {
+        if now.duration_since(self.status_taken) >= STATUS_REFRESH {
+            self.publish_status(now);
+        } else if self.status_due.is_none() {
+            self.status_due = Some(self.status_taken + STATUS_REFRESH);
         }
+    }
+
+    fn publish_status(&mut self, now: Instant) {
+        self.status_taken = now;
+        self.status_due = None;
+        // Nobody reading is fine: the handle may have been dropped.
+        self.status_tx.send_replace(Arc::new(self.status()));
     }
 
     /// The supervisor's clock: ms since the loop started (monotonic).
@@ -315,6 +362,7 @@ impl Trader {
                 Wake::Reloaded(reloaded) => self.on_reloaded(reloaded).await,
                 Wake::Timer => self.on_timer().await,
             }
+            self.refresh_status(Instant::now());
         }
     }
 
@@ -327,6 +375,7 @@ impl Trader {
             }
         };
         consider(self.pacer_wake);
+        consider(self.status_due);
         if self.session.is_none() && self.connecting.is_none() && !self.conn.held_down {
             consider(Some(self.retry_at.unwrap_or(now)));
         }
@@ -652,6 +701,16 @@ impl Trader {
         }
     }
 
+    /// Replaces the configuration the next connection is made with (its `[ib]` part), and
+    /// abandons a connect in progress to the old address.
+    pub(super) fn retarget(&mut self, config: Arc<Config>) {
+        self.conn.address = config.ib.address();
+        if self.connecting.take().is_some() {
+            self.set_state(ConnectionState::Disconnected);
+        }
+        self.config = config;
+    }
+
     pub(super) fn hold_down(&mut self, held: bool) {
         self.conn.held_down = held;
         if !held {
@@ -666,6 +725,7 @@ impl Trader {
         }
         self.connecting = None;
         self.set_state(ConnectionState::Disconnected);
+        self.publish_status(Instant::now());
         if let Err(e) = book::lock(&self.book).store.checkpoint() {
             tracing::warn!("final checkpoint of the order database failed: {e}");
         }

@@ -1,0 +1,207 @@
+// The Sandtrade status page: reads the API with a bearer token kept in this tab's
+// sessionStorage, and follows /api/events (server-sent events, read with fetch so the token
+// travels in a header, never in an address).
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const TOKEN_KEY = "sandtrade-token";
+let token = null;
+let lastSignals = null;
+let refreshTimer = null;
+let lastRefresh = 0;
+let eventCount = 0;
+
+function takeTokenFromFragment() {
+  const m = location.hash.match(/token=([^&]+)/);
+  if (m) {
+    sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(m[1]));
+    history.replaceState(null, "", location.pathname);
+  }
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+async function api(path) {
+  const r = await fetch(path, { headers: { Authorization: "Bearer " + token } });
+  if (r.status === 401 || r.status === 403) {
+    throw new Error("unauthorized");
+  }
+  if (!r.ok) {
+    const body = await r.json().catch(() => ({}));
+    throw new Error(body.error || r.statusText);
+  }
+  return r.json();
+}
+
+function cell(row, text, cls) {
+  const td = row.insertCell();
+  td.textContent = text === null || text === undefined ? "" : String(text);
+  if (cls) td.className = cls;
+  return td;
+}
+
+function fillTable(id, items, render) {
+  const body = $(id).tBodies[0];
+  body.replaceChildren();
+  for (const item of items) render(body.insertRow(), item);
+}
+
+function renderStatus(s) {
+  const c = s.connection;
+  $("connection-state").textContent = c.state;
+  $("connection-address").textContent = c.address;
+  $("connection-client").textContent = c.client_id ?? "";
+  $("connection-account").textContent = s.mode + " / " + s.account;
+  $("connection-connects").textContent = c.connects;
+  $("connection-error").textContent = c.last_error ?? "";
+  const working = Object.entries(s.orders.working).map(([k, v]) => k + " " + v).join(", ");
+  $("queue").textContent = "queued " + s.orders.queued + (working ? "; " + working : "");
+  const rejected = Object.entries(s.signals.rejected).map(([k, v]) => k + " " + v).join(", ");
+  $("signal-counts").textContent = "accepted " + s.signals.accepted + (rejected ? "; rejected: " + rejected : "");
+  $("drift").textContent = s.drift.length ? s.drift.map((d) => d.symbol + " broker " + d.broker + " vs " + d.ledger).join("; ") : "none";
+  $("status-at").textContent = new Date(s.at_ms).toLocaleTimeString();
+  $("status-at").dataset.atMs = s.at_ms;
+  const live = $("live");
+  live.textContent = c.state;
+  live.className = "badge" + (s.connected ? "" : c.state === "refused" ? " bad" : " off");
+  const halted = $("halted");
+  halted.textContent = s.halted ? "halted: " + s.halted : "";
+  halted.className = s.halted ? "badge bad" : "badge hidden";
+  const signals = JSON.stringify(s.signals);
+  if (signals !== lastSignals) {
+    lastSignals = signals;
+    scheduleRefresh();
+  }
+}
+
+async function refreshAll() {
+  lastRefresh = Date.now();
+  const [strategies, positions, orders, signals] = await Promise.all([
+    api("/api/strategies"), api("/api/ibkr/positions"), api("/api/ibkr/orders"), api("/api/signals?limit=50"),
+  ]);
+  fillTable("strategies", strategies, (row, s) => {
+    row.dataset.name = s.name;
+    cell(row, s.name);
+    cell(row, s.warming_up ? s.state + " (warming up)" : s.state);
+    cell(row, s.metadata.symbols.join(" "));
+    cell(row, s.counters.bars);
+    cell(row, s.counters.signals);
+    cell(row, s.counters.rejected);
+    cell(row, s.counters.fills);
+    cell(row, Object.entries(s.counters.faults).map(([k, v]) => k + " " + v).join(", "));
+    cell(row, s.problem || s.last_error || "", "wrap error");
+    cell(row, s.wasm_sha256.slice(0, 12));
+  });
+  const lines = [];
+  for (const [ledger, symbols] of Object.entries(positions.strategies)) {
+    for (const [symbol, line] of Object.entries(symbols)) lines.push({ ledger, symbol, ...line });
+  }
+  fillTable("positions", lines, (row, p) => {
+    cell(row, p.ledger); cell(row, p.symbol); cell(row, p.quantity);
+    cell(row, p.avg_cost.toFixed(2)); cell(row, p.realized_pnl.toFixed(2));
+  });
+  $("broker-positions").textContent = positions.broker_known
+    ? Object.entries(positions.broker).map(([k, v]) => k + " " + v).join(", ") || "flat"
+    : "unknown (not connected)";
+  fillTable("orders", orders, (row, o) => {
+    row.dataset.id = o.id;
+    cell(row, o.id); cell(row, o.strategy); cell(row, o.action); cell(row, o.symbol);
+    cell(row, o.quantity); cell(row, o.filled); cell(row, o.state);
+  });
+  fillTable("signals", signals, (row, s) => {
+    row.dataset.id = s.id;
+    cell(row, s.id); cell(row, new Date(s.time_ms).toLocaleTimeString()); cell(row, s.strategy);
+    cell(row, s.action); cell(row, s.symbol); cell(row, s.quantity);
+    cell(row, s.verdict, s.verdict);
+    cell(row, s.verdict === "accepted" ? (s.order_state || "") + (s.filled ? " (" + s.filled + " filled)" : "")
+                                       : s.reject_code + ": " + s.reject_message, "wrap");
+  });
+}
+
+// At most one refresh a second, however many updates arrive.
+function scheduleRefresh() {
+  if (refreshTimer) return;
+  const wait = Math.max(0, 1000 - (Date.now() - lastRefresh));
+  refreshTimer = setTimeout(() => {
+    refreshTimer = null;
+    refreshAll().catch(showError);
+  }, wait);
+}
+
+function logEvent(e) {
+  eventCount += 1;
+  const li = document.createElement("li");
+  const { event, ...rest } = e;
+  li.textContent = new Date().toLocaleTimeString() + " " + event + " " + JSON.stringify(rest);
+  const list = $("events");
+  list.prepend(li);
+  while (list.children.length > 200) list.lastChild.remove();
+  list.dataset.count = eventCount;
+  scheduleRefresh();
+}
+
+function handle(name, data) {
+  if (name === "status") renderStatus(JSON.parse(data));
+  else if (name === "trading") logEvent(JSON.parse(data));
+  else if (name === "lagged") logEvent({ event: "lagged", lost: Number(data) });
+}
+
+// Reads text/event-stream from a fetch body: blank-line separated blocks of `field: value`.
+async function follow() {
+  for (;;) {
+    try {
+      const r = await fetch("/api/events", { headers: { Authorization: "Bearer " + token } });
+      if (!r.ok) throw new Error("events: " + r.status);
+      const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let at;
+        while ((at = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, at);
+          buffer = buffer.slice(at + 2);
+          let name = "message";
+          const data = [];
+          for (const line of block.split("\n")) {
+            if (line.startsWith("event:")) name = line.slice(6).trim();
+            else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+          }
+          if (data.length) handle(name, data.join("\n"));
+        }
+      }
+    } catch (e) {
+      showError(e);
+    }
+    $("live").textContent = "offline";
+    $("live").className = "badge off";
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+}
+
+function showError(e) {
+  if (e.message === "unauthorized") {
+    sessionStorage.removeItem(TOKEN_KEY);
+    $("login-error").textContent = "that token was refused";
+    $("main").classList.add("hidden");
+    $("login").classList.remove("hidden");
+  }
+}
+
+async function start() {
+  $("login").classList.add("hidden");
+  $("main").classList.remove("hidden");
+  await refreshAll();
+  follow();
+}
+
+$("login").addEventListener("submit", (e) => {
+  e.preventDefault();
+  token = $("token").value.trim();
+  sessionStorage.setItem(TOKEN_KEY, token);
+  start().catch(showError);
+});
+
+token = takeTokenFromFragment();
+if (token) start().catch(showError);
+else $("login").classList.remove("hidden");

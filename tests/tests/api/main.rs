@@ -1,0 +1,11 @@
+//! The REST API over real HTTP on 127.0.0.1, against a live host trading through tws-sim:
+//! the seed's endpoints, what lies beyond them, auth scopes, bad input, the OpenAPI document
+//! and 100 concurrent clients.
+
+mod beyond;
+mod input;
+mod load;
+mod openapi;
+mod rig;
+mod scopes;
+mod seed;
