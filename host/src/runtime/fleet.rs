@@ -238,9 +238,9 @@ impl<D: Desk> Fleet<D> {
         let desk = (self.make_desk)(&spec);
         let started = prepared
             .start(&self.runtime, name.clone(), desk, &sidecar.params)
-            .map_err(|source| InstallError::Start {
+            .map_err(|failed| InstallError::Start {
                 name: name.clone(),
-                source,
+                source: failed.error,
             })?;
         let bars = started
             .metadata
@@ -544,12 +544,12 @@ fn restart<D: Desk>(
             tracing::info!(strategy = &*slot.name, "restarted");
             Ok(())
         }
-        Err(e) => {
-            // The desk went down with the failed instance; the next attempt makes a new one.
-            let what = e.to_string();
+        Err(failed) => {
+            slot.idle_desk = Some(failed.desk);
+            let what = failed.error.to_string();
             slot.supervisor.on_fault(now_ms, &what);
             slot.last_error = Some(what);
-            Err(e)
+            Err(failed.error)
         }
     }
 }

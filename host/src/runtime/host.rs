@@ -47,8 +47,14 @@ pub trait Desk: Send + 'static {
 
     /// Called once per instance, after `describe` and before `init`: what the strategy
     /// declared (its symbols, for the `not-subscribed` check). The default ignores it.
-    fn bind(&mut self, metadata: &StrategyMetadata) {
+    ///
+    /// # Errors
+    ///
+    /// Why the desk cannot serve this strategy (e.g. its limits are invalid); it does not
+    /// start.
+    fn bind(&mut self, metadata: &StrategyMetadata) -> Result<(), String> {
         let _ = metadata;
+        Ok(())
     }
 }
 

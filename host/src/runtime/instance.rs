@@ -67,13 +67,14 @@ impl<D: Desk> PreparedStrategy<D> {
     ///
     /// # Errors
     ///
-    /// A [`GuestFault`] if instantiation traps (a component's start code runs here) or fails.
+    /// A [`GuestFault`] if instantiation traps (a component's start code runs here) or fails;
+    /// the desk comes back with it.
     pub fn instantiate(
         &self,
         runtime: &Runtime,
         name: Arc<str>,
         desk: D,
-    ) -> Result<StrategyInstance<D>, GuestFault> {
+    ) -> Result<StrategyInstance<D>, Failed<D, GuestFault>> {
         let sandbox = runtime.sandbox();
         let state = StrategyState::new(
             name,
@@ -84,9 +85,17 @@ impl<D: Desk> PreparedStrategy<D> {
         let mut store = Store::new(runtime.engine(), state);
         store.limiter(|state| state.memory_mut());
         let pre = &self.pre;
-        let bindings = guarded(runtime, &mut store, sandbox.init_deadline(), |store| {
+        let bindings = match guarded(runtime, &mut store, sandbox.init_deadline(), |store| {
             pre.instantiate(store)
-        })?;
+        }) {
+            Ok(bindings) => bindings,
+            Err(error) => {
+                return Err(Failed {
+                    error,
+                    desk: store.into_data().into_desk(),
+                });
+            }
+        };
         Ok(StrategyInstance {
             store,
             bindings,
@@ -342,28 +351,70 @@ pub enum StartError {
     /// `describe` returned unusable metadata.
     #[error(transparent)]
     Metadata(#[from] MetadataError),
+    /// The desk refused the strategy (e.g. invalid limits for its symbols).
+    #[error("{0}")]
+    Desk(String),
     /// `init` refused the parameters.
     #[error("init refused its parameters: {0}")]
     InitRefused(String),
 }
 
 impl<D: Desk> PreparedStrategy<D> {
-    /// Instantiates, calls `describe` and checks its answer, then `init` with `params`.
+    /// Instantiates, calls `describe` and checks its answer, binds the desk, then calls
+    /// `init` with `params`.
     ///
     /// # Errors
     ///
-    /// A [`StartError`] saying which step failed and why.
+    /// A [`StartError`] saying which step failed and why, with the desk given back (a backtest
+    /// account or a live gate outlives a failed restart).
     pub fn start(
         &self,
         runtime: &Runtime,
         name: Arc<str>,
         desk: D,
         params: &[(String, String)],
-    ) -> Result<Started<D>, StartError> {
-        let mut instance = self.instantiate(runtime, name, desk)?;
+    ) -> Result<Started<D>, Failed<D, StartError>> {
+        let mut instance = self
+            .instantiate(runtime, name, desk)
+            .map_err(|f| f.map(StartError::Fault))?;
+        match Self::describe_bind_init(&mut instance, params) {
+            Ok(metadata) => Ok(Started { instance, metadata }),
+            Err(error) => Err(Failed {
+                error,
+                desk: instance.into_desk(),
+            }),
+        }
+    }
+
+    fn describe_bind_init(
+        instance: &mut StrategyInstance<D>,
+        params: &[(String, String)],
+    ) -> Result<StrategyMetadata, StartError> {
         let metadata = StrategyMetadata::from_guest(instance.describe()?)?;
-        instance.desk_mut().bind(&metadata);
+        instance
+            .desk_mut()
+            .bind(&metadata)
+            .map_err(StartError::Desk)?;
         instance.init(params)?.map_err(StartError::InitRefused)?;
-        Ok(Started { instance, metadata })
+        Ok(metadata)
+    }
+}
+
+/// A failed start or call that hands the desk back.
+#[derive(Debug)]
+pub struct Failed<D, E> {
+    /// What went wrong.
+    pub error: E,
+    /// The desk, unharmed.
+    pub desk: D,
+}
+
+impl<D, E> Failed<D, E> {
+    /// The same failure with the error mapped.
+    pub fn map<F>(self, f: impl FnOnce(E) -> F) -> Failed<D, F> {
+        Failed {
+            error: f(self.error),
+            desk: self.desk,
+        }
     }
 }

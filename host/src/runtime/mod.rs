@@ -32,7 +32,7 @@ pub use engine::{CpuBudget, Runtime, SandboxConfig};
 pub use fleet::{BarEvent, DeskSpec, Fleet, InstallError, Installed, StrategyStatus};
 pub use host::{Desk, Holding, StrategyState};
 pub use instance::{
-    FaultKind, GuestFault, PreparedStrategy, StartError, Started, StrategyInstance,
+    Failed, FaultKind, GuestFault, PreparedStrategy, StartError, Started, StrategyInstance,
 };
 pub use metadata::StrategyMetadata;
 pub use watch::{DirChange, DirWatch, StrategyDir, watch};
