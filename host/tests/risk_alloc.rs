@@ -5,10 +5,11 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use sandtrade::backtest::{Bar, Sim, SimConfig, SymbolTable};
-use sandtrade::risk::{
-    Action, Limits, LotTable, OrderType, SignalRequest, StrategyGate, TradingSwitch, Validator,
-};
+use sandtrade::risk::{Action, OrderType, SignalRequest};
+
+#[path = "support/priced_world.rs"]
+mod support;
+use support::priced_world;
 
 /// Counts the allocations of the current thread (other test threads do not disturb it).
 struct Counting;
@@ -40,30 +41,7 @@ fn allocations() -> u64 {
 
 #[test]
 fn accepting_a_signal_allocates_nothing_but_its_reason() {
-    let limits = Limits {
-        max_position_shares: Some(10_000),
-        max_position_notional: Some(1e7),
-        max_order_shares: Some(5_000),
-        max_order_notional: Some(1e6),
-        max_signals_per_minute: Some(60),
-    };
-    let mut gate = StrategyGate::new("alloc", &["AAPL", "0700.HK"], &limits).unwrap();
-    let table = SymbolTable::new(gate.instruments().iter().cloned());
-    let mut sim = Sim::new(&SimConfig::default(), table.clone()).unwrap();
-    for (id, _) in table.iter() {
-        let bar = Bar {
-            symbol: id,
-            time_ms: 0,
-            open: 100.0,
-            high: 100.0,
-            low: 100.0,
-            close: 100.0,
-            volume: 1.0,
-        };
-        sim.open(&bar);
-        sim.mark(&bar);
-    }
-    let validator = Validator::new(LotTable::builtin(), TradingSwitch::new());
+    let (validator, mut gate, sim) = priced_world(&["AAPL", "0700.HK"], 0);
     let signals = [
         SignalRequest {
             action: Action::OpenLong,
