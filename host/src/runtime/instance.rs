@@ -4,7 +4,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use wasmtime::component::Linker;
 use wasmtime::{Store, Trap};
@@ -235,19 +235,12 @@ fn guarded<D: Desk, R>(
             .expect("fuel is enabled in this engine's config"),
     }
     store.data_mut().begin_call();
-    let started = Instant::now();
     let result = call(store);
-    let elapsed = started.elapsed();
     store.data_mut().end_call();
-    result.map_err(|error| classify(store.data(), error, deadline, elapsed))
+    result.map_err(|error| classify(store.data(), error, deadline))
 }
 
-fn classify<D>(
-    state: &StrategyState<D>,
-    error: wasmtime::Error,
-    deadline: Duration,
-    elapsed: Duration,
-) -> GuestFault {
+fn classify<D>(state: &StrategyState<D>, error: wasmtime::Error, deadline: Duration) -> GuestFault {
     let kind = match error.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => FaultKind::Deadline(deadline),
         Some(Trap::OutOfFuel) => FaultKind::FuelExhausted,
@@ -264,20 +257,17 @@ fn classify<D>(
     GuestFault {
         strategy: state.name().clone(),
         kind,
-        elapsed,
     }
 }
 
 /// A strategy call that failed: the instance trapped or overran its budget.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("strategy `{strategy}`: {kind} (after {elapsed:.1?})")]
+#[error("strategy `{strategy}`: {kind}")]
 pub struct GuestFault {
     /// The strategy.
     pub strategy: Arc<str>,
     /// What happened.
     pub kind: FaultKind,
-    /// How long the call ran.
-    pub elapsed: Duration,
 }
 
 /// The kinds of guest failure, each with the limit or message involved.
