@@ -159,7 +159,7 @@ pub fn run(
         let bar = bar.map_err(bars_error)?;
         replay.bar(&bar, &prepared, &runtime, &spec.params);
         done += 1;
-        if done % PROGRESS_EVERY == 0 {
+        if done.is_multiple_of(PROGRESS_EVERY) {
             progress(done);
         }
     }
@@ -209,7 +209,7 @@ pub const PROGRESS_EVERY: u64 = 1 << 16;
 /// The strategy, running or down after a fault (its desk, with the account, survives).
 enum Strategy {
     Up(StrategyInstance<BacktestDesk>),
-    Down(BacktestDesk),
+    Down(Box<BacktestDesk>),
     /// Only inside a transition from one state to the other.
     Moving,
 }
@@ -236,7 +236,7 @@ impl Strategy {
     fn into_desk(self) -> BacktestDesk {
         match self {
             Self::Up(instance) => instance.into_desk(),
-            Self::Down(desk) => desk,
+            Self::Down(desk) => *desk,
             Self::Moving => unreachable!("{MOVING}"),
         }
     }
@@ -357,7 +357,7 @@ impl Replay {
         self.faults.push((now_ms, what));
         if let Strategy::Up(_) = self.strategy {
             let up = std::mem::replace(&mut self.strategy, Strategy::Moving);
-            self.strategy = Strategy::Down(up.into_desk());
+            self.strategy = Strategy::Down(Box::new(up.into_desk()));
         }
     }
 
@@ -378,7 +378,7 @@ impl Replay {
                 self.strategy = Strategy::Up(started.instance);
             }
             Err(Failed { error, desk }) => {
-                self.strategy = Strategy::Down(desk);
+                self.strategy = Strategy::Down(Box::new(desk));
                 self.fault(now_ms, error.to_string());
             }
         }
