@@ -27,6 +27,9 @@ enum Command {
     Backtest(BacktestArgs),
     /// Writes a synthetic bar file (a seeded random walk) in the backtest format.
     Bars(BarsArgs),
+    /// Runs tws-sim, the TWS / IB Gateway protocol simulator, on 127.0.0.1 (the same as the
+    /// `tws-sim` binary; see docs/tws-sim.md).
+    Sim(tws_sim::Args),
     /// Says whether FILE is a strategy the host will run: its metadata and imports, or exactly
     /// why not. Exits non-zero when it is not.
     Check {
@@ -106,6 +109,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Backtest(args) => exit(backtest(args, cache.as_ref())),
         Command::Bars(args) => exit(bars(args)),
+        Command::Sim(args) => exit(sim(&args)),
         Command::Check { file } => match sandtrade::check::check(&file, cache.as_ref()) {
             Ok(report) => {
                 print!("{report}");
@@ -233,6 +237,13 @@ fn bars(args: BarsArgs) -> anyhow::Result<()> {
         eprintln!("wrote {rows} bars to {}", path.display());
     }
     Ok(())
+}
+
+fn sim(args: &tws_sim::Args) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(tws_sim::cli::serve(args))
 }
 
 fn exit(result: anyhow::Result<()>) -> ExitCode {
