@@ -112,7 +112,7 @@ fn main() -> ExitCode {
         Command::Sim(args) => exit(sim(&args)),
         Command::Check { file } => match sandtrade::check::check(&file, cache.as_ref()) {
             Ok(report) => {
-                print!("{report}");
+                print_out(&report.to_string());
                 ExitCode::SUCCESS
             }
             Err(e) => fail(&e),
@@ -157,38 +157,57 @@ fn backtest(args: BacktestArgs, cache: Option<&CompileCache>) -> anyhow::Result<
     let outcome = backtest::run(&spec, cache, &mut |done| progress.set_position(done))?;
     progress.finish_and_clear();
 
+    use std::fmt::Write as _;
     let name = sandtrade::check::file_stem(&args.strategy);
-    println!(
+    let mut text = String::new();
+    writeln!(
+        text,
         "{} ({}…) on {}",
         outcome.metadata,
         &outcome.wasm_sha256[..12],
         args.bars.display()
-    );
-    print!("{}", outcome.report);
+    )?;
+    write!(text, "{}", outcome.report)?;
     for (symbol, bars) in &outcome.skipped {
-        println!("Skipped {bars} bars of {symbol} (not a symbol the strategy declared)");
+        writeln!(
+            text,
+            "Skipped {bars} bars of {symbol} (not a symbol the strategy declared)"
+        )?;
     }
     for (time_ms, what) in &outcome.faults {
-        println!(
-            "Fault at {}: {what}",
-            backtest::bars::timestamp::format_time(*time_ms, 0)
-        );
+        let time = backtest::bars::timestamp::format_time(*time_ms, 0);
+        writeln!(text, "Fault at {time}: {what}")?;
     }
     if let Some(reason) = &outcome.quarantined {
-        println!("Quarantined: {reason}");
+        writeln!(text, "Quarantined: {reason}")?;
     }
     let seconds = outcome.elapsed.as_secs_f64();
-    println!(
+    writeln!(
+        text,
         "Replayed {} bars in {seconds:.3} s ({:.0} bars/s)",
         outcome.report.bars,
         outcome.report.bars as f64 / seconds.max(1e-9)
-    );
+    )?;
     let dir = args
         .out
         .unwrap_or_else(|| PathBuf::from("backtest-out").join(name));
     let (trades, svg) = backtest::run::write_outputs(&outcome.report, &dir)?;
-    println!("Wrote {} and {}", trades.display(), svg.display());
+    writeln!(text, "Wrote {} and {}", trades.display(), svg.display())?;
+    print_out(&text);
     Ok(())
+}
+
+/// Writes `text` to stdout; a closed pipe (`sandtrade ... | head`) is not an error.
+fn print_out(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("error: cannot write to stdout: {e}");
+    }
 }
 
 /// A progress bar over the file's lines, shown only on a terminal (counting the lines first
