@@ -238,6 +238,23 @@ impl<D: Desk> bindings::sandtrade::strategy::host::Host for StrategyState<D> {
     fn now_ms(&mut self) -> i64 {
         self.desk.now_ms()
     }
+
+    fn log_level(&mut self) -> bindings::Level {
+        most_detailed_strategy_level()
+    }
+}
+
+/// The most detailed level at which the host's `tracing` subscriber keeps strategy lines.
+fn most_detailed_strategy_level() -> bindings::Level {
+    if tracing::enabled!(target: "strategy", tracing::Level::DEBUG) {
+        bindings::Level::Debug
+    } else if tracing::enabled!(target: "strategy", tracing::Level::INFO) {
+        bindings::Level::Info
+    } else if tracing::enabled!(target: "strategy", tracing::Level::WARN) {
+        bindings::Level::Warn
+    } else {
+        bindings::Level::Error
+    }
 }
 
 fn signal_request(signal: bindings::Signal) -> SignalRequest {
