@@ -247,7 +247,7 @@ impl<D: Desk> Fleet<D> {
             .symbols
             .iter()
             .zip(&started.metadata.instruments)
-            .map(|(symbol, instrument)| empty_bar(symbol, instrument))
+            .map(|(symbol, instrument)| bindings::Bar::blank(symbol, instrument.market))
             .collect();
         let sandbox = self.runtime.sandbox();
         let slot = Slot {
@@ -389,12 +389,10 @@ impl<D: Desk> Fleet<D> {
                 continue;
             };
             let guest_bar = &mut slot.bars[subscriber.index];
-            guest_bar.start_ms = bar.start_ms;
-            guest_bar.open = bar.open;
-            guest_bar.high = bar.high;
-            guest_bar.low = bar.low;
-            guest_bar.close = bar.close;
-            guest_bar.volume = bar.volume;
+            guest_bar.set(
+                bar.start_ms,
+                [bar.open, bar.high, bar.low, bar.close, bar.volume],
+            );
             let started = Instant::now();
             let result = instance.on_bar(guest_bar);
             slot.counters.bars += 1;
@@ -463,22 +461,6 @@ impl<D: Desk> Fleet<D> {
                     });
             }
         }
-    }
-}
-
-fn empty_bar(symbol: &str, instrument: &Instrument) -> bindings::Bar {
-    bindings::Bar {
-        symbol: symbol.to_owned(),
-        market: match instrument.market {
-            Market::UsStock => bindings::Market::UsStock,
-            Market::HkStock => bindings::Market::HkStock,
-        },
-        start_ms: 0,
-        open: 0.0,
-        high: 0.0,
-        low: 0.0,
-        close: 0.0,
-        volume: 0.0,
     }
 }
 
