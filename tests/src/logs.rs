@@ -1,0 +1,176 @@
+//! The host's log, captured for exact assertions.
+//!
+//! Guest output (stdout, stderr, the `log` import) and the host's own reports (refused
+//! signals, faults, restarts, load errors) go to `tracing`. A test that wants to see what a
+//! guest was told — the rejection `emit` returned, which the SDK's `emit_logged` writes to the
+//! log — or what an operator would read, captures the events of its own thread:
+//!
+//! ```
+//! use sandtrade_tests::logs::LogCapture;
+//!
+//! let capture = LogCapture::start();
+//! tracing::warn!(target: "strategy", strategy = "demo", "hello from {}", "the guest");
+//! assert_eq!(capture.strategy_lines("demo"), ["hello from the guest"]);
+//! ```
+//!
+//! Only events of the `strategy` target (guest output) and of the host's own modules
+//! (`sandtrade::…`) are kept. The capture is the thread's default subscriber until the
+//! [`LogCapture`] is dropped, so tests running in parallel never see each other's lines;
+//! code that runs on another thread (the directory watcher) is not captured.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tracing::field::{Field, Visit};
+use tracing::subscriber::DefaultGuard;
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+
+/// One captured event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    /// Its level.
+    pub level: Level,
+    /// Its target: `strategy` for guest output, else the host module.
+    pub target: String,
+    /// The rendered message.
+    pub message: String,
+    /// The other fields, rendered with `Debug` (strings without quotes).
+    pub fields: BTreeMap<String, String>,
+}
+
+impl LogLine {
+    /// The value of field `name`, if the event has it.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields.get(name).map(String::as_str)
+    }
+}
+
+impl fmt::Display for LogLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.level, self.target, self.message)?;
+        for (name, value) in &self.fields {
+            write!(f, " {name}={value}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Captures this thread's log events until dropped.
+pub struct LogCapture {
+    lines: Arc<Mutex<Vec<LogLine>>>,
+    _guard: DefaultGuard,
+}
+
+impl fmt::Debug for LogCapture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogCapture")
+            .field("lines", &self.locked().len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl LogCapture {
+    /// Starts capturing the events of the current thread.
+    pub fn start() -> Self {
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let subscriber = tracing_subscriber::registry().with(Capture {
+            lines: lines.clone(),
+        });
+        Self {
+            lines,
+            _guard: tracing::subscriber::set_default(subscriber),
+        }
+    }
+
+    fn locked(&self) -> MutexGuard<'_, Vec<LogLine>> {
+        // Only this module pushes, and a push cannot panic halfway: a poisoned lock still holds
+        // whole lines.
+        self.lines
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Every line captured so far.
+    pub fn lines(&self) -> Vec<LogLine> {
+        self.locked().clone()
+    }
+
+    /// Removes and returns every line captured so far.
+    pub fn take(&self) -> Vec<LogLine> {
+        std::mem::take(&mut *self.locked())
+    }
+
+    /// The messages of the lines tagged `strategy = name`, from the guest (target
+    /// `strategy`), in order.
+    pub fn strategy_lines(&self, name: &str) -> Vec<String> {
+        self.locked()
+            .iter()
+            .filter(|l| l.target == "strategy" && l.field("strategy") == Some(name))
+            .map(|l| l.message.clone())
+            .collect()
+    }
+
+    /// The lines the host itself logged about strategy `name` (not its output).
+    pub fn host_lines(&self, name: &str) -> Vec<LogLine> {
+        self.locked()
+            .iter()
+            .filter(|l| l.target != "strategy" && l.field("strategy") == Some(name))
+            .cloned()
+            .collect()
+    }
+}
+
+/// The layer behind [`LogCapture`].
+struct Capture {
+    lines: Arc<Mutex<Vec<LogLine>>>,
+}
+
+impl<S: Subscriber> Layer<S> for Capture {
+    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        let meta = event.metadata();
+        let target = meta.target();
+        if target != "strategy" && !target.starts_with("sandtrade") {
+            return;
+        }
+        let mut visitor = Fields::default();
+        event.record(&mut visitor);
+        let line = LogLine {
+            level: *meta.level(),
+            target: target.to_owned(),
+            message: visitor.message,
+            fields: visitor.fields,
+        };
+        self.lines
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(line);
+    }
+}
+
+#[derive(Default)]
+struct Fields {
+    message: String,
+    fields: BTreeMap<String, String>,
+}
+
+impl Visit for Fields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.message = value.to_owned();
+        } else {
+            self.fields
+                .insert(field.name().to_owned(), value.to_owned());
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        let rendered = format!("{value:?}");
+        if field.name() == "message" {
+            self.message = rendered;
+        } else {
+            self.fields.insert(field.name().to_owned(), rendered);
+        }
+    }
+}
