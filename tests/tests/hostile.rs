@@ -453,6 +453,75 @@ fn emit_storm_is_answered_call_by_call_and_rate_limited() {
     assert_ma_unaffected(&mut fleet);
 }
 
+/// A million `emit`s in one bar under the live 100 ms deadline: the rate limit answers all but
+/// the first 60 with one comparison each, and the deadline stops the guest long before it
+/// gets to a million (this host answers tens of thousands in 100 ms). The host is back in
+/// control at the deadline; the signals emitted before it are counted.
+#[test]
+fn a_million_emits_in_one_bar_are_rate_limited_and_stopped_by_the_deadline() {
+    let capture = LogCapture::start();
+    let mut fleet = fleet_with_hostile(live_runtime(), "emit-storm", &[]);
+    let bars = us_bars();
+    let aapl = aapl_bars();
+    fleet.feed(&bars[..=aapl[2]]);
+
+    let status = fleet.status(HOSTILE);
+    assert_eq!(status.state, "backing-off");
+    assert_eq!(
+        status.last_error.as_deref(),
+        Some("ran past its 100ms deadline and was stopped")
+    );
+    assert_eq!(status.counters.faults, [("deadline", 1)].into());
+    // Stopped mid-storm: it never got to log its tally.
+    assert!(
+        !capture
+            .strategy_lines(HOSTILE)
+            .iter()
+            .any(|l| l.starts_with("emit-storm")),
+    );
+    let emitted = status.counters.signals;
+    assert!(
+        (61..1_000_000).contains(&emitted),
+        "{emitted} emits before the deadline"
+    );
+    assert_eq!(status.counters.rejected, emitted - 1);
+    let summary = capture
+        .host_lines(HOSTILE)
+        .into_iter()
+        .find(|l| {
+            l.message
+                .ends_with("more refused signals in this call were not logged")
+        })
+        .expect("the host reports the refusals it did not log");
+    assert_eq!(summary.field("emitted"), Some(emitted.to_string().as_str()));
+    assert_eq!(
+        summary.field("refused"),
+        Some((emitted - 1).to_string().as_str())
+    );
+
+    // Restarted with its desk: the gate counted every one of them by code.
+    fleet.restart_due(bars[aapl[2]].bar.time_ms + 1_000);
+    let gate = fleet
+        .desk(HOSTILE)
+        .gate()
+        .expect("bound")
+        .counters()
+        .snapshot();
+    assert_eq!(gate.accepted, 1);
+    assert_eq!(gate.rejected(RejectCode::PositionLimit), 59);
+    assert_eq!(gate.rejected(RejectCode::RateLimit), emitted - 60);
+
+    // Two more storms, two more deadlines: quarantined. The other strategy never noticed.
+    for bar in &bars[aapl[2] + 1..] {
+        fleet.restart_due(bar.bar.time_ms);
+        fleet.bar(bar);
+    }
+    let status = fleet.status(HOSTILE);
+    assert_eq!(status.state, "quarantined");
+    assert_eq!(status.counters.faults, [("deadline", 3)].into());
+    assert_ma_unaffected(&mut fleet);
+}
+
 /// A line made of one repeated character, longer than 64 bytes, as `C×LEN`.
 fn abbreviate(line: String) -> String {
     match line.chars().next() {

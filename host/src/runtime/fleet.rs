@@ -476,14 +476,16 @@ fn record_call<D: Desk>(
     slot.counters.call_ns_max = slot.counters.call_ns_max.max(ns);
     match result {
         Ok(stats) => {
-            slot.counters.signals += u64::from(stats.emits);
-            slot.counters.rejected += u64::from(stats.rejections);
+            count_signals(&mut slot.counters, stats);
             slot.supervisor.on_success();
         }
         Err(fault) => {
             *slot.counters.faults.entry(fault.kind.label()).or_default() += 1;
             let what = fault.kind.to_string();
             if let Some(instance) = slot.instance.take() {
+                // The signals it emitted before the fault were validated and counted by its
+                // desk; count them here too.
+                count_signals(&mut slot.counters, instance.last_call());
                 slot.idle_desk = Some(instance.into_desk());
             }
             match slot.supervisor.on_fault(now_ms, &what) {
@@ -500,6 +502,11 @@ fn record_call<D: Desk>(
             slot.last_error = Some(what);
         }
     }
+}
+
+fn count_signals(counters: &mut StrategyCounters, stats: CallStats) {
+    counters.signals += u64::from(stats.emits);
+    counters.rejected += u64::from(stats.rejections);
 }
 
 fn restart<D: Desk>(

@@ -191,7 +191,9 @@ impl<D: Desk> StrategyInstance<D> {
         Ok(self.last_call())
     }
 
-    fn last_call(&self) -> CallStats {
+    /// What the last call did: its `emit`s and refusals, also when it faulted part-way (a
+    /// guest that emitted 40,000 signals before its deadline did emit them).
+    pub fn last_call(&self) -> CallStats {
         self.store.data().last_call()
     }
 
