@@ -31,6 +31,26 @@ pub enum LoadError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The file is empty (often: still being written; write strategy files atomically).
+    #[error(
+        "{path}: the file is empty; a strategy is the `.wasm` that `cargo build --target \
+         wasm32-wasip2 --release` writes"
+    )]
+    Empty {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A native ELF file: wasmtime's precompiled code (a `.cwasm`, such as a compile-cache
+    /// entry) or a native library, not the component it was made from.
+    #[error(
+        "{path}: a native ELF file (precompiled `.cwasm` code or a native library), not a \
+         WebAssembly component; a strategy is the `.wasm` that `cargo build --target \
+         wasm32-wasip2 --release` writes"
+    )]
+    NativeCode {
+        /// The file.
+        path: PathBuf,
+    },
     /// The file does not start with the WebAssembly magic number.
     #[error(
         "{path}: not a WebAssembly file (it starts with {head}); a strategy is the `.wasm` that \
@@ -106,6 +126,8 @@ impl LoadError {
     pub fn path(&self) -> &Path {
         match self {
             Self::Read { path, .. }
+            | Self::Empty { path }
+            | Self::NativeCode { path }
             | Self::NotWasm { path, .. }
             | Self::CoreModule { path }
             | Self::Invalid { path, .. }
@@ -184,6 +206,8 @@ pub fn compile_bytes(
     match wasm_kind(bytes) {
         WasmKind::Component => {}
         WasmKind::CoreModule => return Err(LoadError::CoreModule { path }),
+        WasmKind::Empty => return Err(LoadError::Empty { path }),
+        WasmKind::Elf => return Err(LoadError::NativeCode { path }),
         WasmKind::NotWasm => {
             let head = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
             return Err(LoadError::NotWasm { path, head });
@@ -251,6 +275,8 @@ pub fn compile_bytes(
 enum WasmKind {
     Component,
     CoreModule,
+    Empty,
+    Elf,
     NotWasm,
 }
 
@@ -260,6 +286,8 @@ fn wasm_kind(bytes: &[u8]) -> WasmKind {
     match bytes.get(..8) {
         Some([0, b'a', b's', b'm', 0x0d, 0, 1, 0]) => WasmKind::Component,
         Some([0, b'a', b's', b'm', 1, 0, 0, 0]) => WasmKind::CoreModule,
+        _ if bytes.is_empty() => WasmKind::Empty,
+        _ if bytes.starts_with(b"\x7fELF") => WasmKind::Elf,
         _ => WasmKind::NotWasm,
     }
 }
@@ -371,5 +399,42 @@ impl Hasher for Sha256Hasher {
 
     fn write(&mut self, bytes: &[u8]) {
         self.0.update(bytes);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::{CpuBudget, SandboxConfig};
+
+    fn refusal(bytes: &[u8]) -> String {
+        let sandbox = SandboxConfig {
+            max_instances: 1,
+            ..SandboxConfig::default()
+        };
+        let runtime = Runtime::new(sandbox, CpuBudget::Fuel { per_call: 1 }).expect("engine");
+        compile_bytes(&runtime, None, Path::new("s.wasm"), bytes)
+            .expect_err("not a strategy")
+            .to_string()
+    }
+
+    #[test]
+    fn an_empty_file_is_called_empty() {
+        assert_eq!(
+            refusal(b""),
+            "s.wasm: the file is empty; a strategy is the `.wasm` that `cargo build --target \
+             wasm32-wasip2 --release` writes"
+        );
+    }
+
+    #[test]
+    fn precompiled_code_is_told_from_a_component() {
+        assert_eq!(
+            refusal(b"\x7fELF\x02\x01\x01\0\0\0"),
+            "s.wasm: a native ELF file (precompiled `.cwasm` code or a native library), not a \
+             WebAssembly component; a strategy is the `.wasm` that `cargo build --target \
+             wasm32-wasip2 --release` writes"
+        );
+        assert!(refusal(b"MZ\x90\0").contains("(it starts with 4d5a9000)"));
     }
 }
