@@ -119,6 +119,17 @@ pub fn sample_bars(file: &str) -> Vec<SampleBar> {
         .collect()
 }
 
+/// The trades strategy `wasm` (with its sidecar) makes over `bars` when it runs alone: the
+/// baseline a strategy sharing a fleet with others must match exactly.
+pub fn trades_alone(wasm: &Path, bars: &[SampleBar]) -> Vec<Fill> {
+    let mut fleet = PaperFleet::new(live_runtime().clone());
+    fleet
+        .install_with_sidecar("alone", wasm)
+        .unwrap_or_else(|e| panic!("{} starts: {e}", wasm.display()));
+    fleet.feed(bars);
+    fleet.trades("alone")
+}
+
 /// A fleet of strategies on paper desks. See the module docs.
 pub struct PaperFleet {
     fleet: Fleet<BacktestDesk>,

@@ -27,7 +27,7 @@ use sandtrade_tests::guests;
 use sandtrade_tests::logs::{LogCapture, LogLine};
 use sandtrade_tests::paper::{
     CALL_DEADLINE_MS, PaperFleet, SampleBar, US_BARS, live_runtime, replay_runtime, sample_bars,
-    shared_cache,
+    shared_cache, trades_alone,
 };
 use tracing::Level;
 
@@ -54,12 +54,7 @@ fn aapl_bars() -> Vec<usize> {
 fn solo_trades() -> &'static [Fill] {
     static TRADES: OnceLock<Vec<Fill>> = OnceLock::new();
     TRADES.get_or_init(|| {
-        let mut fleet = PaperFleet::new(live_runtime().clone());
-        fleet
-            .install_with_sidecar(MA, &guests::wasm("ma-crossover"))
-            .expect("ma-crossover starts");
-        fleet.feed(us_bars());
-        let trades = fleet.trades(MA);
+        let trades = trades_alone(&guests::wasm("ma-crossover"), us_bars());
         // Sanity of the baseline itself: it trades, in both symbols.
         assert_eq!(trades.len(), 82);
         trades
