@@ -14,18 +14,30 @@
 //! ```
 //!
 //! Only events of the `strategy` target (guest output) and of the host's own modules
-//! (`sandtrade::…`) are kept. The capture is the thread's default subscriber until the
-//! [`LogCapture`] is dropped, so tests running in parallel never see each other's lines;
-//! code that runs on another thread (the directory watcher) is not captured.
+//! (`sandtrade::…`) are kept, and only those of the thread that started the capture, until the
+//! [`LogCapture`] is dropped: tests running in parallel never see each other's lines, and code
+//! that runs on another thread (the directory watcher) is not captured.
+//!
+//! The subscriber is the process's global one, installed on first use, which hands each event
+//! to the capture of its thread. (Per-thread default subscribers, `set_default`, lose events
+//! when tests on other threads come and go: callsite interest and the maximum level are cached
+//! process-wide.)
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Once};
 
 use tracing::field::{Field, Visit};
-use tracing::subscriber::DefaultGuard;
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+
+type Lines = Arc<Mutex<Vec<LogLine>>>;
+
+thread_local! {
+    /// The captures started on this thread, innermost last.
+    static SINKS: RefCell<Vec<Lines>> = const { RefCell::new(Vec::new()) };
+}
 
 /// One captured event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,8 +71,20 @@ impl fmt::Display for LogLine {
 
 /// Captures this thread's log events until dropped.
 pub struct LogCapture {
-    lines: Arc<Mutex<Vec<LogLine>>>,
-    _guard: DefaultGuard,
+    lines: Lines,
+    /// Tied to the thread that started it (`Rc` is neither `Send` nor `Sync`).
+    _thread: std::marker::PhantomData<std::rc::Rc<()>>,
+}
+
+impl Drop for LogCapture {
+    fn drop(&mut self) {
+        SINKS.with(|sinks| {
+            let mut sinks = sinks.borrow_mut();
+            if let Some(at) = sinks.iter().rposition(|s| Arc::ptr_eq(s, &self.lines)) {
+                sinks.remove(at);
+            }
+        });
+    }
 }
 
 impl fmt::Debug for LogCapture {
@@ -73,14 +97,19 @@ impl fmt::Debug for LogCapture {
 
 impl LogCapture {
     /// Starts capturing the events of the current thread.
+    ///
+    /// Panics if another global subscriber was installed in this process.
     pub fn start() -> Self {
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let subscriber = tracing_subscriber::registry().with(Capture {
-            lines: lines.clone(),
+        static INSTALL: Once = Once::new();
+        INSTALL.call_once(|| {
+            tracing::subscriber::set_global_default(tracing_subscriber::registry().with(Capture))
+                .expect("no other global tracing subscriber in a test process");
         });
+        let lines: Lines = Arc::new(Mutex::new(Vec::new()));
+        SINKS.with(|sinks| sinks.borrow_mut().push(lines.clone()));
         Self {
             lines,
-            _guard: tracing::subscriber::set_default(subscriber),
+            _thread: std::marker::PhantomData,
         }
     }
 
@@ -122,10 +151,8 @@ impl LogCapture {
     }
 }
 
-/// The layer behind [`LogCapture`].
-struct Capture {
-    lines: Arc<Mutex<Vec<LogLine>>>,
-}
+/// The layer behind [`LogCapture`]: hands each event to its thread's innermost capture.
+struct Capture;
 
 impl<S: Subscriber> Layer<S> for Capture {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
@@ -134,6 +161,9 @@ impl<S: Subscriber> Layer<S> for Capture {
         if target != "strategy" && !target.starts_with("sandtrade") {
             return;
         }
+        let Some(lines) = SINKS.with(|sinks| sinks.borrow().last().cloned()) else {
+            return;
+        };
         let mut visitor = Fields::default();
         event.record(&mut visitor);
         let line = LogLine {
@@ -142,7 +172,7 @@ impl<S: Subscriber> Layer<S> for Capture {
             message: visitor.message,
             fields: visitor.fields,
         };
-        self.lines
+        lines
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .push(line);
