@@ -1,0 +1,151 @@
+//! The on-disk compile cache: a second load maps the cached code instead of compiling, a
+//! corrupted entry is compiled again and replaced, and engines whose code differs (fuel vs
+//! epoch interruption) never share an entry.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use sandtrade::backtest::{BacktestDesk, SimConfig};
+use sandtrade::risk::{Limits, LotTable};
+use sandtrade::runtime::compile::CodeOrigin;
+use sandtrade::runtime::{
+    CompileCache, CompiledStrategy, PreparedStrategy, Runtime, bindings, compile_file, linker,
+};
+use sandtrade_tests::guests;
+use sandtrade_tests::paper::{live_runtime, replay_runtime};
+
+fn load(runtime: &Runtime, cache: &CompileCache, wasm: &Path) -> CompiledStrategy {
+    compile_file(runtime, Some(cache), wasm).expect("a valid strategy")
+}
+
+fn is_cached(compiled: &CompiledStrategy) -> bool {
+    matches!(compiled.origin, CodeOrigin::Cached(_))
+}
+
+/// The component starts and answers a bar: cached code is real code.
+fn runs(runtime: &Runtime, compiled: CompiledStrategy) {
+    let linker = linker::strategy_linker::<BacktestDesk>(runtime.engine()).expect("linker");
+    let prepared = PreparedStrategy::new(&linker, Arc::new(compiled)).expect("links");
+    let desk = BacktestDesk::new(LotTable::builtin(), Limits::default(), SimConfig::default());
+    let mut started = prepared
+        .start(runtime, "ma".into(), desk, &[])
+        .map_err(|f| f.error)
+        .expect("starts");
+    let bar = bindings::Bar {
+        symbol: "AAPL".into(),
+        market: bindings::Market::UsStock,
+        start_ms: 1_704_205_800_000,
+        open: 185.0,
+        high: 186.0,
+        low: 184.0,
+        close: 185.5,
+        volume: 1_000.0,
+    };
+    let stats = started.instance.on_bar(&bar).expect("a quiet bar");
+    assert_eq!((stats.emits, stats.rejections), (0, 0));
+}
+
+#[test]
+fn the_second_load_comes_from_the_cache() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cache = CompileCache::new(dir.path()).expect("cache dir");
+    let runtime = live_runtime();
+    let wasm = guests::wasm("ma-crossover");
+
+    let first = load(runtime, &cache, &wasm);
+    assert!(!is_cached(&first), "{:?}", first.origin);
+    let entry = cache.entry_path(runtime.engine(), &first.wasm_sha256);
+    assert!(entry.starts_with(dir.path()));
+    let name = entry
+        .file_name()
+        .expect("a file")
+        .to_string_lossy()
+        .into_owned();
+    assert!(
+        name.starts_with(&first.wasm_sha256) && name.ends_with(".cwasm"),
+        "{name}"
+    );
+    let entries: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("readable")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(
+        entries,
+        [entry.clone()],
+        "one entry, no temporary left behind"
+    );
+
+    let second = load(runtime, &cache, &wasm);
+    assert!(is_cached(&second), "{:?}", second.origin);
+    assert_eq!(second.wasm_sha256, first.wasm_sha256);
+    assert_eq!(second.imports, first.imports);
+    runs(runtime, second);
+}
+
+#[test]
+fn a_corrupted_entry_is_compiled_again_and_replaced() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cache = CompileCache::new(dir.path()).expect("cache dir");
+    let runtime = live_runtime();
+    let wasm = guests::wasm("ma-crossover");
+    let compiled = load(runtime, &cache, &wasm);
+    let entry = cache.entry_path(runtime.engine(), &compiled.wasm_sha256);
+    let good = std::fs::read(&entry).expect("written");
+
+    let corruptions: [(&str, Vec<u8>); 4] = [
+        ("garbage", b"not compiled code at all".to_vec()),
+        ("empty", Vec::new()),
+        ("truncated", good[..good.len() / 2].to_vec()),
+        ("no header", good[64..].to_vec()),
+    ];
+    for (what, bytes) in corruptions {
+        std::fs::write(&entry, &bytes).expect("writable");
+        let again = load(runtime, &cache, &wasm);
+        assert!(!is_cached(&again), "{what}: {:?}", again.origin);
+        assert_eq!(
+            std::fs::read(&entry).expect("rewritten"),
+            good,
+            "{what}: the entry is replaced by the same code"
+        );
+        let cached = load(runtime, &cache, &wasm);
+        assert!(is_cached(&cached), "{what}: {:?}", cached.origin);
+        runs(runtime, cached);
+    }
+}
+
+#[test]
+fn fuel_and_epoch_engines_do_not_share_entries() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cache = CompileCache::new(dir.path()).expect("cache dir");
+    let wasm = guests::wasm("ma-crossover");
+    let (live, replay) = (live_runtime(), replay_runtime());
+
+    let epoch = load(live, &cache, &wasm);
+    assert!(!is_cached(&epoch));
+    // The fuel engine does not take the epoch engine's code: it compiles its own.
+    let fuel = load(replay, &cache, &wasm);
+    assert!(!is_cached(&fuel), "{:?}", fuel.origin);
+    let epoch_entry = cache.entry_path(live.engine(), &epoch.wasm_sha256);
+    let fuel_entry = cache.entry_path(replay.engine(), &fuel.wasm_sha256);
+    assert_ne!(epoch_entry, fuel_entry);
+    let mut entries: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("readable")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    entries.sort();
+    let mut want = vec![epoch_entry.clone(), fuel_entry.clone()];
+    want.sort();
+    assert_eq!(entries, want);
+    assert_ne!(
+        std::fs::read(&epoch_entry).expect("written"),
+        std::fs::read(&fuel_entry).expect("written"),
+        "the code differs"
+    );
+
+    // From now on each engine maps its own entry, and both run.
+    let epoch = load(live, &cache, &wasm);
+    let fuel = load(replay, &cache, &wasm);
+    assert!(is_cached(&epoch) && is_cached(&fuel));
+    runs(live, epoch);
+    runs(replay, fuel);
+}
