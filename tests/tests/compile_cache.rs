@@ -149,3 +149,28 @@ fn fuel_and_epoch_engines_do_not_share_entries() {
     runs(live, epoch);
     runs(replay, fuel);
 }
+
+/// Corruption inside the compiled code (here: eight bytes flipped across the file, past the
+/// headers) is not detected: wasmtime checks the ELF structure, its version and the engine's
+/// settings, not the bytes of the code, and the cache keeps no digest of its entries. The
+/// entry is mapped and its code would run as is.
+#[test]
+#[ignore = "defect: CompileCache does not verify an entry's integrity; a .cwasm with flipped \
+            bytes in its code loads as Cached and runs (needs a digest of each entry, checked \
+            on load)"]
+fn an_entry_with_flipped_bytes_is_not_trusted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cache = CompileCache::new(dir.path()).expect("cache dir");
+    let runtime = live_runtime();
+    let wasm = guests::wasm("ma-crossover");
+    let compiled = load(runtime, &cache, &wasm);
+    let entry = cache.entry_path(runtime.engine(), &compiled.wasm_sha256);
+    let mut bytes = std::fs::read(&entry).expect("written");
+    let step = bytes.len() / 8;
+    for at in (4096..bytes.len()).step_by(step) {
+        bytes[at] ^= 0xff;
+    }
+    std::fs::write(&entry, &bytes).expect("writable");
+    let again = load(runtime, &cache, &wasm);
+    assert!(!is_cached(&again), "{:?}", again.origin);
+}
