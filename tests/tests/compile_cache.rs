@@ -71,7 +71,7 @@ fn the_second_load_comes_from_the_cache() {
         .collect();
     assert_eq!(
         entries,
-        [entry.clone()],
+        std::slice::from_ref(&entry),
         "one entry, no temporary left behind"
     );
 
