@@ -24,10 +24,12 @@ use std::sync::{Arc, OnceLock};
 use sandtrade::backtest::{BacktestDesk, Bar, BarReader, Fill, SimConfig, SymbolTable};
 use sandtrade::risk::{Instrument, Limits, LotTable};
 use sandtrade::runtime::bindings;
+use sandtrade::runtime::compile::CompiledStrategy;
 use sandtrade::runtime::fleet::{InstallError, Installed, StrategyStatus};
 use sandtrade::runtime::sidecar::{self, Sidecar};
 use sandtrade::runtime::{
-    BarEvent, CompileCache, CpuBudget, Fleet, Runtime, SandboxConfig, compile_file,
+    BarEvent, CompileCache, CpuBudget, Fleet, PreparedStrategy, Runtime, SandboxConfig,
+    StrategyInstance, compile_file, linker,
 };
 
 /// AAPL and MSFT, one-minute bars over three sessions (2,340 bars).
@@ -128,6 +130,55 @@ pub fn trades_alone(wasm: &Path, bars: &[SampleBar]) -> Vec<Fill> {
         .unwrap_or_else(|e| panic!("{} starts: {e}", wasm.display()));
     fleet.feed(bars);
     fleet.trades("alone")
+}
+
+/// A lone instance of the component at `wasm` (no fleet), started with `params` on a paper
+/// desk whose clock is at the start of [`aapl_bar`]: to call directly and see exactly what
+/// the runtime reports.
+pub fn start_alone(
+    runtime: &Runtime,
+    wasm: &Path,
+    params: &[(&str, &str)],
+) -> StrategyInstance<BacktestDesk> {
+    let compiled =
+        compile_file(runtime, Some(shared_cache()), wasm).unwrap_or_else(|e| panic!("{e}"));
+    start_compiled(runtime, compiled, params)
+}
+
+/// [`start_alone`] for a component already compiled.
+pub fn start_compiled(
+    runtime: &Runtime,
+    compiled: CompiledStrategy,
+    params: &[(&str, &str)],
+) -> StrategyInstance<BacktestDesk> {
+    let linker =
+        linker::strategy_linker::<BacktestDesk>(runtime.engine()).expect("the linker builds");
+    let prepared =
+        PreparedStrategy::new(&linker, Arc::new(compiled)).unwrap_or_else(|e| panic!("{e}"));
+    let desk = BacktestDesk::new(LotTable::builtin(), Limits::default(), SimConfig::default());
+    let params: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let mut started = prepared
+        .start(runtime, "alone".into(), desk, &params)
+        .unwrap_or_else(|failed| panic!("{}", failed.error));
+    started.instance.desk_mut().set_now_ms(aapl_bar().start_ms);
+    started.instance
+}
+
+/// An AAPL bar as a strategy receives it: 2024-01-02 09:30 New York.
+pub fn aapl_bar() -> bindings::Bar {
+    bindings::Bar {
+        symbol: "AAPL".into(),
+        market: bindings::Market::UsStock,
+        start_ms: 1_704_205_800_000,
+        open: 185.0,
+        high: 186.0,
+        low: 184.0,
+        close: 185.5,
+        volume: 1_000.0,
+    }
 }
 
 /// A fleet of strategies on paper desks. See the module docs.

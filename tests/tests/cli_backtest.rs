@@ -132,6 +132,24 @@ fn assert_trades_csv(trades: &str, fills: usize) {
     }
 }
 
+/// The report's first three lines: what ran on which file, the bars and fills, the signals (all
+/// accepted: the examples' sidecar limits fit their signals).
+fn assert_head(run: &Run, wasm: &Path, what: &str, bars: &str, counts: &str, accepted: u32) {
+    let head: Vec<String> = run.report.lines().take(3).map(str::to_owned).collect();
+    assert_eq!(
+        head,
+        [
+            format!(
+                "{what} (60 s bars) ({}…) on {}",
+                sha_prefix(wasm),
+                sample_path(bars).display()
+            ),
+            format!("Backtest: {counts}, 0 limit orders expired, 0 orders open at the end"),
+            format!("Signals: {accepted} accepted, 0 rejected"),
+        ]
+    );
+}
+
 fn example(package: &str) -> PathBuf {
     guests::wasm(package)
 }
@@ -140,20 +158,13 @@ fn example(package: &str) -> PathBuf {
 fn ma_crossover_on_us_bars() {
     let wasm = example("ma-crossover");
     let run = twice(&wasm, US_BARS, &[]);
-    let sha = sha_prefix(&wasm);
-    let head: Vec<&str> = run.report.lines().take(3).collect();
-    assert_eq!(
-        head,
-        [
-            format!(
-                "ma-crossover 0.1.0 on AAPL, MSFT (60 s bars) ({sha}…) on {}",
-                sample_path(US_BARS).display()
-            )
-            .as_str(),
-            "Backtest: 2340 bars, 82 fills (41 buys, 41 sells), 0 limit orders expired, 0 \
-             orders open at the end",
-            "Signals: 82 accepted, 0 rejected",
-        ]
+    assert_head(
+        &run,
+        &wasm,
+        "ma-crossover 0.1.0 on AAPL, MSFT",
+        US_BARS,
+        "2340 bars, 82 fills (41 buys, 41 sells)",
+        82,
     );
     assert_trades_csv(&run.trades, 82);
     assert_equity_svg(&run.svg, &["USD"]);
@@ -185,20 +196,13 @@ fn ma_crossover_on_us_bars() {
 fn hk_breakout_on_hk_bars() {
     let wasm = example("hk-breakout");
     let run = twice(&wasm, HK_BARS, &[]);
-    let head: Vec<&str> = run.report.lines().take(3).collect();
-    assert_eq!(
-        head,
-        [
-            format!(
-                "hk-breakout 0.1.0 on 0700.HK (60 s bars) ({}…) on {}",
-                sha_prefix(&wasm),
-                sample_path(HK_BARS).display()
-            )
-            .as_str(),
-            "Backtest: 990 bars, 13 fills (7 buys, 6 sells), 0 limit orders expired, 0 orders \
-             open at the end",
-            "Signals: 13 accepted, 0 rejected",
-        ]
+    assert_head(
+        &run,
+        &wasm,
+        "hk-breakout 0.1.0 on 0700.HK",
+        HK_BARS,
+        "990 bars, 13 fills (7 buys, 6 sells)",
+        13,
     );
     assert_trades_csv(&run.trades, 13);
     // Board lots: every fill is a whole number of 100-share lots of contract 700 in HKD.
@@ -215,24 +219,17 @@ fn hk_breakout_on_hk_bars() {
 fn scale_in_out_on_us_bars() {
     let wasm = example("scale-in-out");
     let run = twice(&wasm, US_BARS, &[]);
-    let lines: Vec<&str> = run.report.lines().collect();
-    assert_eq!(
-        lines[..3],
-        [
-            format!(
-                "scale-in-out 0.1.0 on AAPL (60 s bars) ({}…) on {}",
-                sha_prefix(&wasm),
-                sample_path(US_BARS).display()
-            )
-            .as_str(),
-            "Backtest: 1170 bars, 14 fills (7 buys, 7 sells), 0 limit orders expired, 0 orders \
-             open at the end",
-            "Signals: 14 accepted, 0 rejected",
-        ]
+    assert_head(
+        &run,
+        &wasm,
+        "scale-in-out 0.1.0 on AAPL",
+        US_BARS,
+        "1170 bars, 14 fills (7 buys, 7 sells)",
+        14,
     );
     assert_eq!(
-        lines.last(),
-        Some(&"Skipped 1170 bars of MSFT (not a symbol the strategy declared)")
+        run.report.lines().last(),
+        Some("Skipped 1170 bars of MSFT (not a symbol the strategy declared)")
     );
     assert_trades_csv(&run.trades, 14);
     // It scales in and out in steps of 25 shares.

@@ -8,28 +8,9 @@ use std::process::Output;
 
 use sandtrade::runtime::compile_file;
 use sandtrade_tests::cli::sandtrade;
-use sandtrade_tests::guests;
+use sandtrade_tests::guests::{self, STRATEGY_IMPORTS};
 use sandtrade_tests::paper::live_runtime;
 use sha2::{Digest, Sha256};
-
-/// What every strategy built with the SDK imports, in the order the components list them.
-const IMPORTS: [&str; 15] = [
-    "sandtrade:strategy/types@0.1.0",
-    "sandtrade:strategy/host@0.1.0",
-    "wasi:io/poll@0.2.6",
-    "wasi:io/error@0.2.6",
-    "wasi:io/streams@0.2.6",
-    "wasi:cli/environment@0.2.6",
-    "wasi:cli/exit@0.2.6",
-    "wasi:cli/stdin@0.2.6",
-    "wasi:cli/stdout@0.2.6",
-    "wasi:cli/stderr@0.2.6",
-    "wasi:cli/terminal-input@0.2.6",
-    "wasi:cli/terminal-output@0.2.6",
-    "wasi:cli/terminal-stdin@0.2.6",
-    "wasi:cli/terminal-stdout@0.2.6",
-    "wasi:cli/terminal-stderr@0.2.6",
-];
 
 fn check(cache: &Path, file: &Path) -> Output {
     sandtrade()
@@ -87,7 +68,7 @@ fn expected_report(package: &str, symbols: &str, params: &str, timing: &str) -> 
         bytes.len(),
         sidecar.display()
     );
-    for import in IMPORTS {
+    for import in STRATEGY_IMPORTS {
         want.push_str(&format!("    {import}\n"));
     }
     want

@@ -2,17 +2,12 @@
 //! corrupted entry is compiled again and replaced, and engines whose code differs (fuel vs
 //! epoch interruption) never share an entry.
 
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 
-use sandtrade::backtest::{BacktestDesk, SimConfig};
-use sandtrade::risk::{Limits, LotTable};
 use sandtrade::runtime::compile::CodeOrigin;
-use sandtrade::runtime::{
-    CompileCache, CompiledStrategy, PreparedStrategy, Runtime, bindings, compile_file, linker,
-};
+use sandtrade::runtime::{CompileCache, CompiledStrategy, Runtime, compile_file};
 use sandtrade_tests::guests;
-use sandtrade_tests::paper::{live_runtime, replay_runtime};
+use sandtrade_tests::paper::{aapl_bar, live_runtime, replay_runtime, start_compiled};
 
 fn load(runtime: &Runtime, cache: &CompileCache, wasm: &Path) -> CompiledStrategy {
     compile_file(runtime, Some(cache), wasm).expect("a valid strategy")
@@ -24,25 +19,20 @@ fn is_cached(compiled: &CompiledStrategy) -> bool {
 
 /// The component starts and answers a bar: cached code is real code.
 fn runs(runtime: &Runtime, compiled: CompiledStrategy) {
-    let linker = linker::strategy_linker::<BacktestDesk>(runtime.engine()).expect("linker");
-    let prepared = PreparedStrategy::new(&linker, Arc::new(compiled)).expect("links");
-    let desk = BacktestDesk::new(LotTable::builtin(), Limits::default(), SimConfig::default());
-    let mut started = prepared
-        .start(runtime, "ma".into(), desk, &[])
-        .map_err(|f| f.error)
-        .expect("starts");
-    let bar = bindings::Bar {
-        symbol: "AAPL".into(),
-        market: bindings::Market::UsStock,
-        start_ms: 1_704_205_800_000,
-        open: 185.0,
-        high: 186.0,
-        low: 184.0,
-        close: 185.5,
-        volume: 1_000.0,
-    };
-    let stats = started.instance.on_bar(&bar).expect("a quiet bar");
+    let stats = start_compiled(runtime, compiled, &[])
+        .on_bar(&aapl_bar())
+        .expect("a quiet bar");
     assert_eq!((stats.emits, stats.rejections), (0, 0));
+}
+
+/// The files in `dir`, sorted.
+fn entries(dir: &Path) -> Vec<PathBuf> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("readable")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    entries.sort();
+    entries
 }
 
 #[test]
@@ -65,12 +55,8 @@ fn the_second_load_comes_from_the_cache() {
         name.starts_with(&first.wasm_sha256) && name.ends_with(".cwasm"),
         "{name}"
     );
-    let entries: Vec<_> = std::fs::read_dir(dir.path())
-        .expect("readable")
-        .map(|e| e.expect("entry").path())
-        .collect();
     assert_eq!(
-        entries,
+        entries(dir.path()),
         std::slice::from_ref(&entry),
         "one entry, no temporary left behind"
     );
@@ -128,14 +114,9 @@ fn fuel_and_epoch_engines_do_not_share_entries() {
     let epoch_entry = cache.entry_path(live.engine(), &epoch.wasm_sha256);
     let fuel_entry = cache.entry_path(replay.engine(), &fuel.wasm_sha256);
     assert_ne!(epoch_entry, fuel_entry);
-    let mut entries: Vec<_> = std::fs::read_dir(dir.path())
-        .expect("readable")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    entries.sort();
     let mut want = vec![epoch_entry.clone(), fuel_entry.clone()];
     want.sort();
-    assert_eq!(entries, want);
+    assert_eq!(entries(dir.path()), want);
     assert_ne!(
         std::fs::read(&epoch_entry).expect("written"),
         std::fs::read(&fuel_entry).expect("written"),

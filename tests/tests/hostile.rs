@@ -15,19 +15,17 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use sandtrade::backtest::{BacktestDesk, Fill, SimConfig};
-use sandtrade::risk::{Limits, LotTable, RejectCode};
+use sandtrade::backtest::Fill;
+use sandtrade::risk::{Limits, RejectCode};
 use sandtrade::runtime::fleet::{InstallError, StrategyStatus};
 use sandtrade::runtime::instance::FaultKind;
 use sandtrade::runtime::sidecar::Sidecar;
-use sandtrade::runtime::{
-    DirChange, GuestFault, PreparedStrategy, Runtime, StartError, bindings, compile_file, linker,
-};
+use sandtrade::runtime::{DirChange, GuestFault, Runtime, StartError, compile_file};
 use sandtrade_tests::guests;
 use sandtrade_tests::logs::{LogCapture, LogLine};
 use sandtrade_tests::paper::{
-    CALL_DEADLINE_MS, PaperFleet, SampleBar, US_BARS, live_runtime, replay_runtime, sample_bars,
-    shared_cache, trades_alone,
+    CALL_DEADLINE_MS, PaperFleet, SampleBar, US_BARS, aapl_bar, live_runtime, replay_runtime,
+    sample_bars, shared_cache, start_alone, trades_alone,
 };
 use tracing::Level;
 
@@ -116,31 +114,8 @@ fn panic_location() -> String {
 /// The fault of a lone hostile instance in `mode` on its first bar, called directly (no
 /// fleet): the exact `GuestFault` the runtime reports.
 fn first_fault(mode: &str) -> GuestFault {
-    let runtime = live_runtime();
-    let compiled = compile_file(runtime, Some(shared_cache()), &guests::wasm("hostile"))
-        .expect("hostile loads");
-    let linker = linker::strategy_linker::<BacktestDesk>(runtime.engine()).expect("linker");
-    let prepared = PreparedStrategy::new(&linker, Arc::new(compiled)).expect("links");
-    let desk = BacktestDesk::new(LotTable::builtin(), Limits::default(), SimConfig::default());
-    let params = [("mode".to_owned(), mode.to_owned())];
-    let mut started = prepared
-        .start(runtime, HOSTILE.into(), desk, &params)
-        .map_err(|f| f.error)
-        .expect("starts");
-    let bar = bindings::Bar {
-        symbol: "AAPL".into(),
-        market: bindings::Market::UsStock,
-        start_ms: 1_704_205_800_000,
-        open: 185.0,
-        high: 186.0,
-        low: 184.0,
-        close: 185.5,
-        volume: 1_000.0,
-    };
-    started.instance.desk_mut().set_now_ms(bar.start_ms);
-    started
-        .instance
-        .on_bar(&bar)
+    start_alone(live_runtime(), &guests::wasm("hostile"), &[("mode", mode)])
+        .on_bar(&aapl_bar())
         .expect_err("the first bar triggers the fault")
 }
 
@@ -161,7 +136,7 @@ fn strikes_then_quarantine(mode: &str, fault: &FaultKind) {
     assert_eq!(status.last_error.as_deref(), Some(what.as_str()));
     assert_eq!(status.strikes, 1);
     assert_eq!(status.counters.bars, 3);
-    assert_eq!(status.counters.faults, [(fault_label(fault), 1)].into());
+    assert_eq!(status.counters.faults, [(fault.label(), 1)].into());
 
     // The first backoff is exactly one second of the supervisor's clock.
     fleet.restart_due(t1 + 999);
@@ -188,7 +163,7 @@ fn strikes_then_quarantine(mode: &str, fault: &FaultKind) {
         "3 bars for each of 3 instances, then none"
     );
     assert_eq!(status.counters.restarts, 2);
-    assert_eq!(status.counters.faults, [(fault_label(fault), 3)].into());
+    assert_eq!(status.counters.faults, [(fault.label(), 3)].into());
 
     let faulted = format!("strategy `hostile`: {what}; restarting after a backoff");
     assert_eq!(
@@ -211,48 +186,46 @@ fn strikes_then_quarantine(mode: &str, fault: &FaultKind) {
     assert_eq!(status.counters.restarts, 3);
 }
 
-fn fault_label(fault: &FaultKind) -> &'static str {
-    fault.label()
+/// `mode` faults with `kind`, which reads `message`, on a lone instance's first bar; in the
+/// fleet it costs strikes, backoffs, then quarantine.
+fn fatal_mode(mode: &str, kind: FaultKind, message: &str) {
+    let fault = first_fault(mode);
+    assert_eq!(
+        fault,
+        GuestFault {
+            strategy: "alone".into(),
+            kind: kind.clone(),
+        }
+    );
+    assert_eq!(fault.to_string(), format!("strategy `alone`: {message}"));
+    strikes_then_quarantine(mode, &kind);
 }
 
 #[test]
 fn infinite_loop_is_stopped_at_the_deadline() {
-    let deadline = Duration::from_millis(CALL_DEADLINE_MS);
-    let fault = first_fault("spin");
-    assert_eq!(
-        fault,
-        GuestFault {
-            strategy: HOSTILE.into(),
-            kind: FaultKind::Deadline(deadline),
-        }
+    fatal_mode(
+        "spin",
+        FaultKind::Deadline(Duration::from_millis(CALL_DEADLINE_MS)),
+        "ran past its 100ms deadline and was stopped",
     );
-    assert_eq!(
-        fault.to_string(),
-        "strategy `hostile`: ran past its 100ms deadline and was stopped"
-    );
-    strikes_then_quarantine("spin", &fault.kind);
 }
 
 #[test]
 fn memory_bomb_hits_the_memory_cap() {
-    let fault = first_fault("hog");
-    assert_eq!(fault.kind, FaultKind::OutOfMemory);
-    assert_eq!(
-        fault.to_string(),
-        "strategy `hostile`: ran out of memory (the cap was reached)"
+    fatal_mode(
+        "hog",
+        FaultKind::OutOfMemory,
+        "ran out of memory (the cap was reached)",
     );
-    strikes_then_quarantine("hog", &fault.kind);
 }
 
 #[test]
 fn deep_recursion_overflows_the_wasm_stack() {
-    let fault = first_fault("recurse");
-    assert_eq!(fault.kind, FaultKind::StackOverflow);
-    assert_eq!(
-        fault.to_string(),
-        "strategy `hostile`: overflowed its stack (recursion too deep)"
+    fatal_mode(
+        "recurse",
+        FaultKind::StackOverflow,
+        "overflowed its stack (recursion too deep)",
     );
-    strikes_then_quarantine("recurse", &fault.kind);
 }
 
 #[test]
@@ -354,37 +327,28 @@ fn huge_quantity_is_refused_by_the_absolute_cap() {
     );
 }
 
+/// An `open-long 100` at limit price `shown` is refused as `invalid-price`.
+fn refused_limit_price(mode: &str, shown: &str) {
+    let why = format!(
+        "open-long AAPL with limit price {shown}: a limit price must be a finite number > 0"
+    );
+    let guest_line = format!("open-long 100 AAPL limit {shown}: refused, invalid-price: {why}");
+    refused_signal(mode, &guest_line, RejectCode::InvalidPrice, &why);
+}
+
 #[test]
 fn nan_limit_price_is_refused() {
-    refused_signal(
-        "nan-price",
-        "open-long 100 AAPL limit NaN: refused, invalid-price: open-long AAPL with limit price \
-         NaN: a limit price must be a finite number > 0",
-        RejectCode::InvalidPrice,
-        "open-long AAPL with limit price NaN: a limit price must be a finite number > 0",
-    );
+    refused_limit_price("nan-price", "NaN");
 }
 
 #[test]
 fn negative_limit_price_is_refused() {
-    refused_signal(
-        "negative-price",
-        "open-long 100 AAPL limit -1: refused, invalid-price: open-long AAPL with limit price \
-         -1: a limit price must be a finite number > 0",
-        RejectCode::InvalidPrice,
-        "open-long AAPL with limit price -1: a limit price must be a finite number > 0",
-    );
+    refused_limit_price("negative-price", "-1");
 }
 
 #[test]
 fn infinite_limit_price_is_refused() {
-    refused_signal(
-        "inf-price",
-        "open-long 100 AAPL limit inf: refused, invalid-price: open-long AAPL with limit price \
-         inf: a limit price must be a finite number > 0",
-        RejectCode::InvalidPrice,
-        "open-long AAPL with limit price inf: a limit price must be a finite number > 0",
-    );
+    refused_limit_price("inf-price", "inf");
 }
 
 /// The refusal of every `open-long` after the first accepted one, while it is pending.

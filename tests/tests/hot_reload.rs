@@ -135,6 +135,14 @@ fn refused(name: &str) -> (&'static str, String) {
     ("refused", name.to_owned())
 }
 
+/// `seen` is one upsert of `name`, after any number of refusals of it (scans that caught its
+/// files between two writes).
+fn assert_refused_then_loaded(seen: &[(&'static str, String)], name: &str) {
+    let (last, before) = seen.split_last().expect("a change was seen");
+    assert_eq!(*last, upsert(name), "{seen:?}");
+    assert!(before.iter().all(|c| *c == refused(name)), "{seen:?}");
+}
+
 /// Whether `fleet` runs strategy `name` from the build with SHA-256 `sha`.
 fn runs(fleet: &PaperFleet, name: &str, sha: &str) -> bool {
     fleet
@@ -312,13 +320,7 @@ fn a_bad_replacement_leaves_the_running_version_and_says_why() {
     write_atomically(&toml, HOSTILE_TOML.as_bytes());
     write_atomically(&path, &hostile);
     let seen = host.apply_until(|f| f.fleet().load_errors().is_empty());
-    assert_eq!(seen.last(), Some(&upsert("hostile")));
-    assert!(
-        seen[..seen.len() - 1]
-            .iter()
-            .all(|c| *c == refused("hostile")),
-        "{seen:?}"
-    );
+    assert_refused_then_loaded(&seen, "hostile");
     host.aapl_bars(1);
     let status = host.fleet.status("hostile");
     assert_eq!(status.counters.bars, 3, "the same instance, not a restart");
@@ -396,13 +398,7 @@ fn a_partial_write_ends_with_the_complete_version_running() {
     drop(file);
     let v2_sha = sha256(&v2);
     let seen = host.apply_until(|f| runs(f, "hostile", &v2_sha));
-    assert_eq!(seen.last(), Some(&upsert("hostile")));
-    assert!(
-        seen[..seen.len() - 1]
-            .iter()
-            .all(|c| *c == refused("hostile")),
-        "{seen:?}"
-    );
+    assert_refused_then_loaded(&seen, "hostile");
     assert_eq!(host.fleet.fleet().load_errors().len(), 0);
     host.aapl_bars(1);
     assert_eq!(host.fleet.status("hostile").counters.bars, 1);
