@@ -374,12 +374,7 @@ fn open_in(desk: &mut BacktestDesk, instrument: &Instrument, bar: &Bar) -> Vec<b
         .map(|fill| bindings::Fill {
             signal_id: fill.signal_id,
             symbol: spelling.clone(),
-            action: match fill.action {
-                sandtrade::risk::Action::OpenLong => bindings::Action::OpenLong,
-                sandtrade::risk::Action::AddLong => bindings::Action::AddLong,
-                sandtrade::risk::Action::CloseLong => bindings::Action::CloseLong,
-                sandtrade::risk::Action::ReduceLong => bindings::Action::ReduceLong,
-            },
+            action: fill.action.into(),
             quantity: fill.quantity,
             price: fill.price,
             time_ms: fill.time_ms,
