@@ -26,12 +26,18 @@ fn runs(runtime: &Runtime, compiled: CompiledStrategy) {
 }
 
 /// The files in `dir`, sorted.
+/// The compiled entries (`.cwasm`) in the cache directory; each must have its digest beside it.
 fn entries(dir: &Path) -> Vec<PathBuf> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("readable")
         .map(|e| e.expect("entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "cwasm"))
         .collect();
     entries.sort();
+    for entry in &entries {
+        let digest = PathBuf::from(format!("{}.sha256", entry.display()));
+        assert!(digest.is_file(), "{} has no digest", entry.display());
+    }
     entries
 }
 
@@ -136,9 +142,6 @@ fn fuel_and_epoch_engines_do_not_share_entries() {
 /// settings, not the bytes of the code, and the cache keeps no digest of its entries. The
 /// entry is mapped and its code would run as is.
 #[test]
-#[ignore = "defect: CompileCache does not verify an entry's integrity; a .cwasm with flipped \
-            bytes in its code loads as Cached and runs (needs a digest of each entry, checked \
-            on load)"]
 fn an_entry_with_flipped_bytes_is_not_trusted() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cache = CompileCache::new(dir.path()).expect("cache dir");
