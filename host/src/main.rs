@@ -168,6 +168,7 @@ fn backtest(args: BacktestArgs, cache: Option<&CompileCache>) -> anyhow::Result<
         args.bars.display()
     )?;
     write!(text, "{}", outcome.report)?;
+    write!(text, "{}", outcome.report.recent_trades(10))?;
     for (symbol, bars) in &outcome.skipped {
         writeln!(
             text,
