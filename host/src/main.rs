@@ -49,6 +49,11 @@ struct BacktestArgs {
     /// Where trades.csv and equity.svg go (default: backtest-out/<strategy>).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// A config file whose [backtest] (account: slippage, commissions, starting cash),
+    /// [limits], [lots] and [sandbox] sections apply; other sections are ignored, so a
+    /// `sandtrade run` config works here too.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Overrides or adds a strategy parameter (repeatable).
     #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_key_value)]
     params: Vec<(String, String)>,
@@ -121,7 +126,7 @@ fn main() -> ExitCode {
 }
 
 fn backtest(args: BacktestArgs, cache: Option<&CompileCache>) -> anyhow::Result<()> {
-    use sandtrade::backtest::{self, BacktestSpec, SimConfig};
+    use sandtrade::backtest::{self, BacktestSettings, BacktestSpec};
     use sandtrade::runtime::sidecar;
 
     let sidecar = sidecar::load_for(&args.strategy)?.unwrap_or_default();
@@ -132,7 +137,11 @@ fn backtest(args: BacktestArgs, cache: Option<&CompileCache>) -> anyhow::Result<
             None => params.push((key, value)),
         }
     }
-    let mut sim = SimConfig::default();
+    let settings = match &args.config {
+        Some(path) => BacktestSettings::from_file(path)?,
+        None => BacktestSettings::default(),
+    };
+    let mut sim = settings.sim;
     if let Some(bps) = args.slippage_bps {
         sim.slippage_bps = bps;
     }
@@ -147,10 +156,10 @@ fn backtest(args: BacktestArgs, cache: Option<&CompileCache>) -> anyhow::Result<
         strategy: args.strategy.clone(),
         bars: args.bars.clone(),
         params,
-        limits: sidecar.limits,
-        lots: sandtrade::risk::LotTable::builtin(),
+        limits: settings.limits.stricter(&sidecar.limits),
+        lots: settings.lots,
         sim,
-        sandbox: sandtrade::runtime::SandboxConfig::default(),
+        sandbox: settings.sandbox,
         fuel_per_call: args.fuel,
     };
     let progress = progress_bar(&args.bars, args.quiet);
