@@ -22,6 +22,16 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Trades the strategies of the configured directory through TWS / IB Gateway until
+    /// Ctrl-C or SIGTERM (see config/example.toml and docs/execution.md).
+    Run {
+        /// The configuration file.
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Confirms that `mode = "live"` may trade real money.
+        #[arg(long)]
+        live: bool,
+    },
     /// Replays a bar file through a strategy against a simulated account, with the same risk
     /// rules as live trading. Prints the result and writes trades.csv and equity.svg.
     Backtest(BacktestArgs),
@@ -106,7 +116,11 @@ fn parse_key_value(s: &str) -> Result<(String, String), String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    // A running host reports what it does; a one-shot command only what went wrong.
+    init_logging(match cli.command {
+        Command::Run { .. } => "info",
+        _ => "warn",
+    });
     let cache = match open_cache(&cli) {
         Ok(cache) => cache,
         Err(e) => return fail(&e),
@@ -115,6 +129,7 @@ fn main() -> ExitCode {
         Command::Backtest(args) => exit(backtest(args, cache.as_ref())),
         Command::Bars(args) => exit(bars(args)),
         Command::Sim(args) => exit(sim(&args)),
+        Command::Run { config, live } => run(&config, live, cache),
         Command::Check { file } => match sandtrade::check::check(&file, cache.as_ref()) {
             Ok(report) => {
                 print_out(&report.to_string());
@@ -282,6 +297,32 @@ fn exit(result: anyhow::Result<()>) -> ExitCode {
     }
 }
 
+fn run(path: &std::path::Path, live: bool, cache: Option<CompileCache>) -> ExitCode {
+    let config = match sandtrade::config::Config::load(path) {
+        Ok(config) => config,
+        Err(e) => return fail(&e),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(&e),
+    };
+    let options = sandtrade::trading::Options {
+        allow_live: live,
+        cache,
+    };
+    match runtime.block_on(sandtrade::trading::run(
+        config,
+        options,
+        tws_sim::cli::shutdown_signal(),
+    )) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&format!("{e:#}")),
+    }
+}
+
 fn open_cache(cli: &Cli) -> Result<Option<CompileCache>, std::io::Error> {
     if cli.no_cache {
         return Ok(None);
@@ -293,9 +334,9 @@ fn open_cache(cli: &Cli) -> Result<Option<CompileCache>, std::io::Error> {
     CompileCache::new(dir).map(Some)
 }
 
-fn init_logging() {
+fn init_logging(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

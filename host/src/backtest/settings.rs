@@ -108,4 +108,13 @@ max_order_shares = 7
         let err = BacktestSettings::parse("[backtest]\nslippage_bps = -1\n").unwrap_err();
         assert!(err.to_string().contains("slippage_bps = -1"), "{err}");
     }
+
+    #[test]
+    fn the_example_run_config_serves_backtests_too() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/example.toml");
+        let settings = BacktestSettings::from_file(&path).unwrap();
+        assert_eq!(settings.sim.slippage_bps, 1.0);
+        assert_eq!(settings.limits.max_order_shares, Some(500));
+        assert_eq!(settings.sandbox.call_deadline_ms, 100);
+    }
 }
