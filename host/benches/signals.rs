@@ -20,7 +20,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sandtrade::orders::{OrderStore, StoreConfig, Synchronous};
-use sandtrade::risk::{Action, Limits, LotTable, OrderType, SignalRequest, TradingSwitch, Validator};
+use sandtrade::risk::{
+    Action, Limits, LotTable, OrderType, SignalRequest, TradingSwitch, Validator,
+};
 use sandtrade::runtime::bindings;
 use sandtrade::runtime::{Desk, DeskSpec, StrategyMetadata};
 use sandtrade::trading::{LiveBook, LiveDesk, SharedBook};

@@ -78,9 +78,9 @@ pub fn check(path: &Path, cache: Option<&CompileCache>) -> Result<CheckReport, C
     let name: Arc<str> = file_stem(path).into();
     let started = prepared
         .start(&runtime, name, NoTrading, &params)
-        .map_err(|source| CheckError::Start {
+        .map_err(|failed| CheckError::Start {
             path: path.to_owned(),
-            source,
+            source: failed.error,
         })?;
     let sidecar_path = sidecar::path_for(path);
     Ok(CheckReport {

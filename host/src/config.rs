@@ -216,6 +216,9 @@ impl Config {
         let lots: Option<LotTable> = top.typed("lots");
         let sandbox: Option<SandboxConfig> = top.typed("sandbox");
         let api: ApiConfig = top.typed("api").unwrap_or_default();
+        // `[backtest]` is for `sandtrade backtest --config` (one file serves both); checked
+        // here too, so a typo in it is not found only on the next backtest.
+        let _backtest: Option<crate::backtest::sim::SimConfig> = top.typed("backtest");
         top.finish();
         for problem in api.problems() {
             p.push(problem);
@@ -713,6 +716,18 @@ mod tests {
             err.problems[0].starts_with("[api]: unknown variant `admin`, expected `read` or `trade`"),
             "{}",
             err.problems[0]
+        );
+    }
+
+    #[test]
+    fn the_backtest_section_is_checked_not_refused() {
+        let base = "mode = \"paper\"\n[ib]\nport = 4002\nclient_id = 1\naccount = \"DU1234567\"\n";
+        parse(&format!("{base}[backtest]\nslippage_bps = 2.0\n")).unwrap();
+        let err = parse(&format!("{base}[backtest]\nslipage_bps = 2.0\n")).unwrap_err();
+        assert_eq!(err.problems.len(), 1, "{err}");
+        assert!(
+            err.problems[0].contains("unknown field `slipage_bps`"),
+            "{err}"
         );
     }
 }

@@ -110,7 +110,10 @@ impl Host {
             .await
             .expect("stops on SIGTERM")
             .expect("reaped");
-        assert!(status.success(), "sandtrade run exits 0 on SIGTERM: {status}");
+        assert!(
+            status.success(),
+            "sandtrade run exits 0 on SIGTERM: {status}"
+        );
     }
 }
 
@@ -145,8 +148,9 @@ async fn broker_orders(audit: &ibapi::Client) -> Vec<Orders> {
 }
 
 fn accepted_signals(db: &Path) -> i64 {
-    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .expect("the database opens read-only");
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("the database opens read-only");
     conn.query_row(
         "SELECT COUNT(*) FROM signals WHERE verdict = 'accepted'",
         [],
@@ -322,7 +326,8 @@ max_signals_per_minute = 6000
         let broker = at_broker.get(client_order_id);
         match state.as_str() {
             "filled" => {
-                let broker = broker.unwrap_or_else(|| panic!("filled order {id} is not at the broker"));
+                let broker =
+                    broker.unwrap_or_else(|| panic!("filled order {id} is not at the broker"));
                 assert_eq!(broker[0].1, "Filled", "order {id}");
                 filled_shares += filled.unwrap_or(0);
             }
@@ -336,7 +341,10 @@ max_signals_per_minute = 6000
     let ours: std::collections::HashSet<&str> =
         rows.iter().filter_map(|r| r.1.as_deref()).collect();
     for order_ref in at_broker.keys() {
-        assert!(ours.contains(order_ref.as_str()), "{order_ref} at the broker is not ours");
+        assert!(
+            ours.contains(order_ref.as_str()),
+            "{order_ref} at the broker is not ours"
+        );
     }
     let ledger: i64 = conn
         .query_row(
@@ -349,7 +357,10 @@ max_signals_per_minute = 6000
     assert_eq!(ledger as f64, broker_position);
     assert_eq!(ledger, filled_shares);
     assert!(accepted >= SIGNALS);
-    assert!(kills >= 5, "only {kills} kills: the run did not exercise crashes");
+    assert!(
+        kills >= 5,
+        "only {kills} kills: the run did not exercise crashes"
+    );
     println!(
         "crash test: {kills} SIGKILLs survived ({kill_points:?}); {accepted} signals accepted, \
          {} orders at the broker, none twice; order states {states:?}; broker position \

@@ -92,14 +92,18 @@ impl Strategy for MaCrossover {
             return;
         };
         let (fast_period, slow_period) = (averages.fast.period(), averages.slow.period());
+        // Ask the host for the position only on a crossing: most bars cross nothing, and a
+        // host call costs more than the two averages.
+        let Some(cross) = averages.update(bar.close) else {
+            return;
+        };
         let held = held(&bar.symbol);
-        let signal = match averages.update(bar.close) {
-            Some(Cross::Up { fast, slow }) if held == 0 => {
-                Signal::open_long(&bar.symbol, self.quantity).reason(format!(
+        let signal = match cross {
+            Cross::Up { fast, slow } if held == 0 => Signal::open_long(&bar.symbol, self.quantity)
+                .reason(format!(
                     "SMA{fast_period} {fast:.2} crossed above SMA{slow_period} {slow:.2}"
-                ))
-            }
-            Some(Cross::Down { fast, slow }) if held > 0 => Signal::close_long(&bar.symbol).reason(
+                )),
+            Cross::Down { fast, slow } if held > 0 => Signal::close_long(&bar.symbol).reason(
                 format!("SMA{fast_period} {fast:.2} crossed below SMA{slow_period} {slow:.2}"),
             ),
             _ => return,

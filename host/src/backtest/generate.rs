@@ -534,3 +534,40 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod sample_files {
+    use std::path::Path;
+
+    use super::*;
+    use crate::backtest::{BarReader, SymbolTable};
+
+    /// The committed samples are exactly what the generator makes, and read back whole.
+    #[test]
+    fn committed_samples_match_the_generator() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/bars");
+        for (name, config) in samples() {
+            let committed = std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let mut fresh = Vec::new();
+            let rows = write_csv(&config, &mut fresh).unwrap();
+            assert!(
+                committed == fresh,
+                "{name} differs from its generator: run `cargo run -p sandtrade --example sample_bars`"
+            );
+            assert!(
+                committed.len() < 1 << 20,
+                "{name} is {} bytes",
+                committed.len()
+            );
+            let table = SymbolTable::from_symbols(&config.symbols).unwrap();
+            let (bars, stats) = BarReader::new(committed.as_slice(), table)
+                .read_all()
+                .unwrap();
+            assert_eq!(
+                (bars.len() as u64, stats.skipped.len()),
+                (rows, 0),
+                "{name}"
+            );
+        }
+    }
+}

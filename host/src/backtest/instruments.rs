@@ -8,6 +8,9 @@ use std::sync::Arc;
 use crate::risk::Rejection;
 use crate::risk::symbols::{self, Instrument};
 
+/// Up to this many instruments, [`SymbolTable::id`] scans instead of hashing.
+const LINEAR_LOOKUP_MAX: usize = 8;
+
 /// Index of an instrument in a [`SymbolTable`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SymbolId(u32);
@@ -61,7 +64,23 @@ impl SymbolTable {
     }
 
     /// The id of `instrument`, if it is in the table.
+    ///
+    /// On the hot path of every signal (the simulator's `Book` answers by id). A small table is
+    /// scanned, comparing the shared instrument's address before its symbol: the gate and the
+    /// table share their `Arc`s, so that is usually a hit without hashing.
+    #[inline]
     pub fn id(&self, instrument: &Instrument) -> Option<SymbolId> {
+        if self.instruments.len() <= LINEAR_LOOKUP_MAX {
+            let same = |i: &Arc<Instrument>| {
+                std::ptr::eq(&**i, instrument) || i.symbol == instrument.symbol
+            };
+            // Fewer than 2^32 instruments (see `new`).
+            return self
+                .instruments
+                .iter()
+                .position(same)
+                .map(|at| SymbolId(at as u32));
+        }
         self.id_of_symbol(&instrument.symbol)
     }
 

@@ -26,15 +26,21 @@
 
 pub mod bars;
 pub mod commission;
+pub mod desk;
 pub mod equity;
 pub mod generate;
 pub mod instruments;
 pub mod report;
+pub mod run;
+pub mod settings;
 pub mod sim;
 mod svg;
 
 pub use bars::{Bar, BarError, BarFeed, BarReader, ReadStats};
 pub use commission::{Commission, CommissionSchedule};
+pub use desk::BacktestDesk;
 pub use instruments::{SymbolId, SymbolTable};
 pub use report::{AccountSummary, PositionSummary, Report};
+pub use run::{BacktestError, BacktestOutcome, BacktestSpec, run};
+pub use settings::BacktestSettings;
 pub use sim::{Fill, Position, Sim, SimConfig, SimError};

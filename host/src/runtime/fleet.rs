@@ -241,16 +241,16 @@ impl<D: Desk> Fleet<D> {
         let desk = (self.make_desk)(&spec);
         let started = prepared
             .start(&self.runtime, name.clone(), desk, &sidecar.params)
-            .map_err(|source| InstallError::Start {
+            .map_err(|failed| InstallError::Start {
                 name: name.clone(),
-                source,
+                source: failed.error,
             })?;
         let bars = started
             .metadata
             .symbols
             .iter()
             .zip(&started.metadata.instruments)
-            .map(|(symbol, instrument)| empty_bar(symbol, instrument))
+            .map(|(symbol, instrument)| bindings::Bar::blank(symbol, instrument.market))
             .collect();
         let sandbox = self.runtime.sandbox();
         let slot = Slot {
@@ -501,33 +501,15 @@ fn deliver_bar<D: Desk>(slot: &mut Slot<D>, index: usize, bar: &BarEvent<'_>, no
         return false;
     };
     let guest_bar = &mut slot.bars[index];
-    guest_bar.start_ms = bar.start_ms;
-    guest_bar.open = bar.open;
-    guest_bar.high = bar.high;
-    guest_bar.low = bar.low;
-    guest_bar.close = bar.close;
-    guest_bar.volume = bar.volume;
+    guest_bar.set(
+        bar.start_ms,
+        [bar.open, bar.high, bar.low, bar.close, bar.volume],
+    );
     let started = Instant::now();
     let result = instance.on_bar(guest_bar);
     slot.counters.bars += 1;
     record_call(slot, result, started, now_ms);
     true
-}
-
-fn empty_bar(symbol: &str, instrument: &Instrument) -> bindings::Bar {
-    bindings::Bar {
-        symbol: symbol.to_owned(),
-        market: match instrument.market {
-            Market::UsStock => bindings::Market::UsStock,
-            Market::HkStock => bindings::Market::HkStock,
-        },
-        start_ms: 0,
-        open: 0.0,
-        high: 0.0,
-        low: 0.0,
-        close: 0.0,
-        volume: 0.0,
-    }
 }
 
 /// Accounts for one guest call; on a fault, drops the dead instance and asks the supervisor.
@@ -542,14 +524,16 @@ fn record_call<D: Desk>(
     slot.counters.call_ns_max = slot.counters.call_ns_max.max(ns);
     match result {
         Ok(stats) => {
-            slot.counters.signals += u64::from(stats.emits);
-            slot.counters.rejected += u64::from(stats.rejections);
+            count_signals(&mut slot.counters, stats);
             slot.supervisor.on_success();
         }
         Err(fault) => {
             *slot.counters.faults.entry(fault.kind.label()).or_default() += 1;
             let what = fault.kind.to_string();
             if let Some(instance) = slot.instance.take() {
+                // The signals it emitted before the fault were validated and counted by its
+                // desk; count them here too.
+                count_signals(&mut slot.counters, instance.last_call());
                 slot.idle_desk = Some(instance.into_desk());
             }
             match slot.supervisor.on_fault(now_ms, &what) {
@@ -566,6 +550,11 @@ fn record_call<D: Desk>(
             slot.last_error = Some(what);
         }
     }
+}
+
+fn count_signals(counters: &mut StrategyCounters, stats: CallStats) {
+    counters.signals += u64::from(stats.emits);
+    counters.rejected += u64::from(stats.rejections);
 }
 
 fn restart<D: Desk>(
@@ -592,12 +581,12 @@ fn restart<D: Desk>(
             tracing::info!(strategy = &*slot.name, "restarted");
             Ok(())
         }
-        Err(e) => {
-            // The desk went down with the failed instance; the next attempt makes a new one.
-            let what = e.to_string();
+        Err(failed) => {
+            slot.idle_desk = Some(failed.desk);
+            let what = failed.error.to_string();
             slot.supervisor.on_fault(now_ms, &what);
             slot.last_error = Some(what);
-            Err(e)
+            Err(failed.error)
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use wasmtime::component::Linker;
 use wasmtime::{Store, Trap};
@@ -67,13 +67,14 @@ impl<D: Desk> PreparedStrategy<D> {
     ///
     /// # Errors
     ///
-    /// A [`GuestFault`] if instantiation traps (a component's start code runs here) or fails.
+    /// A [`GuestFault`] if instantiation traps (a component's start code runs here) or fails;
+    /// the desk comes back with it.
     pub fn instantiate(
         &self,
         runtime: &Runtime,
         name: Arc<str>,
         desk: D,
-    ) -> Result<StrategyInstance<D>, GuestFault> {
+    ) -> Result<StrategyInstance<D>, Failed<D, GuestFault>> {
         let sandbox = runtime.sandbox();
         let state = StrategyState::new(
             name,
@@ -84,9 +85,17 @@ impl<D: Desk> PreparedStrategy<D> {
         let mut store = Store::new(runtime.engine(), state);
         store.limiter(|state| state.memory_mut());
         let pre = &self.pre;
-        let bindings = guarded(runtime, &mut store, sandbox.init_deadline(), |store| {
+        let bindings = match guarded(runtime, &mut store, sandbox.init_deadline(), |store| {
             pre.instantiate(store)
-        })?;
+        }) {
+            Ok(bindings) => bindings,
+            Err(error) => {
+                return Err(Failed {
+                    error,
+                    desk: store.into_data().into_desk(),
+                });
+            }
+        };
         Ok(StrategyInstance {
             store,
             bindings,
@@ -142,13 +151,7 @@ impl<D: Desk> StrategyInstance<D> {
     ///
     /// A [`GuestFault`] if the guest traps or overruns the init deadline.
     pub fn describe(&mut self) -> Result<bindings::Metadata, GuestFault> {
-        let Self {
-            store,
-            bindings,
-            runtime,
-        } = self;
-        let deadline = runtime.sandbox().init_deadline();
-        guarded(runtime, store, deadline, |store| {
+        self.call(Budget::Init, |bindings, store| {
             bindings.call_describe(store)
         })
     }
@@ -159,13 +162,7 @@ impl<D: Desk> StrategyInstance<D> {
     ///
     /// A [`GuestFault`] if the guest traps or overruns the init deadline.
     pub fn init(&mut self, params: &[(String, String)]) -> Result<Result<(), String>, GuestFault> {
-        let Self {
-            store,
-            bindings,
-            runtime,
-        } = self;
-        let deadline = runtime.sandbox().init_deadline();
-        guarded(runtime, store, deadline, |store| {
+        self.call(Budget::Init, |bindings, store| {
             bindings.call_init(store, params)
         })
     }
@@ -176,13 +173,7 @@ impl<D: Desk> StrategyInstance<D> {
     ///
     /// A [`GuestFault`]; the instance is unusable afterwards.
     pub fn on_bar(&mut self, bar: &bindings::Bar) -> Result<CallStats, GuestFault> {
-        let Self {
-            store,
-            bindings,
-            runtime,
-        } = self;
-        let deadline = runtime.sandbox().call_deadline();
-        guarded(runtime, store, deadline, |store| {
+        self.call(Budget::Call, |bindings, store| {
             bindings.call_on_bar(store, bar)
         })?;
         Ok(self.last_call())
@@ -194,21 +185,44 @@ impl<D: Desk> StrategyInstance<D> {
     ///
     /// A [`GuestFault`]; the instance is unusable afterwards.
     pub fn on_fill(&mut self, fill: &bindings::Fill) -> Result<CallStats, GuestFault> {
-        let Self {
-            store,
-            bindings,
-            runtime,
-        } = self;
-        let deadline = runtime.sandbox().call_deadline();
-        guarded(runtime, store, deadline, |store| {
+        self.call(Budget::Call, |bindings, store| {
             bindings.call_on_fill(store, fill)
         })?;
         Ok(self.last_call())
     }
 
-    fn last_call(&self) -> CallStats {
+    /// What the last call did: its `emit`s and refusals, also when it faulted part-way (a
+    /// guest that emitted 40,000 signals before its deadline did emit them).
+    pub fn last_call(&self) -> CallStats {
         self.store.data().last_call()
     }
+
+    /// Calls an export under the deadline of `budget`.
+    fn call<R>(
+        &mut self,
+        budget: Budget,
+        call: impl FnOnce(&Strategy, &mut Store<StrategyState<D>>) -> wasmtime::Result<R>,
+    ) -> Result<R, GuestFault> {
+        let Self {
+            store,
+            bindings,
+            runtime,
+        } = self;
+        let deadline = match budget {
+            Budget::Init => runtime.sandbox().init_deadline(),
+            Budget::Call => runtime.sandbox().call_deadline(),
+        };
+        guarded(runtime, store, deadline, |store| call(bindings, store))
+    }
+}
+
+/// Which deadline a call gets.
+#[derive(Debug, Clone, Copy)]
+enum Budget {
+    /// Instantiation, `describe`, `init`.
+    Init,
+    /// `on-bar`, `on-fill`.
+    Call,
 }
 
 /// Runs `call` under the CPU budget, with per-call output and counters, and turns a trap into a
@@ -226,19 +240,12 @@ fn guarded<D: Desk, R>(
             .expect("fuel is enabled in this engine's config"),
     }
     store.data_mut().begin_call();
-    let started = Instant::now();
     let result = call(store);
-    let elapsed = started.elapsed();
     store.data_mut().end_call();
-    result.map_err(|error| classify(store.data(), error, deadline, elapsed))
+    result.map_err(|error| classify(store.data(), error, deadline))
 }
 
-fn classify<D>(
-    state: &StrategyState<D>,
-    error: wasmtime::Error,
-    deadline: Duration,
-    elapsed: Duration,
-) -> GuestFault {
+fn classify<D>(state: &StrategyState<D>, error: wasmtime::Error, deadline: Duration) -> GuestFault {
     let kind = match error.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => FaultKind::Deadline(deadline),
         Some(Trap::OutOfFuel) => FaultKind::FuelExhausted,
@@ -255,20 +262,17 @@ fn classify<D>(
     GuestFault {
         strategy: state.name().clone(),
         kind,
-        elapsed,
     }
 }
 
 /// A strategy call that failed: the instance trapped or overran its budget.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("strategy `{strategy}`: {kind} (after {elapsed:.1?})")]
+#[error("strategy `{strategy}`: {kind}")]
 pub struct GuestFault {
     /// The strategy.
     pub strategy: Arc<str>,
     /// What happened.
     pub kind: FaultKind,
-    /// How long the call ran.
-    pub elapsed: Duration,
 }
 
 /// The kinds of guest failure, each with the limit or message involved.
@@ -342,28 +346,70 @@ pub enum StartError {
     /// `describe` returned unusable metadata.
     #[error(transparent)]
     Metadata(#[from] MetadataError),
+    /// The desk refused the strategy (e.g. invalid limits for its symbols).
+    #[error("{0}")]
+    Desk(String),
     /// `init` refused the parameters.
     #[error("init refused its parameters: {0}")]
     InitRefused(String),
 }
 
 impl<D: Desk> PreparedStrategy<D> {
-    /// Instantiates, calls `describe` and checks its answer, then `init` with `params`.
+    /// Instantiates, calls `describe` and checks its answer, binds the desk, then calls
+    /// `init` with `params`.
     ///
     /// # Errors
     ///
-    /// A [`StartError`] saying which step failed and why.
+    /// A [`StartError`] saying which step failed and why, with the desk given back (a backtest
+    /// account or a live gate outlives a failed restart).
     pub fn start(
         &self,
         runtime: &Runtime,
         name: Arc<str>,
         desk: D,
         params: &[(String, String)],
-    ) -> Result<Started<D>, StartError> {
-        let mut instance = self.instantiate(runtime, name, desk)?;
+    ) -> Result<Started<D>, Failed<D, StartError>> {
+        let mut instance = self
+            .instantiate(runtime, name, desk)
+            .map_err(|f| f.map(StartError::Fault))?;
+        match Self::describe_bind_init(&mut instance, params) {
+            Ok(metadata) => Ok(Started { instance, metadata }),
+            Err(error) => Err(Failed {
+                error,
+                desk: instance.into_desk(),
+            }),
+        }
+    }
+
+    fn describe_bind_init(
+        instance: &mut StrategyInstance<D>,
+        params: &[(String, String)],
+    ) -> Result<StrategyMetadata, StartError> {
         let metadata = StrategyMetadata::from_guest(instance.describe()?)?;
-        instance.desk_mut().bind(&metadata);
+        instance
+            .desk_mut()
+            .bind(&metadata)
+            .map_err(StartError::Desk)?;
         instance.init(params)?.map_err(StartError::InitRefused)?;
-        Ok(Started { instance, metadata })
+        Ok(metadata)
+    }
+}
+
+/// A failed start or call that hands the desk back.
+#[derive(Debug)]
+pub struct Failed<D, E> {
+    /// What went wrong.
+    pub error: E,
+    /// The desk, unharmed.
+    pub desk: D,
+}
+
+impl<D, E> Failed<D, E> {
+    /// The same failure with the error mapped.
+    pub fn map<F>(self, f: impl FnOnce(E) -> F) -> Failed<D, F> {
+        Failed {
+            error: f(self.error),
+            desk: self.desk,
+        }
     }
 }

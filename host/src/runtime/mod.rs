@@ -12,6 +12,7 @@
 
 pub mod bindings;
 pub mod compile;
+mod convert;
 pub mod engine;
 pub mod fleet;
 pub mod host;
@@ -32,7 +33,7 @@ pub use engine::{CpuBudget, Runtime, SandboxConfig};
 pub use fleet::{BarEvent, DeskSpec, Fleet, InstallError, Installed, StrategyStatus};
 pub use host::{Desk, Holding, StrategyState};
 pub use instance::{
-    FaultKind, GuestFault, PreparedStrategy, StartError, Started, StrategyInstance,
+    Failed, FaultKind, GuestFault, PreparedStrategy, StartError, Started, StrategyInstance,
 };
 pub use metadata::StrategyMetadata;
 pub use watch::{DirChange, DirWatch, StrategyDir, watch};

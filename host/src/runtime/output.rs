@@ -6,6 +6,7 @@
 //! counter increment per write, not a flooded log.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
@@ -47,6 +48,9 @@ pub enum LogLevel {
 #[derive(Debug, Clone)]
 pub struct GuestOutput {
     inner: Arc<Mutex<OutputState>>,
+    /// Whether anything was written since the last `begin_call`: most calls write nothing, and
+    /// then beginning and ending a call costs two atomic operations instead of two locks.
+    touched: Arc<AtomicBool>,
 }
 
 #[derive(Debug)]
@@ -75,6 +79,7 @@ impl GuestOutput {
                 stderr_partial: Vec::new(),
                 recent_stderr: VecDeque::with_capacity(RECENT_STDERR_LINES),
             })),
+            touched: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -86,15 +91,20 @@ impl GuestOutput {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Starts a call: refills the budget.
+    /// Starts a call: refills the budget (if the last call used any).
     pub fn begin_call(&self) {
-        let mut state = self.state();
-        state.remaining = state.budget_per_call;
-        state.dropped_this_call = 0;
+        if self.touched.swap(false, Ordering::Relaxed) {
+            let mut state = self.state();
+            state.remaining = state.budget_per_call;
+            state.dropped_this_call = 0;
+        }
     }
 
     /// Ends a call: flushes partial lines and reports what was dropped.
     pub fn end_call(&self) {
+        if !self.touched.load(Ordering::Relaxed) {
+            return;
+        }
         let mut state = self.state();
         state.flush_partial(Stream::Stdout);
         state.flush_partial(Stream::Stderr);
@@ -111,11 +121,13 @@ impl GuestOutput {
 
     /// Writes one `log` line.
     pub fn log(&self, level: LogLevel, message: &str) {
+        self.touched.store(true, Ordering::Relaxed);
         self.state().line(Stream::Log(level), message.as_bytes());
     }
 
     /// Writes raw bytes of stdout or stderr; complete lines are logged, the rest buffered.
     pub fn write(&self, stream: Stream, bytes: &[u8]) {
+        self.touched.store(true, Ordering::Relaxed);
         self.state().write(stream, bytes);
     }
 
@@ -202,7 +214,9 @@ impl OutputState {
 
     /// Logs one line, within the budget.
     fn line(&mut self, stream: Stream, line: &[u8]) {
-        let line = &line[..line.len().min(MAX_LINE_BYTES)];
+        let cut = line.len().saturating_sub(MAX_LINE_BYTES);
+        self.drop_bytes(cut);
+        let line = &line[..line.len() - cut];
         let text = String::from_utf8_lossy(line);
         let text = text.trim_end_matches('\r');
         if stream == Stream::Stderr {
@@ -342,6 +356,19 @@ mod tests {
         out.write(Stream::Stdout, b"123456\n"); // new call, new budget
         out.end_call();
         assert_eq!(out.dropped_total(), 6);
+    }
+
+    #[test]
+    fn the_cut_of_a_long_line_is_counted_as_dropped() {
+        let out = GuestOutput::new("s".into(), usize::MAX);
+        out.begin_call();
+        // A `log` line, and a complete stdout line in one write: both cut at MAX_LINE_BYTES.
+        out.log(LogLevel::Info, &"x".repeat(MAX_LINE_BYTES + 7));
+        let mut line = vec![b'y'; MAX_LINE_BYTES + 5];
+        line.push(b'\n');
+        out.write(Stream::Stdout, &line);
+        out.end_call();
+        assert_eq!(out.dropped_total(), 12);
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub struct Sidecar {
     /// `[params]`, stringified, sorted by name.
     pub params: Vec<(String, String)>,
     /// `[limits]`.
-    pub limits: toml::Table,
+    pub limits: crate::risk::Limits,
 }
 
 /// Why a sidecar was refused.
@@ -51,7 +51,7 @@ struct RawSidecar {
     #[serde(default)]
     params: toml::Table,
     #[serde(default)]
-    limits: toml::Table,
+    limits: crate::risk::Limits,
 }
 
 /// The sidecar path of a strategy file: the same name with the extension `.toml`.

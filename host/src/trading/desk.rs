@@ -49,16 +49,11 @@ impl std::fmt::Debug for LiveDesk {
 impl LiveDesk {
     /// The desk of the strategy `spec` describes.
     pub fn new(spec: &DeskSpec, global: &Limits, validator: Validator, book: SharedBook) -> Self {
-        let limits = toml::Value::Table(spec.sidecar.limits.clone())
-            .try_into::<Limits>()
-            .map_err(|e| format!("its sidecar's [limits]: {}", e.message().trim()))
-            .and_then(|own| {
-                let limits = global.stricter(&own);
-                limits
-                    .validate()
-                    .map(|()| limits)
-                    .map_err(|e| format!("its sidecar's {e}"))
-            });
+        let limits = global.stricter(&spec.sidecar.limits);
+        let limits = limits
+            .validate()
+            .map(|()| limits)
+            .map_err(|e| format!("its sidecar's {e}"));
         if let Err(why) = &limits {
             tracing::error!(
                 strategy = &*spec.name,
@@ -195,11 +190,15 @@ impl Desk for LiveDesk {
         clock::unix_ms()
     }
 
-    fn bind(&mut self, metadata: &StrategyMetadata) {
+    /// Never refuses: a strategy whose limits are unusable still runs, every signal refused
+    /// with the reason, which `strategies()` reports (so the operator sees it, not a restart
+    /// loop).
+    fn bind(&mut self, metadata: &StrategyMetadata) -> Result<(), String> {
         self.gate = match &self.limits {
             Ok(limits) => StrategyGate::new(self.name.to_string(), &metadata.symbols, limits)
                 .map_err(|e| e.to_string()),
             Err(why) => Err(why.clone()),
         };
+        Ok(())
     }
 }

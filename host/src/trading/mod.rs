@@ -22,6 +22,44 @@
 //! [`start`] starts it and returns a [`TradingHandle`]; [`run`] is `start` plus waiting for
 //! the end, which `sandtrade run` calls. `docs/execution.md` describes the whole path, the
 //! guarantees and the configuration.
+//!
+//! # Example
+//!
+//! In-process against tws-sim (what `sandtrade demo` does), with an empty strategies
+//! directory:
+//!
+//! ```
+//! use sandtrade::config::Config;
+//! use sandtrade::trading::{self, ConnectionState, Options, TradingEvent};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let sim = tws_sim::Simulator::start(tws_sim::SimConfig::ephemeral()).await?;
+//! let dir = tempfile::tempdir()?;
+//! std::fs::create_dir(dir.path().join("strategies"))?;
+//! let config = Config::parse(
+//!     &format!(
+//!         "mode = \"paper\"\n[ib]\nport = {}\nclient_id = 1\naccount = \"DU1234567\"\n",
+//!         sim.addr().port()
+//!     ),
+//!     dir.path(),
+//! )?;
+//! let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+//! let host = trading::start(config, Options::default(), async {
+//!     let _ = stopped.await;
+//! })
+//! .await?;
+//! let mut events = host.subscribe();
+//! while !matches!(events.recv().await?, TradingEvent::Reconciled { .. }) {}
+//! assert_eq!(host.status().await?.connection.state, ConnectionState::Connected);
+//! host.halt("maintenance"); // every signal is refused until `resume`
+//! assert_eq!(host.status().await?.halted.as_deref(), Some("maintenance"));
+//! stop.send(()).ok();
+//! host.stopped().await;
+//! # sim.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
 
 mod book;
 mod control;

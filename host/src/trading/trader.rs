@@ -713,6 +713,10 @@ impl Trader {
 
     pub(super) fn hold_down(&mut self, held: bool) {
         self.conn.held_down = held;
+        if held && self.connecting.take().is_some() {
+            // A connect in progress is abandoned with its half-made session.
+            self.set_state(ConnectionState::Disconnected);
+        }
         if !held {
             self.retry_at = None;
             self.backoff.reset();

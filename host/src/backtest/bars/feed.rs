@@ -73,14 +73,7 @@ impl BarFeed {
             .map_or_else(
                 // No thread: say why through the channel the consumer reads anyway.
                 |e| Self::failed(BarError::Io(e)),
-                |_detached| Self {
-                    batches,
-                    recycle,
-                    current: Vec::new(),
-                    next: 0,
-                    ended: false,
-                    stats: None,
-                },
+                |_detached| Self::receiving(batches, recycle),
             )
     }
 
@@ -89,6 +82,10 @@ impl BarFeed {
         // The receiver is alive: this cannot fail.
         let _ = tx.send(Message::Failed(error));
         let (recycle, _) = mpsc::channel();
+        Self::receiving(batches, recycle)
+    }
+
+    fn receiving(batches: Receiver<Message>, recycle: Sender<Vec<Bar>>) -> Self {
         Self {
             batches,
             recycle,

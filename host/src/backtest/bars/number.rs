@@ -16,34 +16,71 @@ const POW10: [f64; 23] = [
 const EXACT_INT_LIMIT: u64 = 1 << 53;
 
 /// Parses a decimal number, exactly as `str::parse::<f64>` would. `None` if it is not one.
+#[inline]
 pub fn parse_f64(field: &[u8]) -> Option<f64> {
-    fast_decimal(field).or_else(|| std::str::from_utf8(field).ok()?.parse().ok())
+    match decimal_prefix(field) {
+        Some((value, len)) if len == field.len() => Some(value),
+        _ => parse_f64_std(field),
+    }
 }
 
-/// `digits[.digits]` with at most 19 digits in all, or `None` to fall back.
+/// The plain decimal (`digits[.digits]`, at most 19 digits) at the start of `bytes`, and its
+/// length, if it takes the exact fast path. The caller checks what follows it: a number that
+/// goes on (`1.5e3`) must be parsed whole by [`parse_f64`].
 #[inline]
-fn fast_decimal(field: &[u8]) -> Option<f64> {
-    let mut mantissa: u64 = 0;
-    let mut digits = 0usize;
-    let mut fraction_digits = 0usize;
-    let mut seen_point = false;
-    for &b in field {
-        match b {
-            b'0'..=b'9' => {
-                mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
-                digits += 1;
-                fraction_digits += usize::from(seen_point);
-            }
-            b'.' if !seen_point => seen_point = true,
-            _ => return None,
-        }
-    }
-    // 19 digits cannot overflow a u64; the limit and POW10 bound keep the division exact.
-    if digits == 0 || digits > 19 || mantissa >= EXACT_INT_LIMIT || fraction_digits >= POW10.len() {
+pub fn decimal_prefix(bytes: &[u8]) -> Option<(f64, usize)> {
+    let (mantissa, integer_digits, fraction_digits, len) = scalar_decimal(bytes);
+    let digits = integer_digits + fraction_digits;
+    // 19 digits cannot overflow a u64; below 2^53 the integer is an exact f64, and so is 10^k
+    // for k <= 19: one correctly rounded division.
+    if digits == 0 || digits > 19 || mantissa >= EXACT_INT_LIMIT {
         return None;
     }
-    // u64 below 2^53 → f64 is exact.
-    Some(mantissa as f64 / POW10[fraction_digits])
+    let value = mantissa as f64;
+    Some((
+        if fraction_digits == 0 {
+            value
+        } else {
+            value / POW10[fraction_digits]
+        },
+        len,
+    ))
+}
+
+/// `(mantissa, integer digits, fraction digits, length)`. Byte by byte: measured faster here
+/// than eight bytes at a time, as the digit loops of one file's numbers predict well.
+#[inline]
+fn scalar_decimal(bytes: &[u8]) -> (u64, usize, usize, usize) {
+    let (mut mantissa, integer_digits) = scalar_digits(bytes, 0);
+    let mut len = integer_digits;
+    let mut fraction_digits = 0;
+    if bytes.get(len) == Some(&b'.') {
+        (mantissa, fraction_digits) = scalar_digits(&bytes[len + 1..], mantissa);
+        len += 1 + fraction_digits;
+    }
+    (mantissa, integer_digits, fraction_digits, len)
+}
+
+/// Appends the leading ASCII digits of `bytes` to `mantissa` (wrapping: the caller bounds the
+/// digit count) and counts them.
+#[inline]
+fn scalar_digits(bytes: &[u8], mut mantissa: u64) -> (u64, usize) {
+    let mut n = 0;
+    for &b in bytes {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d));
+        n += 1;
+    }
+    (mantissa, n)
+}
+
+#[cold]
+#[inline(never)]
+fn parse_f64_std(field: &[u8]) -> Option<f64> {
+    std::str::from_utf8(field).ok()?.parse().ok()
 }
 
 /// Parses an optionally negative decimal integer that fits an `i64`.
@@ -95,6 +132,16 @@ mod tests {
     }
 
     #[test]
+    fn prefixes_stop_where_the_plain_decimal_ends() {
+        assert_eq!(decimal_prefix(b"185.12,1"), Some((185.12, 6)));
+        assert_eq!(decimal_prefix(b"1.5e3"), Some((1.5, 3)));
+        assert_eq!(decimal_prefix(b"7"), Some((7.0, 1)));
+        assert_eq!(decimal_prefix(b",5"), None);
+        assert_eq!(decimal_prefix(b"-5"), None);
+        assert_eq!(decimal_prefix(b"12345678901234567890"), None);
+    }
+
+    #[test]
     fn garbage_is_none() {
         for bad in [&b""[..], b".", b"1.2.3", b"12a", b" 1", b"1,5", b"\xff"] {
             assert_eq!(parse_f64(bad), None, "{:?}", String::from_utf8_lossy(bad));
@@ -119,6 +166,22 @@ mod tests {
     }
 
     proptest! {
+        /// A decimal followed by anything is parsed up to its end, as std parses it.
+        #[test]
+        fn prefix_same_as_std(int in "[0-9]{0,9}", frac in proptest::option::of("[0-9]{0,9}"), tail in "[,a-z.0-9]{0,16}") {
+            let text = match &frac { Some(f) => format!("{int}.{f}"), None => int.clone() };
+            let row = format!("{text}{tail}");
+            let scalar = scalar_decimal(row.as_bytes());
+            if let Some((value, len)) = decimal_prefix(row.as_bytes()) {
+                let expected: f64 = row[..len].parse().unwrap();
+                prop_assert_eq!(value.to_bits(), expected.to_bits(), "{}", &row[..len]);
+            } else {
+                let (_, integer_digits, fraction_digits, _) = scalar;
+                let digits = integer_digits + fraction_digits;
+                prop_assert!(digits == 0 || digits > 15, "{} refused", row);
+            }
+        }
+
         /// The fast path agrees with std bit for bit.
         #[test]
         fn same_as_std(int in 0u64..10_000_000_000, frac in "[0-9]{0,9}") {

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::number::parse_f64;
+use super::number::{decimal_prefix, parse_f64};
 use super::timestamp::TimeParser;
 use super::{Bar, BarError, Column, ReadStats, RowProblem};
 use crate::backtest::instruments::{SymbolId, SymbolTable};
@@ -16,6 +16,15 @@ const QUOTE_BYTES: usize = 40;
 
 /// Up to this many distinct symbol spellings are looked up by scanning; more go to a map.
 const LINEAR_LOOKUP_MAX: usize = 16;
+
+/// A bad field, boxed: errors are rare, and a one-word error keeps every `Result` on the hot
+/// path in registers.
+type RowError = Box<(Column, RowProblem)>;
+
+#[cold]
+fn row_error(column: Column, problem: RowProblem) -> RowError {
+    Box::new((column, problem))
+}
 
 /// Parses the lines of one bar file, in order. See the [module docs](super) for the format.
 #[derive(Debug)]
@@ -69,10 +78,13 @@ impl BarParser {
         if line.is_empty() {
             return Ok(None);
         }
-        self.row(line).map_err(|(column, problem)| BarError::Row {
-            line: self.line,
-            column,
-            problem,
+        self.row(line).map_err(|e| {
+            let (column, problem) = *e;
+            BarError::Row {
+                line: self.line,
+                column,
+                problem,
+            }
         })
     }
 
@@ -117,28 +129,32 @@ impl BarParser {
     }
 
     #[inline]
-    fn row(&mut self, line: &[u8]) -> Result<Option<Bar>, (Column, RowProblem)> {
+    fn row(&mut self, line: &[u8]) -> Result<Option<Bar>, RowError> {
         let mut fields = Fields { rest: Some(line) };
-        let time_field = fields.next(Column::Time)?;
-        let time_ms = self
-            .times
-            .parse(time_field)
-            .map_err(|p| (Column::Time, RowProblem::Time(p, quote(time_field))))?;
-        let symbol = self
-            .spellings
-            .lookup(fields.next(Column::Symbol)?, &self.table)?;
-        let open = price(fields.next(Column::Open)?, Column::Open)?;
-        let high = price(fields.next(Column::High)?, Column::High)?;
-        let low = price(fields.next(Column::Low)?, Column::Low)?;
-        let close = price(fields.next(Column::Close)?, Column::Close)?;
-        let volume_field = fields.next(Column::Volume)?;
+        let time_ms = match self.times.parse_prefix(line) {
+            Some((ms, len)) if fields.skip_field(len) => ms,
+            _ => {
+                let field = fields.next(Column::Time)?;
+                let problem = |p| row_error(Column::Time, RowProblem::Time(p, quote(field)));
+                self.times.parse(field).map_err(problem)?
+            }
+        };
+        let symbol = match self.spellings.known_prefix(fields.rest.unwrap_or_default()) {
+            Some((symbol, len)) if fields.skip_field(len) => symbol,
+            _ => self
+                .spellings
+                .lookup(fields.next(Column::Symbol)?, &self.table)?,
+        };
+        let open = price(fields.number(Column::Open)?, Column::Open)?;
+        let high = price(fields.number(Column::High)?, Column::High)?;
+        let low = price(fields.number(Column::Low)?, Column::Low)?;
+        let close = price(fields.number(Column::Close)?, Column::Close)?;
+        let volume = fields.number(Column::Volume)?;
         if fields.rest.is_some() {
-            return Err((Column::Extra, RowProblem::TooManyFields));
+            return Err(row_error(Column::Extra, RowProblem::TooManyFields));
         }
-        let volume = parse_f64(volume_field)
-            .ok_or_else(|| (Column::Volume, RowProblem::NotANumber(quote(volume_field))))?;
         if !(volume.is_finite() && volume >= 0.0) {
-            return Err((Column::Volume, RowProblem::BadVolume(volume)));
+            return Err(row_error(Column::Volume, RowProblem::BadVolume(volume)));
         }
         for (other, other_value) in [
             (Column::Low, low),
@@ -146,37 +162,31 @@ impl BarParser {
             (Column::Close, close),
         ] {
             if high < other_value {
-                return Err((
-                    Column::High,
-                    RowProblem::HighBelow {
-                        other,
-                        value: high,
-                        other_value,
-                    },
-                ));
+                let problem = RowProblem::HighBelow {
+                    other,
+                    value: high,
+                    other_value,
+                };
+                return Err(row_error(Column::High, problem));
             }
         }
         for (other, other_value) in [(Column::Open, open), (Column::Close, close)] {
             if low > other_value {
-                return Err((
-                    Column::Low,
-                    RowProblem::LowAbove {
-                        other,
-                        value: low,
-                        other_value,
-                    },
-                ));
+                let problem = RowProblem::LowAbove {
+                    other,
+                    value: low,
+                    other_value,
+                };
+                return Err(row_error(Column::Low, problem));
             }
         }
         if time_ms < self.previous_ms {
             let previous_ms = self.previous_ms;
-            return Err((
-                Column::Time,
-                RowProblem::OutOfOrder {
-                    time_ms,
-                    previous_ms,
-                },
-            ));
+            let problem = RowProblem::OutOfOrder {
+                time_ms,
+                previous_ms,
+            };
+            return Err(row_error(Column::Time, problem));
         }
         self.previous_ms = time_ms;
         let Some(symbol) = symbol else {
@@ -185,7 +195,10 @@ impl BarParser {
         let last = &mut self.last_ms[symbol.index()];
         if *last == time_ms {
             let symbol = self.table[symbol].symbol.clone();
-            return Err((Column::Time, RowProblem::Duplicate { symbol, time_ms }));
+            return Err(row_error(
+                Column::Time,
+                RowProblem::Duplicate { symbol, time_ms },
+            ));
         }
         *last = time_ms;
         self.bars += 1;
@@ -208,10 +221,42 @@ struct Fields<'a> {
 }
 
 impl<'a> Fields<'a> {
+    /// Takes a field of `len` bytes whose content the caller has read already, if a comma or
+    /// the end of the row follows it.
     #[inline]
-    fn next(&mut self, column: Column) -> Result<&'a [u8], (Column, RowProblem)> {
-        let rest = self.rest.ok_or((column, RowProblem::Missing))?;
-        match memchr::memchr(b',', rest) {
+    fn skip_field(&mut self, len: usize) -> bool {
+        let Some(rest) = self.rest else { return false };
+        match rest.get(len) {
+            None => self.rest = None,
+            Some(b',') => self.rest = Some(&rest[len + 1..]),
+            Some(_) => return false,
+        }
+        true
+    }
+
+    /// The next field, as a number. A plain decimal is parsed as it is scanned (no separate
+    /// search for its end); anything else is cut at the next comma and parsed whole.
+    #[inline]
+    fn number(&mut self, column: Column) -> Result<f64, RowError> {
+        let rest = self
+            .rest
+            .ok_or_else(|| row_error(column, RowProblem::Missing))?;
+        if let Some((value, len)) = decimal_prefix(rest)
+            && self.skip_field(len)
+        {
+            return Ok(value);
+        }
+        let field = self.next(column)?;
+        parse_f64(field).ok_or_else(|| row_error(column, RowProblem::NotANumber(quote(field))))
+    }
+
+    #[inline]
+    fn next(&mut self, column: Column) -> Result<&'a [u8], RowError> {
+        let rest = self
+            .rest
+            .ok_or_else(|| row_error(column, RowProblem::Missing))?;
+        // Fields are short: a plain scan beats a SIMD search's set-up.
+        match rest.iter().position(|&b| b == b',') {
             Some(comma) => {
                 self.rest = Some(&rest[comma + 1..]);
                 Ok(&rest[..comma])
@@ -225,12 +270,11 @@ impl<'a> Fields<'a> {
 }
 
 #[inline]
-fn price(field: &[u8], column: Column) -> Result<f64, (Column, RowProblem)> {
-    let value = parse_f64(field).ok_or_else(|| (column, RowProblem::NotANumber(quote(field))))?;
+fn price(value: f64, column: Column) -> Result<f64, RowError> {
     if value.is_finite() && value > 0.0 {
         Ok(value)
     } else {
-        Err((column, RowProblem::NotPositive(value)))
+        Err(row_error(column, RowProblem::NotPositive(value)))
     }
 }
 
@@ -264,14 +308,32 @@ struct Spelling {
 }
 
 impl Spellings {
+    /// The table id of a spelling already met that `rest` (a row from its symbol field on)
+    /// starts with, and its length: no search for the end of the field. The previous row's
+    /// spelling is tried first, then (while there are few) every one. The caller checks a comma
+    /// follows; a row is counted as skipped only by [`lookup`](Self::lookup) or here.
+    #[inline]
+    fn known_prefix(&mut self, rest: &[u8]) -> Option<(Option<SymbolId>, usize)> {
+        let is_prefix = |e: &Spelling| {
+            rest.starts_with(&e.raw) && matches!(rest.get(e.raw.len()), None | Some(b','))
+        };
+        let at = match self.entries.get(self.last) {
+            Some(e) if is_prefix(e) => self.last,
+            _ if self.entries.len() <= LINEAR_LOOKUP_MAX => {
+                self.entries.iter().position(is_prefix)?
+            }
+            _ => return None,
+        };
+        self.last = at;
+        let entry = &mut self.entries[at];
+        entry.skipped += u64::from(entry.id.is_none());
+        Some((entry.id, entry.raw.len()))
+    }
+
     /// The table id of the symbol spelt `raw` (`None` if it is not in the table: the row is
     /// skipped and counted).
     #[inline]
-    fn lookup(
-        &mut self,
-        raw: &[u8],
-        table: &SymbolTable,
-    ) -> Result<Option<SymbolId>, (Column, RowProblem)> {
+    fn lookup(&mut self, raw: &[u8], table: &SymbolTable) -> Result<Option<SymbolId>, RowError> {
         let found = match self.entries.get(self.last) {
             Some(e) if *e.raw == *raw => Some(self.last),
             _ if self.entries.len() <= LINEAR_LOOKUP_MAX => {
@@ -290,10 +352,10 @@ impl Spellings {
     }
 
     #[cold]
-    fn insert(&mut self, raw: &[u8], table: &SymbolTable) -> Result<usize, (Column, RowProblem)> {
+    fn insert(&mut self, raw: &[u8], table: &SymbolTable) -> Result<usize, RowError> {
         let text = String::from_utf8_lossy(raw);
         let instrument = symbols::normalize(&text)
-            .map_err(|r| (Column::Symbol, RowProblem::Symbol(r.message)))?;
+            .map_err(|r| row_error(Column::Symbol, RowProblem::Symbol(r.message)))?;
         let at = self.entries.len();
         self.entries.push(Spelling {
             raw: raw.into(),
