@@ -23,6 +23,7 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::error::{ApiError, ApiJson};
 use super::ibkr::{MarketType, instrument};
+use crate::orders::Exposure;
 use crate::risk::{Action, OrderType};
 use crate::trading::{CancelOutcome, ManualOrder, OrderView};
 
@@ -94,23 +95,12 @@ pub struct OrderAccepted {
     pub state: String,
 }
 
-/// What a ledger holds and has working in one symbol.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Holding {
-    /// Shares held.
-    pub held: i64,
-    /// Shares of working buy orders not yet filled.
-    pub pending_buys: i64,
-    /// Shares of working sell orders not yet filled.
-    pub pending_sells: i64,
-}
-
-/// Maps `side` and `quantity` onto a long-only action for a ledger holding `h`.
+/// Maps `side` and `quantity` onto a long-only action for a ledger whose exposure is `h`.
 ///
 /// # Errors
 ///
 /// `422 sell-exceeds-position` for a sell above `held − pending sells`.
-pub fn plan(side: Side, quantity: u32, h: Holding) -> Result<Action, ApiError> {
+pub fn plan(side: Side, quantity: u32, h: Exposure) -> Result<Action, ApiError> {
     match side {
         Side::Buy if h.held == 0 && h.pending_buys == 0 => Ok(Action::OpenLong),
         Side::Buy => Ok(Action::AddLong),
@@ -190,8 +180,8 @@ pub async fn place(
         Some(s) => s,
         None => MANUAL_LEDGER.to_owned(),
     };
-    let holding = holding(&state, &strategy, &instrument.symbol).await?;
-    let action = plan(body.side, body.quantity, holding)?;
+    let exposure = state.trading.exposure(&strategy, &instrument.symbol).await?;
+    let action = plan(body.side, body.quantity, exposure)?;
     let id = state
         .trading
         .submit(ManualOrder {
@@ -224,16 +214,6 @@ fn side_str(side: Side) -> &'static str {
         Side::Buy => "buy",
         Side::Sell => "sell",
     }
-}
-
-/// What `strategy` holds and has working in `symbol`, from the trading thread's memory.
-async fn holding(state: &AppState, strategy: &str, symbol: &str) -> Result<Holding, ApiError> {
-    let e = state.trading.exposure(strategy, symbol).await?;
-    Ok(Holding {
-        held: i64::from(e.held),
-        pending_buys: i64::from(e.pending_buys),
-        pending_sells: i64::from(e.pending_sells),
-    })
 }
 
 /// `DELETE /api/ibkr/order/{id}`: cancels an order (a queued one here, a working one at IB).
@@ -289,8 +269,8 @@ fn order_id(text: &str) -> Result<u64, ApiError> {
 mod tests {
     use super::*;
 
-    fn h(held: i64, pending_buys: i64, pending_sells: i64) -> Holding {
-        Holding {
+    fn h(held: i64, pending_buys: i64, pending_sells: i64) -> Exposure {
+        Exposure {
             held,
             pending_buys,
             pending_sells,

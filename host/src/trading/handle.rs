@@ -11,7 +11,8 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use super::events::TradingEvent;
 use super::queries::{AccountView, ConnectTarget, QuoteView};
 use super::status::{OrderView, PositionsView, StrategyView, TradingStatus};
-use crate::risk::{Action, Exposure, Instrument, OrderType, Rejection, TradingSwitch};
+use crate::orders::Exposure;
+use crate::risk::{Action, Instrument, OrderType, Rejection, TradingSwitch};
 
 /// An order an operator submits by hand. It passes the same risk checks as a strategy's
 /// signal (long-only included), against the exposure of the strategy it is attributed to.
