@@ -123,7 +123,7 @@ impl Rig {
                     sidecar: Default::default(),
                 };
                 let mut desk = LiveDesk::new(&spec, &limits, validator.clone(), book.clone());
-                desk.bind(&metadata);
+                desk.bind(&metadata).expect("the bench strategy binds");
                 desk
             })
             .collect();

@@ -713,7 +713,8 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.problems.len(), 1);
         assert!(
-            err.problems[0].starts_with("[api]: unknown variant `admin`, expected `read` or `trade`"),
+            err.problems[0]
+                .starts_with("[api]: unknown variant `admin`, expected `read` or `trade`"),
             "{}",
             err.problems[0]
         );

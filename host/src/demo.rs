@@ -131,12 +131,14 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<Demo> {
     };
     sim_config.market.clock = tws_sim::config::ClockMode::RealTime;
     sim_config.market.acceleration = options.accelerate;
-    let sim = tws_sim::Simulator::start(sim_config).await.with_context(|| {
-        format!(
-            "cannot start the simulator on 127.0.0.1:{} (a TWS running there? use --sim-port)",
-            options.sim_port
-        )
-    })?;
+    let sim = tws_sim::Simulator::start(sim_config)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot start the simulator on 127.0.0.1:{} (a TWS running there? use --sim-port)",
+                options.sim_port
+            )
+        })?;
 
     let config = Config::parse(
         &format!(
@@ -162,9 +164,15 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<Demo> {
 
     let stop_api = tokio_util::sync::CancellationToken::new();
     let stopped = stop_api.clone();
-    let server = api::serve(options.listen, trading.clone(), tokens, &database, async move {
-        stopped.cancelled().await;
-    })
+    let server = api::serve(
+        options.listen,
+        trading.clone(),
+        tokens,
+        &database,
+        async move {
+            stopped.cancelled().await;
+        },
+    )
     .await
     .with_context(|| format!("the API on {} (in use? use --listen)", options.listen))?;
     Ok(Demo {
@@ -287,4 +295,3 @@ fn write_curlrc(dir: &Path, token: &str) -> anyhow::Result<()> {
     writeln!(file, "header = \"Authorization: Bearer {token}\"")?;
     Ok(())
 }
-

@@ -371,7 +371,10 @@ fn demo(options: sandtrade::demo::DemoOptions) -> ExitCode {
         Ok(runtime) => runtime,
         Err(e) => return fail(&e),
     };
-    match runtime.block_on(sandtrade::demo::run(options, tws_sim::cli::shutdown_signal())) {
+    match runtime.block_on(sandtrade::demo::run(
+        options,
+        tws_sim::cli::shutdown_signal(),
+    )) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&format!("{e:#}")),
     }

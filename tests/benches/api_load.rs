@@ -62,7 +62,10 @@ async fn bench(span: Duration) {
         (Method::GET, "/api/ibkr/status".to_owned(), None)
     })
     .await;
-    row(&format!("GET /api/ibkr/status ({CONNECTIONS} connections)"), status);
+    row(
+        &format!("GET /api/ibkr/status ({CONNECTIONS} connections)"),
+        status,
+    );
     let orders = load(demo.api, &demo.token, span, |conn, n| {
         let body = format!(
             r#"{{"symbol":"AAPL","side":"buy","quantity":1,"marketType":"USStock","strategy":"bench-{conn}-{n}"}}"#
@@ -70,24 +73,35 @@ async fn bench(span: Duration) {
         (Method::POST, "/api/ibkr/order".to_owned(), Some(body))
     })
     .await;
-    row(&format!("POST /api/ibkr/order ({CONNECTIONS} connections)"), orders);
+    row(
+        &format!("POST /api/ibkr/order ({CONNECTIONS} connections)"),
+        orders,
+    );
 
-    let snapshot = in_process(span, || {
-        let trading = demo.trading.clone();
+    let handle = demo.trading.clone();
+    let snapshot = in_process(span, move || {
+        let trading = handle.clone();
         async move {
             std::hint::black_box(trading.status_now());
         }
     })
     .await;
-    row("status_now() in process (published snapshot)", (snapshot, 0));
-    let command = in_process(span, || {
-        let trading = demo.trading.clone();
+    row(
+        "status_now() in process (published snapshot)",
+        (snapshot, 0),
+    );
+    let handle = demo.trading.clone();
+    let command = in_process(span, move || {
+        let trading = handle.clone();
         async move {
             std::hint::black_box(trading.status().await.expect("status"));
         }
     })
     .await;
-    row("status() in process (command to the trading thread)", (command, 0));
+    row(
+        "status() in process (command to the trading thread)",
+        (command, 0),
+    );
     println!(
         "\nstatus over HTTP: {:.0} req/s, {:.2}× the {:.0} target; snapshot vs command in process: {:.1}×",
         status.0,
@@ -121,7 +135,9 @@ async fn load(
         let (request, done, errors, auth) =
             (request.clone(), done.clone(), errors.clone(), auth.clone());
         tasks.spawn(async move {
-            let stream = tokio::net::TcpStream::connect(addr).await.expect("connects");
+            let stream = tokio::net::TcpStream::connect(addr)
+                .await
+                .expect("connects");
             stream.set_nodelay(true).expect("nodelay");
             let (mut sender, connection) =
                 hyper::client::conn::http1::handshake(TokioIo::new(stream))

@@ -41,17 +41,36 @@ async fn tokens_never_reach_a_log() {
     let rig = Rig::new(SimConfig::ephemeral()).await;
     let host = rig.start("").await;
     let mut events = host.subscribe();
-    wait_for(&mut events, |e| matches!(e, TradingEvent::Reconciled { .. }).then_some(())).await;
+    wait_for(&mut events, |e| {
+        matches!(e, TradingEvent::Reconciled { .. }).then_some(())
+    })
+    .await;
     let tokens = Tokens::none().with("ops", Scope::Trade, TRADE).unwrap();
-    let server = api::serve("127.0.0.1:0".parse().unwrap(), host.clone(), tokens, &rig.database(), std::future::pending())
-        .await
-        .unwrap();
+    let server = api::serve(
+        "127.0.0.1:0".parse().unwrap(),
+        host.clone(),
+        tokens,
+        &rig.database(),
+        std::future::pending(),
+    )
+    .await
+    .unwrap();
     let url = |p: &str| format!("http://{}{p}", server.addr);
     let http = reqwest::Client::new();
 
-    let ok = http.get(url("/api/ibkr/status")).bearer_auth(TRADE).send().await.unwrap();
+    let ok = http
+        .get(url("/api/ibkr/status"))
+        .bearer_auth(TRADE)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), StatusCode::OK);
-    let refused = http.get(url("/api/ibkr/status")).bearer_auth(WRONG).send().await.unwrap();
+    let refused = http
+        .get(url("/api/ibkr/status"))
+        .bearer_auth(WRONG)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
     let order = http
         .post(url("/api/ibkr/order"))
@@ -65,18 +84,34 @@ async fn tokens_never_reach_a_log() {
     let connect = http
         .post(url("/api/ibkr/connect"))
         .bearer_auth(TRADE)
-        .json(&json!({"host": "127.0.0.1", "port": rig.sim.addr().port(), "clientId": 3,
-                      "account": "DU1234567"}))
+        .json(
+            &json!({"host": "127.0.0.1", "port": rig.sim.addr().port(), "clientId": 3,
+                      "account": "DU1234567"}),
+        )
         .send()
         .await
         .unwrap();
     let connect_status = connect.status();
-    assert_eq!(connect_status, StatusCode::OK, "{}", connect.text().await.unwrap());
+    assert_eq!(
+        connect_status,
+        StatusCode::OK,
+        "{}",
+        connect.text().await.unwrap()
+    );
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(logs.contains("REST API and status page listening"), "the capture works:\n{logs}");
-    assert!(logs.contains("manual order accepted"), "the capture sees the trading thread");
+    assert!(
+        logs.contains("REST API and status page listening"),
+        "the capture works:\n{logs}"
+    );
+    assert!(
+        logs.contains("manual order accepted"),
+        "the capture sees the trading thread"
+    );
     for secret in [TRADE, WRONG, "Bearer", "authorization"] {
-        assert!(!logs.to_lowercase().contains(&secret.to_lowercase()), "{secret:?} was logged:\n{logs}");
+        assert!(
+            !logs.to_lowercase().contains(&secret.to_lowercase()),
+            "{secret:?} was logged:\n{logs}"
+        );
     }
 }

@@ -27,7 +27,10 @@ impl Driver {
         let stdout = child.stdout.take().expect("piped");
         let mut lines = BufReader::new(stdout).lines();
         let port = loop {
-            let line = lines.next().expect("chromedriver says where it listens").expect("readable");
+            let line = lines
+                .next()
+                .expect("chromedriver says where it listens")
+                .expect("readable");
             if let Some(rest) = line.split("started successfully on port ").nth(1) {
                 break rest.trim_end_matches('.').trim().parse().expect("a port");
             }
@@ -116,14 +119,29 @@ async fn the_status_page_shows_the_demo_and_updates_live() {
          return n.length === 3 ? n : null;",
     )
     .await;
-    assert_eq!(names, json!(["hk_breakout", "ma_crossover", "scale_in_out"]));
-    until(&client, "return document.getElementById('connection-state').textContent === 'connected' || null;").await;
+    assert_eq!(
+        names,
+        json!(["hk_breakout", "ma_crossover", "scale_in_out"])
+    );
+    until(
+        &client,
+        "return document.getElementById('connection-state').textContent === 'connected' || null;",
+    )
+    .await;
 
     // Live: the status time moves on by itself (server-sent events, no reload).
     let at = "return Number(document.getElementById('status-at').dataset.atMs || 0)";
-    let first = until(&client, &format!("const t = (() => {{ {at} }})(); return t > 0 ? t : null;")).await;
+    let first = until(
+        &client,
+        &format!("const t = (() => {{ {at} }})(); return t > 0 ? t : null;"),
+    )
+    .await;
     let first = first.as_f64().unwrap();
-    let later = until(&client, &format!("const t = (() => {{ {at} }})(); return t > {first} ? t : null;")).await;
+    let later = until(
+        &client,
+        &format!("const t = (() => {{ {at} }})(); return t > {first} ? t : null;"),
+    )
+    .await;
     assert!(later.as_f64().unwrap() > first);
 
     // An order placed through the API appears in the page's signal table.
@@ -144,7 +162,13 @@ async fn the_status_page_shows_the_demo_and_updates_live() {
     )
     .await;
     let row = row.as_str().unwrap();
-    assert!(row.contains("manual") && row.contains("open-long") && row.contains("AAPL") && row.contains("accepted"), "{row}");
+    assert!(
+        row.contains("manual")
+            && row.contains("open-long")
+            && row.contains("AAPL")
+            && row.contains("accepted"),
+        "{row}"
+    );
 
     if let Ok(path) = std::env::var("SANDTRADE_PAGE_SCREENSHOT") {
         std::fs::write(path, client.screenshot().await.unwrap()).unwrap();

@@ -220,7 +220,10 @@ impl Tokens {
             };
             tokens = tokens.with(&t.name, t.scope, &value)?;
         }
-        for (var, scope) in [(TRADE_TOKEN_ENV, Scope::Trade), (READ_TOKEN_ENV, Scope::Read)] {
+        for (var, scope) in [
+            (TRADE_TOKEN_ENV, Scope::Trade),
+            (READ_TOKEN_ENV, Scope::Read),
+        ] {
             if let Some(value) = env(var).filter(|v| !v.is_empty()) {
                 tokens = tokens.with(var, scope, &value)?;
             }
@@ -292,10 +295,7 @@ mod tests {
         };
         let tokens = Tokens::resolve(&config, env).unwrap();
         assert_eq!(tokens.scope_of(TRADE), Some(("ops", Scope::Trade)));
-        assert_eq!(
-            tokens.scope_of(READ),
-            Some((READ_TOKEN_ENV, Scope::Read))
-        );
+        assert_eq!(tokens.scope_of(READ), Some((READ_TOKEN_ENV, Scope::Read)));
         assert_eq!(tokens.scope_of("wrong-token-0123456789"), None);
         // Debug shows names and scopes, never a token.
         let shown = format!("{tokens:?} {config:?}");
@@ -328,7 +328,10 @@ mod tests {
             Tokens::none().check_bind(public).unwrap_err(),
             AuthError::OpenToTheNetwork(public)
         );
-        assert_eq!(Tokens::none().check_bind("127.0.0.1:5000".parse().unwrap()), Ok(()));
+        assert_eq!(
+            Tokens::none().check_bind("127.0.0.1:5000".parse().unwrap()),
+            Ok(())
+        );
         let with = Tokens::none().with("t", Scope::Read, READ).unwrap();
         assert_eq!(with.check_bind(public), Ok(()));
     }

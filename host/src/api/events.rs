@@ -29,7 +29,9 @@ pub const STATUS_EVERY: Duration = Duration::from_millis(250);
         snapshot), `trading` (each trading event), `lagged` (events lost)", body = String,
         content_type = "text/event-stream")),
     security(("bearer" = [])))]
-pub async fn stream(State(state): State<AppState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+pub async fn stream(
+    State(state): State<AppState>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let statuses = tokio_stream::StreamExt::throttle(
         WatchStream::new(state.trading.watch_status()),
         STATUS_EVERY,
@@ -45,7 +47,9 @@ pub async fn stream(State(state): State<AppState>) -> Sse<impl Stream<Item = Res
     });
     let events = BroadcastStream::new(state.trading.subscribe()).map(|item| match item {
         Ok(e) => event("trading", &e),
-        Err(BroadcastStreamRecvError::Lagged(n)) => Event::default().event("lagged").data(n.to_string()),
+        Err(BroadcastStreamRecvError::Lagged(n)) => {
+            Event::default().event("lagged").data(n.to_string())
+        }
     });
     let closing = state.closing.clone();
     let merged = futures::stream::select(statuses, events)

@@ -39,13 +39,16 @@ impl MarketType {
 
 /// `symbol` normalized to its contract, checked against `market_type` when given.
 pub fn instrument(symbol: &str, market_type: Option<MarketType>) -> Result<Instrument, ApiError> {
-    let instrument = normalize(symbol).map_err(|r| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, r.code.as_str(), r.message)
-    })?;
+    let instrument = normalize(symbol)
+        .map_err(|r| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, r.code.as_str(), r.message))?;
     if let Some(market_type) = market_type
         && instrument.market != market_type.market()
     {
-        let is = if instrument.is_hk() { "HShare" } else { "USStock" };
+        let is = if instrument.is_hk() {
+            "HShare"
+        } else {
+            "USStock"
+        };
         return Err(ApiError::invalid_body(format!(
             "symbol {symbol:?} is a {is} symbol, but marketType is {market_type:?} (US: \"AAPL\"; \
              HK: \"0700.HK\", \"00700\" or \"700\")"

@@ -24,7 +24,11 @@ pub fn needed_scope(method: &Method) -> Scope {
 /// Refuses a request without a token (`401 unauthorized`, with `WWW-Authenticate: Bearer`),
 /// with an unknown one (`401`), or with one whose scope is too small (`403 forbidden`).
 /// The token itself is never logged or echoed.
-pub async fn authorize(State(tokens): State<Arc<Tokens>>, request: Request, next: Next) -> Response {
+pub async fn authorize(
+    State(tokens): State<Arc<Tokens>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let needed = needed_scope(request.method());
     let presented = request
         .headers()

@@ -157,7 +157,9 @@ impl Server {
     ///
     /// The server failed.
     pub async fn stopped(self) -> std::io::Result<()> {
-        self.task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+        self.task
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
     }
 }
 

@@ -180,7 +180,10 @@ pub async fn place(
         Some(s) => s,
         None => MANUAL_LEDGER.to_owned(),
     };
-    let exposure = state.trading.exposure(&strategy, &instrument.symbol).await?;
+    let exposure = state
+        .trading
+        .exposure(&strategy, &instrument.symbol)
+        .await?;
     let action = plan(body.side, body.quantity, exposure)?;
     let id = state
         .trading
@@ -190,7 +193,12 @@ pub async fn place(
             symbol: body.symbol.clone(),
             quantity: body.quantity,
             order_type,
-            reason: format!("API: {} {} {}", side_str(body.side), body.quantity, body.symbol),
+            reason: format!(
+                "API: {} {} {}",
+                side_str(body.side),
+                body.quantity,
+                body.symbol
+            ),
         })
         .await??;
     let accepted = OrderAccepted {
@@ -230,7 +238,9 @@ pub async fn cancel(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let id = order_id(&id)?;
     let outcome: CancelOutcome = state.trading.cancel(id).await?;
-    Ok(Json(serde_json::json!({ "orderId": id, "outcome": outcome })))
+    Ok(Json(
+        serde_json::json!({ "orderId": id, "outcome": outcome }),
+    ))
 }
 
 /// `GET /api/ibkr/orders`: every working order, oldest first.
@@ -305,6 +315,9 @@ mod tests {
             e.body.detail,
             serde_json::json!({"requested": 8, "held": 10, "pendingSells": 4, "sellable": 6})
         );
-        assert_eq!(plan(Side::Sell, 1, h(0, 0, 0)).unwrap_err().body.code, "sell-exceeds-position");
+        assert_eq!(
+            plan(Side::Sell, 1, h(0, 0, 0)).unwrap_err().body.code,
+            "sell-exceeds-position"
+        );
     }
 }

@@ -31,7 +31,10 @@ pub async fn index() -> Response {
     responses((status = 200, description = "The page's script", body = String, content_type = "text/javascript")))]
 pub async fn script() -> Response {
     (
-        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), NO_CACHE],
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            NO_CACHE,
+        ],
         SCRIPT,
     )
         .into_response()

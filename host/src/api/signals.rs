@@ -139,10 +139,11 @@ impl SignalLog {
     /// A read failed.
     pub fn query(&self, filter: &SignalFilter) -> Result<Vec<SignalRow>, SignalLogError> {
         let limit = filter.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT) as usize;
-        let want_symbol = filter
-            .symbol
-            .as_deref()
-            .map(|s| normalize(s).map(|i| i.symbol).unwrap_or_else(|_| s.to_owned()));
+        let want_symbol = filter.symbol.as_deref().map(|s| {
+            normalize(s)
+                .map(|i| i.symbol)
+                .unwrap_or_else(|_| s.to_owned())
+        });
         let conn = self
             .conn
             .lock()

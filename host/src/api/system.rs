@@ -119,7 +119,10 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
     let strategies = state.trading.strategies().await?;
     let text = super::metrics::render(&status, &strategies);
     Ok((
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         text,
     )
         .into_response())

@@ -90,8 +90,8 @@ pub use self::status::{
     ReconcileSummary, SignalSummary, StrategyView, TradingStatus,
 };
 
-pub use self::trader::STATUS_REFRESH;
 use self::trader::Parts;
+pub use self::trader::STATUS_REFRESH;
 use crate::broker::safety::TradingMode;
 use crate::config::Config;
 use crate::orders::{OrderStore, OrderStoreError, StoreConfig};

@@ -136,7 +136,10 @@ impl Trader {
         config.ib.host = target.host;
         config.ib.port = target.port;
         config.ib.client_id = target.client_id;
-        config.ib.fallback_client_ids.retain(|id| *id != target.client_id);
+        config
+            .ib
+            .fallback_client_ids
+            .retain(|id| *id != target.client_id);
         config.ib.account = account;
         let address = config.ib.address();
         self.retarget(Arc::new(config));

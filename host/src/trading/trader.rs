@@ -142,6 +142,10 @@ async fn establish(config: Arc<Config>) -> Result<Established, EstablishError> {
 }
 
 /// One input for the loop.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one lives at a time, on the loop's stack; boxing would allocate per order update"
+)]
 pub(super) enum Wake {
     Stop,
     Bar(String, Result<SubscriptionItem<RtBar>, ibapi::Error>),
@@ -155,6 +159,10 @@ pub(super) enum Wake {
 }
 
 /// One input from the connected session.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one lives at a time, on the loop's stack; boxing would allocate per order update"
+)]
 pub(super) enum SessionEvent {
     Order(Option<Result<SubscriptionItem<OrderUpdate>, ibapi::Error>>),
     Notice(Option<ibapi::Notice>),

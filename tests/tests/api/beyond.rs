@@ -26,7 +26,10 @@ async fn strategies_signals_halt_metrics_and_events() {
         })
         .await;
     api.rig.sim.step(1);
-    api.wait_event(&mut events, |e| matches!(e, TradingEvent::Fill { id: i, .. } if *i == id).then_some(())).await;
+    api.wait_event(&mut events, |e| {
+        matches!(e, TradingEvent::Fill { id: i, .. } if *i == id).then_some(())
+    })
+    .await;
 
     let (status, body) = api.get("/api/strategies").await;
     assert_eq!(status, StatusCode::OK);
@@ -44,11 +47,17 @@ async fn strategies_signals_halt_metrics_and_events() {
     assert_eq!(s["counters"]["fills"], 1);
     assert_eq!(s["last_error"], serde_json::Value::Null);
 
-    let (_, body) = api.post("/api/strategies/metronome/disable", json!({})).await;
+    let (_, body) = api
+        .post("/api/strategies/metronome/disable", json!({}))
+        .await;
     assert_eq!(body["state"], "disabled");
-    let (_, body) = api.post("/api/strategies/metronome/enable", json!({})).await;
+    let (_, body) = api
+        .post("/api/strategies/metronome/enable", json!({}))
+        .await;
     assert_eq!(body["state"], "running");
-    let (status, body) = api.post("/api/strategies/metronome/reload", json!({})).await;
+    let (status, body) = api
+        .post("/api/strategies/metronome/reload", json!({}))
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["name"], "metronome");
     let (status, body) = api.post("/api/strategies/ghost/disable", json!({})).await;
@@ -77,7 +86,10 @@ async fn strategies_signals_halt_metrics_and_events() {
 
     // A manual order refused by risk is in the log too (700 trades in lots of 100).
     let (status, body) = api
-        .post("/api/ibkr/order", json!({"symbol": "700", "side": "buy", "quantity": 50, "marketType": "HShare"}))
+        .post(
+            "/api/ibkr/order",
+            json!({"symbol": "700", "side": "buy", "quantity": 50, "marketType": "HShare"}),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(code(&body), "lot-size");
@@ -87,16 +99,27 @@ async fn strategies_signals_halt_metrics_and_events() {
     assert_eq!(body[0]["symbol"], "700");
 
     // Halt: manual orders are refused with the reason, then resume.
-    let (_, body) = api.post("/api/trading/halt", json!({"reason": "maintenance"})).await;
-    assert_eq!(body, json!({"halted": true, "reason": "operator: maintenance"}));
+    let (_, body) = api
+        .post("/api/trading/halt", json!({"reason": "maintenance"}))
+        .await;
+    assert_eq!(
+        body,
+        json!({"halted": true, "reason": "operator: maintenance"})
+    );
     let (status, body) = api
-        .post("/api/ibkr/order", json!({"symbol": "AAPL", "side": "buy", "quantity": 1}))
+        .post(
+            "/api/ibkr/order",
+            json!({"symbol": "AAPL", "side": "buy", "quantity": 1}),
+        )
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(code(&body), "trading-halted");
     let mut watch = api.host.watch_status();
     watch.wait_for(|s| s.halted.is_some()).await.unwrap();
-    assert_eq!(api.get("/api/ibkr/status").await.1["halted"], "operator: maintenance");
+    assert_eq!(
+        api.get("/api/ibkr/status").await.1["halted"],
+        "operator: maintenance"
+    );
     let (_, body) = api.post("/api/trading/resume", json!({})).await;
     assert_eq!(body, json!({"halted": false, "reason": null}));
 
@@ -104,8 +127,17 @@ async fn strategies_signals_halt_metrics_and_events() {
     assert_eq!((status, body), (StatusCode::OK, json!({"status": "ok"})));
 
     // Metrics: the same numbers, in Prometheus's text format.
-    let response = api.http.get(api.url("/metrics")).bearer_auth(READ).send().await.unwrap();
-    assert_eq!(response.headers()["content-type"], "text/plain; version=0.0.4; charset=utf-8");
+    let response = api
+        .http
+        .get(api.url("/metrics"))
+        .bearer_auth(READ)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
     let text = response.text().await.unwrap();
     for line in [
         "sandtrade_ib_connected 1",
@@ -121,17 +153,33 @@ async fn strategies_signals_halt_metrics_and_events() {
         "sandtrade_position_drift_symbols 0",
         "sandtrade_trading_halted 0",
     ] {
-        assert!(text.lines().any(|l| l == line), "missing {line:?} in:\n{text}");
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in:\n{text}"
+        );
     }
     assert!(text.contains("# TYPE sandtrade_strategy_call_seconds_total counter"));
 
     // The event stream: a status picture first, then trading events as they happen.
-    let mut stream = api.http.get(api.url("/api/events")).bearer_auth(READ).send().await.unwrap();
+    let mut stream = api
+        .http
+        .get(api.url("/api/events"))
+        .bearer_auth(READ)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(stream.headers()["content-type"], "text/event-stream");
     let mut seen = String::new();
-    let first = tokio::time::timeout(sandtrade_tests::rig::WAIT, stream.chunk()).await.unwrap().unwrap().unwrap();
+    let first = tokio::time::timeout(sandtrade_tests::rig::WAIT, stream.chunk())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
     seen.push_str(std::str::from_utf8(&first).unwrap());
-    assert!(seen.starts_with("event: status\ndata: {\"connected\":true,"), "{seen}");
+    assert!(
+        seen.starts_with("event: status\ndata: {\"connected\":true,"),
+        "{seen}"
+    );
     api.post("/api/ibkr/disconnect", json!({})).await;
     while !seen.contains("event: trading\ndata: {\"event\":\"disconnected\",\"reason\":\"disconnected by the operator\"}") {
         let chunk = tokio::time::timeout(sandtrade_tests::rig::WAIT, stream.chunk()).await.unwrap().unwrap().unwrap();

@@ -17,10 +17,18 @@ async fn a_hundred_concurrent_clients_are_all_answered_exactly() {
         let url = url.clone();
         tasks.spawn(async move {
             // One connection per client (no pool shared between them).
-            let http = reqwest::Client::builder().pool_max_idle_per_host(1).build().unwrap();
+            let http = reqwest::Client::builder()
+                .pool_max_idle_per_host(1)
+                .build()
+                .unwrap();
             let mut statuses = Vec::new();
             for _ in 0..5 {
-                let r = http.get(format!("{url}/api/ibkr/status")).bearer_auth(READ).send().await.unwrap();
+                let r = http
+                    .get(format!("{url}/api/ibkr/status"))
+                    .bearer_auth(READ)
+                    .send()
+                    .await
+                    .unwrap();
                 statuses.push(r.status());
                 let body: serde_json::Value = r.json().await.unwrap();
                 assert_eq!(body["account"], "DU1234567");
@@ -50,7 +58,11 @@ async fn a_hundred_concurrent_clients_are_all_answered_exactly() {
     let (_, orders) = api.get("/api/ibkr/orders").await;
     assert_eq!(orders.as_array().unwrap().len(), 100);
     let mut watch = api.host.watch_status();
-    let status = watch.wait_for(|s| s.orders.queued == 100).await.unwrap().clone();
+    let status = watch
+        .wait_for(|s| s.orders.queued == 100)
+        .await
+        .unwrap()
+        .clone();
     assert_eq!(status.signals.accepted, 100);
     api.stop();
 }

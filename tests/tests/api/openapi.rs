@@ -46,7 +46,10 @@ async fn the_document_lists_exactly_the_served_routes() {
     let (status, doc) = api.call(Method::GET, "/api/openapi.json", None, None).await;
     assert_eq!(status, reqwest::StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
-    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
 
     let mut documented = BTreeSet::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
@@ -54,8 +57,10 @@ async fn the_document_lists_exactly_the_served_routes() {
             documented.insert((method.clone(), path.clone()));
         }
     }
-    let expected: BTreeSet<(String, String)> =
-        ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
+    let expected: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
     assert_eq!(documented, expected);
 
     // Each documented route is served: whatever it answers, it is not the fallback's
@@ -77,10 +82,16 @@ async fn the_document_lists_exactly_the_served_routes() {
         let status = response.status();
         let body: Value = response.json().await.unwrap_or(Value::Null);
         assert_ne!(body["code"], "no-route", "{method} {concrete}");
-        assert_ne!(status, reqwest::StatusCode::METHOD_NOT_ALLOWED, "{method} {concrete}");
+        assert_ne!(
+            status,
+            reqwest::StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {concrete}"
+        );
     }
     // And the one that is not documented is not served.
-    let (status, body) = api.call(Method::GET, "/api/ibkr/secret", Some(TRADE), None).await;
+    let (status, body) = api
+        .call(Method::GET, "/api/ibkr/secret", Some(TRADE), None)
+        .await;
     assert_eq!(status, reqwest::StatusCode::NOT_FOUND);
     assert_eq!(body["code"], "no-route");
     api.stop();

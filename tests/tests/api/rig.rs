@@ -27,7 +27,10 @@ impl ApiRig {
     pub async fn start(rig: Rig, extra: &str) -> Self {
         let host = rig.start(extra).await;
         let mut events = host.subscribe();
-        wait_for(&mut events, |e| matches!(e, TradingEvent::Reconciled { .. }).then_some(())).await;
+        wait_for(&mut events, |e| {
+            matches!(e, TradingEvent::Reconciled { .. }).then_some(())
+        })
+        .await;
         Self::serve(rig, host).await
     }
 

@@ -29,14 +29,27 @@ async fn every_route_checks_the_token_and_its_scope() {
     assert_eq!(response.headers()["www-authenticate"], "Bearer");
 
     // A read token reads, and may change nothing.
-    for path in ["/api/ibkr/status", "/api/ibkr/orders", "/api/strategies", "/metrics"] {
+    for path in [
+        "/api/ibkr/status",
+        "/api/ibkr/orders",
+        "/api/strategies",
+        "/metrics",
+    ] {
         let (status, _) = api.call(Method::GET, path, Some(READ), None).await;
         assert_eq!(status, StatusCode::OK, "{path}");
     }
     let mutations = [
-        (Method::POST, "/api/ibkr/order", json!({"symbol": "AAPL", "side": "buy", "quantity": 1})),
+        (
+            Method::POST,
+            "/api/ibkr/order",
+            json!({"symbol": "AAPL", "side": "buy", "quantity": 1}),
+        ),
         (Method::POST, "/api/ibkr/disconnect", json!({})),
-        (Method::POST, "/api/ibkr/connect", json!({"host": "127.0.0.1", "port": 1, "clientId": 1})),
+        (
+            Method::POST,
+            "/api/ibkr/connect",
+            json!({"host": "127.0.0.1", "port": 1, "clientId": 1}),
+        ),
         (Method::DELETE, "/api/ibkr/order/1", json!({})),
         (Method::POST, "/api/trading/halt", json!({"reason": "x"})),
         (Method::POST, "/api/trading/resume", json!({})),
@@ -45,7 +58,9 @@ async fn every_route_checks_the_token_and_its_scope() {
         (Method::POST, "/api/strategies/x/reload", json!({})),
     ];
     for (method, path, body) in &mutations {
-        let (status, answer) = api.call(method.clone(), path, Some(READ), Some(body.clone())).await;
+        let (status, answer) = api
+            .call(method.clone(), path, Some(READ), Some(body.clone()))
+            .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}");
         assert_eq!(
             answer["error"],
@@ -59,16 +74,29 @@ async fn every_route_checks_the_token_and_its_scope() {
     assert_eq!(api.get("/api/ibkr/orders").await.1, json!([]));
 
     // A trade token does both.
-    let (status, _) = api.call(Method::GET, "/api/ibkr/status", Some(TRADE), None).await;
+    let (status, _) = api
+        .call(Method::GET, "/api/ibkr/status", Some(TRADE), None)
+        .await;
     assert_eq!(status, StatusCode::OK);
-    let (status, body) = api.post("/api/trading/halt", json!({"reason": "scope test"})).await;
+    let (status, body) = api
+        .post("/api/trading/halt", json!({"reason": "scope test"}))
+        .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, json!({"halted": true, "reason": "operator: scope test"}));
+    assert_eq!(
+        body,
+        json!({"halted": true, "reason": "operator: scope test"})
+    );
     let (status, _) = api.post("/api/trading/resume", json!({})).await;
     assert_eq!(status, StatusCode::OK);
 
     // Public: health, the document, the page.
-    for path in ["/healthz", "/api/openapi.json", "/", "/assets/app.js", "/assets/style.css"] {
+    for path in [
+        "/healthz",
+        "/api/openapi.json",
+        "/",
+        "/assets/app.js",
+        "/assets/style.css",
+    ] {
         let (status, _) = api.call(Method::GET, path, None, None).await;
         assert_eq!(status, StatusCode::OK, "{path}");
     }

@@ -33,7 +33,9 @@ async fn the_seed_endpoints_connect_trade_and_report() {
     assert_eq!(body["values"]["CashBalance"]["USD"], 1_000_000.0);
     assert_eq!(body["values"]["CashBalance"]["HKD"], 1_000_000.0);
 
-    let (status, body) = api.get("/api/ibkr/quote?symbol=AAPL&marketType=USStock").await;
+    let (status, body) = api
+        .get("/api/ibkr/quote?symbol=AAPL&marketType=USStock")
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["symbol"], "AAPL");
     assert_eq!(body["currency"], "USD");
@@ -53,9 +55,15 @@ async fn the_seed_endpoints_connect_trade_and_report() {
         json!({"orderId": id, "action": "open-long", "strategy": "manual", "symbol": "AAPL",
                "quantity": 10, "state": "queued"})
     );
-    api.wait_event(&mut events, |e| matches!(e, TradingEvent::OrderSent { id: i, .. } if *i == id).then_some(())).await;
+    api.wait_event(&mut events, |e| {
+        matches!(e, TradingEvent::OrderSent { id: i, .. } if *i == id).then_some(())
+    })
+    .await;
     api.rig.sim.step(1);
-    api.wait_event(&mut events, |e| matches!(e, TradingEvent::Fill { id: i, .. } if *i == id).then_some(())).await;
+    api.wait_event(&mut events, |e| {
+        matches!(e, TradingEvent::Fill { id: i, .. } if *i == id).then_some(())
+    })
+    .await;
 
     let (_, body) = api.get(&format!("/api/ibkr/order/{id}")).await;
     assert_eq!(body["state"], "filled");
@@ -67,14 +75,23 @@ async fn the_seed_endpoints_connect_trade_and_report() {
 
     // Holding now: a buy adds.
     let (status, body) = api
-        .post("/api/ibkr/order", json!({"symbol": "AAPL", "side": "buy", "quantity": 5}))
+        .post(
+            "/api/ibkr/order",
+            json!({"symbol": "AAPL", "side": "buy", "quantity": 5}),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["action"], "add-long");
     let add = body["orderId"].as_u64().unwrap();
-    api.wait_event(&mut events, |e| matches!(e, TradingEvent::OrderSent { id: i, .. } if *i == add).then_some(())).await;
+    api.wait_event(&mut events, |e| {
+        matches!(e, TradingEvent::OrderSent { id: i, .. } if *i == add).then_some(())
+    })
+    .await;
     api.rig.sim.step(1);
-    api.wait_event(&mut events, |e| matches!(e, TradingEvent::Fill { id: i, .. } if *i == add).then_some(())).await;
+    api.wait_event(&mut events, |e| {
+        matches!(e, TradingEvent::Fill { id: i, .. } if *i == add).then_some(())
+    })
+    .await;
 
     // The seed's limit order: sell 100 Tencent. Nothing held: refused, clearly.
     let (status, body) = api
@@ -93,28 +110,49 @@ async fn the_seed_endpoints_connect_trade_and_report() {
     );
     // More than held: refused too.
     let (status, body) = api
-        .post("/api/ibkr/order", json!({"symbol": "AAPL", "side": "sell", "quantity": 16}))
+        .post(
+            "/api/ibkr/order",
+            json!({"symbol": "AAPL", "side": "sell", "quantity": 16}),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(code(&body), "sell-exceeds-position");
 
     // Part, then the rest: reduce, then close.
     let (_, body) = api
-        .post("/api/ibkr/order", json!({"symbol": "AAPL", "side": "sell", "quantity": 5}))
+        .post(
+            "/api/ibkr/order",
+            json!({"symbol": "AAPL", "side": "sell", "quantity": 5}),
+        )
         .await;
     assert_eq!(body["action"], "reduce-long");
     let reduce = body["orderId"].as_u64().unwrap();
-    api.wait_event(&mut events, |e| matches!(e, TradingEvent::OrderSent { id: i, .. } if *i == reduce).then_some(())).await;
+    api.wait_event(&mut events, |e| {
+        matches!(e, TradingEvent::OrderSent { id: i, .. } if *i == reduce).then_some(())
+    })
+    .await;
     api.rig.sim.step(1);
-    api.wait_event(&mut events, |e| matches!(e, TradingEvent::Fill { id: i, .. } if *i == reduce).then_some(())).await;
+    api.wait_event(&mut events, |e| {
+        matches!(e, TradingEvent::Fill { id: i, .. } if *i == reduce).then_some(())
+    })
+    .await;
     let (_, body) = api
-        .post("/api/ibkr/order", json!({"symbol": "AAPL", "side": "sell", "quantity": 10}))
+        .post(
+            "/api/ibkr/order",
+            json!({"symbol": "AAPL", "side": "sell", "quantity": 10}),
+        )
         .await;
     assert_eq!(body["action"], "close-long");
     let close = body["orderId"].as_u64().unwrap();
-    api.wait_event(&mut events, |e| matches!(e, TradingEvent::OrderSent { id: i, .. } if *i == close).then_some(())).await;
+    api.wait_event(&mut events, |e| {
+        matches!(e, TradingEvent::OrderSent { id: i, .. } if *i == close).then_some(())
+    })
+    .await;
     api.rig.sim.step(1);
-    api.wait_event(&mut events, |e| matches!(e, TradingEvent::Fill { id: i, .. } if *i == close).then_some(())).await;
+    api.wait_event(&mut events, |e| {
+        matches!(e, TradingEvent::Fill { id: i, .. } if *i == close).then_some(())
+    })
+    .await;
     assert_eq!(api.rig.sim.position(ACCOUNT, "AAPL").unwrap(), 0.0);
     let (_, body) = api.get("/api/ibkr/orders").await;
     assert_eq!(body, json!([]));
@@ -125,7 +163,10 @@ async fn the_seed_endpoints_connect_trade_and_report() {
     assert_eq!(body["connected"], false);
     assert_eq!(body["state"], "disconnected");
     let (_, body) = api
-        .post("/api/ibkr/order", json!({"symbol": "AAPL", "side": "buy", "quantity": 1}))
+        .post(
+            "/api/ibkr/order",
+            json!({"symbol": "AAPL", "side": "buy", "quantity": 1}),
+        )
         .await;
     let queued = body["orderId"].as_u64().unwrap();
     let (_, body) = api.get("/api/ibkr/orders").await;
@@ -133,16 +174,34 @@ async fn the_seed_endpoints_connect_trade_and_report() {
     assert_eq!(body[0]["id"], queued);
     assert_eq!(body[0]["state"], "queued");
     let (status, body) = api
-        .call(Method::DELETE, &format!("/api/ibkr/order/{queued}"), Some(TRADE), None)
+        .call(
+            Method::DELETE,
+            &format!("/api/ibkr/order/{queued}"),
+            Some(TRADE),
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, json!({"orderId": queued, "outcome": "cancelled-before-sending"}));
+    assert_eq!(
+        body,
+        json!({"orderId": queued, "outcome": "cancelled-before-sending"})
+    );
     let (status, body) = api
-        .call(Method::DELETE, &format!("/api/ibkr/order/{queued}"), Some(TRADE), None)
+        .call(
+            Method::DELETE,
+            &format!("/api/ibkr/order/{queued}"),
+            Some(TRADE),
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
-    assert_eq!(body["error"], format!("order {queued} is already cancelled"));
-    let (status, body) = api.call(Method::DELETE, "/api/ibkr/order/999999", Some(TRADE), None).await;
+    assert_eq!(
+        body["error"],
+        format!("order {queued} is already cancelled")
+    );
+    let (status, body) = api
+        .call(Method::DELETE, "/api/ibkr/order/999999", Some(TRADE), None)
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(code(&body), "not-found");
     let (status, body) = api.get("/api/ibkr/account").await;
@@ -152,7 +211,10 @@ async fn the_seed_endpoints_connect_trade_and_report() {
     // The seed's connect body, to the simulator, as client 1.
     let port = api.rig.sim.addr().port();
     let (status, body) = api
-        .post("/api/ibkr/connect", json!({"host": "127.0.0.1", "port": port, "clientId": 1}))
+        .post(
+            "/api/ibkr/connect",
+            json!({"host": "127.0.0.1", "port": port, "clientId": 1}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
@@ -162,7 +224,10 @@ async fn the_seed_endpoints_connect_trade_and_report() {
     );
     // A live port in paper mode is refused before anything is dropped.
     let (status, body) = api
-        .post("/api/ibkr/connect", json!({"host": "127.0.0.1", "port": 7496, "clientId": 1}))
+        .post(
+            "/api/ibkr/connect",
+            json!({"host": "127.0.0.1", "port": 7496, "clientId": 1}),
+        )
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(
