@@ -99,10 +99,12 @@ pub struct ConnectionAnswer {
 }
 
 impl ConnectionAnswer {
-    fn now(state: &AppState) -> Self {
-        let status = state.trading.status_now();
+    /// The connection as the trading thread has it now: asked of it (a round trip), not read
+    /// from the published picture, which may be a refresh interval behind.
+    async fn now(state: &AppState) -> Result<Self, ApiError> {
+        let status = state.trading.status().await?;
         let c = &status.connection;
-        Self {
+        Ok(Self {
             connected: c.state == ConnectionState::Connected,
             state: serde_json::to_value(c.state)
                 .ok()
@@ -112,7 +114,7 @@ impl ConnectionAnswer {
             client_id: c.client_id,
             account: status.account.clone(),
             error: c.last_error.clone(),
-        }
+        })
     }
 }
 
@@ -167,17 +169,18 @@ pub async fn connect(
         }
     })
     .await;
-    // The published status catches up within its refresh interval.
-    let mut watch = state.trading.watch_status();
-    let _ = tokio::time::timeout(crate::trading::STATUS_REFRESH * 5, watch.changed()).await;
     match outcome {
-        Ok(Ok(())) => Ok(Json(ConnectionAnswer::now(&state)).into_response()),
+        Ok(Ok(())) => Ok(Json(ConnectionAnswer::now(&state).await?).into_response()),
         Ok(Err(reason)) => Err(ApiError::new(
             StatusCode::BAD_GATEWAY,
             "connect-failed",
             format!("the connection failed: {reason} (retrying with backoff)"),
         )),
-        Err(_) => Ok((StatusCode::ACCEPTED, Json(ConnectionAnswer::now(&state))).into_response()),
+        Err(_) => Ok((
+            StatusCode::ACCEPTED,
+            Json(ConnectionAnswer::now(&state).await?),
+        )
+            .into_response()),
     }
 }
 
@@ -187,14 +190,8 @@ pub async fn connect(
     responses((status = 200, description = "Disconnected", body = ConnectionAnswer)),
     security(("bearer" = [])))]
 pub async fn disconnect(State(state): State<AppState>) -> Result<Json<ConnectionAnswer>, ApiError> {
-    let mut watch = state.trading.watch_status();
     state.trading.disconnect().await?;
-    let _ = tokio::time::timeout(
-        crate::trading::STATUS_REFRESH * 5,
-        watch.wait_for(|s| s.connection.state != ConnectionState::Connected),
-    )
-    .await;
-    Ok(Json(ConnectionAnswer::now(&state)))
+    Ok(Json(ConnectionAnswer::now(&state).await?))
 }
 
 /// `GET /api/ibkr/account`: the account's values per currency, asked of IB now.

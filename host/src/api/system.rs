@@ -115,7 +115,9 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
     responses((status = 200, description = "Prometheus text exposition format 0.0.4", body = String, content_type = "text/plain")),
     security(("bearer" = [])))]
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let status = state.trading.status_now();
+    // Asked of the trading thread, not the published picture: a scrape is rare, and its
+    // counters must agree with the strategies' (asked just after).
+    let status = state.trading.status().await?;
     let strategies = state.trading.strategies().await?;
     let text = super::metrics::render(&status, &strategies);
     Ok((

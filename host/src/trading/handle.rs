@@ -12,7 +12,7 @@ use super::events::TradingEvent;
 use super::queries::{AccountView, ConnectTarget, QuoteView};
 use super::status::{OrderView, PositionsView, StrategyView, TradingStatus};
 use crate::orders::Exposure;
-use crate::risk::{Action, Instrument, OrderType, Rejection, TradingSwitch};
+use crate::risk::{Action, Instrument, OrderType, Rejection, TradingState, TradingSwitch};
 
 /// An order an operator submits by hand. It passes the same risk checks as a strategy's
 /// signal (long-only included), against the exposure of the strategy it is attributed to.
@@ -149,8 +149,23 @@ impl TradingHandle {
     /// [`STATUS_REFRESH`](super::STATUS_REFRESH) old while the loop is busy, current when it
     /// is idle. Costs a lock and a reference count, never a round trip to the trading
     /// thread, so any number of readers can ask any number of times.
+    ///
+    /// `halted` is read from the halt switch itself: halting and resuming flip it from any
+    /// thread without waking the trading thread, so its last picture may predate them.
     pub fn status_now(&self) -> Arc<TradingStatus> {
-        Arc::clone(&self.status.borrow())
+        let published = Arc::clone(&self.status.borrow());
+        let halted = match self.switch.state() {
+            TradingState::Active => None,
+            TradingState::Halted { reason } => Some(reason),
+        };
+        if published.halted == halted {
+            published
+        } else {
+            Arc::new(TradingStatus {
+                halted,
+                ..TradingStatus::clone(&published)
+            })
+        }
     }
 
     /// A receiver notified each time a new status is published (the REST API's live stream).

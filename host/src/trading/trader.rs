@@ -215,6 +215,9 @@ pub(super) struct Trader {
     /// within [`STATUS_REFRESH`] of the last one).
     status_taken: Instant,
     status_due: Option<Instant>,
+    /// The connection changed state: publish at the end of this turn, whatever the interval
+    /// (so whoever changed it reads the new state back).
+    status_urgent: bool,
 }
 
 /// Everything [`Trader::new`] needs.
@@ -269,6 +272,7 @@ impl Trader {
             status_tx,
             status_taken: now,
             status_due: None,
+            status_urgent: false,
             pacer: Pacer::new(ib.messages_per_second, ib.message_burst),
             pacer_wake: None,
             held_reported: 0,
@@ -321,10 +325,10 @@ impl Trader {
         (trader, status_rx)
     }
 
-    /// Takes a new status picture now if the last is older than [`STATUS_REFRESH`], else
-    /// schedules one (the timer takes it).
+    /// Takes a new status picture now if the last is older than [`STATUS_REFRESH`] or the
+    /// connection changed state, else schedules one (the timer takes it).
     fn refresh_status(&mut self, now: Instant) {
-        if now.duration_since(self.status_taken) >= STATUS_REFRESH {
+        if self.status_urgent || now.duration_since(self.status_taken) >= STATUS_REFRESH {
             self.publish_status(now);
         } else if self.status_due.is_none() {
             self.status_due = Some(self.status_taken + STATUS_REFRESH);
@@ -334,6 +338,7 @@ impl Trader {
     fn publish_status(&mut self, now: Instant) {
         self.status_taken = now;
         self.status_due = None;
+        self.status_urgent = false;
         // Nobody reading is fine: the handle may have been dropped.
         self.status_tx.send_replace(Arc::new(self.status()));
     }
@@ -511,6 +516,7 @@ impl Trader {
         if self.conn.state != state {
             self.conn.state = state;
             self.conn.since_ms = clock::unix_ms();
+            self.status_urgent = true;
         }
     }
 

@@ -114,8 +114,6 @@ async fn strategies_signals_halt_metrics_and_events() {
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(code(&body), "trading-halted");
-    let mut watch = api.host.watch_status();
-    watch.wait_for(|s| s.halted.is_some()).await.unwrap();
     assert_eq!(
         api.get("/api/ibkr/status").await.1["halted"],
         "operator: maintenance"

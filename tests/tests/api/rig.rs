@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 
 use reqwest::{Method, StatusCode};
 use sandtrade::api::{self, Scope, Tokens};
-use sandtrade::trading::{TradingEvent, TradingHandle};
-use sandtrade_tests::rig::{Rig, wait_for};
+use sandtrade::trading::{ConnectionState, TradingEvent, TradingHandle};
+use sandtrade_tests::rig::{Rig, WAIT, wait_for};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
@@ -26,11 +26,15 @@ impl ApiRig {
     /// reconciled, and the API serving it.
     pub async fn start(rig: Rig, extra: &str) -> Self {
         let host = rig.start(extra).await;
-        let mut events = host.subscribe();
-        wait_for(&mut events, |e| {
-            matches!(e, TradingEvent::Reconciled { .. }).then_some(())
-        })
-        .await;
+        // The published status, which the API serves, says connected once reconciled.
+        let mut status = host.watch_status();
+        tokio::time::timeout(
+            WAIT,
+            status.wait_for(|s| s.connection.state == ConnectionState::Connected),
+        )
+        .await
+        .expect("the host connects and reconciles in time")
+        .expect("the trading loop runs");
         Self::serve(rig, host).await
     }
 
