@@ -5,10 +5,12 @@
 //!   `wasm32-wasip2` and collects the `.wasm` files and their sidecars in
 //!   `target/guests/<group>/`.
 //! - [`python`]: the virtualenv of IB's Python clients that the tws-sim tests drive.
+//! - [`browser`]: Debian's chromium and chromedriver, for the status page's browser test.
 #![warn(missing_docs)]
 
 use std::path::PathBuf;
 
+pub mod browser;
 pub mod guests;
 pub mod python;
 

@@ -21,11 +21,22 @@ enum Task {
     /// with the `guest` profile and collects them, with their sidecar `.toml` files, in
     /// target/guests/<group>/.
     Guests,
-    /// The demo: builds the example strategies, checks them with `sandtrade check`, and
-    /// backtests them on the sample bars in data/bars/, writing the results to target/demo/.
-    Demo,
+    /// The live demo: builds the example strategies, then runs `sandtrade demo` (tws-sim
+    /// in-process, the strategies trading, the REST API and status page on 127.0.0.1:5000)
+    /// until Ctrl-C. Extra arguments go to `sandtrade demo` (e.g. `-- --listen 127.0.0.1:5001`).
+    Demo {
+        /// Arguments for `sandtrade demo`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        demo_args: Vec<String>,
+    },
+    /// The backtest demo: builds the example strategies, checks them with `sandtrade check`,
+    /// and backtests them on the sample bars in data/bars/, writing the results to
+    /// target/backtest-demo/.
+    BacktestDemo,
     /// Runs every test: adds the wasm32-wasip2 target if missing, builds the guests, creates
-    /// the Python venv of IB's clients (target/venv), then `cargo test --workspace`. Extra
+    /// the Python venv of IB's clients (target/venv), installs Debian's chromium and
+    /// chromium-driver if missing (the status page's browser test), then
+    /// `cargo test --workspace`. Extra
     /// arguments go to `cargo test` (e.g. `cargo xtask test -- --nocapture`).
     Test {
         /// Arguments for `cargo test`.
@@ -38,7 +49,8 @@ fn main() -> ExitCode {
     let result = match Cli::parse().task {
         Task::Guests => build_guests(&Layout::new(xtask::workspace_root())),
         Task::Test { cargo_args } => test(&cargo_args),
-        Task::Demo => demo(),
+        Task::Demo { demo_args } => demo(&demo_args),
+        Task::BacktestDemo => backtest_demo(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -49,32 +61,44 @@ fn main() -> ExitCode {
     }
 }
 
-/// The example strategies the demo runs, with the sample bars each trades.
+/// The example strategies the backtest demo runs, with the sample bars each trades.
 const DEMO_RUNS: [(&str, &str); 3] = [
     ("ma_crossover", "data/bars/us-aapl-msft-1m.csv"),
     ("scale_in_out", "data/bars/us-aapl-msft-1m.csv"),
     ("hk_breakout", "data/bars/hk-0700-1m.csv"),
 ];
 
-fn demo() -> anyhow::Result<()> {
+/// `cargo run --release -p sandtrade -- <args>` in the workspace root.
+fn sandtrade<S: AsRef<std::ffi::OsStr>>(root: &Path, args: &[S]) -> anyhow::Result<()> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .current_dir(root)
+        .args(["run", "--quiet", "--release", "-p", "sandtrade", "--"])
+        .args(args)
+        .status()?;
+    anyhow::ensure!(status.success(), "sandtrade failed ({status})");
+    Ok(())
+}
+
+fn demo(demo_args: &[String]) -> anyhow::Result<()> {
+    let root = xtask::workspace_root();
+    guests::ensure_target()?;
+    build_guests(&Layout::new(root.clone()))?;
+    let mut args = vec!["demo".to_owned()];
+    args.extend_from_slice(demo_args);
+    sandtrade(&root, &args)
+}
+
+fn backtest_demo() -> anyhow::Result<()> {
     let root = xtask::workspace_root();
     guests::ensure_target()?;
     let layout = Layout::new(root.clone());
     build_guests(&layout)?;
     let examples = layout.out_dir().join("example-strategies");
-    let sandtrade = |args: &[&std::ffi::OsStr]| -> anyhow::Result<()> {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = std::process::Command::new(cargo)
-            .current_dir(&root)
-            .args(["run", "--quiet", "--release", "-p", "sandtrade", "--"])
-            .args(args)
-            .status()?;
-        anyhow::ensure!(status.success(), "sandtrade failed ({status})");
-        Ok(())
-    };
+    let sandtrade = |args: &[&std::ffi::OsStr]| sandtrade(&root, args);
     for (strategy, bars) in DEMO_RUNS {
         let wasm = examples.join(format!("{strategy}.wasm"));
-        let out = root.join("target").join("demo").join(strategy);
+        let out = root.join("target").join("backtest-demo").join(strategy);
         println!("\n$ sandtrade check {}", wasm.display());
         sandtrade(&["check".as_ref(), wasm.as_os_str()])?;
         println!("\n$ sandtrade backtest {} --bars {bars}", wasm.display());
@@ -95,13 +119,18 @@ fn test(cargo_args: &[String]) -> anyhow::Result<()> {
     guests::ensure_target()?;
     build_guests(&Layout::new(root.clone()))?;
     let python = xtask::python::ensure_venv(&root)?;
+    let browser = xtask::browser::ensure_chromium();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = std::process::Command::new(cargo)
+    let mut command = std::process::Command::new(cargo);
+    command
         .current_dir(&root)
         .args(["test", "--workspace"])
         .args(cargo_args)
-        .env("SANDTRADE_PYTHON", &python)
-        .status()?;
+        .env("SANDTRADE_PYTHON", &python);
+    if !browser {
+        command.env(xtask::browser::NO_BROWSER_ENV, "1");
+    }
+    let status = command.status()?;
     anyhow::ensure!(status.success(), "cargo test failed ({status})");
     Ok(())
 }
