@@ -46,10 +46,10 @@ pub fn ensure_chromium() -> bool {
             "chromium-driver",
         ];
         // The package lists may be missing or stale on a fresh machine: update once, retry.
-        if apt(prefix, &install) || (apt(prefix, &["update"]) && apt(prefix, &install)) {
-            if installed() {
-                return true;
-            }
+        if (apt(prefix, &install) || (apt(prefix, &["update"]) && apt(prefix, &install)))
+            && installed()
+        {
+            return true;
         }
     }
     eprintln!(
