@@ -23,7 +23,8 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Trades the strategies of the configured directory through TWS / IB Gateway until
-    /// Ctrl-C or SIGTERM (see config/example.toml and docs/execution.md).
+    /// Ctrl-C or SIGTERM (see config/example.toml and docs/execution.md), serving the REST
+    /// API and status page on `api_address` when set (docs/api.md).
     Run {
         /// The configuration file.
         #[arg(long, value_name = "FILE")]
@@ -351,7 +352,7 @@ fn run(path: &std::path::Path, live: bool, cache: Option<CompileCache>) -> ExitC
         allow_live: live,
         cache,
     };
-    match runtime.block_on(sandtrade::trading::run(
+    match runtime.block_on(sandtrade::api::host::run(
         config,
         options,
         tws_sim::cli::shutdown_signal(),

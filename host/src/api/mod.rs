@@ -31,11 +31,13 @@
 //! the method, so no mutating route can be added without `trade`. Errors are
 //! `{"error", "code", "detail"}` with the status that fits ([`error`]).
 //!
-//! [`serve`] runs the server; [`router`] builds it for tests.
+//! [`serve`] runs the server; [`router`] builds it for tests; [`host::run`] is `sandtrade run`
+//! (the trading thread and, when `api_address` is set, this API).
 
 pub mod auth;
 pub mod error;
 mod events;
+pub mod host;
 mod ibkr;
 mod metrics;
 mod middleware;
