@@ -4,6 +4,7 @@ use reqwest::{Method, StatusCode};
 use sandtrade::trading::TradingEvent;
 use sandtrade_tests::rig::{ACCOUNT, Rig};
 use serde_json::json;
+use tokio::sync::broadcast::Receiver;
 use tws_sim::SimConfig;
 
 use crate::rig::{ApiRig, TRADE, code};
@@ -12,6 +13,20 @@ fn quiet_market() -> SimConfig {
     let mut config = SimConfig::ephemeral();
     config.market.volatility_bps = 0.0;
     config
+}
+
+/// Waits until order `id` is sent, lets tws-sim's market take one step (a market order fills
+/// there), and waits for the fill.
+async fn fill(api: &ApiRig, events: &mut Receiver<TradingEvent>, id: u64) {
+    api.wait_event(events, |e| {
+        matches!(e, TradingEvent::OrderSent { id: i, .. } if *i == id).then_some(())
+    })
+    .await;
+    api.rig.sim.step(1);
+    api.wait_event(events, |e| {
+        matches!(e, TradingEvent::Fill { id: i, .. } if *i == id).then_some(())
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -55,15 +70,7 @@ async fn the_seed_endpoints_connect_trade_and_report() {
         json!({"orderId": id, "action": "open-long", "strategy": "manual", "symbol": "AAPL",
                "quantity": 10, "state": "queued"})
     );
-    api.wait_event(&mut events, |e| {
-        matches!(e, TradingEvent::OrderSent { id: i, .. } if *i == id).then_some(())
-    })
-    .await;
-    api.rig.sim.step(1);
-    api.wait_event(&mut events, |e| {
-        matches!(e, TradingEvent::Fill { id: i, .. } if *i == id).then_some(())
-    })
-    .await;
+    fill(&api, &mut events, id).await;
 
     let (_, body) = api.get(&format!("/api/ibkr/order/{id}")).await;
     assert_eq!(body["state"], "filled");
@@ -83,15 +90,7 @@ async fn the_seed_endpoints_connect_trade_and_report() {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["action"], "add-long");
     let add = body["orderId"].as_u64().unwrap();
-    api.wait_event(&mut events, |e| {
-        matches!(e, TradingEvent::OrderSent { id: i, .. } if *i == add).then_some(())
-    })
-    .await;
-    api.rig.sim.step(1);
-    api.wait_event(&mut events, |e| {
-        matches!(e, TradingEvent::Fill { id: i, .. } if *i == add).then_some(())
-    })
-    .await;
+    fill(&api, &mut events, add).await;
 
     // The seed's limit order: sell 100 Tencent. Nothing held: refused, clearly.
     let (status, body) = api
@@ -127,15 +126,7 @@ async fn the_seed_endpoints_connect_trade_and_report() {
         .await;
     assert_eq!(body["action"], "reduce-long");
     let reduce = body["orderId"].as_u64().unwrap();
-    api.wait_event(&mut events, |e| {
-        matches!(e, TradingEvent::OrderSent { id: i, .. } if *i == reduce).then_some(())
-    })
-    .await;
-    api.rig.sim.step(1);
-    api.wait_event(&mut events, |e| {
-        matches!(e, TradingEvent::Fill { id: i, .. } if *i == reduce).then_some(())
-    })
-    .await;
+    fill(&api, &mut events, reduce).await;
     let (_, body) = api
         .post(
             "/api/ibkr/order",
@@ -144,15 +135,7 @@ async fn the_seed_endpoints_connect_trade_and_report() {
         .await;
     assert_eq!(body["action"], "close-long");
     let close = body["orderId"].as_u64().unwrap();
-    api.wait_event(&mut events, |e| {
-        matches!(e, TradingEvent::OrderSent { id: i, .. } if *i == close).then_some(())
-    })
-    .await;
-    api.rig.sim.step(1);
-    api.wait_event(&mut events, |e| {
-        matches!(e, TradingEvent::Fill { id: i, .. } if *i == close).then_some(())
-    })
-    .await;
+    fill(&api, &mut events, close).await;
     assert_eq!(api.rig.sim.position(ACCOUNT, "AAPL").unwrap(), 0.0);
     let (_, body) = api.get("/api/ibkr/orders").await;
     assert_eq!(body, json!([]));
