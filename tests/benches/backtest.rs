@@ -15,7 +15,7 @@
 //! thread use two CPUs, and on a loaded machine the wall clock also counts waiting for one, so
 //! a second table gives CPU time per bar: of the main thread (the strategy's side) and of the
 //! whole process (reader thread included). On an idle 2-CPU machine the wall-clock rate of a
-//! `BarFeed` row approaches the slower of its two threads.
+//! `BarFeed` row approaches the slower of its two threads, which a third table gives.
 //!
 //! Rows:
 //! - `backtest::run`: the real thing in-process (engine, compile from the cache, the replay
@@ -428,6 +428,28 @@ fn main() {
         );
     }
     cpu.print();
+
+    // Each run's rate if each of its threads had a CPU to itself: the busiest thread's CPU
+    // time per bar decides (the main thread, or the reader: the rest of the process).
+    let mut idle = Table::new(
+        format!(
+            "throughput with a CPU per thread: 1e9 / (CPU ns/bar of the busiest thread), median \
+             of {RUNS} runs (what an idle 2-CPU machine would approach)"
+        ),
+        "bars/s",
+        Target::AtLeast(TARGET_BARS_PER_S),
+    );
+    for row in &rows {
+        let rates: Samples = row
+            .thread_ns
+            .values()
+            .iter()
+            .zip(row.process_ns.values())
+            .map(|(&main, &all)| 1e9 / main.max(all - main))
+            .collect();
+        idle.row_with_target(row.label, &rates, row.target);
+    }
+    idle.print();
     if trades.get() > 0 {
         println!("ma-crossover traded {} fills per run", trades.get());
     }
