@@ -177,9 +177,55 @@ pub fn now_ms() -> i64 {
 pub mod log {
     pub use crate::Level;
 
-    /// Writes `message` at `level`.
+    /// Whether a line at `level` would be kept by the host. The macros check it before
+    /// formatting, so a filtered-out `debug!` costs a comparison, not a `format!`.
+    ///
+    /// The host's level is asked once per instance (it changes when the strategy is reloaded
+    /// or restarted); the native test mock is asked every time.
+    pub fn enabled(level: Level) -> bool {
+        rank(level) >= rank(host_level())
+    }
+
+    fn rank(level: Level) -> u8 {
+        match level {
+            Level::Debug => 1,
+            Level::Info => 2,
+            Level::Warn => 3,
+            Level::Error => 4,
+        }
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    fn host_level() -> Level {
+        use std::sync::atomic::{AtomicU8, Ordering};
+        // 0: not asked yet. A component instance is single-threaded: a relaxed cell suffices.
+        static LEVEL: AtomicU8 = AtomicU8::new(0);
+        let from_rank = |r| match r {
+            1 => Level::Debug,
+            2 => Level::Info,
+            3 => Level::Warn,
+            _ => Level::Error,
+        };
+        match LEVEL.load(Ordering::Relaxed) {
+            0 => {
+                let level = crate::sys::log_level();
+                LEVEL.store(rank(level), Ordering::Relaxed);
+                level
+            }
+            r => from_rank(r),
+        }
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn host_level() -> Level {
+        crate::sys::log_level()
+    }
+
+    /// Writes `message` at `level` (nothing if the host would drop it).
     pub fn log(level: Level, message: &str) {
-        crate::sys::log(level, message)
+        if enabled(level) {
+            crate::sys::log(level, message)
+        }
     }
     /// Writes `message` at debug level.
     pub fn debug(message: &str) {
@@ -199,28 +245,47 @@ pub mod log {
     }
 }
 
-/// Logs a `format!`-style message at debug level.
+/// Logs a `format!`-style message at debug level (not even formatted if the host drops debug
+/// lines).
 #[macro_export]
 macro_rules! debug {
-    ($($arg:tt)+) => { $crate::log::log($crate::Level::Debug, &::std::format!($($arg)+)) };
+    ($($arg:tt)+) => {
+        if $crate::log::enabled($crate::Level::Debug) {
+            $crate::log::log($crate::Level::Debug, &::std::format!($($arg)+))
+        }
+    };
 }
 
-/// Logs a `format!`-style message at info level.
+/// Logs a `format!`-style message at info level (not even formatted if the host drops info
+/// lines).
 #[macro_export]
 macro_rules! info {
-    ($($arg:tt)+) => { $crate::log::log($crate::Level::Info, &::std::format!($($arg)+)) };
+    ($($arg:tt)+) => {
+        if $crate::log::enabled($crate::Level::Info) {
+            $crate::log::log($crate::Level::Info, &::std::format!($($arg)+))
+        }
+    };
 }
 
-/// Logs a `format!`-style message at warn level.
+/// Logs a `format!`-style message at warn level (not even formatted if the host drops warn
+/// lines).
 #[macro_export]
 macro_rules! warn {
-    ($($arg:tt)+) => { $crate::log::log($crate::Level::Warn, &::std::format!($($arg)+)) };
+    ($($arg:tt)+) => {
+        if $crate::log::enabled($crate::Level::Warn) {
+            $crate::log::log($crate::Level::Warn, &::std::format!($($arg)+))
+        }
+    };
 }
 
 /// Logs a `format!`-style message at error level.
 #[macro_export]
 macro_rules! error {
-    ($($arg:tt)+) => { $crate::log::log($crate::Level::Error, &::std::format!($($arg)+)) };
+    ($($arg:tt)+) => {
+        if $crate::log::enabled($crate::Level::Error) {
+            $crate::log::log($crate::Level::Error, &::std::format!($($arg)+))
+        }
+    };
 }
 
 impl Metadata {

@@ -1,10 +1,10 @@
-//! The four host functions. On wasm they are the component's imports; on other targets
+//! The host functions. On wasm they are the component's imports; on other targets
 //! (native unit tests) they are served by the per-thread mock in [`crate::testing`].
 
 #[cfg(target_arch = "wasm32")]
-pub(crate) use self::component::{emit, log, now_ms, position};
+pub(crate) use self::component::{emit, log, log_level, now_ms, position};
 #[cfg(not(target_arch = "wasm32"))]
-pub(crate) use crate::testing::{emit, log, now_ms, position};
+pub(crate) use crate::testing::{emit, log, log_level, now_ms, position};
 
 #[cfg(target_arch = "wasm32")]
 mod component {
@@ -25,5 +25,9 @@ mod component {
 
     pub(crate) fn now_ms() -> i64 {
         host::now_ms()
+    }
+
+    pub(crate) fn log_level() -> Level {
+        host::log_level()
     }
 }

@@ -36,7 +36,6 @@ use std::collections::{BTreeMap, VecDeque};
 
 use crate::{Action, Bar, Fill, Level, Market, Params, Position, RejectCode, Rejection, Signal};
 
-#[derive(Default)]
 struct State {
     next_id: u64,
     signals: Vec<Signal>,
@@ -46,6 +45,23 @@ struct State {
     positions: BTreeMap<String, Position>,
     logs: Vec<(Level, String)>,
     now_ms: i64,
+    /// The most detailed level kept; `Debug` (everything) unless a test sets it.
+    log_level: Level,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            next_id: 0,
+            signals: Vec::new(),
+            unfilled: Vec::new(),
+            rejections: VecDeque::new(),
+            positions: BTreeMap::new(),
+            logs: Vec::new(),
+            now_ms: 0,
+            log_level: Level::Debug,
+        }
+    }
 }
 
 thread_local! {
@@ -90,6 +106,12 @@ impl MockHost {
             };
             s.borrow_mut().rejections.push_back(rejection)
         })
+    }
+
+    /// Sets the most detailed level the mock keeps (like the host's log filter): lines below
+    /// it are neither formatted nor recorded.
+    pub fn set_log_level(level: Level) {
+        STATE.with(|s| s.borrow_mut().log_level = level)
     }
 
     /// Sets the value [`now_ms`](crate::now_ms) returns.
@@ -283,6 +305,10 @@ pub(crate) fn now_ms() -> i64 {
     STATE.with(|s| s.borrow().now_ms)
 }
 
+pub(crate) fn log_level() -> Level {
+    STATE.with(|s| s.borrow().log_level)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -361,6 +387,24 @@ mod tests {
         MockHost::set_position("MSFT", 5, 1.0);
         reduce_long("MSFT", 6).expect("the mock accepts everything");
         MockHost::fill_accepted(1.0);
+    }
+
+    #[test]
+    fn lines_below_the_host_level_are_neither_formatted_nor_kept() {
+        MockHost::reset();
+        MockHost::set_log_level(Level::Warn);
+        let formatted = std::cell::Cell::new(0);
+        let counted = || {
+            formatted.set(formatted.get() + 1);
+            "x"
+        };
+        crate::info!("{}", counted());
+        crate::warn!("{}", counted());
+        crate::log::debug("plain");
+        assert_eq!(formatted.get(), 1);
+        assert_eq!(MockHost::logs(), [(Level::Warn, "x".to_string())]);
+        assert!(crate::log::enabled(Level::Error));
+        assert!(!crate::log::enabled(Level::Info));
     }
 
     #[test]

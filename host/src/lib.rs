@@ -17,8 +17,11 @@
 #![warn(missing_docs)]
 
 pub mod backtest;
+pub mod broker;
 pub mod check;
 pub mod clock;
+pub mod config;
 pub mod orders;
 pub mod risk;
 pub mod runtime;
+pub mod trading;

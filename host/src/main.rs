@@ -22,11 +22,24 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Trades the strategies of the configured directory through TWS / IB Gateway until
+    /// Ctrl-C or SIGTERM (see config/example.toml and docs/execution.md).
+    Run {
+        /// The configuration file.
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Confirms that `mode = "live"` may trade real money.
+        #[arg(long)]
+        live: bool,
+    },
     /// Replays a bar file through a strategy against a simulated account, with the same risk
     /// rules as live trading. Prints the result and writes trades.csv and equity.svg.
     Backtest(BacktestArgs),
     /// Writes a synthetic bar file (a seeded random walk) in the backtest format.
     Bars(BarsArgs),
+    /// Runs tws-sim, the TWS / IB Gateway protocol simulator, on 127.0.0.1 (the same as the
+    /// `tws-sim` binary; see docs/tws-sim.md).
+    Sim(tws_sim::Args),
     /// Says whether FILE is a strategy the host will run: its metadata and imports, or exactly
     /// why not. Exits non-zero when it is not.
     Check {
@@ -46,6 +59,11 @@ struct BacktestArgs {
     /// Where trades.csv and equity.svg go (default: backtest-out/<strategy>).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// A config file whose [backtest] (account: slippage, commissions, starting cash),
+    /// [limits], [lots] and [sandbox] sections apply; other sections are ignored, so a
+    /// `sandtrade run` config works here too.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Overrides or adds a strategy parameter (repeatable).
     #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_key_value)]
     params: Vec<(String, String)>,
@@ -98,7 +116,11 @@ fn parse_key_value(s: &str) -> Result<(String, String), String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    // A running host reports what it does; a one-shot command only what went wrong.
+    init_logging(match cli.command {
+        Command::Run { .. } => "info",
+        _ => "warn",
+    });
     let cache = match open_cache(&cli) {
         Ok(cache) => cache,
         Err(e) => return fail(&e),
@@ -106,9 +128,11 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Backtest(args) => exit(backtest(args, cache.as_ref())),
         Command::Bars(args) => exit(bars(args)),
+        Command::Sim(args) => exit(sim(&args)),
+        Command::Run { config, live } => run(&config, live, cache),
         Command::Check { file } => match sandtrade::check::check(&file, cache.as_ref()) {
             Ok(report) => {
-                print!("{report}");
+                print_out(&report.to_string());
                 ExitCode::SUCCESS
             }
             Err(e) => fail(&e),
@@ -117,7 +141,7 @@ fn main() -> ExitCode {
 }
 
 fn backtest(args: BacktestArgs, cache: Option<&CompileCache>) -> anyhow::Result<()> {
-    use sandtrade::backtest::{self, BacktestSpec, SimConfig};
+    use sandtrade::backtest::{self, BacktestSettings, BacktestSpec};
     use sandtrade::runtime::sidecar;
 
     let sidecar = sidecar::load_for(&args.strategy)?.unwrap_or_default();
@@ -128,7 +152,11 @@ fn backtest(args: BacktestArgs, cache: Option<&CompileCache>) -> anyhow::Result<
             None => params.push((key, value)),
         }
     }
-    let mut sim = SimConfig::default();
+    let settings = match &args.config {
+        Some(path) => BacktestSettings::from_file(path)?,
+        None => BacktestSettings::default(),
+    };
+    let mut sim = settings.sim;
     if let Some(bps) = args.slippage_bps {
         sim.slippage_bps = bps;
     }
@@ -143,48 +171,68 @@ fn backtest(args: BacktestArgs, cache: Option<&CompileCache>) -> anyhow::Result<
         strategy: args.strategy.clone(),
         bars: args.bars.clone(),
         params,
-        limits: sidecar.limits,
-        lots: sandtrade::risk::LotTable::builtin(),
+        limits: settings.limits.stricter(&sidecar.limits),
+        lots: settings.lots,
         sim,
-        sandbox: sandtrade::runtime::SandboxConfig::default(),
+        sandbox: settings.sandbox,
         fuel_per_call: args.fuel,
     };
     let progress = progress_bar(&args.bars, args.quiet);
     let outcome = backtest::run(&spec, cache, &mut |done| progress.set_position(done))?;
     progress.finish_and_clear();
 
+    use std::fmt::Write as _;
     let name = sandtrade::check::file_stem(&args.strategy);
-    println!(
+    let mut text = String::new();
+    writeln!(
+        text,
         "{} ({}…) on {}",
         outcome.metadata,
         &outcome.wasm_sha256[..12],
         args.bars.display()
-    );
-    print!("{}", outcome.report);
+    )?;
+    write!(text, "{}", outcome.report)?;
+    write!(text, "{}", outcome.report.recent_trades(10))?;
     for (symbol, bars) in &outcome.skipped {
-        println!("Skipped {bars} bars of {symbol} (not a symbol the strategy declared)");
+        writeln!(
+            text,
+            "Skipped {bars} bars of {symbol} (not a symbol the strategy declared)"
+        )?;
     }
     for (time_ms, what) in &outcome.faults {
-        println!(
-            "Fault at {}: {what}",
-            backtest::bars::timestamp::format_time(*time_ms, 0)
-        );
+        let time = backtest::bars::timestamp::format_time(*time_ms, 0);
+        writeln!(text, "Fault at {time}: {what}")?;
     }
     if let Some(reason) = &outcome.quarantined {
-        println!("Quarantined: {reason}");
+        writeln!(text, "Quarantined: {reason}")?;
     }
     let seconds = outcome.elapsed.as_secs_f64();
-    println!(
+    writeln!(
+        text,
         "Replayed {} bars in {seconds:.3} s ({:.0} bars/s)",
         outcome.report.bars,
         outcome.report.bars as f64 / seconds.max(1e-9)
-    );
+    )?;
     let dir = args
         .out
         .unwrap_or_else(|| PathBuf::from("backtest-out").join(name));
     let (trades, svg) = backtest::run::write_outputs(&outcome.report, &dir)?;
-    println!("Wrote {} and {}", trades.display(), svg.display());
+    writeln!(text, "Wrote {} and {}", trades.display(), svg.display())?;
+    print_out(&text);
     Ok(())
+}
+
+/// Writes `text` to stdout; a closed pipe (`sandtrade ... | head`) is not an error.
+fn print_out(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("error: cannot write to stdout: {e}");
+    }
 }
 
 /// A progress bar over the file's lines, shown only on a terminal (counting the lines first
@@ -235,10 +283,43 @@ fn bars(args: BarsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn sim(args: &tws_sim::Args) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(tws_sim::cli::serve(args))
+}
+
 fn exit(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&format_args!("{e:#}")),
+    }
+}
+
+fn run(path: &std::path::Path, live: bool, cache: Option<CompileCache>) -> ExitCode {
+    let config = match sandtrade::config::Config::load(path) {
+        Ok(config) => config,
+        Err(e) => return fail(&e),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(&e),
+    };
+    let options = sandtrade::trading::Options {
+        allow_live: live,
+        cache,
+    };
+    match runtime.block_on(sandtrade::trading::run(
+        config,
+        options,
+        tws_sim::cli::shutdown_signal(),
+    )) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&format!("{e:#}")),
     }
 }
 
@@ -253,9 +334,9 @@ fn open_cache(cli: &Cli) -> Result<Option<CompileCache>, std::io::Error> {
     CompileCache::new(dir).map(Some)
 }
 
-fn init_logging() {
+fn init_logging(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

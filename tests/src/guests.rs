@@ -22,6 +22,27 @@ use std::sync::OnceLock;
 
 use xtask::guests::{self, Built, Layout, Output};
 
+/// What every strategy built with the SDK imports, in the order its component lists them: our
+/// two interfaces, `wasi:io` and `wasi:cli` (Rust's standard library for wasip2 asks for them
+/// even without any I/O).
+pub const STRATEGY_IMPORTS: [&str; 15] = [
+    "sandtrade:strategy/types@0.1.0",
+    "sandtrade:strategy/host@0.1.0",
+    "wasi:io/poll@0.2.6",
+    "wasi:io/error@0.2.6",
+    "wasi:io/streams@0.2.6",
+    "wasi:cli/environment@0.2.6",
+    "wasi:cli/exit@0.2.6",
+    "wasi:cli/stdin@0.2.6",
+    "wasi:cli/stdout@0.2.6",
+    "wasi:cli/stderr@0.2.6",
+    "wasi:cli/terminal-input@0.2.6",
+    "wasi:cli/terminal-output@0.2.6",
+    "wasi:cli/terminal-stdin@0.2.6",
+    "wasi:cli/terminal-stdout@0.2.6",
+    "wasi:cli/terminal-stderr@0.2.6",
+];
+
 /// Why a guest component is not available.
 #[derive(Debug, thiserror::Error)]
 pub enum GuestError {

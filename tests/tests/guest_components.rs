@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use sandtrade_tests::guests::{self, GuestError};
+use sandtrade_tests::guests::{self, GuestError, STRATEGY_IMPORTS};
 use wasmparser::{ComponentTypeRef, Parser, Payload};
 
 /// The interfaces a component imports and the names it exports, at its top level.
@@ -49,26 +49,6 @@ fn interface(name: &str) -> Interface {
     }
     found
 }
-
-/// What every strategy built with the SDK imports: our two interfaces, `wasi:io` and
-/// `wasi:cli` (Rust's standard library for wasip2 asks for them even without any I/O).
-const STRATEGY_IMPORTS: [&str; 15] = [
-    "sandtrade:strategy/types@0.1.0",
-    "sandtrade:strategy/host@0.1.0",
-    "wasi:io/poll@0.2.6",
-    "wasi:io/error@0.2.6",
-    "wasi:io/streams@0.2.6",
-    "wasi:cli/environment@0.2.6",
-    "wasi:cli/exit@0.2.6",
-    "wasi:cli/stdin@0.2.6",
-    "wasi:cli/stdout@0.2.6",
-    "wasi:cli/stderr@0.2.6",
-    "wasi:cli/terminal-input@0.2.6",
-    "wasi:cli/terminal-output@0.2.6",
-    "wasi:cli/terminal-stdin@0.2.6",
-    "wasi:cli/terminal-stdout@0.2.6",
-    "wasi:cli/terminal-stderr@0.2.6",
-];
 
 const STRATEGY_EXPORTS: [&str; 4] = ["describe", "init", "on-bar", "on-fill"];
 

@@ -78,6 +78,56 @@ impl Args {
     }
 }
 
+/// Runs the simulator as the command line does: starts it, prints where it listens (stdout
+/// carries only the addresses, for scripts to read), and serves until Ctrl-C or SIGTERM.
+///
+/// # Errors
+///
+/// An invalid configuration, or a port that cannot be bound.
+pub async fn serve(args: &Args) -> anyhow::Result<()> {
+    let config = args.to_config()?;
+    let handle = crate::Simulator::start(config).await?;
+    println!("tws-sim listening on {}", handle.addr());
+    if let Some(control) = handle.control_addr() {
+        println!(
+            "control interface on {control} (try: echo help | nc {} {})",
+            control.ip(),
+            control.port()
+        );
+    }
+    shutdown_signal().await;
+    handle.shutdown().await;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C, or SIGTERM on Unix.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::error!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("Ctrl-C: shutting down"),
+        _ = terminate => tracing::info!("SIGTERM: shutting down"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -59,7 +59,7 @@
 
 #![warn(missing_docs)]
 
-mod cli;
+pub mod cli;
 pub mod config;
 pub mod control;
 mod engine;

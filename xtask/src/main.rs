@@ -21,6 +21,9 @@ enum Task {
     /// with the `guest` profile and collects them, with their sidecar `.toml` files, in
     /// target/guests/<group>/.
     Guests,
+    /// The demo: builds the example strategies, checks them with `sandtrade check`, and
+    /// backtests them on the sample bars in data/bars/, writing the results to target/demo/.
+    Demo,
     /// Runs every test: adds the wasm32-wasip2 target if missing, builds the guests, creates
     /// the Python venv of IB's clients (target/venv), then `cargo test --workspace`. Extra
     /// arguments go to `cargo test` (e.g. `cargo xtask test -- --nocapture`).
@@ -35,6 +38,7 @@ fn main() -> ExitCode {
     let result = match Cli::parse().task {
         Task::Guests => build_guests(&Layout::new(xtask::workspace_root())),
         Task::Test { cargo_args } => test(&cargo_args),
+        Task::Demo => demo(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -43,6 +47,47 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The example strategies the demo runs, with the sample bars each trades.
+const DEMO_RUNS: [(&str, &str); 3] = [
+    ("ma_crossover", "data/bars/us-aapl-msft-1m.csv"),
+    ("scale_in_out", "data/bars/us-aapl-msft-1m.csv"),
+    ("hk_breakout", "data/bars/hk-0700-1m.csv"),
+];
+
+fn demo() -> anyhow::Result<()> {
+    let root = xtask::workspace_root();
+    guests::ensure_target()?;
+    let layout = Layout::new(root.clone());
+    build_guests(&layout)?;
+    let examples = layout.out_dir().join("example-strategies");
+    let sandtrade = |args: &[&std::ffi::OsStr]| -> anyhow::Result<()> {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = std::process::Command::new(cargo)
+            .current_dir(&root)
+            .args(["run", "--quiet", "--release", "-p", "sandtrade", "--"])
+            .args(args)
+            .status()?;
+        anyhow::ensure!(status.success(), "sandtrade failed ({status})");
+        Ok(())
+    };
+    for (strategy, bars) in DEMO_RUNS {
+        let wasm = examples.join(format!("{strategy}.wasm"));
+        let out = root.join("target").join("demo").join(strategy);
+        println!("\n$ sandtrade check {}", wasm.display());
+        sandtrade(&["check".as_ref(), wasm.as_os_str()])?;
+        println!("\n$ sandtrade backtest {} --bars {bars}", wasm.display());
+        sandtrade(&[
+            "backtest".as_ref(),
+            wasm.as_os_str(),
+            "--bars".as_ref(),
+            root.join(bars).as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ])?;
+    }
+    Ok(())
 }
 
 fn test(cargo_args: &[String]) -> anyhow::Result<()> {

@@ -32,6 +32,7 @@ pub mod generate;
 pub mod instruments;
 pub mod report;
 pub mod run;
+pub mod settings;
 pub mod sim;
 mod svg;
 
@@ -41,4 +42,5 @@ pub use desk::BacktestDesk;
 pub use instruments::{SymbolId, SymbolTable};
 pub use report::{AccountSummary, PositionSummary, Report};
 pub use run::{BacktestError, BacktestOutcome, BacktestSpec, run};
+pub use settings::BacktestSettings;
 pub use sim::{Fill, Position, Sim, SimConfig, SimError};

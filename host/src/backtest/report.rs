@@ -114,6 +114,36 @@ impl Report {
         out.flush()
     }
 
+    /// The last `max` fills as a table, one line each (`time symbol side quantity @ price,
+    /// commission, realized P&L`), headed by how many there are in all.
+    pub fn recent_trades(&self, max: usize) -> String {
+        use std::fmt::Write as _;
+        let shown = &self.fills[self.fills.len().saturating_sub(max)..];
+        let mut out = match (self.fills.len(), shown.len()) {
+            (0, _) => return "Trades: none\n".to_owned(),
+            (all, n) if n == all => format!("Trades ({all}):\n"),
+            (all, n) => format!("Trades ({all}; the last {n}):\n"),
+        };
+        for f in shown {
+            let instrument = &self.table[f.symbol];
+            // Writing to a String cannot fail.
+            let _ = writeln!(
+                out,
+                "  {}  {:<6} {:<11} {:<4} {:>7} @ {:>10.4} {}  commission {:.2}  realized {:+.2}",
+                format_time(f.time_ms, 0),
+                instrument.symbol,
+                f.action.as_str(),
+                f.side.as_str(),
+                f.quantity,
+                f.price,
+                instrument.currency,
+                f.commission,
+                f.realized_pnl
+            );
+        }
+        out
+    }
+
     /// The equity curve of each currency as an SVG picture, one panel per currency.
     pub fn equity_svg(&self) -> String {
         svg::equity_svg(&self.accounts)
@@ -300,6 +330,19 @@ signal_id,time,symbol,action,side,quantity,price,commission,currency,realized_pn
 2,2024-01-02T14:32:00Z,AAPL,reduce-long,sell,40,12.5000,1.00,USD,100.00
 "
         );
+    }
+
+    #[test]
+    fn recent_trades() {
+        let report = small_report();
+        assert_eq!(
+            report.recent_trades(1),
+            "\
+Trades (2; the last 1):
+  2024-01-02T14:32:00Z  AAPL   reduce-long sell      40 @    12.5000 USD  commission 1.00  realized +100.00
+"
+        );
+        assert!(report.recent_trades(10).starts_with("Trades (2):\n"));
     }
 
     #[test]

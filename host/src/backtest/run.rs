@@ -16,7 +16,7 @@ use super::bars::{Bar, BarError, BarFeed};
 use super::desk::BacktestDesk;
 use super::report::Report;
 use super::sim::{Fill, SimConfig};
-use crate::risk::{Limits, LotTable, Market};
+use crate::risk::{Limits, LotTable};
 use crate::runtime::bindings;
 use crate::runtime::supervisor::{Health, Supervisor};
 use crate::runtime::{
@@ -273,16 +273,7 @@ impl Replay {
             .table()
             .iter()
             .zip(&spellings)
-            .map(|((_, instrument), spelling)| bindings::Bar {
-                symbol: spelling.clone(),
-                market: guest_market(instrument.market),
-                start_ms: 0,
-                open: 0.0,
-                high: 0.0,
-                low: 0.0,
-                close: 0.0,
-                volume: 0.0,
-            })
+            .map(|((_, instrument), spelling)| bindings::Bar::blank(spelling, instrument.market))
             .collect();
         Self {
             name,
@@ -324,7 +315,7 @@ impl Replay {
                 let guest_fill = bindings::Fill {
                     signal_id: fill.signal_id,
                     symbol: self.spellings[fill.symbol.index()].clone(),
-                    action: guest_action(fill.action),
+                    action: fill.action.into(),
                     quantity: fill.quantity,
                     price: fill.price,
                     time_ms: fill.time_ms,
@@ -336,12 +327,10 @@ impl Replay {
             }
             if result.is_ok() {
                 let guest_bar = &mut self.guest_bars[bar.symbol.index()];
-                guest_bar.start_ms = bar.time_ms;
-                guest_bar.open = bar.open;
-                guest_bar.high = bar.high;
-                guest_bar.low = bar.low;
-                guest_bar.close = bar.close;
-                guest_bar.volume = bar.volume;
+                guest_bar.set(
+                    bar.time_ms,
+                    [bar.open, bar.high, bar.low, bar.close, bar.volume],
+                );
                 result = instance.on_bar(guest_bar).map(drop);
             }
             if let Err(fault) = result {
@@ -382,23 +371,6 @@ impl Replay {
                 self.fault(now_ms, error.to_string());
             }
         }
-    }
-}
-
-fn guest_market(market: Market) -> bindings::Market {
-    match market {
-        Market::UsStock => bindings::Market::UsStock,
-        Market::HkStock => bindings::Market::HkStock,
-    }
-}
-
-fn guest_action(action: crate::risk::Action) -> bindings::Action {
-    use crate::risk::Action;
-    match action {
-        Action::OpenLong => bindings::Action::OpenLong,
-        Action::AddLong => bindings::Action::AddLong,
-        Action::CloseLong => bindings::Action::CloseLong,
-        Action::ReduceLong => bindings::Action::ReduceLong,
     }
 }
 

@@ -92,6 +92,13 @@ impl fmt::Display for OrderState {
     }
 }
 
+/// Serialized as its name (`partially-filled`), for the status API and event stream.
+impl serde::Serialize for OrderState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 /// A stored state name that is not one of [`OrderState::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown order state {0:?}")]

@@ -31,6 +31,26 @@ pub enum LoadError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The file is empty (often: still being written; write strategy files atomically).
+    #[error(
+        "{path}: the file is empty; a strategy is the `.wasm` that `cargo build --target \
+         wasm32-wasip2 --release` writes"
+    )]
+    Empty {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A native ELF file: wasmtime's precompiled code (a `.cwasm`, such as a compile-cache
+    /// entry) or a native library, not the component it was made from.
+    #[error(
+        "{path}: a native ELF file (precompiled `.cwasm` code or a native library), not a \
+         WebAssembly component; a strategy is the `.wasm` that `cargo build --target \
+         wasm32-wasip2 --release` writes"
+    )]
+    NativeCode {
+        /// The file.
+        path: PathBuf,
+    },
     /// The file does not start with the WebAssembly magic number.
     #[error(
         "{path}: not a WebAssembly file (it starts with {head}); a strategy is the `.wasm` that \
@@ -106,6 +126,8 @@ impl LoadError {
     pub fn path(&self) -> &Path {
         match self {
             Self::Read { path, .. }
+            | Self::Empty { path }
+            | Self::NativeCode { path }
             | Self::NotWasm { path, .. }
             | Self::CoreModule { path }
             | Self::Invalid { path, .. }
@@ -184,6 +206,8 @@ pub fn compile_bytes(
     match wasm_kind(bytes) {
         WasmKind::Component => {}
         WasmKind::CoreModule => return Err(LoadError::CoreModule { path }),
+        WasmKind::Empty => return Err(LoadError::Empty { path }),
+        WasmKind::Elf => return Err(LoadError::NativeCode { path }),
         WasmKind::NotWasm => {
             let head = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
             return Err(LoadError::NotWasm { path, head });
@@ -251,6 +275,8 @@ pub fn compile_bytes(
 enum WasmKind {
     Component,
     CoreModule,
+    Empty,
+    Elf,
     NotWasm,
 }
 
@@ -260,6 +286,8 @@ fn wasm_kind(bytes: &[u8]) -> WasmKind {
     match bytes.get(..8) {
         Some([0, b'a', b's', b'm', 0x0d, 0, 1, 0]) => WasmKind::Component,
         Some([0, b'a', b's', b'm', 1, 0, 0, 0]) => WasmKind::CoreModule,
+        _ if bytes.is_empty() => WasmKind::Empty,
+        _ if bytes.starts_with(b"\x7fELF") => WasmKind::Elf,
         _ => WasmKind::NotWasm,
     }
 }
@@ -267,9 +295,13 @@ fn wasm_kind(bytes: &[u8]) -> WasmKind {
 /// Compiled components on disk, keyed by the wasm's SHA-256 and the engine's compatibility
 /// hash (wasmtime version, target, and every setting that changes code such as fuel).
 ///
-/// Loading a cached component maps the file (~50–100 µs) instead of compiling (~0.45 s per
-/// MiB on two cores). Files are written to a temporary name and renamed, so a crash never
-/// leaves a torn entry; a file that fails to load is compiled again and replaced.
+/// Loading a cached component reads it, checks its SHA-256 against the digest stored beside
+/// it, and deserializes it (a few hundred µs for a typical strategy) instead of compiling
+/// (~0.45 s per MiB on two cores). Files are written to a temporary name and renamed, so a
+/// crash never leaves a torn entry; an entry that is corrupted, torn or fails to load is
+/// compiled again and replaced. The digest guards against corruption, not against an attacker
+/// who can write the cache directory (who could as well replace the host's binary): keep it
+/// private to the user the host runs as.
 #[derive(Debug, Clone)]
 pub struct CompileCache {
     dir: PathBuf,
@@ -315,8 +347,8 @@ impl CompileCache {
         self.dir.join(format!("{wasm_sha256}-{engine_hash}.cwasm"))
     }
 
-    /// The component for `bytes`, from the cache when present, else compiled and stored.
-    /// Returns whether it came from the cache.
+    /// The component for `bytes`, from the cache when present and intact, else compiled and
+    /// stored. Returns whether it came from the cache.
     fn load_or_compile(
         &self,
         engine: &wasmtime::Engine,
@@ -324,18 +356,13 @@ impl CompileCache {
         bytes: &[u8],
     ) -> wasmtime::Result<(Component, bool)> {
         let entry = self.entry_path(engine, wasm_sha256);
-        if entry.exists() {
-            // SAFETY: `deserialize_file` trusts the file to be wasmtime's own output for this
-            // engine. Only `store` writes into this directory, under a name derived from the
-            // engine's compatibility hash, and wasmtime re-checks version and settings anyway.
-            match unsafe { Component::deserialize_file(engine, &entry) } {
-                Ok(component) => return Ok((component, true)),
-                Err(e) => tracing::warn!(
-                    entry = %entry.display(),
-                    error = %e,
-                    "compile cache entry unusable; compiling again"
-                ),
-            }
+        match self.load_intact(engine, &entry) {
+            Ok(Some(component)) => return Ok((component, true)),
+            Ok(None) => {}
+            Err(why) => tracing::warn!(
+                entry = %entry.display(),
+                "compile cache entry unusable ({why}); compiling again"
+            ),
         }
         let code = engine.precompile_component(bytes)?;
         if let Err(e) = self.store(&entry, &code) {
@@ -346,13 +373,54 @@ impl CompileCache {
         Ok((component, false))
     }
 
+    /// The cached component at `entry`, if there is one and its bytes match the digest
+    /// written beside it. `Err` says why an existing entry was not used.
+    fn load_intact(
+        &self,
+        engine: &wasmtime::Engine,
+        entry: &Path,
+    ) -> Result<Option<Component>, String> {
+        let code = match std::fs::read(entry) {
+            Ok(code) => code,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.to_string()),
+        };
+        let expected =
+            std::fs::read_to_string(digest_path(entry)).map_err(|e| format!("no digest: {e}"))?;
+        if expected.trim() != hex::encode(Sha256::digest(&code)) {
+            return Err("its bytes do not match their digest".into());
+        }
+        // SAFETY: `deserialize` trusts the bytes to be wasmtime's own output for this engine.
+        // They are: only `store` writes into this directory, under a name derived from the
+        // engine's compatibility hash, and they match the digest `store` wrote after them (a
+        // torn or corrupted file is refused above). wasmtime re-checks version and settings.
+        unsafe { Component::deserialize(engine, &code) }
+            .map(Some)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Writes `code` to `entry`, then its digest beside it, each to a temporary name renamed
+    /// into place: a reader sees a complete entry with its digest, or none.
     fn store(&self, entry: &Path, code: &[u8]) -> std::io::Result<()> {
+        self.write_atomically(entry, code)?;
+        let digest = hex::encode(Sha256::digest(code));
+        self.write_atomically(&digest_path(entry), digest.as_bytes())
+    }
+
+    fn write_atomically(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let mut tmp = tempfile::NamedTempFile::new_in(&self.dir)?;
-        tmp.write_all(code)?;
+        tmp.write_all(bytes)?;
         tmp.as_file().sync_all()?;
-        tmp.persist(entry).map_err(|e| e.error)?;
+        tmp.persist(path).map_err(|e| e.error)?;
         Ok(())
     }
+}
+
+/// Where the digest of a cache entry is kept: `<entry>.sha256`.
+fn digest_path(entry: &Path) -> PathBuf {
+    let mut name = entry.as_os_str().to_owned();
+    name.push(".sha256");
+    PathBuf::from(name)
 }
 
 /// Feeds `Hash` input into SHA-256, for a hash that is stable across processes.
@@ -371,5 +439,42 @@ impl Hasher for Sha256Hasher {
 
     fn write(&mut self, bytes: &[u8]) {
         self.0.update(bytes);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::{CpuBudget, SandboxConfig};
+
+    fn refusal(bytes: &[u8]) -> String {
+        let sandbox = SandboxConfig {
+            max_instances: 1,
+            ..SandboxConfig::default()
+        };
+        let runtime = Runtime::new(sandbox, CpuBudget::Fuel { per_call: 1 }).expect("engine");
+        compile_bytes(&runtime, None, Path::new("s.wasm"), bytes)
+            .expect_err("not a strategy")
+            .to_string()
+    }
+
+    #[test]
+    fn an_empty_file_is_called_empty() {
+        assert_eq!(
+            refusal(b""),
+            "s.wasm: the file is empty; a strategy is the `.wasm` that `cargo build --target \
+             wasm32-wasip2 --release` writes"
+        );
+    }
+
+    #[test]
+    fn precompiled_code_is_told_from_a_component() {
+        assert_eq!(
+            refusal(b"\x7fELF\x02\x01\x01\0\0\0"),
+            "s.wasm: a native ELF file (precompiled `.cwasm` code or a native library), not a \
+             WebAssembly component; a strategy is the `.wasm` that `cargo build --target \
+             wasm32-wasip2 --release` writes"
+        );
+        assert!(refusal(b"MZ\x90\0").contains("(it starts with 4d5a9000)"));
     }
 }

@@ -145,6 +145,9 @@ struct Slot<D: 'static> {
     idle_desk: Option<D>,
     supervisor: Supervisor,
     enabled: bool,
+    /// Bars held back from [`Fleet::on_bar`] (live trading warms a new strategy up with
+    /// history first, through [`Fleet::on_bar_for`]).
+    held: bool,
     last_error: Option<String>,
     counters: StrategyCounters,
     /// One reusable bar per declared symbol, already carrying the strategy's own spelling.
@@ -247,7 +250,7 @@ impl<D: Desk> Fleet<D> {
             .symbols
             .iter()
             .zip(&started.metadata.instruments)
-            .map(|(symbol, instrument)| empty_bar(symbol, instrument))
+            .map(|(symbol, instrument)| bindings::Bar::blank(symbol, instrument.market))
             .collect();
         let sandbox = self.runtime.sandbox();
         let slot = Slot {
@@ -259,6 +262,7 @@ impl<D: Desk> Fleet<D> {
             idle_desk: None,
             supervisor: Supervisor::new(sandbox.max_strikes, sandbox.strike_window_s as i64 * 1000),
             enabled: true,
+            held: false,
             last_error: None,
             counters: StrategyCounters::default(),
             bars,
@@ -372,8 +376,9 @@ impl<D: Desk> Fleet<D> {
         Ok(true)
     }
 
-    /// Delivers `bar` to every running strategy that declared its instrument and bar size.
-    /// `now_ms` is the supervisor's clock (monotonic when trading, replay time in a backtest).
+    /// Delivers `bar` to every running strategy that declared its instrument and bar size
+    /// (and is not [held](Self::hold_bars)). `now_ms` is the supervisor's clock (monotonic
+    /// when trading, replay time in a backtest).
     pub fn on_bar(&mut self, bar: &BarEvent<'_>, now_ms: i64) {
         let Some(subscribers) = self.subscriptions.get(bar.instrument.symbol.as_str()) else {
             return;
@@ -385,21 +390,45 @@ impl<D: Desk> Fleet<D> {
             let Some(slot) = self.slots.get_mut(&subscriber.strategy) else {
                 continue;
             };
-            let Some(instance) = slot.instance.as_mut() else {
-                continue;
-            };
-            let guest_bar = &mut slot.bars[subscriber.index];
-            guest_bar.start_ms = bar.start_ms;
-            guest_bar.open = bar.open;
-            guest_bar.high = bar.high;
-            guest_bar.low = bar.low;
-            guest_bar.close = bar.close;
-            guest_bar.volume = bar.volume;
-            let started = Instant::now();
-            let result = instance.on_bar(guest_bar);
-            slot.counters.bars += 1;
-            record_call(slot, result, started, now_ms);
+            if !slot.held {
+                deliver_bar(slot, subscriber.index, bar, now_ms);
+            }
         }
+    }
+
+    /// Delivers `bar` to the strategy `name` only, held or not, if it declared the bar's
+    /// instrument and size and is running (a warm-up with historical bars). Returns whether
+    /// it was delivered.
+    pub fn on_bar_for(&mut self, name: &str, bar: &BarEvent<'_>, now_ms: i64) -> bool {
+        let Some(slot) = self.slots.get_mut(name) else {
+            return false;
+        };
+        if slot.metadata.bar_seconds != bar.bar_seconds {
+            return false;
+        }
+        let Some(index) = slot
+            .metadata
+            .instruments
+            .iter()
+            .position(|i| i == bar.instrument)
+        else {
+            return false;
+        };
+        deliver_bar(slot, index, bar, now_ms)
+    }
+
+    /// Holds (`true`) or releases the live bars of `name` in [`on_bar`](Self::on_bar).
+    /// Returns whether it is installed.
+    pub fn hold_bars(&mut self, name: &str, held: bool) -> bool {
+        self.slots
+            .get_mut(name)
+            .map(|slot| slot.held = held)
+            .is_some()
+    }
+
+    /// What `name` declared, if it is installed.
+    pub fn metadata(&self, name: &str) -> Option<&StrategyMetadata> {
+        self.slots.get(name).map(|slot| &slot.metadata)
     }
 
     /// Delivers `fill` to the strategy `name`, if it is running. Returns whether it was.
@@ -466,20 +495,21 @@ impl<D: Desk> Fleet<D> {
     }
 }
 
-fn empty_bar(symbol: &str, instrument: &Instrument) -> bindings::Bar {
-    bindings::Bar {
-        symbol: symbol.to_owned(),
-        market: match instrument.market {
-            Market::UsStock => bindings::Market::UsStock,
-            Market::HkStock => bindings::Market::HkStock,
-        },
-        start_ms: 0,
-        open: 0.0,
-        high: 0.0,
-        low: 0.0,
-        close: 0.0,
-        volume: 0.0,
-    }
+/// Calls the slot's `on-bar` with `bar` in its declared symbol `index`; whether it ran.
+fn deliver_bar<D: Desk>(slot: &mut Slot<D>, index: usize, bar: &BarEvent<'_>, now_ms: i64) -> bool {
+    let Some(instance) = slot.instance.as_mut() else {
+        return false;
+    };
+    let guest_bar = &mut slot.bars[index];
+    guest_bar.set(
+        bar.start_ms,
+        [bar.open, bar.high, bar.low, bar.close, bar.volume],
+    );
+    let started = Instant::now();
+    let result = instance.on_bar(guest_bar);
+    slot.counters.bars += 1;
+    record_call(slot, result, started, now_ms);
+    true
 }
 
 /// Accounts for one guest call; on a fault, drops the dead instance and asks the supervisor.
@@ -494,14 +524,16 @@ fn record_call<D: Desk>(
     slot.counters.call_ns_max = slot.counters.call_ns_max.max(ns);
     match result {
         Ok(stats) => {
-            slot.counters.signals += u64::from(stats.emits);
-            slot.counters.rejected += u64::from(stats.rejections);
+            count_signals(&mut slot.counters, stats);
             slot.supervisor.on_success();
         }
         Err(fault) => {
             *slot.counters.faults.entry(fault.kind.label()).or_default() += 1;
             let what = fault.kind.to_string();
             if let Some(instance) = slot.instance.take() {
+                // The signals it emitted before the fault were validated and counted by its
+                // desk; count them here too.
+                count_signals(&mut slot.counters, instance.last_call());
                 slot.idle_desk = Some(instance.into_desk());
             }
             match slot.supervisor.on_fault(now_ms, &what) {
@@ -518,6 +550,11 @@ fn record_call<D: Desk>(
             slot.last_error = Some(what);
         }
     }
+}
+
+fn count_signals(counters: &mut StrategyCounters, stats: CallStats) {
+    counters.signals += u64::from(stats.emits);
+    counters.rejected += u64::from(stats.rejections);
 }
 
 fn restart<D: Desk>(

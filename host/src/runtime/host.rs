@@ -17,7 +17,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use super::bindings;
 use super::metadata::StrategyMetadata;
 use super::output::{GuestOutput, LogLevel, Stream};
-use crate::risk::types::{Action, OrderType, RejectCode, Rejection, SignalRequest};
+use crate::risk::types::{Rejection, SignalRequest};
 
 /// A strategy's own position in one symbol, as `position` reports it.
 #[derive(Debug, Clone, PartialEq)]
@@ -199,7 +199,7 @@ impl<D: Desk> bindings::sandtrade::strategy::types::Host for StrategyState<D> {}
 impl<D: Desk> bindings::sandtrade::strategy::host::Host for StrategyState<D> {
     fn emit(&mut self, signal: bindings::Signal) -> Result<u64, bindings::Rejection> {
         self.call.emits = self.call.emits.saturating_add(1);
-        let request = signal_request(signal);
+        let request = SignalRequest::from(signal);
         match self.desk.emit(request) {
             Ok(id) => Ok(id),
             Err(rejection) => {
@@ -212,7 +212,7 @@ impl<D: Desk> bindings::sandtrade::strategy::host::Host for StrategyState<D> {
                         rejection.message
                     );
                 }
-                Err(guest_rejection(rejection))
+                Err(rejection.into())
             }
         }
     }
@@ -238,44 +238,22 @@ impl<D: Desk> bindings::sandtrade::strategy::host::Host for StrategyState<D> {
     fn now_ms(&mut self) -> i64 {
         self.desk.now_ms()
     }
-}
 
-fn signal_request(signal: bindings::Signal) -> SignalRequest {
-    SignalRequest {
-        action: match signal.action {
-            bindings::Action::OpenLong => Action::OpenLong,
-            bindings::Action::AddLong => Action::AddLong,
-            bindings::Action::CloseLong => Action::CloseLong,
-            bindings::Action::ReduceLong => Action::ReduceLong,
-        },
-        symbol: signal.symbol,
-        quantity: signal.quantity,
-        order_type: match signal.order_type {
-            bindings::OrderType::Market => OrderType::Market,
-            bindings::OrderType::Limit(price) => OrderType::Limit(price),
-        },
-        reason: signal.reason,
+    fn log_level(&mut self) -> bindings::Level {
+        most_detailed_strategy_level()
     }
 }
 
-fn guest_rejection(rejection: Rejection) -> bindings::Rejection {
-    use bindings::RejectCode as G;
-    let code = match rejection.code {
-        RejectCode::ShortNotAllowed => G::ShortNotAllowed,
-        RejectCode::PositionLimit => G::PositionLimit,
-        RejectCode::OrderLimit => G::OrderLimit,
-        RejectCode::LotSize => G::LotSize,
-        RejectCode::RateLimit => G::RateLimit,
-        RejectCode::UnknownSymbol => G::UnknownSymbol,
-        RejectCode::InvalidQuantity => G::InvalidQuantity,
-        RejectCode::InvalidPrice => G::InvalidPrice,
-        RejectCode::NotSubscribed => G::NotSubscribed,
-        RejectCode::TradingHalted => G::TradingHalted,
-        RejectCode::Unavailable => G::Unavailable,
-    };
-    bindings::Rejection {
-        code,
-        message: rejection.message,
+/// The most detailed level at which the host's `tracing` subscriber keeps strategy lines.
+fn most_detailed_strategy_level() -> bindings::Level {
+    if tracing::enabled!(target: "strategy", tracing::Level::DEBUG) {
+        bindings::Level::Debug
+    } else if tracing::enabled!(target: "strategy", tracing::Level::INFO) {
+        bindings::Level::Info
+    } else if tracing::enabled!(target: "strategy", tracing::Level::WARN) {
+        bindings::Level::Warn
+    } else {
+        bindings::Level::Error
     }
 }
 

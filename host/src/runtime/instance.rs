@@ -151,13 +151,7 @@ impl<D: Desk> StrategyInstance<D> {
     ///
     /// A [`GuestFault`] if the guest traps or overruns the init deadline.
     pub fn describe(&mut self) -> Result<bindings::Metadata, GuestFault> {
-        let Self {
-            store,
-            bindings,
-            runtime,
-        } = self;
-        let deadline = runtime.sandbox().init_deadline();
-        guarded(runtime, store, deadline, |store| {
+        self.call(Budget::Init, |bindings, store| {
             bindings.call_describe(store)
         })
     }
@@ -168,13 +162,7 @@ impl<D: Desk> StrategyInstance<D> {
     ///
     /// A [`GuestFault`] if the guest traps or overruns the init deadline.
     pub fn init(&mut self, params: &[(String, String)]) -> Result<Result<(), String>, GuestFault> {
-        let Self {
-            store,
-            bindings,
-            runtime,
-        } = self;
-        let deadline = runtime.sandbox().init_deadline();
-        guarded(runtime, store, deadline, |store| {
+        self.call(Budget::Init, |bindings, store| {
             bindings.call_init(store, params)
         })
     }
@@ -185,13 +173,7 @@ impl<D: Desk> StrategyInstance<D> {
     ///
     /// A [`GuestFault`]; the instance is unusable afterwards.
     pub fn on_bar(&mut self, bar: &bindings::Bar) -> Result<CallStats, GuestFault> {
-        let Self {
-            store,
-            bindings,
-            runtime,
-        } = self;
-        let deadline = runtime.sandbox().call_deadline();
-        guarded(runtime, store, deadline, |store| {
+        self.call(Budget::Call, |bindings, store| {
             bindings.call_on_bar(store, bar)
         })?;
         Ok(self.last_call())
@@ -203,21 +185,44 @@ impl<D: Desk> StrategyInstance<D> {
     ///
     /// A [`GuestFault`]; the instance is unusable afterwards.
     pub fn on_fill(&mut self, fill: &bindings::Fill) -> Result<CallStats, GuestFault> {
-        let Self {
-            store,
-            bindings,
-            runtime,
-        } = self;
-        let deadline = runtime.sandbox().call_deadline();
-        guarded(runtime, store, deadline, |store| {
+        self.call(Budget::Call, |bindings, store| {
             bindings.call_on_fill(store, fill)
         })?;
         Ok(self.last_call())
     }
 
-    fn last_call(&self) -> CallStats {
+    /// What the last call did: its `emit`s and refusals, also when it faulted part-way (a
+    /// guest that emitted 40,000 signals before its deadline did emit them).
+    pub fn last_call(&self) -> CallStats {
         self.store.data().last_call()
     }
+
+    /// Calls an export under the deadline of `budget`.
+    fn call<R>(
+        &mut self,
+        budget: Budget,
+        call: impl FnOnce(&Strategy, &mut Store<StrategyState<D>>) -> wasmtime::Result<R>,
+    ) -> Result<R, GuestFault> {
+        let Self {
+            store,
+            bindings,
+            runtime,
+        } = self;
+        let deadline = match budget {
+            Budget::Init => runtime.sandbox().init_deadline(),
+            Budget::Call => runtime.sandbox().call_deadline(),
+        };
+        guarded(runtime, store, deadline, |store| call(bindings, store))
+    }
+}
+
+/// Which deadline a call gets.
+#[derive(Debug, Clone, Copy)]
+enum Budget {
+    /// Instantiation, `describe`, `init`.
+    Init,
+    /// `on-bar`, `on-fill`.
+    Call,
 }
 
 /// Runs `call` under the CPU budget, with per-call output and counters, and turns a trap into a

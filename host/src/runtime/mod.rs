@@ -12,6 +12,7 @@
 
 pub mod bindings;
 pub mod compile;
+mod convert;
 pub mod engine;
 pub mod fleet;
 pub mod host;

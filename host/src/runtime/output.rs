@@ -214,7 +214,9 @@ impl OutputState {
 
     /// Logs one line, within the budget.
     fn line(&mut self, stream: Stream, line: &[u8]) {
-        let line = &line[..line.len().min(MAX_LINE_BYTES)];
+        let cut = line.len().saturating_sub(MAX_LINE_BYTES);
+        self.drop_bytes(cut);
+        let line = &line[..line.len() - cut];
         let text = String::from_utf8_lossy(line);
         let text = text.trim_end_matches('\r');
         if stream == Stream::Stderr {
@@ -354,6 +356,19 @@ mod tests {
         out.write(Stream::Stdout, b"123456\n"); // new call, new budget
         out.end_call();
         assert_eq!(out.dropped_total(), 6);
+    }
+
+    #[test]
+    fn the_cut_of_a_long_line_is_counted_as_dropped() {
+        let out = GuestOutput::new("s".into(), usize::MAX);
+        out.begin_call();
+        // A `log` line, and a complete stdout line in one write: both cut at MAX_LINE_BYTES.
+        out.log(LogLevel::Info, &"x".repeat(MAX_LINE_BYTES + 7));
+        let mut line = vec![b'y'; MAX_LINE_BYTES + 5];
+        line.push(b'\n');
+        out.write(Stream::Stdout, &line);
+        out.end_call();
+        assert_eq!(out.dropped_total(), 12);
     }
 
     #[test]

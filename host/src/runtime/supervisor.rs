@@ -64,7 +64,7 @@ impl Supervisor {
         while self
             .strikes
             .front()
-            .is_some_and(|&t| now_ms - t >= self.window_ms)
+            .is_some_and(|&t| now_ms - t > self.window_ms)
         {
             self.strikes.pop_front();
         }
@@ -143,15 +143,29 @@ mod tests {
         s.on_fault(0, "x");
         s.on_restarted();
         s.on_success();
-        // 10 s later the first strike has left the window: one strike, first backoff again.
+        // Just over 10 s later the first strike has left the window: one strike, first
+        // backoff again.
         assert_eq!(
-            s.on_fault(10_000, "x"),
-            &Health::BackingOff { until_ms: 11_000 }
+            s.on_fault(10_001, "x"),
+            &Health::BackingOff { until_ms: 11_001 }
         );
         assert_eq!(s.strikes(), 1);
         s.reset();
         assert_eq!(s.health(), &Health::Running);
         assert_eq!(s.strikes(), 0);
+    }
+
+    #[test]
+    fn the_window_includes_its_edge() {
+        // Faults exactly one window apart from first to last all count: a strategy that
+        // faults every 5 minutes is quarantined at its third fault with a 10-minute window.
+        let mut s = Supervisor::new(3, 600_000);
+        s.on_fault(0, "x");
+        s.on_fault(300_000, "x");
+        assert!(matches!(
+            s.on_fault(600_000, "x"),
+            Health::Quarantined { .. }
+        ));
     }
 
     #[test]

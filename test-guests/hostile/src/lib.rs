@@ -12,7 +12,7 @@
 //! | `panic` | panics with `hostile: panic on bar N` | the message on stderr, then a trap |
 //! | `short` | `reduce-long` 100 shares more than it holds | `short-not-allowed` |
 //! | `zero-qty` | `open-long` 0 shares | `invalid-quantity` |
-//! | `huge-qty` | `open-long` `u32::MAX` shares | `order-limit` (or `position-limit`) |
+//! | `huge-qty` | `open-long` `u32::MAX` shares | `invalid-quantity` (over the absolute cap of 10,000,000 shares, checked before any limit) |
 //! | `nan-price`, `negative-price`, `inf-price` | `open-long` 100 shares at a limit of NaN, -1, +inf | `invalid-price` |
 //! | `emit-storm` | calls `emit` `emits` times (`open-long` 100) and logs the tally | every call answered; at a 100 ms call deadline the deadline stops it first (a debug host answered ~67,000 in 100 ms) |
 //! | `log-flood` | logs a 1 MiB line and 10,000 short lines; prints 10,000 1 KiB lines to stdout and 1 MiB to stderr | the output caps (a debug host dropped ~7 MB, then the 100 ms deadline stopped it) |

@@ -232,6 +232,7 @@ mod tests {
                 "empty",
                 "fs-snoop",
                 "hostile",
+                "metronome",
                 "net-snoop",
                 "other-world",
             ]

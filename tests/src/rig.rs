@@ -1,0 +1,214 @@
+//! A test rig for live trading: a tws-sim on 127.0.0.1 (manual clock), a temporary
+//! strategies directory with real guest components, a configuration pointing at both, and the
+//! host's trading loop started in-process.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! use sandtrade_tests::rig::{Rig, wait_for};
+//! let rig = Rig::new(tws_sim::SimConfig::ephemeral()).await;
+//! rig.add_strategy("metronome", Some("[params]\nevery = 1\n"));
+//! let host = rig.start("").await;
+//! let mut events = host.subscribe();
+//! # }
+//! ```
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use sandtrade::config::Config;
+use sandtrade::trading::{self, Options, TradingEvent, TradingHandle};
+use tokio::sync::broadcast;
+use tws_sim::{SimConfig, SimHandle, Simulator};
+
+use crate::guests;
+
+/// Every wait in the rig is bounded by this.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// The simulator's default account.
+pub const ACCOUNT: &str = "DU1234567";
+
+/// A simulator plus a directory for one host.
+pub struct Rig {
+    /// The simulator.
+    pub sim: SimHandle,
+    /// The temporary directory (strategies, database, config).
+    pub dir: tempfile::TempDir,
+}
+
+impl Rig {
+    /// A simulator started with `config` (its port forced to 0) and an empty strategies
+    /// directory.
+    pub async fn new(config: SimConfig) -> Self {
+        let sim = Simulator::start(SimConfig { port: 0, ..config })
+            .await
+            .expect("the simulator starts");
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        std::fs::create_dir(dir.path().join("strategies")).expect("the strategies directory");
+        Self { sim, dir }
+    }
+
+    /// The strategies directory.
+    pub fn strategies(&self) -> PathBuf {
+        self.dir.path().join("strategies")
+    }
+
+    /// The order database.
+    pub fn database(&self) -> PathBuf {
+        self.dir.path().join("orders.sqlite")
+    }
+
+    /// Copies the built guest `name` into the strategies directory (atomically, as an operator
+    /// should), with `sidecar` as its `.toml` if given.
+    pub fn add_strategy(&self, name: &str, sidecar: Option<&str>) -> PathBuf {
+        let wasm = guests::wasm(name);
+        let file = wasm.file_name().expect("a file name");
+        let target = self.strategies().join(file);
+        if let Some(text) = sidecar {
+            std::fs::write(target.with_extension("toml"), text).expect("sidecar written");
+        }
+        let tmp = self.dir.path().join(file).with_extension("partial");
+        std::fs::copy(&wasm, &tmp).expect("component copied");
+        std::fs::rename(&tmp, &target).expect("component moved in");
+        target
+    }
+
+    /// The configuration text: paper mode against this simulator, the rig's directory and
+    /// database, fast heartbeats and reconnects (tests wait for events, never for time), then
+    /// `extra` (more top-level keys first, then tables).
+    pub fn config_text(&self, extra: &str) -> String {
+        format!(
+            r#"mode = "paper"
+strategies_dir = "{strategies}"
+database = "{database}"
+{extra}
+"#,
+            strategies = self.strategies().display(),
+            database = self.database().display(),
+            extra = with_ib_table(extra, self.sim.addr().port()),
+        )
+    }
+
+    /// The parsed configuration ([`config_text`](Self::config_text)).
+    pub fn config(&self, extra: &str) -> Config {
+        Config::parse(&self.config_text(extra), self.dir.path())
+            .unwrap_or_else(|e| panic!("the rig's config is valid: {e}"))
+    }
+
+    /// Starts the host in-process with [`config`](Self::config)`(extra)`.
+    pub async fn start(&self, extra: &str) -> TradingHandle {
+        self.start_with(self.config(extra)).await
+    }
+
+    /// Starts the host with `config`.
+    pub async fn start_with(&self, config: Config) -> TradingHandle {
+        trading::start(config, Options::default(), std::future::pending())
+            .await
+            .expect("trading starts")
+    }
+}
+
+/// `extra` with an `[ib]` table for the simulator added, unless it has one (then `port` and
+/// `account` are filled in if missing).
+fn with_ib_table(extra: &str, port: u16) -> String {
+    let defaults = format!(
+        "port = {port}\nclient_id = 7\naccount = \"{ACCOUNT}\"\nheartbeat_interval_ms = 500\nheartbeat_timeout_ms = 2000\nreconnect_initial_ms = 20\nreconnect_max_ms = 200\nconnect_timeout_ms = 2000\nrequest_timeout_ms = 5000\nmessages_per_second = 1000\nmessage_burst = 100\n"
+    );
+    match extra.find("[ib]\n") {
+        Some(at) => {
+            let (head, tail) = extra.split_at(at + "[ib]\n".len());
+            let wanted: String = defaults
+                .lines()
+                .filter(|line| {
+                    let key = line.split('=').next().unwrap_or("").trim();
+                    !tail
+                        .lines()
+                        .any(|l| l.trim_start().starts_with(&format!("{key} ")))
+                })
+                .map(|l| format!("{l}\n"))
+                .collect();
+            format!("{head}{wanted}{tail}")
+        }
+        None => format!("{extra}\n[ib]\n{defaults}"),
+    }
+}
+
+/// Waits (bounded by [`WAIT`]) for the first event that `pick` maps to `Some`, skipping the
+/// others; panics with the events seen on timeout.
+pub async fn wait_for<T>(
+    events: &mut broadcast::Receiver<TradingEvent>,
+    mut pick: impl FnMut(&TradingEvent) -> Option<T>,
+) -> T {
+    let mut seen = Vec::new();
+    let found = tokio::time::timeout(WAIT, async {
+        loop {
+            match events.recv().await {
+                Ok(event) => {
+                    if let Some(found) = pick(&event) {
+                        return found;
+                    }
+                    seen.push(event);
+                }
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    panic!("the test fell {n} events behind")
+                }
+                Err(broadcast::error::RecvError::Closed) => panic!("the trading loop ended"),
+            }
+        }
+    })
+    .await;
+    match found {
+        Ok(found) => found,
+        Err(_) => panic!("timed out; events seen: {seen:#?}"),
+    }
+}
+
+/// One order as the broker (the simulator) reports it to an independent API client.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BrokerOrder {
+    /// `orderRef`: the host's client order id.
+    pub order_ref: String,
+    /// The client id that placed it.
+    pub client_id: i32,
+    /// IB's order id.
+    pub order_id: i32,
+    /// IB's status.
+    pub status: String,
+}
+
+/// Every order at the broker, open and completed, read through a separate `ibapi` client
+/// (client id 99): how an operator would audit what reached IB.
+pub async fn broker_orders(sim: &SimHandle) -> Vec<BrokerOrder> {
+    use ibapi::orders::Orders;
+    let client = tokio::time::timeout(WAIT, ibapi::Client::connect(&sim.addr().to_string(), 99))
+        .await
+        .expect("the audit client connects in time")
+        .expect("the audit client connects");
+    let mut orders = Vec::new();
+    let open = client
+        .all_open_orders()
+        .await
+        .expect("open orders")
+        .collect_to_end_within(WAIT)
+        .await
+        .expect("open orders end");
+    let completed = client
+        .completed_orders(false)
+        .await
+        .expect("completed orders")
+        .collect_to_end_within(WAIT)
+        .await
+        .expect("completed orders end");
+    for item in open.into_iter().chain(completed) {
+        if let Orders::OrderData(d) = item {
+            orders.push(BrokerOrder {
+                order_ref: d.order.order_ref,
+                client_id: d.order.client_id,
+                order_id: d.order.order_id,
+                status: d.order_state.status.to_string(),
+            });
+        }
+    }
+    client.disconnect().await;
+    orders
+}
