@@ -310,7 +310,9 @@ max_signals_per_minute = 6000
              LEFT JOIN orders o ON o.signal_id = s.id WHERE s.verdict = 'accepted'",
         )
         .unwrap();
-    let rows: Vec<(i64, Option<String>, Option<String>, Option<i64>)> = stmt
+    // (signal id, client order id, state, filled quantity) of every accepted signal.
+    type AcceptedRow = (i64, Option<String>, Option<String>, Option<i64>);
+    let rows: Vec<AcceptedRow> = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .unwrap()
         .collect::<Result<_, _>>()

@@ -88,14 +88,17 @@ fn run_child(args: &[&str]) -> BTreeMap<String, f64> {
         .collect()
 }
 
+/// The figures one child process printed, by key.
+type Run = BTreeMap<String, f64>;
+
 /// Rows of `(label, the runs, the key of their figure)`, judged against the table's target.
-fn add_rows(table: &mut Table, rows: &[(&str, &[BTreeMap<String, f64>], &str)]) {
+fn add_rows(table: &mut Table, rows: &[(&str, &[Run], &str)]) {
     for &(label, runs, key) in rows {
         table.row(label, &collect(runs, key));
     }
 }
 
-fn collect(runs: &[BTreeMap<String, f64>], key: &str) -> Samples {
+fn collect(runs: &[Run], key: &str) -> Samples {
     runs.iter()
         .map(|run| {
             *run.get(key)

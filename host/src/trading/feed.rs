@@ -120,10 +120,10 @@ impl Trader {
             instruments,
             self.session.is_some(),
         );
-        if !self.warmups.enabled() || !servable {
-            if let Some(finished) = self.warmups.finish_now(&name) {
-                self.deliver_warmup(finished);
-            }
+        if (!self.warmups.enabled() || !servable)
+            && let Some(finished) = self.warmups.finish_now(&name)
+        {
+            self.deliver_warmup(finished);
         }
     }
 

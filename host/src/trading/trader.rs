@@ -136,6 +136,10 @@ async fn establish(config: Arc<Config>) -> Result<Established, EstablishError> {
 }
 
 /// One input for the loop.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "made and consumed once per loop turn, on the stack; boxing would allocate per IB event"
+)]
 pub(super) enum Wake {
     Stop,
     Bar(String, Result<SubscriptionItem<RtBar>, ibapi::Error>),
@@ -149,6 +153,10 @@ pub(super) enum Wake {
 }
 
 /// One input from the connected session.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "made and consumed once per loop turn, on the stack; boxing would allocate per IB event"
+)]
 pub(super) enum SessionEvent {
     Order(Option<Result<SubscriptionItem<OrderUpdate>, ibapi::Error>>),
     Notice(Option<ibapi::Notice>),
