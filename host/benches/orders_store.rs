@@ -15,6 +15,10 @@
 //! Run: `cargo bench -p sandtrade --bench orders_store` (add `-- --quick` for a short run,
 //! `-- --sync normal` for one setting).
 
+#[path = "support/cpu.rs"]
+mod cpu;
+use cpu::thread_cpu;
+
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, params};
@@ -131,21 +135,6 @@ fn print_row(name: &str, sync: Synchronous, f: &Figures) {
         f.cpu_us,
         1e6 / f.cpu_us
     );
-}
-
-/// This thread's CPU time (user + system).
-fn thread_cpu() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant Linux supports.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
-    Duration::new(
-        u64::try_from(ts.tv_sec).expect("non-negative"),
-        u32::try_from(ts.tv_nsec).expect("below 1e9"),
-    )
 }
 
 fn record(n: usize) -> SignalRecord<'static> {

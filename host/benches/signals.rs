@@ -16,6 +16,10 @@
 //!
 //! Run: `cargo bench -p sandtrade --bench signals` (`-- --quick` for a short run).
 
+#[path = "support/cpu.rs"]
+mod cpu;
+use cpu::thread_cpu;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -123,7 +127,7 @@ impl Rig {
                     sidecar: Default::default(),
                 };
                 let mut desk = LiveDesk::new(&spec, &limits, validator.clone(), book.clone());
-                desk.bind(&metadata).expect("the bench strategy binds");
+                desk.bind(&metadata).expect("the desk serves the strategy");
                 desk
             })
             .collect();
@@ -224,21 +228,6 @@ fn print_row(name: &str, sync: Synchronous, f: &Figures) {
         f.cpu_us,
         1e6 / f.cpu_us
     );
-}
-
-/// This thread's CPU time (user + system).
-fn thread_cpu() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant Linux supports.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
-    Duration::new(
-        u64::try_from(ts.tv_sec).expect("non-negative"),
-        u32::try_from(ts.tv_nsec).expect("below 1e9"),
-    )
 }
 
 /// Throughput and the percentiles of one signal (a call's time divided by its signals).

@@ -310,9 +310,9 @@ max_signals_per_minute = 6000
              LEFT JOIN orders o ON o.signal_id = s.id WHERE s.verdict = 'accepted'",
         )
         .unwrap();
-    // signal id, and its order's client order id, state and filled shares (none: no order).
-    type Row = (i64, Option<String>, Option<String>, Option<i64>);
-    let rows: Vec<Row> = stmt
+    // (signal id, client order id, state, filled quantity) of every accepted signal.
+    type AcceptedRow = (i64, Option<String>, Option<String>, Option<i64>);
+    let rows: Vec<AcceptedRow> = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .unwrap()
         .collect::<Result<_, _>>()

@@ -163,6 +163,29 @@ pub async fn wait_for<T>(
     }
 }
 
+/// The next `OrderSent`: (signal id, IB order id).
+pub async fn next_sent(events: &mut broadcast::Receiver<TradingEvent>) -> (u64, i32) {
+    wait_for(events, |e| match e {
+        TradingEvent::OrderSent { id, ib_order_id } => Some((*id, *ib_order_id)),
+        _ => None,
+    })
+    .await
+}
+
+/// The next `Fill`: (signal id, quantity, whether it reached its strategy's `on-fill`).
+pub async fn next_fill(events: &mut broadcast::Receiver<TradingEvent>) -> (u64, u32, bool) {
+    wait_for(events, |e| match e {
+        TradingEvent::Fill {
+            id,
+            quantity,
+            delivered,
+            ..
+        } => Some((*id, *quantity, *delivered)),
+        _ => None,
+    })
+    .await
+}
+
 /// One order as the broker (the simulator) reports it to an independent API client.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BrokerOrder {

@@ -74,6 +74,7 @@ fn every_guest_is_built_and_collected() {
             ("test-guests", "empty"),
             ("test-guests", "fs-snoop"),
             ("test-guests", "hostile"),
+            ("test-guests", "metronome"),
             ("test-guests", "net-snoop"),
             ("test-guests", "other-world"),
         ]
@@ -112,7 +113,7 @@ fn guests_are_found_by_package_name_or_file_stem() {
     assert_eq!(
         err.to_string(),
         "no guest named `nope`; the guests are: hk-breakout, ma-crossover, scale-in-out, \
-         clock-snoop, compute, empty, fs-snoop, hostile, net-snoop, other-world"
+         clock-snoop, compute, empty, fs-snoop, hostile, metronome, net-snoop, other-world"
     );
 }
 

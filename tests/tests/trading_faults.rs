@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use sandtrade::trading::{ConnectionState, Exit, TradingEvent, TradingHandle};
-use sandtrade_tests::rig::{ACCOUNT, Rig, broker_orders, wait_for};
+use sandtrade_tests::rig::{ACCOUNT, Rig, broker_orders, next_fill, next_sent, wait_for};
 use tokio::sync::broadcast::Receiver;
 use tws_sim::SimConfig;
 
@@ -34,27 +34,6 @@ async fn subscribed(events: &mut Receiver<TradingEvent>) {
     })
     .await;
     assert_eq!(symbols, ["AAPL"]);
-}
-
-async fn next_fill(events: &mut Receiver<TradingEvent>) -> (u64, u32, bool) {
-    wait_for(events, |e| match e {
-        TradingEvent::Fill {
-            id,
-            quantity,
-            delivered,
-            ..
-        } => Some((*id, *quantity, *delivered)),
-        _ => None,
-    })
-    .await
-}
-
-async fn next_sent(events: &mut Receiver<TradingEvent>) -> (u64, i32) {
-    wait_for(events, |e| match e {
-        TradingEvent::OrderSent { id, ib_order_id } => Some((*id, *ib_order_id)),
-        _ => None,
-    })
-    .await
 }
 
 async fn stop(host: TradingHandle) {

@@ -2,7 +2,7 @@
 //! durable queue → placeOrder (orderRef) → fill → store, ledger and the strategy's on-fill.
 
 use sandtrade::trading::{ConnectionState, TradingEvent};
-use sandtrade_tests::rig::{ACCOUNT, Rig, wait_for};
+use sandtrade_tests::rig::{ACCOUNT, Rig, next_fill, next_sent, wait_for};
 use tws_sim::SimConfig;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -23,21 +23,8 @@ async fn metronome_trades_bar_to_fill_and_hears_of_it() {
     assert_eq!(history, 4, "four historical 5 s bars before the live ones");
 
     rig.sim.step_bar();
-    let sent = wait_for(&mut events, |e| match e {
-        TradingEvent::OrderSent { id, ib_order_id } => Some((*id, *ib_order_id)),
-        _ => None,
-    })
-    .await;
-    let (id, quantity, delivered) = wait_for(&mut events, |e| match e {
-        TradingEvent::Fill {
-            id,
-            quantity,
-            delivered,
-            ..
-        } => Some((*id, *quantity, *delivered)),
-        _ => None,
-    })
-    .await;
+    let sent = next_sent(&mut events).await;
+    let (id, quantity, delivered) = next_fill(&mut events).await;
     assert_eq!((id, quantity, delivered), (sent.0, 3, true));
 
     let order = host.order(id).await.expect("the order");

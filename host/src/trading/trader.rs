@@ -142,9 +142,9 @@ async fn establish(config: Arc<Config>) -> Result<Established, EstablishError> {
 }
 
 /// One input for the loop.
-#[allow(
+#[expect(
     clippy::large_enum_variant,
-    reason = "one lives at a time, on the loop's stack; boxing would allocate per order update"
+    reason = "made and consumed once per loop turn, on the stack; boxing would allocate per IB event"
 )]
 pub(super) enum Wake {
     Stop,
@@ -159,9 +159,9 @@ pub(super) enum Wake {
 }
 
 /// One input from the connected session.
-#[allow(
+#[expect(
     clippy::large_enum_variant,
-    reason = "one lives at a time, on the loop's stack; boxing would allocate per order update"
+    reason = "made and consumed once per loop turn, on the stack; boxing would allocate per IB event"
 )]
 pub(super) enum SessionEvent {
     Order(Option<Result<SubscriptionItem<OrderUpdate>, ibapi::Error>>),

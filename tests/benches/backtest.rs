@@ -1,0 +1,456 @@
+//! `backtest` throughput: 1,000,000 one-minute AAPL bars through the 10/30 moving-average
+//! crossover (`ma-crossover` with its sidecar), parsing included, side by side with a native
+//! Rust loop doing the same crossover on the same file, the bar reader alone, and the backtest
+//! loop taken apart.
+//!
+//! `cargo bench -p sandtrade-tests --bench backtest [-- NAME...]`
+//!
+//! NAMEs pick rows by a part of their label (e.g. `-- backtest::run` to profile only that with
+//! `perf record`); without any, every row runs. The bar file is generated once, with
+//! `sandtrade::backtest::generate` (the same seeded walk as `sandtrade bars`), into
+//! `target/bench-data/`; it is in the page cache after the warm-up. Each row is the median of
+//! [`RUNS`] runs, the rows taking turns run by run.
+//!
+//! The main figure is wall-clock bars per second, what the target is about. Rows with a reader
+//! thread use two CPUs, and on a loaded machine the wall clock also counts waiting for one, so
+//! a second table gives CPU time per bar: of the main thread (the strategy's side) and of the
+//! whole process (reader thread included). On an idle 2-CPU machine the wall-clock rate of a
+//! `BarFeed` row approaches the slower of its two threads, which a third table gives.
+//!
+//! Rows:
+//! - `backtest::run`: the real thing in-process (engine, compile from the cache, the replay
+//!   with fuel, the live risk rules, the simulated account), timed by the outcome's replay time
+//!   (as `sandtrade backtest` prints it) and end to end;
+//! - `native crossover, csv crate`: the issue's reference, one thread: the `csv` crate, `time`'s
+//!   RFC 3339 parser, std's float parser and the SDK's own `Sma` compiled natively;
+//! - `native crossover on BarFeed`: the same native crossover on our reader;
+//! - `BarFeed` / `BarReader`: our reader alone, on its own thread / on this one;
+//! - `BarFeed + Sim`: the backtest loop without the strategy;
+//! - `BarFeed + Sim + empty guest`: with the `empty` guest called per bar under fuel, with the
+//!   bar's symbol `AAPL` or empty: what the symbol string costs in the loop.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::hint::black_box;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use sandtrade::backtest::generate::{GenConfig, Length, write_csv};
+use sandtrade::backtest::{
+    BacktestSpec, BarFeed, BarReader, Sim, SimConfig, SymbolTable, run::DEFAULT_FUEL_PER_CALL,
+};
+use sandtrade::runtime::{CompileCache, CpuBudget, SandboxConfig, sidecar};
+use sandtrade_guest::indicators::Sma;
+use sandtrade_tests::bench::{Samples, Stopwatch, Table, Target, ns_per, per_second};
+use sandtrade_tests::guests;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+const BARS: u64 = 1_000_000;
+const RUNS: usize = 5;
+/// The issue's target, parsing included.
+const TARGET_BARS_PER_S: f64 = 4_000_000.0;
+
+/// The bar file, generated on first use: `target/bench-data/aapl-1m-1000000.csv`.
+fn bar_file() -> PathBuf {
+    let dir = target_dir().join("bench-data");
+    let path = dir.join(format!("aapl-1m-{BARS}.csv"));
+    if !path.exists() {
+        std::fs::create_dir_all(&dir).expect("create target/bench-data");
+        let partial = path.with_extension("csv.partial");
+        let config = GenConfig::new(&["AAPL"], Length::Bars(BARS), false);
+        let file = File::create(&partial).expect("create the bar file");
+        let rows = write_csv(&config, std::io::BufWriter::new(file)).expect("write bars");
+        assert_eq!(rows, BARS);
+        std::fs::rename(&partial, &path).expect("rename the bar file");
+    }
+    path
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| xtask::workspace_root().join("target"))
+}
+
+fn aapl() -> SymbolTable {
+    SymbolTable::from_symbols(&["AAPL"]).expect("a US ticker")
+}
+
+/// One replay of `ma-crossover` by `sandtrade::backtest::run`: (replay time, end to end).
+struct Backtest {
+    spec: BacktestSpec,
+    cache: CompileCache,
+}
+
+impl Backtest {
+    fn new(bars: &Path) -> Self {
+        let strategy = guests::wasm("ma-crossover");
+        let sidecar = sidecar::load_for(&strategy)
+            .expect("the sidecar parses")
+            .expect("ma-crossover ships a sidecar");
+        assert!(
+            sidecar.params.contains(&("fast".into(), "10".into()))
+                && sidecar.params.contains(&("slow".into(), "30".into())),
+            "the sidecar is the 10/30 crossover: {:?}",
+            sidecar.params
+        );
+        let spec = BacktestSpec {
+            strategy,
+            bars: bars.to_owned(),
+            params: sidecar.params,
+            limits: sidecar.limits,
+            lots: sandtrade::risk::LotTable::builtin(),
+            sim: SimConfig::default(),
+            sandbox: SandboxConfig::default(),
+            fuel_per_call: DEFAULT_FUEL_PER_CALL,
+        };
+        let cache = CompileCache::new(target_dir().join("bench-data").join("wasm-cache"))
+            .expect("cache dir");
+        Self { spec, cache }
+    }
+
+    fn run(&self) -> (Duration, Duration, u64) {
+        let started = Instant::now();
+        let outcome =
+            sandtrade::backtest::run(&self.spec, Some(&self.cache), &mut |_| {}).expect("runs");
+        let total = started.elapsed();
+        assert_eq!(
+            outcome.metadata.name, "ma-crossover",
+            "{}",
+            outcome.metadata
+        );
+        assert!(outcome.faults.is_empty(), "{:?}", outcome.faults);
+        assert_eq!(outcome.report.bars, BARS);
+        let trades = outcome.report.fills.len() as u64;
+        (outcome.elapsed, total, trades)
+    }
+}
+
+/// The 10/30 crossover of `ma-crossover`, natively, with the SDK's own `Sma`: counts the
+/// crossings it would trade on.
+struct NativeCrossover {
+    averages: BTreeMap<String, (Sma, Sma, Option<bool>)>,
+    crossings: u64,
+}
+
+impl NativeCrossover {
+    fn new() -> Self {
+        let averages = [("AAPL".to_owned(), (Sma::new(10), Sma::new(30), None))].into();
+        Self {
+            averages,
+            crossings: 0,
+        }
+    }
+
+    fn on_bar(&mut self, symbol: &str, close: f64) {
+        let Some((fast, slow, fast_above)) = self.averages.get_mut(symbol) else {
+            return;
+        };
+        let (fast, slow) = (fast.update(close), slow.update(close));
+        let (Some(fast), Some(slow)) = (fast, slow) else {
+            return;
+        };
+        let above = fast > slow;
+        if fast_above.replace(above).is_some_and(|was| was != above) {
+            self.crossings += 1;
+        }
+    }
+}
+
+/// The issue's reference: a native loop over the file with the `csv` crate.
+fn native_csv(path: &Path) -> u64 {
+    let file = BufReader::new(File::open(path).expect("open"));
+    let mut reader = csv::ReaderBuilder::new().from_reader(file);
+    let mut record = csv::ByteRecord::new();
+    let mut strategy = NativeCrossover::new();
+    let number = |b: &[u8]| -> f64 {
+        std::str::from_utf8(b)
+            .expect("utf-8")
+            .parse()
+            .expect("number")
+    };
+    let mut bars = 0;
+    while reader.read_byte_record(&mut record).expect("valid csv") {
+        let time = std::str::from_utf8(&record[0]).expect("utf-8");
+        let time_ms = (OffsetDateTime::parse(time, &Rfc3339)
+            .expect("RFC 3339 time")
+            .unix_timestamp_nanos()
+            / 1_000_000) as i64;
+        let symbol = std::str::from_utf8(&record[1]).expect("utf-8");
+        let (open, high, low, close, volume) = (
+            number(&record[2]),
+            number(&record[3]),
+            number(&record[4]),
+            number(&record[5]),
+            number(&record[6]),
+        );
+        black_box((time_ms, open, high, low, volume));
+        strategy.on_bar(symbol, close);
+        bars += 1;
+    }
+    black_box(strategy.crossings);
+    bars
+}
+
+/// The same native crossover on our reader.
+fn native_feed(path: &Path) -> u64 {
+    let mut strategy = NativeCrossover::new();
+    let mut bars = 0;
+    for bar in BarFeed::open(path, aapl()).expect("open") {
+        let bar = bar.expect("valid file");
+        strategy.on_bar("AAPL", black_box(bar).close);
+        bars += 1;
+    }
+    black_box(strategy.crossings);
+    bars
+}
+
+fn feed_alone(path: &Path) -> u64 {
+    let mut bars = 0;
+    for bar in BarFeed::open(path, aapl()).expect("open") {
+        black_box(bar.expect("valid file"));
+        bars += 1;
+    }
+    bars
+}
+
+fn reader_alone(path: &Path) -> u64 {
+    let mut reader = BarReader::new(File::open(path).expect("open"), aapl());
+    let mut batch = Vec::with_capacity(4096);
+    let mut bars = 0;
+    loop {
+        batch.clear();
+        let more = reader.read_batch(&mut batch, 4096).expect("valid file");
+        bars += batch.len() as u64;
+        black_box(&batch);
+        if !more {
+            return bars;
+        }
+    }
+}
+
+/// The replay loop without the strategy: feed, fills at the open, mark at the close.
+fn feed_and_sim(path: &Path) -> u64 {
+    let mut sim = Sim::new(&SimConfig::default(), aapl()).expect("valid config");
+    let mut bars = 0;
+    for bar in BarFeed::open(path, aapl()).expect("open") {
+        let bar = bar.expect("valid file");
+        black_box(sim.open(&bar));
+        sim.mark(&bar);
+        bars += 1;
+    }
+    bars
+}
+
+/// The replay loop with the `empty` guest called per bar under fuel, its bar carrying `symbol`.
+struct EmptyGuestLoop {
+    runtime: sandtrade::runtime::Runtime,
+    prepared: sandtrade::runtime::PreparedStrategy<support::AcceptAll>,
+}
+
+impl EmptyGuestLoop {
+    fn new() -> Self {
+        let runtime = support::runtime(CpuBudget::Fuel {
+            per_call: DEFAULT_FUEL_PER_CALL,
+        });
+        let prepared = support::prepare(&runtime, &guests::wasm("empty"));
+        Self { runtime, prepared }
+    }
+
+    fn run(&self, path: &Path, symbol: &str) -> u64 {
+        let mut instance = support::start(&self.runtime, &self.prepared, &[]);
+        let mut sim = Sim::new(&SimConfig::default(), aapl()).expect("valid config");
+        let mut guest_bar = support::guest_bar(symbol, 0, 0.0);
+        let mut bars = 0;
+        for bar in BarFeed::open(path, aapl()).expect("open") {
+            let bar = bar.expect("valid file");
+            black_box(sim.open(&bar));
+            guest_bar.start_ms = bar.time_ms;
+            guest_bar.open = bar.open;
+            guest_bar.high = bar.high;
+            guest_bar.low = bar.low;
+            guest_bar.close = bar.close;
+            guest_bar.volume = bar.volume;
+            instance.on_bar(&guest_bar).expect("a benign call");
+            sim.mark(&bar);
+            bars += 1;
+        }
+        bars
+    }
+}
+
+/// A row: its label, how one run goes (returning the bars read), and its samples.
+struct Row<'a> {
+    label: &'static str,
+    run: Box<dyn FnMut() -> u64 + 'a>,
+    target: Target,
+    /// Wall-clock bars/s.
+    rate: Samples,
+    /// CPU ns per bar: this thread, the process.
+    thread_ns: Samples,
+    process_ns: Samples,
+}
+
+impl<'a> Row<'a> {
+    fn new(label: &'static str, target: Target, run: impl FnMut() -> u64 + 'a) -> Self {
+        Self {
+            label,
+            run: Box::new(run),
+            target,
+            rate: Samples::new(),
+            thread_ns: Samples::new(),
+            process_ns: Samples::new(),
+        }
+    }
+}
+
+fn main() {
+    support::header(
+        "backtest throughput, 1,000,000 one-minute bars, 10/30 SMA crossover (issue 3, item 10)",
+        "cargo bench -p sandtrade-tests --bench backtest",
+    );
+    let path = bar_file();
+    let size = std::fs::metadata(&path).expect("stat").len();
+    println!(
+        "bar file: {} ({:.1} MB)\n",
+        path.display(),
+        size as f64 / 1e6
+    );
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+
+    let backtest = Backtest::new(&path);
+    let empty_loop = EmptyGuestLoop::new();
+    let trades = std::cell::Cell::new(0);
+    let replay = std::cell::RefCell::new(Samples::new());
+    let mut rows = vec![
+        Row::new(
+            "native crossover, csv crate (the issue's reference)",
+            Target::None,
+            || native_csv(&path),
+        ),
+        Row::new(
+            "backtest::run, ma-crossover (end to end, incl. load)",
+            Target::AtLeast(TARGET_BARS_PER_S),
+            || {
+                let (replay_time, _total, n) = backtest.run();
+                replay.borrow_mut().push(per_second(replay_time, BARS));
+                trades.set(n);
+                BARS
+            },
+        ),
+        Row::new("native crossover on BarFeed", Target::None, || {
+            native_feed(&path)
+        }),
+        Row::new(
+            "BarFeed alone (reader thread + channel)",
+            Target::None,
+            || feed_alone(&path),
+        ),
+        Row::new("BarReader alone (this thread)", Target::None, || {
+            reader_alone(&path)
+        }),
+        Row::new("BarFeed + Sim (no strategy)", Target::None, || {
+            feed_and_sim(&path)
+        }),
+        Row::new(
+            "BarFeed + Sim + empty guest, symbol \"AAPL\"",
+            Target::None,
+            || empty_loop.run(&path, "AAPL"),
+        ),
+        Row::new(
+            "BarFeed + Sim + empty guest, symbol \"\"",
+            Target::None,
+            || empty_loop.run(&path, ""),
+        ),
+    ];
+    rows.retain(|row| filters.is_empty() || filters.iter().any(|f| row.label.contains(f)));
+
+    for round in 0..=RUNS {
+        for row in &mut rows {
+            let watch = Stopwatch::start();
+            let bars = (row.run)();
+            let lap = watch.lap();
+            assert_eq!(bars, BARS, "{}", row.label);
+            if round > 0 {
+                // Round 0 warms up.
+                row.rate.push(per_second(lap.wall, bars));
+                row.thread_ns.push(ns_per(lap.thread_cpu, bars));
+                row.process_ns.push(ns_per(lap.process_cpu, bars));
+            }
+        }
+        if round == 0 {
+            *replay.borrow_mut() = Samples::new(); // the warm-up's
+        }
+    }
+
+    let mut table = Table::new(
+        format!("wall-clock throughput: median of {RUNS} runs, rows interleaved"),
+        "bars/s",
+        Target::AtLeast(TARGET_BARS_PER_S),
+    );
+    table.extra_column("wall ns/bar");
+    let replay = replay.borrow().clone();
+    for row in &rows {
+        let ns: Samples = row.rate.values().iter().map(|rate| 1e9 / rate).collect();
+        table.row_with_extra(row.label, &row.rate, row.target, Some(&ns));
+        if row.label.starts_with("backtest::run") && !replay.is_empty() {
+            // What `sandtrade backtest` prints: the replay alone, after loading.
+            let ns: Samples = replay.values().iter().map(|rate| 1e9 / rate).collect();
+            table.row_with_extra(
+                "backtest::run, ma-crossover (replay only, as the CLI prints)",
+                &replay,
+                Target::AtLeast(TARGET_BARS_PER_S),
+                Some(&ns),
+            );
+        }
+    }
+    table.print();
+
+    let mut cpu = Table::new(
+        format!("CPU time per bar: median of {RUNS} runs (same runs)"),
+        "ns/bar",
+        Target::None,
+    );
+    cpu.extra_column("all threads ns/bar");
+    for row in &rows {
+        cpu.row_with_extra(
+            format!("{} — main thread", row.label),
+            &row.thread_ns,
+            Target::None,
+            Some(&row.process_ns),
+        );
+    }
+    cpu.print();
+
+    // Each run's rate if each of its threads had a CPU to itself: the busiest thread's CPU
+    // time per bar decides (the main thread, or the reader: the rest of the process).
+    let mut idle = Table::new(
+        format!(
+            "throughput with a CPU per thread: 1e9 / (CPU ns/bar of the busiest thread), median \
+             of {RUNS} runs (what an idle 2-CPU machine would approach)"
+        ),
+        "bars/s",
+        Target::AtLeast(TARGET_BARS_PER_S),
+    );
+    for row in &rows {
+        let rates: Samples = row
+            .thread_ns
+            .values()
+            .iter()
+            .zip(row.process_ns.values())
+            .map(|(&main, &all)| 1e9 / main.max(all - main))
+            .collect();
+        idle.row_with_target(row.label, &rates, row.target);
+    }
+    idle.print();
+    if trades.get() > 0 {
+        println!("ma-crossover traded {} fills per run", trades.get());
+    }
+}
