@@ -5,7 +5,7 @@
 //! snapshot (`TradingHandle::status_now`, what the endpoint serves) against a command round
 //! trip to the trading thread (`TradingHandle::status`, what it would cost otherwise).
 //!
-//! Run: `cargo bench -p sandtrade-tests --bench api_load` (`-- --quick`: 2 s a row).
+//! Run: `cargo bench -p sandtrade-tests --bench api_load` (`-- --quick`: 2 short rounds).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -16,25 +16,31 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
-use sandtrade::demo::{self, DemoOptions};
+use sandtrade::demo::{self, Demo, DemoOptions};
 use sandtrade::trading::ConnectionState;
+use sandtrade_tests::bench::{Machine, Samples, Table, Target};
 
 /// Issue 6's target for status on 2 cores.
 const TARGET_STATUS_RPS: f64 = 20_000.0;
+/// Keep-alive connections (and in-process callers) per row.
 const CONNECTIONS: usize = 32;
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
-    let seconds = if quick { 2 } else { 5 };
+    let (rounds, span) = if quick {
+        (2, Duration::from_millis(500))
+    } else {
+        (5, Duration::from_secs(1))
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
-    runtime.block_on(bench(Duration::from_secs(seconds)));
+    runtime.block_on(bench(rounds, span));
 }
 
-async fn bench(span: Duration) {
+async fn bench(rounds: usize, span: Duration) {
     let built = sandtrade_tests::guests::wasm("ma-crossover");
     let dir = tempfile::tempdir().expect("a temporary directory");
     let mut options = DemoOptions::new(&xtask::workspace_root());
@@ -53,67 +59,91 @@ async fn bench(span: Duration) {
     .expect("the trading loop runs");
 
     println!(
-        "API load against `sandtrade demo` ({} cores, client and server in one process), {} s a row",
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
-        span.as_secs()
+        "API load against `sandtrade demo` (client and server in one process, {CONNECTIONS} \
+         keep-alive connections), {rounds} rounds of {} ms a row, rows interleaved; {}",
+        span.as_millis(),
+        Machine::now()
     );
-    println!("{:<52} {:>12} {:>8}", "", "requests/s", "errors");
-    let status = load(demo.api, &demo.token, span, |_, _| {
-        (Method::GET, "/api/ibkr/status".to_owned(), None)
-    })
-    .await;
-    row(
-        &format!("GET /api/ibkr/status ({CONNECTIONS} connections)"),
-        status,
-    );
-    let orders = load(demo.api, &demo.token, span, |conn, n| {
-        let body = format!(
-            r#"{{"symbol":"AAPL","side":"buy","quantity":1,"marketType":"USStock","strategy":"bench-{conn}-{n}"}}"#
-        );
-        (Method::POST, "/api/ibkr/order".to_owned(), Some(body))
-    })
-    .await;
-    row(
-        &format!("POST /api/ibkr/order ({CONNECTIONS} connections)"),
-        orders,
-    );
+    let mut rows: [(Samples, u64); 4] = Default::default();
+    let order_seq = Arc::new(AtomicU64::new(0));
+    for _ in 0..rounds {
+        let (rps, errors) = load(demo.api, &demo.token, span, |_, _| {
+            (Method::GET, "/api/ibkr/status".to_owned(), None)
+        })
+        .await;
+        rows[0].0.push(rps);
+        rows[0].1 += errors;
+        let seq = Arc::clone(&order_seq);
+        let (rps, errors) = load(demo.api, &demo.token, span, move |_, _| {
+            // A ledger per order: each is a flat `open-long`, never refused by a position
+            // limit or a rate limit that would make the row measure refusals.
+            let n = seq.fetch_add(1, Ordering::Relaxed);
+            let body = format!(
+                r#"{{"symbol":"AAPL","side":"buy","quantity":1,"marketType":"USStock","strategy":"bench-{n}"}}"#
+            );
+            (Method::POST, "/api/ibkr/order".to_owned(), Some(body))
+        })
+        .await;
+        rows[1].0.push(rps);
+        rows[1].1 += errors;
+        rows[2].0.push(in_process(span, snapshot(&demo)).await);
+        rows[3].0.push(in_process(span, command(&demo)).await);
+    }
 
-    let handle = demo.trading.clone();
-    let snapshot = in_process(span, move || {
-        let trading = handle.clone();
-        async move {
-            std::hint::black_box(trading.status_now());
-        }
-    })
-    .await;
-    row(
-        "status_now() in process (published snapshot)",
-        (snapshot, 0),
+    let mut table = Table::new(
+        "requests (calls) per second",
+        "req/s",
+        Target::AtLeast(TARGET_STATUS_RPS),
     );
-    let handle = demo.trading.clone();
-    let command = in_process(span, move || {
-        let trading = handle.clone();
-        async move {
-            std::hint::black_box(trading.status().await.expect("status"));
-        }
-    })
-    .await;
-    row(
-        "status() in process (command to the trading thread)",
-        (command, 0),
+    table.row("GET /api/ibkr/status over HTTP", &rows[0].0);
+    table.row_with_target("POST /api/ibkr/order over HTTP", &rows[1].0, Target::None);
+    table.row_with_target(
+        "status_now() in process (the published snapshot)",
+        &rows[2].0,
+        Target::None,
+    );
+    table.row_with_target(
+        "status() in process (a command to the trading thread)",
+        &rows[3].0,
+        Target::None,
+    );
+    println!("{}", table.render());
+    println!(
+        "answers that were not 2xx: status {}, order {}",
+        rows[0].1, rows[1].1
     );
     println!(
-        "\nstatus over HTTP: {:.0} req/s, {:.2}× the {:.0} target; snapshot vs command in process: {:.1}×",
-        status.0,
-        status.0 / TARGET_STATUS_RPS,
-        TARGET_STATUS_RPS,
-        snapshot / command
+        "published snapshot vs a command to the trading thread, in process: {:.1}x",
+        rows[2].0.median() / rows[3].0.median()
     );
     demo.stop().await;
 }
 
-fn row(name: &str, (rps, errors): (f64, u64)) {
-    println!("{name:<52} {rps:>12.0} {errors:>8}");
+/// One call of the published status (what `GET /api/ibkr/status` serves).
+fn snapshot(demo: &Demo) -> impl Fn() -> std::future::Ready<()> + Clone + Send + Sync + 'static {
+    let trading = demo.trading.clone();
+    move || {
+        std::hint::black_box(trading.status_now());
+        std::future::ready(())
+    }
+}
+
+/// One status command round trip to the trading thread (what status would cost without the
+/// published snapshot).
+fn command(
+    demo: &Demo,
+) -> impl Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
++ Clone
++ Send
++ Sync
++ 'static {
+    let trading = demo.trading.clone();
+    move || {
+        let trading = trading.clone();
+        Box::pin(async move {
+            std::hint::black_box(trading.status().await.expect("status"));
+        })
+    }
 }
 
 /// `CONNECTIONS` keep-alive connections, each sending `request(connection, n)` back to back
