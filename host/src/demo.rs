@@ -191,7 +191,9 @@ impl Demo {
     pub fn directions(&self) -> String {
         let api = self.api;
         let token = &self.token;
-        let dir = self.dir.display();
+        // Absolute, so the printed `export CURL_HOME=...` works from any directory.
+        let dir = std::fs::canonicalize(&self.dir).unwrap_or_else(|_| self.dir.clone());
+        let dir = dir.display();
         format!(
             "Sandtrade demo: tws-sim on {sim} (simulated paper TWS, account {ACCOUNT}), \
              strategies {names}.\n\
