@@ -98,6 +98,10 @@ impl ApiRig {
         self.call(Method::POST, path, Some(TRADE), Some(body)).await
     }
 
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::DELETE, path, Some(TRADE), None).await
+    }
+
     /// Waits (bounded) until `pick` finds what it wants in an event.
     pub async fn wait_event<T>(
         &self,

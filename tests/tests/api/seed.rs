@@ -1,13 +1,13 @@
 //! The seed document's endpoints and bodies, as its users script them.
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use sandtrade::trading::TradingEvent;
 use sandtrade_tests::rig::{ACCOUNT, Rig};
 use serde_json::json;
 use tokio::sync::broadcast::Receiver;
 use tws_sim::SimConfig;
 
-use crate::rig::{ApiRig, TRADE, code};
+use crate::rig::{ApiRig, code};
 
 fn quiet_market() -> SimConfig {
     let mut config = SimConfig::ephemeral();
@@ -156,35 +156,19 @@ async fn the_seed_endpoints_connect_trade_and_report() {
     assert_eq!(body.as_array().unwrap().len(), 1);
     assert_eq!(body[0]["id"], queued);
     assert_eq!(body[0]["state"], "queued");
-    let (status, body) = api
-        .call(
-            Method::DELETE,
-            &format!("/api/ibkr/order/{queued}"),
-            Some(TRADE),
-            None,
-        )
-        .await;
+    let (status, body) = api.delete(&format!("/api/ibkr/order/{queued}")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         body,
         json!({"orderId": queued, "outcome": "cancelled-before-sending"})
     );
-    let (status, body) = api
-        .call(
-            Method::DELETE,
-            &format!("/api/ibkr/order/{queued}"),
-            Some(TRADE),
-            None,
-        )
-        .await;
+    let (status, body) = api.delete(&format!("/api/ibkr/order/{queued}")).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(
         body["error"],
         format!("order {queued} is already cancelled")
     );
-    let (status, body) = api
-        .call(Method::DELETE, "/api/ibkr/order/999999", Some(TRADE), None)
-        .await;
+    let (status, body) = api.delete("/api/ibkr/order/999999").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(code(&body), "not-found");
     let (status, body) = api.get("/api/ibkr/account").await;
