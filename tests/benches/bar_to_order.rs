@@ -13,7 +13,8 @@
 //! host finished storing its reports: either
 //! back to back (the trading thread idles only for that round trip), or paced 10 ms apart
 //! (the thread falls asleep between bars, as it does between real five-second bars, and each
-//! bar pays the wake-up). A row stays below the strategy's rate limit of 6,000 signals a minute.
+//! bar pays the wake-up). A row stays below the strategy's rate limit of 6,000 signals a minute;
+//! the message pacer is opened wide (see `host`).
 //!
 //! Run: `cargo bench -p sandtrade-tests --bench bar_to_order` (`-- --quick`: 300 bars a row).
 
@@ -119,10 +120,14 @@ async fn pace(started: Instant, gap: Duration) {
 async fn host(bars: usize, synchronous: &str, gap: Duration) -> Row {
     let rig = Rig::new(SimConfig::ephemeral()).await;
     rig.add_strategy("metronome", Some("[params]\nquantity = 1\n"));
+    // The pacer is opened wide: back-to-back bars come at ~1,000 a second, far above IB's 50
+    // messages a second, and with a real rate the rows would time the pacer's waits (whole
+    // timer ticks), not the path.
     let host = rig
         .start(&format!(
             "synchronous = \"{synchronous}\"\n[market_data]\nwarmup_bars = 0\n[limits]\n\
-             max_signals_per_minute = 6000\n"
+             max_signals_per_minute = 6000\n[ib]\nmessages_per_second = 1000000\n\
+             message_burst = 1000000\n"
         ))
         .await;
     let mut events = host.subscribe();
