@@ -133,6 +133,7 @@ impl Trader {
                 let exposure = book::lock(&self.book).store.exposure(&strategy, &symbol);
                 let _ = reply.send(exposure);
             }
+            Command::Republish => self.status_urgent = true,
             Command::ConnectTo(target, reply) => {
                 let outcome = self.connect_to(target).await;
                 let _ = reply.send(outcome);

@@ -99,6 +99,9 @@ pub enum Command {
     ConnectTo(ConnectTarget, oneshot::Sender<Result<(), CommandError>>),
     /// [`TradingHandle::exposure`].
     Exposure(String, String, oneshot::Sender<Exposure>),
+    /// The halt switch was flipped ([`TradingHandle::halt`], [`TradingHandle::resume`]):
+    /// publish a new status picture now, so watchers (the event stream) see it.
+    Republish,
 }
 
 /// How the trading thread ended.
@@ -345,11 +348,14 @@ impl TradingHandle {
     /// Halts trading now, from any thread: every signal is refused with `trading-halted`.
     pub fn halt(&self, reason: &str) {
         self.switch.halt(reason);
+        // A stopped thread has nothing to publish.
+        let _ = self.commands.send(Command::Republish);
     }
 
     /// Resumes trading.
     pub fn resume(&self) {
         self.switch.resume();
+        let _ = self.commands.send(Command::Republish);
     }
 
     /// The halt switch itself.

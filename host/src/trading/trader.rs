@@ -215,9 +215,9 @@ pub(super) struct Trader {
     /// within [`STATUS_REFRESH`] of the last one).
     status_taken: Instant,
     status_due: Option<Instant>,
-    /// The connection changed state: publish at the end of this turn, whatever the interval
-    /// (so whoever changed it reads the new state back).
-    status_urgent: bool,
+    /// The connection changed state, or the halt switch was flipped: publish at the end of
+    /// this turn, whatever the interval (so whoever changed it reads the new state back).
+    pub(super) status_urgent: bool,
 }
 
 /// Everything [`Trader::new`] needs.

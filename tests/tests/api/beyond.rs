@@ -114,6 +114,15 @@ async fn strategies_signals_halt_metrics_and_events() {
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(code(&body), "trading-halted");
+    // The published status (what the event stream carries) follows the switch at once.
+    let mut watch = api.host.watch_status();
+    tokio::time::timeout(
+        sandtrade_tests::rig::WAIT,
+        watch.wait_for(|s| s.halted.as_deref() == Some("operator: maintenance")),
+    )
+    .await
+    .expect("the halt is published")
+    .unwrap();
     assert_eq!(
         api.get("/api/ibkr/status").await.1["halted"],
         "operator: maintenance"
