@@ -6,12 +6,10 @@
 //! answered with a generic 500 and logged once, by the handler that saw it.
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use utoipa::ToSchema;
 
 use crate::risk::{RejectCode, Rejection};
@@ -133,57 +131,32 @@ pub async fn no_route(uri: axum::http::Uri) -> ApiError {
 /// without `Content-Type: application/json`, `400 invalid-json` for bad syntax, `422
 /// invalid-body` for a wrong field, type or unknown field (every body type denies unknown
 /// fields).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
 pub struct ApiJson<T>(pub T);
 
-impl<S, T> FromRequest<S> for ApiJson<T>
-where
-    T: DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(json_rejection(&rejection)),
-        }
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        let code = match rejection {
+            JsonRejection::MissingJsonContentType(_) => "unsupported-media-type",
+            JsonRejection::JsonSyntaxError(_) => "invalid-json",
+            _ => "invalid-body",
+        };
+        ApiError::new(rejection.status(), code, rejection.body_text())
     }
-}
-
-fn json_rejection(rejection: &JsonRejection) -> ApiError {
-    let code = match rejection {
-        JsonRejection::MissingJsonContentType(_) => "unsupported-media-type",
-        JsonRejection::JsonSyntaxError(_) => "invalid-json",
-        JsonRejection::JsonDataError(_) => "invalid-body",
-        _ => "invalid-body",
-    };
-    ApiError::new(rejection.status(), code, rejection.body_text())
 }
 
 /// `axum::extract::Query`, with bad queries answered `400 invalid-query`.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct ApiQuery<T>(pub T);
 
-impl<S, T> FromRequestParts<S> for ApiQuery<T>
-where
-    T: DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Query(value)) => Ok(Self(value)),
-            Err(rejection) => Err(query_rejection(&rejection)),
-        }
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-query",
+            rejection.body_text(),
+        )
     }
-}
-
-fn query_rejection(rejection: &QueryRejection) -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "invalid-query",
-        rejection.body_text(),
-    )
 }
