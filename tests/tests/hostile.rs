@@ -16,7 +16,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use sandtrade::backtest::Fill;
-use sandtrade::risk::{Limits, RejectCode};
+use sandtrade::risk::{Limits, RejectCode, SignalCounts};
 use sandtrade::runtime::fleet::{InstallError, StrategyStatus};
 use sandtrade::runtime::instance::FaultKind;
 use sandtrade::runtime::sidecar::Sidecar;
@@ -86,6 +86,16 @@ fn assert_ma_unaffected(fleet: &mut PaperFleet) {
 }
 
 /// The fleet module's log lines about `name`, as `(level, message)`.
+/// What the hostile strategy's gate counted: signals accepted and refused, by code.
+fn gate_counts(fleet: &mut PaperFleet) -> SignalCounts {
+    fleet
+        .desk(HOSTILE)
+        .gate()
+        .expect("bound")
+        .counters()
+        .snapshot()
+}
+
 fn fleet_log(capture: &LogCapture, name: &str) -> Vec<(Level, String)> {
     capture
         .host_lines(name)
@@ -279,12 +289,7 @@ fn refused_signal(mode: &str, guest_line: &str, code: RejectCode, message: &str)
     assert_eq!(host[0].message, format!("signal refused: {message}"));
     assert_eq!(host[0].field("code"), Some(code.as_str()));
     // Counted by code in the strategy's gate.
-    let gate = fleet
-        .desk(HOSTILE)
-        .gate()
-        .expect("bound")
-        .counters()
-        .snapshot();
+    let gate = gate_counts(&mut fleet);
     assert_eq!(gate.accepted, 0);
     assert_eq!(gate.rejected(code), 1);
     assert_eq!(gate.total_rejected(), 1);
@@ -395,12 +400,7 @@ fn emit_storm_is_answered_call_by_call_and_rate_limited() {
         "9994 more refused signals in this call were not logged".to_owned(),
     ));
     assert_eq!(host, want);
-    let gate = fleet
-        .desk(HOSTILE)
-        .gate()
-        .expect("bound")
-        .counters()
-        .snapshot();
+    let gate = gate_counts(&mut fleet);
     assert_eq!(gate.accepted, 1);
     assert_eq!(gate.rejected(RejectCode::PositionLimit), 59);
     assert_eq!(gate.rejected(RejectCode::RateLimit), 9_940);
@@ -460,12 +460,7 @@ fn a_million_emits_in_one_bar_are_rate_limited_and_stopped_by_the_deadline() {
 
     // Restarted with its desk: the gate counted every one of them by code.
     fleet.restart_due(bars[aapl[2]].bar.time_ms + 1_000);
-    let gate = fleet
-        .desk(HOSTILE)
-        .gate()
-        .expect("bound")
-        .counters()
-        .snapshot();
+    let gate = gate_counts(&mut fleet);
     assert_eq!(gate.accepted, 1);
     assert_eq!(gate.rejected(RejectCode::PositionLimit), 59);
     assert_eq!(gate.rejected(RejectCode::RateLimit), emitted - 60);
