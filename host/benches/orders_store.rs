@@ -15,9 +15,9 @@
 //! Run: `cargo bench -p sandtrade --bench orders_store` (add `-- --quick` for a short run,
 //! `-- --sync normal` for one setting).
 
-#[path = "support/cpu.rs"]
-mod cpu;
-use cpu::thread_cpu;
+#[path = "support/mod.rs"]
+mod support;
+use support::{Figures, figures, print_header, print_row, thread_cpu};
 
 use std::time::{Duration, Instant};
 
@@ -67,18 +67,7 @@ fn main() {
     let instrument = normalize("AAPL").expect("symbol");
 
     println!();
-    println!(
-        "{:<28} {:>7} {:>10} {:>8} {:>8} {:>8} {:>9} {:>8} {:>11}",
-        "operation",
-        "sync",
-        "signals/s",
-        "p50 µs",
-        "p99 µs",
-        "p99.9 µs",
-        "max µs",
-        "CPU µs",
-        "capacity/s"
-    );
+    print_header("operation");
     let mut default_rate = 0.0;
     for sync in Synchronous::ALL
         .into_iter()
@@ -110,30 +99,6 @@ fn main() {
         default_rate,
         default_rate / TARGET_PER_SECOND,
         TARGET_PER_SECOND
-    );
-}
-
-struct Figures {
-    rate: f64,
-    cpu_us: f64,
-    p50: f64,
-    p99: f64,
-    p999: f64,
-    max: f64,
-}
-
-fn print_row(name: &str, sync: Synchronous, f: &Figures) {
-    println!(
-        "{:<28} {:>7} {:>10.0} {:>8.1} {:>8.1} {:>8.1} {:>9.0} {:>8.1} {:>11.0}",
-        name,
-        sync,
-        f.rate,
-        f.p50,
-        f.p99,
-        f.p999,
-        f.max,
-        f.cpu_us,
-        1e6 / f.cpu_us
     );
 }
 
@@ -261,25 +226,4 @@ fn raw_inserts(
         }
     }
     figures(samples, start.elapsed(), thread_cpu() - cpu, per_commit)
-}
-
-/// Throughput and the percentiles of one signal (a batch's time divided by its size).
-fn figures(
-    mut samples: Vec<Duration>,
-    elapsed: Duration,
-    cpu: Duration,
-    per_sample: usize,
-) -> Figures {
-    samples.sort_unstable();
-    let us = |d: Duration| d.as_secs_f64() * 1e6 / per_sample as f64;
-    let at = |q: f64| us(samples[((samples.len() - 1) as f64 * q).round() as usize]);
-    let signals = (samples.len() * per_sample) as f64;
-    Figures {
-        rate: signals / elapsed.as_secs_f64(),
-        cpu_us: cpu.as_secs_f64() * 1e6 / signals,
-        p50: at(0.50),
-        p99: at(0.99),
-        p999: at(0.999),
-        max: us(*samples.last().expect("at least one sample")),
-    }
 }

@@ -16,9 +16,9 @@
 //!
 //! Run: `cargo bench -p sandtrade --bench signals` (`-- --quick` for a short run).
 
-#[path = "support/cpu.rs"]
-mod cpu;
-use cpu::thread_cpu;
+#[path = "support/mod.rs"]
+mod support;
+use support::{Figures, figures, print_header, print_row, thread_cpu};
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -50,10 +50,7 @@ fn main() {
         std::thread::available_parallelism().map_or(0, |n| n.get()),
     );
     println!();
-    println!(
-        "{:<28} {:>7} {:>10} {:>8} {:>8} {:>9} {:>8} {:>11}",
-        "path", "sync", "signals/s", "p50 µs", "p99 µs", "max µs", "CPU µs", "capacity/s"
-    );
+    print_header("path");
     let mut default_rate = 0.0;
     for sync in Synchronous::ALL {
         let mut rig = Rig::new(&dir, sync, "check");
@@ -205,42 +202,5 @@ impl Rig {
             }
         }
         figures(samples, start.elapsed(), thread_cpu() - cpu, per_call)
-    }
-}
-
-struct Figures {
-    rate: f64,
-    cpu_us: f64,
-    p50: f64,
-    p99: f64,
-    max: f64,
-}
-
-fn print_row(name: &str, sync: Synchronous, f: &Figures) {
-    println!(
-        "{:<28} {:>7} {:>10.0} {:>8.1} {:>8.1} {:>9.0} {:>8.2} {:>11.0}",
-        name,
-        sync,
-        f.rate,
-        f.p50,
-        f.p99,
-        f.max,
-        f.cpu_us,
-        1e6 / f.cpu_us
-    );
-}
-
-/// Throughput and the percentiles of one signal (a call's time divided by its signals).
-fn figures(mut samples: Vec<Duration>, elapsed: Duration, cpu: Duration, per: usize) -> Figures {
-    samples.sort_unstable();
-    let us = |d: Duration| d.as_secs_f64() * 1e6 / per as f64;
-    let at = |q: f64| us(samples[((samples.len() - 1) as f64 * q).round() as usize]);
-    let signals = (samples.len() * per) as f64;
-    Figures {
-        rate: signals / elapsed.as_secs_f64(),
-        cpu_us: cpu.as_secs_f64() * 1e6 / signals,
-        p50: at(0.50),
-        p99: at(0.99),
-        max: us(*samples.last().expect("at least one sample")),
     }
 }
