@@ -12,13 +12,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use bench_kit::{Machine, Samples, Table, Target};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use sandtrade::demo::{self, Demo, DemoOptions};
-use sandtrade::trading::ConnectionState;
-use sandtrade_tests::bench::{Machine, Samples, Table, Target};
+use sandtrade_trading::ConnectionState;
 
 /// Issue 6's target for status on 2 cores.
 const TARGET_STATUS_RPS: f64 = 20_000.0;

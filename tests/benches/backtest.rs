@@ -7,7 +7,7 @@
 //!
 //! NAMEs pick rows by a part of their label (e.g. `-- backtest::run` to profile only that with
 //! `perf record`); without any, every row runs. The bar file is generated once, with
-//! `sandtrade::backtest::generate` (the same seeded walk as `sandtrade bars`), into
+//! `sandtrade_backtest::generate` (the same seeded walk as `sandtrade bars`), into
 //! `target/bench-data/`; it is in the page cache after the warm-up. Each row is the median of
 //! [`RUNS`] runs, the rows taking turns run by run.
 //!
@@ -38,13 +38,13 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use sandtrade::backtest::generate::{GenConfig, Length, write_csv};
-use sandtrade::backtest::{
+use bench_kit::{Samples, Stopwatch, Table, Target, ns_per, per_second};
+use sandtrade_backtest::generate::{GenConfig, Length, write_csv};
+use sandtrade_backtest::{
     BacktestSpec, BarFeed, BarReader, Sim, SimConfig, SymbolTable, run::DEFAULT_FUEL_PER_CALL,
 };
-use sandtrade::runtime::{CompileCache, CpuBudget, SandboxConfig, sidecar};
 use sandtrade_guest::indicators::Sma;
-use sandtrade_tests::bench::{Samples, Stopwatch, Table, Target, ns_per, per_second};
+use sandtrade_runtime::{CompileCache, CpuBudget, SandboxConfig, sidecar};
 use sandtrade_tests::guests;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -80,7 +80,7 @@ fn aapl() -> SymbolTable {
     SymbolTable::from_symbols(&["AAPL"]).expect("a US ticker")
 }
 
-/// One replay of `ma-crossover` by `sandtrade::backtest::run`: (replay time, end to end).
+/// One replay of `ma-crossover` by `sandtrade_backtest::run`: (replay time, end to end).
 struct Backtest {
     spec: BacktestSpec,
     cache: CompileCache,
@@ -103,7 +103,7 @@ impl Backtest {
             bars: bars.to_owned(),
             params: sidecar.params,
             limits: sidecar.limits,
-            lots: sandtrade::risk::LotTable::builtin(),
+            lots: sandtrade_core::LotTable::builtin(),
             sim: SimConfig::default(),
             sandbox: SandboxConfig::default(),
             fuel_per_call: DEFAULT_FUEL_PER_CALL,
@@ -116,7 +116,7 @@ impl Backtest {
     fn run(&self) -> (Duration, Duration, u64) {
         let started = Instant::now();
         let outcome =
-            sandtrade::backtest::run(&self.spec, Some(&self.cache), &mut |_| {}).expect("runs");
+            sandtrade_backtest::run(&self.spec, Some(&self.cache), &mut |_| {}).expect("runs");
         let total = started.elapsed();
         assert_eq!(
             outcome.metadata.name, "ma-crossover",
@@ -248,8 +248,8 @@ fn feed_and_sim(path: &Path) -> u64 {
 
 /// The replay loop with the `empty` guest called per bar under fuel, its bar carrying `symbol`.
 struct EmptyGuestLoop {
-    runtime: sandtrade::runtime::Runtime,
-    prepared: sandtrade::runtime::PreparedStrategy<support::AcceptAll>,
+    runtime: sandtrade_runtime::Runtime,
+    prepared: sandtrade_runtime::PreparedStrategy<support::AcceptAll>,
 }
 
 impl EmptyGuestLoop {

@@ -20,8 +20,8 @@
 
 use std::time::{Duration, Instant};
 
-use sandtrade::trading::TradingEvent;
 use sandtrade_tests::rig::{Rig, wait_for};
+use sandtrade_trading::TradingEvent;
 use tws_sim::{SimConfig, SimHandle, Simulator};
 
 /// Targets from issue 5, at the default setting.

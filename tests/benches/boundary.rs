@@ -22,11 +22,11 @@ mod support;
 use std::hint::black_box;
 use std::sync::Arc;
 
-use sandtrade::risk::symbols::normalize;
-use sandtrade::runtime::bindings::Bar;
-use sandtrade::runtime::sidecar::Sidecar;
-use sandtrade::runtime::{CpuBudget, Fleet, StrategyInstance, compile_file};
-use sandtrade_tests::bench::{Samples, Stopwatch, Table, Target, ns_per};
+use bench_kit::{Samples, Stopwatch, Table, Target, ns_per};
+use sandtrade_core::normalize;
+use sandtrade_runtime::bindings::Bar;
+use sandtrade_runtime::sidecar::Sidecar;
+use sandtrade_runtime::{CpuBudget, Fleet, StrategyInstance, compile_file};
 use sandtrade_tests::guests;
 use support::{AcceptAll, BUDGETS};
 
@@ -82,7 +82,7 @@ fn on_bar_variant(
 }
 
 /// The live path for one strategy: subscription lookup, the call, its timing and counters.
-fn fleet_variant(runtime: &sandtrade::runtime::Runtime) -> Variant {
+fn fleet_variant(runtime: &sandtrade_runtime::Runtime) -> Variant {
     let mut fleet =
         Fleet::new(runtime.clone(), Box::new(|_| AcceptAll::default())).expect("the fleet starts");
     let compiled = compile_file(runtime, None, &guests::wasm("empty")).expect("compiles");

@@ -20,10 +20,10 @@ mod support;
 
 use std::hint::black_box;
 
+use bench_kit::{Samples, Stopwatch, Table, Target, ns_per};
 use compute_kernel::{DEFAULT_WINDOW, Decision, Kernel};
-use sandtrade::runtime::bindings::{self, Bar};
-use sandtrade::runtime::{StrategyInstance, StrategyState, linker};
-use sandtrade_tests::bench::{Samples, Stopwatch, Table, Target, ns_per};
+use sandtrade_runtime::bindings::{self, Bar};
+use sandtrade_runtime::{StrategyInstance, StrategyState, linker};
 use sandtrade_tests::guests;
 use support::{AcceptAll, BUDGETS};
 

@@ -25,9 +25,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use sandtrade::risk::symbols::normalize;
-use sandtrade::runtime::{CompileCache, CpuBudget, Fleet, StrategyDir};
-use sandtrade_tests::bench::{Rss, Samples, Table, Target, mapped_files_kib, thread_cpu_time};
+use bench_kit::{Rss, Samples, Table, Target, mapped_files_kib, thread_cpu_time};
+use sandtrade_core::normalize;
+use sandtrade_runtime::{CompileCache, CpuBudget, Fleet, StrategyDir};
 use sandtrade_tests::guests;
 use support::AcceptAll;
 
@@ -463,9 +463,9 @@ fn child_load(cache: &Path, dir: &Path) {
     let (mut compile, mut cached) = (Duration::ZERO, Duration::ZERO);
     for change in &changes {
         match change {
-            sandtrade::runtime::DirChange::Upsert { compiled, .. } => match compiled.origin {
-                sandtrade::runtime::compile::CodeOrigin::Compiled(d) => compile += d,
-                sandtrade::runtime::compile::CodeOrigin::Cached(d) => cached += d,
+            sandtrade_runtime::DirChange::Upsert { compiled, .. } => match compiled.origin {
+                sandtrade_runtime::compile::CodeOrigin::Compiled(d) => compile += d,
+                sandtrade_runtime::compile::CodeOrigin::Cached(d) => cached += d,
             },
             other => panic!("not loaded: {other:?}"),
         }

@@ -21,13 +21,14 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use sandtrade::backtest::{BacktestDesk, Bar, BarReader, Fill, SimConfig, SymbolTable};
-use sandtrade::risk::{Instrument, Limits, LotTable};
-use sandtrade::runtime::bindings;
-use sandtrade::runtime::compile::CompiledStrategy;
-use sandtrade::runtime::fleet::{InstallError, Installed, StrategyStatus};
-use sandtrade::runtime::sidecar::{self, Sidecar};
-use sandtrade::runtime::{
+use sandtrade_backtest::{BacktestDesk, Bar, BarReader, Fill, SimConfig, SymbolTable};
+use sandtrade_core::{Instrument, LotTable};
+use sandtrade_risk::Limits;
+use sandtrade_runtime::bindings;
+use sandtrade_runtime::compile::CompiledStrategy;
+use sandtrade_runtime::fleet::{InstallError, Installed, StrategyStatus};
+use sandtrade_runtime::sidecar::{self, Sidecar};
+use sandtrade_runtime::{
     BarEvent, CompileCache, CpuBudget, Fleet, PreparedStrategy, Runtime, SandboxConfig,
     StrategyInstance, compile_file, linker,
 };
@@ -74,7 +75,7 @@ pub fn replay_runtime() -> &'static Runtime {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
         let budget = CpuBudget::Fuel {
-            per_call: sandtrade::backtest::run::DEFAULT_FUEL_PER_CALL,
+            per_call: sandtrade_backtest::run::DEFAULT_FUEL_PER_CALL,
         };
         Runtime::new(test_sandbox(), budget).expect("the test engine starts")
     })
@@ -201,7 +202,7 @@ impl PaperFleet {
     /// An empty fleet on `runtime`. Each strategy gets a desk with the built-in lot table,
     /// its sidecar's limits and the default simulated account.
     pub fn new(runtime: Runtime) -> Self {
-        let make_desk = Box::new(|spec: &sandtrade::runtime::DeskSpec| {
+        let make_desk = Box::new(|spec: &sandtrade_runtime::DeskSpec| {
             BacktestDesk::new(
                 LotTable::builtin(),
                 spec.sidecar.limits.clone(),

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use sandtrade::config::Config;
-use sandtrade::trading::{self, Options, TradingEvent, TradingHandle};
+use sandtrade_trading::{self as trading, Options, TradingEvent, TradingHandle};
 use tokio::sync::broadcast;
 use tws_sim::{SimConfig, SimHandle, Simulator};
 
@@ -102,7 +102,7 @@ database = "{database}"
 
     /// Starts the host with `config`.
     pub async fn start_with(&self, config: Config) -> TradingHandle {
-        trading::start(config, Options::default(), std::future::pending())
+        trading::start(config.trading, Options::default(), std::future::pending())
             .await
             .expect("trading starts")
     }

@@ -5,9 +5,9 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use reqwest::StatusCode;
-use sandtrade::api::{self, Scope, Tokens};
-use sandtrade::trading::TradingEvent;
+use sandtrade_api::{self as api, Scope, Tokens};
 use sandtrade_tests::rig::{Rig, wait_for};
+use sandtrade_trading::TradingEvent;
 use serde_json::json;
 use tws_sim::SimConfig;
 

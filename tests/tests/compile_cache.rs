@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use sandtrade::runtime::compile::CodeOrigin;
-use sandtrade::runtime::{CompileCache, CompiledStrategy, Runtime, compile_file};
+use sandtrade_runtime::compile::CodeOrigin;
+use sandtrade_runtime::{CompileCache, CompiledStrategy, Runtime, compile_file};
 use sandtrade_tests::guests;
 use sandtrade_tests::paper::{aapl_bar, live_runtime, replay_runtime, start_compiled};
 

@@ -15,12 +15,13 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use sandtrade::backtest::Fill;
-use sandtrade::risk::{Limits, RejectCode, SignalCounts};
-use sandtrade::runtime::fleet::{InstallError, StrategyStatus};
-use sandtrade::runtime::instance::FaultKind;
-use sandtrade::runtime::sidecar::Sidecar;
-use sandtrade::runtime::{DirChange, GuestFault, Runtime, StartError, compile_file};
+use sandtrade_backtest::Fill;
+use sandtrade_core::RejectCode;
+use sandtrade_risk::{Limits, SignalCounts};
+use sandtrade_runtime::fleet::{InstallError, StrategyStatus};
+use sandtrade_runtime::instance::FaultKind;
+use sandtrade_runtime::sidecar::Sidecar;
+use sandtrade_runtime::{DirChange, GuestFault, Runtime, StartError, compile_file};
 use sandtrade_tests::guests;
 use sandtrade_tests::logs::{LogCapture, LogLine};
 use sandtrade_tests::paper::{
@@ -100,7 +101,7 @@ fn fleet_log(capture: &LogCapture, name: &str) -> Vec<(Level, String)> {
     capture
         .host_lines(name)
         .into_iter()
-        .filter(|l| l.target == "sandtrade::runtime::fleet")
+        .filter(|l| l.target == "sandtrade_runtime::fleet")
         .map(|l| (l.level, l.message))
         .collect()
 }

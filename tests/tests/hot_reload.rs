@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
-use sandtrade::runtime::{DirChange, DirWatch, StrategyDir, watch};
+use sandtrade_runtime::{DirChange, DirWatch, StrategyDir, watch};
 use sandtrade_tests::guests;
 use sandtrade_tests::logs::LogCapture;
 use sandtrade_tests::paper::{

@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use sandtrade::backtest::BacktestDesk;
-use sandtrade::runtime::compile::CodeOrigin;
-use sandtrade::runtime::{
+use sandtrade_backtest::BacktestDesk;
+use sandtrade_runtime::compile::CodeOrigin;
+use sandtrade_runtime::{
     CompiledStrategy, DirChange, LoadError, PreparedStrategy, StrategyDir, compile_file, linker,
 };
 use sandtrade_tests::guests;

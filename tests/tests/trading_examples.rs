@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use sandtrade::trading::TradingEvent;
 use sandtrade_tests::rig::{ACCOUNT, Rig, broker_orders, wait_for};
+use sandtrade_trading::TradingEvent;
 use tws_sim::SimConfig;
 
 /// Closes per minute (AAPL, 700); MSFT stays flat.

@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
-use sandtrade::trading::{ConnectionState, Exit, TradingEvent, TradingHandle};
 use sandtrade_tests::rig::{ACCOUNT, Rig, broker_orders, next_fill, next_sent, wait_for};
+use sandtrade_trading::{ConnectionState, Exit, TradingEvent, TradingHandle};
 use tokio::sync::broadcast::Receiver;
 use tws_sim::SimConfig;
 
@@ -337,7 +337,7 @@ async fn live_mode_needs_the_explicit_flag() {
         .replace("mode = \"paper\"", "mode = \"live\"")
         .replace(ACCOUNT, "U7654321");
     let config = sandtrade::config::Config::parse(&text, rig.dir.path()).unwrap();
-    let err = sandtrade::trading::start(config, Default::default(), std::future::pending())
+    let err = sandtrade_trading::start(config.trading, Default::default(), std::future::pending())
         .await
         .unwrap_err();
     assert_eq!(

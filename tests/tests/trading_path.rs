@@ -1,8 +1,8 @@
 //! The whole live path against tws-sim on 127.0.0.1: bar → strategy → signal → risk →
 //! durable queue → placeOrder (orderRef) → fill → store, ledger and the strategy's on-fill.
 
-use sandtrade::trading::{ConnectionState, TradingEvent};
 use sandtrade_tests::rig::{ACCOUNT, Rig, next_fill, next_sent, wait_for};
+use sandtrade_trading::{ConnectionState, TradingEvent};
 use tws_sim::SimConfig;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,16 +4,16 @@
 //! The desk accepts everything and keeps nothing, on purpose: these benchmarks measure the
 //! wasm boundary and the runtime, and the risk rules have their own benchmark
 //! (`cargo bench -p sandtrade --bench risk`). The backtest benchmark uses the real
-//! `BacktestDesk` through `sandtrade::backtest::run`.
+//! `BacktestDesk` through `sandtrade_backtest::run`.
 
 #![allow(dead_code)] // Each bench binary uses a different part.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use sandtrade::risk::{Instrument, Rejection, SignalRequest};
-use sandtrade::runtime::bindings::{Bar, Market};
-use sandtrade::runtime::{
+use sandtrade_core::{Instrument, Rejection, SignalRequest};
+use sandtrade_runtime::bindings::{Bar, Market};
+use sandtrade_runtime::{
     BarEvent, CpuBudget, Desk, Holding, PreparedStrategy, Runtime, SandboxConfig, StrategyInstance,
     compile_file, linker,
 };
@@ -49,7 +49,7 @@ pub const BUDGETS: [(&str, CpuBudget); 2] = [
     (
         "fuel (backtest)",
         CpuBudget::Fuel {
-            per_call: sandtrade::backtest::run::DEFAULT_FUEL_PER_CALL,
+            per_call: sandtrade_backtest::run::DEFAULT_FUEL_PER_CALL,
         },
     ),
 ];
@@ -120,6 +120,6 @@ pub fn bar_event(instrument: &Instrument, start_ms: i64, close: f64) -> BarEvent
 pub fn header(what: &str, command: &str) {
     println!("{what}");
     println!("command: {command}");
-    println!("machine: {}", sandtrade_tests::bench::Machine::now());
+    println!("machine: {}", bench_kit::Machine::now());
     println!();
 }

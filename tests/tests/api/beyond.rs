@@ -1,8 +1,8 @@
 //! Beyond the seed: strategies, the signal log, halt/resume, health, metrics, the event stream.
 
 use reqwest::StatusCode;
-use sandtrade::trading::TradingEvent;
 use sandtrade_tests::rig::Rig;
+use sandtrade_trading::TradingEvent;
 use serde_json::json;
 use tws_sim::SimConfig;
 

@@ -2,9 +2,9 @@
 //! `[[api.tokens]]`, and refused before anything starts when open to the network without one.
 
 use reqwest::StatusCode;
-use sandtrade::api::host;
-use sandtrade::trading::{ConnectionState, Options};
+use sandtrade::host;
 use sandtrade_tests::rig::{Rig, WAIT};
+use sandtrade_trading::{ConnectionState, Options};
 use tws_sim::SimConfig;
 
 const OPS: &str = "ops-read-token-from-config-0123";

@@ -4,9 +4,9 @@
 use std::net::SocketAddr;
 
 use reqwest::{Method, StatusCode};
-use sandtrade::api::{self, Scope, Tokens};
-use sandtrade::trading::{ConnectionState, TradingEvent, TradingHandle};
+use sandtrade_api::{self as api, Scope, Tokens};
 use sandtrade_tests::rig::{Rig, WAIT, wait_for};
+use sandtrade_trading::{ConnectionState, TradingEvent, TradingHandle};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 

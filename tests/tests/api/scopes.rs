@@ -1,7 +1,7 @@
 //! Tokens and scopes: `read` for GET, `trade` for everything else; public routes need none.
 
 use reqwest::{Method, StatusCode};
-use sandtrade::api::{self, AuthError, ServeError, Tokens};
+use sandtrade_api::{self as api, AuthError, ServeError, Tokens};
 use sandtrade_tests::rig::Rig;
 use serde_json::json;
 use tws_sim::SimConfig;

@@ -1,8 +1,8 @@
 //! The seed document's endpoints and bodies, as its users script them.
 
 use reqwest::StatusCode;
-use sandtrade::trading::TradingEvent;
 use sandtrade_tests::rig::{ACCOUNT, Rig};
+use sandtrade_trading::TradingEvent;
 use serde_json::json;
 use tokio::sync::broadcast::Receiver;
 use tws_sim::SimConfig;

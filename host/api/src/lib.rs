@@ -1,0 +1,200 @@
+//! The REST API and the live status page (axum), on `127.0.0.1:5000` by default.
+//!
+//! The seed's endpoints, with the seed's request bodies (`docs/api.md` has every body and
+//! answer):
+//!
+//! - `GET /api/ibkr/status`: connection, queue, signals, drift (the published snapshot: never
+//!   a round trip to the trading thread).
+//! - `POST /api/ibkr/connect` `{"host","port","clientId","account"?}`: connect there, reconcile.
+//! - `POST /api/ibkr/disconnect`: disconnect and stay disconnected.
+//! - `GET /api/ibkr/account`: account values per currency (IB account summary).
+//! - `GET /api/ibkr/positions`: broker positions, each strategy's ledger, drift.
+//! - `GET /api/ibkr/orders`: working orders; `GET /api/ibkr/order/{id}`: one order.
+//! - `POST /api/ibkr/order` `{symbol, side, quantity, marketType, orderType?, price?,
+//!   strategy?}`: buy/sell mapped onto the long-only actions, through the same risk checks
+//!   as a strategy's signal.
+//! - `DELETE /api/ibkr/order/{id}`: cancel.
+//! - `GET /api/ibkr/quote?symbol=&marketType=`: a snapshot quote.
+//!
+//! Beyond the seed:
+//!
+//! - `GET /api/strategies`, `GET /api/strategies/{name}`, `POST
+//!   /api/strategies/{name}/enable|disable|reload`.
+//! - `GET /api/signals?strategy=&symbol=&verdict=&before=&limit=`: recent signals with their
+//!   verdicts, from a read-only connection to the order database.
+//! - `POST /api/trading/halt` `{"reason"}`, `POST /api/trading/resume`.
+//! - `GET /api/events`: server-sent events (trading events and status pictures).
+//! - `GET /healthz`, `GET /metrics` (Prometheus), `GET /api/openapi.json`, `GET /` (the page).
+//!
+//! Every `/api/...` route but the OpenAPI document, and `/metrics`, needs a bearer token
+//! ([`auth`]): `read` for `GET`, `trade` for every other method, decided in one middleware by
+//! the method, so no mutating route can be added without `trade`. Errors are
+//! `{"error", "code", "detail"}` with the status that fits ([`error`]).
+//!
+//! [`serve`] runs the server; [`router`] builds it for tests; the `sandtrade` binary's `host`
+//! module is `sandtrade run` (the trading thread and, when `api_address` is set, this API).
+
+pub mod auth;
+pub mod error;
+mod events;
+mod ibkr;
+mod metrics;
+mod middleware;
+mod openapi;
+mod orders;
+mod page;
+mod signals;
+mod strategies;
+mod system;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use self::auth::{ApiConfig, AuthError, Scope, Tokens};
+use sandtrade_orders::{SignalLog, SignalLogError};
+use sandtrade_trading::TradingHandle;
+
+/// The default address: loopback, the seed's port.
+pub const DEFAULT_ADDRESS: &str = "127.0.0.1:5000";
+
+/// How long one request may take before it is answered `408` (a quote or an account summary
+/// waits for IB; nothing else waits at all).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The trading thread.
+    pub trading: TradingHandle,
+    /// The signal log (read-only).
+    pub signals: Arc<SignalLog>,
+    /// The accepted tokens.
+    pub tokens: Arc<Tokens>,
+    /// Cancelled when the server shuts down: ends the event streams, which would otherwise
+    /// hold the graceful shutdown open.
+    pub closing: CancellationToken,
+}
+
+impl AppState {
+    /// The state for `trading`, reading signals from `database`, accepting `tokens`.
+    ///
+    /// # Errors
+    ///
+    /// The order database cannot be opened for reading.
+    pub fn new(
+        trading: TradingHandle,
+        tokens: Tokens,
+        database: &std::path::Path,
+    ) -> Result<Self, ServeError> {
+        Ok(Self {
+            trading,
+            signals: Arc::new(SignalLog::open(database)?),
+            tokens: Arc::new(tokens),
+            closing: CancellationToken::new(),
+        })
+    }
+}
+
+/// Why the API did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The tokens are unusable, or the address is open to the network without tokens.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// The address cannot be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The order database cannot be opened for reading.
+    #[error("cannot read the order database: {0}")]
+    Signals(#[from] SignalLogError),
+}
+
+/// The whole app: the documented routes (the OpenAPI document describes exactly these).
+pub fn router(state: AppState) -> Router {
+    openapi::protected()
+        .layer(axum::middleware::from_fn_with_state(
+            state.tokens.clone(),
+            middleware::authorize,
+        ))
+        .merge(openapi::public())
+        .fallback(error::no_route)
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .with_state(state)
+        .split_for_parts()
+        .0
+}
+
+/// The OpenAPI document (JSON) of [`router`], as `GET /api/openapi.json` serves it.
+pub fn openapi_document() -> &'static str {
+    openapi::document()
+}
+
+/// A running API server.
+#[derive(Debug)]
+pub struct Server {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    /// Waits until the server has stopped (after its shutdown future completed).
+    ///
+    /// # Errors
+    ///
+    /// The server failed.
+    pub async fn stopped(self) -> std::io::Result<()> {
+        self.task
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
+}
+
+/// Checks the tokens against `addr`, binds it, opens the signal log of `database`, and serves
+/// the API on the current tokio runtime until `shutdown` completes.
+///
+/// # Errors
+///
+/// A [`ServeError`]; nothing was started.
+pub async fn serve(
+    addr: SocketAddr,
+    trading: TradingHandle,
+    tokens: Tokens,
+    database: &std::path::Path,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<Server, ServeError> {
+    tokens.check_bind(addr)?;
+    let state = AppState::new(trading, tokens, database)?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr, source })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| ServeError::Bind { addr, source })?;
+    let closing = state.closing.clone();
+    let app = router(state);
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                closing.cancel();
+            })
+            .await
+    });
+    tracing::info!(%addr, "REST API and status page listening");
+    Ok(Server { addr, task })
+}

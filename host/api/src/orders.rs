@@ -1,0 +1,318 @@
+//! Orders: the seed's `POST /api/ibkr/order` and `DELETE /api/ibkr/order/{id}`, and reading
+//! them back.
+//!
+//! The seed speaks buy/sell; the host trades long-only actions against a ledger (a
+//! strategy's, or `manual` by default). [`plan`] maps one onto the other from the ledger's
+//! position and the orders still working (`docs/api.md` has the table):
+//!
+//! - `buy`: `open-long` when the ledger holds nothing and buys nothing, else `add-long`;
+//! - `sell`: `close-long` when it sells exactly what is held and nothing else is being sold,
+//!   else `reduce-long`; more than `held − pending sells` is refused here,
+//!   `422 sell-exceeds-position`, before risk sees it.
+//!
+//! The order then goes through the same risk checks as a strategy's signal (which check
+//! long-only again, so a race between this plan and the trading thread cannot sell short).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::AppState;
+use super::error::{ApiError, ApiJson};
+use super::ibkr::{MarketType, instrument};
+use sandtrade_core::Exposure;
+use sandtrade_core::{Action, OrderType};
+use sandtrade_trading::{CancelOutcome, ManualOrder, OrderView};
+
+/// The ledger manual orders are attributed to unless the body names one.
+pub const MANUAL_LEDGER: &str = "manual";
+
+/// Buy or sell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    /// Buy.
+    Buy,
+    /// Sell.
+    Sell,
+}
+
+/// Market or limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OrderKind {
+    /// At the market (default).
+    #[default]
+    Market,
+    /// At `price` or better.
+    Limit,
+}
+
+/// The seed's order body, plus the ledger it is attributed to.
+#[derive(Debug, Clone, PartialEq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OrderBody {
+    /// `AAPL`, `0700.HK`, `00700`, `700`.
+    pub symbol: String,
+    /// `buy` or `sell`.
+    pub side: Side,
+    /// Shares (HK: a whole number of board lots).
+    pub quantity: u32,
+    /// `USStock` or `HShare`; checked against the symbol when given.
+    #[serde(default)]
+    pub market_type: Option<MarketType>,
+    /// `market` (default) or `limit`.
+    #[serde(default)]
+    pub order_type: OrderKind,
+    /// The limit price (limit orders only).
+    #[serde(default)]
+    pub price: Option<f64>,
+    /// The ledger: a strategy's name, to trade its position, or any other name; default
+    /// `manual`.
+    #[serde(default)]
+    pub strategy: Option<String>,
+}
+
+/// The answer to an accepted order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderAccepted {
+    /// The order id (for `DELETE /api/ibkr/order/{id}`).
+    pub order_id: u64,
+    /// The long-only action the side was mapped to: `open-long`, `add-long`, `reduce-long`,
+    /// `close-long`.
+    pub action: String,
+    /// The ledger.
+    pub strategy: String,
+    /// IB contract symbol.
+    pub symbol: String,
+    /// Shares.
+    pub quantity: u32,
+    /// Durably queued; it is sent as soon as connected (and the pacer allows).
+    pub state: String,
+}
+
+/// Maps `side` and `quantity` onto a long-only action for a ledger whose exposure is `h`.
+///
+/// # Errors
+///
+/// `422 sell-exceeds-position` for a sell above `held − pending sells`.
+pub fn plan(side: Side, quantity: u32, h: Exposure) -> Result<Action, ApiError> {
+    match side {
+        Side::Buy if h.is_flat() => Ok(Action::OpenLong),
+        Side::Buy => Ok(Action::AddLong),
+        Side::Sell => {
+            let sellable = h.sellable();
+            let asked = quantity;
+            if asked > sellable {
+                let pending = if h.pending_sells > 0 {
+                    format!(" ({} of {} already being sold)", h.pending_sells, h.held)
+                } else {
+                    String::new()
+                };
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "sell-exceeds-position",
+                    format!(
+                        "cannot sell {asked}: the position holds {}{pending}, so at most \
+                         {sellable} can be sold (no short selling)",
+                        h.held,
+                    ),
+                )
+                .with_detail(serde_json::json!({
+                    "requested": asked,
+                    "held": h.held,
+                    "pendingSells": h.pending_sells,
+                    "sellable": sellable,
+                })));
+            }
+            if asked == h.held && h.pending_sells == 0 {
+                Ok(Action::CloseLong)
+            } else {
+                Ok(Action::ReduceLong)
+            }
+        }
+    }
+}
+
+/// `POST /api/ibkr/order`: places an order through the risk checks.
+#[utoipa::path(post, path = "/api/ibkr/order", tag = "orders", request_body = OrderBody,
+    responses(
+        (status = 201, description = "Accepted and durably queued", body = OrderAccepted),
+        (status = 409, description = "Trading is halted", body = super::error::ErrorBody),
+        (status = 422, description = "Refused: `sell-exceeds-position`, a risk code \
+            (`position-limit`, `lot-size`, ...) or a bad field", body = super::error::ErrorBody),
+        (status = 429, description = "Rate limit", body = super::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn place(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<OrderBody>,
+) -> Result<Response, ApiError> {
+    let instrument = instrument(&body.symbol, body.market_type)?;
+    if body.quantity == 0 {
+        return Err(ApiError::invalid_body("quantity must be at least 1"));
+    }
+    let order_type = match (body.order_type, body.price) {
+        (OrderKind::Market, None) => OrderType::Market,
+        (OrderKind::Market, Some(_)) => {
+            return Err(ApiError::invalid_body(
+                "price is only for limit orders: add \"orderType\": \"limit\" or drop price",
+            ));
+        }
+        (OrderKind::Limit, Some(p)) if p.is_finite() && p > 0.0 => OrderType::Limit(p),
+        (OrderKind::Limit, Some(p)) => {
+            return Err(ApiError::invalid_body(format!(
+                "price = {p}: must be a positive number"
+            )));
+        }
+        (OrderKind::Limit, None) => {
+            return Err(ApiError::invalid_body("a limit order needs a price"));
+        }
+    };
+    let strategy = match body.strategy {
+        Some(s) if s.trim().is_empty() => {
+            return Err(ApiError::invalid_body("strategy is empty"));
+        }
+        Some(s) => s,
+        None => MANUAL_LEDGER.to_owned(),
+    };
+    let exposure = state
+        .trading
+        .exposure(&strategy, &instrument.symbol)
+        .await?;
+    let action = plan(body.side, body.quantity, exposure)?;
+    let id = state
+        .trading
+        .submit(ManualOrder {
+            strategy: strategy.clone(),
+            action,
+            symbol: body.symbol.clone(),
+            quantity: body.quantity,
+            order_type,
+            reason: format!(
+                "API: {} {} {}",
+                side_str(body.side),
+                body.quantity,
+                body.symbol
+            ),
+        })
+        .await??;
+    let accepted = OrderAccepted {
+        order_id: id,
+        action: action.as_str().to_owned(),
+        strategy,
+        symbol: instrument.symbol,
+        quantity: body.quantity,
+        state: "queued".into(),
+    };
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, format!("/api/ibkr/order/{id}"))],
+        Json(accepted),
+    )
+        .into_response())
+}
+
+fn side_str(side: Side) -> &'static str {
+    match side {
+        Side::Buy => "buy",
+        Side::Sell => "sell",
+    }
+}
+
+/// `DELETE /api/ibkr/order/{id}`: cancels an order (a queued one here, a working one at IB).
+#[utoipa::path(delete, path = "/api/ibkr/order/{id}", tag = "orders",
+    params(("id" = u64, Path, description = "The order id")),
+    responses(
+        (status = 200, description = "`{orderId, outcome: cancelled-before-sending | sent-to-ib}`", body = Object),
+        (status = 404, description = "No such order", body = super::error::ErrorBody),
+        (status = 409, description = "Finished, or its fate is unknown, or disconnected", body = super::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = order_id(&id)?;
+    let outcome: CancelOutcome = state.trading.cancel(id).await?;
+    Ok(Json(
+        serde_json::json!({ "orderId": id, "outcome": outcome }),
+    ))
+}
+
+/// `GET /api/ibkr/orders`: every working order, oldest first.
+#[utoipa::path(get, path = "/api/ibkr/orders", tag = "orders",
+    responses((status = 200, description = "Working orders", body = Vec<Object>)),
+    security(("bearer" = [])))]
+pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<OrderView>>, ApiError> {
+    Ok(Json(state.trading.orders().await?))
+}
+
+/// `GET /api/ibkr/order/{id}`: one order, finished or not.
+#[utoipa::path(get, path = "/api/ibkr/order/{id}", tag = "orders",
+    params(("id" = u64, Path, description = "The order id")),
+    responses(
+        (status = 200, description = "The order", body = Object),
+        (status = 404, description = "No such order", body = super::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<OrderView>, ApiError> {
+    Ok(Json(state.trading.order(order_id(&id)?).await?))
+}
+
+fn order_id(text: &str) -> Result<u64, ApiError> {
+    text.parse::<u64>().map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-path",
+            format!("order id {text:?} is not a whole number"),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(held: i64, pending_buys: i64, pending_sells: i64) -> Exposure {
+        Exposure::from_signed(held, pending_buys, pending_sells)
+    }
+
+    #[test]
+    fn buys_open_when_flat_and_add_otherwise() {
+        assert_eq!(plan(Side::Buy, 10, h(0, 0, 0)), Ok(Action::OpenLong));
+        assert_eq!(plan(Side::Buy, 10, h(5, 0, 0)), Ok(Action::AddLong));
+        assert_eq!(plan(Side::Buy, 10, h(0, 5, 0)), Ok(Action::AddLong));
+    }
+
+    #[test]
+    fn sells_close_the_whole_position_or_reduce_it() {
+        assert_eq!(plan(Side::Sell, 10, h(10, 0, 0)), Ok(Action::CloseLong));
+        assert_eq!(plan(Side::Sell, 4, h(10, 0, 0)), Ok(Action::ReduceLong));
+        assert_eq!(plan(Side::Sell, 6, h(10, 0, 4)), Ok(Action::ReduceLong));
+    }
+
+    #[test]
+    fn a_sell_above_the_sellable_position_is_refused() {
+        let e = plan(Side::Sell, 100, h(10, 0, 0)).unwrap_err();
+        assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e.body.code, "sell-exceeds-position");
+        assert_eq!(
+            e.body.error,
+            "cannot sell 100: the position holds 10, so at most 10 can be sold (no short selling)"
+        );
+        let e = plan(Side::Sell, 8, h(10, 0, 4)).unwrap_err();
+        assert_eq!(
+            e.body.detail,
+            serde_json::json!({"requested": 8, "held": 10, "pendingSells": 4, "sellable": 6})
+        );
+        assert_eq!(
+            plan(Side::Sell, 1, h(0, 0, 0)).unwrap_err().body.code,
+            "sell-exceeds-position"
+        );
+    }
+}

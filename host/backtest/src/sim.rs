@@ -1,0 +1,966 @@
+//! The simulated account of a backtest: orders, fills, positions, cash, equity.
+//!
+//! # Model
+//!
+//! - **When**: an order submitted while the strategy handles the bar starting at `t` fills at
+//!   the next bar of its symbol that starts after `t`, never in the bar it was decided on (nor
+//!   in another symbol's bar of the same time, which the strategy has not seen).
+//! - **Market orders** fill in full at that bar's open, moved against the strategy by the
+//!   slippage: `open × (1 + bps/10⁴)` for a buy, `open × (1 − bps/10⁴)` for a sell.
+//! - **Limit orders** are good for that one bar. A buy at `L` fills at `min(open × (1 + slip),
+//!   L)` if the bar opens at or below `L`, else at `L` if the low trades through it (`low <
+//!   L`); a sell mirrors this with the high. Touching the limit is not enough. An unfilled limit
+//!   order expires (the strategy is not told; it sees its position unchanged and its pending
+//!   shares released).
+//! - **Commission** per fill from the [`CommissionSchedule`] of the symbol's market.
+//! - **Cash** per currency (USD, HKD), starting from [`SimConfig::initial_cash`], with no FX
+//!   and no interest; cash may go negative (risk limits, not the simulator, bound exposure).
+//! - **Positions** per symbol: shares and average cost (fill prices, commissions excluded).
+//!   A sell realizes `(price − average cost) × shares`; commissions are counted separately.
+//! - **Equity** per currency = cash + shares × last close, taken at every [`Sim::mark`].
+//!
+//! The driver of a backtest calls, for each bar in time order: [`Sim::open`] (fills), the
+//! strategy's `on-bar` (whose signals go through the validator, with the simulator as the
+//! [`Book`], then to [`Sim::submit`]), then [`Sim::mark`]; at the end [`Sim::finish`].
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::bars::Bar;
+use super::commission::CommissionSchedule;
+use super::equity::{Drawdown, EquityCurve};
+use super::instruments::{SymbolId, SymbolTable};
+use super::report::{AccountSummary, PositionSummary, Report};
+use sandtrade_core::{Action, Exposure, Instrument, Market, OrderType, Side};
+use sandtrade_risk::{Book, SignalCounts, ValidatedOrder};
+
+/// Simulator settings (`[backtest]` in a config file).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SimConfig {
+    /// Slippage against the strategy on every market fill, in basis points of the open.
+    pub slippage_bps: f64,
+    /// Commission per market.
+    pub commissions: CommissionSchedule,
+    /// Starting cash per currency code; a currency not listed starts at 0.
+    pub initial_cash: BTreeMap<String, f64>,
+}
+
+impl Default for SimConfig {
+    /// 1 bp of slippage, IBKR-like commissions, USD 100,000 and HKD 1,000,000.
+    fn default() -> Self {
+        Self {
+            slippage_bps: 1.0,
+            commissions: CommissionSchedule::default(),
+            initial_cash: BTreeMap::from([
+                ("USD".to_owned(), 100_000.0),
+                ("HKD".to_owned(), 1_000_000.0),
+            ]),
+        }
+    }
+}
+
+impl SimConfig {
+    /// Checks every value: finite and not negative.
+    ///
+    /// # Errors
+    ///
+    /// Every offending field at once.
+    pub fn validate(&self) -> Result<(), SimError> {
+        let mut problems = self.commissions.problems();
+        if !(self.slippage_bps.is_finite() && (0.0..10_000.0).contains(&self.slippage_bps)) {
+            let bps = self.slippage_bps;
+            problems.insert(
+                0,
+                format!("slippage_bps = {bps} (must be >= 0 and below 10000, i.e. 100%)"),
+            );
+        }
+        for (currency, cash) in &self.initial_cash {
+            if !(cash.is_finite() && *cash >= 0.0) {
+                problems.push(format!(
+                    "initial_cash.{currency} = {cash} (must be a finite number >= 0)"
+                ));
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(SimError::Config(problems))
+        }
+    }
+}
+
+/// A fill of a simulated order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fill {
+    /// The id [`Sim::submit`] returned.
+    pub signal_id: u64,
+    /// The instrument.
+    pub symbol: SymbolId,
+    /// The action of the signal.
+    pub action: Action,
+    /// Buy or sell.
+    pub side: Side,
+    /// Shares.
+    pub quantity: u32,
+    /// Price per share, slippage included.
+    pub price: f64,
+    /// Commission charged.
+    pub commission: f64,
+    /// Start of the bar it filled in.
+    pub time_ms: i64,
+    /// For a sell, `(price − average cost) × quantity`; 0 for a buy.
+    pub realized_pnl: f64,
+}
+
+/// A position held by the simulated account.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Position {
+    /// Shares held.
+    pub quantity: u32,
+    /// Average fill price of the shares held.
+    pub avg_cost: f64,
+}
+
+/// Why [`Sim`] refused something: only a driver bypassing the validator gets these.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SimError {
+    /// The order's instrument is not in the backtest's table.
+    #[error("{0} is not an instrument of this backtest")]
+    UnknownInstrument(String),
+    /// A sell larger than what is held and not already being sold.
+    #[error("sell of {quantity} {symbol} exceeds held {held} - pending sells {pending_sells}")]
+    Oversell {
+        /// Contract symbol.
+        symbol: String,
+        /// Shares asked.
+        quantity: u32,
+        /// Shares held.
+        held: u32,
+        /// Shares already being sold.
+        pending_sells: u32,
+    },
+    /// An order of zero shares, or one whose pending shares would overflow.
+    #[error("order of {quantity} {symbol} is out of range")]
+    Quantity {
+        /// Contract symbol.
+        symbol: String,
+        /// Shares asked.
+        quantity: u32,
+    },
+    /// Invalid settings.
+    #[error("invalid [backtest] settings: {}", .0.join("; "))]
+    Config(Vec<String>),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Order {
+    id: u64,
+    action: Action,
+    side: Side,
+    quantity: u32,
+    order_type: OrderType,
+    submitted_ms: i64,
+}
+
+/// Per-instrument state.
+#[derive(Debug)]
+struct Slot {
+    market: Market,
+    account: usize,
+    held: u32,
+    avg_cost: f64,
+    pending_buys: u32,
+    pending_sells: u32,
+    orders: Vec<Order>,
+    /// The last price the strategy has seen: the close of the bar being handled.
+    reference: Option<f64>,
+    /// The price `held` is valued at in the account's equity.
+    mark: f64,
+}
+
+/// Per-currency state.
+#[derive(Debug)]
+struct Account {
+    currency: &'static str,
+    initial_cash: f64,
+    cash: f64,
+    /// Σ held × mark over the currency's instruments.
+    positions_value: f64,
+    commissions: f64,
+    realized: f64,
+    fills: u64,
+    drawdown: Drawdown,
+    curve: EquityCurve,
+}
+
+/// The simulated account. Deterministic: the same calls give the same results.
+#[derive(Debug)]
+pub struct Sim {
+    slippage: f64,
+    commissions: CommissionSchedule,
+    table: SymbolTable,
+    slots: Vec<Slot>,
+    accounts: Vec<Account>,
+    next_id: u64,
+    /// Fills of the last `open`.
+    fills: Vec<Fill>,
+    trades: Vec<Fill>,
+    expired: u64,
+    bars: u64,
+}
+
+impl Sim {
+    /// A fresh account trading the instruments of `table`, one cash account per currency.
+    ///
+    /// # Errors
+    ///
+    /// [`SimError::Config`] listing every invalid setting.
+    pub fn new(config: &SimConfig, table: SymbolTable) -> Result<Self, SimError> {
+        config.validate()?;
+        let mut accounts: Vec<Account> = Vec::new();
+        let mut slots = Vec::with_capacity(table.len());
+        for (_, instrument) in table.iter() {
+            let account = match accounts
+                .iter()
+                .position(|a| a.currency == instrument.currency)
+            {
+                Some(at) => at,
+                None => {
+                    let initial_cash = config
+                        .initial_cash
+                        .get(instrument.currency)
+                        .copied()
+                        .unwrap_or(0.0);
+                    accounts.push(Account {
+                        currency: instrument.currency,
+                        initial_cash,
+                        cash: initial_cash,
+                        positions_value: 0.0,
+                        commissions: 0.0,
+                        realized: 0.0,
+                        fills: 0,
+                        drawdown: Drawdown::new(initial_cash),
+                        curve: EquityCurve::new(),
+                    });
+                    accounts.len() - 1
+                }
+            };
+            slots.push(Slot {
+                market: instrument.market,
+                account,
+                held: 0,
+                avg_cost: 0.0,
+                pending_buys: 0,
+                pending_sells: 0,
+                orders: Vec::new(),
+                reference: None,
+                mark: 0.0,
+            });
+        }
+        Ok(Self {
+            slippage: config.slippage_bps / 10_000.0,
+            commissions: config.commissions,
+            table,
+            slots,
+            accounts,
+            next_id: 1,
+            fills: Vec::new(),
+            trades: Vec::new(),
+            expired: 0,
+            bars: 0,
+        })
+    }
+
+    /// The instruments.
+    pub fn table(&self) -> &SymbolTable {
+        &self.table
+    }
+
+    /// Queues a validated order, decided at `now_ms` (the start of the bar being handled), and
+    /// returns its signal id (1, 2, …).
+    ///
+    /// # Errors
+    ///
+    /// Only for an order the validator would have refused: an unknown instrument, zero shares,
+    /// a sell beyond `held − pending sells`.
+    pub fn submit(&mut self, order: &ValidatedOrder, now_ms: i64) -> Result<u64, SimError> {
+        let symbol = &order.instrument.symbol;
+        let slot = self
+            .table
+            .id(&order.instrument)
+            .and_then(|id| self.slots.get_mut(id.index()))
+            .ok_or_else(|| SimError::UnknownInstrument(symbol.clone()))?;
+        let quantity = order.quantity;
+        let out_of_range = || SimError::Quantity {
+            symbol: symbol.clone(),
+            quantity,
+        };
+        if quantity == 0 {
+            return Err(out_of_range());
+        }
+        match order.side {
+            Side::Buy => {
+                slot.pending_buys = slot
+                    .pending_buys
+                    .checked_add(quantity)
+                    .ok_or_else(out_of_range)?
+            }
+            Side::Sell => {
+                if quantity > slot.held.saturating_sub(slot.pending_sells) {
+                    return Err(SimError::Oversell {
+                        symbol: symbol.clone(),
+                        quantity,
+                        held: slot.held,
+                        pending_sells: slot.pending_sells,
+                    });
+                }
+                slot.pending_sells += quantity;
+            }
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        slot.orders.push(Order {
+            id,
+            action: order.action,
+            side: order.side,
+            quantity,
+            order_type: order.order_type,
+            submitted_ms: now_ms,
+        });
+        Ok(id)
+    }
+
+    /// The bar opens: fills (or expires) the orders pending on its symbol that were decided
+    /// before it, and returns the fills, for the strategy's `on-fill`. Makes the bar's close
+    /// the reference price the strategy's signals are valued at (it is about to see the bar).
+    pub fn open(&mut self, bar: &Bar) -> &[Fill] {
+        self.fills.clear();
+        let Some(slot) = self.slots.get_mut(bar.symbol.index()) else {
+            return &self.fills;
+        };
+        slot.reference = Some(bar.close);
+        if slot.orders.is_empty() {
+            return &self.fills;
+        }
+        let account = &mut self.accounts[slot.account];
+        let commission = *self.commissions.for_market(slot.market);
+        let mut orders = std::mem::take(&mut slot.orders);
+        orders.retain(|order| {
+            if order.submitted_ms >= bar.time_ms {
+                return true;
+            }
+            match fill_price(order, bar, self.slippage) {
+                Some(price) => {
+                    let fill = apply_fill(
+                        slot,
+                        account,
+                        order,
+                        bar,
+                        price,
+                        commission.cost(order.quantity, price),
+                    );
+                    self.fills.push(fill);
+                    self.trades.push(fill);
+                }
+                None => {
+                    // An unfilled limit order expires: release its shares.
+                    match order.side {
+                        Side::Buy => slot.pending_buys -= order.quantity,
+                        Side::Sell => slot.pending_sells -= order.quantity,
+                    }
+                    self.expired += 1;
+                }
+            }
+            false
+        });
+        slot.orders = orders;
+        &self.fills
+    }
+
+    /// The bar is done: values the symbol's position at its close and records the currency's
+    /// equity (drawdown, curve).
+    pub fn mark(&mut self, bar: &Bar) {
+        let Some(slot) = self.slots.get_mut(bar.symbol.index()) else {
+            return;
+        };
+        let account = &mut self.accounts[slot.account];
+        account.positions_value += f64::from(slot.held) * (bar.close - slot.mark);
+        slot.mark = bar.close;
+        let equity = account.cash + account.positions_value;
+        account.drawdown.record(equity);
+        account.curve.record(bar.time_ms, equity);
+        self.bars += 1;
+    }
+
+    /// The strategy's position in `symbol`, if it holds any shares.
+    pub fn position(&self, symbol: SymbolId) -> Option<Position> {
+        let slot = self.slots.get(symbol.index())?;
+        (slot.held > 0).then_some(Position {
+            quantity: slot.held,
+            avg_cost: slot.avg_cost,
+        })
+    }
+
+    /// Every fill so far.
+    pub fn trades(&self) -> &[Fill] {
+        &self.trades
+    }
+
+    /// Ends the run: the report, with the strategy's signal outcomes (from its gate's counters).
+    pub fn finish(self, signals: SignalCounts) -> Report {
+        let open_orders = self.slots.iter().map(|s| s.orders.len() as u64).sum();
+        let positions = self
+            .table
+            .iter()
+            .zip(&self.slots)
+            .filter(|(_, slot)| slot.held > 0)
+            .map(|((_, instrument), slot)| PositionSummary {
+                symbol: instrument.symbol.clone(),
+                currency: instrument.currency,
+                quantity: slot.held,
+                avg_cost: slot.avg_cost,
+                last: slot.mark,
+            })
+            .collect();
+        let accounts = self
+            .accounts
+            .into_iter()
+            .map(|a| {
+                let equity = a.cash + a.positions_value;
+                let net_pnl = equity - a.initial_cash;
+                AccountSummary {
+                    currency: a.currency,
+                    initial_cash: a.initial_cash,
+                    final_cash: a.cash,
+                    final_equity: equity,
+                    net_pnl,
+                    gross_pnl: net_pnl + a.commissions,
+                    commissions: a.commissions,
+                    realized_pnl: a.realized,
+                    return_fraction: (a.initial_cash > 0.0).then(|| net_pnl / a.initial_cash),
+                    max_drawdown: a.drawdown.max,
+                    max_drawdown_fraction: a.drawdown.max_fraction,
+                    fills: a.fills,
+                    curve: a.curve.points().to_vec(),
+                }
+            })
+            .collect();
+        Report {
+            bars: self.bars,
+            fills: self.trades,
+            expired_orders: self.expired,
+            open_orders,
+            accounts,
+            positions,
+            signals,
+            table: self.table,
+        }
+    }
+}
+
+impl Book for Sim {
+    fn exposure(&self, instrument: &Instrument) -> Exposure {
+        self.table
+            .id(instrument)
+            .and_then(|id| self.slots.get(id.index()))
+            .map_or_else(Exposure::default, |s| Exposure {
+                held: s.held,
+                pending_buys: s.pending_buys,
+                pending_sells: s.pending_sells,
+            })
+    }
+
+    fn reference_price(&self, instrument: &Instrument) -> Option<f64> {
+        self.slots
+            .get(self.table.id(instrument)?.index())?
+            .reference
+    }
+}
+
+/// The price `order` fills at in `bar`, or `None` if it is a limit order the bar does not
+/// trade through.
+fn fill_price(order: &Order, bar: &Bar, slippage: f64) -> Option<f64> {
+    match (order.side, order.order_type) {
+        (Side::Buy, OrderType::Market) => Some(bar.open * (1.0 + slippage)),
+        (Side::Sell, OrderType::Market) => Some(bar.open * (1.0 - slippage)),
+        (Side::Buy, OrderType::Limit(limit)) if bar.open <= limit => {
+            Some((bar.open * (1.0 + slippage)).min(limit))
+        }
+        (Side::Buy, OrderType::Limit(limit)) => (bar.low < limit).then_some(limit),
+        (Side::Sell, OrderType::Limit(limit)) if bar.open >= limit => {
+            Some((bar.open * (1.0 - slippage)).max(limit))
+        }
+        (Side::Sell, OrderType::Limit(limit)) => (bar.high > limit).then_some(limit),
+    }
+}
+
+/// Books a fill in the position and the cash account.
+fn apply_fill(
+    slot: &mut Slot,
+    account: &mut Account,
+    order: &Order,
+    bar: &Bar,
+    price: f64,
+    commission: f64,
+) -> Fill {
+    let quantity = order.quantity;
+    let shares = f64::from(quantity);
+    // `positions_value` is Σ held × mark: keep it so; `Sim::mark` revalues at the close.
+    let realized_pnl = match order.side {
+        Side::Buy => {
+            let held = f64::from(slot.held);
+            slot.avg_cost = (held * slot.avg_cost + shares * price) / (held + shares);
+            slot.held += quantity;
+            slot.pending_buys -= quantity;
+            account.cash -= shares * price;
+            account.positions_value += shares * slot.mark;
+            0.0
+        }
+        Side::Sell => {
+            let realized = (price - slot.avg_cost) * shares;
+            // `submit` reserved these shares: held >= pending sells >= quantity.
+            slot.held -= quantity;
+            slot.pending_sells -= quantity;
+            if slot.held == 0 {
+                slot.avg_cost = 0.0;
+            }
+            account.cash += shares * price;
+            account.positions_value -= shares * slot.mark;
+            realized
+        }
+    };
+    account.cash -= commission;
+    account.commissions += commission;
+    account.realized += realized_pnl;
+    account.fills += 1;
+    Fill {
+        signal_id: order.id,
+        symbol: bar.symbol,
+        action: order.action,
+        side: order.side,
+        quantity,
+        price,
+        commission,
+        time_ms: bar.time_ms,
+        realized_pnl,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commission::Commission;
+    use sandtrade_risk::SignalCounters;
+
+    const T0: i64 = 1_704_205_800_000;
+    const MIN: i64 = 60_000;
+
+    fn table() -> SymbolTable {
+        SymbolTable::from_symbols(&["AAPL", "0700.HK"]).unwrap()
+    }
+
+    fn frictionless() -> SimConfig {
+        SimConfig {
+            slippage_bps: 0.0,
+            commissions: CommissionSchedule::ZERO,
+            initial_cash: BTreeMap::from([("USD".into(), 10_000.0), ("HKD".into(), 100_000.0)]),
+        }
+    }
+
+    fn sim(config: &SimConfig) -> Sim {
+        Sim::new(config, table()).unwrap()
+    }
+
+    fn id(symbol: &str) -> SymbolId {
+        table()
+            .id(&sandtrade_core::normalize(symbol).unwrap())
+            .unwrap()
+    }
+
+    fn bar(symbol: &str, minute: i64, open: f64, high: f64, low: f64, close: f64) -> Bar {
+        Bar {
+            symbol: id(symbol),
+            time_ms: T0 + minute * MIN,
+            open,
+            high,
+            low,
+            close,
+            volume: 1000.0,
+        }
+    }
+
+    fn order(symbol: &str, action: Action, quantity: u32, order_type: OrderType) -> ValidatedOrder {
+        ValidatedOrder {
+            instrument: std::sync::Arc::new(sandtrade_core::normalize(symbol).unwrap()),
+            action,
+            side: action.side(),
+            quantity,
+            order_type,
+            reason: String::new(),
+        }
+    }
+
+    /// open, then (optionally) submit at the bar's time, then mark: one driver step.
+    fn step(sim: &mut Sim, bar: &Bar, submit: Option<ValidatedOrder>) -> (Vec<Fill>, Option<u64>) {
+        let fills = sim.open(bar).to_vec();
+        let id = submit.map(|o| sim.submit(&o, bar.time_ms).unwrap());
+        sim.mark(bar);
+        (fills, id)
+    }
+
+    #[test]
+    fn market_buy_fills_at_the_next_open_with_slippage_and_commission() {
+        let config = SimConfig {
+            slippage_bps: 10.0,
+            commissions: CommissionSchedule::default(),
+            ..frictionless()
+        };
+        let mut s = sim(&config);
+        let buy = order("AAPL", Action::OpenLong, 10, OrderType::Market);
+        let (fills, id) = step(
+            &mut s,
+            &bar("AAPL", 0, 100.0, 101.0, 99.0, 100.5),
+            Some(buy),
+        );
+        assert_eq!((fills.len(), id), (0, Some(1)));
+        assert_eq!(
+            s.exposure(&s.table()[id_aapl()]),
+            Exposure {
+                held: 0,
+                pending_buys: 10,
+                pending_sells: 0
+            }
+        );
+
+        let (fills, _) = step(&mut s, &bar("AAPL", 1, 102.0, 103.0, 101.0, 103.0), None);
+        let price = 102.0 * (1.0 + 10.0 / 10_000.0);
+        assert_eq!(
+            fills,
+            [Fill {
+                signal_id: 1,
+                symbol: id_aapl(),
+                action: Action::OpenLong,
+                side: Side::Buy,
+                quantity: 10,
+                price,
+                commission: 1.0,
+                time_ms: T0 + MIN,
+                realized_pnl: 0.0,
+            }]
+        );
+        assert_eq!(
+            s.position(id_aapl()),
+            Some(Position {
+                quantity: 10,
+                avg_cost: price
+            })
+        );
+        assert_eq!(
+            s.exposure(&s.table()[id_aapl()]),
+            Exposure {
+                held: 10,
+                pending_buys: 0,
+                pending_sells: 0
+            }
+        );
+        let report = s.finish(SignalCounters::new().snapshot());
+        let usd = &report.accounts[0];
+        assert_eq!(usd.final_cash, 10_000.0 - 10.0 * price - 1.0);
+        assert_eq!(usd.final_equity, usd.final_cash + 10.0 * 103.0);
+    }
+
+    fn id_aapl() -> SymbolId {
+        id("AAPL")
+    }
+
+    #[test]
+    fn an_order_never_fills_in_a_bar_of_the_same_time() {
+        let mut s = sim(&frictionless());
+        // Decided while handling the 700 bar of minute 0: the AAPL bar of minute 0 started at
+        // the same time, so the first possible fill is AAPL's minute-1 bar.
+        let buy = order("AAPL", Action::OpenLong, 5, OrderType::Market);
+        step(
+            &mut s,
+            &bar("0700.HK", 0, 300.0, 300.0, 300.0, 300.0),
+            Some(buy),
+        );
+        assert_eq!(
+            step(&mut s, &bar("AAPL", 0, 50.0, 50.0, 50.0, 50.0), None).0,
+            []
+        );
+        let fills = step(&mut s, &bar("AAPL", 1, 51.0, 51.0, 51.0, 51.0), None).0;
+        assert_eq!(
+            fills
+                .iter()
+                .map(|f| (f.quantity, f.price))
+                .collect::<Vec<_>>(),
+            [(5, 51.0)]
+        );
+    }
+
+    #[test]
+    fn limit_buy_fills_at_the_better_of_open_and_limit_or_expires() {
+        let mut s = sim(&frictionless());
+        let limit = |p| order("AAPL", Action::OpenLong, 10, OrderType::Limit(p));
+
+        // Opens below the limit: the open.
+        step(
+            &mut s,
+            &bar("AAPL", 0, 100.0, 100.0, 100.0, 100.0),
+            Some(limit(101.0)),
+        );
+        assert_eq!(
+            step(&mut s, &bar("AAPL", 1, 99.5, 100.0, 99.0, 99.5), None).0[0].price,
+            99.5
+        );
+
+        // Trades through the limit during the bar: the limit.
+        let add = order("AAPL", Action::AddLong, 10, OrderType::Limit(98.25));
+        step(&mut s, &bar("AAPL", 2, 99.0, 99.0, 99.0, 99.0), Some(add));
+        assert_eq!(
+            step(&mut s, &bar("AAPL", 3, 99.0, 99.5, 98.0, 98.5), None).0[0].price,
+            98.25
+        );
+
+        // Only touches the limit: expires, and the pending buy is released.
+        let add = order("AAPL", Action::AddLong, 10, OrderType::Limit(97.0));
+        step(&mut s, &bar("AAPL", 4, 98.0, 98.0, 98.0, 98.0), Some(add));
+        assert_eq!(s.exposure(&s.table()[id_aapl()]).pending_buys, 10);
+        assert_eq!(
+            step(&mut s, &bar("AAPL", 5, 98.0, 98.5, 97.0, 97.5), None).0,
+            []
+        );
+        assert_eq!(
+            s.exposure(&s.table()[id_aapl()]),
+            Exposure {
+                held: 20,
+                pending_buys: 0,
+                pending_sells: 0
+            }
+        );
+        let report = s.finish(SignalCounts::default());
+        assert_eq!(
+            (
+                report.expired_orders,
+                report.open_orders,
+                report.fills.len()
+            ),
+            (1, 0, 2)
+        );
+    }
+
+    #[test]
+    fn limit_sell_mirrors_the_buy() {
+        let mut s = sim(&frictionless());
+        step(
+            &mut s,
+            &bar("AAPL", 0, 100.0, 100.0, 100.0, 100.0),
+            Some(order("AAPL", Action::OpenLong, 30, OrderType::Market)),
+        );
+        step(
+            &mut s,
+            &bar("AAPL", 1, 100.0, 100.0, 100.0, 100.0),
+            Some(order(
+                "AAPL",
+                Action::ReduceLong,
+                10,
+                OrderType::Limit(99.0),
+            )),
+        );
+        assert_eq!(
+            step(&mut s, &bar("AAPL", 2, 100.5, 101.0, 100.0, 100.0), None).0[0].price,
+            100.5
+        );
+        step(
+            &mut s,
+            &bar("AAPL", 3, 100.0, 100.0, 100.0, 100.0),
+            Some(order(
+                "AAPL",
+                Action::ReduceLong,
+                10,
+                OrderType::Limit(101.5),
+            )),
+        );
+        assert_eq!(
+            step(&mut s, &bar("AAPL", 4, 100.0, 102.0, 100.0, 101.0), None).0[0].price,
+            101.5
+        );
+        step(
+            &mut s,
+            &bar("AAPL", 5, 100.0, 100.0, 100.0, 100.0),
+            Some(order(
+                "AAPL",
+                Action::ReduceLong,
+                10,
+                OrderType::Limit(103.0),
+            )),
+        );
+        assert_eq!(
+            step(&mut s, &bar("AAPL", 6, 102.0, 103.0, 101.0, 102.0), None).0,
+            []
+        );
+        assert_eq!(s.position(id_aapl()).map(|p| p.quantity), Some(10));
+    }
+
+    #[test]
+    fn average_cost_and_realized_pnl() {
+        let mut s = sim(&frictionless());
+        let tencent = "0700.HK";
+        step(
+            &mut s,
+            &bar(tencent, 0, 1.0, 1.0, 1.0, 1.0),
+            Some(order(tencent, Action::OpenLong, 100, OrderType::Market)),
+        );
+        step(
+            &mut s,
+            &bar(tencent, 1, 300.0, 300.0, 300.0, 300.0),
+            Some(order(tencent, Action::AddLong, 300, OrderType::Market)),
+        );
+        step(
+            &mut s,
+            &bar(tencent, 2, 304.0, 304.0, 304.0, 304.0),
+            Some(order(tencent, Action::ReduceLong, 200, OrderType::Market)),
+        );
+        // avg = (100 × 300 + 300 × 304) / 400 = 303
+        assert_eq!(
+            s.position(id(tencent)),
+            Some(Position {
+                quantity: 400,
+                avg_cost: 303.0
+            })
+        );
+        step(
+            &mut s,
+            &bar(tencent, 3, 310.0, 310.0, 310.0, 310.0),
+            Some(order(tencent, Action::CloseLong, 200, OrderType::Market)),
+        );
+        assert_eq!(
+            s.position(id(tencent)),
+            Some(Position {
+                quantity: 200,
+                avg_cost: 303.0
+            })
+        );
+        let fills = step(&mut s, &bar(tencent, 4, 290.0, 290.0, 290.0, 290.0), None).0;
+        assert_eq!(s.position(id(tencent)), None);
+        assert_eq!(fills[0].realized_pnl, (290.0 - 303.0) * 200.0);
+        let report = s.finish(SignalCounts::default());
+        let hkd = report
+            .accounts
+            .iter()
+            .find(|a| a.currency == "HKD")
+            .unwrap();
+        assert_eq!(hkd.realized_pnl, 7.0 * 200.0 - 13.0 * 200.0);
+        assert_eq!(hkd.final_equity, 100_000.0 + hkd.realized_pnl);
+        assert_eq!(hkd.net_pnl, -1200.0);
+        assert_eq!(hkd.return_fraction, Some(-0.012));
+        assert_eq!(hkd.fills, 4);
+    }
+
+    #[test]
+    fn equity_and_drawdown_follow_the_marks() {
+        let mut s = sim(&frictionless());
+        step(
+            &mut s,
+            &bar("AAPL", 0, 10.0, 10.0, 10.0, 10.0),
+            Some(order("AAPL", Action::OpenLong, 100, OrderType::Market)),
+        );
+        for (minute, close) in [(1, 12.0), (2, 15.0), (3, 9.0), (4, 11.0)] {
+            step(&mut s, &bar("AAPL", minute, 10.0, 15.0, 9.0, close), None);
+        }
+        let usd = s.finish(SignalCounts::default()).accounts.remove(0);
+        // Bought 100 at the minute-1 open of 10; equity = 9000 + 100 × close.
+        assert_eq!(
+            usd.curve,
+            [
+                (T0, 10_000.0),
+                (T0 + MIN, 10_200.0),
+                (T0 + 2 * MIN, 10_500.0),
+                (T0 + 3 * MIN, 9_900.0),
+                (T0 + 4 * MIN, 10_100.0)
+            ]
+        );
+        assert_eq!(
+            (usd.max_drawdown, usd.max_drawdown_fraction),
+            (600.0, 600.0 / 10_500.0)
+        );
+        assert_eq!(
+            (usd.final_cash, usd.final_equity, usd.net_pnl),
+            (9_000.0, 10_100.0, 100.0)
+        );
+    }
+
+    #[test]
+    fn submit_refuses_what_the_validator_would() {
+        let mut s = sim(&frictionless());
+        let sell = order("AAPL", Action::ReduceLong, 1, OrderType::Market);
+        assert_eq!(
+            s.submit(&sell, T0),
+            Err(SimError::Oversell {
+                symbol: "AAPL".into(),
+                quantity: 1,
+                held: 0,
+                pending_sells: 0
+            })
+        );
+        let zero = order("AAPL", Action::OpenLong, 0, OrderType::Market);
+        assert_eq!(
+            s.submit(&zero, T0),
+            Err(SimError::Quantity {
+                symbol: "AAPL".into(),
+                quantity: 0
+            })
+        );
+        let mut msft = order("AAPL", Action::OpenLong, 1, OrderType::Market);
+        msft.instrument = std::sync::Arc::new(sandtrade_core::normalize("MSFT").unwrap());
+        assert_eq!(
+            s.submit(&msft, T0),
+            Err(SimError::UnknownInstrument("MSFT".into()))
+        );
+    }
+
+    #[test]
+    fn invalid_settings_are_listed() {
+        let config = SimConfig {
+            slippage_bps: -1.0,
+            commissions: CommissionSchedule {
+                us: Commission::ZERO,
+                hk: Commission::OfValue {
+                    bps: f64::INFINITY,
+                    minimum: 0.0,
+                },
+            },
+            initial_cash: BTreeMap::from([("USD".into(), f64::NAN)]),
+        };
+        assert_eq!(
+            Sim::new(&config, table()).unwrap_err().to_string(),
+            "invalid [backtest] settings: slippage_bps = -1 (must be >= 0 and below 10000, i.e. 100%); \
+             commissions.hk.bps = inf (must be a finite number >= 0); initial_cash.USD = NaN (must be a finite number >= 0)"
+        );
+    }
+
+    #[test]
+    fn toml_settings() {
+        let c: SimConfig =
+            toml::from_str("slippage_bps = 2.5\n[initial_cash]\nUSD = 5000\n").unwrap();
+        assert_eq!(c.slippage_bps, 2.5);
+        assert_eq!(c.initial_cash, BTreeMap::from([("USD".into(), 5000.0)]));
+        assert_eq!(c.commissions, CommissionSchedule::default());
+        assert!(toml::from_str::<SimConfig>("slipage_bps = 1").is_err());
+    }
+
+    #[test]
+    fn the_reference_price_is_the_close_the_strategy_sees() {
+        let mut s = sim(&frictionless());
+        let apple = s.table()[id_aapl()].clone();
+        assert_eq!(s.reference_price(&apple), None);
+        s.open(&bar("AAPL", 0, 10.0, 12.0, 9.0, 11.5));
+        assert_eq!(s.reference_price(&apple), Some(11.5));
+        assert_eq!(
+            s.reference_price(&sandtrade_core::normalize("MSFT").unwrap()),
+            None
+        );
+    }
+}

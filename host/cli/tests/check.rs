@@ -1,0 +1,235 @@
+//! `sandtrade check FILE.wasm`, run as a user runs it (the real binary this `cargo test`
+//! built): every example strategy passes with its metadata, params and
+//! imports; every kind of bad file fails with a non-zero exit and exactly one line on stderr
+//! saying why.
+
+mod support;
+
+use std::path::Path;
+use std::process::Output;
+
+use sandtrade_runtime::compile_file;
+use sandtrade_tests::guests::{self, STRATEGY_IMPORTS};
+use sandtrade_tests::paper::live_runtime;
+use sha2::{Digest, Sha256};
+use support::sandtrade;
+
+fn check(cache: &Path, file: &Path) -> Output {
+    sandtrade()
+        .arg("--cache-dir")
+        .arg(cache)
+        .arg("check")
+        .arg(file)
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("UTF-8 output")
+}
+
+/// The report with its timing replaced by `<time>`: `compiled in  <time>` or `loaded from the
+/// compile cache in <time>`.
+fn without_timing(report: &str) -> String {
+    report
+        .lines()
+        .map(|line| {
+            for prefix in ["  compiled in  ", "  loaded from the compile cache in "] {
+                if line.starts_with(prefix) {
+                    return format!("{prefix}<time>");
+                }
+            }
+            line.to_owned()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+/// The report `check` prints for example `package`, with its timing line as `timing`.
+fn expected_report(package: &str, symbols: &str, params: &str, timing: &str) -> String {
+    let wasm = guests::wasm(package);
+    let bytes = std::fs::read(&wasm).expect("built");
+    let sha: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let sidecar = guests::sidecar(package).expect("examples ship a sidecar");
+    let mut want = format!(
+        "ok: {} is a valid Sandtrade strategy\n\
+         \x20 name         {package}\n\
+         \x20 version      0.1.0\n\
+         \x20 symbols      {symbols}\n\
+         \x20 bar size     60 s\n\
+         \x20 size         {} bytes\n\
+         \x20 sha256       {sha}\n\
+         {timing}\n\
+         \x20 params       {params} ({})\n\
+         \x20 imports      (all granted)\n",
+        wasm.display(),
+        bytes.len(),
+        sidecar.display()
+    );
+    for import in STRATEGY_IMPORTS {
+        want.push_str(&format!("    {import}\n"));
+    }
+    want
+}
+
+#[test]
+fn each_example_passes_with_its_metadata_params_and_imports() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let examples = [
+        (
+            "ma-crossover",
+            "AAPL (AAPL SMART USD), MSFT (MSFT SMART USD)",
+            "fast=10 quantity=100 slow=30",
+        ),
+        (
+            "hk-breakout",
+            "0700.HK (700 SEHK HKD)",
+            "entry_window=20 exit_window=10 lot=100 lots=2",
+        ),
+        (
+            "scale-in-out",
+            "AAPL (AAPL SMART USD)",
+            "max_steps=4 overbought=70 oversold=30 period=14 step=25",
+        ),
+    ];
+    for (package, symbols, params) in examples {
+        let wasm = guests::wasm(package);
+        // First with an empty cache: compiled; then from the cache.
+        for timing in [
+            "  compiled in  <time>",
+            "  loaded from the compile cache in <time>",
+        ] {
+            let out = check(cache.path(), &wasm);
+            assert_eq!(text(&out.stderr), "", "{package}");
+            assert_eq!(out.status.code(), Some(0), "{package}");
+            assert_eq!(
+                without_timing(&text(&out.stdout)),
+                expected_report(package, symbols, params, timing),
+                "{package}"
+            );
+        }
+    }
+}
+
+/// `check` fails with exit code 1, nothing on stdout, and `error: <why>` on stderr.
+fn assert_refused(cache: &Path, file: &Path, why: &str) {
+    let out = check(cache, file);
+    assert_eq!(out.status.code(), Some(1), "{}", file.display());
+    assert_eq!(text(&out.stdout), "", "{}", file.display());
+    assert_eq!(text(&out.stderr), format!("error: {why}\n"));
+}
+
+#[test]
+fn each_bad_file_fails_with_the_exact_reason() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ma = std::fs::read(guests::wasm("ma-crossover")).expect("built");
+    let cwasm = live_runtime()
+        .engine()
+        .precompile_component(&ma)
+        .expect("compiles");
+    let made: [(&str, &[u8]); 5] = [
+        ("random.wasm", b"\x13\x37 definitely not wasm"),
+        ("core.wasm", b"\0asm\x01\0\0\0"),
+        ("truncated.wasm", &ma[..ma.len() / 2]),
+        ("empty.wasm", b""),
+        ("precompiled.wasm", &cwasm),
+    ];
+    let mut files: Vec<std::path::PathBuf> = made
+        .iter()
+        .map(|(name, bytes)| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).expect("writable");
+            path
+        })
+        .collect();
+    for guest in ["fs-snoop", "net-snoop", "clock-snoop", "other-world"] {
+        files.push(guests::wasm(guest));
+    }
+    // The library's reasons, each checked word for word in `isolation.rs`.
+    for file in &files {
+        let why = compile_file(live_runtime(), None, file)
+            .expect_err("not a strategy")
+            .to_string();
+        assert_refused(cache.path(), file, &why);
+    }
+    // Spot checks of the text itself.
+    let snoop = guests::wasm("fs-snoop");
+    let out = check(cache.path(), &snoop);
+    assert!(
+        text(&out.stderr).starts_with(&format!(
+            "error: {}: refused by the sandbox: imports `wasi:clocks/wall-clock@0.2.6`, which is \
+             not granted",
+            snoop.display()
+        )),
+        "{}",
+        text(&out.stderr)
+    );
+    let empty = dir.path().join("empty.wasm");
+    assert_refused(
+        cache.path(),
+        &empty,
+        &format!(
+            "{}: the file is empty; a strategy is the `.wasm` that `cargo build --target \
+             wasm32-wasip2 --release` writes",
+            empty.display()
+        ),
+    );
+}
+
+#[test]
+fn a_missing_file_fails_with_the_os_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = dir.path().join("missing.wasm");
+    assert_refused(
+        dir.path(),
+        &missing,
+        &format!(
+            "{}: cannot read: No such file or directory (os error 2)",
+            missing.display()
+        ),
+    );
+}
+
+/// `check` runs `init` with the sidecar's params: the hostile guest, shipped without one,
+/// refuses to start, and `check` says so; with a sidecar that names a mode, it passes.
+#[test]
+fn init_runs_with_the_sidecar_params() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let hostile = guests::wasm("hostile");
+    assert_refused(
+        cache.path(),
+        &hostile,
+        &format!(
+            "{}: init refused its parameters: param `mode`: missing",
+            hostile.display()
+        ),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let copy = dir.path().join("hostile.wasm");
+    std::fs::copy(&hostile, &copy).expect("copy");
+    std::fs::write(
+        dir.path().join("hostile.toml"),
+        "[params]\nmode = \"spin\"\nat = 3\n",
+    )
+    .expect("writable");
+    let out = check(cache.path(), &copy);
+    assert_eq!(text(&out.stderr), "");
+    assert_eq!(out.status.code(), Some(0));
+    let report = text(&out.stdout);
+    let params = format!(
+        "  params       at=3 mode=spin ({})",
+        dir.path().join("hostile.toml").display()
+    );
+    assert!(report.lines().any(|l| l == params), "{report}");
+    assert!(
+        report
+            .lines()
+            .any(|l| l == "  symbols      AAPL (AAPL SMART USD), 0700.HK (700 SEHK HKD)"),
+        "{report}"
+    );
+}

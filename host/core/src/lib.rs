@@ -1,0 +1,27 @@
+//! Sandtrade's vocabulary: the nouns every other layer speaks in, and nothing that runs.
+//!
+//! - [`instrument`]: markets, instruments, and symbol normalization (`0700.HK`, `00700` and
+//!   `700` are all contract `700` on SEHK).
+//! - [`lots`]: HK board lots.
+//! - [`bar`]: the one OHLCV bar.
+//! - [`signal`]: what a strategy asks for (actions, sides, order types) and why the host may
+//!   refuse it (reject codes).
+//! - [`position`]: positions with the one average-cost and realized-P&L arithmetic, and the
+//!   exposure risk checks against.
+//! - [`clock`]: the host's wall clock.
+//! - [`settings`]: the toolkit each crate reads its own configuration section with.
+#![warn(missing_docs)]
+
+pub mod bar;
+pub mod clock;
+pub mod instrument;
+pub mod lots;
+pub mod position;
+pub mod settings;
+pub mod signal;
+
+pub use bar::Bar;
+pub use instrument::{ACCEPTED_FORMS, Instrument, Market, normalize};
+pub use lots::{LotProblem, LotTable, LotTableError};
+pub use position::{Exposure, Position};
+pub use signal::{Action, OrderType, RejectCode, Rejection, Side, SignalRequest};

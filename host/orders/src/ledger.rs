@@ -1,0 +1,175 @@
+//! The per-strategy ledger: positions from each strategy's own fills, and the shares its
+//! working orders may still buy or sell.
+//!
+//! Invariants (checked by the store's property tests):
+//!
+//! - a position is the running result of [`Position::apply_fill`] over the strategy's distinct
+//!   fills for the symbol, in arrival order;
+//! - `pending_buys` / `pending_sells` are the sums of [`OrderRecord::pending`] over the
+//!   strategy's non-terminal buy / sell orders for the symbol;
+//! - the in-memory ledger equals the one rebuilt from the database at open.
+//!
+//! The broker's positions are the truth for the account; this ledger attributes them to
+//! strategies and is what drift is measured against.
+//!
+//! [`OrderRecord::pending`]: super::OrderRecord::pending
+
+use std::collections::HashMap;
+
+use sandtrade_core::{Exposure, Market, Position, Side};
+
+/// One strategy's line for one symbol.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct LedgerEntry {
+    pub(super) market: Market,
+    pub(super) position: Position,
+    pub(super) pending_buys: i64,
+    pub(super) pending_sells: i64,
+}
+
+impl LedgerEntry {
+    fn new(market: Market) -> Self {
+        Self {
+            market,
+            position: Position::default(),
+            pending_buys: 0,
+            pending_sells: 0,
+        }
+    }
+
+    fn exposure(&self) -> Exposure {
+        Exposure::from_signed(
+            self.position.quantity,
+            self.pending_buys,
+            self.pending_sells,
+        )
+    }
+}
+
+/// The in-memory ledger: strategy → symbol → line. Nested maps so a lookup by `&str` pair
+/// allocates nothing (the accept path consults it for every signal).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(super) struct Ledger {
+    lines: HashMap<String, HashMap<String, LedgerEntry>>,
+}
+
+impl Ledger {
+    pub(super) fn exposure(&self, strategy: &str, symbol: &str) -> Exposure {
+        self.get(strategy, symbol)
+            .map(LedgerEntry::exposure)
+            .unwrap_or_default()
+    }
+
+    /// The account-wide exposure: the sum over strategies.
+    pub(super) fn account_exposure(&self, symbol: &str) -> Exposure {
+        let (held, pending_buys, pending_sells) = self
+            .lines
+            .values()
+            .filter_map(|symbols| symbols.get(symbol))
+            .fold((0, 0, 0), |(held, buys, sells), line| {
+                (
+                    held + line.position.quantity,
+                    buys + line.pending_buys,
+                    sells + line.pending_sells,
+                )
+            });
+        Exposure::from_signed(held, pending_buys, pending_sells)
+    }
+
+    /// A line's position, flat if the strategy never traded the symbol.
+    pub(super) fn position(&self, strategy: &str, symbol: &str) -> Position {
+        self.get(strategy, symbol)
+            .map(|line| line.position)
+            .unwrap_or_default()
+    }
+
+    pub(super) fn get(&self, strategy: &str, symbol: &str) -> Option<&LedgerEntry> {
+        self.lines.get(strategy)?.get(symbol)
+    }
+
+    pub(super) fn entry(
+        &mut self,
+        strategy: &str,
+        symbol: &str,
+        market: Market,
+    ) -> &mut LedgerEntry {
+        // Look up by reference first: allocating the keys only for a new line.
+        if !self.lines.contains_key(strategy) {
+            self.lines.insert(strategy.to_owned(), HashMap::new());
+        }
+        let symbols = self.lines.get_mut(strategy).expect("inserted above");
+        if !symbols.contains_key(symbol) {
+            symbols.insert(symbol.to_owned(), LedgerEntry::new(market));
+        }
+        symbols.get_mut(symbol).expect("inserted above")
+    }
+
+    /// Adds `delta` shares to the pending side of a line.
+    pub(super) fn add_pending(
+        &mut self,
+        strategy: &str,
+        symbol: &str,
+        market: Market,
+        side: Side,
+        delta: i64,
+    ) {
+        if delta == 0 {
+            return;
+        }
+        let line = self.entry(strategy, symbol, market);
+        match side {
+            Side::Buy => line.pending_buys += delta,
+            Side::Sell => line.pending_sells += delta,
+        }
+    }
+
+    /// Every line that has traded, with its position: `(strategy, symbol, market, position)`.
+    /// Lines with only pending orders are left out (they have no position yet).
+    pub(super) fn positions(&self) -> impl Iterator<Item = (&str, &str, Market, Position)> {
+        self.lines.iter().flat_map(|(strategy, symbols)| {
+            symbols
+                .iter()
+                .filter(|(_, line)| line.position != Position::default())
+                .map(move |(symbol, line)| {
+                    (
+                        strategy.as_str(),
+                        symbol.as_str(),
+                        line.market,
+                        line.position,
+                    )
+                })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exposure_sums_strategies_for_the_account() {
+        let mut ledger = Ledger::default();
+        ledger.entry("a", "AAPL", Market::UsStock).position.quantity = 100;
+        ledger.add_pending("a", "AAPL", Market::UsStock, Side::Sell, 30);
+        ledger.entry("b", "AAPL", Market::UsStock).position.quantity = 50;
+        ledger.add_pending("b", "AAPL", Market::UsStock, Side::Buy, 20);
+        assert_eq!(
+            ledger.exposure("a", "AAPL"),
+            Exposure {
+                held: 100,
+                pending_buys: 0,
+                pending_sells: 30
+            }
+        );
+        assert_eq!(ledger.exposure("a", "AAPL").sellable(), 70);
+        assert_eq!(
+            ledger.account_exposure("AAPL"),
+            Exposure {
+                held: 150,
+                pending_buys: 20,
+                pending_sells: 30
+            }
+        );
+        assert_eq!(ledger.exposure("c", "AAPL"), Exposure::default());
+    }
+}

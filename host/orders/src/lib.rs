@@ -1,0 +1,141 @@
+//! The durable order store: signals with their verdicts, the order queue and its state
+//! machine, fills and commissions, and the per-strategy ledger, in one SQLite file (WAL).
+//!
+//! The path of an order through this module:
+//!
+//! ```text
+//! risk accepts ─► accept() ──────────────► queued            (committed before emit returns)
+//! broker ──────► take_next() ────────────► sending           (committed before the wire write)
+//! IB status ───► apply_status() ─────────► submitted | cancelled | rejected
+//! execDetails ─► record_execution() ─────► partially-filled | filled, fill + ledger
+//! commission ──► record_commission() ────► joined to its fill by exec id
+//! (re)connect ─► reconcile(snapshot) ────► each sending/submitted/unknown order settled by IB
+//! ```
+//!
+//! Its promises (the rest of the host relies on them):
+//!
+//! - **Durable before acknowledged.** `accept` returns the signal id only after the signal and
+//!   its order are committed; `take_next` returns an order only after it is committed
+//!   `sending`. What that survives depends on [`Synchronous`] (`docs/orders.md`).
+//! - **Never duplicated.** Every order carries a client order id unique across restarts,
+//!   databases and lost commits ([`ids`]), sent as `orderRef`. Nothing in this module ever requeues an order
+//!   that may have reached the wire; see [`reconcile`].
+//! - **Fills only from executions,** once per exec id ([`fills`]).
+//! - **The hot path reads memory.** Exposure, positions, the queue and working orders are kept
+//!   in memory in step with each commit; `accept` is two cached INSERTs and one commit.
+//!
+//! # Example
+//!
+//! ```
+//! use sandtrade_orders::{OrderState, OrderStore, SignalRecord, StoreConfig};
+//! use sandtrade_core::{Action, OrderType, normalize};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let mut store = OrderStore::open(dir.path().join("orders.sqlite"), StoreConfig::default())?;
+//! let signal = SignalRecord {
+//!     strategy: "momentum",
+//!     wasm_hash: "9f2c…",
+//!     symbol: "0700.HK",
+//!     action: Action::OpenLong,
+//!     quantity: 200,
+//!     order_type: OrderType::Limit(312.4),
+//!     reason: "breakout",
+//!     time_ms: 1_760_000_000_000,
+//! };
+//! let id = store.accept(&signal, &normalize(signal.symbol)?)?;
+//! assert_eq!(store.exposure("momentum", "700").pending_buys, 200);
+//!
+//! store.observe_next_valid_id(7, 1000)?; // IB's nextValidId on connect
+//! let outgoing = store.take_next(7, 10)?;
+//! assert_eq!(outgoing[0].ib.order_id, 1000);
+//! assert_eq!(store.order(id)?.map(|o| o.state), Some(OrderState::Sending));
+//! # Ok(())
+//! # }
+//! ```
+
+mod checkpoint;
+mod fills;
+pub mod ids;
+mod ledger;
+mod queue;
+pub mod reconcile;
+mod record;
+mod schema;
+pub mod signal_log;
+pub mod state;
+mod store;
+mod tx;
+
+pub use ids::{CLIENT_ORDER_ID_MAX_LEN, SessionTag, SignalId, parse_client_order_id};
+pub use reconcile::{BrokerSnapshot, Decision, IbOrderReport, ReconcileIssue, ReconcileReport};
+pub use record::{
+    CommissionOutcome, CommissionReport, Execution, ExecutionOutcome, FillApplied, FillRecord,
+    IbOrderId, OrderRecord, OutgoingOrder, SignalRecord, StateChange,
+};
+pub use schema::{Synchronous, UnknownSynchronous};
+pub use signal_log::{SignalLog, SignalLogError};
+pub use state::{IbStatus, InvalidTransition, OrderEvent, OrderState};
+pub use store::{OrderStore, StoreConfig};
+
+/// Why a store operation failed. Nothing was written and memory is unchanged, unless the
+/// variant says otherwise.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OrderStoreError {
+    /// SQLite refused or failed (I/O error, disk full, constraint, locked past the timeout).
+    #[error("order database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The file could not be switched to WAL (e.g. it is on a filesystem without shared memory).
+    #[error(
+        "order database is not in WAL mode (journal_mode is {0:?}); put it on a local filesystem"
+    )]
+    NotWal(String),
+    /// A connection setting did not take effect.
+    #[error("order database setting failed: {0}")]
+    Pragma(String),
+    /// The file was written by a newer build.
+    #[error(
+        "order database schema version {found} is newer than this build supports ({latest}): upgrade sandtrade"
+    )]
+    SchemaTooNew {
+        /// `user_version` of the file.
+        found: i64,
+        /// The newest version this build knows.
+        latest: i64,
+    },
+    /// The OS random source failed while drawing the session tag.
+    #[error("cannot draw a random session tag for client order ids: {0}")]
+    Random(#[from] getrandom::Error),
+    /// The checkpoint thread could not be started.
+    #[error("cannot start the order database's checkpoint thread: {0}")]
+    Thread(std::io::Error),
+    /// A stored value is not one this build writes.
+    #[error("order database holds an invalid value: {0}")]
+    Corrupt(String),
+    /// No order with this id.
+    #[error("signal {0} has no order in this database")]
+    UnknownOrder(SignalId),
+    /// One of our own moves from the wrong state (see [`state`]).
+    #[error("order {signal}: {source}")]
+    Transition {
+        /// The order.
+        signal: SignalId,
+        /// The refused move.
+        source: InvalidTransition,
+    },
+    /// An order was to be taken before IB's `nextValidId` for that clientId was recorded.
+    #[error(
+        "no IB order id is known for clientId {0}: call observe_next_valid_id after connecting"
+    )]
+    NoOrderIdFloor(i32),
+    /// IB order ids for this clientId reached `i32::MAX`.
+    #[error("IB order ids for clientId {0} are exhausted; reset the API order id sequence in TWS")]
+    OrderIdsExhausted(i32),
+    /// An order that cannot be stored (e.g. zero shares).
+    #[error("invalid order: {0}")]
+    InvalidOrder(String),
+    /// An execution that contradicts its order (zero shares, the wrong side). Not stored.
+    #[error("invalid execution: {0}")]
+    InvalidExecution(String),
+}

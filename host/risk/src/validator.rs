@@ -1,0 +1,161 @@
+//! The validator: runs every rule on a signal, in a fixed order, and counts the outcome.
+
+use std::sync::Arc;
+
+use super::book::Book;
+use super::counters::SignalCounters;
+use super::gate::StrategyGate;
+use super::halt::TradingSwitch;
+use super::{limits, long_only, lots, sanity};
+use sandtrade_core::Instrument;
+use sandtrade_core::LotTable;
+use sandtrade_core::{Action, OrderType, RejectCode, Rejection, Side, SignalRequest};
+
+/// A signal that passed every rule: what to queue and trade.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidatedOrder {
+    /// The declared instrument (shared with the gate: no allocation per order).
+    pub instrument: Arc<Instrument>,
+    /// What the strategy asked for.
+    pub action: Action,
+    /// Buy or sell.
+    pub side: Side,
+    /// Shares to trade, resolved: for `close-long`, the whole sellable position.
+    pub quantity: u32,
+    /// Market or limit (a limit price is finite and positive).
+    pub order_type: OrderType,
+    /// The strategy's reason, kept for operators.
+    pub reason: String,
+}
+
+/// Validates signals against the global rules (halt, board lots) and each strategy's gate.
+/// Shared by every strategy: `check` takes `&self`.
+#[derive(Debug, Clone)]
+pub struct Validator {
+    lots: LotTable,
+    switch: TradingSwitch,
+    counters: SignalCounters,
+}
+
+impl Validator {
+    /// A validator using this lot table and halt switch (keep a clone of the switch to halt).
+    pub fn new(lots: LotTable, switch: TradingSwitch) -> Self {
+        Self {
+            lots,
+            switch,
+            counters: SignalCounters::new(),
+        }
+    }
+
+    /// The halt switch.
+    pub fn switch(&self) -> &TradingSwitch {
+        &self.switch
+    }
+
+    /// Outcome counts over every strategy.
+    pub fn counters(&self) -> &SignalCounters {
+        &self.counters
+    }
+
+    /// The board-lot table.
+    pub fn lots(&self) -> &LotTable {
+        &self.lots
+    }
+
+    /// Checks `signal` from the strategy behind `gate`, against its exposure in `book`, at
+    /// `now_ms` on the strategy's clock (replay time in a backtest). Counts the outcome,
+    /// globally and in the gate. Logging is the caller's job.
+    ///
+    /// Rules, in order (the first that fails decides):
+    /// 1. trading not halted (`trading-halted`);
+    /// 2. the strategy's rate (`rate-limit`): every signal reaching this step counts;
+    /// 3. the symbol normalizes (`unknown-symbol`) and was declared (`not-subscribed`);
+    /// 4. quantity 1 ..= 10,000,000, except for `close-long` (`invalid-quantity`);
+    /// 5. a limit price is finite and > 0 (`invalid-price`);
+    /// 6. long-only rules, resolving the quantity (`short-not-allowed`, `position-limit`);
+    /// 7. HK board lots on the resolved quantity (`lot-size`);
+    /// 8. buys only: per-order then per-symbol limits (`order-limit`, `position-limit`). A
+    ///    market buy under a notional limit is valued at `book.reference_price`; with no price
+    ///    known it is refused as `invalid-price`.
+    ///
+    /// On the accept path nothing is allocated but the order's `reason`.
+    ///
+    /// # Errors
+    ///
+    /// The [`Rejection`] of the first rule that fails.
+    pub fn check(
+        &self,
+        gate: &mut StrategyGate,
+        signal: &SignalRequest,
+        book: &dyn Book,
+        now_ms: i64,
+    ) -> Result<ValidatedOrder, Rejection> {
+        let outcome = self.evaluate(gate, signal, book, now_ms);
+        match &outcome {
+            Ok(_) => {
+                self.counters.record_accepted();
+                gate.counters().record_accepted();
+            }
+            Err(rejection) => self.record_rejection(gate, rejection.code),
+        }
+        outcome
+    }
+
+    /// Counts a rejection decided outside [`check`](Self::check), e.g. `unavailable` when the
+    /// durable write of an accepted order failed.
+    pub fn record_rejection(&self, gate: &StrategyGate, code: RejectCode) {
+        self.counters.record_rejected(code);
+        gate.counters().record_rejected(code);
+    }
+
+    fn evaluate(
+        &self,
+        gate: &mut StrategyGate,
+        signal: &SignalRequest,
+        book: &dyn Book,
+        now_ms: i64,
+    ) -> Result<ValidatedOrder, Rejection> {
+        let SignalRequest {
+            action,
+            quantity,
+            order_type,
+            ..
+        } = *signal;
+        self.switch.check()?;
+        gate.rate_mut().try_acquire(now_ms)?;
+        let instrument = gate.resolve(&signal.symbol)?;
+        sanity::check_quantity(action, quantity, &instrument.symbol)?;
+        sanity::check_limit_price(order_type, action, &instrument.symbol)?;
+        let exposure = book.exposure(instrument);
+        let quantity = long_only::resolve_quantity(action, quantity, instrument, exposure)?;
+        lots::check(&self.lots, instrument, quantity)?;
+        let side = action.side();
+        if side == Side::Buy {
+            let price = match order_type {
+                OrderType::Limit(price) => Some(price),
+                OrderType::Market => book
+                    .reference_price(instrument)
+                    .filter(|p| p.is_finite() && *p > 0.0),
+            };
+            if price.is_none() && gate.limits().needs_price() {
+                return Err(Rejection::new(
+                    RejectCode::InvalidPrice,
+                    format!(
+                        "market {action} of {quantity} {instrument}: no price known yet to check \
+                         the notional limits; wait for a bar or use a limit order"
+                    ),
+                ));
+            }
+            limits::check_order(gate.limits(), instrument, quantity, price)?;
+            limits::check_position(gate.limits(), instrument, exposure, quantity, price)?;
+        }
+        Ok(ValidatedOrder {
+            instrument: Arc::clone(instrument),
+            action,
+            side,
+            quantity,
+            order_type,
+            reason: signal.reason.clone(),
+        })
+    }
+}

@@ -1,0 +1,168 @@
+//! `sandtrade check FILE.wasm`: is this a strategy the host will run, and if not, why not.
+//!
+//! Runs every load step a live host runs — read, compile, sandbox import check, link,
+//! instantiate, `describe`, `init` with the sidecar's parameters — and reports the first failure
+//! exactly, or the strategy's metadata and imports.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::compile::CodeOrigin;
+use crate::{
+    CompileCache, CpuBudget, Desk, Holding, LoadError, PreparedStrategy, Runtime, SandboxConfig,
+    StartError, StrategyMetadata, compile_file, linker, sidecar,
+};
+use sandtrade_core::{RejectCode, Rejection, SignalRequest};
+
+/// What a successful check found.
+#[derive(Debug, Clone)]
+pub struct CheckReport {
+    /// The file checked.
+    pub path: PathBuf,
+    /// Its SHA-256, hex.
+    pub wasm_sha256: String,
+    /// Its size in bytes.
+    pub wasm_bytes: usize,
+    /// What `describe` said.
+    pub metadata: StrategyMetadata,
+    /// Its imports (all granted).
+    pub imports: Vec<String>,
+    /// The sidecar used for `init`, if there was one.
+    pub sidecar: Option<PathBuf>,
+    /// The parameters `init` accepted.
+    pub params: Vec<(String, String)>,
+    /// Whether the code was compiled now or found in the cache.
+    pub origin: CodeOrigin,
+}
+
+/// Why a check failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// The engine could not be built.
+    #[error("cannot start the wasm engine: {0:#}")]
+    Engine(anyhow::Error),
+    /// The file is not a loadable strategy.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// The sidecar is unreadable or malformed.
+    #[error(transparent)]
+    Sidecar(#[from] sidecar::SidecarError),
+    /// It loaded but did not start.
+    #[error("{path}: {source}")]
+    Start {
+        /// The file.
+        path: PathBuf,
+        /// What failed.
+        source: StartError,
+    },
+}
+
+/// Checks the strategy file at `path`, with its sidecar's parameters if it has one.
+///
+/// # Errors
+///
+/// A [`CheckError`] naming the file and the first step that failed.
+pub fn check(path: &Path, cache: Option<&CompileCache>) -> Result<CheckReport, CheckError> {
+    let sandbox = SandboxConfig {
+        max_instances: 2,
+        ..SandboxConfig::default()
+    };
+    let runtime = Runtime::new(sandbox, CpuBudget::Deadline).map_err(CheckError::Engine)?;
+    let compiled = Arc::new(compile_file(&runtime, cache, path)?);
+    let sidecar_file = sidecar::load_for(path)?;
+    let linker = linker::strategy_linker::<NoTrading>(runtime.engine())
+        .map_err(|e| CheckError::Engine(e.into()))?;
+    let prepared = PreparedStrategy::new(&linker, compiled.clone())?;
+    let params = sidecar_file.map(|s| s.params).unwrap_or_default();
+    let name: Arc<str> = crate::strategy_name(path).into();
+    let started = prepared
+        .start(&runtime, name, NoTrading, &params)
+        .map_err(|failed| CheckError::Start {
+            path: path.to_owned(),
+            source: failed.error,
+        })?;
+    let sidecar_path = sidecar::path_for(path);
+    Ok(CheckReport {
+        path: path.to_owned(),
+        wasm_sha256: compiled.wasm_sha256.clone(),
+        wasm_bytes: compiled.wasm_bytes,
+        metadata: started.metadata,
+        imports: compiled.imports.clone(),
+        sidecar: sidecar_path.exists().then_some(sidecar_path),
+        params,
+        origin: compiled.origin,
+    })
+}
+
+/// The desk of a check: no account, every signal refused as `unavailable`.
+#[derive(Debug, Clone, Copy)]
+struct NoTrading;
+
+impl Desk for NoTrading {
+    fn emit(&mut self, _signal: SignalRequest) -> Result<u64, Rejection> {
+        Err(Rejection::new(
+            RejectCode::Unavailable,
+            "`sandtrade check` does not trade",
+        ))
+    }
+
+    fn position(&mut self, _symbol: &str) -> Option<Holding> {
+        None
+    }
+
+    fn now_ms(&mut self) -> i64 {
+        sandtrade_core::clock::unix_ms()
+    }
+}
+
+impl fmt::Display for CheckReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let m = &self.metadata;
+        writeln!(
+            f,
+            "ok: {} is a valid Sandtrade strategy",
+            self.path.display()
+        )?;
+        writeln!(f, "  name         {}", m.name)?;
+        writeln!(f, "  version      {}", m.version)?;
+        let contracts: Vec<String> = m
+            .symbols
+            .iter()
+            .zip(&m.instruments)
+            .map(|(raw, i)| format!("{raw} ({} {} {})", i.symbol, i.exchange, i.currency))
+            .collect();
+        writeln!(f, "  symbols      {}", contracts.join(", "))?;
+        writeln!(f, "  bar size     {} s", m.bar_seconds)?;
+        writeln!(f, "  size         {} bytes", self.wasm_bytes)?;
+        writeln!(f, "  sha256       {}", self.wasm_sha256)?;
+        match self.origin {
+            CodeOrigin::Compiled(d) => writeln!(f, "  compiled in  {d:.1?}")?,
+            CodeOrigin::Cached(d) => writeln!(f, "  loaded from the compile cache in {d:.1?}")?,
+        }
+        match &self.sidecar {
+            Some(path) if self.params.is_empty() => {
+                writeln!(f, "  params       none ({})", path.display())?
+            }
+            Some(path) => {
+                let params: Vec<String> = self
+                    .params
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                writeln!(
+                    f,
+                    "  params       {} ({})",
+                    params.join(" "),
+                    path.display()
+                )?
+            }
+            None => writeln!(f, "  params       none (no sidecar .toml)")?,
+        }
+        writeln!(f, "  imports      (all granted)")?;
+        for import in &self.imports {
+            writeln!(f, "    {import}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,103 @@
+//! The state a strategy's `emit` and the trading loop share: the order store and the last
+//! price of each instrument.
+//!
+//! Both run on the trading thread — `emit` inside a wasm call the loop made — so the lock
+//! around it is never contended; it exists because the runtime requires a strategy's desk to
+//! be `Send`. An uncontended `Mutex` costs ~20 ns, against ~15 µs for the commit behind it.
+//! The loop never holds it across a strategy call, and the desk only `try_lock`s it: a bug
+//! that broke that rule would refuse a signal as `unavailable`, never deadlock the thread.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
+
+use sandtrade_core::{Exposure, Instrument};
+use sandtrade_orders::OrderStore;
+use sandtrade_risk::Book;
+
+/// The shared book.
+pub type SharedBook = Arc<Mutex<LiveBook>>;
+
+/// The order store plus reference prices.
+#[derive(Debug)]
+pub struct LiveBook {
+    /// The durable order store (the one writer of the database).
+    pub store: OrderStore,
+    /// Last close per IB contract symbol: prices market orders for notional limits.
+    prices: HashMap<String, f64>,
+    /// Set when an order was accepted and waits in the queue; cleared by the loop when it
+    /// takes from the queue.
+    pub queued: bool,
+}
+
+impl LiveBook {
+    /// A book around `store`, with no prices yet.
+    pub fn new(store: OrderStore) -> Self {
+        let queued = store.queued_len() > 0;
+        Self {
+            store,
+            prices: HashMap::new(),
+            queued,
+        }
+    }
+
+    /// Records the last price of `symbol` (an IB contract symbol).
+    pub fn set_price(&mut self, symbol: &str, price: f64) {
+        if !(price.is_finite() && price > 0.0) {
+            return;
+        }
+        match self.prices.get_mut(symbol) {
+            Some(p) => *p = price,
+            None => {
+                self.prices.insert(symbol.to_owned(), price);
+            }
+        }
+    }
+
+    /// The last price of `symbol`, if one was seen.
+    pub fn price(&self, symbol: &str) -> Option<f64> {
+        self.prices.get(symbol).copied()
+    }
+
+    /// The book as one strategy's risk check sees it.
+    pub fn for_strategy<'a>(&'a self, strategy: &'a str) -> StrategyBook<'a> {
+        StrategyBook {
+            book: self,
+            strategy,
+        }
+    }
+}
+
+/// Locks the book from the trading loop (never while a strategy runs).
+pub fn lock(book: &SharedBook) -> MutexGuard<'_, LiveBook> {
+    // The book holds no invariant a panic could break halfway: every store write is one
+    // transaction and memory follows only after a commit.
+    book.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Locks the book from inside a strategy call: `None` if it is already held (a bug; the
+/// caller refuses the signal as `unavailable`).
+pub fn try_lock(book: &SharedBook) -> Option<MutexGuard<'_, LiveBook>> {
+    match book.try_lock() {
+        Ok(guard) => Some(guard),
+        Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+        Err(TryLockError::WouldBlock) => None,
+    }
+}
+
+/// One strategy's view of the book, for [`sandtrade_risk::Validator::check`].
+#[derive(Debug, Clone, Copy)]
+pub struct StrategyBook<'a> {
+    book: &'a LiveBook,
+    strategy: &'a str,
+}
+
+impl Book for StrategyBook<'_> {
+    fn exposure(&self, instrument: &Instrument) -> Exposure {
+        self.book.store.exposure(self.strategy, &instrument.symbol)
+    }
+
+    fn reference_price(&self, instrument: &Instrument) -> Option<f64> {
+        self.book.price(&instrument.symbol)
+    }
+}

@@ -1,0 +1,170 @@
+//! What the trading loop is configured with: the top-level keys it owns (`mode`,
+//! `strategies_dir`, `database`, `synchronous`) and the sections `[ib]` (read by the broker),
+//! `[market_data]`, `[positions]`, `[limits]`, `[lots]` and `[sandbox]`.
+//!
+//! Read in two steps so that the `sandtrade` binary, which assembles the whole file, reports
+//! every problem in file order: [`TradingConfig::take`] takes this crate's keys and tables from
+//! the top level (beside the other crates' keys), then [`TradingSections::read`] reads the
+//! sections and checks what spans them — the paper/live rules of `mode`, `ib.port` and
+//! `ib.account` ([`sandtrade_broker::safety`]).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sandtrade_broker::IbConfig;
+use sandtrade_broker::safety::{self, TradingMode};
+use sandtrade_core::LotTable;
+use sandtrade_core::settings::{Problems, Section};
+use sandtrade_orders::Synchronous;
+use sandtrade_risk::Limits;
+use sandtrade_runtime::SandboxConfig;
+
+/// Everything the trading loop is started with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TradingConfig {
+    /// Paper or live.
+    pub mode: TradingMode,
+    /// The strategies directory (absolute, or relative to the working directory).
+    pub strategies_dir: PathBuf,
+    /// The order database file.
+    pub database: PathBuf,
+    /// What a commit of the order database survives.
+    pub synchronous: Synchronous,
+    /// The IB connection.
+    pub ib: IbConfig,
+    /// Market data.
+    pub market_data: MarketDataConfig,
+    /// Broker positions against the strategies' ledger.
+    pub positions: PositionsConfig,
+    /// Global risk limits (each strategy's sidecar may tighten them).
+    pub limits: Limits,
+    /// HK board lots: the built-in table plus `[lots]`.
+    pub lots: LotTable,
+    /// Strategy sandbox limits.
+    pub sandbox: SandboxConfig,
+}
+
+/// `[market_data]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MarketDataConfig {
+    /// Bars of its own size each strategy is given from history before its first live bar.
+    pub warmup_bars: u32,
+    /// Only bars from regular trading hours (IB's `useRTH`).
+    pub regular_hours_only: bool,
+}
+
+/// `[positions]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PositionsConfig {
+    /// How long the broker's position may differ from the strategies' ledger before it is
+    /// called drift (fills and position updates arrive on different streams).
+    pub drift_grace: Duration,
+    /// Halt trading when drift is found.
+    pub halt_on_drift: bool,
+}
+
+/// This crate's part of the file, taken from the top level but not read yet: see
+/// [`TradingConfig::take`].
+#[derive(Debug)]
+pub struct TradingSections {
+    mode: Option<TradingMode>,
+    strategies_dir: String,
+    database: String,
+    synchronous: Synchronous,
+    ib: Option<toml::Table>,
+    market_data: Option<toml::Table>,
+    positions: Option<toml::Table>,
+    limits: Option<Limits>,
+    lots: Option<LotTable>,
+    sandbox: Option<SandboxConfig>,
+}
+
+impl TradingConfig {
+    /// Step one: takes this crate's top-level keys and tables out of `top`, recording the
+    /// problems of the keys.
+    pub fn take(top: &mut Section<'_>) -> TradingSections {
+        let mode = top.required_with("mode", |v: String| {
+            v.parse::<TradingMode>().map_err(|e| e.to_string())
+        });
+        let strategies_dir = top.string_or("strategies_dir", "strategies");
+        let database = top.string_or("database", "sandtrade.sqlite");
+        let synchronous = top
+            .optional_with("synchronous", |v: String| {
+                v.parse::<Synchronous>()
+                    .map_err(|_| "expected \"off\", \"normal\" or \"full\"".to_owned())
+            })
+            .unwrap_or_default();
+        TradingSections {
+            mode,
+            strategies_dir,
+            database,
+            synchronous,
+            ib: top.table("ib", true),
+            market_data: top.table("market_data", false),
+            positions: top.table("positions", false),
+            limits: top.typed("limits"),
+            lots: top.typed("lots"),
+            sandbox: top.typed("sandbox"),
+        }
+    }
+}
+
+impl TradingSections {
+    /// Step two: reads the sections, checks the paper/live rules, and resolves relative paths
+    /// against `base` (the configuration file's directory). `None` when a required part is
+    /// missing (recorded in `p`, like every other problem).
+    pub fn read(self, base: &Path, p: &mut Problems) -> Option<TradingConfig> {
+        let ib = self.ib.map(|t| IbConfig::read(t, p));
+        let market_data = MarketDataConfig::read(self.market_data.unwrap_or_default(), p);
+        let positions = PositionsConfig::read(self.positions.unwrap_or_default(), p);
+        let limits = self.limits.unwrap_or_default();
+        if let Err(e) = limits.validate() {
+            p.push(format!("[limits]: {e}"));
+        }
+        if let (Some(mode), Some(ib)) = (self.mode, &ib) {
+            for problem in safety::check_config(mode, ib.port, &ib.account) {
+                p.push(problem);
+            }
+        }
+        Some(TradingConfig {
+            mode: self.mode?,
+            strategies_dir: base.join(self.strategies_dir),
+            database: base.join(self.database),
+            synchronous: self.synchronous,
+            ib: ib?,
+            market_data,
+            positions,
+            limits,
+            lots: self.lots.unwrap_or_default(),
+            sandbox: self.sandbox.unwrap_or_default(),
+        })
+    }
+}
+
+impl MarketDataConfig {
+    /// Reads `[market_data]` (an empty table gives the defaults).
+    pub fn read(table: toml::Table, p: &mut Problems) -> Self {
+        let mut s = Section::new("market_data", table, p);
+        let warmup_bars = s.number_or("warmup_bars", 50u32, 0..=5_000);
+        let regular_hours_only = s.bool_or("regular_hours_only", true);
+        s.finish();
+        Self {
+            warmup_bars,
+            regular_hours_only,
+        }
+    }
+}
+
+impl PositionsConfig {
+    /// Reads `[positions]` (an empty table gives the defaults).
+    pub fn read(table: toml::Table, p: &mut Problems) -> Self {
+        let mut s = Section::new("positions", table, p);
+        let drift_grace = s.millis_or("drift_grace_ms", 5_000, 0..=3_600_000);
+        let halt_on_drift = s.bool_or("halt_on_drift", true);
+        s.finish();
+        Self {
+            drift_grace,
+            halt_on_drift,
+        }
+    }
+}

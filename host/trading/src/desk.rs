@@ -1,0 +1,205 @@
+//! The live desk: where a running strategy's `emit`, `position` and `now-ms` go.
+//!
+//! `emit` = risk check ([`Validator::check`]) → durable accept ([`OrderStore::accept`],
+//! committed before the id is returned) → the order waits `queued`; the trading loop takes it
+//! for sending right after the strategy's call returns. A refusal is recorded in the database
+//! with its code (except `rate-limit`: a runaway strategy must not be able to fill the disk
+//! with refusals; those are counted only).
+//!
+//! [`OrderStore::accept`]: sandtrade_orders::OrderStore::accept
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::book::{self, SharedBook};
+use sandtrade_core::clock;
+use sandtrade_core::{RejectCode, Rejection, SignalRequest};
+use sandtrade_orders::SignalRecord;
+use sandtrade_risk::{Limits, StrategyGate, Validator};
+use sandtrade_runtime::{Desk, DeskSpec, Holding, StrategyMetadata};
+
+static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
+
+/// One strategy's desk.
+pub struct LiveDesk {
+    name: Arc<str>,
+    wasm_sha256: String,
+    /// The operator's global limits tightened by the sidecar's; `Err` if the sidecar's are
+    /// malformed (every signal is then refused, and the status says why).
+    limits: Result<Limits, String>,
+    /// Built from the strategy's metadata in [`Desk::bind`].
+    gate: Result<StrategyGate, String>,
+    validator: Validator,
+    book: SharedBook,
+    /// While warming up with historical bars, signals are refused (they would trade on the
+    /// past).
+    warming: bool,
+    /// Unique per desk made: tells a freshly installed instance from the one before.
+    serial: u64,
+}
+
+impl std::fmt::Debug for LiveDesk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveDesk")
+            .field("name", &self.name)
+            .field("warming", &self.warming)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LiveDesk {
+    /// The desk of the strategy `spec` describes.
+    pub fn new(spec: &DeskSpec, global: &Limits, validator: Validator, book: SharedBook) -> Self {
+        let limits = global.stricter(&spec.sidecar.limits);
+        let limits = limits
+            .validate()
+            .map(|()| limits)
+            .map_err(|e| format!("its sidecar's {e}"));
+        if let Err(why) = &limits {
+            tracing::error!(
+                strategy = &*spec.name,
+                "every signal will be refused: {why}"
+            );
+        }
+        Self {
+            name: spec.name.clone(),
+            wasm_sha256: spec.wasm_sha256.clone(),
+            gate: Err("not started".to_owned()),
+            limits,
+            validator,
+            book,
+            warming: false,
+            serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+
+    /// This desk's serial number: a new install (or a hot swap) makes a new desk.
+    pub fn serial(&self) -> u64 {
+        self.serial
+    }
+
+    /// Whether signals are refused because the strategy is being warmed up.
+    pub fn set_warming(&mut self, warming: bool) {
+        self.warming = warming;
+    }
+
+    /// The strategy's spelling of an IB contract symbol (`0700.HK` for `700`), for fills.
+    pub fn declared_as(&self, symbol: &str) -> Option<&str> {
+        let gate = self.gate.as_ref().ok()?;
+        gate.instruments()
+            .iter()
+            .find(|i| i.symbol == symbol)
+            .and_then(|i| gate.declared_as(i))
+    }
+
+    /// Why every signal is refused, if something is wrong with the limits.
+    pub fn problem(&self) -> Option<&str> {
+        self.gate.as_ref().err().map(String::as_str)
+    }
+
+    fn refuse(&self, code: RejectCode, message: String) -> Rejection {
+        if let Ok(gate) = &self.gate {
+            self.validator.record_rejection(gate, code);
+        }
+        Rejection::new(code, message)
+    }
+}
+
+impl Desk for LiveDesk {
+    fn emit(&mut self, signal: SignalRequest) -> Result<u64, Rejection> {
+        if self.warming {
+            return Err(self.refuse(
+                RejectCode::TradingHalted,
+                "the strategy is warming up on historical bars; signals are traded from its \
+                 first live bar"
+                    .to_owned(),
+            ));
+        }
+        let now = clock::unix_ms();
+        let Some(mut book) = book::try_lock(&self.book) else {
+            return Err(self.refuse(
+                RejectCode::Unavailable,
+                "the order book is busy (host bug); the signal was not stored".to_owned(),
+            ));
+        };
+        let gate = match &mut self.gate {
+            Ok(gate) => gate,
+            Err(why) => {
+                return Err(Rejection::new(
+                    RejectCode::Unavailable,
+                    format!("the host cannot validate this strategy's signals: {why}"),
+                ));
+            }
+        };
+        let record = |quantity, order_type, reason| SignalRecord {
+            strategy: &self.name,
+            wasm_hash: &self.wasm_sha256,
+            symbol: &signal.symbol,
+            action: signal.action,
+            quantity,
+            order_type,
+            reason,
+            time_ms: now,
+        };
+        let order = match self
+            .validator
+            .check(gate, &signal, &book.for_strategy(&self.name), now)
+        {
+            Ok(order) => order,
+            Err(rejection) => {
+                if rejection.code != RejectCode::RateLimit {
+                    let refused = record(signal.quantity, signal.order_type, &signal.reason);
+                    if let Err(e) = book.store.record_rejection(&refused, &rejection) {
+                        tracing::warn!(strategy = &*self.name, "refusal not recorded: {e}");
+                    }
+                }
+                return Err(rejection);
+            }
+        };
+        let accepted = record(order.quantity, order.order_type, &order.reason);
+        match book.store.accept(&accepted, &order.instrument) {
+            Ok(id) => {
+                book.queued = true;
+                Ok(id.get())
+            }
+            Err(e) => {
+                tracing::error!(strategy = &*self.name, "accepted signal not stored: {e}");
+                self.validator
+                    .record_rejection(gate, RejectCode::Unavailable);
+                Err(Rejection::new(
+                    RejectCode::Unavailable,
+                    format!("the host could not store the signal: {e}"),
+                ))
+            }
+        }
+    }
+
+    fn position(&mut self, symbol: &str) -> Option<Holding> {
+        let gate = self.gate.as_ref().ok()?;
+        let instrument = gate.resolve(symbol).ok()?;
+        let book = book::try_lock(&self.book)?;
+        let position = book.store.position(&self.name, &instrument.symbol)?;
+        let quantity = u32::try_from(position.quantity.max(0)).unwrap_or(u32::MAX);
+        (quantity > 0).then(|| Holding {
+            symbol: symbol.to_owned(),
+            quantity,
+            avg_cost: position.avg_cost,
+        })
+    }
+
+    fn now_ms(&mut self) -> i64 {
+        clock::unix_ms()
+    }
+
+    /// Never refuses: a strategy whose limits are unusable still runs, every signal refused
+    /// with the reason, which `strategies()` reports (so the operator sees it, not a restart
+    /// loop).
+    fn bind(&mut self, metadata: &StrategyMetadata) -> Result<(), String> {
+        self.gate = match &self.limits {
+            Ok(limits) => StrategyGate::new(self.name.to_string(), &metadata.symbols, limits)
+                .map_err(|e| e.to_string()),
+            Err(why) => Err(why.clone()),
+        };
+        Ok(())
+    }
+}

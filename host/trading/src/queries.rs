@@ -1,0 +1,237 @@
+//! Questions for IB that operators ask (the REST API's account and quote), and pointing the
+//! connection at another gateway: commands carried out on the trading thread, whose answers
+//! are awaited off it.
+//!
+//! A query takes one pacer slot on the trading thread (every outgoing message is paced), then
+//! its round trip runs as a task on the same current-thread runtime: the loop goes on handling
+//! bars and order events while IB answers, and the task replies on the command's oneshot.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ibapi::accounts::AccountSummaryResult;
+use ibapi::accounts::types::AccountGroup;
+use ibapi::market_data::realtime::Quote;
+use ibapi::subscriptions::SubscriptionItem;
+use serde::Serialize;
+use tokio::sync::oneshot;
+use tokio_stream::StreamExt;
+
+use super::handle::CommandError;
+use super::trader::Trader;
+use sandtrade_broker::{safety, wire};
+use sandtrade_core::Instrument;
+use sandtrade_core::clock;
+
+/// The account summary tags asked for, and `$LEDGER:ALL` for the same per currency.
+const ACCOUNT_TAGS: &[&str] = &[
+    "NetLiquidation",
+    "TotalCashValue",
+    "SettledCash",
+    "AvailableFunds",
+    "BuyingPower",
+    "GrossPositionValue",
+    "$LEDGER:ALL",
+];
+
+/// The account's values as IB reports them (account summary).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AccountView {
+    /// The account.
+    pub account: String,
+    /// Tag → currency → value: `NetLiquidation`, `TotalCashValue`, ... in the base currency,
+    /// and the ledger tags (`CashBalance`, `NetLiquidationByCurrency`, ...) per currency
+    /// (`BASE` is the base-currency total). Values IB sends as text that is not a number
+    /// (e.g. `AccountType`) are left out.
+    pub values: BTreeMap<String, BTreeMap<String, f64>>,
+    /// When IB answered, ms since the epoch.
+    pub at_ms: i64,
+}
+
+/// A snapshot quote of one contract.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QuoteView {
+    /// IB contract symbol (`AAPL`, `700`).
+    pub symbol: String,
+    /// `USD` or `HKD`.
+    pub currency: String,
+    /// Highest bid.
+    pub bid: Option<f64>,
+    /// Lowest ask.
+    pub ask: Option<f64>,
+    /// Last trade.
+    pub last: Option<f64>,
+    /// Previous close.
+    pub close: Option<f64>,
+    /// Session volume.
+    pub volume: Option<f64>,
+    /// When IB answered, ms since the epoch.
+    pub at_ms: i64,
+}
+
+/// Where to connect instead ([`super::TradingHandle::connect_to`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectTarget {
+    /// TWS / Gateway host.
+    pub host: String,
+    /// Its API port.
+    pub port: u16,
+    /// The API client id.
+    pub client_id: i32,
+    /// The account orders go to; `None` keeps the configured one.
+    pub account: Option<String>,
+}
+
+impl Trader {
+    /// Account values: one account-summary request, collected to its end marker.
+    pub(super) async fn query_account(
+        &mut self,
+        reply: oneshot::Sender<Result<AccountView, CommandError>>,
+    ) {
+        let Some(client) = self.connected_client() else {
+            let _ = reply.send(Err(not_connected()));
+            return;
+        };
+        self.pacer.acquire().await;
+        let account = self.config.ib.account.clone();
+        let timeout = self.config.ib.request_timeout;
+        // The reply is the task's only output; a caller that gave up is not an error.
+        tokio::spawn(async move {
+            let _ = reply.send(account_summary(&client, account, timeout).await);
+        });
+    }
+
+    /// A snapshot quote: one market-data snapshot request, collected to its end marker.
+    pub(super) async fn query_quote(
+        &mut self,
+        instrument: Instrument,
+        reply: oneshot::Sender<Result<QuoteView, CommandError>>,
+    ) {
+        let Some(client) = self.connected_client() else {
+            let _ = reply.send(Err(not_connected()));
+            return;
+        };
+        self.pacer.acquire().await;
+        let timeout = self.config.ib.request_timeout;
+        tokio::spawn(async move {
+            let _ = reply.send(snapshot_quote(&client, instrument, timeout).await);
+        });
+    }
+
+    /// Points the connection at `target`: checked against the paper/live rules like the
+    /// configuration file, then the current connection (if any) is dropped and the new one
+    /// is made at once. Orders keep queueing meanwhile; the new connection reconciles before
+    /// anything is sent, as every connection does.
+    pub(super) async fn connect_to(&mut self, target: ConnectTarget) -> Result<(), CommandError> {
+        let account = target
+            .account
+            .clone()
+            .unwrap_or_else(|| self.config.ib.account.clone());
+        let problems = safety::check_config(self.config.mode, target.port, &account);
+        if !problems.is_empty() {
+            return Err(CommandError::Refused(problems.join("; ")));
+        }
+        let mut config = (*self.config).clone();
+        config.ib.host = target.host;
+        config.ib.port = target.port;
+        config.ib.client_id = target.client_id;
+        config
+            .ib
+            .fallback_client_ids
+            .retain(|id| *id != target.client_id);
+        config.ib.account = account;
+        let address = config.ib.address();
+        self.retarget(Arc::new(config));
+        self.lose_connection(format!("reconnecting to {address}, as the operator asked"))
+            .await;
+        self.hold_down(false);
+        Ok(())
+    }
+
+    /// The client of a reconciled session, if there is one.
+    fn connected_client(&self) -> Option<Arc<ibapi::Client>> {
+        self.session.as_ref().map(|s| Arc::clone(&s.client))
+    }
+}
+
+fn not_connected() -> CommandError {
+    CommandError::Unavailable("not connected to IB".into())
+}
+
+async fn account_summary(
+    client: &ibapi::Client,
+    account: String,
+    timeout: Duration,
+) -> Result<AccountView, CommandError> {
+    let failed = |e: &dyn std::fmt::Display| {
+        CommandError::Unavailable(format!("account summary request failed: {e}"))
+    };
+    let mut rows = client
+        .account_summary(&AccountGroup("All".into()), ACCOUNT_TAGS)
+        .await
+        .map_err(|e| failed(&e))?;
+    let mut values: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        match tokio::time::timeout_at(deadline, rows.next()).await {
+            Err(_) => return Err(failed(&"no end marker within the request timeout")),
+            Ok(None) => return Err(failed(&"the stream ended")),
+            Ok(Some(Err(e))) => return Err(failed(&e)),
+            Ok(Some(Ok(SubscriptionItem::Data(AccountSummaryResult::End)))) => break,
+            Ok(Some(Ok(SubscriptionItem::Data(AccountSummaryResult::Summary(row))))) => {
+                if row.account != account {
+                    continue;
+                }
+                if let Ok(value) = row.value.parse::<f64>() {
+                    let currency = if row.currency.is_empty() {
+                        "BASE".to_owned()
+                    } else {
+                        row.currency
+                    };
+                    values.entry(row.tag).or_default().insert(currency, value);
+                }
+            }
+            Ok(Some(Ok(SubscriptionItem::Notice(n)))) => {
+                tracing::info!(code = n.code, "account summary: {}", n.message);
+            }
+        }
+    }
+    // Dropping the subscription cancels it (IB allows two account summaries at a time).
+    drop(rows);
+    Ok(AccountView {
+        account,
+        values,
+        at_ms: clock::unix_ms(),
+    })
+}
+
+async fn snapshot_quote(
+    client: &ibapi::Client,
+    instrument: Instrument,
+    timeout: Duration,
+) -> Result<QuoteView, CommandError> {
+    let contract = wire::contract(&instrument);
+    let ticks = client
+        .market_data(&contract)
+        .snapshot_once(timeout)
+        .await
+        .map_err(|e| CommandError::Unavailable(format!("quote request failed: {e}")))?;
+    let quote = Quote::from_ticks(&ticks);
+    if quote.bid.is_none() && quote.ask.is_none() && quote.last.is_none() {
+        return Err(CommandError::Unavailable(format!(
+            "IB sent no price for {} within {timeout:?}",
+            instrument.symbol
+        )));
+    }
+    Ok(QuoteView {
+        symbol: instrument.symbol,
+        currency: instrument.currency.to_owned(),
+        bid: quote.bid,
+        ask: quote.ask,
+        last: quote.last,
+        close: quote.close,
+        volume: quote.volume,
+        at_ms: clock::unix_ms(),
+    })
+}

@@ -1,0 +1,258 @@
+//! What the trading loop reports: the typed answers of [`super::TradingHandle`], all
+//! `Serialize` so the REST API can return them as they are.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use sandtrade_broker::safety::TradingMode;
+use sandtrade_orders::OrderRecord;
+use sandtrade_runtime::StrategyStatus;
+
+/// The whole picture, as `status()` returns it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TradingStatus {
+    /// Paper or live.
+    pub mode: TradingMode,
+    /// The account orders go to.
+    pub account: String,
+    /// The IB connection.
+    pub connection: ConnectionStatus,
+    /// `None` while trading, else why it is halted.
+    pub halted: Option<String>,
+    /// The order queue and the orders in flight.
+    pub orders: OrderCounts,
+    /// Signals accepted and refused (by code) since start, over every strategy.
+    pub signals: SignalSummary,
+    /// The last reconciliation.
+    pub last_reconcile: Option<ReconcileSummary>,
+    /// Symbols whose broker position differs from the strategies' ledger beyond the grace
+    /// period.
+    pub drift: Vec<Drift>,
+    /// Contracts with a live bar subscription.
+    pub subscriptions: Vec<String>,
+    /// Contracts whose bar subscription failed, with IB's reason.
+    pub subscription_errors: BTreeMap<String, String>,
+    /// Strategies being warmed up with historical bars.
+    pub warming_up: Vec<String>,
+    /// Messages sent through the pacer since start.
+    pub messages_sent: u64,
+    /// The pacer's rate.
+    pub messages_per_second: u32,
+    /// Messages the pacer would let go right now without waiting (its burst when idle).
+    pub pacer_headroom: u32,
+    /// When this picture was taken, ms since the epoch.
+    pub at_ms: i64,
+}
+
+impl TradingStatus {
+    /// An empty picture (disconnected, nothing queued), before the first real one.
+    pub(super) fn placeholder(mode: TradingMode, account: &str) -> Self {
+        Self {
+            mode,
+            account: account.to_owned(),
+            connection: ConnectionStatus {
+                state: ConnectionState::Disconnected,
+                address: String::new(),
+                client_id: None,
+                since_ms: 0,
+                connects: 0,
+                last_error: None,
+                ib_connectivity: false,
+                farms: BTreeMap::new(),
+                heartbeat_rtt_us: None,
+                held_down: false,
+            },
+            halted: None,
+            orders: OrderCounts::default(),
+            signals: SignalSummary::default(),
+            last_reconcile: None,
+            drift: Vec::new(),
+            subscriptions: Vec::new(),
+            subscription_errors: BTreeMap::new(),
+            warming_up: Vec::new(),
+            messages_sent: 0,
+            messages_per_second: 0,
+            pacer_headroom: 0,
+            at_ms: 0,
+        }
+    }
+}
+
+/// Where the connection is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConnectionState {
+    /// Not connected; a connect is scheduled (or the operator disconnected).
+    Disconnected,
+    /// Connecting.
+    Connecting,
+    /// Connected, reading what IB knows before sending anything.
+    Reconciling,
+    /// Connected and trading.
+    Connected,
+    /// The connection was refused for good (paper/live mismatch): nothing is retried.
+    Refused,
+}
+
+/// The IB connection.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectionStatus {
+    /// State.
+    pub state: ConnectionState,
+    /// `host:port`.
+    pub address: String,
+    /// The client id in use (a fallback if the first was taken).
+    pub client_id: Option<i32>,
+    /// Since when (ms since the epoch) it is in this state.
+    pub since_ms: i64,
+    /// Connections made since start (the first one included).
+    pub connects: u64,
+    /// Why the last connection ended or the last attempt failed.
+    pub last_error: Option<String>,
+    /// Whether IB ↔ TWS connectivity is up (false between 1100 and 1101/1102).
+    pub ib_connectivity: bool,
+    /// Data farms and whether each is OK (2104/2106/2158 vs 2103/2105/2157).
+    pub farms: BTreeMap<String, bool>,
+    /// Round trip of the last heartbeat, µs.
+    pub heartbeat_rtt_us: Option<u64>,
+    /// Whether the operator asked to stay disconnected.
+    pub held_down: bool,
+}
+
+/// Orders by state, from memory.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct OrderCounts {
+    /// Waiting in the queue.
+    pub queued: usize,
+    /// Non-terminal orders by state (`sending`, `submitted`, ...).
+    pub working: BTreeMap<String, usize>,
+}
+
+/// Signal outcomes.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SignalSummary {
+    /// Accepted.
+    pub accepted: u64,
+    /// Refused, by code.
+    pub rejected: BTreeMap<String, u64>,
+}
+
+/// What the last reconciliation did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReconcileSummary {
+    /// When, ms since the epoch.
+    pub at_ms: i64,
+    /// Executions recorded for the first time.
+    pub new_fills: usize,
+    /// Orders whose state changed.
+    pub changed: usize,
+    /// What needs an operator, one line each.
+    pub issues: Vec<String>,
+}
+
+/// One symbol's disagreement between the broker and the strategies' ledger.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Drift {
+    /// IB contract symbol.
+    pub symbol: String,
+    /// Shares the broker reports in the account.
+    pub broker: f64,
+    /// Shares the strategies' ledger attributes, summed.
+    pub ledger: i64,
+}
+
+/// Positions: the broker's (the truth) and each strategy's attribution.
+#[derive(Debug, Clone, Serialize)]
+pub struct PositionsView {
+    /// Whether the broker's positions are known (connected, initial dump received).
+    pub broker_known: bool,
+    /// Broker positions of the account by contract symbol.
+    pub broker: BTreeMap<String, f64>,
+    /// The ledger: strategy → symbol → line.
+    pub strategies: BTreeMap<String, BTreeMap<String, LedgerLine>>,
+    /// Drift beyond the grace period.
+    pub drift: Vec<Drift>,
+}
+
+/// A strategy's position in one symbol.
+#[derive(Debug, Clone, Serialize)]
+pub struct LedgerLine {
+    /// Shares (negative only on drift).
+    pub quantity: i64,
+    /// Average cost.
+    pub avg_cost: f64,
+    /// Realized P&L before commissions.
+    pub realized_pnl: f64,
+    /// Commissions paid.
+    pub commissions: f64,
+}
+
+/// One order, for operators.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderView {
+    /// Its id (the signal's).
+    pub id: u64,
+    /// The `orderRef` sent to IB.
+    pub client_order_id: String,
+    /// The strategy that emitted it.
+    pub strategy: String,
+    /// IB contract symbol.
+    pub symbol: String,
+    /// `open-long`, ...
+    pub action: String,
+    /// Shares ordered.
+    pub quantity: u32,
+    /// Limit price; `None` for a market order.
+    pub limit_price: Option<f64>,
+    /// State.
+    pub state: String,
+    /// IB's clientId and orderId, once sent.
+    pub ib_order_id: Option<(i32, i32)>,
+    /// IB's permId.
+    pub perm_id: Option<i64>,
+    /// IB's last status string.
+    pub ib_status: Option<String>,
+    /// Shares filled.
+    pub filled: i64,
+    /// Average fill price.
+    pub avg_price: Option<f64>,
+    /// Commissions.
+    pub commission: f64,
+    /// Why it is where it is, if unusual.
+    pub note: Option<String>,
+}
+
+impl From<&OrderRecord> for OrderView {
+    fn from(o: &OrderRecord) -> Self {
+        Self {
+            id: o.signal_id.get(),
+            client_order_id: o.client_order_id.clone(),
+            strategy: o.strategy.clone(),
+            symbol: o.instrument.symbol.clone(),
+            action: o.action.as_str().to_owned(),
+            quantity: o.quantity,
+            limit_price: o.order_type.limit_price(),
+            state: o.state.as_str().to_owned(),
+            ib_order_id: o.ib.map(|ib| (ib.client_id, ib.order_id)),
+            perm_id: o.perm_id,
+            ib_status: o.ib_status.map(|s| s.as_str().to_owned()),
+            filled: o.filled_qty,
+            avg_price: o.avg_price,
+            commission: o.commission,
+            note: o.note.clone(),
+        }
+    }
+}
+
+/// Strategies, as the fleet reports them, plus what the trading loop adds.
+#[derive(Debug, Clone, Serialize)]
+pub struct StrategyView {
+    /// The fleet's status.
+    #[serde(flatten)]
+    pub status: StrategyStatus,
+    /// Warming up with historical bars.
+    pub warming_up: bool,
+    /// Why its signals are all refused (malformed sidecar limits), if so.
+    pub problem: Option<String>,
+}
