@@ -4,11 +4,37 @@
 //! trading.
 
 use serde::Serialize;
+use tokio::sync::broadcast;
 
 use sandtrade_orders::OrderState;
 
 /// How many events a slow listener may fall behind before it loses some.
 pub const EVENT_CAPACITY: usize = 4096;
+
+/// Where the parts of the loop send what happened. Cheap to clone: every part keeps one.
+#[derive(Debug, Clone)]
+pub(crate) struct Events {
+    sender: broadcast::Sender<TradingEvent>,
+}
+
+impl Events {
+    /// No listener yet.
+    pub(crate) fn new() -> Self {
+        Self {
+            sender: broadcast::channel(EVENT_CAPACITY).0,
+        }
+    }
+
+    /// Sends `event` to whoever listens (nothing if nobody does).
+    pub(crate) fn emit(&self, event: TradingEvent) {
+        let _nobody_listening = self.sender.send(event);
+    }
+
+    /// Events from now on.
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<TradingEvent> {
+        self.sender.subscribe()
+    }
+}
 
 /// One thing that happened in the trading loop.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -8,12 +8,13 @@ use std::sync::Arc;
 use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
-use super::events::TradingEvent;
-use super::queries::{AccountView, ConnectTarget, QuoteView};
-use super::status::{OrderView, PositionsView, StrategyView, TradingStatus};
-use sandtrade_core::Exposure;
-use sandtrade_core::{Action, Instrument, OrderType, Rejection};
+use sandtrade_core::{Action, Exposure, Instrument, OrderType, Rejection};
 use sandtrade_risk::{TradingState, TradingSwitch};
+
+use crate::connection::ConnectTarget;
+use crate::connection::queries::{AccountView, QuoteView};
+use crate::events::{Events, TradingEvent};
+use crate::status::{OrderView, PositionsView, StrategyView, TradingStatus};
 
 /// An order an operator submits by hand. It passes the same risk checks as a strategy's
 /// signal (long-only included), against the exposure of the strategy it is attributed to.
@@ -120,15 +121,35 @@ pub enum Exit {
 /// thread.
 #[derive(Debug, Clone)]
 pub struct TradingHandle {
-    pub(super) commands: mpsc::UnboundedSender<Command>,
-    pub(super) events: broadcast::Sender<TradingEvent>,
-    pub(super) switch: TradingSwitch,
-    pub(super) exit: watch::Receiver<Exit>,
-    pub(super) shutdown: Arc<tokio::sync::Notify>,
-    pub(super) status: watch::Receiver<Arc<TradingStatus>>,
+    commands: mpsc::UnboundedSender<Command>,
+    events: Events,
+    switch: TradingSwitch,
+    exit: watch::Receiver<Exit>,
+    shutdown: Arc<tokio::sync::Notify>,
+    status: watch::Receiver<Arc<TradingStatus>>,
 }
 
 impl TradingHandle {
+    /// The handle of a trading thread that listens on `commands`, reports on `events` and
+    /// `status`, ends on `shutdown` and says how on `exit`.
+    pub(crate) fn new(
+        commands: mpsc::UnboundedSender<Command>,
+        events: Events,
+        switch: TradingSwitch,
+        exit: watch::Receiver<Exit>,
+        shutdown: Arc<tokio::sync::Notify>,
+        status: watch::Receiver<Arc<TradingStatus>>,
+    ) -> Self {
+        Self {
+            commands,
+            events,
+            switch,
+            exit,
+            shutdown,
+            status,
+        }
+    }
+
     async fn ask<T>(
         &self,
         make: impl FnOnce(oneshot::Sender<T>) -> Command,
@@ -150,7 +171,7 @@ impl TradingHandle {
     }
 
     /// The status as the trading thread last published it: at most
-    /// [`STATUS_REFRESH`](super::STATUS_REFRESH) old while the loop is busy, current when it
+    /// [`STATUS_REFRESH`](crate::STATUS_REFRESH) old while the loop is busy, current when it
     /// is idle. Costs a lock and a reference count, never a round trip to the trading
     /// thread, so any number of readers can ask any number of times.
     ///

@@ -13,6 +13,15 @@
 //!   TradingHandle (API, main, tests) ──┘ commands              events, status ┘
 //! ```
 //!
+//! The loop ([`trader`]) owns four parts and routes each input to the one it concerns:
+//!
+//! | part | owns |
+//! |---|---|
+//! | [`connection`] | the session, reconnects with backoff, the heartbeat, the pacer |
+//! | [`feed`] | bar subscriptions and aggregators, warm-ups, delivery to the strategies |
+//! | [`orderflow`] | the book (order store), sending, IB's order events, fills, drift, manual orders |
+//! | [`strategies`] | the fleet, its supervisor's clock, the watched directory, reloads |
+//!
 //! One thread owns the IB client, the strategies, the store and the validator, because a
 //! wake-up that crosses vCPUs costs ~90 µs on the machines this runs on, more than the whole
 //! bar → order path. Everything slow — compiling strategies, reading the directory — runs on
@@ -25,25 +34,13 @@
 //!
 //! # Example
 //!
-//! In-process against tws-sim (what `sandtrade demo` does), with an empty strategies
-//! directory:
+//! With a [`TradingConfig`] (the `sandtrade` binary assembles one from the configuration
+//! file; the end-to-end tests run this against tws-sim):
 //!
-//! ```
-//! use sandtrade::config::Config;
-//! use sandtrade_trading::{self as trading, ConnectionState, Options, TradingEvent};
+//! ```no_run
+//! use sandtrade_trading::{self as trading, ConnectionState, Options, TradingConfig, TradingEvent};
 //!
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let sim = tws_sim::Simulator::start(tws_sim::SimConfig::ephemeral()).await?;
-//! let dir = tempfile::tempdir()?;
-//! std::fs::create_dir(dir.path().join("strategies"))?;
-//! let config = Config::parse(
-//!     &format!(
-//!         "mode = \"paper\"\n[ib]\nport = {}\nclient_id = 1\naccount = \"DU1234567\"\n",
-//!         sim.addr().port()
-//!     ),
-//!     dir.path(),
-//! )?;
+//! # async fn example(config: TradingConfig) -> Result<(), Box<dyn std::error::Error>> {
 //! let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
 //! let host = trading::start(config, Options::default(), async {
 //!     let _ = stopped.await;
@@ -56,48 +53,48 @@
 //! assert_eq!(host.status().await?.halted.as_deref(), Some("maintenance"));
 //! stop.send(()).ok();
 //! host.stopped().await;
-//! # sim.shutdown().await;
 //! # Ok(())
 //! # }
 //! ```
 
-mod book;
 mod config;
-mod control;
-mod desk;
-mod drift;
+mod connection;
 mod events;
 mod feed;
 mod handle;
-mod market;
 mod orderflow;
-mod queries;
+mod publisher;
 mod status;
+mod strategies;
 mod trader;
-mod warmup;
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::{Notify, broadcast, mpsc, oneshot, watch};
+use sandtrade_broker::safety::TradingMode;
+use sandtrade_orders::{OrderStore, OrderStoreError, StoreConfig};
+use sandtrade_risk::{TradingSwitch, Validator};
+use sandtrade_runtime::{CompileCache, CpuBudget, DeskSpec, Fleet, Runtime, StrategyDir};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 
-pub use self::book::{LiveBook, SharedBook};
 pub use self::config::{MarketDataConfig, PositionsConfig, TradingConfig, TradingSections};
-pub use self::desk::LiveDesk;
+pub use self::connection::ConnectTarget;
+use self::connection::Connection;
+pub use self::connection::queries::{AccountView, QuoteView};
+use self::events::Events;
 pub use self::events::{EVENT_CAPACITY, TradingEvent};
+use self::feed::Feed;
 pub use self::handle::{CancelOutcome, Command, CommandError, Exit, ManualOrder, TradingHandle};
-pub use self::queries::{AccountView, ConnectTarget, QuoteView};
+use self::orderflow::OrderFlow;
+pub use self::orderflow::book::{LiveBook, SharedBook};
+pub use self::orderflow::desk::LiveDesk;
+pub use self::publisher::STATUS_REFRESH;
 pub use self::status::{
     ConnectionState, ConnectionStatus, Drift, LedgerLine, OrderCounts, OrderView, PositionsView,
     ReconcileSummary, SignalSummary, StrategyView, TradingStatus,
 };
-
-use self::trader::Parts;
-pub use self::trader::STATUS_REFRESH;
-use sandtrade_broker::safety::TradingMode;
-use sandtrade_orders::{OrderStore, OrderStoreError, StoreConfig};
-use sandtrade_risk::{TradingSwitch, Validator};
-use sandtrade_runtime::{CompileCache, CpuBudget, Fleet, Runtime, StrategyDir};
+use self::strategies::Strategies;
+use self::trader::{Parts, Trader};
 
 /// The receiving end of the status the trading thread publishes.
 type StatusWatch = watch::Receiver<Arc<TradingStatus>>;
@@ -157,7 +154,7 @@ pub async fn start(
         return Err(StartError::LiveNotAllowed);
     }
     let (command_tx, command_rx) = mpsc::unbounded_channel();
-    let (events, _) = broadcast::channel(EVENT_CAPACITY);
+    let events = Events::new();
     let (exit_tx, exit_rx) = watch::channel(Exit::Running);
     let (ready_tx, ready_rx) = oneshot::channel::<Result<StatusWatch, StartError>>();
     let stop = Arc::new(Notify::new());
@@ -186,21 +183,21 @@ pub async fn start(
                     return;
                 }
             };
-            let (trader, status) = parts.into_trader();
+            let (trader, status) = Trader::new(parts);
             let _ = ready_tx.send(Ok(status));
             let exit = runtime.block_on(trader.run());
             let _ = exit_tx.send(exit);
         })
         .map_err(StartError::Thread)?;
     match ready_rx.await {
-        Ok(Ok(status)) => Ok(TradingHandle {
-            commands: command_tx,
-            events: handle_events,
-            switch: handle_switch,
-            exit: exit_rx,
-            shutdown: handle_stop,
+        Ok(Ok(status)) => Ok(TradingHandle::new(
+            command_tx,
+            handle_events,
+            handle_switch,
+            exit_rx,
+            handle_stop,
             status,
-        }),
+        )),
         Ok(Err(e)) => Err(e),
         Err(_) => Err(StartError::Thread(std::io::Error::other(
             "the trading thread ended during startup",
@@ -229,12 +226,11 @@ fn setup(
     config: TradingConfig,
     options: Options,
     switch: TradingSwitch,
-    events: broadcast::Sender<TradingEvent>,
+    events: Events,
     commands: mpsc::UnboundedReceiver<handle::Command>,
-    stop: Arc<Notify>,
-    shutdown: std::pin::Pin<Box<dyn Future<Output = ()> + Send>>,
+    shutdown: Arc<Notify>,
+    external_stop: std::pin::Pin<Box<dyn Future<Output = ()> + Send>>,
 ) -> Result<Parts, StartError> {
-    let config = Arc::new(config);
     let store = OrderStore::open(
         &config.database,
         StoreConfig {
@@ -251,12 +247,12 @@ fn setup(
     let validator = Validator::new(config.lots.clone(), switch);
     let make_desk = {
         let (limits, validator, book) = (config.limits.clone(), validator.clone(), book.clone());
-        Box::new(move |spec: &sandtrade_runtime::DeskSpec| {
+        Box::new(move |spec: &DeskSpec| {
             LiveDesk::new(spec, &limits, validator.clone(), book.clone())
         })
     };
     let fleet = Fleet::new(runtime.clone(), make_desk).map_err(StartError::Engine)?;
-    let (dir_tx, dir_rx) = mpsc::unbounded_channel();
+    let (dir_tx, dir_changes) = mpsc::unbounded_channel();
     let dir = StrategyDir::new(
         &config.strategies_dir,
         runtime.clone(),
@@ -267,18 +263,34 @@ fn setup(
         let _ = dir_tx.send(changes);
     })
     .map_err(StartError::Strategies)?;
+    let request_timeout = config.ib.request_timeout;
     Ok(Parts {
-        config,
-        fleet,
-        book,
+        feed: Feed::new(
+            &config.market_data,
+            request_timeout,
+            book.clone(),
+            events.clone(),
+        ),
+        orders: OrderFlow::new(
+            book,
+            validator.clone(),
+            config.limits,
+            &config.positions,
+            events.clone(),
+        ),
+        strategies: Strategies::new(
+            fleet,
+            runtime,
+            options.cache,
+            config.strategies_dir,
+            Some(watch),
+        ),
+        connection: Connection::new(config.ib, config.mode, events.clone()),
         validator,
-        runtime,
-        cache: options.cache,
         events,
         commands,
-        dir_changes: dir_rx,
-        shutdown: stop,
-        external_stop: shutdown,
-        watch: Some(watch),
+        dir_changes,
+        shutdown,
+        external_stop,
     })
 }

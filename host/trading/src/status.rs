@@ -47,7 +47,7 @@ pub struct TradingStatus {
 
 impl TradingStatus {
     /// An empty picture (disconnected, nothing queued), before the first real one.
-    pub(super) fn placeholder(mode: TradingMode, account: &str) -> Self {
+    pub(crate) fn placeholder(mode: TradingMode, account: &str) -> Self {
         Self {
             mode,
             account: account.to_owned(),

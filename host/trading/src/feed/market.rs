@@ -213,3 +213,88 @@ impl Market {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use sandtrade_core::normalize;
+
+    use super::*;
+
+    fn need(symbol: &str, sizes: &[u32]) -> (String, Need) {
+        let instrument = normalize(symbol).unwrap();
+        (
+            instrument.symbol.clone(),
+            Need {
+                instrument,
+                bar_seconds: sizes.iter().copied().collect::<BTreeSet<u32>>(),
+            },
+        )
+    }
+
+    fn five(start_s: i64, close: f64) -> RtBar {
+        RtBar {
+            date: time::OffsetDateTime::from_unix_timestamp(start_s).unwrap(),
+            open: close,
+            high: close,
+            low: close,
+            close,
+            volume: 1.0,
+            wap: close,
+            count: 1,
+        }
+    }
+
+    #[test]
+    fn needs_become_subscriptions_only_while_connected() {
+        let mut market = Market::new();
+        let needs: BTreeMap<String, Need> = [need("AAPL", &[60]), need("0700.HK", &[60])].into();
+        assert_eq!(market.set_needs(needs.clone(), false), Changes::default());
+        let changes = market.set_needs(needs, true);
+        let symbols: Vec<&str> = changes
+            .subscribe
+            .iter()
+            .map(|i| i.symbol.as_str())
+            .collect();
+        assert_eq!(symbols, ["700", "AAPL"]);
+        assert!(changes.unsubscribe.is_empty());
+        assert_eq!(market.instrument("700").map(|i| i.currency), Some("HKD"));
+        assert!(market.is_idle(), "nothing is subscribed until IB answers");
+    }
+
+    #[test]
+    fn five_second_bars_aggregate_to_each_size_a_strategy_asked_for() {
+        let mut market = Market::new();
+        market.set_needs([need("AAPL", &[10, 15])].into(), true);
+        let mut done: Vec<(u32, i64, f64)> = Vec::new();
+        for (i, start) in (0..30).step_by(5).enumerate() {
+            market.on_live_bar("AAPL", &five(start, i as f64), |seconds, bar| {
+                done.push((seconds, bar.start_ms / 1000, bar.close));
+            });
+        }
+        assert_eq!(
+            done,
+            [
+                (10, 0, 1.0),
+                (15, 0, 2.0),
+                (10, 10, 3.0),
+                (10, 20, 5.0),
+                (15, 15, 5.0),
+            ]
+        );
+        // A symbol nobody needs is ignored.
+        market.on_live_bar("MSFT", &five(0, 1.0), |_, _| panic!("not needed"));
+    }
+
+    #[test]
+    fn a_failed_subscription_is_remembered_until_subscribed_again() {
+        let mut market = Market::new();
+        market.failed_with("AAPL", "no market data permissions".into());
+        assert_eq!(
+            market.failed().get("AAPL").map(String::as_str),
+            Some("no market data permissions")
+        );
+        assert!(market.subscribed().is_empty());
+    }
+}

@@ -1,6 +1,5 @@
-//! Questions for IB that operators ask (the REST API's account and quote), and pointing the
-//! connection at another gateway: commands carried out on the trading thread, whose answers
-//! are awaited off it.
+//! Questions for IB that operators ask (the REST API's account and quote): commands carried
+//! out on the trading thread, whose answers are awaited off it.
 //!
 //! A query takes one pacer slot on the trading thread (every outgoing message is paced), then
 //! its round trip runs as a task on the same current-thread runtime: the loop goes on handling
@@ -18,11 +17,11 @@ use serde::Serialize;
 use tokio::sync::oneshot;
 use tokio_stream::StreamExt;
 
-use super::handle::CommandError;
-use super::trader::Trader;
-use sandtrade_broker::{safety, wire};
-use sandtrade_core::Instrument;
-use sandtrade_core::clock;
+use sandtrade_broker::wire;
+use sandtrade_core::{Instrument, clock};
+
+use super::Connection;
+use crate::handle::CommandError;
 
 /// The account summary tags asked for, and `$LEDGER:ALL` for the same per currency.
 const ACCOUNT_TAGS: &[&str] = &[
@@ -70,89 +69,43 @@ pub struct QuoteView {
     pub at_ms: i64,
 }
 
-/// Where to connect instead ([`super::TradingHandle::connect_to`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConnectTarget {
-    /// TWS / Gateway host.
-    pub host: String,
-    /// Its API port.
-    pub port: u16,
-    /// The API client id.
-    pub client_id: i32,
-    /// The account orders go to; `None` keeps the configured one.
-    pub account: Option<String>,
+/// Asks IB for the account's values: one account-summary request, collected to its end
+/// marker by a task on the loop's runtime, which answers `reply`.
+pub(crate) async fn account(
+    connection: &mut Connection,
+    reply: oneshot::Sender<Result<AccountView, CommandError>>,
+) {
+    let Some((client, _)) = connection.client() else {
+        let _ = reply.send(Err(not_connected()));
+        return;
+    };
+    let client = Arc::clone(client);
+    let account = connection.ib().account.clone();
+    let timeout = connection.ib().request_timeout;
+    connection.pacer().acquire().await;
+    // The reply is the task's only output; a caller that gave up is not an error.
+    tokio::spawn(async move {
+        let _ = reply.send(account_summary(&client, account, timeout).await);
+    });
 }
 
-impl Trader {
-    /// Account values: one account-summary request, collected to its end marker.
-    pub(super) async fn query_account(
-        &mut self,
-        reply: oneshot::Sender<Result<AccountView, CommandError>>,
-    ) {
-        let Some(client) = self.connected_client() else {
-            let _ = reply.send(Err(not_connected()));
-            return;
-        };
-        self.pacer.acquire().await;
-        let account = self.config.ib.account.clone();
-        let timeout = self.config.ib.request_timeout;
-        // The reply is the task's only output; a caller that gave up is not an error.
-        tokio::spawn(async move {
-            let _ = reply.send(account_summary(&client, account, timeout).await);
-        });
-    }
-
-    /// A snapshot quote: one market-data snapshot request, collected to its end marker.
-    pub(super) async fn query_quote(
-        &mut self,
-        instrument: Instrument,
-        reply: oneshot::Sender<Result<QuoteView, CommandError>>,
-    ) {
-        let Some(client) = self.connected_client() else {
-            let _ = reply.send(Err(not_connected()));
-            return;
-        };
-        self.pacer.acquire().await;
-        let timeout = self.config.ib.request_timeout;
-        tokio::spawn(async move {
-            let _ = reply.send(snapshot_quote(&client, instrument, timeout).await);
-        });
-    }
-
-    /// Points the connection at `target`: checked against the paper/live rules like the
-    /// configuration file, then the current connection (if any) is dropped and the new one
-    /// is made at once. Orders keep queueing meanwhile; the new connection reconciles before
-    /// anything is sent, as every connection does.
-    pub(super) async fn connect_to(&mut self, target: ConnectTarget) -> Result<(), CommandError> {
-        let account = target
-            .account
-            .clone()
-            .unwrap_or_else(|| self.config.ib.account.clone());
-        let problems = safety::check_config(self.config.mode, target.port, &account);
-        if !problems.is_empty() {
-            return Err(CommandError::Refused(problems.join("; ")));
-        }
-        let mut config = (*self.config).clone();
-        config.ib.host = target.host;
-        config.ib.port = target.port;
-        config.ib.client_id = target.client_id;
-        config
-            .ib
-            .fallback_client_ids
-            .retain(|id| *id != target.client_id);
-        config.ib.account = account;
-        let address = config.ib.address();
-        self.retarget(Arc::new(config));
-        self.lose_connection(format!("reconnecting to {address}, as the operator asked"))
-            .await;
-        self.hold_down(false);
-        Ok(())
-    }
-
-    /// The client of a reconciled session, if there is one.
-    fn connected_client(&self) -> Option<Arc<ibapi::Client>> {
-        self.session.as_ref().map(|s| Arc::clone(&s.client))
-    }
+/// Asks IB for a snapshot quote of `instrument`: one market-data snapshot request, collected
+/// to its end marker by a task on the loop's runtime, which answers `reply`.
+pub(crate) async fn quote(
+    connection: &mut Connection,
+    instrument: Instrument,
+    reply: oneshot::Sender<Result<QuoteView, CommandError>>,
+) {
+    let Some((client, _)) = connection.client() else {
+        let _ = reply.send(Err(not_connected()));
+        return;
+    };
+    let client = Arc::clone(client);
+    let timeout = connection.ib().request_timeout;
+    connection.pacer().acquire().await;
+    tokio::spawn(async move {
+        let _ = reply.send(snapshot_quote(&client, instrument, timeout).await);
+    });
 }
 
 fn not_connected() -> CommandError {

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
-use super::status::Drift;
+use crate::status::Drift;
 
 /// Tracks differences and how long each has lasted.
 #[derive(Debug)]

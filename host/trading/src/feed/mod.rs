@@ -1,0 +1,358 @@
+//! Bars into strategies: one real-time-bar subscription per contract the strategies need,
+//! the aggregators that turn IB's five-second bars into each strategy's bar size, warm-ups
+//! from history, and delivery to the fleet.
+//!
+//! ```text
+//! IB ─ 5 s bars ─► market (aggregators) ─► strategies.on_bar ─► strategy on-bar
+//!                        └─► warm-ups buffer a warming strategy's live bars
+//! IB ─ history ──► warm-ups ─► the strategy's history, then its buffered bars ─► live
+//! ```
+
+mod market;
+mod warmup;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ibapi::market_data::TradingHours;
+use ibapi::market_data::realtime::Bar as RtBar;
+use ibapi::subscriptions::SubscriptionItem;
+use sandtrade_broker::history::source_bar_size;
+use sandtrade_broker::wire;
+use sandtrade_core::{Bar, Instrument};
+use sandtrade_runtime::BarEvent;
+
+use self::market::Market;
+use self::warmup::{Finished, HistoryDone, Warmups};
+use crate::config::MarketDataConfig;
+use crate::connection::Connection;
+use crate::events::{Events, TradingEvent};
+use crate::orderflow::book::{self, SharedBook};
+use crate::strategies::Strategies;
+
+/// What the feed brings the loop.
+pub(crate) enum FeedEvent {
+    /// An item of the live bar subscription of a contract symbol.
+    Bar(String, Result<SubscriptionItem<RtBar>, ibapi::Error>),
+    /// A history request of a warm-up finished.
+    History(HistoryDone),
+}
+
+/// The market data side of the loop.
+pub(crate) struct Feed {
+    market: Market,
+    warmups: Warmups,
+    hours: TradingHours,
+    /// Where the last close of each contract goes: the reference price risk values market
+    /// orders at.
+    book: SharedBook,
+    events: Events,
+}
+
+impl Feed {
+    /// Nothing subscribed; warm-ups as `config` says, each history request bounded by
+    /// `request_timeout`.
+    pub(crate) fn new(
+        config: &MarketDataConfig,
+        request_timeout: Duration,
+        book: SharedBook,
+        events: Events,
+    ) -> Self {
+        Self {
+            market: Market::new(),
+            warmups: Warmups::new(
+                config.warmup_bars,
+                config.regular_hours_only,
+                request_timeout,
+            ),
+            hours: if config.regular_hours_only {
+                TradingHours::Regular
+            } else {
+                TradingHours::Extended
+            },
+            book,
+            events,
+        }
+    }
+
+    /// The next live bar item or finished history request; pending forever while there is
+    /// neither a subscription nor a request in flight.
+    pub(crate) async fn next(&mut self) -> FeedEvent {
+        let Self {
+            market, warmups, ..
+        } = self;
+        tokio::select! {
+            biased;
+            Some((symbol, item)) = market.next(), if !market.is_idle() => FeedEvent::Bar(symbol, item),
+            Some(done) = warmups.next_done(), if warmups.has_in_flight() => FeedEvent::History(done),
+            else => std::future::pending().await,
+        }
+    }
+
+    /// When a waiting warm-up request may go (while connected).
+    pub(crate) fn next_deadline(&mut self, now: Instant) -> Option<Instant> {
+        self.warmups.next_ready_at(now)
+    }
+
+    /// Sends the warm-up requests whose turn has come, keeping one pacer slot free for
+    /// orders.
+    pub(crate) fn launch_warmups(&mut self, connection: &mut Connection, now: Instant) {
+        let Some((client, _)) = connection.client() else {
+            return;
+        };
+        let client = Arc::clone(client);
+        while connection.pacer().available(now) > 1 && self.warmups.launch_next(&client, now) {
+            connection.pacer().record(now);
+        }
+    }
+
+    /// One item of a live bar subscription: a bar goes through the aggregators to the
+    /// strategies (whose desks commit their signals during the call; sending follows in the
+    /// caller).
+    pub(crate) fn on_bar_item(
+        &mut self,
+        symbol: &str,
+        item: Result<SubscriptionItem<RtBar>, ibapi::Error>,
+        strategies: &mut Strategies,
+    ) {
+        match item {
+            Ok(SubscriptionItem::Data(bar)) => self.on_live_bar(symbol, &bar, strategies),
+            Ok(SubscriptionItem::Notice(notice)) => {
+                tracing::info!(
+                    symbol,
+                    code = notice.code,
+                    "real-time bars: {}",
+                    notice.message
+                );
+            }
+            Err(e) => {
+                tracing::error!(symbol, "real-time bars ended: {e}");
+                self.market.failed_with(symbol, e.to_string());
+            }
+        }
+    }
+
+    /// The hot path of a bar: price, aggregators, strategies.
+    fn on_live_bar(&mut self, symbol: &str, bar: &RtBar, strategies: &mut Strategies) {
+        book::lock(&self.book).set_price(symbol, bar.close);
+        let Some(instrument) = self.market.instrument(symbol).cloned() else {
+            return;
+        };
+        let Self {
+            market, warmups, ..
+        } = self;
+        market.on_live_bar(symbol, bar, |bar_seconds, done| {
+            strategies.on_bar(&bar_event(&instrument, bar_seconds, &done));
+            warmups.buffer_live(symbol, bar_seconds, done);
+        });
+    }
+
+    /// A history answer; delivers the warm-up it completes.
+    pub(crate) fn on_history(&mut self, done: HistoryDone, strategies: &mut Strategies) {
+        if let Some(finished) = self.warmups.on_done(done) {
+            self.deliver_warmup(finished, strategies);
+        }
+    }
+
+    fn deliver_warmup(&mut self, finished: Finished, strategies: &mut Strategies) {
+        let Finished {
+            strategy,
+            bar_seconds,
+            bars,
+            historical,
+        } = finished;
+        for (instrument, bar) in &bars {
+            strategies.on_bar_for(&strategy, &bar_event(instrument, bar_seconds, bar));
+        }
+        strategies.set_warming(&strategy, false);
+        tracing::info!(
+            strategy = &*strategy,
+            historical,
+            buffered_live = bars.len() - historical,
+            "warmed up; trading from the next bar"
+        );
+        self.events.emit(TradingEvent::WarmedUp {
+            strategy: strategy.to_string(),
+            bars: historical,
+        });
+    }
+
+    /// Starts the warm-up of a strategy just installed (or finishes it at once when warm-ups
+    /// are off or its bar size cannot be served from history). `connected`: whether its
+    /// requests can go now, else they wait for [`restart_warmups`](Self::restart_warmups).
+    pub(crate) fn begin_warmup(
+        &mut self,
+        name: Arc<str>,
+        strategies: &mut Strategies,
+        connected: bool,
+    ) {
+        let Some(metadata) = strategies.metadata(&name) else {
+            return;
+        };
+        let (bar_seconds, instruments) = (metadata.bar_seconds, metadata.instruments.clone());
+        strategies.set_warming(&name, true);
+        self.events.emit(TradingEvent::WarmupStarted {
+            strategy: name.to_string(),
+        });
+        let servable = source_bar_size(bar_seconds).is_some();
+        self.warmups
+            .begin(name.clone(), bar_seconds, instruments, connected);
+        if (!self.warmups.enabled() || !servable)
+            && let Some(finished) = self.warmups.finish_now(&name)
+        {
+            self.deliver_warmup(finished, strategies);
+        }
+    }
+
+    /// Forgets the warm-up of a strategy that was removed.
+    pub(crate) fn cancel_warmup(&mut self, name: &str) {
+        self.warmups.cancel(name);
+    }
+
+    /// Queues every warm-up's requests again (after a connect).
+    pub(crate) fn restart_warmups(&mut self) {
+        self.warmups.restart_all();
+    }
+
+    /// The connection is gone: subscriptions and requests in flight died with it; the
+    /// aggregators start over (a bucket that straddles the gap is not a whole bar).
+    pub(crate) fn on_disconnect(&mut self) {
+        self.market.clear();
+        self.warmups.suspend_all();
+    }
+
+    /// Opens and closes subscriptions to match what the strategies need now.
+    pub(crate) async fn sync_subscriptions(
+        &mut self,
+        strategies: &Strategies,
+        connection: &mut Connection,
+    ) {
+        let needs = market::needs(strategies.fleet());
+        let changes = self.market.set_needs(needs, connection.is_up());
+        let now = Instant::now();
+        for symbol in changes.unsubscribe {
+            if self.market.remove(&symbol) {
+                // Dropping the subscription sends IB the cancel.
+                connection.pacer().record(now);
+                tracing::info!(
+                    symbol,
+                    "real-time bars unsubscribed: no strategy needs them"
+                );
+            }
+        }
+        let subscribed = !changes.subscribe.is_empty();
+        for instrument in changes.subscribe {
+            self.subscribe(instrument, connection).await;
+        }
+        if subscribed {
+            self.confirm_subscriptions(connection).await;
+        }
+    }
+
+    /// Subscribes every needed contract (after a connect).
+    pub(crate) async fn subscribe_all(
+        &mut self,
+        strategies: &Strategies,
+        connection: &mut Connection,
+    ) {
+        let needs = market::needs(strategies.fleet());
+        self.market.set_needs(needs, true);
+        for instrument in self.market.all_needed() {
+            self.subscribe(instrument, connection).await;
+        }
+        self.confirm_subscriptions(connection).await;
+    }
+
+    /// 1101 (connectivity restored, market data lost), or a market data farm back: every
+    /// subscription is made again.
+    pub(crate) async fn resubscribe(
+        &mut self,
+        strategies: &Strategies,
+        connection: &mut Connection,
+    ) {
+        self.market.clear();
+        self.subscribe_all(strategies, connection).await;
+    }
+
+    /// One round trip (`reqCurrentTime`) after subscribing: TWS handles a connection's
+    /// requests in order, so when it answers, the subscriptions were taken. Then
+    /// [`TradingEvent::Subscribed`] is reported.
+    async fn confirm_subscriptions(&mut self, connection: &mut Connection) {
+        let Some((client, _)) = connection.client() else {
+            return;
+        };
+        let client = Arc::clone(client);
+        let timeout = connection.ib().request_timeout;
+        connection.pacer().acquire().await;
+        match tokio::time::timeout(timeout, client.server_time()).await {
+            Ok(Ok(_)) => {
+                let symbols = self.market.subscribed();
+                tracing::info!("market data subscribed: {}", symbols.join(", "));
+                self.events.emit(TradingEvent::Subscribed { symbols });
+            }
+            Ok(Err(e)) => tracing::warn!("subscriptions not confirmed: {e}"),
+            Err(_) => tracing::warn!("subscriptions not confirmed within {timeout:?}"),
+        }
+    }
+
+    async fn subscribe(&mut self, instrument: Instrument, connection: &mut Connection) {
+        let Some((client, _)) = connection.client() else {
+            return;
+        };
+        let client = Arc::clone(client);
+        connection.pacer().acquire().await;
+        let contract = wire::contract(&instrument);
+        match client
+            .realtime_bars(&contract)
+            .trading_hours(self.hours)
+            .subscribe()
+            .await
+        {
+            Ok(subscription) => {
+                tracing::info!(symbol = instrument.symbol, "real-time bars subscribed");
+                self.market.add(instrument.symbol, subscription);
+            }
+            Err(e) => {
+                tracing::error!(
+                    symbol = instrument.symbol,
+                    "cannot subscribe to real-time bars: {e}"
+                );
+                self.market.failed_with(&instrument.symbol, e.to_string());
+            }
+        }
+    }
+
+    /// Contracts with a live bar subscription.
+    pub(crate) fn subscribed(&self) -> Vec<String> {
+        self.market.subscribed()
+    }
+
+    /// Contracts whose subscription failed, with IB's reason.
+    pub(crate) fn subscription_errors(&self) -> &BTreeMap<String, String> {
+        self.market.failed()
+    }
+
+    /// The strategies warming up.
+    pub(crate) fn warming(&self) -> Vec<String> {
+        self.warmups.strategies().map(|s| s.to_string()).collect()
+    }
+
+    /// Whether `strategy` is warming up.
+    pub(crate) fn is_warming(&self, strategy: &str) -> bool {
+        self.warmups.is_warming(strategy)
+    }
+}
+
+fn bar_event<'a>(instrument: &'a Instrument, bar_seconds: u32, bar: &Bar) -> BarEvent<'a> {
+    BarEvent {
+        instrument,
+        bar_seconds,
+        start_ms: bar.start_ms,
+        open: bar.open,
+        high: bar.high,
+        low: bar.low,
+        close: bar.close,
+        volume: bar.volume,
+    }
+}

@@ -1,0 +1,649 @@
+//! Orders to IB and IB's events back: the durable queue drained through the pacer to the
+//! wire, statuses, executions, commissions and positions into the store, fills to their
+//! strategies, drift, and what operators do to orders (submit, cancel, release).
+//!
+//! ```text
+//! desks, manual orders ─► book (store: queued) ─► send_queued ─► pacer ─► placeOrder ─► IB
+//! IB ─ statuses, executions, commissions ─► store ─► fills ─► strategy on-fill
+//! IB ─ positions ─► BrokerPositions ─► drift against the ledger (may halt)
+//! ```
+
+pub(crate) mod book;
+pub(crate) mod desk;
+mod drift;
+mod manual;
+mod positions;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use ibapi::orders::OrderUpdate;
+use sandtrade_broker::wire;
+use sandtrade_core::Action;
+use sandtrade_core::Rejection;
+use sandtrade_orders::{
+    BrokerSnapshot, ExecutionOutcome, FillApplied, IbOrderId, IbStatus, OrderState,
+    OrderStoreError, OutgoingOrder, SignalId, StateChange,
+};
+use sandtrade_risk::{Limits, Validator};
+use sandtrade_runtime::bindings;
+
+use self::book::SharedBook;
+use self::manual::ManualOrders;
+use self::positions::BrokerPositions;
+use crate::config::PositionsConfig;
+use crate::connection::Connection;
+use crate::events::{Events, TradingEvent};
+use crate::handle::{CancelOutcome, CommandError, ManualOrder};
+use crate::status::{LedgerLine, OrderCounts, OrderView, PositionsView, ReconcileSummary};
+use crate::strategies::Strategies;
+
+/// The order flow and what it owns: the book (the order store), the broker's positions,
+/// manual orders.
+#[derive(Debug)]
+pub(crate) struct OrderFlow {
+    book: SharedBook,
+    positions: BrokerPositions,
+    manual: ManualOrders,
+    events: Events,
+    /// When the pacer frees a slot for an order that waits.
+    pacer_wake: Option<Instant>,
+    /// The queue length last reported as held (1100), so it is reported once per change.
+    held_reported: usize,
+    last_reconcile: Option<ReconcileSummary>,
+}
+
+impl OrderFlow {
+    /// The order flow of `book`: manual orders under the global `limits`, drift as
+    /// `positions` says.
+    pub(crate) fn new(
+        book: SharedBook,
+        validator: Validator,
+        limits: Limits,
+        positions: &PositionsConfig,
+        events: Events,
+    ) -> Self {
+        Self {
+            positions: BrokerPositions::new(positions, validator.switch().clone(), events.clone()),
+            manual: ManualOrders::new(book.clone(), validator, limits),
+            book,
+            events,
+            pacer_wake: None,
+            held_reported: 0,
+            last_reconcile: None,
+        }
+    }
+
+    /// When an order that waits for the pacer may go.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        self.pacer_wake
+    }
+
+    /// Whether orders wait for a pacer slot that is free at `now` (and forgets the wait).
+    pub(crate) fn take_pacer_due(&mut self, now: Instant) -> bool {
+        let due = self.pacer_wake.is_some_and(|at| at <= now);
+        if due {
+            self.pacer_wake = None;
+        }
+        due
+    }
+
+    /// Takes as many queued orders as the pacer allows and writes them to IB, oldest first.
+    /// Nothing is sent before the connection is reconciled, while IB ↔ TWS connectivity is
+    /// down (1100), or while disconnected: orders wait in the durable queue. Returns why the
+    /// connection must be given up, if a write showed it is gone.
+    pub(crate) async fn send_queued(&mut self, connection: &mut Connection) -> Option<String> {
+        if !connection.is_up() {
+            return None;
+        }
+        if !connection.can_send() {
+            let queued = book::lock(&self.book).store.queued_len();
+            if queued > 0 && self.held_reported != queued {
+                self.held_reported = queued;
+                self.events.emit(TradingEvent::OrdersHeld {
+                    queued,
+                    reason: "IB connectivity lost (1100)".into(),
+                });
+            }
+            return None;
+        }
+        self.held_reported = 0;
+        let (client, client_id) = match connection.client() {
+            Some((client, id)) => (Arc::clone(client), id),
+            None => return None,
+        };
+        let now = Instant::now();
+        let taken = {
+            let mut book = book::lock(&self.book);
+            if !book.queued {
+                return None;
+            }
+            let queued = book.store.queued_len();
+            if queued == 0 {
+                book.queued = false;
+                return None;
+            }
+            let allowed = usize::try_from(connection.pacer().available(now)).unwrap_or(usize::MAX);
+            if allowed == 0 {
+                self.pacer_wake = Some(connection.pacer().next_free(now));
+                return None;
+            }
+            match book.store.take_next(client_id, allowed.min(queued)) {
+                Ok(taken) => {
+                    book.queued = book.store.queued_len() > 0;
+                    taken
+                }
+                Err(e) => {
+                    tracing::error!("cannot take orders from the queue: {e}");
+                    return None;
+                }
+            }
+        };
+        let account = connection.ib().account.clone();
+        for (i, order) in taken.iter().enumerate() {
+            connection.pacer().record(now);
+            let contract = wire::contract(&order.instrument);
+            let ib_order = wire::order(order, &account);
+            match client
+                .submit_order(order.ib.order_id, &contract, &ib_order)
+                .await
+            {
+                Ok(()) => self.events.emit(TradingEvent::OrderSent {
+                    id: order.signal_id.get(),
+                    ib_order_id: order.ib.order_id,
+                }),
+                Err(e) => {
+                    self.send_failed(&taken[i..], &e);
+                    return is_connection_error(&e)
+                        .then(|| format!("sending an order failed: {e}"));
+                }
+            }
+        }
+        let queued = book::lock(&self.book).queued;
+        let now = Instant::now();
+        if queued && connection.pacer().available(now) == 0 {
+            self.pacer_wake = Some(connection.pacer().next_free(now));
+        }
+        None
+    }
+
+    /// The send of `failed[0]` failed with `error`; the rest were never tried.
+    fn send_failed(&mut self, failed: &[OutgoingOrder], error: &ibapi::Error) {
+        let mut book = book::lock(&self.book);
+        for (i, order) in failed.iter().enumerate() {
+            let id = order.signal_id;
+            let result = if i == 0 && matches!(error, ibapi::Error::Io(_)) {
+                // The socket write itself failed: some bytes may have left. Never resent.
+                book.store
+                    .mark_unknown(id, &format!("the write to IB failed: {error}"))
+                    .map(drop)
+            } else if i == 0 && !is_connection_error(error) {
+                // ibapi refused the order before writing it (e.g. an invalid field): it can
+                // never be sent as it is.
+                tracing::error!(order = %id, "ibapi refused the order: {error}");
+                book.store
+                    .apply_status(id, IbStatus::Inactive, None)
+                    .map(drop)
+            } else {
+                book.store
+                    .return_unsent(id, &format!("not written: {error}"))
+                    .map(drop)
+            };
+            if let Err(e) = result {
+                tracing::error!(order = %id, "cannot record the failed send: {e}");
+            }
+        }
+        book.queued = book.store.queued_len() > 0;
+    }
+
+    /// An order event of the session connected as `client_id`: statuses and fills into the
+    /// store, fills to their strategy.
+    pub(crate) fn on_order_update(
+        &mut self,
+        update: OrderUpdate,
+        client_id: i32,
+        strategies: &mut Strategies,
+    ) {
+        match update {
+            OrderUpdate::OpenOrder(data) => {
+                let Some(status) = wire::status(&data.order_state.status) else {
+                    tracing::warn!(
+                        status = data.order_state.status.as_str(),
+                        "unknown order status"
+                    );
+                    return;
+                };
+                let found = book::lock(&self.book)
+                    .store
+                    .order_by_ref(&data.order.order_ref);
+                match found {
+                    Ok(Some(order)) => {
+                        self.apply_status(order.signal_id, status, data.order.perm_id);
+                    }
+                    Ok(None) => {}
+                    Err(e) => tracing::error!("order lookup failed: {e}"),
+                }
+            }
+            OrderUpdate::OrderStatus(s) => {
+                let Some(status) = wire::status(&s.status) else {
+                    tracing::warn!(status = s.status.as_str(), "unknown order status");
+                    return;
+                };
+                // IB leaves the client id out (0) of statuses of our own session's orders.
+                let client_id = if s.client_id == 0 {
+                    client_id
+                } else {
+                    s.client_id
+                };
+                let found = book::lock(&self.book).store.signal_for_ib_order(IbOrderId {
+                    client_id,
+                    order_id: s.order_id,
+                });
+                if let Some(id) = found {
+                    self.apply_status(id, status, s.perm_id);
+                }
+            }
+            OrderUpdate::ExecutionData(data) => {
+                let exec = match wire::execution(&data.execution, sandtrade_core::clock::unix_ms())
+                {
+                    Ok(exec) => exec,
+                    Err(why) => {
+                        tracing::error!("{why}; not recorded");
+                        return;
+                    }
+                };
+                let outcome = book::lock(&self.book).store.record_execution(&exec);
+                match outcome {
+                    Ok(ExecutionOutcome::Recorded(fill)) => self.on_fill(fill, strategies),
+                    Ok(ExecutionOutcome::Duplicate { signal_id }) => {
+                        tracing::debug!(exec_id = exec.exec_id, order = %signal_id, "repeated execution report ignored");
+                    }
+                    Ok(ExecutionOutcome::Corrected {
+                        signal_id,
+                        replaced,
+                        filled_qty,
+                        avg_price,
+                    }) => tracing::warn!(
+                        order = %signal_id,
+                        exec_id = exec.exec_id,
+                        replaced,
+                        filled_qty,
+                        avg_price,
+                        "IB corrected an execution"
+                    ),
+                    Ok(ExecutionOutcome::Superseded { signal_id, by }) => {
+                        tracing::info!(order = %signal_id, exec_id = exec.exec_id, by, "late original of a corrected execution");
+                    }
+                    Ok(ExecutionOutcome::NotOurs) => {}
+                    Err(e) => {
+                        tracing::error!(exec_id = exec.exec_id, "execution not recorded: {e}")
+                    }
+                }
+            }
+            OrderUpdate::CommissionReport(report) => {
+                let report = wire::commission(&report);
+                if let Err(e) = book::lock(&self.book).store.record_commission(&report) {
+                    tracing::error!(exec_id = report.exec_id, "commission not recorded: {e}");
+                }
+            }
+            OrderUpdate::OrderBound(_) => {}
+        }
+    }
+
+    /// A position update of the account `account`.
+    pub(crate) fn on_position(&mut self, account: &str, update: ibapi::accounts::PositionUpdate) {
+        if let ibapi::accounts::PositionUpdate::Position(p) = update
+            && p.account == account
+        {
+            self.positions
+                .update(p.contract.symbol.to_string(), p.position);
+        }
+    }
+
+    /// Reconciles the store with what IB reported at connect, before anything is sent:
+    /// executions first, one by one, so that a fill made while we were away reaches its
+    /// strategy's on-fill like any other (`reconcile` then finds them recorded); then every
+    /// order IB may know. Adopts IB's positions.
+    ///
+    /// # Errors
+    ///
+    /// The store could not record the outcome; the connection must not be used.
+    pub(crate) fn reconcile(
+        &mut self,
+        snapshot: &BrokerSnapshot,
+        broker_positions: BTreeMap<String, f64>,
+        client_id: i32,
+        strategies: &mut Strategies,
+    ) -> Result<(), OrderStoreError> {
+        let fills_found = self.apply_reconciled_executions(snapshot, strategies);
+        let report = book::lock(&self.book).store.reconcile(snapshot)?;
+        let issues: Vec<String> = report.issues.iter().map(|i| format!("{i:?}")).collect();
+        for issue in &issues {
+            tracing::warn!("reconciliation: {issue}");
+        }
+        let new_fills = fills_found + report.new_fills;
+        tracing::info!(
+            client_id,
+            next_order_id = report.next_order_id,
+            new_fills,
+            changed = report.changed.len(),
+            issues = issues.len(),
+            "connected and reconciled"
+        );
+        for (id, change) in &report.changed {
+            self.events.emit(TradingEvent::OrderState {
+                id: id.get(),
+                from: change.from,
+                to: change.to,
+            });
+        }
+        self.last_reconcile = Some(ReconcileSummary {
+            at_ms: sandtrade_core::clock::unix_ms(),
+            new_fills,
+            changed: report.changed.len(),
+            issues,
+        });
+        self.events.emit(TradingEvent::Reconciled {
+            new_fills,
+            changed: report.changed.len(),
+            issues: report.issues.len(),
+        });
+        self.positions.reset(broker_positions);
+        // Reconciliation may have settled orders: re-arm the queue flag from the store.
+        let mut book = book::lock(&self.book);
+        book.queued = book.store.queued_len() > 0;
+        Ok(())
+    }
+
+    /// Records the executions of a reconciliation snapshot and delivers each new fill to its
+    /// strategy. Returns how many were new.
+    fn apply_reconciled_executions(
+        &mut self,
+        snapshot: &BrokerSnapshot,
+        strategies: &mut Strategies,
+    ) -> usize {
+        let mut new = 0;
+        for exec in &snapshot.executions {
+            let outcome = book::lock(&self.book).store.record_execution(exec);
+            match outcome {
+                Ok(ExecutionOutcome::Recorded(fill)) => {
+                    new += 1;
+                    self.on_fill(fill, strategies);
+                }
+                Ok(_) => {}
+                // The store's reconcile reports the refused ones as issues.
+                Err(e) => tracing::debug!(exec_id = exec.exec_id, "left to reconcile: {e}"),
+            }
+        }
+        new
+    }
+
+    /// The connection is gone: nothing waits for the pacer, the broker's picture is stale.
+    pub(crate) fn on_disconnect(&mut self) {
+        self.pacer_wake = None;
+        self.positions.forget();
+    }
+
+    fn apply_status(&mut self, id: SignalId, status: IbStatus, perm_id: i64) {
+        let result = book::lock(&self.book)
+            .store
+            .apply_status(id, status, Some(perm_id));
+        match result {
+            Ok(change) => self.state_changed(id, change),
+            Err(e) => {
+                tracing::error!(order = %id, status = status.as_str(), "status not recorded: {e}")
+            }
+        }
+    }
+
+    fn state_changed(&self, id: SignalId, change: StateChange) {
+        if change.changed() {
+            self.events.emit(TradingEvent::OrderState {
+                id: id.get(),
+                from: change.from,
+                to: change.to,
+            });
+        }
+    }
+
+    /// A new fill: `on-fill` to its strategy (in the strategy's own spelling of the symbol).
+    fn on_fill(&mut self, fill: FillApplied, strategies: &mut Strategies) {
+        if fill.overfilled {
+            tracing::error!(
+                order = %fill.signal_id,
+                filled = fill.filled_qty,
+                "IB executed more than the order's quantity"
+            );
+        }
+        self.state_changed(fill.signal_id, fill.state);
+        let symbol = strategies
+            .declared_as(&fill.strategy, &fill.instrument.symbol)
+            .unwrap_or_else(|| fill.instrument.symbol.clone());
+        let guest_fill = bindings::Fill {
+            signal_id: fill.signal_id.get(),
+            symbol,
+            action: match fill.action {
+                Action::OpenLong => bindings::Action::OpenLong,
+                Action::AddLong => bindings::Action::AddLong,
+                Action::CloseLong => bindings::Action::CloseLong,
+                Action::ReduceLong => bindings::Action::ReduceLong,
+            },
+            quantity: fill.quantity,
+            price: fill.price,
+            time_ms: fill.time_ms,
+        };
+        let delivered = strategies.on_fill(&fill.strategy, &guest_fill);
+        if !delivered {
+            tracing::warn!(
+                strategy = fill.strategy,
+                order = %fill.signal_id,
+                "fill recorded, but the strategy is not running: on-fill not delivered"
+            );
+        }
+        self.events.emit(TradingEvent::Fill {
+            id: fill.signal_id.get(),
+            strategy: fill.strategy.clone(),
+            quantity: fill.quantity,
+            price: fill.price,
+            delivered,
+        });
+    }
+
+    /// A manual order: the same validation as a strategy's signal, then the durable queue.
+    pub(crate) fn submit(&mut self, order: &ManualOrder) -> Result<u64, Rejection> {
+        self.manual.submit(order)
+    }
+
+    /// Cancels an order: a queued one here, a working one at IB (through `connection`).
+    pub(crate) async fn cancel(
+        &mut self,
+        id: u64,
+        connection: &mut Connection,
+    ) -> Result<CancelOutcome, CommandError> {
+        let signal = SignalId::from_u64(id);
+        let order = book::lock(&self.book)
+            .store
+            .order(signal)
+            .map_err(|e| CommandError::Refused(e.to_string()))?
+            .ok_or_else(|| CommandError::NotFound(format!("order {id}")))?;
+        match order.state {
+            OrderState::Queued => {
+                let change = book::lock(&self.book)
+                    .store
+                    .apply_status(signal, IbStatus::ApiCancelled, None)
+                    .map_err(|e| CommandError::Refused(e.to_string()))?;
+                self.state_changed(signal, change);
+                Ok(CancelOutcome::CancelledBeforeSending)
+            }
+            OrderState::Submitted | OrderState::PartiallyFilled => {
+                let Some((client, client_id)) = connection.client() else {
+                    return Err(CommandError::Refused(
+                        "not connected to IB: the cancel cannot be sent".into(),
+                    ));
+                };
+                let client = Arc::clone(client);
+                let Some(ib) = order.ib else {
+                    return Err(CommandError::Refused(format!(
+                        "order {id} has no IB order id"
+                    )));
+                };
+                if ib.client_id != client_id {
+                    return Err(CommandError::Refused(format!(
+                        "order {id} was placed by client id {} and only it can cancel it \
+                         (connected as {client_id})",
+                        ib.client_id
+                    )));
+                }
+                connection.pacer().acquire().await;
+                // The subscription is dropped at once: the outcome arrives as order status.
+                client
+                    .cancel_order(ib.order_id, "")
+                    .await
+                    .map(drop)
+                    .map_err(|e| CommandError::Refused(format!("the cancel was not sent: {e}")))?;
+                Ok(CancelOutcome::SentToIb)
+            }
+            OrderState::Sending | OrderState::Unknown => Err(CommandError::Refused(format!(
+                "order {id} is {}: whether IB has it is not known yet; reconcile first",
+                order.state
+            ))),
+            OrderState::Filled | OrderState::Cancelled | OrderState::Rejected => Err(
+                CommandError::Refused(format!("order {id} is already {}", order.state)),
+            ),
+        }
+    }
+
+    /// An operator's decision that an `unknown` order never reached IB: it is queued again.
+    pub(crate) fn release_unknown(&mut self, id: u64, note: &str) -> Result<(), CommandError> {
+        let signal = SignalId::from_u64(id);
+        let result = book::lock(&self.book)
+            .store
+            .release_unknown(signal, &format!("operator: {note}"));
+        match result {
+            Ok(change) => {
+                tracing::warn!(
+                    order = id,
+                    note,
+                    "unknown order released to the queue by an operator"
+                );
+                self.state_changed(signal, change);
+                book::lock(&self.book).queued = true;
+                Ok(())
+            }
+            Err(OrderStoreError::UnknownOrder(_)) => {
+                Err(CommandError::NotFound(format!("order {id}")))
+            }
+            Err(e) => Err(CommandError::Refused(e.to_string())),
+        }
+    }
+
+    /// Compares the broker's positions with the strategies' ledger (housekeeping).
+    pub(crate) fn check_drift(&mut self, now: Instant) {
+        let ledger = {
+            let book = book::lock(&self.book);
+            let mut sums: BTreeMap<String, i64> = BTreeMap::new();
+            for (_, symbol, _, position) in book.store.positions() {
+                *sums.entry(symbol.to_owned()).or_default() += position.quantity;
+            }
+            sums
+        };
+        self.positions.check(&ledger, now);
+    }
+
+    /// Every working order, oldest first.
+    pub(crate) fn orders(&self) -> Vec<OrderView> {
+        book::lock(&self.book)
+            .store
+            .working_orders()
+            .into_iter()
+            .map(OrderView::from)
+            .collect()
+    }
+
+    /// One order, finished or not.
+    pub(crate) fn order(&self, id: u64) -> Result<OrderView, CommandError> {
+        match book::lock(&self.book).store.order(SignalId::from_u64(id)) {
+            Ok(Some(order)) => Ok(OrderView::from(&order)),
+            Ok(None) => Err(CommandError::NotFound(format!("order {id}"))),
+            Err(e) => Err(CommandError::Refused(e.to_string())),
+        }
+    }
+
+    /// The queue and the working orders by state.
+    pub(crate) fn counts(&self) -> OrderCounts {
+        let book = book::lock(&self.book);
+        let mut counts = OrderCounts {
+            queued: book.store.queued_len(),
+            working: BTreeMap::new(),
+        };
+        for order in book.store.working_orders() {
+            *counts
+                .working
+                .entry(order.state.as_str().to_owned())
+                .or_default() += 1;
+        }
+        counts
+    }
+
+    /// What `strategy` holds and has pending in `symbol`.
+    pub(crate) fn exposure(&self, strategy: &str, symbol: &str) -> sandtrade_core::Exposure {
+        book::lock(&self.book).store.exposure(strategy, symbol)
+    }
+
+    /// The broker's positions, each strategy's ledger, drift.
+    pub(crate) fn positions(&self) -> PositionsView {
+        let book = book::lock(&self.book);
+        let mut strategies: BTreeMap<String, BTreeMap<String, LedgerLine>> = BTreeMap::new();
+        for (strategy, symbol, _, p) in book.store.positions() {
+            strategies.entry(strategy.to_owned()).or_default().insert(
+                symbol.to_owned(),
+                LedgerLine {
+                    quantity: p.quantity,
+                    avg_cost: p.avg_cost,
+                    realized_pnl: p.realized_pnl,
+                    commissions: p.commissions,
+                },
+            );
+        }
+        PositionsView {
+            broker_known: self.positions.known(),
+            broker: self.positions.shares().clone(),
+            strategies,
+            drift: self.positions.drift().to_vec(),
+        }
+    }
+
+    /// The drift found by the last check.
+    pub(crate) fn drift(&self) -> &[crate::status::Drift] {
+        self.positions.drift()
+    }
+
+    /// The last reconciliation.
+    pub(crate) fn last_reconcile(&self) -> Option<&ReconcileSummary> {
+        self.last_reconcile.as_ref()
+    }
+
+    /// Writes what is still in the write-ahead log into the database (the loop is stopping).
+    pub(crate) fn checkpoint(&self) {
+        if let Err(e) = book::lock(&self.book).store.checkpoint() {
+            tracing::warn!("final checkpoint of the order database failed: {e}");
+        }
+    }
+}
+
+/// Whether `error` means the connection is gone (so nothing was written, and the session must
+/// be made again).
+fn is_connection_error(error: &ibapi::Error) -> bool {
+    error.is_connection_lost()
+        || matches!(
+            error,
+            ibapi::Error::Io(_)
+                | ibapi::Error::ConnectionFailed
+                | ibapi::Error::ConnectionReset
+                | ibapi::Error::Shutdown
+        )
+}
+
+#[cfg(test)]
+mod tests;

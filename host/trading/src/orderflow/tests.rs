@@ -1,0 +1,251 @@
+//! The order flow on its own: a real order store in a temporary directory, IB's order events
+//! as `ibapi` delivers them, no connection and no simulator.
+
+use std::sync::{Arc, Mutex};
+
+use ibapi::orders::{
+    Execution, ExecutionData, ExecutionSide, OrderStatus, OrderStatusKind, OrderUpdate,
+};
+use sandtrade_core::{Action, LotTable, OrderType, RejectCode, normalize};
+use sandtrade_orders::{OrderStore, SignalRecord, StoreConfig};
+use sandtrade_risk::{Limits, TradingSwitch, Validator};
+use sandtrade_runtime::{CpuBudget, DeskSpec, Fleet, Runtime, SandboxConfig};
+use tokio::sync::broadcast;
+
+use super::book::LiveBook;
+use super::desk::LiveDesk;
+use super::*;
+use crate::handle::ManualOrder;
+
+const CLIENT: i32 = 7;
+
+struct Rig {
+    _dir: tempfile::TempDir,
+    flow: OrderFlow,
+    book: SharedBook,
+    strategies: Strategies,
+    events: broadcast::Receiver<TradingEvent>,
+}
+
+fn rig() -> Rig {
+    let dir = tempfile::tempdir().unwrap();
+    let store = OrderStore::open(dir.path().join("orders.sqlite"), StoreConfig::default())
+        .expect("a store in a fresh directory");
+    let book: SharedBook = Arc::new(Mutex::new(LiveBook::new(store)));
+    let validator = Validator::new(LotTable::builtin(), TradingSwitch::new());
+    let events = Events::new();
+    let listener = events.subscribe();
+    let positions = PositionsConfig {
+        drift_grace: std::time::Duration::ZERO,
+        halt_on_drift: true,
+    };
+    let flow = OrderFlow::new(
+        book.clone(),
+        validator.clone(),
+        Limits::default(),
+        &positions,
+        events,
+    );
+    let runtime = Runtime::new(SandboxConfig::default(), CpuBudget::Deadline).unwrap();
+    let make_desk = {
+        let (validator, book) = (validator.clone(), book.clone());
+        Box::new(move |spec: &DeskSpec| {
+            LiveDesk::new(spec, &Limits::default(), validator.clone(), book.clone())
+        })
+    };
+    let fleet = Fleet::new(runtime.clone(), make_desk).unwrap();
+    let strategies = Strategies::new(fleet, runtime, None, dir.path().to_owned(), None);
+    Rig {
+        _dir: dir,
+        flow,
+        book,
+        strategies,
+        events: listener,
+    }
+}
+
+impl Rig {
+    /// A strategy's signal accepted into the queue, then taken for sending as IB order
+    /// `1000 + n` of `CLIENT` (what `send_queued` does before the wire write).
+    fn sent_order(&mut self, quantity: u32) -> (u64, i32) {
+        let mut book = book::lock(&self.book);
+        let signal = SignalRecord {
+            strategy: "s",
+            wasm_hash: "h",
+            symbol: "AAPL",
+            action: Action::OpenLong,
+            quantity,
+            order_type: OrderType::Market,
+            reason: "",
+            time_ms: 0,
+        };
+        let id = book
+            .store
+            .accept(&signal, &normalize("AAPL").unwrap())
+            .unwrap();
+        book.store.observe_next_valid_id(CLIENT, 1000).unwrap();
+        let taken = book.store.take_next(CLIENT, 1).unwrap();
+        (id.get(), taken[0].ib.order_id)
+    }
+
+    fn state(&self, id: u64) -> String {
+        self.flow.order(id).unwrap().state
+    }
+
+    fn next_event(&mut self) -> TradingEvent {
+        self.events.try_recv().expect("an event")
+    }
+}
+
+fn status(order_id: i32, kind: OrderStatusKind) -> OrderUpdate {
+    OrderUpdate::OrderStatus(OrderStatus {
+        order_id,
+        status: kind,
+        client_id: CLIENT,
+        perm_id: 55,
+        ..OrderStatus::default()
+    })
+}
+
+#[test]
+fn statuses_move_an_order_and_are_reported() {
+    let mut rig = rig();
+    let (id, ib) = rig.sent_order(10);
+    assert_eq!(rig.state(id), "sending");
+    rig.flow.on_order_update(
+        status(ib, OrderStatusKind::Submitted),
+        CLIENT,
+        &mut rig.strategies,
+    );
+    assert_eq!(rig.state(id), "submitted");
+    assert!(matches!(
+        rig.next_event(),
+        TradingEvent::OrderState { id: got, .. } if got == id
+    ));
+    // Another client's order id is not ours.
+    rig.flow.on_order_update(
+        OrderUpdate::OrderStatus(OrderStatus {
+            order_id: ib,
+            status: OrderStatusKind::Cancelled,
+            client_id: CLIENT + 1,
+            ..OrderStatus::default()
+        }),
+        CLIENT,
+        &mut rig.strategies,
+    );
+    assert_eq!(rig.state(id), "submitted");
+}
+
+#[test]
+fn an_execution_fills_the_order_once_and_reports_an_undelivered_fill() {
+    let mut rig = rig();
+    let (id, ib) = rig.sent_order(10);
+    let order_ref = rig.flow.order(id).unwrap().client_order_id;
+    let execution = |exec_id: &str| {
+        OrderUpdate::ExecutionData(ExecutionData {
+            execution: Execution {
+                order_id: ib,
+                client_id: CLIENT,
+                execution_id: exec_id.into(),
+                time: "20250106-14:30:00".into(),
+                side: ExecutionSide::Bought,
+                shares: 10.0,
+                price: 190.5,
+                order_reference: order_ref.clone(),
+                ..Execution::default()
+            },
+            ..ExecutionData::default()
+        })
+    };
+    rig.flow
+        .on_order_update(execution("e.01"), CLIENT, &mut rig.strategies);
+    rig.flow
+        .on_order_update(execution("e.01"), CLIENT, &mut rig.strategies);
+    assert_eq!(rig.state(id), "filled");
+    assert_eq!(rig.flow.exposure("s", "AAPL").held, 10);
+    let mut fills = 0;
+    while let Ok(event) = rig.events.try_recv() {
+        if let TradingEvent::Fill {
+            quantity,
+            delivered,
+            ..
+        } = event
+        {
+            fills += 1;
+            // No strategy `s` runs here: the fill is recorded but not delivered.
+            assert_eq!((quantity, delivered), (10, false));
+        }
+    }
+    assert_eq!(fills, 1, "the repeated report is ignored");
+}
+
+#[test]
+fn manual_orders_are_validated_like_signals() {
+    let mut rig = rig();
+    let order = |action, quantity| ManualOrder {
+        strategy: "manual".into(),
+        action,
+        symbol: "AAPL".into(),
+        quantity,
+        order_type: OrderType::Limit(190.0),
+        reason: "by hand".into(),
+    };
+    let refused = rig.flow.submit(&order(Action::ReduceLong, 5)).unwrap_err();
+    assert_eq!(refused.code, RejectCode::ShortNotAllowed);
+    let id = rig.flow.submit(&order(Action::OpenLong, 5)).unwrap();
+    assert_eq!(rig.state(id), "queued");
+    assert_eq!(rig.flow.counts().queued, 1);
+    assert_eq!(rig.flow.exposure("manual", "AAPL").pending_buys, 5);
+}
+
+#[tokio::test]
+async fn nothing_is_sent_without_a_connection_and_a_queued_order_cancels_here() {
+    let mut rig = rig();
+    let id = rig
+        .flow
+        .submit(&ManualOrder {
+            strategy: "manual".into(),
+            action: Action::OpenLong,
+            symbol: "AAPL".into(),
+            quantity: 5,
+            order_type: OrderType::Market,
+            reason: String::new(),
+        })
+        .unwrap();
+    let ib = sandtrade_broker::IbConfig::read(
+        "port = 4002\nclient_id = 7\naccount = \"DU1234567\"\n"
+            .parse()
+            .unwrap(),
+        &mut sandtrade_core::settings::Problems::default(),
+    );
+    let mut connection = Connection::new(
+        ib,
+        sandtrade_broker::safety::TradingMode::Paper,
+        Events::new(),
+    );
+    assert_eq!(rig.flow.send_queued(&mut connection).await, None);
+    assert_eq!(rig.state(id), "queued", "waits in the durable queue");
+    assert_eq!(
+        rig.flow.cancel(id, &mut connection).await,
+        Ok(CancelOutcome::CancelledBeforeSending)
+    );
+    assert_eq!(rig.state(id), "cancelled");
+    assert_eq!(
+        rig.flow.cancel(id, &mut connection).await,
+        Err(CommandError::Refused(format!(
+            "order {id} is already cancelled"
+        )))
+    );
+    assert_eq!(
+        rig.flow.cancel(999, &mut connection).await,
+        Err(CommandError::NotFound("order 999".into()))
+    );
+}
+
+#[test]
+fn positions_of_another_account_are_ignored_and_drift_needs_a_connect() {
+    let mut rig = rig();
+    rig.flow.check_drift(std::time::Instant::now());
+    assert!(rig.flow.drift().is_empty());
+    assert!(!rig.flow.positions().broker_known);
+}
