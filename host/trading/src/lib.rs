@@ -64,6 +64,7 @@ mod feed;
 mod handle;
 mod orderflow;
 mod publisher;
+mod snapshot;
 mod status;
 mod strategies;
 mod trader;

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use ibapi::subscriptions::SubscriptionItem;
 use sandtrade_broker::codes::{self, NoticeClass};
-use sandtrade_risk::{TradingState, Validator};
+use sandtrade_risk::Validator;
 use sandtrade_runtime::DirChange;
 use tokio::sync::{Notify, mpsc};
 
@@ -27,7 +27,8 @@ use crate::feed::{Feed, FeedEvent};
 use crate::handle::{Command, CommandError, Exit};
 use crate::orderflow::OrderFlow;
 use crate::publisher::Publisher;
-use crate::status::{SignalSummary, TradingStatus};
+use crate::snapshot::picture;
+use crate::status::TradingStatus;
 use crate::strategies::{Reloaded, Strategies};
 
 /// How often housekeeping runs: restarts after a strategy's backoff, the drift check.
@@ -576,42 +577,5 @@ impl Trader {
         self.publisher.publish(now, last);
         self.orders.checkpoint();
         tracing::info!("trading loop stopped");
-    }
-}
-
-/// The status picture, from each part's share of it.
-fn picture(
-    connection: &Connection,
-    feed: &Feed,
-    orders: &OrderFlow,
-    validator: &Validator,
-) -> TradingStatus {
-    let counts = validator.counters().snapshot();
-    let (messages_sent, pacer_headroom) = connection.pacer_figures(Instant::now());
-    TradingStatus {
-        mode: connection.mode(),
-        account: connection.ib().account.clone(),
-        connection: connection.status().clone(),
-        halted: match validator.switch().state() {
-            TradingState::Active => None,
-            TradingState::Halted { reason } => Some(reason),
-        },
-        orders: orders.counts(),
-        signals: SignalSummary {
-            accepted: counts.accepted,
-            rejected: counts
-                .nonzero_rejections()
-                .map(|(code, n)| (code.as_str().to_owned(), n))
-                .collect(),
-        },
-        last_reconcile: orders.last_reconcile().cloned(),
-        drift: orders.drift().to_vec(),
-        subscriptions: feed.subscribed(),
-        subscription_errors: feed.subscription_errors().clone(),
-        warming_up: feed.warming(),
-        messages_sent,
-        messages_per_second: connection.ib().messages_per_second,
-        pacer_headroom,
-        at_ms: sandtrade_core::clock::unix_ms(),
     }
 }

@@ -11,7 +11,7 @@
 pub(crate) mod book;
 pub(crate) mod desk;
 mod drift;
-mod manual;
+mod operator;
 mod positions;
 
 use std::collections::BTreeMap;
@@ -23,14 +23,14 @@ use sandtrade_broker::wire;
 use sandtrade_core::Action;
 use sandtrade_core::Rejection;
 use sandtrade_orders::{
-    BrokerSnapshot, ExecutionOutcome, FillApplied, IbOrderId, IbStatus, OrderState,
-    OrderStoreError, OutgoingOrder, SignalId, StateChange,
+    BrokerSnapshot, ExecutionOutcome, FillApplied, IbOrderId, IbStatus, OrderStoreError,
+    OutgoingOrder, SignalId, StateChange,
 };
 use sandtrade_risk::{Limits, Validator};
 use sandtrade_runtime::bindings;
 
 use self::book::SharedBook;
-use self::manual::ManualOrders;
+use self::operator::Operator;
 use self::positions::BrokerPositions;
 use crate::config::PositionsConfig;
 use crate::connection::Connection;
@@ -40,12 +40,12 @@ use crate::status::{LedgerLine, OrderCounts, OrderView, PositionsView, Reconcile
 use crate::strategies::Strategies;
 
 /// The order flow and what it owns: the book (the order store), the broker's positions,
-/// manual orders.
+/// what operators do to orders.
 #[derive(Debug)]
 pub(crate) struct OrderFlow {
     book: SharedBook,
     positions: BrokerPositions,
-    manual: ManualOrders,
+    operator: Operator,
     events: Events,
     /// When the pacer frees a slot for an order that waits.
     pacer_wake: Option<Instant>,
@@ -66,7 +66,7 @@ impl OrderFlow {
     ) -> Self {
         Self {
             positions: BrokerPositions::new(positions, validator.switch().clone(), events.clone()),
-            manual: ManualOrders::new(book.clone(), validator, limits),
+            operator: Operator::new(book.clone(), validator, limits, events.clone()),
             book,
             events,
             pacer_wake: None,
@@ -398,13 +398,7 @@ impl OrderFlow {
     }
 
     fn state_changed(&self, id: SignalId, change: StateChange) {
-        if change.changed() {
-            self.events.emit(TradingEvent::OrderState {
-                id: id.get(),
-                from: change.from,
-                to: change.to,
-            });
-        }
+        state_changed(&self.events, id, change);
     }
 
     /// A new fill: `on-fill` to its strategy (in the strategy's own spelling of the symbol).
@@ -452,7 +446,7 @@ impl OrderFlow {
 
     /// A manual order: the same validation as a strategy's signal, then the durable queue.
     pub(crate) fn submit(&mut self, order: &ManualOrder) -> Result<u64, Rejection> {
-        self.manual.submit(order)
+        self.operator.submit(order)
     }
 
     /// Cancels an order: a queued one here, a working one at IB (through `connection`).
@@ -461,81 +455,12 @@ impl OrderFlow {
         id: u64,
         connection: &mut Connection,
     ) -> Result<CancelOutcome, CommandError> {
-        let signal = SignalId::from_u64(id);
-        let order = book::lock(&self.book)
-            .store
-            .order(signal)
-            .map_err(|e| CommandError::Refused(e.to_string()))?
-            .ok_or_else(|| CommandError::NotFound(format!("order {id}")))?;
-        match order.state {
-            OrderState::Queued => {
-                let change = book::lock(&self.book)
-                    .store
-                    .apply_status(signal, IbStatus::ApiCancelled, None)
-                    .map_err(|e| CommandError::Refused(e.to_string()))?;
-                self.state_changed(signal, change);
-                Ok(CancelOutcome::CancelledBeforeSending)
-            }
-            OrderState::Submitted | OrderState::PartiallyFilled => {
-                let Some((client, client_id)) = connection.client() else {
-                    return Err(CommandError::Refused(
-                        "not connected to IB: the cancel cannot be sent".into(),
-                    ));
-                };
-                let client = Arc::clone(client);
-                let Some(ib) = order.ib else {
-                    return Err(CommandError::Refused(format!(
-                        "order {id} has no IB order id"
-                    )));
-                };
-                if ib.client_id != client_id {
-                    return Err(CommandError::Refused(format!(
-                        "order {id} was placed by client id {} and only it can cancel it \
-                         (connected as {client_id})",
-                        ib.client_id
-                    )));
-                }
-                connection.pacer().acquire().await;
-                // The subscription is dropped at once: the outcome arrives as order status.
-                client
-                    .cancel_order(ib.order_id, "")
-                    .await
-                    .map(drop)
-                    .map_err(|e| CommandError::Refused(format!("the cancel was not sent: {e}")))?;
-                Ok(CancelOutcome::SentToIb)
-            }
-            OrderState::Sending | OrderState::Unknown => Err(CommandError::Refused(format!(
-                "order {id} is {}: whether IB has it is not known yet; reconcile first",
-                order.state
-            ))),
-            OrderState::Filled | OrderState::Cancelled | OrderState::Rejected => Err(
-                CommandError::Refused(format!("order {id} is already {}", order.state)),
-            ),
-        }
+        self.operator.cancel(id, connection).await
     }
 
     /// An operator's decision that an `unknown` order never reached IB: it is queued again.
     pub(crate) fn release_unknown(&mut self, id: u64, note: &str) -> Result<(), CommandError> {
-        let signal = SignalId::from_u64(id);
-        let result = book::lock(&self.book)
-            .store
-            .release_unknown(signal, &format!("operator: {note}"));
-        match result {
-            Ok(change) => {
-                tracing::warn!(
-                    order = id,
-                    note,
-                    "unknown order released to the queue by an operator"
-                );
-                self.state_changed(signal, change);
-                book::lock(&self.book).queued = true;
-                Ok(())
-            }
-            Err(OrderStoreError::UnknownOrder(_)) => {
-                Err(CommandError::NotFound(format!("order {id}")))
-            }
-            Err(e) => Err(CommandError::Refused(e.to_string())),
-        }
+        self.operator.release_unknown(id, note)
     }
 
     /// Compares the broker's positions with the strategies' ledger (housekeeping).
@@ -629,6 +554,17 @@ impl OrderFlow {
         if let Err(e) = book::lock(&self.book).store.checkpoint() {
             tracing::warn!("final checkpoint of the order database failed: {e}");
         }
+    }
+}
+
+/// Reports an order's change of state, if it changed.
+fn state_changed(events: &Events, id: SignalId, change: StateChange) {
+    if change.changed() {
+        events.emit(TradingEvent::OrderState {
+            id: id.get(),
+            from: change.from,
+            to: change.to,
+        });
     }
 }
 

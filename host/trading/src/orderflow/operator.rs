@@ -1,0 +1,199 @@
+//! What operators do to orders (the REST API's order routes): submit one by hand — the same
+//! validation as a strategy's signal, against the exposure of the ledger the order is
+//! attributed to, then the durable queue; a refusal is recorded like a strategy's, so the
+//! signal log shows what operators were refused too — cancel one, and release an order whose
+//! fate reconciliation could not settle.
+
+use std::sync::Arc;
+
+use sandtrade_core::{RejectCode, Rejection, SignalRequest, clock};
+use sandtrade_orders::{IbStatus, OrderState, OrderStoreError, SignalId, SignalRecord};
+use sandtrade_risk::{GateProblem, Limits, StrategyGate, Validator};
+
+use super::book::{self, SharedBook};
+use crate::connection::Connection;
+use crate::events::Events;
+use crate::handle::{CancelOutcome, CommandError, ManualOrder};
+
+/// The strategy's own `[limits]` are not known for a manual order; the global ones apply.
+const MANUAL_WASM_HASH: &str = "manual";
+
+/// The operator's desk.
+#[derive(Debug)]
+pub(crate) struct Operator {
+    book: SharedBook,
+    validator: Validator,
+    limits: Limits,
+    events: Events,
+}
+
+impl Operator {
+    /// Manual orders into `book`, under the global `limits`.
+    pub(crate) fn new(
+        book: SharedBook,
+        validator: Validator,
+        limits: Limits,
+        events: Events,
+    ) -> Self {
+        Self {
+            book,
+            validator,
+            limits,
+            events,
+        }
+    }
+
+    /// Validates `order` and queues it durably; returns its order id, or the refusal.
+    pub(crate) fn submit(&self, order: &ManualOrder) -> Result<u64, Rejection> {
+        let signal = SignalRequest {
+            action: order.action,
+            symbol: order.symbol.clone(),
+            quantity: order.quantity,
+            order_type: order.order_type,
+            reason: order.reason.clone(),
+        };
+        let mut gate = StrategyGate::new(order.strategy.clone(), &[&order.symbol], &self.limits)
+            .map_err(|e| {
+                Rejection::new(
+                    e.problems
+                        .iter()
+                        .find_map(|p| match p {
+                            GateProblem::UnknownSymbol(r) => Some(r.code),
+                            _ => None,
+                        })
+                        .unwrap_or(RejectCode::InvalidQuantity),
+                    e.to_string(),
+                )
+            })?;
+        let now = clock::unix_ms();
+        let mut book = book::lock(&self.book);
+        let checked =
+            self.validator
+                .check(&mut gate, &signal, &book.for_strategy(&order.strategy), now);
+        let record = |action, quantity, order_type, reason| SignalRecord {
+            strategy: &order.strategy,
+            wasm_hash: MANUAL_WASM_HASH,
+            symbol: &order.symbol,
+            action,
+            quantity,
+            order_type,
+            reason,
+            time_ms: now,
+        };
+        let validated = match checked {
+            Ok(validated) => validated,
+            Err(rejection) => {
+                let refused = record(
+                    order.action,
+                    order.quantity,
+                    order.order_type,
+                    &order.reason,
+                );
+                if let Err(e) = book.store.record_rejection(&refused, &rejection) {
+                    tracing::warn!(strategy = order.strategy, "refusal not recorded: {e}");
+                }
+                return Err(rejection);
+            }
+        };
+        let accepted = record(
+            validated.action,
+            validated.quantity,
+            validated.order_type,
+            &validated.reason,
+        );
+        match book.store.accept(&accepted, &validated.instrument) {
+            Ok(id) => {
+                book.queued = true;
+                tracing::info!(order = %id, strategy = order.strategy, "manual order accepted");
+                Ok(id.get())
+            }
+            Err(e) => Err(Rejection::new(
+                RejectCode::Unavailable,
+                format!("the host could not store the order: {e}"),
+            )),
+        }
+    }
+
+    /// Cancels an order: a queued one here, a working one at IB (through `connection`).
+    pub(crate) async fn cancel(
+        &mut self,
+        id: u64,
+        connection: &mut Connection,
+    ) -> Result<CancelOutcome, CommandError> {
+        let signal = SignalId::from_u64(id);
+        let order = book::lock(&self.book)
+            .store
+            .order(signal)
+            .map_err(|e| CommandError::Refused(e.to_string()))?
+            .ok_or_else(|| CommandError::NotFound(format!("order {id}")))?;
+        match order.state {
+            OrderState::Queued => {
+                let change = book::lock(&self.book)
+                    .store
+                    .apply_status(signal, IbStatus::ApiCancelled, None)
+                    .map_err(|e| CommandError::Refused(e.to_string()))?;
+                super::state_changed(&self.events, signal, change);
+                Ok(CancelOutcome::CancelledBeforeSending)
+            }
+            OrderState::Submitted | OrderState::PartiallyFilled => {
+                let Some((client, client_id)) = connection.client() else {
+                    return Err(CommandError::Refused(
+                        "not connected to IB: the cancel cannot be sent".into(),
+                    ));
+                };
+                let client = Arc::clone(client);
+                let Some(ib) = order.ib else {
+                    return Err(CommandError::Refused(format!(
+                        "order {id} has no IB order id"
+                    )));
+                };
+                if ib.client_id != client_id {
+                    return Err(CommandError::Refused(format!(
+                        "order {id} was placed by client id {} and only it can cancel it \
+                         (connected as {client_id})",
+                        ib.client_id
+                    )));
+                }
+                connection.pacer().acquire().await;
+                // The subscription is dropped at once: the outcome arrives as order status.
+                client
+                    .cancel_order(ib.order_id, "")
+                    .await
+                    .map(drop)
+                    .map_err(|e| CommandError::Refused(format!("the cancel was not sent: {e}")))?;
+                Ok(CancelOutcome::SentToIb)
+            }
+            OrderState::Sending | OrderState::Unknown => Err(CommandError::Refused(format!(
+                "order {id} is {}: whether IB has it is not known yet; reconcile first",
+                order.state
+            ))),
+            OrderState::Filled | OrderState::Cancelled | OrderState::Rejected => Err(
+                CommandError::Refused(format!("order {id} is already {}", order.state)),
+            ),
+        }
+    }
+
+    /// An operator's decision that an `unknown` order never reached IB: it is queued again.
+    pub(crate) fn release_unknown(&mut self, id: u64, note: &str) -> Result<(), CommandError> {
+        let signal = SignalId::from_u64(id);
+        let result = book::lock(&self.book)
+            .store
+            .release_unknown(signal, &format!("operator: {note}"));
+        match result {
+            Ok(change) => {
+                tracing::warn!(
+                    order = id,
+                    note,
+                    "unknown order released to the queue by an operator"
+                );
+                super::state_changed(&self.events, signal, change);
+                book::lock(&self.book).queued = true;
+                Ok(())
+            }
+            Err(OrderStoreError::UnknownOrder(_)) => {
+                Err(CommandError::NotFound(format!("order {id}")))
+            }
+            Err(e) => Err(CommandError::Refused(e.to_string())),
+        }
+    }
+}
