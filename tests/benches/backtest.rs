@@ -202,7 +202,7 @@ fn native_feed(path: &Path) -> u64 {
     let mut bars = 0;
     for bar in BarFeed::open(path, aapl()).expect("open") {
         let bar = bar.expect("valid file");
-        strategy.on_bar("AAPL", black_box(bar).close);
+        strategy.on_bar("AAPL", black_box(bar).bar.close);
         bars += 1;
     }
     black_box(strategy.crossings);
@@ -269,12 +269,12 @@ impl EmptyGuestLoop {
         for bar in BarFeed::open(path, aapl()).expect("open") {
             let bar = bar.expect("valid file");
             black_box(sim.open(&bar));
-            guest_bar.start_ms = bar.time_ms;
-            guest_bar.open = bar.open;
-            guest_bar.high = bar.high;
-            guest_bar.low = bar.low;
-            guest_bar.close = bar.close;
-            guest_bar.volume = bar.volume;
+            guest_bar.start_ms = bar.bar.start_ms;
+            guest_bar.open = bar.bar.open;
+            guest_bar.high = bar.bar.high;
+            guest_bar.low = bar.bar.low;
+            guest_bar.close = bar.bar.close;
+            guest_bar.volume = bar.bar.volume;
             instance.on_bar(&guest_bar).expect("a benign call");
             sim.mark(&bar);
             bars += 1;

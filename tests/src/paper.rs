@@ -21,8 +21,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use sandtrade_backtest::{BacktestDesk, Bar, BarReader, Fill, SimConfig, SymbolTable};
-use sandtrade_core::{Instrument, LotTable};
+use sandtrade_backtest::{BacktestDesk, BarReader, BarRow, Fill, SimConfig, SymbolTable};
+use sandtrade_core::{Bar, Instrument, LotTable};
 use sandtrade_risk::Limits;
 use sandtrade_runtime::bindings;
 use sandtrade_runtime::compile::CompiledStrategy;
@@ -102,7 +102,7 @@ pub fn sample_path(file: &str) -> PathBuf {
 pub struct SampleBar {
     /// The contract.
     pub instrument: Arc<Instrument>,
-    /// The bar as the file's table numbers it (only its prices and time are used).
+    /// The bar.
     pub bar: Bar,
 }
 
@@ -115,9 +115,9 @@ pub fn sample_bars(file: &str) -> Vec<SampleBar> {
         .read_all()
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     bars.into_iter()
-        .map(|bar| SampleBar {
-            instrument: table[bar.symbol].clone(),
-            bar,
+        .map(|row| SampleBar {
+            instrument: table[row.symbol].clone(),
+            bar: row.bar,
         })
         .collect()
 }
@@ -277,28 +277,23 @@ impl PaperFleet {
     /// One bar for every strategy: fills, `on-fill`, `on-bar`, marks (see the module docs).
     pub fn bar(&mut self, sample: &SampleBar) {
         let SampleBar { instrument, bar } = sample;
-        self.now_ms = bar.time_ms;
+        self.now_ms = bar.start_ms;
         let names: Vec<Arc<str>> = self.fleet.names().cloned().collect();
         for name in &names {
             let Some(desk) = self.fleet.desk_mut(name) else {
                 continue;
             };
-            desk.set_now_ms(bar.time_ms);
+            desk.set_now_ms(bar.start_ms);
             for fill in open_in(desk, instrument, bar) {
-                self.fleet.on_fill(name, &fill, bar.time_ms);
+                self.fleet.on_fill(name, &fill, bar.start_ms);
             }
         }
         let event = BarEvent {
             instrument,
             bar_seconds: 60,
-            start_ms: bar.time_ms,
-            open: bar.open,
-            high: bar.high,
-            low: bar.low,
-            close: bar.close,
-            volume: bar.volume,
+            bar: *bar,
         };
-        self.fleet.on_bar(&event, bar.time_ms);
+        self.fleet.on_bar(&event, bar.start_ms);
         for name in &names {
             if let Some(desk) = self.fleet.desk_mut(name)
                 && let Some(own) = own_bar(desk, instrument, bar)
@@ -354,9 +349,12 @@ impl PaperFleet {
 }
 
 /// `bar` as `desk`'s own account numbers its instrument, if the strategy declared it.
-fn own_bar(desk: &BacktestDesk, instrument: &Instrument, bar: &Bar) -> Option<Bar> {
+fn own_bar(desk: &BacktestDesk, instrument: &Instrument, bar: &Bar) -> Option<BarRow> {
     let id = desk.sim()?.table().id(instrument)?;
-    Some(Bar { symbol: id, ..*bar })
+    Some(BarRow {
+        symbol: id,
+        bar: *bar,
+    })
 }
 
 /// Opens `bar` in `desk`'s account: the fills it causes, as the strategy's `on-fill` sees them.

@@ -141,7 +141,7 @@ fn strikes_then_quarantine(mode: &str, fault: &FaultKind) {
 
     // First instance: bars 1 and 2 fine, the 3rd faults.
     fleet.feed(&bars[..=aapl[2]]);
-    let t1 = bars[aapl[2]].bar.time_ms;
+    let t1 = bars[aapl[2]].bar.start_ms;
     let status = fleet.status(HOSTILE);
     assert_eq!(status.state, "backing-off");
     assert_eq!(status.last_error.as_deref(), Some(what.as_str()));
@@ -161,7 +161,7 @@ fn strikes_then_quarantine(mode: &str, fault: &FaultKind) {
     // second instance faults on its 3rd bar, restarts a minute later, and the third instance's
     // fault is the third strike within the 600 s window.
     for bar in &bars[aapl[2] + 1..] {
-        fleet.restart_due(bar.bar.time_ms);
+        fleet.restart_due(bar.bar.start_ms);
         fleet.bar(bar);
     }
     let quarantine = format!("3 faults within 600 s, the last: {what}");
@@ -460,7 +460,7 @@ fn a_million_emits_in_one_bar_are_rate_limited_and_stopped_by_the_deadline() {
     );
 
     // Restarted with its desk: the gate counted every one of them by code.
-    fleet.restart_due(bars[aapl[2]].bar.time_ms + 1_000);
+    fleet.restart_due(bars[aapl[2]].bar.start_ms + 1_000);
     let gate = gate_counts(&mut fleet);
     assert_eq!(gate.accepted, 1);
     assert_eq!(gate.rejected(RejectCode::PositionLimit), 59);
@@ -468,7 +468,7 @@ fn a_million_emits_in_one_bar_are_rate_limited_and_stopped_by_the_deadline() {
 
     // Two more storms, two more deadlines: quarantined. The other strategy never noticed.
     for bar in &bars[aapl[2] + 1..] {
-        fleet.restart_due(bar.bar.time_ms);
+        fleet.restart_due(bar.bar.start_ms);
         fleet.bar(bar);
     }
     let status = fleet.status(HOSTILE);

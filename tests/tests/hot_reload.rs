@@ -106,7 +106,7 @@ impl Host {
             if bar.instrument.symbol == "AAPL" {
                 delivered += 1;
             }
-            self.fleet.restart_due(bar.bar.time_ms);
+            self.fleet.restart_due(bar.bar.start_ms);
             self.fleet.bar(bar);
         }
     }

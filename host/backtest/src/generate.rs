@@ -95,9 +95,12 @@ pub enum GenError {
     Io(#[from] io::Error),
 }
 
-/// One generated bar; prices in thousandths of the currency unit, on the tick grid.
+/// One row of a generated bar file before it is written: prices in exact thousandths of the
+/// currency unit, on the market's tick grid, so the file says `185.12`, never `185.1199999`.
+/// Reading the file back gives [`BarRow`](super::BarRow)s, each carrying a
+/// [`Bar`](sandtrade_core::Bar).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct GeneratedBar {
+pub struct GeneratedRow {
     /// Index into [`GenConfig::symbols`].
     pub symbol: usize,
     /// Start of the bar, epoch ms.
@@ -302,7 +305,7 @@ impl Walk {
         })
     }
 
-    fn step(&mut self, symbol: usize, time_ms: i64) -> GeneratedBar {
+    fn step(&mut self, symbol: usize, time_ms: i64) -> GeneratedRow {
         let open = self.price;
         let close = (open * (1.0 + BAR_VOLATILITY * self.normal())).max(0.01);
         let wick_up = BAR_VOLATILITY * 0.5 * self.normal().abs();
@@ -317,7 +320,7 @@ impl Walk {
         let high = on_grid(self.market, high_raw, Round::Up).max(open.max(close));
         let low = on_grid(self.market, low_raw, Round::Down).min(open.min(close));
         let volume = 100 * (1 + (unit(&mut self.rng) * 200.0) as u64);
-        GeneratedBar {
+        GeneratedRow {
             symbol,
             time_ms,
             open,
@@ -360,9 +363,9 @@ pub struct Generator {
 }
 
 impl Iterator for Generator {
-    type Item = GeneratedBar;
+    type Item = GeneratedRow;
 
-    fn next(&mut self) -> Option<GeneratedBar> {
+    fn next(&mut self) -> Option<GeneratedRow> {
         while self.rows_left > 0 && self.time_ms < self.end_ms {
             if self.next_symbol == self.walks.len() {
                 self.next_symbol = 0;
@@ -428,7 +431,7 @@ mod tests {
     #[test]
     fn sessions_cover_regular_hours_on_weekdays() {
         // 2024-01-02 (Tue) .. 2024-01-08 (Mon): 5 weekdays, the weekend skipped.
-        let bars: Vec<GeneratedBar> =
+        let bars: Vec<GeneratedRow> =
             generate(&GenConfig::new(&["AAPL", "5"], Length::Days(7), true))
                 .unwrap()
                 .collect();

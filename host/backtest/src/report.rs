@@ -4,9 +4,9 @@ use std::fmt;
 use std::io::{self, Write};
 
 use super::bars::timestamp::format_time;
+use super::fill::Fill;
 use super::instruments::SymbolTable;
-use super::sim::Fill;
-use super::svg;
+use super::svg::{self, Panel};
 use sandtrade_core::Side;
 use sandtrade_risk::SignalCounts;
 
@@ -147,7 +147,11 @@ impl Report {
 
     /// The equity curve of each currency as an SVG picture, one panel per currency.
     pub fn equity_svg(&self) -> String {
-        svg::equity_svg(&self.accounts)
+        svg::equity_svg(self.accounts.iter().map(|a| Panel {
+            currency: a.currency,
+            initial_cash: a.initial_cash,
+            curve: &a.curve,
+        }))
     }
 }
 
@@ -231,8 +235,8 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::{Bar, CommissionSchedule, Sim, SimConfig};
-    use sandtrade_core::{Action, OrderType, RejectCode, normalize};
+    use crate::{BarRow, CommissionSchedule, Sim, SimConfig};
+    use sandtrade_core::{Action, Bar, OrderType, RejectCode, normalize};
     use sandtrade_risk::{SignalCounters, ValidatedOrder};
 
     const T0: i64 = 1_704_205_800_000;
@@ -271,18 +275,20 @@ mod tests {
             None,
         ];
         for (minute, ((open, close), submit)) in bars.into_iter().zip(orders).enumerate() {
-            let bar = Bar {
+            let bar = BarRow {
                 symbol: aapl,
-                time_ms: T0 + minute as i64 * 60_000,
-                open,
-                high: open.max(close),
-                low: open.min(close),
-                close,
-                volume: 1.0,
+                bar: Bar {
+                    start_ms: T0 + minute as i64 * 60_000,
+                    open,
+                    high: open.max(close),
+                    low: open.min(close),
+                    close,
+                    volume: 1.0,
+                },
             };
             sim.open(&bar);
             if let Some(o) = submit {
-                sim.submit(&o, bar.time_ms).unwrap();
+                sim.submit(&o, bar.bar.start_ms).unwrap();
             }
             sim.mark(&bar);
         }

@@ -12,10 +12,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::bars::{Bar, BarError, BarFeed};
+use super::bars::{BarError, BarFeed, BarRow};
 use super::desk::BacktestDesk;
+use super::fill::Fill;
 use super::report::Report;
-use super::sim::{Fill, SimConfig};
+use super::sim::SimConfig;
 use sandtrade_core::LotTable;
 use sandtrade_risk::Limits;
 use sandtrade_runtime::bindings;
@@ -297,19 +298,19 @@ impl Replay {
     /// One bar: restart if due, fills at its open, `on-fill`s, `on-bar`, then valuation.
     fn bar(
         &mut self,
-        bar: &Bar,
+        row: &BarRow,
         prepared: &PreparedStrategy<BacktestDesk>,
         runtime: &Runtime,
         params: &[(String, String)],
     ) {
-        if self.supervisor.restart_due(bar.time_ms) {
-            self.restart(bar.time_ms, prepared, runtime, params);
+        if self.supervisor.restart_due(row.bar.start_ms) {
+            self.restart(row.bar.start_ms, prepared, runtime, params);
         }
         let desk = self.strategy.desk_mut();
-        desk.set_now_ms(bar.time_ms);
+        desk.set_now_ms(row.bar.start_ms);
         let sim = desk.sim_mut().expect("bound");
         self.fills.clear();
-        self.fills.extend_from_slice(sim.open(bar));
+        self.fills.extend_from_slice(sim.open(row));
         if let Strategy::Up(instance) = &mut self.strategy {
             let mut result = Ok(());
             for fill in &self.fills {
@@ -327,18 +328,24 @@ impl Replay {
                 }
             }
             if result.is_ok() {
-                let guest_bar = &mut self.guest_bars[bar.symbol.index()];
+                let guest_bar = &mut self.guest_bars[row.symbol.index()];
                 guest_bar.set(
-                    bar.time_ms,
-                    [bar.open, bar.high, bar.low, bar.close, bar.volume],
+                    row.bar.start_ms,
+                    [
+                        row.bar.open,
+                        row.bar.high,
+                        row.bar.low,
+                        row.bar.close,
+                        row.bar.volume,
+                    ],
                 );
                 result = instance.on_bar(guest_bar).map(drop);
             }
             if let Err(fault) = result {
-                self.fault(bar.time_ms, fault.to_string());
+                self.fault(row.bar.start_ms, fault.to_string());
             }
         }
-        self.strategy.desk_mut().sim_mut().expect("bound").mark(bar);
+        self.strategy.desk_mut().sim_mut().expect("bound").mark(row);
     }
 
     fn fault(&mut self, now_ms: i64, what: String) {

@@ -27,12 +27,13 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::bars::Bar;
+use super::bars::BarRow;
 use super::commission::CommissionSchedule;
 use super::equity::{Drawdown, EquityCurve};
+use super::fill::Fill;
 use super::instruments::{SymbolId, SymbolTable};
 use super::report::{AccountSummary, PositionSummary, Report};
-use sandtrade_core::{Action, Exposure, Instrument, Market, OrderType, Side};
+use sandtrade_core::{Action, Exposure, Instrument, Market, OrderType, Position, Side};
 use sandtrade_risk::{Book, SignalCounts, ValidatedOrder};
 
 /// Simulator settings (`[backtest]` in a config file).
@@ -91,32 +92,9 @@ impl SimConfig {
     }
 }
 
-/// A fill of a simulated order.
+/// What the simulated account holds of one instrument, as the strategy's `position` sees it.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Fill {
-    /// The id [`Sim::submit`] returned.
-    pub signal_id: u64,
-    /// The instrument.
-    pub symbol: SymbolId,
-    /// The action of the signal.
-    pub action: Action,
-    /// Buy or sell.
-    pub side: Side,
-    /// Shares.
-    pub quantity: u32,
-    /// Price per share, slippage included.
-    pub price: f64,
-    /// Commission charged.
-    pub commission: f64,
-    /// Start of the bar it filled in.
-    pub time_ms: i64,
-    /// For a sell, `(price − average cost) × quantity`; 0 for a buy.
-    pub realized_pnl: f64,
-}
-
-/// A position held by the simulated account.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Position {
+pub struct Held {
     /// Shares held.
     pub quantity: u32,
     /// Average fill price of the shares held.
@@ -169,15 +147,22 @@ struct Order {
 struct Slot {
     market: Market,
     account: usize,
-    held: u32,
-    avg_cost: f64,
+    /// Shares held and their average cost: the one arithmetic live trading uses too.
+    position: Position,
     pending_buys: u32,
     pending_sells: u32,
     orders: Vec<Order>,
     /// The last price the strategy has seen: the close of the bar being handled.
     reference: Option<f64>,
-    /// The price `held` is valued at in the account's equity.
+    /// The price the position is valued at in the account's equity.
     mark: f64,
+}
+
+impl Slot {
+    /// Shares held (the simulated account is long-only: never negative).
+    fn held(&self) -> u32 {
+        u32::try_from(self.position.quantity).unwrap_or(0)
+    }
 }
 
 /// Per-currency state.
@@ -250,8 +235,7 @@ impl Sim {
             slots.push(Slot {
                 market: instrument.market,
                 account,
-                held: 0,
-                avg_cost: 0.0,
+                position: Position::default(),
                 pending_buys: 0,
                 pending_sells: 0,
                 orders: Vec::new(),
@@ -308,11 +292,11 @@ impl Sim {
                     .ok_or_else(out_of_range)?
             }
             Side::Sell => {
-                if quantity > slot.held.saturating_sub(slot.pending_sells) {
+                if quantity > slot.held().saturating_sub(slot.pending_sells) {
                     return Err(SimError::Oversell {
                         symbol: symbol.clone(),
                         quantity,
-                        held: slot.held,
+                        held: slot.held(),
                         pending_sells: slot.pending_sells,
                     });
                 }
@@ -335,12 +319,12 @@ impl Sim {
     /// The bar opens: fills (or expires) the orders pending on its symbol that were decided
     /// before it, and returns the fills, for the strategy's `on-fill`. Makes the bar's close
     /// the reference price the strategy's signals are valued at (it is about to see the bar).
-    pub fn open(&mut self, bar: &Bar) -> &[Fill] {
+    pub fn open(&mut self, row: &BarRow) -> &[Fill] {
         self.fills.clear();
-        let Some(slot) = self.slots.get_mut(bar.symbol.index()) else {
+        let Some(slot) = self.slots.get_mut(row.symbol.index()) else {
             return &self.fills;
         };
-        slot.reference = Some(bar.close);
+        slot.reference = Some(row.bar.close);
         if slot.orders.is_empty() {
             return &self.fills;
         }
@@ -348,16 +332,16 @@ impl Sim {
         let commission = *self.commissions.for_market(slot.market);
         let mut orders = std::mem::take(&mut slot.orders);
         orders.retain(|order| {
-            if order.submitted_ms >= bar.time_ms {
+            if order.submitted_ms >= row.bar.start_ms {
                 return true;
             }
-            match fill_price(order, bar, self.slippage) {
+            match fill_price(order, row, self.slippage) {
                 Some(price) => {
                     let fill = apply_fill(
                         slot,
                         account,
                         order,
-                        bar,
+                        row,
                         price,
                         commission.cost(order.quantity, price),
                     );
@@ -381,25 +365,25 @@ impl Sim {
 
     /// The bar is done: values the symbol's position at its close and records the currency's
     /// equity (drawdown, curve).
-    pub fn mark(&mut self, bar: &Bar) {
-        let Some(slot) = self.slots.get_mut(bar.symbol.index()) else {
+    pub fn mark(&mut self, row: &BarRow) {
+        let Some(slot) = self.slots.get_mut(row.symbol.index()) else {
             return;
         };
         let account = &mut self.accounts[slot.account];
-        account.positions_value += f64::from(slot.held) * (bar.close - slot.mark);
-        slot.mark = bar.close;
+        account.positions_value += f64::from(slot.held()) * (row.bar.close - slot.mark);
+        slot.mark = row.bar.close;
         let equity = account.cash + account.positions_value;
         account.drawdown.record(equity);
-        account.curve.record(bar.time_ms, equity);
+        account.curve.record(row.bar.start_ms, equity);
         self.bars += 1;
     }
 
     /// The strategy's position in `symbol`, if it holds any shares.
-    pub fn position(&self, symbol: SymbolId) -> Option<Position> {
+    pub fn position(&self, symbol: SymbolId) -> Option<Held> {
         let slot = self.slots.get(symbol.index())?;
-        (slot.held > 0).then_some(Position {
-            quantity: slot.held,
-            avg_cost: slot.avg_cost,
+        (slot.held() > 0).then_some(Held {
+            quantity: slot.held(),
+            avg_cost: slot.position.avg_cost,
         })
     }
 
@@ -415,12 +399,12 @@ impl Sim {
             .table
             .iter()
             .zip(&self.slots)
-            .filter(|(_, slot)| slot.held > 0)
+            .filter(|(_, slot)| slot.held() > 0)
             .map(|((_, instrument), slot)| PositionSummary {
                 symbol: instrument.symbol.clone(),
                 currency: instrument.currency,
-                quantity: slot.held,
-                avg_cost: slot.avg_cost,
+                quantity: slot.held(),
+                avg_cost: slot.position.avg_cost,
                 last: slot.mark,
             })
             .collect();
@@ -466,7 +450,7 @@ impl Book for Sim {
             .id(instrument)
             .and_then(|id| self.slots.get(id.index()))
             .map_or_else(Exposure::default, |s| Exposure {
-                held: s.held,
+                held: s.held(),
                 pending_buys: s.pending_buys,
                 pending_sells: s.pending_sells,
             })
@@ -481,18 +465,18 @@ impl Book for Sim {
 
 /// The price `order` fills at in `bar`, or `None` if it is a limit order the bar does not
 /// trade through.
-fn fill_price(order: &Order, bar: &Bar, slippage: f64) -> Option<f64> {
+fn fill_price(order: &Order, row: &BarRow, slippage: f64) -> Option<f64> {
     match (order.side, order.order_type) {
-        (Side::Buy, OrderType::Market) => Some(bar.open * (1.0 + slippage)),
-        (Side::Sell, OrderType::Market) => Some(bar.open * (1.0 - slippage)),
-        (Side::Buy, OrderType::Limit(limit)) if bar.open <= limit => {
-            Some((bar.open * (1.0 + slippage)).min(limit))
+        (Side::Buy, OrderType::Market) => Some(row.bar.open * (1.0 + slippage)),
+        (Side::Sell, OrderType::Market) => Some(row.bar.open * (1.0 - slippage)),
+        (Side::Buy, OrderType::Limit(limit)) if row.bar.open <= limit => {
+            Some((row.bar.open * (1.0 + slippage)).min(limit))
         }
-        (Side::Buy, OrderType::Limit(limit)) => (bar.low < limit).then_some(limit),
-        (Side::Sell, OrderType::Limit(limit)) if bar.open >= limit => {
-            Some((bar.open * (1.0 - slippage)).max(limit))
+        (Side::Buy, OrderType::Limit(limit)) => (row.bar.low < limit).then_some(limit),
+        (Side::Sell, OrderType::Limit(limit)) if row.bar.open >= limit => {
+            Some((row.bar.open * (1.0 - slippage)).max(limit))
         }
-        (Side::Sell, OrderType::Limit(limit)) => (bar.high > limit).then_some(limit),
+        (Side::Sell, OrderType::Limit(limit)) => (row.bar.high > limit).then_some(limit),
     }
 }
 
@@ -501,49 +485,40 @@ fn apply_fill(
     slot: &mut Slot,
     account: &mut Account,
     order: &Order,
-    bar: &Bar,
+    row: &BarRow,
     price: f64,
     commission: f64,
 ) -> Fill {
     let quantity = order.quantity;
     let shares = f64::from(quantity);
     // `positions_value` is Σ held × mark: keep it so; `Sim::mark` revalues at the close.
-    let realized_pnl = match order.side {
+    // `submit` reserved the shares of a sell: held >= pending sells >= quantity.
+    let realized_pnl = slot.position.apply_fill(order.side, quantity, price);
+    match order.side {
         Side::Buy => {
-            let held = f64::from(slot.held);
-            slot.avg_cost = (held * slot.avg_cost + shares * price) / (held + shares);
-            slot.held += quantity;
             slot.pending_buys -= quantity;
             account.cash -= shares * price;
             account.positions_value += shares * slot.mark;
-            0.0
         }
         Side::Sell => {
-            let realized = (price - slot.avg_cost) * shares;
-            // `submit` reserved these shares: held >= pending sells >= quantity.
-            slot.held -= quantity;
             slot.pending_sells -= quantity;
-            if slot.held == 0 {
-                slot.avg_cost = 0.0;
-            }
             account.cash += shares * price;
             account.positions_value -= shares * slot.mark;
-            realized
         }
-    };
+    }
     account.cash -= commission;
     account.commissions += commission;
     account.realized += realized_pnl;
     account.fills += 1;
     Fill {
         signal_id: order.id,
-        symbol: bar.symbol,
+        symbol: row.symbol,
         action: order.action,
         side: order.side,
         quantity,
         price,
         commission,
-        time_ms: bar.time_ms,
+        time_ms: row.bar.start_ms,
         realized_pnl,
     }
 }
@@ -552,6 +527,7 @@ fn apply_fill(
 mod tests {
     use super::*;
     use crate::commission::Commission;
+    use sandtrade_core::Bar;
     use sandtrade_risk::SignalCounters;
 
     const T0: i64 = 1_704_205_800_000;
@@ -579,15 +555,17 @@ mod tests {
             .unwrap()
     }
 
-    fn bar(symbol: &str, minute: i64, open: f64, high: f64, low: f64, close: f64) -> Bar {
-        Bar {
+    fn bar(symbol: &str, minute: i64, open: f64, high: f64, low: f64, close: f64) -> BarRow {
+        BarRow {
             symbol: id(symbol),
-            time_ms: T0 + minute * MIN,
-            open,
-            high,
-            low,
-            close,
-            volume: 1000.0,
+            bar: Bar {
+                start_ms: T0 + minute * MIN,
+                open,
+                high,
+                low,
+                close,
+                volume: 1000.0,
+            },
         }
     }
 
@@ -603,10 +581,14 @@ mod tests {
     }
 
     /// open, then (optionally) submit at the bar's time, then mark: one driver step.
-    fn step(sim: &mut Sim, bar: &Bar, submit: Option<ValidatedOrder>) -> (Vec<Fill>, Option<u64>) {
-        let fills = sim.open(bar).to_vec();
-        let id = submit.map(|o| sim.submit(&o, bar.time_ms).unwrap());
-        sim.mark(bar);
+    fn step(
+        sim: &mut Sim,
+        row: &BarRow,
+        submit: Option<ValidatedOrder>,
+    ) -> (Vec<Fill>, Option<u64>) {
+        let fills = sim.open(row).to_vec();
+        let id = submit.map(|o| sim.submit(&o, row.bar.start_ms).unwrap());
+        sim.mark(row);
         (fills, id)
     }
 
@@ -652,7 +634,7 @@ mod tests {
         );
         assert_eq!(
             s.position(id_aapl()),
-            Some(Position {
+            Some(Held {
                 quantity: 10,
                 avg_cost: price
             })
@@ -826,7 +808,7 @@ mod tests {
         // avg = (100 × 300 + 300 × 304) / 400 = 303
         assert_eq!(
             s.position(id(tencent)),
-            Some(Position {
+            Some(Held {
                 quantity: 400,
                 avg_cost: 303.0
             })
@@ -838,7 +820,7 @@ mod tests {
         );
         assert_eq!(
             s.position(id(tencent)),
-            Some(Position {
+            Some(Held {
                 quantity: 200,
                 avg_cost: 303.0
             })

@@ -7,7 +7,6 @@
 use std::fmt::Write;
 
 use super::bars::timestamp::format_time;
-use super::report::AccountSummary;
 
 const WIDTH: f64 = 800.0;
 const PANEL_HEIGHT: f64 = 260.0;
@@ -16,9 +15,20 @@ const RIGHT: f64 = 20.0;
 const TOP: f64 = 34.0;
 const BOTTOM: f64 = 36.0;
 
-/// An SVG document with one equity panel per account that has points.
-pub fn equity_svg(accounts: &[AccountSummary]) -> String {
-    let panels: Vec<&AccountSummary> = accounts.iter().filter(|a| !a.curve.is_empty()).collect();
+/// One currency's equity over time.
+#[derive(Debug, Clone, Copy)]
+pub struct Panel<'a> {
+    /// `USD` or `HKD`.
+    pub currency: &'a str,
+    /// Cash at the start: drawn as a dashed line.
+    pub initial_cash: f64,
+    /// `(time_ms, equity)`.
+    pub curve: &'a [(i64, f64)],
+}
+
+/// An SVG document with one equity panel per currency that has points.
+pub fn equity_svg<'a>(panels: impl IntoIterator<Item = Panel<'a>>) -> String {
+    let panels: Vec<Panel<'a>> = panels.into_iter().filter(|p| !p.curve.is_empty()).collect();
     let height = PANEL_HEIGHT * panels.len().max(1) as f64;
     let mut svg = String::new();
     // Writing to a String cannot fail.
@@ -45,10 +55,10 @@ pub fn equity_svg(accounts: &[AccountSummary]) -> String {
     svg
 }
 
-fn panel(svg: &mut String, account: &AccountSummary, y0: f64) {
+fn panel(svg: &mut String, account: &Panel<'_>, y0: f64) {
     let (left, top) = (LEFT, y0 + TOP);
     let (w, h) = (WIDTH - LEFT - RIGHT, PANEL_HEIGHT - TOP - BOTTOM);
-    let curve = &account.curve;
+    let curve = account.curve;
     let (t0, t1) = (curve[0].0, curve[curve.len() - 1].0);
     let values = curve.iter().map(|p| p.1).chain([account.initial_cash]);
     let (mut lo, mut hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {

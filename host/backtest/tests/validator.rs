@@ -3,11 +3,11 @@
 
 use proptest::prelude::*;
 
-use sandtrade_backtest::{Bar, Sim, SimConfig, SymbolTable};
+use sandtrade_backtest::{BarRow, Sim, SimConfig, SymbolTable};
 use std::sync::Arc;
 
 use sandtrade_core::{
-    Action, Exposure, LotTable, OrderType, RejectCode, Rejection, Side, SignalRequest,
+    Action, Bar, Exposure, LotTable, OrderType, RejectCode, Rejection, Side, SignalRequest,
 };
 use sandtrade_risk::{Book, StrategyGate, TradingSwitch, ValidatedOrder, Validator};
 use sandtrade_risk::{Limits, SignalCounts, TradingState};
@@ -82,14 +82,16 @@ impl World {
             .table()
             .id(&sandtrade_core::normalize(symbol).unwrap())
             .unwrap();
-        let bar = Bar {
+        let bar = BarRow {
             symbol: id,
-            time_ms: T0 + minute * MIN,
-            open: price,
-            high: price,
-            low: price,
-            close: price,
-            volume: 1.0,
+            bar: Bar {
+                start_ms: T0 + minute * MIN,
+                open: price,
+                high: price,
+                low: price,
+                close: price,
+                volume: 1.0,
+            },
         };
         self.sim.open(&bar);
         self.sim.mark(&bar);

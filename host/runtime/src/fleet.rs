@@ -24,8 +24,8 @@ use super::metadata::StrategyMetadata;
 use super::sidecar::Sidecar;
 use super::supervisor::{Health, Supervisor};
 use super::watch::DirChange;
-use sandtrade_core::Instrument;
 use sandtrade_core::Market;
+use sandtrade_core::{Bar, Instrument};
 
 /// What the desk factory is told about a strategy it makes a desk for.
 #[derive(Debug, Clone)]
@@ -48,18 +48,8 @@ pub struct BarEvent<'a> {
     pub instrument: &'a Instrument,
     /// The bar size in seconds: goes to the strategies that asked for this size.
     pub bar_seconds: u32,
-    /// Bar start, ms since the Unix epoch.
-    pub start_ms: i64,
-    /// Open.
-    pub open: f64,
-    /// High.
-    pub high: f64,
-    /// Low.
-    pub low: f64,
-    /// Close.
-    pub close: f64,
-    /// Volume.
-    pub volume: f64,
+    /// The bar.
+    pub bar: Bar,
 }
 
 /// Why a strategy could not be installed. The running version, if any, stays.
@@ -502,8 +492,14 @@ fn deliver_bar<D: Desk>(slot: &mut Slot<D>, index: usize, bar: &BarEvent<'_>, no
     };
     let guest_bar = &mut slot.bars[index];
     guest_bar.set(
-        bar.start_ms,
-        [bar.open, bar.high, bar.low, bar.close, bar.volume],
+        bar.bar.start_ms,
+        [
+            bar.bar.open,
+            bar.bar.high,
+            bar.bar.low,
+            bar.bar.close,
+            bar.bar.volume,
+        ],
     );
     let started = Instant::now();
     let result = instance.on_bar(guest_bar);

@@ -11,10 +11,10 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use sandtrade_core::{Action, Exposure, Instrument, OrderType, Rejection};
 use sandtrade_risk::{TradingState, TradingSwitch};
 
-use crate::connection::ConnectTarget;
-use crate::connection::queries::{AccountView, QuoteView};
 use crate::events::{Events, TradingEvent};
-use crate::status::{OrderView, PositionsView, StrategyView, TradingStatus};
+use crate::status::{
+    AccountView, OrderView, PositionsView, QuoteView, StrategyView, TradingStatus,
+};
 
 /// An order an operator submits by hand. It passes the same risk checks as a strategy's
 /// signal (long-only included), against the exposure of the strategy it is attributed to.
@@ -33,6 +33,19 @@ pub struct ManualOrder {
     pub order_type: OrderType,
     /// Why, for the record.
     pub reason: String,
+}
+
+/// Where to connect instead ([`TradingHandle::connect_to`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectTarget {
+    /// TWS / Gateway host.
+    pub host: String,
+    /// Its API port.
+    pub port: u16,
+    /// The API client id.
+    pub client_id: i32,
+    /// The account orders go to; `None` keeps the configured one.
+    pub account: Option<String>,
 }
 
 /// What happened to a cancel request.

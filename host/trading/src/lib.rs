@@ -79,20 +79,20 @@ use sandtrade_runtime::{CompileCache, CpuBudget, DeskSpec, Fleet, Runtime, Strat
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 
 pub use self::config::{MarketDataConfig, PositionsConfig, TradingConfig, TradingSections};
-pub use self::connection::ConnectTarget;
 use self::connection::Connection;
-pub use self::connection::queries::{AccountView, QuoteView};
 use self::events::Events;
 pub use self::events::{EVENT_CAPACITY, TradingEvent};
 use self::feed::Feed;
-pub use self::handle::{CancelOutcome, Command, CommandError, Exit, ManualOrder, TradingHandle};
+pub use self::handle::{
+    CancelOutcome, Command, CommandError, ConnectTarget, Exit, ManualOrder, TradingHandle,
+};
 use self::orderflow::OrderFlow;
 pub use self::orderflow::book::{LiveBook, SharedBook};
 pub use self::orderflow::desk::LiveDesk;
 pub use self::publisher::STATUS_REFRESH;
 pub use self::status::{
-    ConnectionState, ConnectionStatus, Drift, LedgerLine, OrderCounts, OrderView, PositionsView,
-    ReconcileSummary, SignalSummary, StrategyView, TradingStatus,
+    AccountView, ConnectionState, ConnectionStatus, Drift, LedgerLine, OrderCounts, OrderView,
+    PositionsView, QuoteView, ReconcileSummary, SignalSummary, StrategyView, TradingStatus,
 };
 use self::strategies::Strategies;
 use self::trader::{Parts, Trader};

@@ -256,3 +256,38 @@ pub struct StrategyView {
     /// Why its signals are all refused (malformed sidecar limits), if so.
     pub problem: Option<String>,
 }
+
+/// The account's values as IB reports them (account summary).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AccountView {
+    /// The account.
+    pub account: String,
+    /// Tag → currency → value: `NetLiquidation`, `TotalCashValue`, ... in the base currency,
+    /// and the ledger tags (`CashBalance`, `NetLiquidationByCurrency`, ...) per currency
+    /// (`BASE` is the base-currency total). Values IB sends as text that is not a number
+    /// (e.g. `AccountType`) are left out.
+    pub values: BTreeMap<String, BTreeMap<String, f64>>,
+    /// When IB answered, ms since the epoch.
+    pub at_ms: i64,
+}
+
+/// A snapshot quote of one contract.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QuoteView {
+    /// IB contract symbol (`AAPL`, `700`).
+    pub symbol: String,
+    /// `USD` or `HKD`.
+    pub currency: String,
+    /// Highest bid.
+    pub bid: Option<f64>,
+    /// Lowest ask.
+    pub ask: Option<f64>,
+    /// Last trade.
+    pub last: Option<f64>,
+    /// Previous close.
+    pub close: Option<f64>,
+    /// Session volume.
+    pub volume: Option<f64>,
+    /// When IB answered, ms since the epoch.
+    pub at_ms: i64,
+}

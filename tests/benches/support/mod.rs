@@ -107,12 +107,14 @@ pub fn bar_event(instrument: &Instrument, start_ms: i64, close: f64) -> BarEvent
     BarEvent {
         instrument,
         bar_seconds: 60,
-        start_ms,
-        open: close,
-        high: close,
-        low: close,
-        close,
-        volume: 100.0,
+        bar: sandtrade_core::Bar {
+            start_ms,
+            open: close,
+            high: close,
+            low: close,
+            close,
+            volume: 100.0,
+        },
     }
 }
 

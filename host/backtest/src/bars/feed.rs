@@ -12,7 +12,7 @@ use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::thread;
 
 use super::reader::BarReader;
-use super::{Bar, BarError, ReadStats};
+use super::{BarError, BarRow, ReadStats};
 use crate::instruments::SymbolTable;
 
 /// Bars per batch handed from the reader thread.
@@ -21,20 +21,20 @@ pub const BATCH_BARS: usize = 4096;
 const BATCHES_AHEAD: usize = 4;
 
 enum Message {
-    Batch(Vec<Bar>),
+    Batch(Vec<BarRow>),
     Done(ReadStats),
     Failed(BarError),
 }
 
-/// Bars read on a background thread, as an iterator of `Result<Bar, BarError>` in file order.
+/// Bars read on a background thread, as an iterator of `Result<BarRow, BarError>` in file order.
 ///
 /// After the last bar the iterator ends and [`stats`](Self::stats) is available; after an error
 /// it ends too. Dropping the feed early stops the thread at its next batch.
 #[derive(Debug)]
 pub struct BarFeed {
     batches: Receiver<Message>,
-    recycle: Sender<Vec<Bar>>,
-    current: Vec<Bar>,
+    recycle: Sender<Vec<BarRow>>,
+    current: Vec<BarRow>,
     next: usize,
     ended: bool,
     stats: Option<ReadStats>,
@@ -85,7 +85,7 @@ impl BarFeed {
         Self::receiving(batches, recycle)
     }
 
-    fn receiving(batches: Receiver<Message>, recycle: Sender<Vec<Bar>>) -> Self {
+    fn receiving(batches: Receiver<Message>, recycle: Sender<Vec<BarRow>>) -> Self {
         Self {
             batches,
             recycle,
@@ -102,7 +102,7 @@ impl BarFeed {
     }
 
     #[cold]
-    fn next_batch(&mut self) -> Option<Result<Bar, BarError>> {
+    fn next_batch(&mut self) -> Option<Result<BarRow, BarError>> {
         loop {
             if self.ended {
                 return None;
@@ -140,7 +140,7 @@ impl BarFeed {
 }
 
 impl Iterator for BarFeed {
-    type Item = Result<Bar, BarError>;
+    type Item = Result<BarRow, BarError>;
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
@@ -156,7 +156,7 @@ impl Iterator for BarFeed {
 fn read_into<R: Read>(
     mut reader: BarReader<R>,
     batches: &SyncSender<Message>,
-    recycled: &Receiver<Vec<Bar>>,
+    recycled: &Receiver<Vec<BarRow>>,
 ) {
     loop {
         let mut batch = recycled

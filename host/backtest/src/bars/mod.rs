@@ -50,27 +50,19 @@ pub use parse::{BarParser, HEADER};
 pub use reader::BarReader;
 pub use timestamp::TimeProblem;
 
+use sandtrade_core::Bar;
+
 use super::instruments::SymbolId;
 #[cfg(doc)]
 use super::instruments::SymbolTable;
 
-/// One OHLCV bar of one instrument.
+/// A row of a bar file: which instrument of the backtest, and its bar.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Bar {
+pub struct BarRow {
     /// The instrument, in the backtest's [`SymbolTable`].
     pub symbol: SymbolId,
-    /// Start of the bar, milliseconds since the Unix epoch.
-    pub time_ms: i64,
-    /// First price.
-    pub open: f64,
-    /// Highest price.
-    pub high: f64,
-    /// Lowest price.
-    pub low: f64,
-    /// Last price.
-    pub close: f64,
-    /// Shares traded.
-    pub volume: f64,
+    /// The bar; its `start_ms` is the row's time.
+    pub bar: Bar,
 }
 
 /// What a read went through.

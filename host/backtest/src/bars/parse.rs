@@ -4,7 +4,9 @@ use std::collections::HashMap;
 
 use super::number::{decimal_prefix, parse_f64};
 use super::timestamp::TimeParser;
-use super::{Bar, BarError, Column, ReadStats, RowProblem};
+use sandtrade_core::Bar;
+
+use super::{BarError, BarRow, Column, ReadStats, RowProblem};
 use crate::instruments::{SymbolId, SymbolTable};
 
 /// The header line.
@@ -68,7 +70,7 @@ impl BarParser {
     ///
     /// A bad header or row, with its line and column.
     #[inline]
-    pub fn parse_line(&mut self, line: &[u8]) -> Result<Option<Bar>, BarError> {
+    pub fn parse_line(&mut self, line: &[u8]) -> Result<Option<BarRow>, BarError> {
         self.line += 1;
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if !self.header_seen {
@@ -128,7 +130,7 @@ impl BarParser {
     }
 
     #[inline]
-    fn row(&mut self, line: &[u8]) -> Result<Option<Bar>, RowError> {
+    fn row(&mut self, line: &[u8]) -> Result<Option<BarRow>, RowError> {
         let mut fields = Fields { rest: Some(line) };
         let time_ms = match self.times.parse_prefix(line) {
             Some((ms, len)) if fields.skip_field(len) => ms,
@@ -201,14 +203,16 @@ impl BarParser {
         }
         *last = time_ms;
         self.bars += 1;
-        Ok(Some(Bar {
+        Ok(Some(BarRow {
             symbol,
-            time_ms,
-            open,
-            high,
-            low,
-            close,
-            volume,
+            bar: Bar {
+                start_ms: time_ms,
+                open,
+                high,
+                low,
+                close,
+                volume,
+            },
         }))
     }
 }

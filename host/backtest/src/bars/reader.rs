@@ -3,7 +3,7 @@
 use std::io::{ErrorKind, Read};
 
 use super::parse::BarParser;
-use super::{Bar, BarError, Column, ReadStats, RowProblem};
+use super::{BarError, BarRow, Column, ReadStats, RowProblem};
 use crate::instruments::SymbolTable;
 
 /// Bytes read from the input at a time.
@@ -23,7 +23,7 @@ const MAX_LINE_BYTES: usize = 64 * 1024;
 /// let table = SymbolTable::from_symbols(&["AAPL"])?;
 /// let (bars, stats) = BarReader::new(csv.as_bytes(), table).read_all()?;
 /// assert_eq!(bars.len(), 1);
-/// assert_eq!((bars[0].time_ms, bars[0].close), (1_704_205_800_000, 185.31));
+/// assert_eq!((bars[0].bar.start_ms, bars[0].bar.close), (1_704_205_800_000, 185.31));
 /// assert_eq!(stats.skipped, [("MSFT".to_string(), 1)]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -59,7 +59,7 @@ impl<R: Read> BarReader<R> {
     /// # Errors
     ///
     /// An I/O error, or the first bad line. Nothing more is read after an error.
-    pub fn read_batch(&mut self, out: &mut Vec<Bar>, max: usize) -> Result<bool, BarError> {
+    pub fn read_batch(&mut self, out: &mut Vec<BarRow>, max: usize) -> Result<bool, BarError> {
         let outcome = self.fill(out, max);
         if outcome.is_err() {
             self.finished = true;
@@ -67,7 +67,7 @@ impl<R: Read> BarReader<R> {
         outcome
     }
 
-    fn fill(&mut self, out: &mut Vec<Bar>, max: usize) -> Result<bool, BarError> {
+    fn fill(&mut self, out: &mut Vec<BarRow>, max: usize) -> Result<bool, BarError> {
         let target = out.len().saturating_add(max);
         while out.len() < target {
             if self.finished {
@@ -94,7 +94,7 @@ impl<R: Read> BarReader<R> {
     /// # Errors
     ///
     /// As [`read_batch`](Self::read_batch).
-    pub fn read_all(mut self) -> Result<(Vec<Bar>, ReadStats), BarError> {
+    pub fn read_all(mut self) -> Result<(Vec<BarRow>, ReadStats), BarError> {
         let mut bars = Vec::new();
         while self.read_batch(&mut bars, usize::MAX)? {}
         Ok((bars, self.stats()))
@@ -106,7 +106,7 @@ impl<R: Read> BarReader<R> {
     }
 
     /// The input ended: parse a last line that has no `\n`, then check there was a header.
-    fn finish_last_line(&mut self, out: &mut Vec<Bar>) -> Result<(), BarError> {
+    fn finish_last_line(&mut self, out: &mut Vec<BarRow>) -> Result<(), BarError> {
         self.finished = true;
         if self.start < self.end {
             let line = &self.buffer[self.start..self.end];

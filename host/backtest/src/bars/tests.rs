@@ -9,7 +9,7 @@ fn table(symbols: &[&str]) -> SymbolTable {
     SymbolTable::from_symbols(symbols).unwrap()
 }
 
-fn read(csv: &str, symbols: &[&str]) -> Result<(Vec<Bar>, ReadStats), BarError> {
+fn read(csv: &str, symbols: &[&str]) -> Result<(Vec<BarRow>, ReadStats), BarError> {
     BarReader::new(csv.as_bytes(), table(symbols)).read_all()
 }
 
@@ -35,41 +35,49 @@ fn rows_become_bars_with_table_ids() {
     assert_eq!(
         bars,
         [
-            Bar {
+            BarRow {
                 symbol: id("AAPL"),
-                time_ms: 1_704_205_800_000,
-                open: 185.12,
-                high: 185.4,
-                low: 184.98,
-                close: 185.31,
-                volume: 120_400.0
+                bar: Bar {
+                    start_ms: 1_704_205_800_000,
+                    open: 185.12,
+                    high: 185.4,
+                    low: 184.98,
+                    close: 185.31,
+                    volume: 120_400.0
+                },
             },
-            Bar {
+            BarRow {
                 symbol: id("MSFT"),
-                time_ms: 1_704_205_800_000,
-                open: 370.5,
-                high: 370.9,
-                low: 370.11,
-                close: 370.66,
-                volume: 80_211.5
+                bar: Bar {
+                    start_ms: 1_704_205_800_000,
+                    open: 370.5,
+                    high: 370.9,
+                    low: 370.11,
+                    close: 370.66,
+                    volume: 80_211.5
+                },
             },
-            Bar {
+            BarRow {
                 symbol: id("AAPL"),
-                time_ms: 1_704_205_860_000,
-                open: 185.31,
-                high: 185.35,
-                low: 185.02,
-                close: 185.1,
-                volume: 0.0
+                bar: Bar {
+                    start_ms: 1_704_205_860_000,
+                    open: 185.31,
+                    high: 185.35,
+                    low: 185.02,
+                    close: 185.1,
+                    volume: 0.0
+                },
             },
-            Bar {
+            BarRow {
                 symbol: id("700"),
-                time_ms: 1_704_245_400_000,
-                open: 290.2,
-                high: 290.6,
-                low: 289.8,
-                close: 290.4,
-                volume: 1_510_000.0
+                bar: Bar {
+                    start_ms: 1_704_245_400_000,
+                    open: 290.2,
+                    high: 290.6,
+                    low: 289.8,
+                    close: 290.4,
+                    volume: 1_510_000.0
+                },
             },
         ]
     );
@@ -328,7 +336,7 @@ fn the_feed_delivers_every_bar_in_order_across_batches() {
     let csv = many_bars_csv(n);
     let expected = read(&csv, &["AAPL"]).unwrap();
     let mut feed = BarFeed::spawn(io::Cursor::new(csv.into_bytes()), table(&["AAPL"]));
-    let bars: Vec<Bar> = feed.by_ref().collect::<Result<_, _>>().unwrap();
+    let bars: Vec<BarRow> = feed.by_ref().collect::<Result<_, _>>().unwrap();
     assert_eq!(bars, expected.0);
     assert_eq!(feed.stats(), Some(&expected.1));
     assert!(feed.next().is_none());

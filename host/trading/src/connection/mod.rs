@@ -32,20 +32,8 @@ pub(crate) use self::establish::{EstablishError, Established};
 pub(crate) use self::session::SessionEvent;
 use self::session::{Beat, Session};
 use crate::events::{Events, TradingEvent};
+use crate::handle::ConnectTarget;
 use crate::status::{ConnectionState, ConnectionStatus};
-
-/// Where to connect instead ([`crate::TradingHandle::connect_to`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConnectTarget {
-    /// TWS / Gateway host.
-    pub host: String,
-    /// Its API port.
-    pub port: u16,
-    /// The API client id.
-    pub client_id: i32,
-    /// The account orders go to; `None` keeps the configured one.
-    pub account: Option<String>,
-}
 
 /// What the connection brings the loop.
 #[expect(

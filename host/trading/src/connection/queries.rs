@@ -13,7 +13,6 @@ use ibapi::accounts::AccountSummaryResult;
 use ibapi::accounts::types::AccountGroup;
 use ibapi::market_data::realtime::Quote;
 use ibapi::subscriptions::SubscriptionItem;
-use serde::Serialize;
 use tokio::sync::oneshot;
 use tokio_stream::StreamExt;
 
@@ -22,6 +21,7 @@ use sandtrade_core::{Instrument, clock};
 
 use super::Connection;
 use crate::handle::CommandError;
+use crate::status::{AccountView, QuoteView};
 
 /// The account summary tags asked for, and `$LEDGER:ALL` for the same per currency.
 const ACCOUNT_TAGS: &[&str] = &[
@@ -33,41 +33,6 @@ const ACCOUNT_TAGS: &[&str] = &[
     "GrossPositionValue",
     "$LEDGER:ALL",
 ];
-
-/// The account's values as IB reports them (account summary).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AccountView {
-    /// The account.
-    pub account: String,
-    /// Tag → currency → value: `NetLiquidation`, `TotalCashValue`, ... in the base currency,
-    /// and the ledger tags (`CashBalance`, `NetLiquidationByCurrency`, ...) per currency
-    /// (`BASE` is the base-currency total). Values IB sends as text that is not a number
-    /// (e.g. `AccountType`) are left out.
-    pub values: BTreeMap<String, BTreeMap<String, f64>>,
-    /// When IB answered, ms since the epoch.
-    pub at_ms: i64,
-}
-
-/// A snapshot quote of one contract.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct QuoteView {
-    /// IB contract symbol (`AAPL`, `700`).
-    pub symbol: String,
-    /// `USD` or `HKD`.
-    pub currency: String,
-    /// Highest bid.
-    pub bid: Option<f64>,
-    /// Lowest ask.
-    pub ask: Option<f64>,
-    /// Last trade.
-    pub last: Option<f64>,
-    /// Previous close.
-    pub close: Option<f64>,
-    /// Session volume.
-    pub volume: Option<f64>,
-    /// When IB answered, ms since the epoch.
-    pub at_ms: i64,
-}
 
 /// Asks IB for the account's values: one account-summary request, collected to its end
 /// marker by a task on the loop's runtime, which answers `reply`.

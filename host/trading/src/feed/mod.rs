@@ -348,11 +348,6 @@ fn bar_event<'a>(instrument: &'a Instrument, bar_seconds: u32, bar: &Bar) -> Bar
     BarEvent {
         instrument,
         bar_seconds,
-        start_ms: bar.start_ms,
-        open: bar.open,
-        high: bar.high,
-        low: bar.low,
-        close: bar.close,
-        volume: bar.volume,
+        bar: *bar,
     }
 }
