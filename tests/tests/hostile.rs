@@ -565,12 +565,12 @@ fn init_failure_is_reported_and_the_others_run() {
     let err = fleet
         .install(HOSTILE, &guests::wasm("hostile"), &[("mode", "init-fails")])
         .expect_err("init refuses");
-    let InstallError::Start { name, source } = &err else {
+    let InstallError::Start { name, error } = &err else {
         panic!("not a start error: {err}");
     };
     assert_eq!(&**name, HOSTILE);
     assert_eq!(
-        source,
+        error,
         &StartError::InitRefused("hostile: init refused on purpose (mode init-fails)".into())
     );
     let message = "hostile: init refused its parameters: hostile: init refused on purpose \

@@ -108,12 +108,12 @@ pub enum ServeError {
     #[error(transparent)]
     Auth(#[from] AuthError),
     /// The address cannot be bound.
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}: {error}")]
     Bind {
         /// The address.
         addr: SocketAddr,
         /// Why.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The order database cannot be opened for reading.
     #[error("cannot read the order database: {0}")]
@@ -181,10 +181,10 @@ pub async fn serve(
     let state = AppState::new(trading, tokens, database)?;
     let listener = TcpListener::bind(addr)
         .await
-        .map_err(|source| ServeError::Bind { addr, source })?;
+        .map_err(|error| ServeError::Bind { addr, error })?;
     let addr = listener
         .local_addr()
-        .map_err(|source| ServeError::Bind { addr, source })?;
+        .map_err(|error| ServeError::Bind { addr, error })?;
     let closing = state.closing.clone();
     let app = router(state);
     let task = tokio::spawn(async move {

@@ -81,20 +81,20 @@ pub enum BacktestError {
     #[error(transparent)]
     Load(#[from] LoadError),
     /// The strategy did not start.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Start {
         /// The strategy file.
         path: PathBuf,
         /// Why.
-        source: StartError,
+        error: StartError,
     },
     /// The bar file is unreadable or malformed.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Bars {
         /// The bar file.
         path: PathBuf,
         /// Where and what.
-        source: BarError,
+        error: BarError,
     },
     /// The bar file has no bar of any symbol the strategy trades.
     #[error(
@@ -139,7 +139,7 @@ pub fn run(
         .start(&runtime, name.clone(), desk, &spec.params)
         .map_err(|failed| BacktestError::Start {
             path: spec.strategy.clone(),
-            source: failed.error,
+            error: failed.error,
         })?;
     let metadata = started.metadata;
     let mut replay = Replay::new(name, Strategy::Up(started.instance), runtime.sandbox());
@@ -151,7 +151,7 @@ pub fn run(
         .clone();
     let bars_error = |source| BacktestError::Bars {
         path: spec.bars.clone(),
-        source,
+        error: source,
     };
     let mut feed = BarFeed::open(&spec.bars, table).map_err(bars_error)?;
 

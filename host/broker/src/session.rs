@@ -73,12 +73,12 @@ pub enum ConnectError {
         refusal: AccountRefusal,
     },
     /// Anything else `ibapi` reported (connection refused, a broken handshake).
-    #[error("cannot connect to {address}: {source}")]
+    #[error("cannot connect to {address}: {error}")]
     Ibapi {
         /// `host:port`.
         address: String,
         /// The error.
-        source: ibapi::Error,
+        error: ibapi::Error,
     },
 }
 
@@ -117,7 +117,7 @@ pub async fn connect(ib: &IbConfig, mode: TradingMode) -> Result<Connected, Conn
                 tracing::warn!(client_id, "IB error 326: client id in use; trying the next");
                 continue;
             }
-            Ok(Err(source)) => return Err(ConnectError::Ibapi { address, source }),
+            Ok(Err(error)) => return Err(ConnectError::Ibapi { address, error }),
             Ok(Ok(connected)) => connected,
         };
         let managed_accounts = client.handshake_managed_accounts().to_vec();
@@ -140,12 +140,12 @@ pub async fn connect(ib: &IbConfig, mode: TradingMode) -> Result<Connected, Conn
 
 /// Why a reconciliation read failed. The session is dropped and made again.
 #[derive(Debug, thiserror::Error)]
-#[error("reconciliation read `{request}` failed: {source}")]
+#[error("reconciliation read `{request}` failed: {error}")]
 pub struct SnapshotError {
     /// Which read.
     pub request: &'static str,
     /// What `ibapi` said (a timeout included).
-    pub source: ibapi::Error,
+    pub error: ibapi::Error,
 }
 
 /// Everything reconciliation needs, each read to its end marker: `nextValidId` (asked of IB,
@@ -161,11 +161,11 @@ pub async fn snapshot(
     account: &str,
     timeout: Duration,
 ) -> Result<BrokerSnapshot, SnapshotError> {
-    let fail = |request| move |source| SnapshotError { request, source };
+    let fail = |request| move |error| SnapshotError { request, error };
     let within = |request: &'static str| {
         move |_elapsed| SnapshotError {
             request,
-            source: ibapi::Error::Timeout,
+            error: ibapi::Error::Timeout,
         }
     };
     let next_valid_id = tokio::time::timeout(timeout, client.next_valid_order_id())

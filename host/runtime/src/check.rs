@@ -49,12 +49,12 @@ pub enum CheckError {
     #[error(transparent)]
     Sidecar(#[from] sidecar::SidecarError),
     /// It loaded but did not start.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Start {
         /// The file.
         path: PathBuf,
         /// What failed.
-        source: StartError,
+        error: StartError,
     },
 }
 
@@ -80,7 +80,7 @@ pub fn check(path: &Path, cache: Option<&CompileCache>) -> Result<CheckReport, C
         .start(&runtime, name, NoTrading, &params)
         .map_err(|failed| CheckError::Start {
             path: path.to_owned(),
-            source: failed.error,
+            error: failed.error,
         })?;
     let sidecar_path = sidecar::path_for(path);
     Ok(CheckReport {

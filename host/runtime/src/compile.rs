@@ -24,12 +24,12 @@ pub const STRATEGY_EXPORTS: [&str; 4] = ["describe", "init", "on-bar", "on-fill"
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// The file could not be read.
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: cannot read: {error}")]
     Read {
         /// The file.
         path: PathBuf,
         /// The I/O error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The file is empty (often: still being written; write strategy files atomically).
     #[error(
@@ -186,7 +186,7 @@ pub fn compile_file(
 ) -> Result<CompiledStrategy, LoadError> {
     let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
         path: path.to_owned(),
-        source,
+        error: source,
     })?;
     compile_bytes(runtime, cache, path, &bytes)
 }

@@ -59,12 +59,12 @@ pub enum InstallError {
     #[error(transparent)]
     Load(#[from] LoadError),
     /// It loaded but did not start.
-    #[error("{name}: {source}")]
+    #[error("{name}: {error}")]
     Start {
         /// The strategy.
         name: Arc<str>,
         /// What failed.
-        source: StartError,
+        error: StartError,
     },
 }
 
@@ -233,7 +233,7 @@ impl<D: Desk> Fleet<D> {
             .start(&self.runtime, name.clone(), desk, &sidecar.params)
             .map_err(|failed| InstallError::Start {
                 name: name.clone(),
-                source: failed.error,
+                error: failed.error,
             })?;
         let bars = started
             .metadata

@@ -28,12 +28,12 @@ pub struct Sidecar {
 #[derive(Debug, thiserror::Error)]
 pub enum SidecarError {
     /// It could not be read.
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: cannot read: {error}")]
     Read {
         /// The file.
         path: PathBuf,
         /// The I/O error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// It is not valid TOML of the expected shape.
     #[error("{path}: {message}")]
@@ -69,7 +69,7 @@ pub fn load_for(wasm: &Path) -> Result<Option<Sidecar>, SidecarError> {
     match std::fs::read_to_string(&path) {
         Ok(text) => parse(&path, &text).map(Some),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(SidecarError::Read { path, source }),
+        Err(error) => Err(SidecarError::Read { path, error }),
     }
 }
 

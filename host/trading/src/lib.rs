@@ -119,12 +119,12 @@ pub enum StartError {
     )]
     LiveNotAllowed,
     /// The order database cannot be opened.
-    #[error("order database {path}: {source}")]
+    #[error("order database {path}: {error}")]
     Store {
         /// The file.
         path: std::path::PathBuf,
         /// Why.
-        source: OrderStoreError,
+        error: OrderStoreError,
     },
     /// The wasm engine cannot be built.
     #[error("cannot start the wasm engine: {0:#}")]
@@ -240,7 +240,7 @@ fn setup(
     )
     .map_err(|source| StartError::Store {
         path: config.database.clone(),
-        source,
+        error: source,
     })?;
     let book = Arc::new(Mutex::new(LiveBook::new(store)));
     let runtime =
