@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod clock;
 pub mod contracts;
 mod executions;
+mod faults;
 pub mod market;
 mod market_data;
 mod orders;
@@ -22,12 +23,12 @@ use time::OffsetDateTime;
 
 use self::accounts::Ledger;
 use self::contracts::ContractBook;
+pub use self::faults::FaultState;
 use self::market::Market;
 use self::orders::OrderBook;
 use self::sessions::{ClientLink, Clients};
 use crate::config::SimConfig;
 use crate::error::ConfigError;
-use crate::faults::FaultState;
 use crate::messages::{ErrorNotice, Request, Response};
 
 /// Error codes the simulator sends, with IB's meaning.
