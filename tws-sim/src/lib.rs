@@ -69,10 +69,11 @@ pub mod messages;
 pub mod probe;
 mod proto;
 mod server;
+mod simulator;
 mod text;
 
 pub use cli::Args;
 pub use config::{DEFAULT_CONTROL_PORT, DEFAULT_PORT, SimConfig};
 pub use faults::{Fault, FaultState, FaultStatus, Faults};
 pub use probe::{LatencyProbe, ProbeSample};
-pub use server::{SimHandle, Simulator, UnknownSymbol, run};
+pub use simulator::{SimHandle, Simulator, UnknownSymbol, run};
