@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use crate::config::{ClockMode, DEFAULT_CONTROL_PORT, DEFAULT_PORT, PriceSource, SimConfig};
 use crate::error::ConfigError;
+use crate::simulator::Simulator;
 
 /// `tws-sim` options. Embed with `#[command(flatten)]` or as a subcommand's arguments.
 #[derive(Debug, Clone, clap::Args)]
@@ -86,7 +87,7 @@ impl Args {
 /// An invalid configuration, or a port that cannot be bound.
 pub async fn serve(args: &Args) -> anyhow::Result<()> {
     let config = args.to_config()?;
-    let handle = crate::Simulator::start(config).await?;
+    let handle = Simulator::start(config).await?;
     println!("tws-sim listening on {}", handle.addr());
     if let Some(control) = handle.control_addr() {
         println!(

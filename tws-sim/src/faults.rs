@@ -5,21 +5,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+pub use crate::engine::FaultState;
 use crate::engine::codes;
 use crate::server::Shared;
-
-/// Faults the engine applies while it handles orders and market data.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct FaultState {
-    /// The next N placeOrders are rejected with error 201.
-    pub reject_next_orders: u32,
-    /// Fills wait this long in simulated time after the order arrives.
-    pub fill_delay: Option<Duration>,
-    /// The next N executions are reported twice (same execId), as TWS sometimes does.
-    pub duplicate_next_execs: u32,
-    /// No ticks or bars are sent (prices still move, orders still fill).
-    pub market_data_paused: bool,
-}
 
 /// Everything armed right now.
 #[derive(Debug, Clone, PartialEq)]

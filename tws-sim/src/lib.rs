@@ -17,9 +17,17 @@
 //! - [`config`]: what a simulator starts with ([`SimConfig`]); [`Args`] is the CLI.
 //! - `proto/`, `text/`: the two wire dialects, one file per message family each.
 //! - `engine/`: the simulated gateway, one file per request family, plus the market, the
-//!   ledger and the clock.
+//!   ledger, the clock and the fault state it applies.
+//! - `server/`: the accept loop, the connections and the state they share.
 //! - [`faults`]: the switchboard; [`control`]: the same switchboard as a line protocol.
+//! - `simulator/`: [`Simulator`] starts the server, the control listener and the clock;
+//!   [`SimHandle`] is what the embedding code holds.
 //! - [`probe`]: bar-written → order-read latencies, timed on the simulator's sockets.
+//!
+//! Imports point one way, down the layers: `simulator` → `control` → `faults` → `server` →
+//! `engine` → `messages`; the dialects `proto` and `text` sit between `server` and `messages`.
+//! The switchboard and the control interface act on the server and the engine; neither of
+//! those imports them back.
 //!
 //! ## Embedding
 //!
@@ -69,10 +77,11 @@ pub mod messages;
 pub mod probe;
 mod proto;
 mod server;
+mod simulator;
 mod text;
 
 pub use cli::Args;
 pub use config::{DEFAULT_CONTROL_PORT, DEFAULT_PORT, SimConfig};
 pub use faults::{Fault, FaultState, FaultStatus, Faults};
 pub use probe::{LatencyProbe, ProbeSample};
-pub use server::{SimHandle, Simulator, UnknownSymbol, run};
+pub use simulator::{SimHandle, Simulator, UnknownSymbol, run};

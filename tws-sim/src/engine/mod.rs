@@ -1,15 +1,18 @@
 //! The engine: one per simulator, shared by every connection behind one lock.
 //!
-//! It owns the clock, the market, the order book, the accounts and the connected clients.
+//! It owns the clock, the market, the order book, the accounts, the connected clients and the
+//! fault state it applies (`faults.rs`; the switchboard above arms it through the lock).
 //! Connections hand it decoded [`Request`]s; it answers by queueing [`Response`]s on the
 //! connections' outbound queues. Each family of requests lives in its own file:
-//! `orders.rs`, `executions.rs`, `account.rs`, `market_data.rs`.
+//! `orders/` (the book, and the engine's handling of it), `executions.rs`, `account.rs`,
+//! `market_data.rs`.
 
 mod account;
 pub mod accounts;
 pub mod clock;
 pub mod contracts;
 mod executions;
+mod faults;
 pub mod market;
 mod market_data;
 mod orders;
@@ -22,12 +25,12 @@ use time::OffsetDateTime;
 
 use self::accounts::Ledger;
 use self::contracts::ContractBook;
+pub use self::faults::FaultState;
 use self::market::Market;
 use self::orders::OrderBook;
 use self::sessions::{ClientLink, Clients};
 use crate::config::SimConfig;
 use crate::error::ConfigError;
-use crate::faults::FaultState;
 use crate::messages::{ErrorNotice, Request, Response};
 
 /// Error codes the simulator sends, with IB's meaning.

@@ -4,9 +4,11 @@
 //! client frame into a [`Request`] and encodes each [`Response`] the engine produces. The engine
 //! never sees bytes, so a second dialect (the text protocol at 176–178) only adds a codec.
 
+mod contract;
 mod request;
 mod response;
 
+pub use contract::ContractFields;
 pub use request::*;
 pub use response::*;
 
@@ -14,27 +16,6 @@ pub use response::*;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{0}")]
 pub struct DecodeError(pub String);
-
-/// A contract as it travels in requests and responses (the stock subset of IB's `Contract`).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ContractFields {
-    /// IB contract id (0 when the client leaves it out).
-    pub con_id: i32,
-    /// Symbol (`AAPL`, `700`).
-    pub symbol: String,
-    /// Security type (`STK`).
-    pub sec_type: String,
-    /// Routing exchange (`SMART`, `SEHK`).
-    pub exchange: String,
-    /// Listing exchange (`NASDAQ`, `SEHK`).
-    pub primary_exchange: String,
-    /// Currency (`USD`, `HKD`).
-    pub currency: String,
-    /// Local symbol.
-    pub local_symbol: String,
-    /// Trading class.
-    pub trading_class: String,
-}
 
 /// Buy or sell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

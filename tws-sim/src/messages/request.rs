@@ -1,6 +1,6 @@
 //! What clients ask for, decoded from either dialect.
 
-use super::ContractFields;
+use super::contract::ContractFields;
 
 /// One decoded client message.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,6 +1,6 @@
 //! What the simulator sends, before a dialect turns it into bytes.
 
-use super::ContractFields;
+use super::contract::ContractFields;
 
 /// One message to a client.
 #[derive(Debug, Clone, PartialEq)]

@@ -2,9 +2,10 @@
 
 use prost::Message;
 
-use super::DecodeError;
 use super::common::{Contract, ReqIdOnly};
-use crate::messages::{AccountValueView, ContractFields, PortfolioView, Request, format_decimal};
+use crate::messages::{
+    AccountValueView, ContractFields, DecodeError, PortfolioView, Request, format_decimal,
+};
 
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct Position {

@@ -2,9 +2,10 @@
 
 use prost::Message;
 
-use super::DecodeError;
 use super::common::{Contract, ReqIdOnly, fields};
-use crate::messages::{BarView, HistoricalBarView, HistoricalRequest, Request, format_decimal};
+use crate::messages::{
+    BarView, DecodeError, HistoricalBarView, HistoricalRequest, Request, format_decimal,
+};
 
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct RealTimeBarsRequest {

@@ -2,8 +2,7 @@
 
 use prost::Message;
 
-use super::DecodeError;
-use crate::messages::{ErrorNotice, Request};
+use crate::messages::{DecodeError, ErrorNotice, Request};
 
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct StartApiRequest {

@@ -2,9 +2,8 @@
 
 use prost::Message;
 
-use super::DecodeError;
 use super::common::{Contract, ReqIdOnly, fields, non_empty};
-use crate::messages::{ContractDetailsView, Request};
+use crate::messages::{ContractDetailsView, DecodeError, Request};
 
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct ContractDataRequest {

@@ -2,10 +2,10 @@
 
 use prost::Message;
 
-use super::DecodeError;
 use super::common::Contract;
 use crate::messages::{
-    CommissionView, ContractFields, ExecutionFilter, ExecutionView, Request, format_decimal,
+    CommissionView, ContractFields, DecodeError, ExecutionFilter, ExecutionView, Request,
+    format_decimal,
 };
 
 #[derive(Clone, PartialEq, prost::Message)]

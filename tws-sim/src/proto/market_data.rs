@@ -2,9 +2,8 @@
 
 use prost::Message;
 
-use super::DecodeError;
 use super::common::{Contract, ReqIdOnly, fields};
-use crate::messages::{Request, format_decimal};
+use crate::messages::{DecodeError, Request, format_decimal};
 
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct MarketDataRequest {

@@ -2,9 +2,8 @@
 
 use prost::Message;
 
-use super::DecodeError;
 use super::common::{Contract, fields, non_empty};
-use crate::messages::{OrderView, PlaceOrder, Request, StatusView, format_decimal};
+use crate::messages::{DecodeError, OrderView, PlaceOrder, Request, StatusView, format_decimal};
 
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct PlaceOrderRequest {

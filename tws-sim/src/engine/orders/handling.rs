@@ -7,160 +7,15 @@
 //! - rejected: error 201, openOrder(Inactive), orderStatus(Inactive);
 //! - cancelled: error 202, orderStatus(Cancelled).
 
-use std::collections::{BTreeSet, HashMap};
-
 use time::OffsetDateTime;
 
-use super::clock;
-use super::codes;
-use super::contracts::{ContractIdx, on_tick, round_to_tick};
-use super::{Engine, clock::exec_time};
+use super::{Fill, Kind, SimOrder, Status};
+use crate::engine::contracts::{ContractIdx, on_tick, round_to_tick};
+use crate::engine::{Engine, clock, clock::exec_time, codes};
 use crate::messages::{
     CommissionView, ExecutionView, OrderView, PlaceOrder, Response, Side, StatusView,
     format_decimal,
 };
-
-/// Where an order stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    /// Accepted, held (delayed fill, closed market) or about to fill.
-    PreSubmitted,
-    /// Working at the exchange.
-    Submitted,
-    /// Completely filled.
-    Filled,
-    /// Cancelled.
-    Cancelled,
-    /// Rejected.
-    Inactive,
-}
-
-impl Status {
-    fn as_str(self) -> &'static str {
-        match self {
-            Status::PreSubmitted => "PreSubmitted",
-            Status::Submitted => "Submitted",
-            Status::Filled => "Filled",
-            Status::Cancelled => "Cancelled",
-            Status::Inactive => "Inactive",
-        }
-    }
-
-    fn is_working(self) -> bool {
-        matches!(self, Status::PreSubmitted | Status::Submitted)
-    }
-}
-
-/// Market or limit.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Kind {
-    Market,
-    Limit(f64),
-}
-
-/// One order.
-#[derive(Debug, Clone)]
-struct SimOrder {
-    perm_id: i64,
-    client_id: i32,
-    order_id: i32,
-    contract: ContractIdx,
-    side: Side,
-    kind: Kind,
-    total: f64,
-    filled: f64,
-    avg_price: f64,
-    last_fill_price: f64,
-    commission: f64,
-    tif: String,
-    account: String,
-    order_ref: String,
-    outside_rth: bool,
-    status: Status,
-    reject_reason: String,
-    /// Fills wait until this simulated time (the fill-delay fault).
-    fill_after: Option<OffsetDateTime>,
-    completed_at: Option<OffsetDateTime>,
-}
-
-impl SimOrder {
-    /// A new order as the request describes it: nothing filled, PreSubmitted, DAY unless told.
-    fn new(
-        perm_id: i64,
-        client_id: i32,
-        p: &PlaceOrder,
-        contract: ContractIdx,
-        side: Side,
-        kind: Kind,
-        account: String,
-    ) -> Self {
-        Self {
-            perm_id,
-            client_id,
-            order_id: p.order_id,
-            contract,
-            side,
-            kind,
-            total: p.total_quantity,
-            filled: 0.0,
-            avg_price: 0.0,
-            last_fill_price: 0.0,
-            commission: 0.0,
-            tif: if p.tif.is_empty() {
-                "DAY".to_string()
-            } else {
-                p.tif.clone()
-            },
-            account,
-            order_ref: p.order_ref.clone(),
-            outside_rth: p.outside_rth,
-            status: Status::PreSubmitted,
-            reject_reason: String::new(),
-            fill_after: None,
-            completed_at: None,
-        }
-    }
-}
-
-/// One execution.
-#[derive(Debug, Clone)]
-struct Fill {
-    order: usize,
-    exec_id: String,
-    time: OffsetDateTime,
-    shares: f64,
-    price: f64,
-    cum_qty: f64,
-    avg_price: f64,
-    commission: f64,
-    realized: Option<f64>,
-}
-
-/// Every order ever placed and every execution.
-#[derive(Debug)]
-pub struct OrderBook {
-    orders: Vec<SimOrder>,
-    by_client_id: HashMap<(i32, i32), usize>,
-    working: BTreeSet<usize>,
-    fills: Vec<Fill>,
-    next_perm_id: i64,
-    exec_prefix: u32,
-}
-
-impl OrderBook {
-    /// An empty book handing out permIds from `first_perm_id`.
-    pub fn new(first_perm_id: i64, start: OffsetDateTime) -> Self {
-        Self {
-            orders: Vec::new(),
-            by_client_id: HashMap::new(),
-            working: BTreeSet::new(),
-            fills: Vec::new(),
-            next_perm_id: first_perm_id,
-            // A per-run prefix, like TWS's; derived from the start time so runs are reproducible.
-            exec_prefix: (start.unix_timestamp() as u32) & 0xffff,
-        }
-    }
-}
 
 /// Why an order is refused, with IB's code.
 struct Refusal {
@@ -189,7 +44,7 @@ impl Refusal {
 }
 
 impl Engine {
-    pub(super) fn place_order(&mut self, client_id: i32, p: PlaceOrder) {
+    pub(in crate::engine) fn place_order(&mut self, client_id: i32, p: PlaceOrder) {
         if let Some(&idx) = self.orders.by_client_id.get(&(client_id, p.order_id)) {
             return self.modify_order(idx, p);
         }
@@ -533,7 +388,7 @@ impl Engine {
     }
 
     /// Matches every working order against the current prices.
-    pub(super) fn match_working_orders(&mut self) {
+    pub(in crate::engine) fn match_working_orders(&mut self) {
         let working: Vec<usize> = self.orders.working.iter().copied().collect();
         for idx in working {
             let was_held = self.orders.orders[idx].status == Status::PreSubmitted;
@@ -644,7 +499,7 @@ impl Engine {
         }
     }
 
-    pub(super) fn cancel_order(&mut self, client_id: i32, order_id: i32) {
+    pub(in crate::engine) fn cancel_order(&mut self, client_id: i32, order_id: i32) {
         let Some(&idx) = self.orders.by_client_id.get(&(client_id, order_id)) else {
             let text = format!("OrderId {order_id} that needs to be cancelled is not found.");
             return self.clients.send(
@@ -680,14 +535,14 @@ impl Engine {
         self.notify_owner(idx, Response::OrderStatus(self.status_view(idx)));
     }
 
-    pub(super) fn global_cancel(&mut self) {
+    pub(in crate::engine) fn global_cancel(&mut self) {
         let working: Vec<usize> = self.orders.working.iter().copied().collect();
         for idx in working {
             self.cancel(idx);
         }
     }
 
-    pub(super) fn open_orders(&self, client_id: i32, all_clients: bool) {
+    pub(in crate::engine) fn open_orders(&self, client_id: i32, all_clients: bool) {
         for &idx in &self.orders.working {
             if all_clients || self.orders.orders[idx].client_id == client_id {
                 self.clients
@@ -699,7 +554,7 @@ impl Engine {
         self.clients.send(client_id, Response::OpenOrderEnd);
     }
 
-    pub(super) fn completed_orders(&self, client_id: i32) {
+    pub(in crate::engine) fn completed_orders(&self, client_id: i32) {
         for (idx, o) in self.orders.orders.iter().enumerate() {
             if !o.status.is_working() {
                 self.clients.send(
@@ -815,7 +670,7 @@ impl Engine {
     }
 
     /// Every execution as (owner client id, contract, execution, commission), oldest first.
-    pub(super) fn all_executions(
+    pub(in crate::engine) fn all_executions(
         &self,
     ) -> impl Iterator<
         Item = (
