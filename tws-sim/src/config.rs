@@ -160,7 +160,7 @@ impl SimConfig {
     pub fn from_toml_file(path: &std::path::Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
-            source,
+            error: source,
         })?;
         Self::from_toml_str(&text).map_err(|e| match e {
             ConfigError::Parse { message, .. } => ConfigError::Parse {

@@ -6,12 +6,12 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The configuration file could not be read.
-    #[error("cannot read config file {path}: {source}")]
+    #[error("cannot read config file {path}: {error}")]
     Read {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The configuration file is not valid TOML for [`crate::config::FileConfig`].
     #[error("cannot parse config{}: {message}", path.as_ref().map(|p| format!(" file {}", p.display())).unwrap_or_default())]
@@ -41,12 +41,12 @@ pub enum StartError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     /// A listening socket could not be opened.
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}: {error}")]
     Bind {
         /// The address asked for.
         addr: String,
         /// Why.
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 

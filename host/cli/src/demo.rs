@@ -240,7 +240,7 @@ pub async fn run(
     tokio::select! {
         () = shutdown => {}
         exit = demo.trading.stopped() => {
-            anyhow::bail!("the trading loop ended: {exit:?}");
+            anyhow::bail!("the trading loop ended: {exit}");
         }
     }
     demo.stop().await;

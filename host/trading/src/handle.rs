@@ -130,6 +130,16 @@ pub enum Exit {
     Failed(String),
 }
 
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Running => f.write_str("it is still running"),
+            Self::Stopped => f.write_str("it was stopped"),
+            Self::Failed(why) => f.write_str(why),
+        }
+    }
+}
+
 /// The handle to a running trading thread. Cheap to clone; every clone controls the same
 /// thread.
 #[derive(Debug, Clone)]

@@ -49,12 +49,12 @@ impl Simulator {
         config.validate()?;
         let addr = listener.local_addr().map_err(|source| StartError::Bind {
             addr: "listener".into(),
-            source,
+            error: source,
         })?;
         let control_addr = match &control {
             Some(l) => Some(l.local_addr().map_err(|source| StartError::Bind {
                 addr: "control".into(),
-                source,
+                error: source,
             })?),
             None => None,
         };
@@ -86,7 +86,7 @@ async fn bind(port: u16) -> Result<TcpListener, StartError> {
         .await
         .map_err(|source| StartError::Bind {
             addr: addr.to_string(),
-            source,
+            error: source,
         })
 }
 

@@ -49,7 +49,7 @@ pub fn ensure_target() -> Result<(), Error> {
     query.args(["--print", "target-libdir", "--target", TARGET]);
     let printed = query.output().map_err(|source| Error::Spawn {
         command: command_line(&query),
-        source,
+        error: source,
     })?;
     let libdir = PathBuf::from(String::from_utf8_lossy(&printed.stdout).trim());
     if printed.status.success() && libdir.is_dir() {
@@ -90,7 +90,7 @@ pub(super) fn build(layout: &Layout, guests: &[Guest], output: Output) -> Result
     let command = command_line(&cargo);
     let spawn_error = |source| Error::Spawn {
         command: command.clone(),
-        source,
+        error: source,
     };
     let (status, output) = match output {
         Output::Inherit => (cargo.status().map_err(spawn_error)?, String::new()),

@@ -127,12 +127,12 @@ pub enum Error {
     )]
     TargetMissing(String),
     /// A command could not be started.
-    #[error("could not run `{command}`: {source}")]
+    #[error("could not run `{command}`: {error}")]
     Spawn {
         /// The command line.
         command: String,
         /// Why.
-        source: io::Error,
+        error: io::Error,
     },
     /// `cargo build` failed: its output says why.
     #[error("`{command}` failed ({status}){output}")]
@@ -145,14 +145,14 @@ pub enum Error {
         output: String,
     },
     /// A file operation failed.
-    #[error("{action} {}: {source}", path.display())]
+    #[error("{action} {}: {error}", path.display())]
     Io {
         /// What was being done, e.g. `copying to`.
         action: &'static str,
         /// On which path.
         path: PathBuf,
         /// Why.
-        source: io::Error,
+        error: io::Error,
     },
 }
 
@@ -162,7 +162,7 @@ impl Error {
         move |source| Error::Io {
             action,
             path,
-            source,
+            error: source,
         }
     }
 }
