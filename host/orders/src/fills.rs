@@ -283,9 +283,12 @@ impl OrderStore {
         position: Position,
     ) {
         let instrument = &order.instrument;
-        self.ledger
-            .entry(&order.strategy, &instrument.symbol, instrument.market)
-            .position = position;
+        self.ledger.set_position(
+            &order.strategy,
+            &instrument.symbol,
+            instrument.market,
+            position,
+        );
         self.remember(pending_before, order);
     }
 }

@@ -105,7 +105,8 @@ impl OrderStore {
         };
         for (strategy, symbol, market, position) in positions {
             let market = parse_market(&market)?;
-            self.ledger.entry(&strategy, &symbol, market).position = position;
+            self.ledger
+                .set_position(&strategy, &symbol, market, position);
         }
 
         let working = {
@@ -280,7 +281,7 @@ impl OrderStore {
 
     /// This strategy's position in `symbol`, if it ever traded it. From memory.
     pub fn position(&self, strategy: &str, symbol: &str) -> Option<Position> {
-        self.ledger.get(strategy, symbol).map(|line| line.position)
+        self.ledger.line_position(strategy, symbol)
     }
 
     /// Every ledger line that has traded: `(strategy, symbol, market, position)`, in no
