@@ -6,27 +6,21 @@
 //! - an order's `filled_qty` / `filled_notional` are the sums over its stored fills, updated in
 //!   the transaction that stores the fill, so they can never count a fill twice;
 //! - a commission is stored once per exec id and added to its order and ledger line exactly
-//!   once: by the commission when its fill is already stored, else by the fill when it comes.
-//!
+//!   once: by the commission when its fill is already stored, else by the fill when it comes;
 //! - a correction (same exec id stem, later suffix) replaces the fill it corrects, whichever
 //!   arrives first: only the latest execution of a stem counts, and only its commission.
 
-use rusqlite::{OptionalExtension, params};
-
-use super::OrderStoreError;
-use super::ids::SignalId;
-use sandtrade_core::Action;
-
 use sandtrade_core::Position;
 
+use super::OrderStoreError;
+use super::database::{StoredFill, Tx};
 use super::ledger::Ledger;
 use super::record::{
     CommissionOutcome, CommissionReport, Execution, ExecutionOutcome, FillApplied, OrderRecord,
     StateChange,
 };
 use super::state::{OrderEvent, transition};
-use super::store::{OrderStore, load_order, now_ms, save_order, save_position};
-use super::tx::WriteTx;
+use super::store::{OrderStore, load_order, now_ms};
 
 impl OrderStore {
     /// Records one execution (live `execDetails` or a `reqExecutions` answer) for the order
@@ -60,46 +54,16 @@ impl OrderStore {
             )));
         }
         let now = now_ms();
-        let tx = WriteTx::begin(&self.conn)?;
+        let tx = self.database.begin()?;
         let stem = exec_stem(&exec.exec_id);
-        let inserted = tx
-            .prepare_cached(
-                "INSERT INTO fills
-                     (exec_id, exec_stem, signal_id, quantity, price, time_ms, perm_id, received_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (exec_id) DO NOTHING",
-            )?
-            .execute(params![
-                exec.exec_id,
-                stem,
-                signal.row(),
-                exec.quantity,
-                exec.price,
-                exec.time_ms,
-                exec.perm_id,
-                now
-            ])?;
-        if inserted == 0 {
-            let owner: i64 = tx.query_row(
-                "SELECT signal_id FROM fills WHERE exec_id = ?1",
-                [&exec.exec_id],
-                |row| row.get(0),
-            )?;
+        if !tx.insert_fill(exec, stem, signal, now)? {
             return Ok(ExecutionOutcome::Duplicate {
-                signal_id: SignalId::from_row(owner),
+                signal_id: tx.fill_owner(&exec.exec_id)?,
             });
         }
-        let counted_sibling: Option<(String, u32, f64)> = tx
-            .prepare_cached(
-                "SELECT exec_id, quantity, price FROM fills
-                 WHERE exec_stem = ?1 AND exec_id <> ?2 AND replaced_by IS NULL",
-            )?
-            .query_row(params![stem, exec.exec_id], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-            })
-            .optional()?;
-        if let Some((earlier, quantity, price)) = counted_sibling {
+        if let Some((earlier, quantity, price)) = tx.counted_sibling(stem, &exec.exec_id)? {
             if !is_later_exec_id(&exec.exec_id, &earlier) {
-                mark_replaced(&tx, &exec.exec_id, &earlier)?;
+                tx.mark_replaced(&exec.exec_id, &earlier)?;
                 tx.commit()?;
                 return Ok(ExecutionOutcome::Superseded {
                     signal_id: signal,
@@ -122,7 +86,7 @@ impl OrderStore {
             self.remember_with_position(before.pending(), after, position);
             return Ok(outcome);
         }
-        let commission = commission_of(&tx, &exec.exec_id)?.unwrap_or(0.0);
+        let commission = tx.commission_of(&exec.exec_id)?.unwrap_or(0.0);
 
         let mut after = before.clone();
         after.filled_qty += i64::from(exec.quantity);
@@ -142,7 +106,7 @@ impl OrderStore {
             .position(&after.strategy, &after.instrument.symbol);
         position.apply_fill(exec.side, exec.quantity, exec.price);
         position.commissions += commission;
-        save_order_and_position(&tx, &after, &position)?;
+        tx.update_order_and_position(&after, &position)?;
         tx.commit()?;
 
         let applied = FillApplied {
@@ -176,40 +140,23 @@ impl OrderStore {
         report: &CommissionReport,
     ) -> Result<CommissionOutcome, OrderStoreError> {
         let now = now_ms();
-        let tx = WriteTx::begin(&self.conn)?;
-        let inserted = tx
-            .prepare_cached(
-                "INSERT INTO commissions (exec_id, commission, currency, realized_pnl, received_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (exec_id) DO NOTHING",
-            )?
-            .execute(params![
-                report.exec_id,
-                report.commission,
-                report.currency,
-                report.realized_pnl,
-                now
-            ])?;
-        if inserted == 0 {
+        let tx = self.database.begin()?;
+        if !tx.insert_commission(report, now)? {
             return Ok(CommissionOutcome::Duplicate);
         }
-        let owner: Option<(i64, Option<String>)> = tx
-            .prepare_cached("SELECT signal_id, replaced_by FROM fills WHERE exec_id = ?1")?
-            .query_row([&report.exec_id], |row| Ok((row.get(0)?, row.get(1)?)))
-            .optional()?;
-        let owner = match owner {
+        let signal = match tx.stored_fill(&report.exec_id)? {
             None => {
                 tx.commit()?;
                 return Ok(CommissionOutcome::AwaitingExecution);
             }
-            Some((_, Some(_replaced_by))) => {
+            Some(StoredFill::Replaced) => {
                 tx.commit()?;
                 return Ok(CommissionOutcome::ForReplacedExecution);
             }
-            Some((owner, None)) => owner,
+            Some(StoredFill::Counts(signal)) => signal,
         };
-        let signal = SignalId::from_row(owner);
-        let before =
-            load_order(&tx, &self.working, signal)?.ok_or(OrderStoreError::UnknownOrder(signal))?;
+        let before = load_order(&self.database, &self.working, signal)?
+            .ok_or(OrderStoreError::UnknownOrder(signal))?;
         let mut after = before.clone();
         after.commission += report.commission;
         after.updated_ms = now;
@@ -217,7 +164,7 @@ impl OrderStore {
             .ledger
             .position(&after.strategy, &after.instrument.symbol);
         position.commissions += report.commission;
-        save_order_and_position(&tx, &after, &position)?;
+        tx.update_order_and_position(&after, &position)?;
         tx.commit()?;
         self.remember_with_position(before.pending(), after, position);
         Ok(CommissionOutcome::Applied { signal_id: signal })
@@ -235,42 +182,11 @@ impl OrderStore {
         let Some(perm_id) = exec.perm_id.filter(|id| *id != 0) else {
             return Ok(None);
         };
-        let owner: Option<i64> = self
-            .conn
-            .prepare_cached("SELECT signal_id FROM orders WHERE perm_id = ?1")?
-            .query_row([perm_id], |row| row.get(0))
-            .optional()?;
-        match owner {
-            Some(id) => self.order(SignalId::from_row(id)),
+        match self.database.order_with_perm_id(perm_id)? {
+            Some(signal) => self.order(signal),
             None => Ok(None),
         }
     }
-}
-
-fn commission_of(
-    conn: &rusqlite::Connection,
-    exec_id: &str,
-) -> Result<Option<f64>, OrderStoreError> {
-    Ok(conn
-        .prepare_cached("SELECT commission FROM commissions WHERE exec_id = ?1")?
-        .query_row([exec_id], |row| row.get(0))
-        .optional()?)
-}
-
-/// Writes an order and its strategy's ledger line (in the caller's transaction).
-fn save_order_and_position(
-    conn: &rusqlite::Connection,
-    order: &OrderRecord,
-    position: &Position,
-) -> Result<(), OrderStoreError> {
-    save_order(conn, order)?;
-    save_position(
-        conn,
-        &order.strategy,
-        &order.instrument,
-        position,
-        order.updated_ms,
-    )
 }
 
 impl OrderStore {
@@ -300,21 +216,21 @@ struct Replaced {
     price: f64,
 }
 
-/// The order and the strategy's line once the correction `exec` (already inserted in `conn`'s
-/// transaction) replaces `replaced`: the order's totals move by the difference, its commission
-/// swaps the old fill's for the new one's, and the line is recomputed from the strategy's
-/// counted fills in execution-time order.
+/// The order and the strategy's line once the correction `exec` (already inserted in `tx`)
+/// replaces `replaced`: the order's totals move by the difference, its commission swaps the
+/// old fill's for the new one's, and the line is recomputed from the strategy's counted fills
+/// in execution-time order. Both are written in `tx`.
 fn correct(
-    conn: &rusqlite::Connection,
+    tx: &Tx<'_>,
     ledger: &Ledger,
     before: &OrderRecord,
     exec: &Execution,
     replaced: &Replaced,
 ) -> Result<(OrderRecord, Position), OrderStoreError> {
     let signal = before.signal_id;
-    mark_replaced(conn, &replaced.exec_id, &exec.exec_id)?;
-    let old_commission = commission_of(conn, &replaced.exec_id)?.unwrap_or(0.0);
-    let new_commission = commission_of(conn, &exec.exec_id)?.unwrap_or(0.0);
+    tx.mark_replaced(&replaced.exec_id, &exec.exec_id)?;
+    let old_commission = tx.commission_of(&replaced.exec_id)?.unwrap_or(0.0);
+    let new_commission = tx.commission_of(&exec.exec_id)?.unwrap_or(0.0);
 
     let mut after = before.clone();
     after.filled_qty += i64::from(exec.quantity) - i64::from(replaced.quantity);
@@ -329,13 +245,13 @@ fn correct(
     }
     after.updated_ms = now_ms();
 
-    let mut position = replay_position(conn, &after.strategy, &after.instrument.symbol)?;
+    let mut position = tx.replay_position(&after.strategy, &after.instrument.symbol)?;
     position.commissions = ledger
         .position(&after.strategy, &after.instrument.symbol)
         .commissions
         + new_commission
         - old_commission;
-    save_order_and_position(conn, &after, &position)?;
+    tx.update_order_and_position(&after, &position)?;
     Ok((after, position))
 }
 
@@ -355,47 +271,6 @@ fn is_later_exec_id(a: &str, b: &str) -> bool {
     };
     let (sa, sb) = (suffix(a), suffix(b));
     (sa.len(), sa) > (sb.len(), sb)
-}
-
-fn mark_replaced(
-    conn: &rusqlite::Connection,
-    exec_id: &str,
-    by: &str,
-) -> Result<(), OrderStoreError> {
-    conn.prepare_cached("UPDATE fills SET replaced_by = ?2 WHERE exec_id = ?1")?
-        .execute([exec_id, by])?;
-    Ok(())
-}
-
-/// A strategy's line recomputed from its counted fills, in execution-time order (commissions
-/// left at zero for the caller).
-fn replay_position(
-    conn: &rusqlite::Connection,
-    strategy: &str,
-    symbol: &str,
-) -> Result<Position, OrderStoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT o.action, f.quantity, f.price FROM fills f JOIN orders o ON o.signal_id = f.signal_id
-         WHERE o.strategy = ?1 AND o.symbol = ?2 AND f.replaced_by IS NULL
-         ORDER BY f.time_ms, f.seq",
-    )?;
-    let fills = stmt.query_map([strategy, symbol], |row| {
-        Ok((
-            row.get::<_, String>(0)?,
-            row.get::<_, u32>(1)?,
-            row.get::<_, f64>(2)?,
-        ))
-    })?;
-    let mut position = Position::default();
-    for fill in fills {
-        let (action, quantity, price) = fill?;
-        let action = Action::ALL
-            .into_iter()
-            .find(|a| a.as_str() == action)
-            .ok_or_else(|| OrderStoreError::Corrupt(format!("action {action:?}")))?;
-        position.apply_fill(action.side(), quantity, price);
-    }
-    Ok(position)
 }
 
 #[cfg(test)]

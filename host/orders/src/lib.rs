@@ -55,6 +55,7 @@
 //! ```
 
 mod checkpoint;
+mod database;
 mod fills;
 pub mod ids;
 mod ledger;
@@ -65,7 +66,6 @@ mod schema;
 pub mod signal_log;
 pub mod state;
 mod store;
-mod tx;
 
 pub use ids::{CLIENT_ORDER_ID_MAX_LEN, SessionTag, SignalId, parse_client_order_id};
 pub use reconcile::{BrokerSnapshot, Decision, IbOrderReport, ReconcileIssue, ReconcileReport};

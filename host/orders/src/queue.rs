@@ -6,8 +6,7 @@ use super::OrderStoreError;
 use super::ids::SignalId;
 use super::record::{IbOrderId, OrderRecord, OutgoingOrder, StateChange};
 use super::state::{IbStatus, OrderEvent, OrderState, transition};
-use super::store::{OrderStore, now_ms, outgoing, save_next_order_id, save_order};
-use super::tx::WriteTx;
+use super::store::{OrderStore, now_ms, outgoing};
 
 impl OrderStore {
     /// Takes up to `max` queued orders, oldest first, to send on the connection of
@@ -58,11 +57,11 @@ impl OrderStore {
             taken.push(order);
         }
 
-        let tx = WriteTx::begin(&self.conn)?;
+        let tx = self.database.begin()?;
         for order in &taken {
-            save_order(&tx, order)?;
+            tx.update_order(order)?;
         }
-        save_next_order_id(&tx, client_id, order_id)?;
+        tx.raise_next_order_id(client_id, order_id)?;
         tx.commit()?;
 
         self.next_order_ids.insert(client_id, order_id);
@@ -172,7 +171,7 @@ impl OrderStore {
         let current = self.next_order_ids.get(&client_id).copied();
         let next = current.map_or(next_valid_id, |floor| floor.max(next_valid_id));
         if current != Some(next) {
-            save_next_order_id(&self.conn, client_id, next)?;
+            self.database.raise_next_order_id(client_id, next)?;
             self.next_order_ids.insert(client_id, next);
         }
         Ok(next)
@@ -211,7 +210,7 @@ impl OrderStore {
             return Ok(change);
         }
         after.updated_ms = now_ms();
-        save_order(&self.conn, &after)?;
+        self.database.update_order(&after)?;
         self.remember(before.pending(), after);
         Ok(change)
     }
