@@ -15,12 +15,13 @@ use sandtrade_core::Position;
 use super::OrderStoreError;
 use super::database::{StoredFill, Tx};
 use super::ledger::Ledger;
+use super::lookup;
 use super::record::{
     CommissionOutcome, CommissionReport, Execution, ExecutionOutcome, FillApplied, OrderRecord,
     StateChange,
 };
 use super::state::{OrderEvent, transition};
-use super::store::{OrderStore, load_order, now_ms};
+use super::store::{OrderStore, now_ms};
 
 impl OrderStore {
     /// Records one execution (live `execDetails` or a `reqExecutions` answer) for the order
@@ -83,7 +84,7 @@ impl OrderStore {
                 filled_qty: after.filled_qty,
                 avg_price: after.avg_price,
             };
-            self.remember_with_position(before.pending(), after, position);
+            self.remember_with_position(after, position);
             return Ok(outcome);
         }
         let commission = tx.commission_of(&exec.exec_id)?.unwrap_or(0.0);
@@ -125,7 +126,7 @@ impl OrderStore {
             avg_price: after.filled_notional / after.filled_qty as f64,
             overfilled: after.filled_qty > i64::from(after.quantity),
         };
-        self.remember_with_position(before.pending(), after, position);
+        self.remember_with_position(after, position);
         Ok(ExecutionOutcome::Recorded(applied))
     }
 
@@ -155,7 +156,7 @@ impl OrderStore {
             }
             Some(StoredFill::Counts(signal)) => signal,
         };
-        let before = load_order(&self.database, &self.working, signal)?
+        let before = lookup::order(&self.database, &self.working, signal)?
             .ok_or(OrderStoreError::UnknownOrder(signal))?;
         let mut after = before.clone();
         after.commission += report.commission;
@@ -166,7 +167,7 @@ impl OrderStore {
         position.commissions += report.commission;
         tx.update_order_and_position(&after, &position)?;
         tx.commit()?;
-        self.remember_with_position(before.pending(), after, position);
+        self.remember_with_position(after, position);
         Ok(CommissionOutcome::Applied { signal_id: signal })
     }
 
@@ -192,12 +193,7 @@ impl OrderStore {
 impl OrderStore {
     /// Memory after a committed fill or commission: the order's line gets its new position,
     /// then the order itself is remembered.
-    fn remember_with_position(
-        &mut self,
-        pending_before: i64,
-        order: OrderRecord,
-        position: Position,
-    ) {
+    fn remember_with_position(&mut self, order: OrderRecord, position: Position) {
         let instrument = &order.instrument;
         self.ledger.set_position(
             &order.strategy,
@@ -205,7 +201,7 @@ impl OrderStore {
             instrument.market,
             position,
         );
-        self.remember(pending_before, order);
+        self.working.file(order, &mut self.ledger);
     }
 }
 

@@ -59,6 +59,8 @@ mod database;
 mod fills;
 pub mod ids;
 mod ledger;
+mod lookup;
+mod order_ids;
 mod queue;
 pub mod reconcile;
 mod record;
@@ -66,6 +68,7 @@ mod schema;
 pub mod signal_log;
 pub mod state;
 mod store;
+mod working;
 
 pub use ids::{CLIENT_ORDER_ID_MAX_LEN, SessionTag, SignalId, parse_client_order_id};
 pub use reconcile::{BrokerSnapshot, Decision, IbOrderReport, ReconcileIssue, ReconcileReport};

@@ -4,7 +4,8 @@
 
 use super::OrderStoreError;
 use super::ids::SignalId;
-use super::record::{IbOrderId, OrderRecord, OutgoingOrder, StateChange};
+use super::order_ids;
+use super::record::{OrderRecord, OutgoingOrder, StateChange};
 use super::state::{IbStatus, OrderEvent, OrderState, transition};
 use super::store::{OrderStore, now_ms, outgoing};
 
@@ -25,35 +26,24 @@ impl OrderStore {
         client_id: i32,
         max: usize,
     ) -> Result<Vec<OutgoingOrder>, OrderStoreError> {
-        let ids: Vec<SignalId> = self.queue.iter().take(max).copied().collect();
-        if ids.is_empty() {
+        let mut queued = self.working.queued().take(max).peekable();
+        if queued.peek().is_none() {
             return Ok(Vec::new());
         }
-        let first = self.reserve_order_id(client_id)?;
+        let mut run = self.ids.reserve(client_id)?;
         let now = now_ms();
-        let mut taken: Vec<OrderRecord> = Vec::with_capacity(ids.len());
-        let mut order_id = first.order_id;
-        for id in &ids {
-            let mut order = self
-                .working
-                .get(id)
-                .cloned()
-                .ok_or(OrderStoreError::UnknownOrder(*id))?;
+        let mut taken: Vec<OrderRecord> = Vec::with_capacity(max.min(self.working.queued_len()));
+        for order in queued {
+            let mut order = order.clone();
             order.state = transition(order.state, OrderEvent::Take).map_err(|source| {
                 OrderStoreError::Transition {
-                    signal: *id,
+                    signal: order.signal_id,
                     source,
                 }
             })?;
-            order.ib = Some(IbOrderId {
-                client_id,
-                order_id,
-            });
+            order.ib = Some(run.take()?);
             order.sent_ms = Some(now);
             order.updated_ms = now;
-            order_id = order_id
-                .checked_add(1)
-                .ok_or(OrderStoreError::OrderIdsExhausted(client_id))?;
             taken.push(order);
         }
 
@@ -61,15 +51,13 @@ impl OrderStore {
         for order in &taken {
             tx.update_order(order)?;
         }
-        tx.raise_next_order_id(client_id, order_id)?;
+        tx.raise_next_order_id(client_id, run.next())?;
         tx.commit()?;
 
-        self.next_order_ids.insert(client_id, order_id);
+        self.ids.finish(run);
         let outgoing: Vec<OutgoingOrder> = taken.iter().map(outgoing).collect();
         for order in taken {
-            // Queued and sending both count the whole quantity as pending.
-            let pending = order.pending();
-            self.remember(pending, order);
+            self.working.file(order, &mut self.ledger);
         }
         Ok(outgoing)
     }
@@ -168,18 +156,12 @@ impl OrderStore {
         client_id: i32,
         next_valid_id: i32,
     ) -> Result<i32, OrderStoreError> {
-        let current = self.next_order_ids.get(&client_id).copied();
-        let next = current.map_or(next_valid_id, |floor| floor.max(next_valid_id));
-        if current != Some(next) {
-            self.database.raise_next_order_id(client_id, next)?;
-            self.next_order_ids.insert(client_id, next);
-        }
-        Ok(next)
+        order_ids::observe_next_valid_id(&self.database, &mut self.ids, client_id, next_valid_id)
     }
 
     /// The id the next order sent on `client_id` will get, if known.
     pub fn next_order_id(&self, client_id: i32) -> Option<i32> {
-        self.next_order_ids.get(&client_id).copied()
+        self.ids.next(client_id)
     }
 
     /// Moves one order by `event` (or keeps its state, for `None`), lets `edit` update its
@@ -211,7 +193,7 @@ impl OrderStore {
         }
         after.updated_ms = now_ms();
         self.database.update_order(&after)?;
-        self.remember(before.pending(), after);
+        self.working.file(after, &mut self.ledger);
         Ok(change)
     }
 }

@@ -169,13 +169,7 @@ impl OrderStore {
     /// The orders that may be at IB (`sending`, `submitted`, `partially-filled`, `unknown`),
     /// oldest first: what reconciliation asks IB about. From memory.
     pub fn orders_to_reconcile(&self) -> Vec<&OrderRecord> {
-        let mut orders: Vec<&OrderRecord> = self
-            .working
-            .values()
-            .filter(|order| order.state.may_be_at_ib())
-            .collect();
-        orders.sort_by_key(|order| order.signal_id);
-        orders
+        self.working.may_be_at_ib()
     }
 
     /// Applies a complete [`BrokerSnapshot`] (see the module docs for the invariants).

@@ -4,7 +4,6 @@
 //! write leaves both as they were. Reads on the hot path (exposure, the queue, working orders)
 //! come from memory; the database is read at open and for finished orders.
 
-use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -12,11 +11,14 @@ use sandtrade_core::{Exposure, Instrument, Market, Position, Rejection};
 
 use super::OrderStoreError;
 use super::database::Database;
-use super::ids::{SessionTag, SignalId, parse_client_order_id};
+use super::ids::{SessionTag, SignalId};
 use super::ledger::Ledger;
+use super::lookup;
+use super::order_ids::OrderIds;
 use super::record::{FillRecord, IbOrderId, OrderRecord, OutgoingOrder, SignalRecord};
 use super::schema::Synchronous;
 use super::state::OrderState;
+use super::working::WorkingSet;
 
 /// How to open the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -30,14 +32,9 @@ pub struct StoreConfig {
 #[derive(Debug)]
 pub struct OrderStore {
     pub(super) database: Database,
-    pub(super) tag: SessionTag,
-    /// Every non-terminal order, by id.
-    pub(super) working: HashMap<SignalId, OrderRecord>,
-    /// The queued ones among them, oldest first.
-    pub(super) queue: BTreeSet<SignalId>,
+    pub(super) working: WorkingSet,
     pub(super) ledger: Ledger,
-    /// Next IB order id per clientId, never lowered.
-    pub(super) next_order_ids: HashMap<i32, i32>,
+    pub(super) ids: OrderIds,
 }
 
 impl OrderStore {
@@ -51,28 +48,21 @@ impl OrderStore {
     pub fn open(path: impl AsRef<Path>, config: StoreConfig) -> Result<Self, OrderStoreError> {
         let database = Database::open(path.as_ref(), config.synchronous)?;
         let tag = SessionTag::random()?;
-        let mut store = Self {
+        let mut ledger = Ledger::default();
+        for (strategy, symbol, market, position) in database.positions()? {
+            ledger.set_position(&strategy, &symbol, market, position);
+        }
+        let mut working = WorkingSet::default();
+        for order in database.unfinished_orders()? {
+            working.file(order, &mut ledger);
+        }
+        let ids = OrderIds::new(tag, database.next_order_ids()?);
+        Ok(Self {
             database,
-            tag,
-            working: HashMap::new(),
-            queue: BTreeSet::new(),
-            ledger: Ledger::default(),
-            next_order_ids: HashMap::new(),
-        };
-        store.load()?;
-        Ok(store)
-    }
-
-    fn load(&mut self) -> Result<(), OrderStoreError> {
-        for (strategy, symbol, market, position) in self.database.positions()? {
-            self.ledger
-                .set_position(&strategy, &symbol, market, position);
-        }
-        for order in self.database.unfinished_orders()? {
-            self.remember(0, order);
-        }
-        self.next_order_ids = self.database.next_order_ids()?.into_iter().collect();
-        Ok(())
+            working,
+            ledger,
+            ids,
+        })
     }
 
     /// Records an accepted signal and its order, `queued`, in one transaction. When this
@@ -122,16 +112,10 @@ impl OrderStore {
                 record.action, instrument.symbol
             )));
         }
-        let ib = take_for
-            .map(|client_id| self.reserve_order_id(client_id))
+        let mut run = take_for
+            .map(|client_id| self.ids.reserve(client_id))
             .transpose()?;
-        let next_order_id = ib
-            .map(|ib| {
-                ib.order_id
-                    .checked_add(1)
-                    .ok_or(OrderStoreError::OrderIdsExhausted(ib.client_id))
-            })
-            .transpose()?;
+        let ib = run.as_mut().map(|run| run.take()).transpose()?;
         let now = now_ms();
         let state = if ib.is_some() {
             OrderState::Sending
@@ -143,7 +127,7 @@ impl OrderStore {
         let signal_id = tx.insert_accepted_signal(record)?;
         let order = OrderRecord {
             signal_id,
-            client_order_id: self.tag.client_order_id(signal_id),
+            client_order_id: self.ids.client_order_id(signal_id),
             strategy: record.strategy.to_owned(),
             wasm_hash: record.wasm_hash.to_owned(),
             instrument: instrument.clone(),
@@ -164,16 +148,16 @@ impl OrderStore {
             note: None,
         };
         tx.insert_order(&order)?;
-        if let (Some(ib), Some(next)) = (ib, next_order_id) {
-            tx.raise_next_order_id(ib.client_id, next)?;
+        if let Some(run) = run {
+            tx.raise_next_order_id(run.client_id(), run.next())?;
         }
         tx.commit()?;
 
-        let taken = ib.zip(next_order_id).map(|(ib, next)| {
-            self.next_order_ids.insert(ib.client_id, next);
+        let taken = run.map(|run| {
+            self.ids.finish(run);
             outgoing(&order)
         });
-        self.remember(0, order);
+        self.working.file(order, &mut self.ledger);
         Ok((signal_id, taken))
     }
 
@@ -215,14 +199,12 @@ impl OrderStore {
 
     /// Every order not yet filled, cancelled or rejected, oldest first. From memory.
     pub fn working_orders(&self) -> Vec<&OrderRecord> {
-        let mut orders: Vec<&OrderRecord> = self.working.values().collect();
-        orders.sort_by_key(|order| order.signal_id);
-        orders
+        self.working.oldest_first()
     }
 
     /// How many orders wait in the queue.
     pub fn queued_len(&self) -> usize {
-        self.queue.len()
+        self.working.queued_len()
     }
 
     /// One order: from memory if it is working, else from the database.
@@ -231,7 +213,7 @@ impl OrderStore {
     ///
     /// The read failed or the row holds an invalid value.
     pub fn order(&self, signal: SignalId) -> Result<Option<OrderRecord>, OrderStoreError> {
-        load_order(&self.database, &self.working, signal)
+        lookup::order(&self.database, &self.working, signal)
     }
 
     /// The order for an `orderRef`, if it is one of this database's (see [`super::ids`]).
@@ -240,22 +222,13 @@ impl OrderStore {
     ///
     /// As [`order`](Self::order).
     pub fn order_by_ref(&self, order_ref: &str) -> Result<Option<OrderRecord>, OrderStoreError> {
-        let Some(signal) = parse_client_order_id(order_ref) else {
-            return Ok(None);
-        };
-        // Same id, other text: another database's order, or one from history this file lost.
-        Ok(self
-            .order(signal)?
-            .filter(|order| order.client_order_id == order_ref))
+        lookup::order_by_ref(&self.database, &self.working, order_ref)
     }
 
     /// The working order IB knows by this `orderId` on this clientId (`orderStatus` carries
     /// no `orderRef`). From memory.
     pub fn signal_for_ib_order(&self, ib: IbOrderId) -> Option<SignalId> {
-        self.working
-            .values()
-            .find(|order| order.ib == Some(ib))
-            .map(|order| order.signal_id)
+        self.working.with_ib_order(ib)
     }
 
     /// The fills of one order, in arrival order, with their commissions where known; fills
@@ -271,7 +244,7 @@ impl OrderStore {
     /// This session's random tag: the middle of the client order ids of orders accepted since
     /// this store was opened.
     pub fn session_tag(&self) -> &SessionTag {
-        &self.tag
+        self.ids.session_tag()
     }
 
     /// The `synchronous` setting in force.
@@ -288,42 +261,6 @@ impl OrderStore {
     /// The checkpoint failed.
     pub fn checkpoint(&self) -> Result<(), OrderStoreError> {
         self.database.checkpoint()
-    }
-
-    /// The one place memory follows a committed change: the order's pending shares move the
-    /// ledger by the difference from `pending_before`, and the queue and working set follow
-    /// its state.
-    pub(super) fn remember(&mut self, pending_before: i64, order: OrderRecord) {
-        self.ledger.add_pending(
-            &order.strategy,
-            &order.instrument.symbol,
-            order.instrument.market,
-            order.side(),
-            order.pending() - pending_before,
-        );
-        if order.state == OrderState::Queued {
-            self.queue.insert(order.signal_id);
-        } else {
-            self.queue.remove(&order.signal_id);
-        }
-        if order.state.is_terminal() {
-            self.working.remove(&order.signal_id);
-        } else {
-            self.working.insert(order.signal_id, order);
-        }
-    }
-
-    /// The next IB order id for `client_id` (not yet persisted: the caller writes
-    /// `id + 1` in its transaction and then updates memory).
-    pub(super) fn reserve_order_id(&self, client_id: i32) -> Result<IbOrderId, OrderStoreError> {
-        let order_id = *self
-            .next_order_ids
-            .get(&client_id)
-            .ok_or(OrderStoreError::NoOrderIdFloor(client_id))?;
-        Ok(IbOrderId {
-            client_id,
-            order_id,
-        })
     }
 }
 
@@ -343,17 +280,5 @@ pub(super) fn outgoing(order: &OrderRecord) -> OutgoingOrder {
         side: order.side(),
         quantity: order.quantity,
         order_type: order.order_type,
-    }
-}
-
-/// One order: the working copy from memory, else the row.
-pub(super) fn load_order(
-    database: &Database,
-    working: &HashMap<SignalId, OrderRecord>,
-    signal: SignalId,
-) -> Result<Option<OrderRecord>, OrderStoreError> {
-    match working.get(&signal) {
-        Some(order) => Ok(Some(order.clone())),
-        None => database.order(signal),
     }
 }
