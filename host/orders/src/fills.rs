@@ -12,197 +12,184 @@
 
 use sandtrade_core::Position;
 
-use super::OrderStoreError;
-use super::database::{StoredFill, Tx};
-use super::ledger::Ledger;
-use super::lookup;
-use super::record::{
+use crate::OrderStoreError;
+use crate::database::{Database, StoredFill, Tx};
+use crate::ledger::Ledger;
+use crate::lookup;
+use crate::record::{
     CommissionOutcome, CommissionReport, Execution, ExecutionOutcome, FillApplied, OrderRecord,
-    StateChange,
+    StateChange, now_ms,
 };
-use super::state::{OrderEvent, transition};
-use super::store::{OrderStore, now_ms};
+use crate::state::{OrderEvent, transition};
+use crate::working::WorkingSet;
 
-impl OrderStore {
-    /// Records one execution (live `execDetails` or a `reqExecutions` answer) for the order
-    /// its `orderRef` (or, failing that, its `permId`) names: the fill, the order's totals and
-    /// state, and the strategy's position, in one transaction.
-    ///
-    /// # Errors
-    ///
-    /// A zero quantity, a side that contradicts the order (nothing is stored: the caller
-    /// alerts), or a failed write (nothing stored, memory unchanged).
-    pub fn record_execution(
-        &mut self,
-        exec: &Execution,
-    ) -> Result<ExecutionOutcome, OrderStoreError> {
-        let Some(before) = self.order_for_execution(exec)? else {
-            return Ok(ExecutionOutcome::NotOurs);
-        };
-        let signal = before.signal_id;
-        if exec.quantity == 0 {
-            return Err(OrderStoreError::InvalidExecution(format!(
-                "execution {} for order {signal} has quantity 0",
-                exec.exec_id
-            )));
-        }
-        if exec.side != before.side() {
-            return Err(OrderStoreError::InvalidExecution(format!(
-                "execution {} is a {} but order {signal} is a {}",
-                exec.exec_id,
-                exec.side,
-                before.side()
-            )));
-        }
-        let now = now_ms();
-        let tx = self.database.begin()?;
-        let stem = exec_stem(&exec.exec_id);
-        if !tx.insert_fill(exec, stem, signal, now)? {
-            return Ok(ExecutionOutcome::Duplicate {
-                signal_id: tx.fill_owner(&exec.exec_id)?,
+/// Records one execution for the order its `orderRef` (or, failing that, its `permId`) names:
+/// the fill, the order's totals and state, and the strategy's position, in one transaction.
+pub(super) fn record_execution(
+    database: &Database,
+    working: &mut WorkingSet,
+    ledger: &mut Ledger,
+    exec: &Execution,
+) -> Result<ExecutionOutcome, OrderStoreError> {
+    let Some(before) = order_for_execution(database, working, exec)? else {
+        return Ok(ExecutionOutcome::NotOurs);
+    };
+    let signal = before.signal_id;
+    if exec.quantity == 0 {
+        return Err(OrderStoreError::InvalidExecution(format!(
+            "execution {} for order {signal} has quantity 0",
+            exec.exec_id
+        )));
+    }
+    if exec.side != before.side() {
+        return Err(OrderStoreError::InvalidExecution(format!(
+            "execution {} is a {} but order {signal} is a {}",
+            exec.exec_id,
+            exec.side,
+            before.side()
+        )));
+    }
+    let now = now_ms();
+    let tx = database.begin()?;
+    let stem = exec_stem(&exec.exec_id);
+    if !tx.insert_fill(exec, stem, signal, now)? {
+        return Ok(ExecutionOutcome::Duplicate {
+            signal_id: tx.fill_owner(&exec.exec_id)?,
+        });
+    }
+    if let Some((earlier, quantity, price)) = tx.counted_sibling(stem, &exec.exec_id)? {
+        if !is_later_exec_id(&exec.exec_id, &earlier) {
+            tx.mark_replaced(&exec.exec_id, &earlier)?;
+            tx.commit()?;
+            return Ok(ExecutionOutcome::Superseded {
+                signal_id: signal,
+                by: earlier,
             });
         }
-        if let Some((earlier, quantity, price)) = tx.counted_sibling(stem, &exec.exec_id)? {
-            if !is_later_exec_id(&exec.exec_id, &earlier) {
-                tx.mark_replaced(&exec.exec_id, &earlier)?;
-                tx.commit()?;
-                return Ok(ExecutionOutcome::Superseded {
-                    signal_id: signal,
-                    by: earlier,
-                });
-            }
-            let replaced = Replaced {
-                exec_id: earlier,
-                quantity,
-                price,
-            };
-            let (after, position) = correct(&tx, &self.ledger, &before, exec, &replaced)?;
-            tx.commit()?;
-            let outcome = ExecutionOutcome::Corrected {
-                signal_id: signal,
-                replaced: replaced.exec_id,
-                filled_qty: after.filled_qty,
-                avg_price: after.avg_price,
-            };
-            self.remember_with_position(after, position);
-            return Ok(outcome);
-        }
-        let commission = tx.commission_of(&exec.exec_id)?.unwrap_or(0.0);
-
-        let mut after = before.clone();
-        after.filled_qty += i64::from(exec.quantity);
-        after.filled_notional += f64::from(exec.quantity) * exec.price;
-        after.avg_price = Some(after.filled_notional / after.filled_qty as f64);
-        after.commission += commission;
-        if after.perm_id.is_none() {
-            after.perm_id = exec.perm_id.filter(|id| *id != 0);
-        }
-        let complete = after.filled_qty >= i64::from(after.quantity);
-        after.state = transition(before.state, OrderEvent::Fill { complete })
-            .map_err(|source| OrderStoreError::Transition { signal, source })?;
-        after.updated_ms = now;
-
-        let mut position = self
-            .ledger
-            .position(&after.strategy, &after.instrument.symbol);
-        position.apply_fill(exec.side, exec.quantity, exec.price);
-        position.commissions += commission;
-        tx.update_order_and_position(&after, &position)?;
+        let replaced = Replaced {
+            exec_id: earlier,
+            quantity,
+            price,
+        };
+        let (after, position) = correct(&tx, ledger, &before, exec, &replaced)?;
         tx.commit()?;
-
-        let applied = FillApplied {
+        let outcome = ExecutionOutcome::Corrected {
             signal_id: signal,
-            strategy: after.strategy.clone(),
-            action: after.action,
-            instrument: after.instrument.clone(),
-            quantity: exec.quantity,
-            price: exec.price,
-            time_ms: exec.time_ms,
-            state: StateChange {
-                from: before.state,
-                to: after.state,
-            },
+            replaced: replaced.exec_id,
             filled_qty: after.filled_qty,
-            avg_price: after.filled_notional / after.filled_qty as f64,
-            overfilled: after.filled_qty > i64::from(after.quantity),
+            avg_price: after.avg_price,
         };
-        self.remember_with_position(after, position);
-        Ok(ExecutionOutcome::Recorded(applied))
+        remember(working, ledger, after, position);
+        return Ok(outcome);
     }
+    let commission = tx.commission_of(&exec.exec_id)?.unwrap_or(0.0);
 
-    /// Records one commission report and joins it to its fill by exec id, whichever of the
-    /// two arrived first.
-    ///
-    /// # Errors
-    ///
-    /// The write failed (nothing stored, memory unchanged).
-    pub fn record_commission(
-        &mut self,
-        report: &CommissionReport,
-    ) -> Result<CommissionOutcome, OrderStoreError> {
-        let now = now_ms();
-        let tx = self.database.begin()?;
-        if !tx.insert_commission(report, now)? {
-            return Ok(CommissionOutcome::Duplicate);
-        }
-        let signal = match tx.stored_fill(&report.exec_id)? {
-            None => {
-                tx.commit()?;
-                return Ok(CommissionOutcome::AwaitingExecution);
-            }
-            Some(StoredFill::Replaced) => {
-                tx.commit()?;
-                return Ok(CommissionOutcome::ForReplacedExecution);
-            }
-            Some(StoredFill::Counts(signal)) => signal,
-        };
-        let before = lookup::order(&self.database, &self.working, signal)?
-            .ok_or(OrderStoreError::UnknownOrder(signal))?;
-        let mut after = before.clone();
-        after.commission += report.commission;
-        after.updated_ms = now;
-        let mut position = self
-            .ledger
-            .position(&after.strategy, &after.instrument.symbol);
-        position.commissions += report.commission;
-        tx.update_order_and_position(&after, &position)?;
-        tx.commit()?;
-        self.remember_with_position(after, position);
-        Ok(CommissionOutcome::Applied { signal_id: signal })
+    let mut after = before.clone();
+    after.filled_qty += i64::from(exec.quantity);
+    after.filled_notional += f64::from(exec.quantity) * exec.price;
+    after.avg_price = Some(after.filled_notional / after.filled_qty as f64);
+    after.commission += commission;
+    if after.perm_id.is_none() {
+        after.perm_id = exec.perm_id.filter(|id| *id != 0);
     }
+    let complete = after.filled_qty >= i64::from(after.quantity);
+    after.state = transition(before.state, OrderEvent::Fill { complete })
+        .map_err(|source| OrderStoreError::Transition { signal, source })?;
+    after.updated_ms = now;
 
-    /// The order an execution belongs to: by `orderRef` if it is ours, else by `permId`
-    /// (IB echoes `orderRef`; `permId` covers a report without it).
-    fn order_for_execution(
-        &self,
-        exec: &Execution,
-    ) -> Result<Option<OrderRecord>, OrderStoreError> {
-        if let Some(order) = self.order_by_ref(&exec.order_ref)? {
-            return Ok(Some(order));
+    let mut position = ledger.position(&after.strategy, &after.instrument.symbol);
+    position.apply_fill(exec.side, exec.quantity, exec.price);
+    position.commissions += commission;
+    tx.update_order_and_position(&after, &position)?;
+    tx.commit()?;
+
+    let applied = FillApplied {
+        signal_id: signal,
+        strategy: after.strategy.clone(),
+        action: after.action,
+        instrument: after.instrument.clone(),
+        quantity: exec.quantity,
+        price: exec.price,
+        time_ms: exec.time_ms,
+        state: StateChange {
+            from: before.state,
+            to: after.state,
+        },
+        filled_qty: after.filled_qty,
+        avg_price: after.filled_notional / after.filled_qty as f64,
+        overfilled: after.filled_qty > i64::from(after.quantity),
+    };
+    remember(working, ledger, after, position);
+    Ok(ExecutionOutcome::Recorded(applied))
+}
+
+/// Records one commission report and joins it to its fill by exec id, whichever of the two
+/// arrived first.
+pub(super) fn record_commission(
+    database: &Database,
+    working: &mut WorkingSet,
+    ledger: &mut Ledger,
+    report: &CommissionReport,
+) -> Result<CommissionOutcome, OrderStoreError> {
+    let now = now_ms();
+    let tx = database.begin()?;
+    if !tx.insert_commission(report, now)? {
+        return Ok(CommissionOutcome::Duplicate);
+    }
+    let signal = match tx.stored_fill(&report.exec_id)? {
+        None => {
+            tx.commit()?;
+            return Ok(CommissionOutcome::AwaitingExecution);
         }
-        let Some(perm_id) = exec.perm_id.filter(|id| *id != 0) else {
-            return Ok(None);
-        };
-        match self.database.order_with_perm_id(perm_id)? {
-            Some(signal) => self.order(signal),
-            None => Ok(None),
+        Some(StoredFill::Replaced) => {
+            tx.commit()?;
+            return Ok(CommissionOutcome::ForReplacedExecution);
         }
+        Some(StoredFill::Counts(signal)) => signal,
+    };
+    let before =
+        lookup::order(database, working, signal)?.ok_or(OrderStoreError::UnknownOrder(signal))?;
+    let mut after = before.clone();
+    after.commission += report.commission;
+    after.updated_ms = now;
+    let mut position = ledger.position(&after.strategy, &after.instrument.symbol);
+    position.commissions += report.commission;
+    tx.update_order_and_position(&after, &position)?;
+    tx.commit()?;
+    remember(working, ledger, after, position);
+    Ok(CommissionOutcome::Applied { signal_id: signal })
+}
+
+/// The order an execution belongs to: by `orderRef` if it is ours, else by `permId`
+/// (IB echoes `orderRef`; `permId` covers a report without it).
+fn order_for_execution(
+    database: &Database,
+    working: &WorkingSet,
+    exec: &Execution,
+) -> Result<Option<OrderRecord>, OrderStoreError> {
+    if let Some(order) = lookup::order_by_ref(database, working, &exec.order_ref)? {
+        return Ok(Some(order));
+    }
+    let Some(perm_id) = exec.perm_id.filter(|id| *id != 0) else {
+        return Ok(None);
+    };
+    match database.order_with_perm_id(perm_id)? {
+        Some(signal) => lookup::order(database, working, signal),
+        None => Ok(None),
     }
 }
 
-impl OrderStore {
-    /// Memory after a committed fill or commission: the order's line gets its new position,
-    /// then the order itself is remembered.
-    fn remember_with_position(&mut self, order: OrderRecord, position: Position) {
-        let instrument = &order.instrument;
-        self.ledger.set_position(
-            &order.strategy,
-            &instrument.symbol,
-            instrument.market,
-            position,
-        );
-        self.working.file(order, &mut self.ledger);
-    }
+/// Memory after a committed fill or commission: the order's line gets its new position, then
+/// the order is filed.
+fn remember(working: &mut WorkingSet, ledger: &mut Ledger, order: OrderRecord, position: Position) {
+    let instrument = &order.instrument;
+    ledger.set_position(
+        &order.strategy,
+        &instrument.symbol,
+        instrument.market,
+        position,
+    );
+    working.file(order, ledger);
 }
 
 /// The fill a correction replaces.

@@ -54,6 +54,7 @@
 //! # }
 //! ```
 
+mod accept;
 mod checkpoint;
 mod database;
 mod fills;

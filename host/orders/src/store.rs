@@ -1,24 +1,37 @@
-//! [`OrderStore`]: the SQLite file plus its in-memory mirror of working orders and the ledger.
+//! [`OrderStore`]: the facade over the store's parts, each the one owner of its state.
+//!
+//! | part | owns |
+//! |---|---|
+//! | [`Database`] (`database.rs`) | the file, its connection, every statement on its tables |
+//! | [`WorkingSet`] (`working.rs`) | the working orders in memory and the queue |
+//! | [`Ledger`] (`ledger.rs`) | each strategy's positions and pending shares |
+//! | [`OrderIds`] (`order_ids.rs`) | the session tag and the next IB order id per clientId |
+//!
+//! An operation lives in the file of its concern (`accept.rs`, `queue.rs`, `fills.rs`,
+//! `reconcile.rs`, `order_ids.rs`) and works through the parts' methods; each method here only
+//! hands it the parts it needs.
 //!
 //! Every write is one transaction; memory changes only after the commit succeeded, so a failed
 //! write leaves both as they were. Reads on the hot path (exposure, the queue, working orders)
 //! come from memory; the database is read at open and for finished orders.
 
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use sandtrade_core::{Exposure, Instrument, Market, Position, Rejection};
 
-use super::OrderStoreError;
 use super::database::Database;
 use super::ids::{SessionTag, SignalId};
 use super::ledger::Ledger;
-use super::lookup;
-use super::order_ids::OrderIds;
-use super::record::{FillRecord, IbOrderId, OrderRecord, OutgoingOrder, SignalRecord};
+use super::order_ids::{self, OrderIds};
+use super::reconcile::{BrokerSnapshot, ReconcileReport};
+use super::record::{
+    CommissionOutcome, CommissionReport, Execution, ExecutionOutcome, FillRecord, IbOrderId,
+    OrderRecord, OutgoingOrder, SignalRecord, StateChange,
+};
 use super::schema::Synchronous;
-use super::state::OrderState;
+use super::state::IbStatus;
 use super::working::WorkingSet;
+use super::{OrderStoreError, accept, fills, lookup, queue, reconcile};
 
 /// How to open the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -31,10 +44,10 @@ pub struct StoreConfig {
 /// `Send`, not `Sync`: share it behind a `Mutex` if more than one thread must write.
 #[derive(Debug)]
 pub struct OrderStore {
-    pub(super) database: Database,
-    pub(super) working: WorkingSet,
-    pub(super) ledger: Ledger,
-    pub(super) ids: OrderIds,
+    database: Database,
+    working: WorkingSet,
+    ledger: Ledger,
+    ids: OrderIds,
 }
 
 impl OrderStore {
@@ -79,7 +92,14 @@ impl OrderStore {
         record: &SignalRecord<'_>,
         instrument: &Instrument,
     ) -> Result<SignalId, OrderStoreError> {
-        Ok(self.insert_accepted(record, instrument, None)?.0)
+        accept::accept(
+            &self.database,
+            &mut self.working,
+            &mut self.ledger,
+            &self.ids,
+            record,
+            instrument,
+        )
     }
 
     /// Like [`accept`](Self::accept), but the order is taken for sending in the same
@@ -96,69 +116,15 @@ impl OrderStore {
         instrument: &Instrument,
         client_id: i32,
     ) -> Result<OutgoingOrder, OrderStoreError> {
-        let (_, taken) = self.insert_accepted(record, instrument, Some(client_id))?;
-        Ok(taken.expect("an order taken in the same transaction is outgoing"))
-    }
-
-    fn insert_accepted(
-        &mut self,
-        record: &SignalRecord<'_>,
-        instrument: &Instrument,
-        take_for: Option<i32>,
-    ) -> Result<(SignalId, Option<OutgoingOrder>), OrderStoreError> {
-        if record.quantity == 0 {
-            return Err(OrderStoreError::InvalidOrder(format!(
-                "{} {} has quantity 0",
-                record.action, instrument.symbol
-            )));
-        }
-        let mut run = take_for
-            .map(|client_id| self.ids.reserve(client_id))
-            .transpose()?;
-        let ib = run.as_mut().map(|run| run.take()).transpose()?;
-        let now = now_ms();
-        let state = if ib.is_some() {
-            OrderState::Sending
-        } else {
-            OrderState::Queued
-        };
-
-        let tx = self.database.begin()?;
-        let signal_id = tx.insert_accepted_signal(record)?;
-        let order = OrderRecord {
-            signal_id,
-            client_order_id: self.ids.client_order_id(signal_id),
-            strategy: record.strategy.to_owned(),
-            wasm_hash: record.wasm_hash.to_owned(),
-            instrument: instrument.clone(),
-            action: record.action,
-            quantity: record.quantity,
-            order_type: record.order_type,
-            state,
-            ib,
-            perm_id: None,
-            ib_status: None,
-            filled_qty: 0,
-            filled_notional: 0.0,
-            avg_price: None,
-            commission: 0.0,
-            created_ms: now,
-            sent_ms: ib.map(|_| now),
-            updated_ms: now,
-            note: None,
-        };
-        tx.insert_order(&order)?;
-        if let Some(run) = run {
-            tx.raise_next_order_id(run.client_id(), run.next())?;
-        }
-        tx.commit()?;
-
-        let taken = run.map(|run| {
-            self.ids.finish(run);
-            outgoing(&order)
-        });
-        self.working.file(order, &mut self.ledger);
-        Ok((signal_id, taken))
+        accept::accept_and_take(
+            &self.database,
+            &mut self.working,
+            &mut self.ledger,
+            &mut self.ids,
+            record,
+            instrument,
+            client_id,
+        )
     }
 
     /// Records a refused signal with its code and message. Not on the hot path's promise: the
@@ -173,6 +139,189 @@ impl OrderStore {
         rejection: &Rejection,
     ) -> Result<SignalId, OrderStoreError> {
         self.database.insert_rejected_signal(record, rejection)
+    }
+
+    /// Takes up to `max` queued orders, oldest first, to send on the connection of
+    /// `client_id`: each gets the next IB order id and is committed as `sending` before this
+    /// returns. Send them in the returned order; an order that then fails *before* any byte
+    /// is written goes back with [`return_unsent`](Self::return_unsent); one whose fate is
+    /// unclear (the connection dropped mid-write) goes to [`mark_unknown`](Self::mark_unknown).
+    ///
+    /// # Errors
+    ///
+    /// [`OrderStoreError::NoOrderIdFloor`] before
+    /// [`observe_next_valid_id`](Self::observe_next_valid_id) for `client_id`, or a failed
+    /// write (nothing taken, memory unchanged).
+    pub fn take_next(
+        &mut self,
+        client_id: i32,
+        max: usize,
+    ) -> Result<Vec<OutgoingOrder>, OrderStoreError> {
+        queue::take_next(
+            &self.database,
+            &mut self.working,
+            &mut self.ledger,
+            &mut self.ids,
+            client_id,
+            max,
+        )
+    }
+
+    /// Gives back an order that was taken but provably never written to the wire (the send
+    /// failed before writing: not connected, pacer shut, encoding failed). It is queued again
+    /// and will get a new IB order id; the old one stays burned.
+    ///
+    /// Only the process that took the order can know this. After a crash, `sending` rows are
+    /// resolved by [`reconcile`](Self::reconcile), never given back.
+    ///
+    /// # Errors
+    ///
+    /// The order is not `sending`, or the write failed.
+    pub fn return_unsent(
+        &mut self,
+        signal: SignalId,
+        why: &str,
+    ) -> Result<StateChange, OrderStoreError> {
+        queue::return_unsent(
+            &self.database,
+            &mut self.working,
+            &mut self.ledger,
+            signal,
+            why,
+        )
+    }
+
+    /// Records that we no longer know whether IB has this order (the connection dropped while
+    /// it was `sending`, or reconciliation found no trace). It is never re-sent automatically.
+    ///
+    /// # Errors
+    ///
+    /// The order is queued or terminal, or the write failed.
+    pub fn mark_unknown(
+        &mut self,
+        signal: SignalId,
+        why: &str,
+    ) -> Result<StateChange, OrderStoreError> {
+        queue::mark_unknown(
+            &self.database,
+            &mut self.working,
+            &mut self.ledger,
+            signal,
+            why,
+        )
+    }
+
+    /// An operator's decision that an `unknown` order never reached IB: it is queued again
+    /// and will be sent with a new IB order id. If the operator is wrong, this duplicates the
+    /// order at IB: the API must ask for confirmation.
+    ///
+    /// # Errors
+    ///
+    /// The order is not `unknown`, or the write failed.
+    pub fn release_unknown(
+        &mut self,
+        signal: SignalId,
+        operator_note: &str,
+    ) -> Result<StateChange, OrderStoreError> {
+        queue::release_unknown(
+            &self.database,
+            &mut self.working,
+            &mut self.ledger,
+            signal,
+            operator_note,
+        )
+    }
+
+    /// Applies an order status IB reported (`openOrder`, `orderStatus`, `completedOrder`),
+    /// recording `permId` the first time it is known. A repeated or stale status changes
+    /// nothing and writes nothing; `Filled` only records the status (executions fill).
+    ///
+    /// # Errors
+    ///
+    /// The order is not in this database, or the write failed.
+    pub fn apply_status(
+        &mut self,
+        signal: SignalId,
+        status: IbStatus,
+        perm_id: Option<i64>,
+    ) -> Result<StateChange, OrderStoreError> {
+        queue::apply_status(
+            &self.database,
+            &mut self.working,
+            &mut self.ledger,
+            signal,
+            status,
+            perm_id,
+        )
+    }
+
+    /// Raises the floor of IB order ids for `client_id` to `next_valid_id` (from IB's
+    /// `nextValidId` on connect, or one past the highest id IB reported) and returns the id the
+    /// next order will get. The floor never goes down, so a gateway restart that rolls
+    /// `nextValidId` back cannot make us reuse an id.
+    ///
+    /// # Errors
+    ///
+    /// The write failed.
+    pub fn observe_next_valid_id(
+        &mut self,
+        client_id: i32,
+        next_valid_id: i32,
+    ) -> Result<i32, OrderStoreError> {
+        order_ids::observe_next_valid_id(&self.database, &mut self.ids, client_id, next_valid_id)
+    }
+
+    /// The id the next order sent on `client_id` will get, if known.
+    pub fn next_order_id(&self, client_id: i32) -> Option<i32> {
+        self.ids.next(client_id)
+    }
+
+    /// Records one execution (live `execDetails` or a `reqExecutions` answer) for the order
+    /// its `orderRef` (or, failing that, its `permId`) names: the fill, the order's totals and
+    /// state, and the strategy's position, in one transaction.
+    ///
+    /// # Errors
+    ///
+    /// A zero quantity, a side that contradicts the order (nothing is stored: the caller
+    /// alerts), or a failed write (nothing stored, memory unchanged).
+    pub fn record_execution(
+        &mut self,
+        exec: &Execution,
+    ) -> Result<ExecutionOutcome, OrderStoreError> {
+        fills::record_execution(&self.database, &mut self.working, &mut self.ledger, exec)
+    }
+
+    /// Records one commission report and joins it to its fill by exec id, whichever of the
+    /// two arrived first.
+    ///
+    /// # Errors
+    ///
+    /// The write failed (nothing stored, memory unchanged).
+    pub fn record_commission(
+        &mut self,
+        report: &CommissionReport,
+    ) -> Result<CommissionOutcome, OrderStoreError> {
+        fills::record_commission(&self.database, &mut self.working, &mut self.ledger, report)
+    }
+
+    /// The orders that may be at IB (`sending`, `submitted`, `partially-filled`, `unknown`),
+    /// oldest first: what reconciliation asks IB about. From memory.
+    pub fn orders_to_reconcile(&self) -> Vec<&OrderRecord> {
+        self.working.may_be_at_ib()
+    }
+
+    /// Applies a complete [`BrokerSnapshot`] (see [`reconcile`](super::reconcile) for the
+    /// invariants).
+    ///
+    /// # Errors
+    ///
+    /// A write failed. What was applied before it stays applied (each step is its own
+    /// transaction and every step is idempotent), so the caller retries with a fresh snapshot.
+    pub fn reconcile(
+        &mut self,
+        snapshot: &BrokerSnapshot,
+    ) -> Result<ReconcileReport, OrderStoreError> {
+        reconcile::apply(self, snapshot)
     }
 
     /// This strategy's exposure in `symbol` (an IB contract symbol, e.g. `AAPL`, `700`).
@@ -261,24 +410,5 @@ impl OrderStore {
     /// The checkpoint failed.
     pub fn checkpoint(&self) -> Result<(), OrderStoreError> {
         self.database.checkpoint()
-    }
-}
-
-/// Milliseconds since the epoch, for row timestamps.
-pub(super) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-pub(super) fn outgoing(order: &OrderRecord) -> OutgoingOrder {
-    OutgoingOrder {
-        signal_id: order.signal_id,
-        client_order_id: order.client_order_id.clone(),
-        ib: order.ib.expect("an order taken for sending has IB ids"),
-        instrument: order.instrument.clone(),
-        side: order.side(),
-        quantity: order.quantity,
-        order_type: order.order_type,
     }
 }
