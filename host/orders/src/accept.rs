@@ -5,14 +5,14 @@
 
 use sandtrade_core::Instrument;
 
-use crate::OrderStoreError;
-use crate::database::Database;
-use crate::ids::SignalId;
-use crate::ledger::Ledger;
-use crate::order_ids::{IdRun, OrderIds};
-use crate::record::{OrderRecord, OutgoingOrder, SignalRecord, now_ms};
-use crate::state::OrderState;
-use crate::working::WorkingSet;
+use super::OrderStoreError;
+use super::database::Database;
+use super::ids::SignalId;
+use super::ledger::Ledger;
+use super::order_ids::{IdRun, OrderIds};
+use super::record::{OrderRecord, OutgoingOrder, SignalRecord, now_ms};
+use super::state::OrderState;
+use super::working::WorkingSet;
 
 /// Stores an accepted signal and its order, `queued`.
 pub(super) fn accept(

@@ -18,12 +18,12 @@ use sandtrade_core::{Market, Position, Rejection};
 
 use self::order_row::{ORDER_COLUMNS, OrderRow, order_type_columns};
 use self::tx::WriteTx;
-use crate::OrderStoreError;
-use crate::checkpoint::Checkpointer;
-use crate::ids::SignalId;
-use crate::record::{CommissionReport, Execution, FillRecord, OrderRecord, SignalRecord};
-use crate::schema::{self, Synchronous};
-use crate::state::IbStatus;
+use super::OrderStoreError;
+use super::checkpoint::Checkpointer;
+use super::ids::SignalId;
+use super::record::{CommissionReport, Execution, FillRecord, OrderRecord, SignalRecord};
+use super::schema::{self, Synchronous};
+use super::state::IbStatus;
 
 /// The open database file, with the thread that checkpoints its WAL.
 #[derive(Debug)]

@@ -12,16 +12,16 @@
 
 use sandtrade_core::Position;
 
-use crate::OrderStoreError;
-use crate::database::{Database, StoredFill, Tx};
-use crate::ledger::Ledger;
-use crate::lookup;
-use crate::record::{
+use super::OrderStoreError;
+use super::database::{Database, StoredFill, Tx};
+use super::ledger::Ledger;
+use super::lookup;
+use super::record::{
     CommissionOutcome, CommissionReport, Execution, ExecutionOutcome, FillApplied, OrderRecord,
     StateChange, now_ms,
 };
-use crate::state::{OrderEvent, transition};
-use crate::working::WorkingSet;
+use super::state::{OrderEvent, transition};
+use super::working::WorkingSet;
 
 /// Records one execution for the order its `orderRef` (or, failing that, its `permId`) names:
 /// the fill, the order's totals and state, and the strategy's position, in one transaction.

@@ -20,7 +20,7 @@
 //! - **Never duplicated.** Every order carries a client order id unique across restarts,
 //!   databases and lost commits ([`ids`]), sent as `orderRef`. Nothing in this module ever requeues an order
 //!   that may have reached the wire; see [`reconcile`].
-//! - **Fills only from executions,** once per exec id ([`fills`]).
+//! - **Fills only from executions,** once per exec id ([`OrderStore::record_execution`]).
 //! - **The hot path reads memory.** Exposure, positions, the queue and working orders are kept
 //!   in memory in step with each commit; `accept` is two cached INSERTs and one commit.
 //!

@@ -1,10 +1,10 @@
 //! Finding an order: the working copy from memory, else its row (a finished order).
 
-use crate::OrderStoreError;
-use crate::database::Database;
-use crate::ids::{SignalId, parse_client_order_id};
-use crate::record::OrderRecord;
-use crate::working::WorkingSet;
+use super::OrderStoreError;
+use super::database::Database;
+use super::ids::{SignalId, parse_client_order_id};
+use super::record::OrderRecord;
+use super::working::WorkingSet;
 
 /// One order, whatever its state.
 pub(super) fn order(

@@ -8,10 +8,10 @@
 
 use std::collections::HashMap;
 
-use crate::OrderStoreError;
-use crate::database::Database;
-use crate::ids::{SessionTag, SignalId};
-use crate::record::IbOrderId;
+use super::OrderStoreError;
+use super::database::Database;
+use super::ids::{SessionTag, SignalId};
+use super::record::IbOrderId;
 
 /// This session's tag and the next IB order id of each clientId, as stored.
 #[derive(Debug)]

@@ -2,15 +2,15 @@
 //! wire write), report IB's statuses, give back an order that never reached the wire, and
 //! mark or release an order whose fate is unknown.
 
-use crate::OrderStoreError;
-use crate::database::Database;
-use crate::ids::SignalId;
-use crate::ledger::Ledger;
-use crate::lookup;
-use crate::order_ids::OrderIds;
-use crate::record::{OrderRecord, OutgoingOrder, StateChange, now_ms};
-use crate::state::{IbStatus, OrderEvent, OrderState, transition};
-use crate::working::WorkingSet;
+use super::OrderStoreError;
+use super::database::Database;
+use super::ids::SignalId;
+use super::ledger::Ledger;
+use super::lookup;
+use super::order_ids::OrderIds;
+use super::record::{OrderRecord, OutgoingOrder, StateChange, now_ms};
+use super::state::{IbStatus, OrderEvent, OrderState, transition};
+use super::working::WorkingSet;
 
 /// Takes up to `max` queued orders, oldest first, for sending on `client_id`: each gets the
 /// next IB order id, and all are committed `sending` (with the clientId's new next id) in one

@@ -310,7 +310,7 @@ impl OrderStore {
         self.working.may_be_at_ib()
     }
 
-    /// Applies a complete [`BrokerSnapshot`] (see [`reconcile`](super::reconcile) for the
+    /// Applies a complete [`BrokerSnapshot`] (see the [module docs](super::reconcile) for the
     /// invariants).
     ///
     /// # Errors

@@ -14,10 +14,10 @@
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
 
-use crate::ids::SignalId;
-use crate::ledger::Ledger;
-use crate::record::{IbOrderId, OrderRecord};
-use crate::state::OrderState;
+use super::ids::SignalId;
+use super::ledger::Ledger;
+use super::record::{IbOrderId, OrderRecord};
+use super::state::OrderState;
 
 /// Working orders by id, and the queue.
 #[derive(Debug, Default)]
