@@ -12,7 +12,7 @@
 //! inverse: what one core sustains when it is not shared. An fsync's wait is not CPU time, so at
 //! `full` only the wall-clock figures mean anything.
 //!
-//! Run: `cargo bench -p sandtrade --bench orders_store` (add `-- --quick` for a short run,
+//! Run: `cargo bench -p sandtrade-orders --bench orders_store` (add `-- --quick` for a short run,
 //! `-- --sync normal` for one setting).
 
 use bench_kit::signals::{Figures, figures, print_header, print_row};
@@ -25,7 +25,7 @@ use sandtrade_core::{Action, OrderType};
 use sandtrade_core::{Instrument, normalize};
 use sandtrade_orders::{OrderStore, SignalRecord, StoreConfig, Synchronous};
 
-/// The target from issue 5 at the default setting.
+/// The accepted signals per second the store is to sustain at the default setting.
 const TARGET_PER_SECOND: f64 = 50_000.0;
 
 struct Budget {

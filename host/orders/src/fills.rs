@@ -6,288 +6,190 @@
 //! - an order's `filled_qty` / `filled_notional` are the sums over its stored fills, updated in
 //!   the transaction that stores the fill, so they can never count a fill twice;
 //! - a commission is stored once per exec id and added to its order and ledger line exactly
-//!   once: by the commission when its fill is already stored, else by the fill when it comes.
-//!
+//!   once: by the commission when its fill is already stored, else by the fill when it comes;
 //! - a correction (same exec id stem, later suffix) replaces the fill it corrects, whichever
 //!   arrives first: only the latest execution of a stem counts, and only its commission.
 
-use rusqlite::{OptionalExtension, params};
-
-use super::OrderStoreError;
-use super::ids::SignalId;
-use sandtrade_core::Action;
-
 use sandtrade_core::Position;
 
+use super::OrderStoreError;
+use super::database::{Database, StoredFill, Tx};
 use super::ledger::Ledger;
+use super::lookup;
 use super::record::{
     CommissionOutcome, CommissionReport, Execution, ExecutionOutcome, FillApplied, OrderRecord,
-    StateChange,
+    StateChange, now_ms,
 };
 use super::state::{OrderEvent, transition};
-use super::store::{OrderStore, load_order, now_ms, save_order, save_position};
-use super::tx::WriteTx;
+use super::working::WorkingSet;
 
-impl OrderStore {
-    /// Records one execution (live `execDetails` or a `reqExecutions` answer) for the order
-    /// its `orderRef` (or, failing that, its `permId`) names: the fill, the order's totals and
-    /// state, and the strategy's position, in one transaction.
-    ///
-    /// # Errors
-    ///
-    /// A zero quantity, a side that contradicts the order (nothing is stored: the caller
-    /// alerts), or a failed write (nothing stored, memory unchanged).
-    pub fn record_execution(
-        &mut self,
-        exec: &Execution,
-    ) -> Result<ExecutionOutcome, OrderStoreError> {
-        let Some(before) = self.order_for_execution(exec)? else {
-            return Ok(ExecutionOutcome::NotOurs);
-        };
-        let signal = before.signal_id;
-        if exec.quantity == 0 {
-            return Err(OrderStoreError::InvalidExecution(format!(
-                "execution {} for order {signal} has quantity 0",
-                exec.exec_id
-            )));
-        }
-        if exec.side != before.side() {
-            return Err(OrderStoreError::InvalidExecution(format!(
-                "execution {} is a {} but order {signal} is a {}",
-                exec.exec_id,
-                exec.side,
-                before.side()
-            )));
-        }
-        let now = now_ms();
-        let tx = WriteTx::begin(&self.conn)?;
-        let stem = exec_stem(&exec.exec_id);
-        let inserted = tx
-            .prepare_cached(
-                "INSERT INTO fills
-                     (exec_id, exec_stem, signal_id, quantity, price, time_ms, perm_id, received_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (exec_id) DO NOTHING",
-            )?
-            .execute(params![
-                exec.exec_id,
-                stem,
-                signal.row(),
-                exec.quantity,
-                exec.price,
-                exec.time_ms,
-                exec.perm_id,
-                now
-            ])?;
-        if inserted == 0 {
-            let owner: i64 = tx.query_row(
-                "SELECT signal_id FROM fills WHERE exec_id = ?1",
-                [&exec.exec_id],
-                |row| row.get(0),
-            )?;
-            return Ok(ExecutionOutcome::Duplicate {
-                signal_id: SignalId::from_row(owner),
+/// Records one execution for the order its `orderRef` (or, failing that, its `permId`) names:
+/// the fill, the order's totals and state, and the strategy's position, in one transaction.
+pub(super) fn record_execution(
+    database: &Database,
+    working: &mut WorkingSet,
+    ledger: &mut Ledger,
+    exec: &Execution,
+) -> Result<ExecutionOutcome, OrderStoreError> {
+    let Some(before) = order_for_execution(database, working, exec)? else {
+        return Ok(ExecutionOutcome::NotOurs);
+    };
+    let signal = before.signal_id;
+    if exec.quantity == 0 {
+        return Err(OrderStoreError::InvalidExecution(format!(
+            "execution {} for order {signal} has quantity 0",
+            exec.exec_id
+        )));
+    }
+    if exec.side != before.side() {
+        return Err(OrderStoreError::InvalidExecution(format!(
+            "execution {} is a {} but order {signal} is a {}",
+            exec.exec_id,
+            exec.side,
+            before.side()
+        )));
+    }
+    let now = now_ms();
+    let tx = database.begin()?;
+    let stem = exec_stem(&exec.exec_id);
+    if !tx.insert_fill(exec, stem, signal, now)? {
+        return Ok(ExecutionOutcome::Duplicate {
+            signal_id: tx.fill_owner(&exec.exec_id)?,
+        });
+    }
+    if let Some((earlier, quantity, price)) = tx.counted_sibling(stem, &exec.exec_id)? {
+        if !is_later_exec_id(&exec.exec_id, &earlier) {
+            tx.mark_replaced(&exec.exec_id, &earlier)?;
+            tx.commit()?;
+            return Ok(ExecutionOutcome::Superseded {
+                signal_id: signal,
+                by: earlier,
             });
         }
-        let counted_sibling: Option<(String, u32, f64)> = tx
-            .prepare_cached(
-                "SELECT exec_id, quantity, price FROM fills
-                 WHERE exec_stem = ?1 AND exec_id <> ?2 AND replaced_by IS NULL",
-            )?
-            .query_row(params![stem, exec.exec_id], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-            })
-            .optional()?;
-        if let Some((earlier, quantity, price)) = counted_sibling {
-            if !is_later_exec_id(&exec.exec_id, &earlier) {
-                mark_replaced(&tx, &exec.exec_id, &earlier)?;
-                tx.commit()?;
-                return Ok(ExecutionOutcome::Superseded {
-                    signal_id: signal,
-                    by: earlier,
-                });
-            }
-            let replaced = Replaced {
-                exec_id: earlier,
-                quantity,
-                price,
-            };
-            let (after, position) = correct(&tx, &self.ledger, &before, exec, &replaced)?;
-            tx.commit()?;
-            let outcome = ExecutionOutcome::Corrected {
-                signal_id: signal,
-                replaced: replaced.exec_id,
-                filled_qty: after.filled_qty,
-                avg_price: after.avg_price,
-            };
-            self.remember_with_position(before.pending(), after, position);
-            return Ok(outcome);
-        }
-        let commission = commission_of(&tx, &exec.exec_id)?.unwrap_or(0.0);
-
-        let mut after = before.clone();
-        after.filled_qty += i64::from(exec.quantity);
-        after.filled_notional += f64::from(exec.quantity) * exec.price;
-        after.avg_price = Some(after.filled_notional / after.filled_qty as f64);
-        after.commission += commission;
-        if after.perm_id.is_none() {
-            after.perm_id = exec.perm_id.filter(|id| *id != 0);
-        }
-        let complete = after.filled_qty >= i64::from(after.quantity);
-        after.state = transition(before.state, OrderEvent::Fill { complete })
-            .map_err(|source| OrderStoreError::Transition { signal, source })?;
-        after.updated_ms = now;
-
-        let mut position = self
-            .ledger
-            .position(&after.strategy, &after.instrument.symbol);
-        position.apply_fill(exec.side, exec.quantity, exec.price);
-        position.commissions += commission;
-        save_order_and_position(&tx, &after, &position)?;
+        let replaced = Replaced {
+            exec_id: earlier,
+            quantity,
+            price,
+        };
+        let (after, position) = correct(&tx, ledger, &before, exec, &replaced)?;
         tx.commit()?;
-
-        let applied = FillApplied {
+        let outcome = ExecutionOutcome::Corrected {
             signal_id: signal,
-            strategy: after.strategy.clone(),
-            action: after.action,
-            instrument: after.instrument.clone(),
-            quantity: exec.quantity,
-            price: exec.price,
-            time_ms: exec.time_ms,
-            state: StateChange {
-                from: before.state,
-                to: after.state,
-            },
+            replaced: replaced.exec_id,
             filled_qty: after.filled_qty,
-            avg_price: after.filled_notional / after.filled_qty as f64,
-            overfilled: after.filled_qty > i64::from(after.quantity),
+            avg_price: after.avg_price,
         };
-        self.remember_with_position(before.pending(), after, position);
-        Ok(ExecutionOutcome::Recorded(applied))
+        remember(working, ledger, after, position);
+        return Ok(outcome);
     }
+    let commission = tx.commission_of(&exec.exec_id)?.unwrap_or(0.0);
 
-    /// Records one commission report and joins it to its fill by exec id, whichever of the
-    /// two arrived first.
-    ///
-    /// # Errors
-    ///
-    /// The write failed (nothing stored, memory unchanged).
-    pub fn record_commission(
-        &mut self,
-        report: &CommissionReport,
-    ) -> Result<CommissionOutcome, OrderStoreError> {
-        let now = now_ms();
-        let tx = WriteTx::begin(&self.conn)?;
-        let inserted = tx
-            .prepare_cached(
-                "INSERT INTO commissions (exec_id, commission, currency, realized_pnl, received_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (exec_id) DO NOTHING",
-            )?
-            .execute(params![
-                report.exec_id,
-                report.commission,
-                report.currency,
-                report.realized_pnl,
-                now
-            ])?;
-        if inserted == 0 {
-            return Ok(CommissionOutcome::Duplicate);
-        }
-        let owner: Option<(i64, Option<String>)> = tx
-            .prepare_cached("SELECT signal_id, replaced_by FROM fills WHERE exec_id = ?1")?
-            .query_row([&report.exec_id], |row| Ok((row.get(0)?, row.get(1)?)))
-            .optional()?;
-        let owner = match owner {
-            None => {
-                tx.commit()?;
-                return Ok(CommissionOutcome::AwaitingExecution);
-            }
-            Some((_, Some(_replaced_by))) => {
-                tx.commit()?;
-                return Ok(CommissionOutcome::ForReplacedExecution);
-            }
-            Some((owner, None)) => owner,
-        };
-        let signal = SignalId::from_row(owner);
-        let before =
-            load_order(&tx, &self.working, signal)?.ok_or(OrderStoreError::UnknownOrder(signal))?;
-        let mut after = before.clone();
-        after.commission += report.commission;
-        after.updated_ms = now;
-        let mut position = self
-            .ledger
-            .position(&after.strategy, &after.instrument.symbol);
-        position.commissions += report.commission;
-        save_order_and_position(&tx, &after, &position)?;
-        tx.commit()?;
-        self.remember_with_position(before.pending(), after, position);
-        Ok(CommissionOutcome::Applied { signal_id: signal })
+    let mut after = before.clone();
+    after.filled_qty += i64::from(exec.quantity);
+    after.filled_notional += f64::from(exec.quantity) * exec.price;
+    after.avg_price = Some(after.filled_notional / after.filled_qty as f64);
+    after.commission += commission;
+    if after.perm_id.is_none() {
+        after.perm_id = exec.perm_id.filter(|id| *id != 0);
     }
+    let complete = after.filled_qty >= i64::from(after.quantity);
+    after.state = transition(before.state, OrderEvent::Fill { complete })
+        .map_err(|source| OrderStoreError::Transition { signal, source })?;
+    after.updated_ms = now;
 
-    /// The order an execution belongs to: by `orderRef` if it is ours, else by `permId`
-    /// (IB echoes `orderRef`; `permId` covers a report without it).
-    fn order_for_execution(
-        &self,
-        exec: &Execution,
-    ) -> Result<Option<OrderRecord>, OrderStoreError> {
-        if let Some(order) = self.order_by_ref(&exec.order_ref)? {
-            return Ok(Some(order));
+    let mut position = ledger.position(&after.strategy, &after.instrument.symbol);
+    position.apply_fill(exec.side, exec.quantity, exec.price);
+    position.commissions += commission;
+    tx.update_order_and_position(&after, &position)?;
+    tx.commit()?;
+
+    let applied = FillApplied {
+        signal_id: signal,
+        strategy: after.strategy.clone(),
+        action: after.action,
+        instrument: after.instrument.clone(),
+        quantity: exec.quantity,
+        price: exec.price,
+        time_ms: exec.time_ms,
+        state: StateChange {
+            from: before.state,
+            to: after.state,
+        },
+        filled_qty: after.filled_qty,
+        avg_price: after.filled_notional / after.filled_qty as f64,
+        overfilled: after.filled_qty > i64::from(after.quantity),
+    };
+    remember(working, ledger, after, position);
+    Ok(ExecutionOutcome::Recorded(applied))
+}
+
+/// Records one commission report and joins it to its fill by exec id, whichever of the two
+/// arrived first.
+pub(super) fn record_commission(
+    database: &Database,
+    working: &mut WorkingSet,
+    ledger: &mut Ledger,
+    report: &CommissionReport,
+) -> Result<CommissionOutcome, OrderStoreError> {
+    let now = now_ms();
+    let tx = database.begin()?;
+    if !tx.insert_commission(report, now)? {
+        return Ok(CommissionOutcome::Duplicate);
+    }
+    let signal = match tx.stored_fill(&report.exec_id)? {
+        None => {
+            tx.commit()?;
+            return Ok(CommissionOutcome::AwaitingExecution);
         }
-        let Some(perm_id) = exec.perm_id.filter(|id| *id != 0) else {
-            return Ok(None);
-        };
-        let owner: Option<i64> = self
-            .conn
-            .prepare_cached("SELECT signal_id FROM orders WHERE perm_id = ?1")?
-            .query_row([perm_id], |row| row.get(0))
-            .optional()?;
-        match owner {
-            Some(id) => self.order(SignalId::from_row(id)),
-            None => Ok(None),
+        Some(StoredFill::Replaced) => {
+            tx.commit()?;
+            return Ok(CommissionOutcome::ForReplacedExecution);
         }
+        Some(StoredFill::Counts(signal)) => signal,
+    };
+    let before =
+        lookup::order(database, working, signal)?.ok_or(OrderStoreError::UnknownOrder(signal))?;
+    let mut after = before.clone();
+    after.commission += report.commission;
+    after.updated_ms = now;
+    let mut position = ledger.position(&after.strategy, &after.instrument.symbol);
+    position.commissions += report.commission;
+    tx.update_order_and_position(&after, &position)?;
+    tx.commit()?;
+    remember(working, ledger, after, position);
+    Ok(CommissionOutcome::Applied { signal_id: signal })
+}
+
+/// The order an execution belongs to: by `orderRef` if it is ours, else by `permId`
+/// (IB echoes `orderRef`; `permId` covers a report without it).
+fn order_for_execution(
+    database: &Database,
+    working: &WorkingSet,
+    exec: &Execution,
+) -> Result<Option<OrderRecord>, OrderStoreError> {
+    if let Some(order) = lookup::order_by_ref(database, working, &exec.order_ref)? {
+        return Ok(Some(order));
+    }
+    let Some(perm_id) = exec.perm_id.filter(|id| *id != 0) else {
+        return Ok(None);
+    };
+    match database.order_with_perm_id(perm_id)? {
+        Some(signal) => lookup::order(database, working, signal),
+        None => Ok(None),
     }
 }
 
-fn commission_of(
-    conn: &rusqlite::Connection,
-    exec_id: &str,
-) -> Result<Option<f64>, OrderStoreError> {
-    Ok(conn
-        .prepare_cached("SELECT commission FROM commissions WHERE exec_id = ?1")?
-        .query_row([exec_id], |row| row.get(0))
-        .optional()?)
-}
-
-/// Writes an order and its strategy's ledger line (in the caller's transaction).
-fn save_order_and_position(
-    conn: &rusqlite::Connection,
-    order: &OrderRecord,
-    position: &Position,
-) -> Result<(), OrderStoreError> {
-    save_order(conn, order)?;
-    save_position(
-        conn,
+/// Memory after a committed fill or commission: the order's line gets its new position, then
+/// the order is filed.
+fn remember(working: &mut WorkingSet, ledger: &mut Ledger, order: OrderRecord, position: Position) {
+    let instrument = &order.instrument;
+    ledger.set_position(
         &order.strategy,
-        &order.instrument,
+        &instrument.symbol,
+        instrument.market,
         position,
-        order.updated_ms,
-    )
-}
-
-impl OrderStore {
-    /// Memory after a committed fill or commission: the order's line gets its new position,
-    /// then the order itself is remembered.
-    fn remember_with_position(
-        &mut self,
-        pending_before: i64,
-        order: OrderRecord,
-        position: Position,
-    ) {
-        let instrument = &order.instrument;
-        self.ledger
-            .entry(&order.strategy, &instrument.symbol, instrument.market)
-            .position = position;
-        self.remember(pending_before, order);
-    }
+    );
+    working.file(order, ledger);
 }
 
 /// The fill a correction replaces.
@@ -297,21 +199,21 @@ struct Replaced {
     price: f64,
 }
 
-/// The order and the strategy's line once the correction `exec` (already inserted in `conn`'s
-/// transaction) replaces `replaced`: the order's totals move by the difference, its commission
-/// swaps the old fill's for the new one's, and the line is recomputed from the strategy's
-/// counted fills in execution-time order.
+/// The order and the strategy's line once the correction `exec` (already inserted in `tx`)
+/// replaces `replaced`: the order's totals move by the difference, its commission swaps the
+/// old fill's for the new one's, and the line is recomputed from the strategy's counted fills
+/// in execution-time order. Both are written in `tx`.
 fn correct(
-    conn: &rusqlite::Connection,
+    tx: &Tx<'_>,
     ledger: &Ledger,
     before: &OrderRecord,
     exec: &Execution,
     replaced: &Replaced,
 ) -> Result<(OrderRecord, Position), OrderStoreError> {
     let signal = before.signal_id;
-    mark_replaced(conn, &replaced.exec_id, &exec.exec_id)?;
-    let old_commission = commission_of(conn, &replaced.exec_id)?.unwrap_or(0.0);
-    let new_commission = commission_of(conn, &exec.exec_id)?.unwrap_or(0.0);
+    tx.mark_replaced(&replaced.exec_id, &exec.exec_id)?;
+    let old_commission = tx.commission_of(&replaced.exec_id)?.unwrap_or(0.0);
+    let new_commission = tx.commission_of(&exec.exec_id)?.unwrap_or(0.0);
 
     let mut after = before.clone();
     after.filled_qty += i64::from(exec.quantity) - i64::from(replaced.quantity);
@@ -326,13 +228,13 @@ fn correct(
     }
     after.updated_ms = now_ms();
 
-    let mut position = replay_position(conn, &after.strategy, &after.instrument.symbol)?;
+    let mut position = tx.replay_position(&after.strategy, &after.instrument.symbol)?;
     position.commissions = ledger
         .position(&after.strategy, &after.instrument.symbol)
         .commissions
         + new_commission
         - old_commission;
-    save_order_and_position(conn, &after, &position)?;
+    tx.update_order_and_position(&after, &position)?;
     Ok((after, position))
 }
 
@@ -352,47 +254,6 @@ fn is_later_exec_id(a: &str, b: &str) -> bool {
     };
     let (sa, sb) = (suffix(a), suffix(b));
     (sa.len(), sa) > (sb.len(), sb)
-}
-
-fn mark_replaced(
-    conn: &rusqlite::Connection,
-    exec_id: &str,
-    by: &str,
-) -> Result<(), OrderStoreError> {
-    conn.prepare_cached("UPDATE fills SET replaced_by = ?2 WHERE exec_id = ?1")?
-        .execute([exec_id, by])?;
-    Ok(())
-}
-
-/// A strategy's line recomputed from its counted fills, in execution-time order (commissions
-/// left at zero for the caller).
-fn replay_position(
-    conn: &rusqlite::Connection,
-    strategy: &str,
-    symbol: &str,
-) -> Result<Position, OrderStoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT o.action, f.quantity, f.price FROM fills f JOIN orders o ON o.signal_id = f.signal_id
-         WHERE o.strategy = ?1 AND o.symbol = ?2 AND f.replaced_by IS NULL
-         ORDER BY f.time_ms, f.seq",
-    )?;
-    let fills = stmt.query_map([strategy, symbol], |row| {
-        Ok((
-            row.get::<_, String>(0)?,
-            row.get::<_, u32>(1)?,
-            row.get::<_, f64>(2)?,
-        ))
-    })?;
-    let mut position = Position::default();
-    for fill in fills {
-        let (action, quantity, price) = fill?;
-        let action = Action::ALL
-            .into_iter()
-            .find(|a| a.as_str() == action)
-            .ok_or_else(|| OrderStoreError::Corrupt(format!("action {action:?}")))?;
-        position.apply_fill(action.side(), quantity, price);
-    }
-    Ok(position)
 }
 
 #[cfg(test)]

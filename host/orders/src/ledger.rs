@@ -20,11 +20,11 @@ use sandtrade_core::{Exposure, Market, Position, Side};
 
 /// One strategy's line for one symbol.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) struct LedgerEntry {
-    pub(super) market: Market,
-    pub(super) position: Position,
-    pub(super) pending_buys: i64,
-    pub(super) pending_sells: i64,
+struct LedgerEntry {
+    market: Market,
+    position: Position,
+    pending_buys: i64,
+    pending_sells: i64,
 }
 
 impl LedgerEntry {
@@ -78,21 +78,31 @@ impl Ledger {
 
     /// A line's position, flat if the strategy never traded the symbol.
     pub(super) fn position(&self, strategy: &str, symbol: &str) -> Position {
-        self.get(strategy, symbol)
-            .map(|line| line.position)
-            .unwrap_or_default()
+        self.line_position(strategy, symbol).unwrap_or_default()
     }
 
-    pub(super) fn get(&self, strategy: &str, symbol: &str) -> Option<&LedgerEntry> {
-        self.lines.get(strategy)?.get(symbol)
+    /// A line's position; `None` if the ledger has no line for the pair (neither a fill nor a
+    /// working order yet).
+    pub(super) fn line_position(&self, strategy: &str, symbol: &str) -> Option<Position> {
+        self.get(strategy, symbol).map(|line| line.position)
     }
 
-    pub(super) fn entry(
+    /// Sets a line's position (read at open, or after a committed fill or commission).
+    pub(super) fn set_position(
         &mut self,
         strategy: &str,
         symbol: &str,
         market: Market,
-    ) -> &mut LedgerEntry {
+        position: Position,
+    ) {
+        self.entry(strategy, symbol, market).position = position;
+    }
+
+    fn get(&self, strategy: &str, symbol: &str) -> Option<&LedgerEntry> {
+        self.lines.get(strategy)?.get(symbol)
+    }
+
+    fn entry(&mut self, strategy: &str, symbol: &str, market: Market) -> &mut LedgerEntry {
         // Look up by reference first: allocating the keys only for a new line.
         if !self.lines.contains_key(strategy) {
             self.lines.insert(strategy.to_owned(), HashMap::new());
@@ -146,12 +156,19 @@ impl Ledger {
 mod tests {
     use super::*;
 
+    fn held(quantity: i64) -> Position {
+        Position {
+            quantity,
+            ..Position::default()
+        }
+    }
+
     #[test]
     fn exposure_sums_strategies_for_the_account() {
         let mut ledger = Ledger::default();
-        ledger.entry("a", "AAPL", Market::UsStock).position.quantity = 100;
+        ledger.set_position("a", "AAPL", Market::UsStock, held(100));
         ledger.add_pending("a", "AAPL", Market::UsStock, Side::Sell, 30);
-        ledger.entry("b", "AAPL", Market::UsStock).position.quantity = 50;
+        ledger.set_position("b", "AAPL", Market::UsStock, held(50));
         ledger.add_pending("b", "AAPL", Market::UsStock, Side::Buy, 20);
         assert_eq!(
             ledger.exposure("a", "AAPL"),
@@ -171,5 +188,31 @@ mod tests {
             }
         );
         assert_eq!(ledger.exposure("c", "AAPL"), Exposure::default());
+    }
+
+    #[test]
+    fn pending_moves_by_deltas_and_a_zero_delta_opens_no_line() {
+        let mut ledger = Ledger::default();
+        ledger.add_pending("a", "700", Market::HkStock, Side::Buy, 0);
+        assert_eq!(ledger.line_position("a", "700"), None);
+        ledger.add_pending("a", "700", Market::HkStock, Side::Buy, 400);
+        ledger.add_pending("a", "700", Market::HkStock, Side::Buy, -150);
+        assert_eq!(ledger.exposure("a", "700").pending_buys, 250);
+        assert_eq!(
+            ledger.line_position("a", "700"),
+            Some(Position::default()),
+            "a line with only pending shares has a flat position"
+        );
+    }
+
+    #[test]
+    fn positions_lists_only_lines_that_traded() {
+        let mut ledger = Ledger::default();
+        ledger.add_pending("a", "AAPL", Market::UsStock, Side::Buy, 10);
+        ledger.set_position("b", "700", Market::HkStock, held(200));
+        let listed: Vec<_> = ledger.positions().collect();
+        assert_eq!(listed, [("b", "700", Market::HkStock, held(200))]);
+        assert_eq!(ledger.position("a", "AAPL"), Position::default());
+        assert_eq!(ledger.position("b", "700"), held(200));
     }
 }

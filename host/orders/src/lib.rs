@@ -20,7 +20,7 @@
 //! - **Never duplicated.** Every order carries a client order id unique across restarts,
 //!   databases and lost commits ([`ids`]), sent as `orderRef`. Nothing in this module ever requeues an order
 //!   that may have reached the wire; see [`reconcile`].
-//! - **Fills only from executions,** once per exec id ([`fills`]).
+//! - **Fills only from executions,** once per exec id ([`OrderStore::record_execution`]).
 //! - **The hot path reads memory.** Exposure, positions, the queue and working orders are kept
 //!   in memory in step with each commit; `accept` is two cached INSERTs and one commit.
 //!
@@ -54,10 +54,14 @@
 //! # }
 //! ```
 
+mod accept;
 mod checkpoint;
+mod database;
 mod fills;
 pub mod ids;
 mod ledger;
+mod lookup;
+mod order_ids;
 mod queue;
 pub mod reconcile;
 mod record;
@@ -65,7 +69,7 @@ mod schema;
 pub mod signal_log;
 pub mod state;
 mod store;
-mod tx;
+mod working;
 
 pub use ids::{CLIENT_ORDER_ID_MAX_LEN, SessionTag, SignalId, parse_client_order_id};
 pub use reconcile::{BrokerSnapshot, Decision, IbOrderReport, ReconcileIssue, ReconcileReport};

@@ -1,151 +1,145 @@
 //! What the broker does with the queue: take orders to send (durably `sending` *before* the
 //! wire write), report IB's statuses, give back an order that never reached the wire, and
-//! keep IB order ids moving forward only.
+//! mark or release an order whose fate is unknown.
 
 use super::OrderStoreError;
+use super::database::Database;
 use super::ids::SignalId;
-use super::record::{IbOrderId, OrderRecord, OutgoingOrder, StateChange};
+use super::ledger::Ledger;
+use super::lookup;
+use super::order_ids::OrderIds;
+use super::record::{OrderRecord, OutgoingOrder, StateChange, now_ms};
 use super::state::{IbStatus, OrderEvent, OrderState, transition};
-use super::store::{OrderStore, now_ms, outgoing, save_next_order_id, save_order};
-use super::tx::WriteTx;
+use super::working::WorkingSet;
 
-impl OrderStore {
-    /// Takes up to `max` queued orders, oldest first, to send on the connection of
-    /// `client_id`: each gets the next IB order id and is committed as `sending` before this
-    /// returns. Send them in the returned order; an order that then fails *before* any byte
-    /// is written goes back with [`return_unsent`](Self::return_unsent); one whose fate is
-    /// unclear (the connection dropped mid-write) goes to [`mark_unknown`](Self::mark_unknown).
-    ///
-    /// # Errors
-    ///
-    /// [`OrderStoreError::NoOrderIdFloor`] before
-    /// [`observe_next_valid_id`](Self::observe_next_valid_id) for `client_id`, or a failed
-    /// write (nothing taken, memory unchanged).
-    pub fn take_next(
-        &mut self,
-        client_id: i32,
-        max: usize,
-    ) -> Result<Vec<OutgoingOrder>, OrderStoreError> {
-        let ids: Vec<SignalId> = self.queue.iter().take(max).copied().collect();
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let first = self.reserve_order_id(client_id)?;
-        let now = now_ms();
-        let mut taken: Vec<OrderRecord> = Vec::with_capacity(ids.len());
-        let mut order_id = first.order_id;
-        for id in &ids {
-            let mut order = self
-                .working
-                .get(id)
-                .cloned()
-                .ok_or(OrderStoreError::UnknownOrder(*id))?;
-            order.state = transition(order.state, OrderEvent::Take).map_err(|source| {
-                OrderStoreError::Transition {
-                    signal: *id,
-                    source,
-                }
-            })?;
-            order.ib = Some(IbOrderId {
-                client_id,
-                order_id,
-            });
-            order.sent_ms = Some(now);
-            order.updated_ms = now;
-            order_id = order_id
-                .checked_add(1)
-                .ok_or(OrderStoreError::OrderIdsExhausted(client_id))?;
-            taken.push(order);
-        }
-
-        let tx = WriteTx::begin(&self.conn)?;
-        for order in &taken {
-            save_order(&tx, order)?;
-        }
-        save_next_order_id(&tx, client_id, order_id)?;
-        tx.commit()?;
-
-        self.next_order_ids.insert(client_id, order_id);
-        let outgoing: Vec<OutgoingOrder> = taken.iter().map(outgoing).collect();
-        for order in taken {
-            // Queued and sending both count the whole quantity as pending.
-            let pending = order.pending();
-            self.remember(pending, order);
-        }
-        Ok(outgoing)
+/// Takes up to `max` queued orders, oldest first, for sending on `client_id`: each gets the
+/// next IB order id, and all are committed `sending` (with the clientId's new next id) in one
+/// transaction before memory follows.
+pub(super) fn take_next(
+    database: &Database,
+    working: &mut WorkingSet,
+    ledger: &mut Ledger,
+    ids: &mut OrderIds,
+    client_id: i32,
+    max: usize,
+) -> Result<Vec<OutgoingOrder>, OrderStoreError> {
+    let mut queued = working.queued().take(max).peekable();
+    if queued.peek().is_none() {
+        return Ok(Vec::new());
+    }
+    let mut run = ids.reserve(client_id)?;
+    let now = now_ms();
+    let mut taken: Vec<OrderRecord> = Vec::with_capacity(max.min(working.queued_len()));
+    for order in queued {
+        let mut order = order.clone();
+        order.state = transition(order.state, OrderEvent::Take).map_err(|source| {
+            OrderStoreError::Transition {
+                signal: order.signal_id,
+                source,
+            }
+        })?;
+        order.ib = Some(run.take()?);
+        order.sent_ms = Some(now);
+        order.updated_ms = now;
+        taken.push(order);
     }
 
-    /// Gives back an order that was taken but provably never written to the wire (the send
-    /// failed before writing: not connected, pacer shut, encoding failed). It is queued again
-    /// and will get a new IB order id; the old one stays burned.
-    ///
-    /// Only the process that took the order can know this. After a crash, `sending` rows are
-    /// resolved by [`reconcile`](Self::reconcile), never given back.
-    ///
-    /// # Errors
-    ///
-    /// The order is not `sending`, or the write failed.
-    pub fn return_unsent(
-        &mut self,
-        signal: SignalId,
-        why: &str,
-    ) -> Result<StateChange, OrderStoreError> {
-        self.change_order(signal, Some(OrderEvent::NotSent), |order, _| {
+    let tx = database.begin()?;
+    for order in &taken {
+        tx.update_order(order)?;
+    }
+    tx.raise_next_order_id(client_id, run.next())?;
+    tx.commit()?;
+
+    ids.finish(run);
+    let outgoing: Vec<OutgoingOrder> = taken.iter().map(OrderRecord::outgoing).collect();
+    for order in taken {
+        working.file(order, ledger);
+    }
+    Ok(outgoing)
+}
+
+/// Requeues a `sending` order that provably never reached the wire; its IB order id stays
+/// burned.
+pub(super) fn return_unsent(
+    database: &Database,
+    working: &mut WorkingSet,
+    ledger: &mut Ledger,
+    signal: SignalId,
+    why: &str,
+) -> Result<StateChange, OrderStoreError> {
+    change_order(
+        database,
+        working,
+        ledger,
+        signal,
+        Some(OrderEvent::NotSent),
+        |order, _| {
             order.ib = None;
             order.sent_ms = None;
             order.note = Some(format!("returned unsent: {why}"));
-        })
-    }
+        },
+    )
+}
 
-    /// Records that we no longer know whether IB has this order (the connection dropped while
-    /// it was `sending`, or reconciliation found no trace). It is never re-sent automatically.
-    ///
-    /// # Errors
-    ///
-    /// The order is queued or terminal, or the write failed.
-    pub fn mark_unknown(
-        &mut self,
-        signal: SignalId,
-        why: &str,
-    ) -> Result<StateChange, OrderStoreError> {
-        self.change_order(signal, Some(OrderEvent::Lost), |order, _| {
+/// Marks an order that may be at IB as `unknown`.
+pub(super) fn mark_unknown(
+    database: &Database,
+    working: &mut WorkingSet,
+    ledger: &mut Ledger,
+    signal: SignalId,
+    why: &str,
+) -> Result<StateChange, OrderStoreError> {
+    change_order(
+        database,
+        working,
+        ledger,
+        signal,
+        Some(OrderEvent::Lost),
+        |order, _| {
             order.note = Some(format!("unknown: {why}"));
-        })
-    }
+        },
+    )
+}
 
-    /// An operator's decision that an `unknown` order never reached IB: it is queued again
-    /// and will be sent with a new IB order id. If the operator is wrong, this duplicates the
-    /// order at IB: the API must ask for confirmation.
-    ///
-    /// # Errors
-    ///
-    /// The order is not `unknown`, or the write failed.
-    pub fn release_unknown(
-        &mut self,
-        signal: SignalId,
-        operator_note: &str,
-    ) -> Result<StateChange, OrderStoreError> {
-        self.change_order(signal, Some(OrderEvent::Release), |order, _| {
+/// Requeues an `unknown` order on an operator's word that it never reached IB.
+pub(super) fn release_unknown(
+    database: &Database,
+    working: &mut WorkingSet,
+    ledger: &mut Ledger,
+    signal: SignalId,
+    operator_note: &str,
+) -> Result<StateChange, OrderStoreError> {
+    change_order(
+        database,
+        working,
+        ledger,
+        signal,
+        Some(OrderEvent::Release),
+        |order, _| {
             order.ib = None;
             order.sent_ms = None;
             order.note = Some(format!("released by operator: {operator_note}"));
-        })
-    }
+        },
+    )
+}
 
-    /// Applies an order status IB reported (`openOrder`, `orderStatus`, `completedOrder`),
-    /// recording `permId` the first time it is known. A repeated or stale status changes
-    /// nothing and writes nothing; `Filled` only records the status (executions fill).
-    ///
-    /// # Errors
-    ///
-    /// The order is not in this database, or the write failed.
-    pub fn apply_status(
-        &mut self,
-        signal: SignalId,
-        status: IbStatus,
-        perm_id: Option<i64>,
-    ) -> Result<StateChange, OrderStoreError> {
-        self.change_order(signal, status.event(), |order, from| {
+/// Applies a status IB reported, recording `permId` the first time it is known.
+pub(super) fn apply_status(
+    database: &Database,
+    working: &mut WorkingSet,
+    ledger: &mut Ledger,
+    signal: SignalId,
+    status: IbStatus,
+    perm_id: Option<i64>,
+) -> Result<StateChange, OrderStoreError> {
+    change_order(
+        database,
+        working,
+        ledger,
+        signal,
+        status.event(),
+        |order, from| {
             // After the end, a status is stale: keep the one that went with the end.
             if !from.is_terminal() {
                 order.ib_status = Some(status);
@@ -153,66 +147,40 @@ impl OrderStore {
             if order.perm_id.is_none() {
                 order.perm_id = perm_id.filter(|id| *id != 0);
             }
-        })
-    }
+        },
+    )
+}
 
-    /// Raises the floor of IB order ids for `client_id` to `next_valid_id` (from IB's
-    /// `nextValidId` on connect, or one past the highest id IB reported) and returns the id the
-    /// next order will get. The floor never goes down, so a gateway restart that rolls
-    /// `nextValidId` back cannot make us reuse an id.
-    ///
-    /// # Errors
-    ///
-    /// The write failed.
-    pub fn observe_next_valid_id(
-        &mut self,
-        client_id: i32,
-        next_valid_id: i32,
-    ) -> Result<i32, OrderStoreError> {
-        let current = self.next_order_ids.get(&client_id).copied();
-        let next = current.map_or(next_valid_id, |floor| floor.max(next_valid_id));
-        if current != Some(next) {
-            save_next_order_id(&self.conn, client_id, next)?;
-            self.next_order_ids.insert(client_id, next);
-        }
-        Ok(next)
+/// Moves one order by `event` (or keeps its state, for `None`), lets `edit` update its other
+/// columns (it is given the state before), and writes it if anything changed. The single-row
+/// UPDATE is its own transaction.
+fn change_order(
+    database: &Database,
+    working: &mut WorkingSet,
+    ledger: &mut Ledger,
+    signal: SignalId,
+    event: Option<OrderEvent>,
+    edit: impl FnOnce(&mut OrderRecord, OrderState),
+) -> Result<StateChange, OrderStoreError> {
+    let before =
+        lookup::order(database, working, signal)?.ok_or(OrderStoreError::UnknownOrder(signal))?;
+    let to = match event {
+        Some(event) => transition(before.state, event)
+            .map_err(|source| OrderStoreError::Transition { signal, source })?,
+        None => before.state,
+    };
+    let change = StateChange {
+        from: before.state,
+        to,
+    };
+    let mut after = before.clone();
+    after.state = to;
+    edit(&mut after, before.state);
+    if after == before {
+        return Ok(change);
     }
-
-    /// The id the next order sent on `client_id` will get, if known.
-    pub fn next_order_id(&self, client_id: i32) -> Option<i32> {
-        self.next_order_ids.get(&client_id).copied()
-    }
-
-    /// Moves one order by `event` (or keeps its state, for `None`), lets `edit` update its
-    /// other columns (it is given the state before), and writes it if anything changed. The single-row UPDATE is its own
-    /// transaction.
-    pub(super) fn change_order(
-        &mut self,
-        signal: SignalId,
-        event: Option<OrderEvent>,
-        edit: impl FnOnce(&mut OrderRecord, OrderState),
-    ) -> Result<StateChange, OrderStoreError> {
-        let before = self
-            .order(signal)?
-            .ok_or(OrderStoreError::UnknownOrder(signal))?;
-        let to = match event {
-            Some(event) => transition(before.state, event)
-                .map_err(|source| OrderStoreError::Transition { signal, source })?,
-            None => before.state,
-        };
-        let change = StateChange {
-            from: before.state,
-            to,
-        };
-        let mut after = before.clone();
-        after.state = to;
-        edit(&mut after, before.state);
-        if after == before {
-            return Ok(change);
-        }
-        after.updated_ms = now_ms();
-        save_order(&self.conn, &after)?;
-        self.remember(before.pending(), after);
-        Ok(change)
-    }
+    after.updated_ms = now_ms();
+    database.update_order(&after)?;
+    working.file(after, ledger);
+    Ok(change)
 }

@@ -165,119 +165,101 @@ pub struct ReconcileReport {
     pub issues: Vec<ReconcileIssue>,
 }
 
-impl OrderStore {
-    /// The orders that may be at IB (`sending`, `submitted`, `partially-filled`, `unknown`),
-    /// oldest first: what reconciliation asks IB about. From memory.
-    pub fn orders_to_reconcile(&self) -> Vec<&OrderRecord> {
-        let mut orders: Vec<&OrderRecord> = self
-            .working
-            .values()
-            .filter(|order| order.state.may_be_at_ib())
-            .collect();
-        orders.sort_by_key(|order| order.signal_id);
-        orders
+/// Applies a complete [`BrokerSnapshot`] through the store's own operations (see the module
+/// docs for the invariants): what [`OrderStore::reconcile`] does.
+pub(super) fn apply(
+    store: &mut OrderStore,
+    snapshot: &BrokerSnapshot,
+) -> Result<ReconcileReport, OrderStoreError> {
+    let mut report = ReconcileReport::default();
+    let highest_seen = snapshot
+        .open_orders
+        .iter()
+        .chain(&snapshot.completed_orders)
+        .filter(|o| o.ib.client_id == snapshot.client_id)
+        .map(|o| o.ib.order_id.saturating_add(1))
+        .max()
+        .unwrap_or(i32::MIN);
+    report.next_order_id = store
+        .observe_next_valid_id(snapshot.client_id, snapshot.next_valid_id.max(highest_seen))?;
+
+    for exec in &snapshot.executions {
+        match store.record_execution(exec) {
+            Ok(ExecutionOutcome::Recorded(fill)) => {
+                report.new_fills += 1;
+                if fill.state.changed() {
+                    report.changed.push((fill.signal_id, fill.state));
+                }
+            }
+            Ok(ExecutionOutcome::Corrected { .. }) => report.new_fills += 1,
+            Ok(ExecutionOutcome::Duplicate { .. } | ExecutionOutcome::Superseded { .. }) => {
+                report.duplicate_fills += 1;
+            }
+            Ok(ExecutionOutcome::NotOurs) => report.foreign_fills += 1,
+            Err(OrderStoreError::InvalidExecution(reason)) => {
+                report.issues.push(ReconcileIssue::ExecutionRefused {
+                    exec_id: exec.exec_id.clone(),
+                    reason,
+                });
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    for commission in &snapshot.commissions {
+        store.record_commission(commission)?;
     }
 
-    /// Applies a complete [`BrokerSnapshot`] (see the module docs for the invariants).
-    ///
-    /// # Errors
-    ///
-    /// A write failed. What was applied before it stays applied (each step is its own
-    /// transaction and every step is idempotent), so the caller retries with a fresh snapshot.
-    pub fn reconcile(
-        &mut self,
-        snapshot: &BrokerSnapshot,
-    ) -> Result<ReconcileReport, OrderStoreError> {
-        let mut report = ReconcileReport::default();
-        let highest_seen = snapshot
-            .open_orders
-            .iter()
-            .chain(&snapshot.completed_orders)
-            .filter(|o| o.ib.client_id == snapshot.client_id)
-            .map(|o| o.ib.order_id.saturating_add(1))
-            .max()
-            .unwrap_or(i32::MIN);
-        report.next_order_id = self
-            .observe_next_valid_id(snapshot.client_id, snapshot.next_valid_id.max(highest_seen))?;
-
-        for exec in &snapshot.executions {
-            match self.record_execution(exec) {
-                Ok(ExecutionOutcome::Recorded(fill)) => {
-                    report.new_fills += 1;
-                    if fill.state.changed() {
-                        report.changed.push((fill.signal_id, fill.state));
-                    }
-                }
-                Ok(ExecutionOutcome::Corrected { .. }) => report.new_fills += 1,
-                Ok(ExecutionOutcome::Duplicate { .. } | ExecutionOutcome::Superseded { .. }) => {
-                    report.duplicate_fills += 1;
-                }
-                Ok(ExecutionOutcome::NotOurs) => report.foreign_fills += 1,
-                Err(OrderStoreError::InvalidExecution(reason)) => {
-                    report.issues.push(ReconcileIssue::ExecutionRefused {
-                        exec_id: exec.exec_id.clone(),
-                        reason,
-                    });
-                }
-                Err(other) => return Err(other),
+    let targets: Vec<OrderRecord> = store.orders_to_reconcile().into_iter().cloned().collect();
+    for order in &targets {
+        let open = find(&snapshot.open_orders, order);
+        let completed = find(&snapshot.completed_orders, order);
+        let signal = order.signal_id;
+        let change = match decide(order, open, completed) {
+            Decision::Status { status, perm_id } => {
+                store.apply_status(signal, status, Some(perm_id))?
             }
-        }
-        for commission in &snapshot.commissions {
-            self.record_commission(commission)?;
-        }
-
-        let targets: Vec<OrderRecord> = self.orders_to_reconcile().into_iter().cloned().collect();
-        for order in &targets {
-            let open = find(&snapshot.open_orders, order);
-            let completed = find(&snapshot.completed_orders, order);
-            let signal = order.signal_id;
-            let change = match decide(order, open, completed) {
-                Decision::Status { status, perm_id } => {
-                    self.apply_status(signal, status, Some(perm_id))?
-                }
-                Decision::Settled => continue,
-                Decision::FilledWithoutExecutions => {
-                    report.issues.push(ReconcileIssue::FilledWithoutExecutions {
-                        signal_id: signal,
-                        filled_qty: order.filled_qty,
-                        quantity: order.quantity,
-                    });
-                    self.mark_unknown(signal, "IB reports Filled but executions do not cover it")?
-                }
-                Decision::NoTrace => {
-                    report.issues.push(ReconcileIssue::NoTraceAtIb {
-                        signal_id: signal,
-                        was: order.state,
-                    });
-                    self.mark_unknown(signal, "no trace at IB after a full reconciliation")?
-                }
-            };
-            if change.changed() {
-                report.changed.push((signal, change));
+            Decision::Settled => continue,
+            Decision::FilledWithoutExecutions => {
+                report.issues.push(ReconcileIssue::FilledWithoutExecutions {
+                    signal_id: signal,
+                    filled_qty: order.filled_qty,
+                    quantity: order.quantity,
+                });
+                store.mark_unknown(signal, "IB reports Filled but executions do not cover it")?
             }
-        }
-
-        for open in &snapshot.open_orders {
-            if open.status == IbStatus::Filled || parse_client_order_id(&open.order_ref).is_none() {
-                continue;
+            Decision::NoTrace => {
+                report.issues.push(ReconcileIssue::NoTraceAtIb {
+                    signal_id: signal,
+                    was: order.state,
+                });
+                store.mark_unknown(signal, "no trace at IB after a full reconciliation")?
             }
-            match self.order_by_ref(&open.order_ref)? {
-                Some(order) if order.state.is_terminal() => {
-                    report.issues.push(ReconcileIssue::OpenAtIbButFinishedHere {
-                        signal_id: order.signal_id,
-                        state: order.state,
-                        ib_status: open.status,
-                    });
-                }
-                Some(_) => {}
-                None => report.issues.push(ReconcileIssue::UnmatchedAtIb {
-                    order_ref: open.order_ref.clone(),
+        };
+        if change.changed() {
+            report.changed.push((signal, change));
+        }
+    }
+
+    for open in &snapshot.open_orders {
+        if open.status == IbStatus::Filled || parse_client_order_id(&open.order_ref).is_none() {
+            continue;
+        }
+        match store.order_by_ref(&open.order_ref)? {
+            Some(order) if order.state.is_terminal() => {
+                report.issues.push(ReconcileIssue::OpenAtIbButFinishedHere {
+                    signal_id: order.signal_id,
+                    state: order.state,
                     ib_status: open.status,
-                }),
+                });
             }
+            Some(_) => {}
+            None => report.issues.push(ReconcileIssue::UnmatchedAtIb {
+                order_ref: open.order_ref.clone(),
+                ib_status: open.status,
+            }),
         }
-        Ok(report)
     }
+    Ok(report)
 }
 
 /// IB's report for `order`: by permId when both sides know it, else by orderRef.

@@ -1,5 +1,7 @@
 //! The plain values that go into the store and come out of it.
 
+use std::time::{SystemTime, UNIX_EPOCH};
+
 use sandtrade_core::Instrument;
 use sandtrade_core::{Action, OrderType, Side};
 
@@ -125,6 +127,26 @@ impl OrderRecord {
             (i64::from(self.quantity) - self.filled_qty).max(0)
         }
     }
+
+    /// What the broker puts on the wire for an order taken for sending.
+    pub(super) fn outgoing(&self) -> OutgoingOrder {
+        OutgoingOrder {
+            signal_id: self.signal_id,
+            client_order_id: self.client_order_id.clone(),
+            ib: self.ib.expect("an order taken for sending has IB ids"),
+            instrument: self.instrument.clone(),
+            side: self.side(),
+            quantity: self.quantity,
+            order_type: self.order_type,
+        }
+    }
+}
+
+/// Milliseconds since the epoch, for the records' timestamps (`created_ms`, `updated_ms`, ...).
+pub(super) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// One execution as IB reported it in `execDetails` (live, or answering `reqExecutions`).

@@ -17,12 +17,24 @@ use crate::{TempDb, accept, exec, memory_image, open_at, signal};
 const CHILD_DB: &str = "SANDTRADE_ORDERS_CRASH_CHILD_DB";
 const ACK: &str = "ACK ";
 
-/// The child's body. A normal test run (no `CHILD_DB`) returns at once: it is only meant to
-/// be started by `sigkill_mid_write_loses_no_acknowledged_signal`.
+/// The child process: writes until it is killed. Not a test of its own: ignored by normal runs
+/// and started by `sigkill_mid_write_loses_no_acknowledged_signal` with `--ignored --exact`
+/// and `CHILD_DB` set; run any other way, it fails rather than pass without testing anything.
+///
+/// It lives in this test binary, not in a `harness = false` test target with a `main` of its
+/// own, because the parent can name its own binary exactly (`std::env::current_exe`) while
+/// cargo gives an integration test the path of no other test target: a sibling binary would
+/// have to be found by globbing `target/<profile>/deps/<name>-<hash>`, which can pick a stale
+/// build.
 #[test]
+#[ignore = "run by sigkill_mid_write_loses_no_acknowledged_signal as its child process"]
 fn crash_child_writer() {
     let Some(path) = std::env::var_os(CHILD_DB) else {
-        return;
+        panic!(
+            "crash_child_writer is the child process of \
+             sigkill_mid_write_loses_no_acknowledged_signal, which sets {CHILD_DB}; \
+             it is not a test to run by itself"
+        );
     };
     let mut store = open_at(Path::new(&path), Synchronous::Normal);
     store.observe_next_valid_id(1, 1).expect("id floor");
@@ -57,6 +69,7 @@ fn sigkill_mid_write_loses_no_acknowledged_signal() {
     for round in 0..ROUNDS {
         let mut child = Command::new(&exe)
             .args([
+                "--ignored",
                 "--exact",
                 "crash::crash_child_writer",
                 "--nocapture",
