@@ -94,7 +94,7 @@ pub(super) fn record_execution(
     }
     let complete = after.filled_qty >= i64::from(after.quantity);
     after.state = transition(before.state, OrderEvent::Fill { complete })
-        .map_err(|source| OrderStoreError::Transition { signal, source })?;
+        .map_err(|error| OrderStoreError::Transition { signal, error })?;
     after.updated_ms = now;
 
     let mut position = ledger.position(&after.strategy, &after.instrument.symbol);
@@ -224,7 +224,7 @@ fn correct(
     after.commission += new_commission - old_commission;
     if after.filled_qty >= i64::from(after.quantity) {
         after.state = transition(before.state, OrderEvent::Fill { complete: true })
-            .map_err(|source| OrderStoreError::Transition { signal, source })?;
+            .map_err(|error| OrderStoreError::Transition { signal, error })?;
     }
     after.updated_ms = now_ms();
 

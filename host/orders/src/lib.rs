@@ -121,12 +121,12 @@ pub enum OrderStoreError {
     #[error("signal {0} has no order in this database")]
     UnknownOrder(SignalId),
     /// One of our own moves from the wrong state (see [`state`]).
-    #[error("order {signal}: {source}")]
+    #[error("order {signal}: {error}")]
     Transition {
         /// The order.
         signal: SignalId,
         /// The refused move.
-        source: InvalidTransition,
+        error: InvalidTransition,
     },
     /// An order was to be taken before IB's `nextValidId` for that clientId was recorded.
     #[error(

@@ -35,7 +35,7 @@ pub(super) fn take_next(
         order.state = transition(order.state, OrderEvent::Take).map_err(|source| {
             OrderStoreError::Transition {
                 signal: order.signal_id,
-                source,
+                error: source,
             }
         })?;
         order.ib = Some(run.take()?);
@@ -166,7 +166,7 @@ fn change_order(
         lookup::order(database, working, signal)?.ok_or(OrderStoreError::UnknownOrder(signal))?;
     let to = match event {
         Some(event) => transition(before.state, event)
-            .map_err(|source| OrderStoreError::Transition { signal, source })?,
+            .map_err(|error| OrderStoreError::Transition { signal, error })?,
         None => before.state,
     };
     let change = StateChange {

@@ -108,8 +108,10 @@ impl LiveDesk {
 impl Desk for LiveDesk {
     fn emit(&mut self, signal: SignalRequest) -> Result<u64, Rejection> {
         if self.warming {
+            // Not `trading-halted`: nobody halted anything; the host cannot take the signal
+            // yet, which is what `unavailable` says (and, like a halt, it is no strike).
             return Err(self.refuse(
-                RejectCode::TradingHalted,
+                RejectCode::Unavailable,
                 "the strategy is warming up on historical bars; signals are traded from its \
                  first live bar"
                     .to_owned(),
