@@ -12,7 +12,7 @@
 //! inverse: what one core sustains when it is not shared. An fsync's wait is not CPU time, so at
 //! `full` only the wall-clock figures mean anything.
 //!
-//! Run: `cargo bench -p sandtrade --bench orders_store` (add `-- --quick` for a short run,
+//! Run: `cargo bench -p sandtrade-orders --bench orders_store` (add `-- --quick` for a short run,
 //! `-- --sync normal` for one setting).
 
 use bench_kit::signals::{Figures, figures, print_header, print_row};
