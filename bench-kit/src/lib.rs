@@ -65,15 +65,36 @@ impl Samples {
         self.0.is_empty()
     }
 
+    /// Durations, each in microseconds (the unit latency tables print).
+    pub fn micros(durations: impl IntoIterator<Item = Duration>) -> Self {
+        durations.into_iter().map(micros).collect()
+    }
+
     /// The `q`-quantile (0 = smallest, 0.5 = median, 1 = largest), by linear interpolation.
     /// Panics when empty: a benchmark that measured nothing is a bug.
     pub fn quantile(&self, q: f64) -> f64 {
+        quantile_of_sorted(&self.sorted(), q)
+    }
+
+    /// The tail of these latencies (or any other times): p50, p90, p99, p99.9 and the largest,
+    /// each as [`Samples::quantile`] computes it.
+    pub fn latency(&self) -> Latency {
+        let sorted = self.sorted();
+        let at = |q| quantile_of_sorted(&sorted, q);
+        Latency {
+            p50: at(0.50),
+            p90: at(0.90),
+            p99: at(0.99),
+            p999: at(0.999),
+            max: at(1.0),
+        }
+    }
+
+    fn sorted(&self) -> Vec<f64> {
         assert!(!self.0.is_empty(), "no samples");
         let mut sorted = self.0.clone();
         sorted.sort_by(f64::total_cmp);
-        let at = q.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
-        let (low, high) = (at.floor() as usize, at.ceil() as usize);
-        sorted[low] + (sorted[high] - sorted[low]) * (at - low as f64)
+        sorted
     }
 
     /// The median: robust against the spikes other builds cause on a shared machine.
@@ -85,6 +106,35 @@ impl Samples {
     pub fn min(&self) -> f64 {
         self.quantile(0.0)
     }
+}
+
+/// The `q`-quantile of ascending, non-empty `sorted`: between the two nearest ranks, linearly,
+/// so that a quantile does not jump by a whole sample when one more run is added.
+fn quantile_of_sorted(sorted: &[f64], q: f64) -> f64 {
+    let at = q.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
+    let (low, high) = (at.floor() as usize, at.ceil() as usize);
+    sorted[low] + (sorted[high] - sorted[low]) * (at - low as f64)
+}
+
+/// Percentiles of a set of times, in the unit of the [`Samples`] they came from (µs for
+/// [`Samples::micros`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Latency {
+    /// The median.
+    pub p50: f64,
+    /// The 90th percentile.
+    pub p90: f64,
+    /// The 99th percentile.
+    pub p99: f64,
+    /// The 99.9th percentile.
+    pub p999: f64,
+    /// The largest.
+    pub max: f64,
+}
+
+/// A duration in microseconds.
+pub fn micros(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1e6
 }
 
 /// Nanoseconds per item of a timed run of `items` items.
@@ -481,6 +531,33 @@ mod tests {
         assert_eq!(s.min(), 1.0);
         assert_eq!(s.quantile(1.0), 4.0);
         assert_eq!(s.quantile(0.25), 1.75);
+    }
+
+    #[test]
+    fn latency_is_the_quantiles_of_one_sort() {
+        let s: Samples = (1..=1_001).rev().map(f64::from).collect();
+        let tail = s.latency();
+        assert_eq!(tail.p50, s.median());
+        assert_eq!(
+            (tail.p50, tail.p90, tail.p99, tail.max),
+            (501.0, 901.0, 991.0, 1_001.0)
+        );
+        assert!((tail.p999 - 1_000.0).abs() < 1e-9, "{tail:?}");
+        let one: Samples = [7.0].into_iter().collect();
+        assert_eq!(one.latency().p999, 7.0);
+    }
+
+    #[test]
+    fn durations_become_microseconds() {
+        let s = Samples::micros([Duration::from_micros(3), Duration::from_nanos(1_500)]);
+        assert_eq!(s.values(), &[3.0, 1.5]);
+        assert_eq!(micros(Duration::from_millis(2)), 2_000.0);
+    }
+
+    #[test]
+    #[should_panic(expected = "no samples")]
+    fn an_empty_run_is_a_bug() {
+        Samples::new().latency();
     }
 
     #[test]

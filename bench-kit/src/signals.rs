@@ -5,7 +5,7 @@
 use std::fmt::Display;
 use std::time::Duration;
 
-use crate::Samples;
+use crate::{Latency, Samples, micros};
 
 /// One row: throughput and the time of one signal.
 pub struct Figures {
@@ -13,35 +13,26 @@ pub struct Figures {
     pub rate: f64,
     /// CPU time of this thread per signal.
     pub cpu_us: f64,
-    /// Median time of one signal, µs.
-    pub p50: f64,
-    /// 99th percentile, µs.
-    pub p99: f64,
-    /// 99.9th percentile, µs.
-    pub p999: f64,
-    /// The slowest, µs.
-    pub max: f64,
+    /// The time of one signal, µs.
+    pub latency: Latency,
 }
 
 /// The figures of `samples`, each the time of `per_sample` signals (one call, or one batch).
 pub fn figures(
-    mut samples: Vec<Duration>,
+    samples: Vec<Duration>,
     elapsed: Duration,
     cpu: Duration,
     per_sample: usize,
 ) -> Figures {
     let signals = (samples.len() * per_sample) as f64;
     let us: Samples = samples
-        .drain(..)
-        .map(|d| d.as_secs_f64() * 1e6 / per_sample as f64)
+        .into_iter()
+        .map(|d| micros(d) / per_sample as f64)
         .collect();
     Figures {
         rate: signals / elapsed.as_secs_f64(),
-        cpu_us: cpu.as_secs_f64() * 1e6 / signals,
-        p50: us.quantile(0.50),
-        p99: us.quantile(0.99),
-        p999: us.quantile(0.999),
-        max: us.quantile(1.0),
+        cpu_us: micros(cpu) / signals,
+        latency: us.latency(),
     }
 }
 
@@ -60,10 +51,10 @@ pub fn print_row(name: &str, sync: &dyn Display, f: &Figures) {
         name,
         sync,
         f.rate,
-        f.p50,
-        f.p99,
-        f.p999,
-        f.max,
+        f.latency.p50,
+        f.latency.p99,
+        f.latency.p999,
+        f.latency.max,
         f.cpu_us,
         1e6 / f.cpu_us
     );

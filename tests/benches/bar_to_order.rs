@@ -20,6 +20,7 @@
 
 use std::time::{Duration, Instant};
 
+use bench_kit::{Latency, Samples};
 use sandtrade_tests::rig::{Rig, wait_for};
 use sandtrade_trading::TradingEvent;
 use tws_sim::{SimConfig, SimHandle, Simulator};
@@ -75,37 +76,16 @@ fn main() {
     }
 }
 
-struct Row {
-    p50: f64,
-    p90: f64,
-    p99: f64,
-    p999: f64,
-    max: f64,
-}
-
-fn print_row(name: &str, r: &Row) {
+fn print_row(name: &str, r: &Latency) {
     println!(
         "{:<34} {:>8.1} {:>8.1} {:>8.1} {:>9.1} {:>9.1}",
         name, r.p50, r.p90, r.p99, r.p999, r.max
     );
 }
 
-fn row(latencies: Vec<Duration>) -> Row {
-    let mut us: Vec<f64> = latencies
-        .into_iter()
-        .skip(WARMUP)
-        .map(|d| d.as_secs_f64() * 1e6)
-        .collect();
-    assert!(!us.is_empty(), "no samples");
-    us.sort_by(f64::total_cmp);
-    let at = |q: f64| us[((us.len() - 1) as f64 * q).round() as usize];
-    Row {
-        p50: at(0.50),
-        p90: at(0.90),
-        p99: at(0.99),
-        p999: at(0.999),
-        max: *us.last().expect("samples"),
-    }
+/// The row of a run's probe latencies, in µs, without the warm-up's.
+fn row(latencies: Vec<Duration>) -> Latency {
+    Samples::micros(latencies.into_iter().skip(WARMUP)).latency()
 }
 
 /// Waits out the rest of `gap` since `started` (a benchmark's pacing, not a test wait).
@@ -117,7 +97,7 @@ async fn pace(started: Instant, gap: Duration) {
 }
 
 /// The host with `metronome` (one signal per bar) at `synchronous`, bars `gap` apart.
-async fn host(bars: usize, synchronous: &str, gap: Duration) -> Row {
+async fn host(bars: usize, synchronous: &str, gap: Duration) -> Latency {
     let rig = Rig::new(SimConfig::ephemeral()).await;
     rig.add_strategy("metronome", Some("[params]\nquantity = 1\n"));
     // The pacer is opened wide: back-to-back bars come at ~1,000 a second, far above IB's 50
@@ -159,7 +139,7 @@ async fn host(bars: usize, synchronous: &str, gap: Duration) -> Row {
 
 /// A bare ibapi client on its own current-thread runtime and thread: on each real-time bar,
 /// one market order, nothing else.
-async fn bare_ibapi(bars: usize, gap: Duration) -> Row {
+async fn bare_ibapi(bars: usize, gap: Duration) -> Latency {
     let sim: SimHandle = Simulator::start(SimConfig::ephemeral())
         .await
         .expect("simulator");

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use bench_kit::{Rss, Samples, Table, Target, mapped_files_kib, thread_cpu_time};
+use bench_kit::{Rss, Samples, Table, Target, mapped_files_kib, micros, thread_cpu_time};
 use sandtrade_core::normalize;
 use sandtrade_runtime::{CompileCache, CpuBudget, Fleet, StrategyDir};
 use sandtrade_tests::guests;
@@ -327,10 +327,6 @@ fn child(args: &[String]) {
     }
 }
 
-fn us(duration: Duration) -> f64 {
-    duration.as_secs_f64() * 1e6
-}
-
 fn rss_now() -> Rss {
     Rss::now().expect("/proc/self/status has VmRSS, RssAnon and RssFile")
 }
@@ -390,7 +386,7 @@ fn child_instantiate(guest: &str, wasm: &Path) {
         let instance = prepared
             .instantiate(&runtime, format!("s{i:04}").into(), AcceptAll::default())
             .unwrap_or_else(|failed| panic!("instantiate: {}", failed.error));
-        instantiate.push(us(started.elapsed()));
+        instantiate.push(micros(started.elapsed()));
         instances.push(instance);
     }
     let all = all_started.elapsed();
@@ -403,14 +399,14 @@ fn child_instantiate(guest: &str, wasm: &Path) {
             .init(&params)
             .expect("no fault")
             .expect("accepts its params");
-        describe_init.push(us(started.elapsed()));
+        describe_init.push(micros(started.elapsed()));
     }
     let mut first_bar = Samples::new();
     let mut bar = support::guest_bar("AAPL", support::START_MS, 185.0);
     for instance in &mut instances {
         let started = Instant::now();
         instance.on_bar(&bar).expect("a benign call");
-        first_bar.push(us(started.elapsed()));
+        first_bar.push(micros(started.elapsed()));
     }
     let after = rss_now();
     // Then bars to every instance in turn, as a fleet delivers them: the steady cost of a call
@@ -423,7 +419,7 @@ fn child_instantiate(guest: &str, wasm: &Path) {
         for instance in &mut instances {
             instance.on_bar(&bar).expect("a benign call");
         }
-        steady.push(us(thread_cpu_time() - started) / n as f64);
+        steady.push(micros(thread_cpu_time() - started) / n as f64);
     }
     // A restart: a strategy's store dropped and made again, into the pool slot it freed.
     let restarts = n.min(100);
@@ -434,14 +430,14 @@ fn child_instantiate(guest: &str, wasm: &Path) {
         let instance = prepared
             .instantiate(&runtime, format!("r{i:04}").into(), AcceptAll::default())
             .unwrap_or_else(|failed| panic!("instantiate: {}", failed.error));
-        again.push(us(started.elapsed()));
+        again.push(micros(started.elapsed()));
         instances.push(instance);
     }
     println!("steady_bar_us={}", steady.median());
     println!("reinstantiate_median_us={}", again.median());
     println!("instantiate_median_us={}", instantiate.median());
-    println!("instantiate_mean_us={}", us(all) / n as f64);
-    println!("instantiate_cpu_mean_us={}", us(all_cpu) / n as f64);
+    println!("instantiate_mean_us={}", micros(all) / n as f64);
+    println!("instantiate_cpu_mean_us={}", micros(all_cpu) / n as f64);
     println!("describe_init_median_us={}", describe_init.median());
     println!("first_bar_median_us={}", first_bar.median());
     print_rss_per(before, after, n);
@@ -484,7 +480,7 @@ fn child_load(cache: &Path, dir: &Path) {
         let event = support::bar_event(&instrument, start_ms, 185.0 + i as f64 * 0.01);
         let started = thread_cpu_time();
         fleet.on_bar(&event, start_ms);
-        bar_us.push(us(thread_cpu_time() - started));
+        bar_us.push(micros(thread_cpu_time() - started));
     }
     let after = rss_now();
     let (cwasm_kib, cwasm_anon_kib) =
@@ -495,11 +491,11 @@ fn child_load(cache: &Path, dir: &Path) {
         .filter(|s| s.state == "running")
         .count();
     assert_eq!(running, n, "every strategy runs");
-    let compiled = |d: Duration| us(d) / n as f64;
+    let compiled = |d: Duration| micros(d) / n as f64;
     println!("total_s={}", total.as_secs_f64());
     println!("scan_s={}", scanned.as_secs_f64());
     println!("apply_s={}", (total - scanned).as_secs_f64());
-    println!("per_strategy_us={}", us(total) / n as f64);
+    println!("per_strategy_us={}", micros(total) / n as f64);
     println!("compile_us={}", compiled(compile));
     println!("cached_us={}", compiled(cached));
     println!("fleet_bar_us={}", bar_us.median());

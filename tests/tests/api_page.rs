@@ -1,9 +1,10 @@
 //! The status page in a real browser (Debian's chromium, driven through chromedriver): it
 //! loads against `sandtrade demo`, shows the demo's strategies, and updates live.
 //!
-//! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (`cargo xtask test` installs them).
-//! Without them it fails, unless `cargo xtask test` could not install them and said so
-//! (`SANDTRADE_NO_BROWSER=1`): then it prints that it did not run.
+//! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (`cargo xtask test` installs them, and
+//! fails when it cannot). Without them this test fails, unless a developer ran
+//! `cargo xtask test --allow-no-browser` (which sets `SANDTRADE_NO_BROWSER=1`): then it prints
+//! that it did not run. CI never passes that flag.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -98,7 +99,7 @@ async fn the_status_page_shows_the_demo_and_updates_live() {
     if !xtask::browser::installed() && std::env::var_os(xtask::browser::NO_BROWSER_ENV).is_some() {
         eprintln!(
             "\n*** NOT RUN: the status page's browser test: chromium and chromium-driver are \
-             missing and could not be installed (see `cargo xtask test`'s message) ***\n"
+             missing, and the run allowed that (`cargo xtask test --allow-no-browser`) ***\n"
         );
         return;
     }

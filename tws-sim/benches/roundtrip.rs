@@ -18,6 +18,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use bench_kit::{Samples, per_second};
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use ibapi::orders::{Action, OrderStatusKind, PlaceOrder, order_builder};
@@ -96,12 +97,13 @@ fn main() {
     );
     let floor = rows[0].1.rate();
     for (name, run) in &rows {
+        let latency = Samples::micros(run.latencies.iter().copied()).latency();
         println!(
             "{:<28} {:>14.0} {:>10.1} {:>10.1}   ({:.2}x the raw client's time per round trip)",
             name,
             run.rate(),
-            run.percentile(0.50),
-            run.percentile(0.99),
+            latency.p50,
+            latency.p99,
             floor / run.rate()
         );
     }
@@ -115,14 +117,7 @@ struct Run {
 
 impl Run {
     fn rate(&self) -> f64 {
-        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
-    }
-
-    fn percentile(&self, p: f64) -> f64 {
-        let mut sorted = self.latencies.clone();
-        sorted.sort_unstable();
-        let idx = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
-        sorted[idx].as_secs_f64() * 1e6
+        per_second(self.elapsed, self.latencies.len() as u64)
     }
 }
 

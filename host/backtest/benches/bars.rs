@@ -1,7 +1,7 @@
 //! Bars per second of the bar reader, side by side with a `csv`-crate baseline, and of the
 //! non-wasm part of a backtest loop (feed + simulator).
 //!
-//! `cargo bench -p sandtrade --bench bars`
+//! `cargo bench -p sandtrade-backtest --bench bars`
 //!
 //! Input: 1,000,000 one-minute AAPL bars from the generator, RFC 3339 times (and the same with
 //! epoch-ms times), in a temporary file (so in the page cache after the first pass). Each figure
@@ -13,6 +13,7 @@ use std::io::BufReader;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use bench_kit::{Samples, ns_per, per_second};
 use sandtrade_backtest::generate::{GenConfig, Length, TimeFormat, write_csv};
 use sandtrade_backtest::{BarFeed, BarReader, Sim, SimConfig, SymbolTable};
 use time::OffsetDateTime;
@@ -23,22 +24,21 @@ const RUNS: usize = 7;
 
 fn median_time(mut run: impl FnMut() -> u64) -> Duration {
     assert_eq!(run(), BARS, "warm-up read every bar");
-    let mut times: Vec<Duration> = (0..RUNS)
+    let seconds: Samples = (0..RUNS)
         .map(|_| {
             let start = Instant::now();
             let n = run();
             let elapsed = start.elapsed();
             assert_eq!(n, BARS);
-            elapsed
+            elapsed.as_secs_f64()
         })
         .collect();
-    times.sort();
-    times[RUNS / 2]
+    Duration::from_secs_f64(seconds.median())
 }
 
 fn report(name: &str, time: Duration, baseline: Option<Duration>) -> Duration {
-    let per_bar = time.as_nanos() as f64 / BARS as f64;
-    let rate = BARS as f64 / time.as_secs_f64() / 1e6;
+    let per_bar = ns_per(time, BARS);
+    let rate = per_second(time, BARS) / 1e6;
     let ratio = baseline.map_or(String::new(), |b| {
         format!(
             "   {:.2}x the csv baseline",

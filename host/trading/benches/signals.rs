@@ -14,7 +14,7 @@
 //! (on a shared machine it includes time other processes took); `CPU µs` is this thread's own
 //! CPU time per signal and `capacity/s` its inverse: what one unshared core sustains.
 //!
-//! Run: `cargo bench -p sandtrade --bench signals` (`-- --quick` for a short run).
+//! Run: `cargo bench -p sandtrade-trading --bench signals` (`-- --quick` for a short run).
 
 use bench_kit::signals::{Figures, figures, print_header, print_row};
 use bench_kit::thread_cpu_time as thread_cpu;

@@ -3,7 +3,7 @@
 //!
 //! The desk accepts everything and keeps nothing, on purpose: these benchmarks measure the
 //! wasm boundary and the runtime, and the risk rules have their own benchmark
-//! (`cargo bench -p sandtrade --bench risk`). The backtest benchmark uses the real
+//! (`cargo bench -p sandtrade-risk --bench risk`). The backtest benchmark uses the real
 //! `BacktestDesk` through `sandtrade_backtest::run`.
 
 #![allow(dead_code)] // Each bench binary uses a different part.
