@@ -55,7 +55,7 @@ enum Command {
         /// Where the API and the status page listen.
         #[arg(long, default_value = sandtrade_api::DEFAULT_ADDRESS)]
         listen: std::net::SocketAddr,
-        /// The simulator's port (7497: TWS's paper port, as in the seed's curl examples).
+        /// The simulator's port (7497: TWS's paper port, as in the IBKR REST examples).
         #[arg(long, default_value_t = sandtrade::demo::DEFAULT_SIM_PORT)]
         sim_port: u16,
         /// The built example strategies.

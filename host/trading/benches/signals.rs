@@ -29,7 +29,7 @@ use sandtrade_runtime::bindings;
 use sandtrade_runtime::{Desk, DeskSpec, StrategyMetadata};
 use sandtrade_trading::{LiveBook, LiveDesk, SharedBook};
 
-/// The target from issue 5 at the default setting.
+/// The throughput target at the default setting.
 const TARGET_PER_SECOND: f64 = 50_000.0;
 const STRATEGIES: usize = 64;
 
