@@ -29,8 +29,9 @@
 //! polled by the same loop, so status and commands are answered while they run.
 //!
 //! [`start`] starts it and returns a [`TradingHandle`]; [`run`] is `start` plus waiting for
-//! the end, which `sandtrade run` calls. `docs/execution.md` describes the whole path, the
-//! guarantees and the configuration.
+//! the end. The `sandtrade` binary starts it with the REST API beside it (`sandtrade run`) or
+//! with an in-process tws-sim as well (`sandtrade demo`). `docs/execution.md` describes the
+//! whole path, the guarantees and the configuration.
 //!
 //! # Example
 //!
