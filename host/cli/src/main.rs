@@ -1,4 +1,10 @@
-//! The `sandtrade` command line. Parsing and exit codes only; the work is in the library.
+//! The `sandtrade` command line: parses the arguments, sets up logging and the compile cache,
+//! and runs each command. `run`, `demo` and `check` call into the libraries and print what they
+//! return; `backtest` assembles its settings from the sidecar, `--config` and the flags, shows
+//! a progress bar on a terminal, prints the report and writes `trades.csv` and `equity.svg`;
+//! `bars` writes a generated bar file; `sim` serves tws-sim. A command that fails prints
+//! `error: ` and one sentence, its causes included, and exits 1 (a usage error, clap's, exits
+//! 2).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
