@@ -36,6 +36,23 @@ impl MarketType {
             MarketType::HShare => Market::HkStock,
         }
     }
+
+    fn of(market: Market) -> Self {
+        match market {
+            Market::UsStock => MarketType::USStock,
+            Market::HkStock => MarketType::HShare,
+        }
+    }
+}
+
+/// As a body writes it: `USStock`, `HShare`.
+impl std::fmt::Display for MarketType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            MarketType::USStock => "USStock",
+            MarketType::HShare => "HShare",
+        })
+    }
 }
 
 /// `symbol` normalized to its contract, checked against `market_type` when given.
@@ -45,14 +62,10 @@ pub fn instrument(symbol: &str, market_type: Option<MarketType>) -> Result<Instr
     if let Some(market_type) = market_type
         && instrument.market != market_type.market()
     {
-        let is = if instrument.is_hk() {
-            "HShare"
-        } else {
-            "USStock"
-        };
         return Err(ApiError::invalid_body(format!(
-            "symbol {symbol:?} is a {is} symbol, but marketType is {market_type:?} (US: \"AAPL\"; \
-             HK: \"0700.HK\", \"00700\" or \"700\")"
+            "symbol {symbol:?} is a {} symbol, but marketType is {market_type} (US: \"AAPL\"; \
+             HK: \"0700.HK\", \"00700\" or \"700\")",
+            MarketType::of(instrument.market)
         )));
     }
     Ok(instrument)
