@@ -120,7 +120,7 @@ pub enum StartError {
     )]
     LiveNotAllowed,
     /// The order database cannot be opened.
-    #[error("order database {path}: {error}")]
+    #[error("{path}: {error}")]
     Store {
         /// The file.
         path: std::path::PathBuf,
