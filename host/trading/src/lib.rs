@@ -131,7 +131,7 @@ pub enum StartError {
     #[error("cannot start the wasm engine: {0:#}")]
     Engine(anyhow::Error),
     /// The strategies directory cannot be read or watched.
-    #[error("strategies directory: {0:#}")]
+    #[error("{0:#}")]
     Strategies(anyhow::Error),
     /// The trading thread could not be started.
     #[error("cannot start the trading thread: {0}")]
