@@ -22,6 +22,7 @@ use bench_kit::thread_cpu_time as thread_cpu;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use sandtrade_core::clock::DurationText;
 use sandtrade_core::{Action, LotTable, OrderType, SignalRequest};
 use sandtrade_orders::{OrderStore, StoreConfig, Synchronous};
 use sandtrade_risk::{Limits, TradingSwitch, Validator};
@@ -42,10 +43,11 @@ fn main() {
     };
     let dir = tempfile::tempdir().expect("temp dir");
     println!(
-        "signals bench: database in {} ({} cores); up to {calls} signals or {time:?} per row, \
+        "signals bench: database in {} ({} cores); up to {calls} signals or {} per row, \
          {STRATEGIES} strategies in turn",
         dir.path().display(),
         std::thread::available_parallelism().map_or(0, |n| n.get()),
+        DurationText(time),
     );
     println!();
     print_header("path");
