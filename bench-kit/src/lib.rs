@@ -1,7 +1,7 @@
 //! What every benchmark of the workspace shares: robust statistics over repeated runs, a
 //! stopwatch that reads CPU time as well as wall-clock time, the machine's state (a noisy
 //! shared VM: every printout says the load it ran under), the process's resident memory, and a
-//! side-by-side table that prints ratios against a baseline row and against the issue's target.
+//! side-by-side table that prints ratios against a baseline row and against the target.
 //!
 //! Why CPU time: on a 2-CPU machine shared with other builds, a thread is often descheduled
 //! in the middle of a timed batch, and the wall clock counts that wait; the thread's CPU time
@@ -329,7 +329,7 @@ fn parse_smaps(text: &str, suffix: &str) -> (u64, u64) {
     (rss, anon)
 }
 
-/// What a figure should reach, as the issue states it.
+/// What a figure should reach: the target a table judges it against.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Target {
     /// At most this much (times, sizes).

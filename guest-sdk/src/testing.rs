@@ -251,7 +251,7 @@ pub fn sidecar_params(sidecar: &str) -> Result<Params, String> {
         .ok_or("sidecar: `params` must be a table")?;
     let mut pairs = Vec::with_capacity(params.len());
     for (key, value) in params {
-        // The host's rules (`host/src/runtime/sidecar.rs`): each scalar as Rust displays it.
+        // The host's rules (`host/runtime/src/sidecar.rs`): each scalar as Rust displays it.
         let value = match value {
             toml::Value::String(text) => text.clone(),
             toml::Value::Integer(i) => i.to_string(),

@@ -20,7 +20,7 @@ use hyper_util::rt::TokioIo;
 use sandtrade::demo::{self, Demo, DemoOptions};
 use sandtrade_trading::ConnectionState;
 
-/// Issue 6's target for status on 2 cores.
+/// The throughput target for status on 2 cores.
 const TARGET_STATUS_RPS: f64 = 20_000.0;
 /// Keep-alive connections (and in-process callers) per row.
 const CONNECTIONS: usize = 32;

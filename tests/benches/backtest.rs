@@ -21,7 +21,7 @@
 //! - `backtest::run`: the real thing in-process (engine, compile from the cache, the replay
 //!   with fuel, the live risk rules, the simulated account), timed by the outcome's replay time
 //!   (as `sandtrade backtest` prints it) and end to end;
-//! - `native crossover, csv crate`: the issue's reference, one thread: the `csv` crate, `time`'s
+//! - `native crossover, csv crate`: the reference, one thread: the `csv` crate, `time`'s
 //!   RFC 3339 parser, std's float parser and the SDK's own `Sma` compiled natively;
 //! - `native crossover on BarFeed`: the same native crossover on our reader;
 //! - `BarFeed` / `BarReader`: our reader alone, on its own thread / on this one;
@@ -51,7 +51,7 @@ use time::format_description::well_known::Rfc3339;
 
 const BARS: u64 = 1_000_000;
 const RUNS: usize = 5;
-/// The issue's target, parsing included.
+/// The throughput target, parsing included.
 const TARGET_BARS_PER_S: f64 = 4_000_000.0;
 
 /// The bar file, generated on first use: `target/bench-data/aapl-1m-1000000.csv`.
@@ -161,7 +161,7 @@ impl NativeCrossover {
     }
 }
 
-/// The issue's reference: a native loop over the file with the `csv` crate.
+/// The reference: a native loop over the file with the `csv` crate.
 fn native_csv(path: &Path) -> u64 {
     let file = BufReader::new(File::open(path).expect("open"));
     let mut reader = csv::ReaderBuilder::new().from_reader(file);
@@ -310,7 +310,7 @@ impl<'a> Row<'a> {
 
 fn main() {
     support::header(
-        "backtest throughput, 1,000,000 one-minute bars, 10/30 SMA crossover (issue 3, item 10)",
+        "backtest throughput, 1,000,000 one-minute bars, 10/30 SMA crossover",
         "cargo bench -p sandtrade-tests --bench backtest",
     );
     let path = bar_file();
@@ -331,7 +331,7 @@ fn main() {
     let replay = std::cell::RefCell::new(Samples::new());
     let mut rows = vec![
         Row::new(
-            "native crossover, csv crate (the issue's reference)",
+            "native crossover, csv crate (the reference)",
             Target::None,
             || native_csv(&path),
         ),

@@ -25,7 +25,7 @@ use sandtrade_tests::rig::{Rig, wait_for};
 use sandtrade_trading::TradingEvent;
 use tws_sim::{SimConfig, SimHandle, Simulator};
 
-/// Targets from issue 5, at the default setting.
+/// The latency targets, at the default setting.
 const TARGET_P50_US: f64 = 60.0;
 const TARGET_P99_US: f64 = 300.0;
 /// Samples dropped at the start of each row (caches, first allocations).

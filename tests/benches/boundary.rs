@@ -35,7 +35,7 @@ use support::{AcceptAll, BUDGETS};
 const CALLS_PER_BATCH: u64 = 10_000;
 /// Batches per variant (`BENCH_ROUNDS` overrides it, e.g. to profile a row for longer).
 const ROUNDS: usize = 41;
-/// The issue's target for one `on-bar` call of an empty strategy.
+/// The target for one `on-bar` call of an empty strategy.
 const TARGET_NS: f64 = 150.0;
 /// `emit` calls in one timed storm.
 const STORM_EMITS: u32 = 10_000;
@@ -111,7 +111,7 @@ fn fleet_variant(runtime: &sandtrade_runtime::Runtime) -> Variant {
 
 fn main() {
     support::header(
-        "Boundary cost of one strategy call (issue 3, item 10)",
+        "Boundary cost of one strategy call",
         "cargo bench -p sandtrade-tests --bench boundary",
     );
     let filters: Vec<String> = std::env::args()

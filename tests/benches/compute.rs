@@ -27,7 +27,7 @@ use sandtrade_runtime::{StrategyInstance, StrategyState, linker};
 use sandtrade_tests::guests;
 use support::{AcceptAll, BUDGETS};
 
-/// The issue's target: wasm at most this many times native.
+/// The target: wasm at most this many times native.
 const TARGET_RATIO: f64 = 1.5;
 /// Timed batches per variant.
 const ROUNDS: usize = 31;
@@ -178,7 +178,7 @@ impl Unlimited {
 
 fn main() {
     support::header(
-        "Compute-bound strategy: wasm against native (issue 3, item 10)",
+        "Compute-bound strategy: wasm against native",
         "cargo bench -p sandtrade-tests --bench compute",
     );
     let wasm = guests::wasm("compute");

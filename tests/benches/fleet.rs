@@ -57,7 +57,7 @@ fn main() {
     }
     let n = strategies();
     support::header(
-        &format!("{n} strategies loaded at once (issue 3, item 10)"),
+        &format!("{n} strategies loaded at once"),
         "cargo bench -p sandtrade-tests --bench fleet",
     );
     instantiate_tables(n);

@@ -80,7 +80,7 @@ async fn tokens_never_reach_a_log() {
         .await
         .unwrap();
     assert_eq!(order.status(), StatusCode::CREATED);
-    // A connect with the seed's body, account included.
+    // A connect with the IBKR REST examples' body, account included.
     let connect = http
         .post(url("/api/ibkr/connect"))
         .bearer_auth(TRADE)

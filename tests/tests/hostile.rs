@@ -217,7 +217,7 @@ fn infinite_loop_is_stopped_at_the_deadline() {
     fatal_mode(
         "spin",
         FaultKind::Deadline(Duration::from_millis(CALL_DEADLINE_MS)),
-        "ran past its 100ms deadline and was stopped",
+        "ran past its 100 ms deadline and was stopped",
     );
 }
 
@@ -429,7 +429,7 @@ fn a_million_emits_in_one_bar_are_rate_limited_and_stopped_by_the_deadline() {
     assert_eq!(status.state, "backing-off");
     assert_eq!(
         status.last_error.as_deref(),
-        Some("ran past its 100ms deadline and was stopped")
+        Some("ran past its 100 ms deadline and was stopped")
     );
     assert_eq!(status.counters.faults, [("deadline", 1)].into());
     // Stopped mid-storm: it never got to log its tally.

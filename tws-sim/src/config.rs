@@ -126,11 +126,14 @@ impl SimConfig {
                 ));
             }
             if !self.commissions.contains_key(&c.currency) {
+                let have: Vec<&str> = self.commissions.keys().map(String::as_str).collect();
+                let have = match have.as_slice() {
+                    [] => "there are none".to_owned(),
+                    _ => format!("there are schedules for {}", have.join(", ")),
+                };
                 problems.push(format!(
-                    "contract {}: no commission schedule for currency {:?} (have {:?})",
-                    c.symbol,
-                    c.currency,
-                    self.commissions.keys().collect::<Vec<_>>()
+                    "contract {}: no commission schedule for currency {:?} ({have})",
+                    c.symbol, c.currency
                 ));
             }
         }
@@ -662,7 +665,9 @@ mod tests {
         assert!(text.contains("con_id 265598 is used twice"), "{text}");
         assert!(text.contains("start_price 0 must be > 0"), "{text}");
         assert!(
-            text.contains("no commission schedule for currency \"EUR\""),
+            text.contains(
+                "no commission schedule for currency \"EUR\" (there are schedules for HKD, USD)"
+            ),
             "{text}"
         );
     }

@@ -134,6 +134,13 @@ pub fn parse(line: &str) -> Result<Command, String> {
     Ok(command)
 }
 
+/// Client ids as a reply writes them: `[1,2]`, no space, so that a `status` line splits into
+/// its `key=value` pairs at the spaces.
+fn id_list(ids: &[i32]) -> String {
+    let ids: Vec<String> = ids.iter().map(i32::to_string).collect();
+    format!("[{}]", ids.join(","))
+}
+
 /// Carries out one command and returns the reply line (without newline).
 pub(crate) fn execute(shared: &Arc<Shared>, command: Command) -> String {
     let faults = Faults::new(shared.clone());
@@ -143,10 +150,10 @@ pub(crate) fn execute(shared: &Arc<Shared>, command: Command) -> String {
             let engine = shared.engine();
             let s = &status.state;
             format!(
-                "OK now={} connections={} clients={:?} reject_next={} fill_delay_ms={} dup_execs={} paused={} silent={}",
+                "OK now={} connections={} clients={} reject_next={} fill_delay_ms={} dup_execs={} paused={} silent={}",
                 engine.now().unix_timestamp(),
                 status.connections,
-                engine.client_ids(),
+                id_list(&engine.client_ids()),
                 s.reject_next_orders,
                 s.fill_delay
                     .map_or("off".to_string(), |d| d.as_millis().to_string()),
@@ -184,7 +191,7 @@ pub(crate) fn execute(shared: &Arc<Shared>, command: Command) -> String {
                 engine.market().get(idx).last
             )
         }
-        Command::Clients => format!("OK {:?}", shared.engine().client_ids()),
+        Command::Clients => format!("OK {}", id_list(&shared.engine().client_ids())),
         Command::Fault(fault) => {
             let touched = faults.apply(fault);
             format!("OK connections={touched}")

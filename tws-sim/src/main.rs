@@ -1,6 +1,8 @@
 //! `tws-sim`: a TWS / IB Gateway protocol simulator on 127.0.0.1. CLI only; everything else
 //! is the `tws_sim` library.
 
+use std::process::ExitCode;
+
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
@@ -13,7 +15,8 @@ struct Cli {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
     // Logs go to stderr; stdout carries only the addresses, for scripts to read.
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -22,5 +25,12 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    tws_sim::cli::serve(&Cli::parse().args).await
+    match tws_sim::cli::serve(&cli.args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line with its causes, as `sandtrade` prints errors, not anyhow's Debug.
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }

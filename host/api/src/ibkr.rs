@@ -1,4 +1,5 @@
-//! The seed's connection, account and market-data endpoints under `/api/ibkr`.
+//! The connection, account and market-data endpoints under `/api/ibkr`, with the bodies users
+//! already script against.
 
 use std::time::Duration;
 
@@ -19,7 +20,7 @@ use sandtrade_trading::{ConnectTarget, ConnectionState, TradingEvent};
 /// before answering `202` (still connecting).
 pub const CONNECT_WAIT: Duration = Duration::from_secs(15);
 
-/// The seed's market types.
+/// The market of an order's or a quote's symbol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub enum MarketType {
     /// US stocks (`AAPL`).
@@ -35,6 +36,23 @@ impl MarketType {
             MarketType::HShare => Market::HkStock,
         }
     }
+
+    fn of(market: Market) -> Self {
+        match market {
+            Market::UsStock => MarketType::USStock,
+            Market::HkStock => MarketType::HShare,
+        }
+    }
+}
+
+/// As a body writes it: `USStock`, `HShare`.
+impl std::fmt::Display for MarketType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            MarketType::USStock => "USStock",
+            MarketType::HShare => "HShare",
+        })
+    }
 }
 
 /// `symbol` normalized to its contract, checked against `market_type` when given.
@@ -44,14 +62,10 @@ pub fn instrument(symbol: &str, market_type: Option<MarketType>) -> Result<Instr
     if let Some(market_type) = market_type
         && instrument.market != market_type.market()
     {
-        let is = if instrument.is_hk() {
-            "HShare"
-        } else {
-            "USStock"
-        };
         return Err(ApiError::invalid_body(format!(
-            "symbol {symbol:?} is a {is} symbol, but marketType is {market_type:?} (US: \"AAPL\"; \
-             HK: \"0700.HK\", \"00700\" or \"700\")"
+            "symbol {symbol:?} is a {} symbol, but marketType is {market_type} (US: \"AAPL\"; \
+             HK: \"0700.HK\", \"00700\" or \"700\")",
+            MarketType::of(instrument.market)
         )));
     }
     Ok(instrument)
@@ -66,7 +80,7 @@ pub async fn status(State(state): State<AppState>) -> Response {
     super::system::status_json(&state.trading)
 }
 
-/// The seed's connect body.
+/// The connect body: where TWS or IB Gateway listens, and as which client.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ConnectBody {
@@ -212,7 +226,7 @@ pub async fn positions(State(state): State<AppState>) -> Result<Response, ApiErr
     Ok(Json(state.trading.positions().await?).into_response())
 }
 
-/// The seed's quote query.
+/// The quote query: a symbol and, optionally, its market.
 #[derive(Debug, Clone, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]

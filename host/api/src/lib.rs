@@ -1,7 +1,7 @@
 //! The REST API and the live status page (axum), on `127.0.0.1:5000` by default.
 //!
-//! The seed's endpoints, with the seed's request bodies (`docs/api.md` has every body and
-//! answer):
+//! The `/api/ibkr` endpoints, with the request bodies users already script against
+//! (`docs/api.md` has every body and answer):
 //!
 //! - `GET /api/ibkr/status`: connection, queue, signals, drift (the published snapshot: never
 //!   a round trip to the trading thread).
@@ -16,7 +16,7 @@
 //! - `DELETE /api/ibkr/order/{id}`: cancel.
 //! - `GET /api/ibkr/quote?symbol=&marketType=`: a snapshot quote.
 //!
-//! Beyond the seed:
+//! Beyond `/api/ibkr`:
 //!
 //! - `GET /api/strategies`, `GET /api/strategies/{name}`, `POST
 //!   /api/strategies/{name}/enable|disable|reload`.
@@ -60,7 +60,7 @@ pub use self::auth::{ApiConfig, AuthError, Scope, Tokens};
 use sandtrade_orders::{SignalLog, SignalLogError};
 use sandtrade_trading::TradingHandle;
 
-/// The default address: loopback, the seed's port.
+/// The default address: loopback, port 5000, where the IBKR REST examples send their requests.
 pub const DEFAULT_ADDRESS: &str = "127.0.0.1:5000";
 
 /// How long one request may take before it is answered `408` (a quote or an account summary

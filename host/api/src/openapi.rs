@@ -2,7 +2,7 @@
 //! route is added with `routes!(handler)`, which both routes it and documents it (its
 //! `#[utoipa::path]`), so the document cannot omit a served path. A test requests every
 //! documented path and method over HTTP and checks that each is served
-//! (`host/tests/api_openapi.rs`).
+//! (`tests/tests/api/openapi.rs`).
 
 use std::sync::OnceLock;
 
@@ -19,15 +19,15 @@ use super::{AppState, events, ibkr, orders, page, signals, strategies, system};
 #[openapi(
     info(
         title = "Sandtrade API",
-        description = "Status and control of a Sandtrade host: the seed's /api/ibkr endpoints \
-            and beyond. Every /api route but this document, and /metrics, needs \
+        description = "Status and control of a Sandtrade host: the /api/ibkr endpoints users \
+            already script against, and beyond them. Every /api route but this document, and /metrics, needs \
             `Authorization: Bearer <token>`: a `read` token for GET, a `trade` token for every \
             other method. Errors are {error, code, detail}."
     ),
     modifiers(&BearerAuth),
     tags(
-        (name = "ibkr", description = "The seed's connection, account and market data"),
-        (name = "orders", description = "The seed's orders"),
+        (name = "ibkr", description = "The IBKR connection, account and market data"),
+        (name = "orders", description = "Orders: place, cancel, read back"),
         (name = "strategies", description = "Installed strategies"),
         (name = "signals", description = "The signal log"),
         (name = "trading", description = "Halt and resume"),

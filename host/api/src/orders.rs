@@ -1,7 +1,7 @@
-//! Orders: the seed's `POST /api/ibkr/order` and `DELETE /api/ibkr/order/{id}`, and reading
+//! Orders: `POST /api/ibkr/order` and `DELETE /api/ibkr/order/{id}`, and reading
 //! them back.
 //!
-//! The seed speaks buy/sell; the host trades long-only actions against a ledger (a
+//! The IBKR REST examples speak buy/sell; the host trades long-only actions against a ledger (a
 //! strategy's, or `manual` by default). [`plan`] maps one onto the other from the ledger's
 //! position and the orders still working (`docs/api.md` has the table):
 //!
@@ -51,7 +51,7 @@ pub enum OrderKind {
     Limit,
 }
 
-/// The seed's order body, plus the ledger it is attributed to.
+/// The order body of the IBKR REST examples, plus the ledger it is attributed to.
 #[derive(Debug, Clone, PartialEq, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct OrderBody {

@@ -11,7 +11,7 @@ use super::AppState;
 use super::error::{ApiError, ApiJson};
 use sandtrade_trading::{ConnectionState, Exit, TradingHandle, TradingStatus};
 
-/// The status body: the published snapshot, and `connected` for the seed's scripts.
+/// The status body: the published snapshot, and `connected` for the scripts that read it.
 #[derive(Serialize)]
 pub(super) struct StatusBody<'a> {
     pub(super) connected: bool,

@@ -1,6 +1,6 @@
 //! Writes the sample bar files under `data/bars/` from their generator configs
 //! (`sandtrade_backtest::generate::samples`). A test checks the committed files match, so run
-//! this after changing the generator: `cargo run -p sandtrade --example sample_bars`.
+//! this after changing the generator: `cargo run -p sandtrade-backtest --example sample_bars`.
 
 use std::fs::File;
 use std::path::Path;

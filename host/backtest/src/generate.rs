@@ -385,8 +385,8 @@ impl Iterator for Generator {
     }
 }
 
-/// The sample files under `data/bars/`, as (file name, config). `cargo run -p sandtrade
-/// --example sample_bars` writes them; a test checks the committed files match.
+/// The sample files under `data/bars/`, as (file name, config). `cargo run -p
+/// sandtrade-backtest --example sample_bars` writes them; a test checks the committed files match.
 pub fn samples() -> Vec<(&'static str, GenConfig)> {
     let us = GenConfig {
         seed: 1,
@@ -555,7 +555,7 @@ mod sample_files {
             let rows = write_csv(&config, &mut fresh).unwrap();
             assert!(
                 committed == fresh,
-                "{name} differs from its generator: run `cargo run -p sandtrade --example sample_bars`"
+                "{name} differs from its generator: run `cargo run -p sandtrade-backtest --example sample_bars`"
             );
             assert!(
                 committed.len() < 1 << 20,

@@ -76,7 +76,8 @@ pub fn account_mode(account: &str) -> TradingMode {
 }
 
 /// The configuration's contradictions: a standard port or the account prefix that says the
-/// other mode. Empty when they agree (a non-standard port says nothing).
+/// other mode. Empty when they agree (a non-standard port says nothing, and neither does an
+/// empty account: one that is missing or invalid was reported as such already).
 pub fn check_config(mode: TradingMode, port: u16, account: &str) -> Vec<String> {
     let mut problems = Vec::new();
     if let Some((port_says, what)) = port_mode(port)
@@ -90,7 +91,7 @@ pub fn check_config(mode: TradingMode, port: u16, account: &str) -> Vec<String> 
             "ib.port = {port} is {what}, but mode = \"{mode}\" ({expected})"
         ));
     }
-    if account_mode(account) != mode {
+    if !account.is_empty() && account_mode(account) != mode {
         problems.push(match mode {
             TradingMode::Paper => format!(
                 "ib.account = {account:?} is not a paper account (paper accounts start with \
@@ -173,6 +174,7 @@ mod tests {
         assert!(check_config(TradingMode::Paper, 4242, "DU1").is_empty());
         assert_eq!(check_config(TradingMode::Paper, 4001, "DU1").len(), 1);
         assert_eq!(check_config(TradingMode::Live, 7497, "DU1").len(), 2);
+        assert!(check_config(TradingMode::Paper, 4002, "").is_empty());
     }
 
     #[test]

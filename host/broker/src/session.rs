@@ -13,6 +13,8 @@ use ibapi::Client;
 use ibapi::orders::{ExecutionFilter, Executions, Orders};
 use ibapi::subscriptions::NoticeStream;
 
+use sandtrade_core::clock::DurationText;
+
 use super::safety::{AccountRefusal, TradingMode, check_accounts};
 use super::wire;
 use crate::config::IbConfig;
@@ -44,7 +46,8 @@ impl std::fmt::Debug for Connected {
 pub enum ConnectError {
     /// Nothing answered, or the handshake did not finish in time.
     #[error(
-        "no answer from {address} within {timeout:?} (is TWS / IB Gateway running, with the API enabled?)"
+        "no answer from {address} within {} (is TWS / IB Gateway running, with the API enabled?)",
+        DurationText(*timeout)
     )]
     Timeout {
         /// `host:port`.
@@ -54,9 +57,10 @@ pub enum ConnectError {
     },
     /// Every client id is in use (IB error 326).
     #[error(
-        "client ids {ids:?} are all in use at {address} (IB error 326): another program (or a \
+        "client ids {} are all in use at {address} (IB error 326): another program (or a \
          previous sandtrade that has not let go yet) holds them; set ib.client_id or \
-         ib.fallback_client_ids"
+         ib.fallback_client_ids",
+        id_list(ids)
     )]
     ClientIdsInUse {
         /// `host:port`.
@@ -87,6 +91,14 @@ impl ConnectError {
     pub fn is_retryable(&self) -> bool {
         !matches!(self, Self::Accounts { .. })
     }
+}
+
+/// Client ids as a sentence lists them: `17, 18, 19`.
+fn id_list(ids: &[i32]) -> String {
+    ids.iter()
+        .map(i32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Connects to `ib`, trying the client id and then each fallback while IB answers 326, and

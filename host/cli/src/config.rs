@@ -215,7 +215,7 @@ mod tests {
         assert_eq!(
             err.problems,
             [
-                "mode = \"papr\": unknown mode \"papr\": expected \"paper\" or \"live\"",
+                "mode = \"papr\": expected \"paper\" or \"live\"",
                 "synchronous = \"fast\": expected \"off\", \"normal\" or \"full\"",
                 "colour: unknown key",
                 "ib.port = \"4002\": expected a whole number, found string \"4002\"",
@@ -278,6 +278,30 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "configuration: 2 problems:\n  - mode is missing\n  - [ib] is missing"
+        );
+    }
+
+    #[test]
+    fn each_problem_is_said_once() {
+        let err = parse(
+            r#"
+            mode = "paper"
+            [ib]
+            port = 4002
+            client_id = 1
+            [lots]
+            "AAPL" = 100
+            "#,
+        )
+        .unwrap_err();
+        // No "is not a paper account" for the missing account, no "[lots]" twice.
+        assert_eq!(
+            err.problems,
+            [
+                "[lots]: invalid board lots: \"AAPL\" (not an HK code; expected an HK code like \
+                 \"0700.HK\", \"00700\" or \"700\")",
+                "ib.account is missing",
+            ]
         );
     }
 

@@ -2,7 +2,7 @@
 //! paper TWS, real-time market accelerated), the example strategies, the trading thread, and
 //! the REST API with its status page on `127.0.0.1:5000`.
 //!
-//! The simulator listens on TWS's paper port 7497 by default, so the seed document's
+//! The simulator listens on TWS's paper port 7497 by default, so the IBKR REST examples'
 //! `POST /api/ibkr/connect {"host": "127.0.0.1", "port": 7497, "clientId": 1}` works as
 //! written. A fresh `trade` token is made for each run (or taken from `SANDTRADE_API_TOKEN`);
 //! it is printed, and written to `<dir>/.curlrc` so that `CURL_HOME=<dir>` makes plain
@@ -20,7 +20,7 @@ use crate::config::Config;
 use sandtrade_api::{self as api, Scope, Tokens};
 use sandtrade_trading::{self as trading, Options, TradingHandle};
 
-/// The simulator's default port: TWS's paper port, as in the seed's curl example.
+/// The simulator's default port: TWS's paper port, as in the IBKR REST examples.
 pub const DEFAULT_SIM_PORT: u16 = 7497;
 /// The simulated account.
 pub const ACCOUNT: &str = "DU1234567";
@@ -201,7 +201,7 @@ impl Demo {
              \n  API           http://{api}/api/ibkr/status   (docs/api.md, http://{api}/api/openapi.json)\
              \n  metrics       http://{api}/metrics\
              \n  token         {token}   (scope: trade)\
-             \n\nTry the seed's curl examples (the token is in {dir}/.curlrc):\
+             \n\nTry the IBKR REST examples (the token is in {dir}/.curlrc):\
              \n  export CURL_HOME={dir}\
              \n  curl http://localhost:{port}/api/ibkr/status\
              \n  curl -X POST http://localhost:{port}/api/ibkr/order -H \"Content-Type: application/json\" \\\

@@ -1,8 +1,15 @@
-//! The `sandtrade` command line. Parsing and exit codes only; the work is in the library.
+//! The `sandtrade` command line: parses the arguments, sets up logging and the compile cache,
+//! and runs each command. `run`, `demo` and `check` call into the libraries and print what they
+//! return; `backtest` assembles its settings from the sidecar, `--config` and the flags, shows
+//! a progress bar on a terminal, prints the report and writes `trades.csv` and `equity.svg`;
+//! `bars` writes a generated bar file; `sim` serves tws-sim. A command that fails prints
+//! `error: ` and one sentence, its causes included, and exits 1 (a usage error, clap's, exits
+//! 2).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use sandtrade_runtime::CompileCache;
 
@@ -55,7 +62,7 @@ enum Command {
         /// Where the API and the status page listen.
         #[arg(long, default_value = sandtrade_api::DEFAULT_ADDRESS)]
         listen: std::net::SocketAddr,
-        /// The simulator's port (7497: TWS's paper port, as in the seed's curl examples).
+        /// The simulator's port (7497: TWS's paper port, as in the IBKR REST examples).
         #[arg(long, default_value_t = sandtrade::demo::DEFAULT_SIM_PORT)]
         sim_port: u16,
         /// The built example strategies.
@@ -129,11 +136,17 @@ struct BarsArgs {
     out: Option<PathBuf>,
 }
 
+/// `KEY=VALUE`, trimmed. The error says only what is wrong: clap's message quotes the value
+/// already (`invalid value 'x' for '--param <KEY=VALUE>': expected KEY=VALUE`).
 fn parse_key_value(s: &str) -> Result<(String, String), String> {
-    s.split_once('=')
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .filter(|(k, _)| !k.is_empty())
-        .ok_or_else(|| format!("expected KEY=VALUE, got {s:?}"))
+    let (key, value) = s
+        .split_once('=')
+        .ok_or_else(|| "expected KEY=VALUE".to_owned())?;
+    let key = key.trim();
+    if key.is_empty() {
+        return Err("the key before '=' is empty".to_owned());
+    }
+    Ok((key.to_owned(), value.trim().to_owned()))
 }
 
 fn main() -> ExitCode {
@@ -313,7 +326,11 @@ fn bars(args: BarsArgs) -> anyhow::Result<()> {
         ..GenConfig::new(&symbols, length, args.sessions)
     };
     let rows = match &args.out {
-        Some(path) => write_csv(&config, std::fs::File::create(path)?)?,
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            write_csv(&config, file)?
+        }
         None => write_csv(&config, std::io::stdout().lock())?,
     };
     if let Some(path) = &args.out {
@@ -325,7 +342,8 @@ fn bars(args: BarsArgs) -> anyhow::Result<()> {
 fn sim(args: &tws_sim::Args) -> anyhow::Result<()> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()?
+        .build()
+        .context("cannot start the async runtime")?
         .block_on(tws_sim::cli::serve(args))
 }
 
@@ -346,7 +364,7 @@ fn run(path: &std::path::Path, live: bool, cache: Option<CompileCache>) -> ExitC
         .build()
     {
         Ok(runtime) => runtime,
-        Err(e) => return fail(&e),
+        Err(e) => return fail(&format_args!("cannot start the async runtime: {e}")),
     };
     let options = sandtrade_trading::Options {
         allow_live: live,
@@ -370,7 +388,7 @@ fn demo(options: sandtrade::demo::DemoOptions) -> ExitCode {
         .build()
     {
         Ok(runtime) => runtime,
-        Err(e) => return fail(&e),
+        Err(e) => return fail(&format_args!("cannot start the async runtime: {e}")),
     };
     match runtime.block_on(sandtrade::demo::run(
         options,
@@ -381,7 +399,7 @@ fn demo(options: sandtrade::demo::DemoOptions) -> ExitCode {
     }
 }
 
-fn open_cache(cli: &Cli) -> Result<Option<CompileCache>, std::io::Error> {
+fn open_cache(cli: &Cli) -> anyhow::Result<Option<CompileCache>> {
     if cli.no_cache {
         return Ok(None);
     }
@@ -389,7 +407,13 @@ fn open_cache(cli: &Cli) -> Result<Option<CompileCache>, std::io::Error> {
         .cache_dir
         .clone()
         .unwrap_or_else(CompileCache::default_dir);
-    CompileCache::new(dir).map(Some)
+    let cache = CompileCache::new(&dir).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot create the compile cache {}: {e}; use --cache-dir DIR or --no-cache",
+            dir.display()
+        )
+    })?;
+    Ok(Some(cache))
 }
 
 fn init_logging(default: &str) {

@@ -8,7 +8,7 @@
 //!   refuse it (reject codes).
 //! - [`position`]: positions with the one average-cost and realized-P&L arithmetic, and the
 //!   exposure risk checks against.
-//! - [`clock`]: the host's wall clock.
+//! - [`clock`]: the host's wall clock, and durations as messages show them.
 //! - [`settings`]: the toolkit each crate reads its own configuration section with.
 #![warn(missing_docs)]
 

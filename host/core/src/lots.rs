@@ -161,7 +161,7 @@ pub struct LotTableError {
 
 impl fmt::Display for LotTableError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid [lots] entries:")?;
+        write!(f, "invalid board lots:")?;
         for (i, p) in self.problems.iter().enumerate() {
             let sep = if i == 0 { " " } else { "; " };
             write!(f, "{sep}{:?} ({})", p.key, p.reason)?;

@@ -21,6 +21,7 @@ use bench_kit::thread_cpu_time as thread_cpu;
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, params};
+use sandtrade_core::clock::DurationText;
 use sandtrade_core::{Action, OrderType};
 use sandtrade_core::{Instrument, normalize};
 use sandtrade_orders::{OrderStore, SignalRecord, StoreConfig, Synchronous};
@@ -57,11 +58,11 @@ fn main() {
     };
     let dir = tempfile::tempdir().expect("temp dir");
     println!(
-        "order store bench: database in {} ({} cores); up to {} calls or {:?} per row",
+        "order store bench: database in {} ({} cores); up to {} calls or {} per row",
         dir.path().display(),
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         budget.calls,
-        budget.time
+        DurationText(budget.time)
     );
     let instrument = normalize("AAPL").expect("symbol");
 

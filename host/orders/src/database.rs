@@ -52,7 +52,12 @@ impl Database {
     /// Opens (creating if needed) the file at `path`, sets the connection up, brings the schema
     /// up to date and starts the checkpoint thread.
     pub(super) fn open(path: &Path, synchronous: Synchronous) -> Result<Self, OrderStoreError> {
-        let mut conn = Connection::open(path)?;
+        let mut conn = Connection::open(path).map_err(|e| {
+            // rusqlite ends the message with the path; whoever reports this names it already.
+            let reason = e.to_string();
+            let path = format!(": {}", path.display());
+            OrderStoreError::Open(reason.strip_suffix(&path).unwrap_or(&reason).to_owned())
+        })?;
         schema::configure(&conn, synchronous)?;
         schema::migrate(&mut conn)?;
         let checkpointer = Checkpointer::start(path, synchronous, &mut conn)?;

@@ -90,6 +90,10 @@ pub enum OrderStoreError {
     /// SQLite refused or failed (I/O error, disk full, constraint, locked past the timeout).
     #[error("order database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// The file could not be opened or created (its directory is missing, it may not be
+    /// written); SQLite's reason, without the path the caller already names.
+    #[error("cannot open the order database: {0}")]
+    Open(String),
     /// The file could not be switched to WAL (e.g. it is on a filesystem without shared memory).
     #[error(
         "order database is not in WAL mode (journal_mode is {0:?}); put it on a local filesystem"

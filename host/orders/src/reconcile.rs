@@ -148,6 +148,46 @@ pub enum ReconcileIssue {
     },
 }
 
+impl std::fmt::Display for ReconcileIssue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NoTraceAtIb { signal_id, was } => write!(
+                f,
+                "order {signal_id} was {was} and IB has no trace of it: it is unknown now, and \
+                 is not sent again unless an operator releases it"
+            ),
+            Self::FilledWithoutExecutions {
+                signal_id,
+                filled_qty,
+                quantity,
+            } => write!(
+                f,
+                "IB reports order {signal_id} filled, but the executions recorded here cover \
+                 {filled_qty} of its {quantity} shares: request the executions of more days"
+            ),
+            Self::ExecutionRefused { exec_id, reason } => {
+                write!(f, "execution {exec_id} was not recorded: {reason}")
+            }
+            Self::UnmatchedAtIb {
+                order_ref,
+                ib_status,
+            } => write!(
+                f,
+                "IB has an open order ({ib_status}) with orderRef {order_ref}, in this host's \
+                 form, that matches no order here: cancel or adopt it by hand"
+            ),
+            Self::OpenAtIbButFinishedHere {
+                signal_id,
+                state,
+                ib_status,
+            } => write!(
+                f,
+                "order {signal_id} is {state} here, but IB has it open ({ib_status})"
+            ),
+        }
+    }
+}
+
 /// What [`OrderStore::reconcile`] did.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReconcileReport {
@@ -381,5 +421,27 @@ mod tests {
         assert_eq!(find(&reports, &mine), Some(&renamed));
         mine.perm_id = Some(1);
         assert_eq!(find(&reports, &mine), None);
+    }
+
+    #[test]
+    fn issues_read_as_sentences() {
+        let no_trace = ReconcileIssue::NoTraceAtIb {
+            signal_id: SignalId::from_row(7),
+            was: OrderState::Sending,
+        };
+        assert_eq!(
+            no_trace.to_string(),
+            "order 7 was sending and IB has no trace of it: it is unknown now, and is not sent \
+             again unless an operator releases it"
+        );
+        let finished = ReconcileIssue::OpenAtIbButFinishedHere {
+            signal_id: SignalId::from_row(8),
+            state: OrderState::Cancelled,
+            ib_status: IbStatus::Submitted,
+        };
+        assert_eq!(
+            finished.to_string(),
+            "order 8 is cancelled here, but IB has it open (Submitted)"
+        );
     }
 }

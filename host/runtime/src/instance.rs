@@ -6,6 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use sandtrade_core::clock::DurationText;
 use wasmtime::component::Linker;
 use wasmtime::{Store, Trap};
 
@@ -299,7 +300,11 @@ pub enum FaultKind {
 impl fmt::Display for FaultKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Deadline(d) => write!(f, "ran past its {d:?} deadline and was stopped"),
+            Self::Deadline(d) => write!(
+                f,
+                "ran past its {} deadline and was stopped",
+                DurationText(*d)
+            ),
             Self::FuelExhausted => write!(f, "used up its instruction budget and was stopped"),
             Self::OutOfMemory => write!(f, "ran out of memory (the cap was reached)"),
             Self::StackOverflow => write!(f, "overflowed its stack (recursion too deep)"),

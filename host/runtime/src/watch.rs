@@ -195,15 +195,19 @@ pub fn watch(
     mut dir: StrategyDir,
     mut apply: impl FnMut(Vec<DirChange>) + Send + 'static,
 ) -> anyhow::Result<DirWatch> {
+    let shown = dir.path().display().to_string();
     let first = dir
         .scan()
-        .map_err(|e| anyhow::anyhow!("strategies directory {}: {e}", dir.path().display()))?;
+        .map_err(|e| anyhow::anyhow!("cannot read the strategies directory {shown}: {e}"))?;
     apply(first);
     let (events_tx, events) = mpsc::channel();
-    let mut debouncer = new_debouncer(DEBOUNCE, events_tx)?;
+    let cannot_watch =
+        |e: notify::Error| anyhow::anyhow!("cannot watch the strategies directory {shown}: {e}");
+    let mut debouncer = new_debouncer(DEBOUNCE, events_tx).map_err(cannot_watch)?;
     debouncer
         .watcher()
-        .watch(dir.path(), RecursiveMode::NonRecursive)?;
+        .watch(dir.path(), RecursiveMode::NonRecursive)
+        .map_err(cannot_watch)?;
     let (stop, stopped) = mpsc::channel::<()>();
     let thread = std::thread::Builder::new()
         .name("strategy-dir".into())

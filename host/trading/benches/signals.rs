@@ -22,6 +22,7 @@ use bench_kit::thread_cpu_time as thread_cpu;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use sandtrade_core::clock::DurationText;
 use sandtrade_core::{Action, LotTable, OrderType, SignalRequest};
 use sandtrade_orders::{OrderStore, StoreConfig, Synchronous};
 use sandtrade_risk::{Limits, TradingSwitch, Validator};
@@ -29,7 +30,7 @@ use sandtrade_runtime::bindings;
 use sandtrade_runtime::{Desk, DeskSpec, StrategyMetadata};
 use sandtrade_trading::{LiveBook, LiveDesk, SharedBook};
 
-/// The target from issue 5 at the default setting.
+/// The throughput target at the default setting.
 const TARGET_PER_SECOND: f64 = 50_000.0;
 const STRATEGIES: usize = 64;
 
@@ -42,10 +43,11 @@ fn main() {
     };
     let dir = tempfile::tempdir().expect("temp dir");
     println!(
-        "signals bench: database in {} ({} cores); up to {calls} signals or {time:?} per row, \
+        "signals bench: database in {} ({} cores); up to {calls} signals or {} per row, \
          {STRATEGIES} strategies in turn",
         dir.path().display(),
         std::thread::available_parallelism().map_or(0, |n| n.get()),
+        DurationText(time),
     );
     println!();
     print_header("path");

@@ -84,7 +84,9 @@ impl TradingConfig {
     /// problems of the keys.
     pub fn take(top: &mut Section<'_>) -> TradingSections {
         let mode = top.required_with("mode", |v: String| {
-            v.parse::<TradingMode>().map_err(|e| e.to_string())
+            // The problem quotes the value already: say only what is accepted.
+            v.parse::<TradingMode>()
+                .map_err(|_| "expected \"paper\" or \"live\"".to_owned())
         });
         let strategies_dir = top.string_or("strategies_dir", "strategies");
         let database = top.string_or("database", "sandtrade.sqlite");

@@ -29,8 +29,9 @@
 //! polled by the same loop, so status and commands are answered while they run.
 //!
 //! [`start`] starts it and returns a [`TradingHandle`]; [`run`] is `start` plus waiting for
-//! the end, which `sandtrade run` calls. `docs/execution.md` describes the whole path, the
-//! guarantees and the configuration.
+//! the end. The `sandtrade` binary starts it with the REST API beside it (`sandtrade run`) or
+//! with an in-process tws-sim as well (`sandtrade demo`). `docs/execution.md` describes the
+//! whole path, the guarantees and the configuration.
 //!
 //! # Example
 //!
@@ -119,7 +120,7 @@ pub enum StartError {
     )]
     LiveNotAllowed,
     /// The order database cannot be opened.
-    #[error("order database {path}: {error}")]
+    #[error("{path}: {error}")]
     Store {
         /// The file.
         path: std::path::PathBuf,
@@ -130,7 +131,7 @@ pub enum StartError {
     #[error("cannot start the wasm engine: {0:#}")]
     Engine(anyhow::Error),
     /// The strategies directory cannot be read or watched.
-    #[error("strategies directory: {0:#}")]
+    #[error("{0:#}")]
     Strategies(anyhow::Error),
     /// The trading thread could not be started.
     #[error("cannot start the trading thread: {0}")]

@@ -1,4 +1,4 @@
-//! Beyond the seed: strategies, the signal log, halt/resume, health, metrics, the event stream.
+//! Beyond `/api/ibkr`: strategies, the signal log, halt/resume, health, metrics, the event stream.
 
 use reqwest::StatusCode;
 use sandtrade_tests::rig::Rig;

@@ -1,4 +1,4 @@
-//! `sandtrade run`'s API (`api::host`): served on the configuration's `api_address` with its
+//! `sandtrade run`'s API (`sandtrade::host`): served on the configuration's `api_address` with its
 //! `[[api.tokens]]`, and refused before anything starts when open to the network without one.
 
 use reqwest::StatusCode;

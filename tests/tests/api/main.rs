@@ -1,12 +1,12 @@
 //! The REST API over real HTTP on 127.0.0.1, against a live host trading through tws-sim:
-//! the seed's endpoints, what lies beyond them, auth scopes, bad input, the OpenAPI document
-//! and 100 concurrent clients; `sandtrade run`'s API.
+//! the `/api/ibkr` endpoints users already script against, what lies beyond them, auth
+//! scopes, bad input, the OpenAPI document and 100 concurrent clients; `sandtrade run`'s API.
 
 mod beyond;
 mod host;
+mod ibkr_rest;
 mod input;
 mod load;
 mod openapi;
 mod rig;
 mod scopes;
-mod seed;

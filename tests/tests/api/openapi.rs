@@ -1,5 +1,5 @@
 //! The OpenAPI document is true: every documented path and method is served, and every
-//! endpoint of the issue is documented.
+//! endpoint `docs/api.md` lists is documented.
 
 use std::collections::BTreeSet;
 
@@ -10,8 +10,8 @@ use tws_sim::SimConfig;
 
 use crate::rig::{ApiRig, TRADE};
 
-/// Every route the server serves (issue 6's list, plus order lookup, one strategy and the
-/// page's files).
+/// Every route the server serves (the endpoints `docs/api.md` lists, the status page and its
+/// files).
 const ROUTES: &[(&str, &str)] = &[
     ("get", "/"),
     ("get", "/assets/app.js"),

@@ -1,8 +1,8 @@
 //! The dialect-neutral vocabulary between the wire and the engine.
 //!
-//! A dialect (today: protobuf at server version 213–226, in [`crate::proto`]) decodes each
-//! client frame into a [`Request`] and encodes each [`Response`] the engine produces. The engine
-//! never sees bytes, so a second dialect (the text protocol at 176–178) only adds a codec.
+//! A dialect (protobuf at server versions 213–226 in `proto/`, text at 176–178 in `text/`)
+//! decodes each client frame into a [`Request`] and encodes each [`Response`] the engine
+//! produces. The engine never sees bytes: both dialects share it, each only a codec.
 
 mod contract;
 mod request;

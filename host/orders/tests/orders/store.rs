@@ -191,6 +191,20 @@ fn a_database_from_a_newer_build_is_refused() {
 }
 
 #[test]
+fn a_file_that_cannot_be_created_is_a_clear_error() {
+    let db = TempDb::default();
+    let path = db
+        .path
+        .with_file_name("no-such-directory")
+        .join("orders.sqlite");
+    let err = OrderStore::open(&path, StoreConfig::default()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "cannot open the order database: unable to open database file"
+    );
+}
+
+#[test]
 fn a_file_that_is_not_a_database_is_a_clear_error() {
     let db = TempDb::default();
     std::fs::write(

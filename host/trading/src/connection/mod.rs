@@ -26,7 +26,7 @@ use sandtrade_broker::backoff::Backoff;
 use sandtrade_broker::pacer::Pacer;
 use sandtrade_broker::safety::{self, TradingMode};
 use sandtrade_broker::session::Connected;
-use sandtrade_core::clock;
+use sandtrade_core::clock::{self, DurationText};
 
 pub(crate) use self::establish::{EstablishError, Established};
 pub(crate) use self::session::SessionEvent;
@@ -287,7 +287,8 @@ impl Connection {
         let session = self.session.as_mut()?;
         match session.beat(now, timeout) {
             Beat::Unanswered(waited) => Some(format!(
-                "no answer to the heartbeat (reqCurrentTime) in {waited:?}: the gateway is silent"
+                "no answer to the heartbeat (reqCurrentTime) in {}: the gateway is silent",
+                DurationText(waited)
             )),
             Beat::Due if self.pacer.try_take(now) => {
                 session.send_heartbeat(now);

@@ -17,7 +17,8 @@ use tokio::sync::oneshot;
 use tokio_stream::StreamExt;
 
 use sandtrade_broker::wire;
-use sandtrade_core::{Instrument, clock};
+use sandtrade_core::Instrument;
+use sandtrade_core::clock::{self, DurationText};
 
 use super::Connection;
 use crate::handle::CommandError;
@@ -138,8 +139,9 @@ async fn snapshot_quote(
     let quote = Quote::from_ticks(&ticks);
     if quote.bid.is_none() && quote.ask.is_none() && quote.last.is_none() {
         return Err(CommandError::Unavailable(format!(
-            "IB sent no price for {} within {timeout:?}",
-            instrument.symbol
+            "IB sent no price for {} within {}",
+            instrument.symbol,
+            DurationText(timeout)
         )));
     }
     Ok(QuoteView {

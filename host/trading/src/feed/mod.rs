@@ -20,6 +20,7 @@ use ibapi::market_data::realtime::Bar as RtBar;
 use ibapi::subscriptions::SubscriptionItem;
 use sandtrade_broker::history::source_bar_size;
 use sandtrade_broker::wire;
+use sandtrade_core::clock::DurationText;
 use sandtrade_core::{Bar, Instrument};
 use sandtrade_runtime::BarEvent;
 
@@ -292,7 +293,10 @@ impl Feed {
                 self.events.emit(TradingEvent::Subscribed { symbols });
             }
             Ok(Err(e)) => tracing::warn!("subscriptions not confirmed: {e}"),
-            Err(_) => tracing::warn!("subscriptions not confirmed within {timeout:?}"),
+            Err(_) => tracing::warn!(
+                "subscriptions not confirmed within {}",
+                DurationText(timeout)
+            ),
         }
     }
 

@@ -21,8 +21,8 @@ use ibapi::market_data::historical::{BarTimestamp, Duration as IbDuration};
 use sandtrade_broker::bars::Aggregator;
 use sandtrade_broker::history::{HistoryKey, HistoryPacer, source_bar_size};
 use sandtrade_broker::wire;
-use sandtrade_core::Bar;
-use sandtrade_core::Instrument;
+use sandtrade_core::clock::DurationText;
+use sandtrade_core::{Bar, Instrument};
 
 /// A finished history request.
 #[derive(Debug)]
@@ -362,7 +362,7 @@ async fn fetch(
         .fetch();
     let data = tokio::time::timeout(timeout, request)
         .await
-        .map_err(|_| format!("no answer within {timeout:?}"))?
+        .map_err(|_| format!("no answer within {}", DurationText(timeout)))?
         .map_err(|e| e.to_string())?;
     let mut aggregator = Aggregator::new(bar_seconds);
     let mut out = Vec::new();

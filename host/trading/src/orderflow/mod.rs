@@ -318,7 +318,7 @@ impl OrderFlow {
     ) -> Result<(), OrderStoreError> {
         let fills_found = self.apply_reconciled_executions(snapshot, strategies);
         let report = book::lock(&self.book).store.reconcile(snapshot)?;
-        let issues: Vec<String> = report.issues.iter().map(|i| format!("{i:?}")).collect();
+        let issues: Vec<String> = report.issues.iter().map(ToString::to_string).collect();
         for issue in &issues {
             tracing::warn!("reconciliation: {issue}");
         }

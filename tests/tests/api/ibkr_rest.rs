@@ -1,4 +1,5 @@
-//! The seed document's endpoints and bodies, as its users script them.
+//! The `/api/ibkr` endpoints with the bodies of the IBKR REST examples, as users already
+//! script against them.
 
 use reqwest::StatusCode;
 use sandtrade_tests::rig::{ACCOUNT, Rig};
@@ -30,7 +31,7 @@ async fn fill(api: &ApiRig, events: &mut Receiver<TradingEvent>, id: u64) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_seed_endpoints_connect_trade_and_report() {
+async fn the_ibkr_endpoints_connect_trade_and_report() {
     let api = ApiRig::start(Rig::new(quiet_market()).await, "").await;
     api.rig.sim.set_price("AAPL", 200.0).unwrap();
     let mut events = api.host.subscribe();
@@ -56,7 +57,7 @@ async fn the_seed_endpoints_connect_trade_and_report() {
     assert_eq!(body["currency"], "USD");
     assert_eq!(body["last"], 200.0);
 
-    // The seed's market order: buy 10 AAPL. Flat, so it opens the manual ledger's position.
+    // The examples' market order: buy 10 AAPL. Flat, so it opens the manual ledger's position.
     let (status, body) = api
         .post(
             "/api/ibkr/order",
@@ -92,7 +93,7 @@ async fn the_seed_endpoints_connect_trade_and_report() {
     let add = body["orderId"].as_u64().unwrap();
     fill(&api, &mut events, add).await;
 
-    // The seed's limit order: sell 100 Tencent. Nothing held: refused, clearly.
+    // The examples' limit order: sell 100 Tencent. Nothing held: refused, clearly.
     let (status, body) = api
         .post(
             "/api/ibkr/order",
@@ -175,7 +176,7 @@ async fn the_seed_endpoints_connect_trade_and_report() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body["error"], "not connected to IB");
 
-    // The seed's connect body, to the simulator, as client 1.
+    // The examples' connect body, to the simulator, as client 1.
     let port = api.rig.sim.addr().port();
     let (status, body) = api
         .post(
