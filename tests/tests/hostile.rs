@@ -357,6 +357,39 @@ fn infinite_limit_price_is_refused() {
     refused_limit_price("inf-price", "inf");
 }
 
+/// A signal emitted from `init` is refused as `unavailable` before it reaches risk or the
+/// order book (a strategy trades from its first bar, never on what it computed before seeing
+/// one); the strategy runs on, and nothing is traded.
+#[test]
+fn a_signal_from_init_is_refused() {
+    let capture = LogCapture::start();
+    let mut fleet = fleet_with_hostile(live_runtime(), "init-emits", &[]);
+    fleet.feed(us_bars());
+
+    let status = fleet.status(HOSTILE);
+    assert_eq!((status.state, status.strikes), ("running", 0));
+    assert_eq!(status.counters.bars, aapl_bars().len() as u64);
+    let why = "signals are not taken from init: a strategy trades from its first bar";
+    let told: Vec<String> = capture
+        .strategy_lines(HOSTILE)
+        .into_iter()
+        .filter(|l| !l.ends_with(": ok"))
+        .collect();
+    assert_eq!(
+        told,
+        [format!("open-long 100 AAPL: refused, unavailable: {why}")]
+    );
+    let host: Vec<LogLine> = capture.host_lines(HOSTILE);
+    assert_eq!(host.len(), 1, "{host:?}");
+    assert_eq!(host[0].message, format!("signal refused: {why}"));
+    assert_eq!(host[0].field("code"), Some("unavailable"));
+    // It never reached the desk: nothing counted, nothing traded.
+    let gate = gate_counts(&mut fleet);
+    assert_eq!((gate.accepted, gate.total_rejected()), (0, 0));
+    assert!(fleet.trades(HOSTILE).is_empty());
+    assert_ma_unaffected(&mut fleet);
+}
+
 /// The refusal of every `open-long` after the first accepted one, while it is pending.
 const NOT_FLAT: &str = "open-long of 100 AAPL needs a flat position, but held 0, pending buys \
                         100; use add-long to buy more";

@@ -15,6 +15,8 @@
 //! | `reject N` | reject the next N orders (201) |
 //! | `delay-fills MS` / `delay-fills off` | delay fills by simulated milliseconds |
 //! | `dup-exec` | report the next execution twice |
+//! | `reject-by-notice N` | refuse the next N orders with error 201 alone (no Inactive status) |
+//! | `garble-exec-time` | give the next execution a time that is not ASCII |
 //! | `pause` / `resume` | stop / resume ticks and bars |
 //! | `restart [ID]` | drop everything, roll nextValidId back to ID (default: the first id) |
 //! | `silent on` / `silent off` | stop / resume writing to clients, sockets stay open |
@@ -64,7 +66,7 @@ pub enum Command {
 
 /// The `help` text.
 pub const HELP: &str = "commands: status | step [N] | bar | price SYMBOL [X] | clients | drop | drop-after N | \
-reject N | delay-fills MS|off | dup-exec | pause | resume | restart [ID] | silent on|off | lost | restored | clear | help | quit";
+reject N | reject-by-notice N | delay-fills MS|off | dup-exec | garble-exec-time | pause | resume | restart [ID] | silent on|off | lost | restored | clear | help | quit";
 
 /// Parses one line. The error is the reply's text after `ERR `.
 pub fn parse(line: &str) -> Result<Command, String> {
@@ -115,6 +117,10 @@ pub fn parse(line: &str) -> Result<Command, String> {
             ))))),
         },
         "dup-exec" => Command::Fault(Fault::DuplicateNextExec),
+        "reject-by-notice" => {
+            Command::Fault(Fault::RejectByNoticeOnly(number(0, "an order count")?))
+        }
+        "garble-exec-time" => Command::Fault(Fault::GarbleNextExecTime),
         "pause" => Command::Fault(Fault::PauseMarketData(true)),
         "resume" => Command::Fault(Fault::PauseMarketData(false)),
         "restart" => Command::Fault(Fault::Restart {
@@ -306,6 +312,14 @@ mod tests {
         assert_eq!(
             parse("dup-exec"),
             Ok(Command::Fault(Fault::DuplicateNextExec))
+        );
+        assert_eq!(
+            parse("reject-by-notice 1"),
+            Ok(Command::Fault(Fault::RejectByNoticeOnly(1)))
+        );
+        assert_eq!(
+            parse("garble-exec-time"),
+            Ok(Command::Fault(Fault::GarbleNextExecTime))
         );
         assert_eq!(
             parse("pause"),

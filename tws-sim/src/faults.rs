@@ -33,6 +33,10 @@ pub enum Fault {
     DelayFills(Option<Duration>),
     /// Report the next execution twice (same execId).
     DuplicateNextExec,
+    /// Refuse the next N orders with error 201 alone (no Inactive status follows).
+    RejectByNoticeOnly(u32),
+    /// Give the next execution a time that is not ASCII.
+    GarbleNextExecTime,
     /// Stop (`true`) or resume (`false`) sending ticks and bars.
     PauseMarketData(bool),
     /// Restart the gateway: drop every connection, forget every session, and roll every
@@ -92,6 +96,14 @@ impl Faults {
                 shared.engine().faults.duplicate_next_execs += 1;
                 0
             }
+            Fault::RejectByNoticeOnly(n) => {
+                shared.engine().faults.reject_by_notice_only = n;
+                0
+            }
+            Fault::GarbleNextExecTime => {
+                shared.engine().faults.garble_exec_times += 1;
+                0
+            }
             Fault::PauseMarketData(paused) => {
                 shared.engine().faults.market_data_paused = paused;
                 0
@@ -148,6 +160,16 @@ impl Faults {
     /// Reports the next execution twice.
     pub fn duplicate_next_exec(&self) {
         self.apply(Fault::DuplicateNextExec);
+    }
+
+    /// Refuses the next N orders with error 201 alone (no Inactive status follows).
+    pub fn reject_by_notice_only(&self, n: u32) {
+        self.apply(Fault::RejectByNoticeOnly(n));
+    }
+
+    /// Gives the next execution a time that is not ASCII.
+    pub fn garble_next_exec_time(&self) {
+        self.apply(Fault::GarbleNextExecTime);
     }
 
     /// Pauses or resumes ticks and bars.

@@ -14,6 +14,8 @@
 //!   strategy?}`: buy/sell mapped onto the long-only actions, through the same risk checks
 //!   as a strategy's signal.
 //! - `DELETE /api/ibkr/order/{id}`: cancel.
+//! - `POST /api/ibkr/order/{id}/settle` `{outcome: cancelled|requeued, reason}`: settle an
+//!   order whose fate is `unknown`.
 //! - `GET /api/ibkr/quote?symbol=&marketType=`: a snapshot quote.
 //!
 //! Beyond `/api/ibkr`:
@@ -57,6 +59,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub use self::auth::{ApiConfig, AuthError, Scope, Tokens};
+pub use self::orders::SETTLE_REASON_MAX_BYTES;
 use sandtrade_orders::{SignalLog, SignalLogError};
 use sandtrade_trading::TradingHandle;
 

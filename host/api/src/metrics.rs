@@ -79,6 +79,17 @@ pub fn render(status: &TradingStatus, strategies: &[StrategyView]) -> String {
     for (state, n) in &status.orders.working {
         f.sample(&[("state", state)], *n as f64);
     }
+    let mut f = Family::new(
+        o,
+        "sandtrade_order_unknown_age_seconds",
+        "gauge",
+        "How long each order whose fate is unknown has waited for reconciliation or an operator.",
+    );
+    let now_ms = sandtrade_core::clock::unix_ms();
+    for unknown in &status.orders.unknown {
+        let age_s = (now_ms - unknown.since_ms).max(0) as f64 / 1000.0;
+        f.sample(&[("order", &unknown.id.to_string())], age_s);
+    }
 
     Family::new(
         o,

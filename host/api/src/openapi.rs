@@ -61,6 +61,7 @@ pub fn protected() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::list))
         .routes(routes!(orders::place))
         .routes(routes!(orders::get, orders::cancel))
+        .routes(routes!(orders::settle))
         .routes(routes!(strategies::list))
         .routes(routes!(strategies::get))
         .routes(routes!(strategies::enable))

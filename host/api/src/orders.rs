@@ -25,7 +25,7 @@ use super::error::{ApiError, ApiJson};
 use super::ibkr::{MarketType, instrument};
 use sandtrade_core::Exposure;
 use sandtrade_core::{Action, OrderType};
-use sandtrade_trading::{CancelOutcome, ManualOrder, OrderView};
+use sandtrade_trading::{CancelOutcome, ManualOrder, OrderView, Settlement};
 
 /// The ledger manual orders are attributed to unless the body names one.
 pub const MANUAL_LEDGER: &str = "manual";
@@ -239,6 +239,68 @@ pub async fn cancel(
     let outcome: CancelOutcome = state.trading.cancel(id).await?;
     Ok(Json(
         serde_json::json!({ "orderId": id, "outcome": outcome }),
+    ))
+}
+
+/// What the operator found at IB about an `unknown` order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// It is not working at IB: end it `cancelled` and free its pending shares.
+    Cancelled,
+    /// It never reached IB: queue it again (it is sent with a new IB order id; if IB does
+    /// have it, IB gets it twice).
+    Requeued,
+}
+
+/// The longest reason an operator may give; it is kept in the order's record.
+pub const SETTLE_REASON_MAX_BYTES: usize = 400;
+
+/// The body of `POST /api/ibkr/order/{id}/settle`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettleBody {
+    /// `cancelled` or `requeued`.
+    pub outcome: Outcome,
+    /// Why: what the operator checked (kept in the order's record; 1–400 bytes).
+    pub reason: String,
+}
+
+/// `POST /api/ibkr/order/{id}/settle`: settles an order whose fate is `unknown` (one that
+/// reconciliation could not settle) as the operator found it at IB.
+#[utoipa::path(post, path = "/api/ibkr/order/{id}/settle", tag = "orders",
+    params(("id" = u64, Path, description = "The order id")),
+    request_body = SettleBody,
+    responses(
+        (status = 200, description = "The order, settled", body = Object),
+        (status = 404, description = "No such order", body = super::error::ErrorBody),
+        (status = 409, description = "The order is not unknown", body = super::error::ErrorBody),
+        (status = 422, description = "A bad body (outcome, reason)", body = super::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn settle(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<SettleBody>,
+) -> Result<Json<OrderView>, ApiError> {
+    let id = order_id(&id)?;
+    let reason = body.reason.trim();
+    if reason.is_empty() {
+        return Err(ApiError::invalid_body(
+            "reason is empty: say what was checked at IB",
+        ));
+    }
+    if reason.len() > SETTLE_REASON_MAX_BYTES {
+        return Err(ApiError::invalid_body(format!(
+            "reason is {} bytes; at most {SETTLE_REASON_MAX_BYTES}",
+            reason.len()
+        )));
+    }
+    let settlement = match body.outcome {
+        Outcome::Cancelled => Settlement::Cancelled,
+        Outcome::Requeued => Settlement::Requeued,
+    };
+    Ok(Json(
+        state.trading.settle_unknown(id, settlement, reason).await?,
     ))
 }
 

@@ -6,8 +6,8 @@
 //! last bits differ between platforms): a step is a scaled Irwin–Hall sum of four uniforms.
 //!
 //! Prices sit on the market's tick grid: US stocks on cents, HK stocks on the HKEX spread table
-//! ([`hk_tick`]). With `sessions`, bars cover regular hours on weekdays only, at fixed UTC
-//! offsets (no daylight saving, no holidays): US 09:30–16:00 at UTC−5, HK 09:30–12:00 and
+//! ([`sehk_tick_thousandths`]). With `sessions`, bars cover regular hours on weekdays only, at
+//! fixed UTC offsets (no daylight saving, no holidays): US 09:30–16:00 at UTC−5, HK 09:30–12:00 and
 //! 13:00–16:00 at UTC+8. Times are written at the market's offset (`-05:00`, `+08:00`) or as
 //! epoch milliseconds.
 
@@ -18,6 +18,7 @@ use rand_xorshift::XorShiftRng;
 
 use super::bars::timestamp::format_time;
 
+use sandtrade_core::ticks::sehk_tick_thousandths;
 use sandtrade_core::{Market, Rejection};
 
 /// 2024-01-02T00:00:00Z, a Tuesday: the default start.
@@ -230,24 +231,6 @@ fn in_session(market: Market, time_ms: i64) -> bool {
     }
 }
 
-/// The HKEX minimum price step (in thousandths of a dollar) at a price (in thousandths): the
-/// spread table for stocks, from 0.001 below 0.25 to 5 above 5,000.
-pub const fn hk_tick(price_milli: i64) -> i64 {
-    match price_milli {
-        i64::MIN..=250 => 1,
-        251..=500 => 5,
-        501..=10_000 => 10,
-        10_001..=20_000 => 20,
-        20_001..=100_000 => 50,
-        100_001..=200_000 => 100,
-        200_001..=500_000 => 200,
-        500_001..=1_000_000 => 500,
-        1_000_001..=2_000_000 => 1_000,
-        2_000_001..=5_000_000 => 2_000,
-        _ => 5_000,
-    }
-}
-
 /// Rounding direction onto the tick grid.
 #[derive(Clone, Copy)]
 enum Round {
@@ -272,8 +255,8 @@ fn on_grid(market: Market, price: f64, round: Round) -> i64 {
         Market::UsStock => snap(milli, 10),
         Market::HkStock => {
             // Rounding may carry into the next band, whose tick is coarser: snap again there.
-            let first = snap(milli, hk_tick(milli as i64));
-            let tick = hk_tick(first);
+            let first = snap(milli, sehk_tick_thousandths(milli as i64));
+            let tick = sehk_tick_thousandths(first);
             if first % tick == 0 {
                 first
             } else {
@@ -493,12 +476,12 @@ mod tests {
     fn hk_ladder() {
         assert_eq!(
             [
-                hk_tick(250),
-                hk_tick(251),
-                hk_tick(9_990),
-                hk_tick(10_020),
-                hk_tick(380_000),
-                hk_tick(9_000_000)
+                sehk_tick_thousandths(250),
+                sehk_tick_thousandths(251),
+                sehk_tick_thousandths(9_990),
+                sehk_tick_thousandths(10_020),
+                sehk_tick_thousandths(380_000),
+                sehk_tick_thousandths(9_000_000)
             ],
             [1, 5, 10, 20, 200, 5_000]
         );
@@ -530,7 +513,7 @@ mod tests {
             for bar in generate(&config).unwrap() {
                 prop_assert!(bar.low > 0 && bar.low <= bar.open.min(bar.close) && bar.high >= bar.open.max(bar.close), "{:?}", bar);
                 for p in [bar.open, bar.high, bar.low, bar.close] {
-                    let tick = if bar.symbol == 0 { 10 } else { hk_tick(p) };
+                    let tick = if bar.symbol == 0 { 10 } else { sehk_tick_thousandths(p) };
                     prop_assert_eq!(p % tick, 0, "{} not on the grid in {:?}", p, bar);
                 }
             }

@@ -1,5 +1,7 @@
-//! What IB's error and notice codes mean for the connection. Pure: the trading loop decides
-//! what to do with the class.
+//! What IB's error and notice codes mean for the connection and for the orders they name. Pure:
+//! the trading loop decides what to do with the class.
+
+use sandtrade_orders::NoticeEnd;
 
 /// The kind of an IB notice (message 4: `error(reqId, code, text)`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +40,28 @@ pub enum NoticeClass {
     Warning,
     /// Anything else: logged.
     Other,
+}
+
+/// Codes of an order-scoped notice (its request id is the order's id) after which IB never
+/// works the order, whether or not a status follows: the order was refused. IB's documented
+/// meanings: 103 duplicate order id, 107 incomplete order, 109 price outside the percentage
+/// band, 110 price off the minimum tick, 111 time in force and order type incompatible, 113 MOC
+/// or LOC not a day order, 200 no security definition, 201 order rejected, 203 security not
+/// available to the account, 321 error validating request, 434 order size zero, 10006 missing
+/// parent order.
+const REFUSING: [i32; 12] = [
+    103, 107, 109, 110, 111, 113, 200, 201, 203, 321, 434, 10_006,
+];
+
+/// How an order-scoped notice with `code` ends the order it names, if it does: IB answers some
+/// refusals with the error alone (no `Inactive` status follows), so the order must be settled
+/// from the notice or it would stay `sending` forever. 202 (cancelled) ends it cancelled.
+pub fn ends_order(code: i32) -> Option<NoticeEnd> {
+    match code {
+        202 => Some(NoticeEnd::Cancelled),
+        _ if REFUSING.contains(&code) => Some(NoticeEnd::Rejected),
+        _ => None,
+    }
 }
 
 /// Classifies `code` with its `message` (the farm name comes from the message).
@@ -97,6 +121,19 @@ mod tests {
                 farm: "secdefnj".into()
             }
         );
+    }
+
+    #[test]
+    fn notices_that_end_an_order() {
+        assert_eq!(ends_order(201), Some(NoticeEnd::Rejected));
+        assert_eq!(ends_order(110), Some(NoticeEnd::Rejected));
+        assert_eq!(ends_order(200), Some(NoticeEnd::Rejected));
+        assert_eq!(ends_order(321), Some(NoticeEnd::Rejected));
+        assert_eq!(ends_order(202), Some(NoticeEnd::Cancelled));
+        // Warnings, cancel-request answers and held orders leave the order working.
+        for code in [399, 404, 161, 10_147, 10_148, 2_109, 1_100] {
+            assert_eq!(ends_order(code), None, "{code}");
+        }
     }
 
     #[test]

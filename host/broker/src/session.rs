@@ -220,7 +220,10 @@ pub async fn snapshot(
                 Ok(exec) => executions.push(exec),
                 Err(why) => tracing::error!("reconciliation: {why}; not recorded"),
             },
-            Executions::CommissionReport(report) => commissions.push(wire::commission(&report)),
+            Executions::CommissionReport(report) => match wire::commission(&report) {
+                Ok(report) => commissions.push(report),
+                Err(why) => tracing::error!("reconciliation: {why}; not recorded"),
+            },
         }
     }
     Ok(BrokerSnapshot {

@@ -53,15 +53,28 @@ pub fn status(kind: &OrderStatusKind) -> Option<IbStatus> {
 ///
 /// # Errors
 ///
-/// A share count that is not a positive whole number below 2³² (IB reports shares as a
-/// float), with the values, for the operator.
+/// An execution id that is empty, longer than 64 bytes or not printable ASCII; a share count
+/// that is not a positive whole number below 2³² (IB reports shares as a float); a price that
+/// is not a positive finite number. The message names the values, for the operator.
 pub fn execution(e: &IbExecution, received_ms: i64) -> Result<Execution, String> {
+    if !usable_exec_id(&e.execution_id) {
+        return Err(format!(
+            "an execution carries an unusable execution id {:?}",
+            Shown(&e.execution_id)
+        ));
+    }
     let quantity = whole_shares(e.shares).ok_or_else(|| {
         format!(
             "execution {} reports {} shares: not a positive whole number",
             e.execution_id, e.shares
         )
     })?;
+    if !(e.price.is_finite() && e.price > 0.0) {
+        return Err(format!(
+            "execution {} reports a price of {}: not a positive number",
+            e.execution_id, e.price
+        ));
+    }
     Ok(Execution {
         exec_id: e.execution_id.clone(),
         order_ref: e.order_reference.clone(),
@@ -76,13 +89,60 @@ pub fn execution(e: &IbExecution, received_ms: i64) -> Result<Execution, String>
     })
 }
 
-/// A commission report as the store records it.
-pub fn commission(c: &IbCommission) -> CommissionReport {
-    CommissionReport {
+/// A commission report as the store records it. IB's "no value" for realized P&L (a huge
+/// number) and anything not finite become `None`.
+///
+/// # Errors
+///
+/// An unusable execution id (as for [`execution`]), a commission that is not a finite number,
+/// or a currency that is not three ASCII letters.
+pub fn commission(c: &IbCommission) -> Result<CommissionReport, String> {
+    if !usable_exec_id(&c.execution_id) {
+        return Err(format!(
+            "a commission report carries an unusable execution id {:?}",
+            Shown(&c.execution_id)
+        ));
+    }
+    if !c.commission.is_finite() {
+        return Err(format!(
+            "the commission report of execution {} reports a commission of {}",
+            c.execution_id, c.commission
+        ));
+    }
+    let currency_ok = c.currency.is_empty()
+        || (c.currency.len() == 3 && c.currency.bytes().all(|b| b.is_ascii_alphabetic()));
+    if !currency_ok {
+        return Err(format!(
+            "the commission report of execution {} names an unusable currency {:?}",
+            c.execution_id,
+            Shown(&c.currency)
+        ));
+    }
+    Ok(CommissionReport {
         exec_id: c.execution_id.clone(),
         commission: c.commission,
         currency: c.currency.clone(),
         realized_pnl: c.realized_pnl.filter(|p| p.is_finite() && p.abs() < 1e300),
+    })
+}
+
+/// IB's execution ids look like `0000e0d5.6787a5e1.01.01`: an id the store can key on is
+/// 1–64 printable ASCII bytes.
+fn usable_exec_id(id: &str) -> bool {
+    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// At most the first 64 characters of a field from IB, for a message about it: a hostile
+/// peer's megabyte never reaches the log whole.
+struct Shown<'a>(&'a str);
+
+impl std::fmt::Debug for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut chars = self.0.char_indices();
+        match chars.nth(64) {
+            Some((cut, _)) => write!(f, "{:?}…", &self.0[..cut]),
+            None => write!(f, "{:?}", self.0),
+        }
     }
 }
 
@@ -94,8 +154,13 @@ fn whole_shares(shares: f64) -> Option<u32> {
 /// IB's execution time as ms since the epoch: `20250106-14:30:00` (UTC, as the protobuf
 /// dialect sends it) or `20250106 14:30:00` with an optional ` UTC`/` GMT` suffix. `None` for
 /// anything else (a local time zone name: the caller uses the time it received the report).
+/// Never panics, whatever the peer sent: the slicing below is by byte offsets, so anything
+/// but ASCII is refused first.
 pub fn execution_time_ms(text: &str) -> Option<i64> {
     let text = text.trim();
+    if !text.is_ascii() {
+        return None;
+    }
     let (date, rest) = text.split_at_checked(8)?;
     let rest = rest.trim_start_matches(['-', ' ']);
     let (clock, zone) = match rest.split_once(' ') {
@@ -198,6 +263,67 @@ mod tests {
         assert_eq!(execution_time_ms("20250106 09:30:00 US/Eastern"), None);
         assert_eq!(execution_time_ms("2025"), None);
         assert_eq!(execution_time_ms("20251306-14:30:00"), None);
+    }
+
+    #[test]
+    fn hostile_fields_are_refused_not_panicked_on() {
+        // Each of these once reached a byte-offset slice or the store unchecked.
+        for time in [
+            "202\u{e9}0106-14:30:00",
+            "2025\u{e9}106-14:30:00",
+            "\u{1F600}\u{1F600}-14:30:00",
+            "20250106-\u{e9}4:30:00",
+            "",
+            "        ",
+            "20250106-14:30:00:00",
+            "20250106-99:30:00",
+        ] {
+            assert_eq!(execution_time_ms(time), None, "{time:?}");
+        }
+        let good = IbExecution {
+            execution_id: "0001.01".into(),
+            shares: 10.0,
+            price: 190.0,
+            time: "202\u{e9}0106-14:30:00".into(),
+            ..IbExecution::default()
+        };
+        // An unreadable time falls back to when the report was received.
+        assert_eq!(execution(&good, 77).unwrap().time_ms, 77);
+        for (id, price) in [
+            ("", 190.0),
+            ("id with spaces", 190.0),
+            ("\u{e9}t\u{e9}", 190.0),
+            ("0001.01", f64::NAN),
+            ("0001.01", -1.0),
+            ("0001.01", 0.0),
+        ] {
+            let e = IbExecution {
+                execution_id: id.into(),
+                price,
+                ..good.clone()
+            };
+            assert!(execution(&e, 0).is_err(), "{id:?} at {price}");
+        }
+        let long = "x".repeat(1 << 20);
+        let e = IbExecution {
+            execution_id: long,
+            ..good
+        };
+        let why = execution(&e, 0).unwrap_err();
+        assert!(why.len() < 200, "{why}");
+
+        let report = |id: &str, commission: f64, currency: &str| IbCommission {
+            execution_id: id.into(),
+            commission,
+            currency: currency.into(),
+            realized_pnl: Some(f64::MAX),
+            ..IbCommission::default()
+        };
+        let ok = commission(&report("0001.01", 1.0, "USD")).unwrap();
+        assert_eq!(ok.realized_pnl, None);
+        assert!(commission(&report("0001.01", f64::INFINITY, "USD")).is_err());
+        assert!(commission(&report("0001.01", 1.0, "U\u{e9}D")).is_err());
+        assert!(commission(&report("", 1.0, "USD")).is_err());
     }
 
     #[test]

@@ -40,6 +40,24 @@ enum Command {
         #[arg(long)]
         live: bool,
     },
+    /// Settles an order whose fate is `unknown` (one reconciliation could not settle) as you
+    /// found it at IB, while the host is stopped (with the host running, use
+    /// `POST /api/ibkr/order/{id}/settle`). Your reason is kept in the order's record.
+    Settle {
+        /// The configuration file (its `database` is the one settled in).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// The order id.
+        id: u64,
+        /// `cancelled`: it is not working at IB (it ends, its pending shares are freed);
+        /// `requeued`: it never reached IB (it is sent again at the next start, with a new IB
+        /// order id; if IB does have it, IB gets it twice).
+        #[arg(long, value_enum)]
+        outcome: SettleOutcome,
+        /// What you checked at IB.
+        #[arg(long)]
+        reason: String,
+    },
     /// Replays a bar file through a strategy against a simulated account, with the same risk
     /// rules as live trading. Prints the result and writes trades.csv and equity.svg.
     Backtest(BacktestArgs),
@@ -75,6 +93,15 @@ enum Command {
         #[arg(long, default_value = "target/demo")]
         dir: PathBuf,
     },
+}
+
+/// What `sandtrade settle` decides.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum SettleOutcome {
+    /// Not working at IB: end it.
+    Cancelled,
+    /// Never reached IB: queue it again.
+    Requeued,
 }
 
 /// `sandtrade backtest`.
@@ -165,6 +192,12 @@ fn main() -> ExitCode {
         Command::Bars(args) => exit(bars(args)),
         Command::Sim(args) => exit(sim(&args)),
         Command::Run { config, live } => run(&config, live, cache),
+        Command::Settle {
+            config,
+            id,
+            outcome,
+            reason,
+        } => exit(settle(&config, id, outcome, &reason)),
         Command::Demo {
             listen,
             sim_port,
@@ -190,6 +223,43 @@ fn main() -> ExitCode {
             Err(e) => fail(&e),
         },
     }
+}
+
+fn settle(
+    config: &std::path::Path,
+    id: u64,
+    outcome: SettleOutcome,
+    reason: &str,
+) -> anyhow::Result<()> {
+    use sandtrade_orders::{OrderStore, Settlement, SignalId, StoreConfig};
+
+    let reason = reason.trim();
+    anyhow::ensure!(
+        !reason.is_empty(),
+        "--reason is empty: say what was checked at IB"
+    );
+    anyhow::ensure!(
+        reason.len() <= sandtrade_api::SETTLE_REASON_MAX_BYTES,
+        "--reason is {} bytes; at most {}",
+        reason.len(),
+        sandtrade_api::SETTLE_REASON_MAX_BYTES
+    );
+    let config = sandtrade::config::Config::load(config)?;
+    let database = &config.trading.database;
+    let mut store = OrderStore::open(
+        database,
+        StoreConfig {
+            synchronous: config.trading.synchronous,
+        },
+    )
+    .with_context(|| format!("order database {}", database.display()))?;
+    let settlement = match outcome {
+        SettleOutcome::Cancelled => Settlement::Cancelled,
+        SettleOutcome::Requeued => Settlement::Requeued,
+    };
+    let change = store.settle_unknown(SignalId::from_u64(id), settlement, reason)?;
+    print_out(&format!("order {id}: {} → {}\n", change.from, change.to));
+    Ok(())
 }
 
 fn backtest(args: BacktestArgs, cache: Option<&CompileCache>) -> anyhow::Result<()> {

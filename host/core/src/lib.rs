@@ -19,6 +19,7 @@ pub mod lots;
 pub mod position;
 pub mod settings;
 pub mod signal;
+pub mod ticks;
 
 pub use bar::Bar;
 pub use instrument::{ACCEPTED_FORMS, Instrument, Market, normalize};

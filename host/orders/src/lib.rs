@@ -70,8 +70,10 @@ pub mod signal_log;
 pub mod state;
 mod store;
 mod working;
+mod writer_lock;
 
 pub use ids::{CLIENT_ORDER_ID_MAX_LEN, SessionTag, SignalId, parse_client_order_id};
+pub use queue::{NOTE_MAX_BYTES, NoticeEnd, Settlement};
 pub use reconcile::{BrokerSnapshot, Decision, IbOrderReport, ReconcileIssue, ReconcileReport};
 pub use record::{
     CommissionOutcome, CommissionReport, Execution, ExecutionOutcome, FillApplied, FillRecord,
@@ -146,4 +148,21 @@ pub enum OrderStoreError {
     /// An execution that contradicts its order (zero shares, the wrong side). Not stored.
     #[error("invalid execution: {0}")]
     InvalidExecution(String),
+    /// Only an `unknown` order can be settled by an operator.
+    #[error("order {signal} is {state}, not unknown: only an unknown order can be settled")]
+    NotUnknown {
+        /// The order.
+        signal: SignalId,
+        /// Its state.
+        state: OrderState,
+    },
+    /// Another process has the database open for writing (a running host).
+    #[error(
+        "the order database is in use by another process (it holds {0}); stop it first, or \
+         settle through its REST API"
+    )]
+    InUse(std::path::PathBuf),
+    /// The lock that keeps a second writer out could not be taken.
+    #[error("cannot lock the order database: {0}")]
+    Lock(String),
 }

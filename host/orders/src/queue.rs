@@ -1,6 +1,8 @@
 //! What the broker does with the queue: take orders to send (durably `sending` *before* the
-//! wire write), report IB's statuses, give back an order that never reached the wire, and
-//! mark or release an order whose fate is unknown.
+//! wire write), report IB's statuses and order-ending notices, give back an order that never
+//! reached the wire, and mark or release an order whose fate is unknown.
+
+use sandtrade_core::OrderType;
 
 use super::OrderStoreError;
 use super::database::Database;
@@ -77,7 +79,7 @@ pub(super) fn return_unsent(
         |order, _| {
             order.ib = None;
             order.sent_ms = None;
-            order.note = Some(format!("returned unsent: {why}"));
+            order.note = Some(bounded_note(format!("returned unsent: {why}")));
         },
     )
 }
@@ -97,7 +99,7 @@ pub(super) fn mark_unknown(
         signal,
         Some(OrderEvent::Lost),
         |order, _| {
-            order.note = Some(format!("unknown: {why}"));
+            order.note = Some(bounded_note(format!("unknown: {why}")));
         },
     )
 }
@@ -119,9 +121,144 @@ pub(super) fn release_unknown(
         |order, _| {
             order.ib = None;
             order.sent_ms = None;
-            order.note = Some(format!("released by operator: {operator_note}"));
+            order.note = Some(bounded_note(format!(
+                "released by operator: {operator_note}"
+            )));
         },
     )
+}
+
+/// How an order-scoped error notice from IB ends an order (see `sandtrade_broker::codes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeEnd {
+    /// IB refused the order (201, 110, 200, 321, ...).
+    Rejected,
+    /// IB cancelled the order (202).
+    Cancelled,
+}
+
+/// The longest note kept on an order: IB's texts and operators' reasons are cut to it, on a
+/// character boundary.
+pub const NOTE_MAX_BYTES: usize = 512;
+
+/// `text` cut to [`NOTE_MAX_BYTES`] on a character boundary.
+pub(super) fn bounded_note(text: String) -> String {
+    if text.len() <= NOTE_MAX_BYTES {
+        return text;
+    }
+    let mut cut = NOTE_MAX_BYTES - '…'.len_utf8();
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}…", &text[..cut])
+}
+
+/// Ends an order that IB answered with an order-ending error notice alone (no status follows
+/// some of them): rejected or cancelled, IB's code and text kept in its note. A notice about
+/// an order that already ended changes nothing.
+pub(super) fn end_by_notice(
+    database: &Database,
+    working: &mut WorkingSet,
+    ledger: &mut Ledger,
+    signal: SignalId,
+    end: NoticeEnd,
+    code: i32,
+    text: &str,
+) -> Result<StateChange, OrderStoreError> {
+    let event = match end {
+        NoticeEnd::Rejected => OrderEvent::Rejected,
+        NoticeEnd::Cancelled => OrderEvent::Cancelled,
+    };
+    change_order(
+        database,
+        working,
+        ledger,
+        signal,
+        Some(event),
+        |order, from| {
+            if !from.is_terminal() {
+                order.note = Some(bounded_note(format!("IB {code}: {text}")));
+            }
+        },
+    )
+}
+
+/// Cancels every queued market order accepted before `cutoff_ms` (ms since the epoch): it
+/// waited through a disconnect or a halt, and the market it was meant for has moved on. Limit
+/// orders keep waiting: their price still protects the strategy. `why` goes into each note.
+/// Returns the orders cancelled, oldest first.
+pub(super) fn expire_stale(
+    database: &Database,
+    working: &mut WorkingSet,
+    ledger: &mut Ledger,
+    cutoff_ms: i64,
+    why: &str,
+) -> Result<Vec<(SignalId, StateChange)>, OrderStoreError> {
+    let stale: Vec<SignalId> = working
+        .queued()
+        .filter(|o| o.order_type == OrderType::Market && o.created_ms < cutoff_ms)
+        .map(|o| o.signal_id)
+        .collect();
+    let mut expired = Vec::with_capacity(stale.len());
+    for signal in stale {
+        let change = change_order(
+            database,
+            working,
+            ledger,
+            signal,
+            Some(OrderEvent::Cancelled),
+            |order, _| order.note = Some(bounded_note(format!("expired unsent: {why}"))),
+        )?;
+        expired.push((signal, change));
+    }
+    Ok(expired)
+}
+
+/// What an operator decided about an `unknown` order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settlement {
+    /// It is not working at IB (the operator checked TWS or IB's records): it ends
+    /// `cancelled` and its pending shares are freed. An execution IB reports for it later is
+    /// still recorded (a fill always counts).
+    Cancelled,
+    /// It never reached IB: it is queued again and will be sent with a new IB order id. If the
+    /// operator is wrong, IB gets it twice.
+    Requeued,
+}
+
+/// Settles an `unknown` order as an operator decided, keeping the operator's `reason` in its
+/// note.
+pub(super) fn settle_unknown(
+    database: &Database,
+    working: &mut WorkingSet,
+    ledger: &mut Ledger,
+    signal: SignalId,
+    settlement: Settlement,
+    reason: &str,
+) -> Result<StateChange, OrderStoreError> {
+    let order =
+        lookup::order(database, working, signal)?.ok_or(OrderStoreError::UnknownOrder(signal))?;
+    if order.state != OrderState::Unknown {
+        return Err(OrderStoreError::NotUnknown {
+            signal,
+            state: order.state,
+        });
+    }
+    match settlement {
+        Settlement::Requeued => release_unknown(database, working, ledger, signal, reason),
+        Settlement::Cancelled => change_order(
+            database,
+            working,
+            ledger,
+            signal,
+            Some(OrderEvent::Cancelled),
+            |order, _| {
+                order.note = Some(bounded_note(format!(
+                    "settled cancelled by operator: {reason}"
+                )));
+            },
+        ),
+    }
 }
 
 /// Applies a status IB reported, recording `permId` the first time it is known.

@@ -23,6 +23,7 @@ use super::database::Database;
 use super::ids::{SessionTag, SignalId};
 use super::ledger::Ledger;
 use super::order_ids::{self, OrderIds};
+use super::queue::{NoticeEnd, Settlement};
 use super::reconcile::{BrokerSnapshot, ReconcileReport};
 use super::record::{
     CommissionOutcome, CommissionReport, Execution, ExecutionOutcome, FillRecord, IbOrderId,
@@ -31,6 +32,7 @@ use super::record::{
 use super::schema::Synchronous;
 use super::state::IbStatus;
 use super::working::WorkingSet;
+use super::writer_lock::WriterLock;
 use super::{OrderStoreError, accept, fills, lookup, queue, reconcile};
 
 /// How to open the store.
@@ -48,6 +50,8 @@ pub struct OrderStore {
     working: WorkingSet,
     ledger: Ledger,
     ids: OrderIds,
+    /// Keeps a second writer out; dropped last, after the database is closed.
+    _lock: WriterLock,
 }
 
 impl OrderStore {
@@ -59,6 +63,7 @@ impl OrderStore {
     /// The file cannot be opened or is not a usable SQLite database, WAL cannot be enabled,
     /// the schema is newer than this build, or a stored value is invalid.
     pub fn open(path: impl AsRef<Path>, config: StoreConfig) -> Result<Self, OrderStoreError> {
+        let lock = WriterLock::acquire(path.as_ref())?;
         let database = Database::open(path.as_ref(), config.synchronous)?;
         let tag = SessionTag::random()?;
         let mut ledger = Ledger::default();
@@ -75,6 +80,7 @@ impl OrderStore {
             working,
             ledger,
             ids,
+            _lock: lock,
         })
     }
 
@@ -232,6 +238,51 @@ impl OrderStore {
         )
     }
 
+    /// Cancels every queued market order accepted before `cutoff_ms` (ms since the epoch),
+    /// with `why` in its note: it waited too long (a disconnect, a halt) to be sent at a
+    /// market that has moved on. Limit orders keep waiting. Returns the orders cancelled.
+    ///
+    /// # Errors
+    ///
+    /// A write failed; the orders cancelled before it stay cancelled.
+    pub fn expire_stale(
+        &mut self,
+        cutoff_ms: i64,
+        why: &str,
+    ) -> Result<Vec<(SignalId, StateChange)>, OrderStoreError> {
+        queue::expire_stale(
+            &self.database,
+            &mut self.working,
+            &mut self.ledger,
+            cutoff_ms,
+            why,
+        )
+    }
+
+    /// Settles an `unknown` order (one reconciliation could not settle) as an operator
+    /// decided after checking IB: [`Settlement::Cancelled`] ends it, [`Settlement::Requeued`]
+    /// queues it again. The operator's `reason` is kept in the order's note.
+    ///
+    /// # Errors
+    ///
+    /// The order does not exist ([`OrderStoreError::UnknownOrder`]), is not `unknown`
+    /// ([`OrderStoreError::NotUnknown`]), or the write failed.
+    pub fn settle_unknown(
+        &mut self,
+        signal: SignalId,
+        settlement: Settlement,
+        reason: &str,
+    ) -> Result<StateChange, OrderStoreError> {
+        queue::settle_unknown(
+            &self.database,
+            &mut self.working,
+            &mut self.ledger,
+            signal,
+            settlement,
+            reason,
+        )
+    }
+
     /// Applies an order status IB reported (`openOrder`, `orderStatus`, `completedOrder`),
     /// recording `permId` the first time it is known. A repeated or stale status changes
     /// nothing and writes nothing; `Filled` only records the status (executions fill).
@@ -252,6 +303,32 @@ impl OrderStore {
             signal,
             status,
             perm_id,
+        )
+    }
+
+    /// Ends an order IB answered with an order-ending error notice (201 without a following
+    /// `Inactive`, 110, 202, ...): rejected or cancelled as `end` says, with IB's `code` and
+    /// `text` in its note; its pending shares are freed. A notice about an order that already
+    /// ended changes nothing.
+    ///
+    /// # Errors
+    ///
+    /// The order is not in this database, or the write failed.
+    pub fn end_by_notice(
+        &mut self,
+        signal: SignalId,
+        end: NoticeEnd,
+        code: i32,
+        text: &str,
+    ) -> Result<StateChange, OrderStoreError> {
+        queue::end_by_notice(
+            &self.database,
+            &mut self.working,
+            &mut self.ledger,
+            signal,
+            end,
+            code,
+            text,
         )
     }
 

@@ -17,7 +17,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use super::bindings;
 use super::metadata::StrategyMetadata;
 use super::output::{GuestOutput, LogLevel, Stream};
-use sandtrade_core::{Rejection, SignalRequest};
+use sandtrade_core::{RejectCode, Rejection, SignalRequest};
 
 /// A strategy's own position in one symbol, as `position` reports it.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,6 +71,10 @@ pub struct StrategyState<D> {
     output: GuestOutput,
     desk: D,
     call: CallStats,
+    /// Set once `init` has returned: signals emitted before (from `init`) are refused, at
+    /// install, hot swap and restart alike — a strategy trades from its first bar, never on
+    /// what it computed before seeing one.
+    started: bool,
 }
 
 /// What the current (or last) call did.
@@ -110,6 +114,7 @@ impl<D: Desk> StrategyState<D> {
             output,
             desk,
             call: CallStats::default(),
+            started: false,
         }
     }
 }
@@ -123,6 +128,11 @@ impl<D> StrategyState<D> {
     /// The desk its signals go to.
     pub fn desk(&self) -> &D {
         &self.desk
+    }
+
+    /// `init` has returned: from now on, signals go to the desk.
+    pub fn mark_started(&mut self) {
+        self.started = true;
     }
 
     /// The desk its signals go to.
@@ -200,7 +210,15 @@ impl<D: Desk> bindings::sandtrade::strategy::host::Host for StrategyState<D> {
     fn emit(&mut self, signal: bindings::Signal) -> Result<u64, bindings::Rejection> {
         self.call.emits = self.call.emits.saturating_add(1);
         let request = SignalRequest::from(signal);
-        match self.desk.emit(request) {
+        let verdict = if self.started {
+            self.desk.emit(request)
+        } else {
+            Err(Rejection::new(
+                RejectCode::Unavailable,
+                "signals are not taken from init: a strategy trades from its first bar",
+            ))
+        };
+        match verdict {
             Ok(id) => Ok(id),
             Err(rejection) => {
                 self.call.rejections = self.call.rejections.saturating_add(1);

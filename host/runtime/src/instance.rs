@@ -396,6 +396,7 @@ impl<D: Desk> PreparedStrategy<D> {
             .bind(&metadata)
             .map_err(StartError::Desk)?;
         instance.init(params)?.map_err(StartError::InitRefused)?;
+        instance.store.data_mut().mark_started();
         Ok(metadata)
     }
 }

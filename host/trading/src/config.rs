@@ -1,6 +1,6 @@
 //! What the trading loop is configured with: the top-level keys it owns (`mode`,
 //! `strategies_dir`, `database`, `synchronous`) and the sections `[ib]` (read by the broker),
-//! `[market_data]`, `[positions]`, `[limits]`, `[lots]` and `[sandbox]`.
+//! `[market_data]`, `[positions]`, `[queue]`, `[limits]`, `[lots]` and `[sandbox]`.
 //!
 //! Read in two steps so that the `sandtrade` binary, which assembles the whole file, reports
 //! every problem in file order: [`TradingConfig::take`] takes this crate's keys and tables from
@@ -36,6 +36,8 @@ pub struct TradingConfig {
     pub market_data: MarketDataConfig,
     /// Broker positions against the strategies' ledger.
     pub positions: PositionsConfig,
+    /// The order queue.
+    pub queue: QueueConfig,
     /// Global risk limits (each strategy's sidecar may tighten them).
     pub limits: Limits,
     /// HK board lots: the built-in table plus `[lots]`.
@@ -63,6 +65,22 @@ pub struct PositionsConfig {
     pub halt_on_drift: bool,
 }
 
+/// `[queue]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueConfig {
+    /// A market order still queued after this long (through a long disconnect, a halt) is
+    /// cancelled instead of sent: the market it was meant for has moved on.
+    pub market_order_max_age: Duration,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        Self {
+            market_order_max_age: Duration::from_secs(60),
+        }
+    }
+}
+
 /// This crate's part of the file, taken from the top level but not read yet: see
 /// [`TradingConfig::take`].
 #[derive(Debug)]
@@ -74,6 +92,7 @@ pub struct TradingSections {
     ib: Option<toml::Table>,
     market_data: Option<toml::Table>,
     positions: Option<toml::Table>,
+    queue: Option<toml::Table>,
     limits: Option<Limits>,
     lots: Option<LotTable>,
     sandbox: Option<SandboxConfig>,
@@ -104,6 +123,7 @@ impl TradingConfig {
             ib: top.table("ib", true),
             market_data: top.table("market_data", false),
             positions: top.table("positions", false),
+            queue: top.table("queue", false),
             limits: top.typed("limits"),
             lots: top.typed("lots"),
             sandbox: top.typed("sandbox"),
@@ -119,6 +139,7 @@ impl TradingSections {
         let ib = self.ib.map(|t| IbConfig::read(t, p));
         let market_data = MarketDataConfig::read(self.market_data.unwrap_or_default(), p);
         let positions = PositionsConfig::read(self.positions.unwrap_or_default(), p);
+        let queue = QueueConfig::read(self.queue.unwrap_or_default(), p);
         let limits = self.limits.unwrap_or_default();
         if let Err(e) = limits.validate() {
             p.push(format!("[limits]: {e}"));
@@ -136,6 +157,7 @@ impl TradingSections {
             ib: ib?,
             market_data,
             positions,
+            queue,
             limits,
             lots: self.lots.unwrap_or_default(),
             sandbox: self.sandbox.unwrap_or_default(),
@@ -153,6 +175,19 @@ impl MarketDataConfig {
         Self {
             warmup_bars,
             regular_hours_only,
+        }
+    }
+}
+
+impl QueueConfig {
+    /// Reads `[queue]` (an empty table gives the defaults).
+    pub fn read(table: toml::Table, p: &mut Problems) -> Self {
+        let mut s = Section::new("queue", table, p);
+        let market_order_max_age =
+            s.millis_or("market_order_max_age_ms", 60_000, 1_000..=86_400_000);
+        s.finish();
+        Self {
+            market_order_max_age,
         }
     }
 }

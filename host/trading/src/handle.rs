@@ -9,6 +9,7 @@ use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use sandtrade_core::{Action, Exposure, Instrument, OrderType, Rejection};
+use sandtrade_orders::Settlement;
 use sandtrade_risk::{TradingState, TradingSwitch};
 
 use crate::events::{Events, TradingEvent};
@@ -96,8 +97,13 @@ pub enum Command {
     ),
     /// [`TradingHandle::cancel`].
     Cancel(u64, oneshot::Sender<Result<CancelOutcome, CommandError>>),
-    /// [`TradingHandle::release_unknown`].
-    ReleaseUnknown(u64, String, oneshot::Sender<Result<(), CommandError>>),
+    /// [`TradingHandle::settle_unknown`].
+    SettleUnknown(
+        u64,
+        Settlement,
+        String,
+        oneshot::Sender<Result<OrderView, CommandError>>,
+    ),
     /// [`TradingHandle::connect`] (`true`) / [`TradingHandle::disconnect`] (`false`).
     Connection(bool, oneshot::Sender<()>),
     /// [`TradingHandle::reconcile`].
@@ -277,14 +283,22 @@ impl TradingHandle {
         self.ask(|tx| Command::Cancel(id, tx)).await?
     }
 
-    /// An operator's decision that an `unknown` order never reached IB: it is queued again.
-    /// **If that is wrong, IB gets the order twice**: confirm with the operator first.
+    /// Settles an `unknown` order (one reconciliation could not settle) as an operator
+    /// decided after checking IB, keeping `reason` in the order's record:
+    /// [`Settlement::Cancelled`] ends it and frees its pending shares;
+    /// [`Settlement::Requeued`] sends it again with a new IB order id — **if IB does have it,
+    /// IB gets it twice**. Returns the order as it is now.
     ///
     /// # Errors
     ///
     /// [`CommandError::NotFound`]; [`CommandError::Refused`] if it is not `unknown`.
-    pub async fn release_unknown(&self, id: u64, note: &str) -> Result<(), CommandError> {
-        self.ask(|tx| Command::ReleaseUnknown(id, note.to_owned(), tx))
+    pub async fn settle_unknown(
+        &self,
+        id: u64,
+        settlement: Settlement,
+        reason: &str,
+    ) -> Result<OrderView, CommandError> {
+        self.ask(|tx| Command::SettleUnknown(id, settlement, reason.to_owned(), tx))
             .await?
     }
 
@@ -428,7 +442,8 @@ impl TradingHandle {
         let mut exit = self.exit.clone();
         match exit.wait_for(|e| *e != Exit::Running).await {
             Ok(e) => e.clone(),
-            Err(_) => Exit::Stopped,
+            // The thread dropped its end without saying how it ended: never a clean stop.
+            Err(_) => Exit::Failed("the trading thread ended without reporting why".into()),
         }
     }
 }

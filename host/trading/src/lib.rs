@@ -79,7 +79,9 @@ use sandtrade_risk::{TradingSwitch, Validator};
 use sandtrade_runtime::{CompileCache, CpuBudget, DeskSpec, Fleet, Runtime, StrategyDir};
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 
-pub use self::config::{MarketDataConfig, PositionsConfig, TradingConfig, TradingSections};
+pub use self::config::{
+    MarketDataConfig, PositionsConfig, QueueConfig, TradingConfig, TradingSections,
+};
 use self::connection::Connection;
 use self::events::Events;
 pub use self::events::{EVENT_CAPACITY, TradingEvent};
@@ -94,9 +96,11 @@ pub use self::publisher::STATUS_REFRESH;
 pub use self::status::{
     AccountView, ConnectionState, ConnectionStatus, Drift, LedgerLine, OrderCounts, OrderView,
     PositionsView, QuoteView, ReconcileSummary, SignalSummary, StrategyView, TradingStatus,
+    UnknownOrder,
 };
 use self::strategies::Strategies;
 use self::trader::{Parts, Trader};
+pub use sandtrade_orders::Settlement;
 
 /// The receiving end of the status the trading thread publishes.
 type StatusWatch = watch::Receiver<Arc<TradingStatus>>;
@@ -187,7 +191,7 @@ pub async fn start(
             };
             let (trader, status) = Trader::new(parts);
             let _ = ready_tx.send(Ok(status));
-            let exit = runtime.block_on(trader.run());
+            let exit = run_guarded(|| runtime.block_on(trader.run()));
             let _ = exit_tx.send(exit);
         })
         .map_err(StartError::Thread)?;
@@ -221,6 +225,23 @@ pub async fn run(
     match handle.stopped().await {
         Exit::Stopped | Exit::Running => Ok(()),
         Exit::Failed(why) => Err(anyhow::anyhow!(why)),
+    }
+}
+
+/// Runs the trading loop; a panic in it (a bug: nothing IB or a strategy sends may cause one)
+/// becomes [`Exit::Failed`] with the panic's message, so the process ends non-zero and says why
+/// instead of reporting a clean stop.
+fn run_guarded(run: impl FnOnce() -> Exit) -> Exit {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+        Ok(exit) => exit,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".to_owned());
+            Exit::Failed(format!("the trading thread panicked: {what}"))
+        }
     }
 }
 
@@ -277,7 +298,7 @@ fn setup(
             book,
             validator.clone(),
             config.limits,
-            &config.positions,
+            (&config.positions, &config.queue),
             events.clone(),
         ),
         strategies: Strategies::new(
@@ -295,4 +316,24 @@ fn setup(
         shutdown,
         external_stop,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_loop_is_a_failure_with_its_message() {
+        assert_eq!(run_guarded(|| Exit::Stopped), Exit::Stopped);
+        let exit = run_guarded(|| panic!("byte index 4 is not a char boundary"));
+        assert_eq!(
+            exit,
+            Exit::Failed("the trading thread panicked: byte index 4 is not a char boundary".into())
+        );
+        let exit = run_guarded(|| std::panic::panic_any(7_u8));
+        assert_eq!(
+            exit,
+            Exit::Failed("the trading thread panicked: no message".into())
+        );
+    }
 }

@@ -127,6 +127,24 @@ pub struct OrderCounts {
     pub queued: usize,
     /// Non-terminal orders by state (`sending`, `submitted`, ...).
     pub working: BTreeMap<String, usize>,
+    /// The orders whose fate is `unknown`, oldest first: nothing settles them but
+    /// reconciliation or an operator (`POST /api/ibkr/order/{id}/settle`).
+    pub unknown: Vec<UnknownOrder>,
+}
+
+/// An order whose fate is unknown, for the operator who must settle it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnknownOrder {
+    /// The order id.
+    pub id: u64,
+    /// The strategy (ledger) it belongs to.
+    pub strategy: String,
+    /// The IB contract symbol.
+    pub symbol: String,
+    /// When it became unknown (ms since the epoch).
+    pub since_ms: i64,
+    /// Why, as recorded.
+    pub note: Option<String>,
 }
 
 /// Signal outcomes.

@@ -231,6 +231,7 @@ impl Trader {
             self.next_housekeeping = now + HOUSEKEEPING;
             self.strategies.restart_due();
             self.orders.check_drift(now);
+            self.orders.expire_stale();
             // Strategies that restarted after a fault run again: a fill or signal may be pending.
             self.send_queued().await;
         }
@@ -347,6 +348,12 @@ impl Trader {
 
     /// A notice from IB: to the part it concerns.
     async fn on_notice(&mut self, notice: &ibapi::Notice) {
+        if let (Some(order_id), Some((_, client_id))) =
+            (notice.request_id, self.connection.client())
+        {
+            self.orders
+                .on_order_notice(order_id, client_id, notice.code, &notice.message);
+        }
         match codes::classify(notice.code, &notice.message) {
             NoticeClass::ConnectivityLost => {
                 tracing::warn!(
@@ -441,8 +448,9 @@ impl Trader {
             Command::Cancel(id, reply) => {
                 let _ = reply.send(self.orders.cancel(id, &mut self.connection).await);
             }
-            Command::ReleaseUnknown(id, note, reply) => {
-                let _ = reply.send(self.orders.release_unknown(id, &note));
+            Command::SettleUnknown(id, settlement, reason, reply) => {
+                let _ = reply.send(self.orders.settle_unknown(id, settlement, &reason));
+                self.send_queued().await;
                 self.send_queued().await;
             }
             Command::Connection(up, reply) => {
@@ -490,7 +498,11 @@ impl Trader {
             Command::Exposure(strategy, symbol, reply) => {
                 let _ = reply.send(self.orders.exposure(&strategy, &symbol));
             }
-            Command::Republish => self.republish = true,
+            Command::Republish => {
+                self.republish = true;
+                // A resume lets the queue drain now; a halt is reported as holding it.
+                self.send_queued().await;
+            }
             Command::ConnectTo(target, reply) => {
                 let outcome = match self.connection.retarget(target) {
                     Ok(address) => {

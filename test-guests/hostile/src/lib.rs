@@ -17,6 +17,7 @@
 //! | `emit-storm` | calls `emit` `emits` times (`open-long` 100) and logs the tally | every call answered; at a 100 ms call deadline the deadline stops it first (a debug host answered ~67,000 in 100 ms) |
 //! | `log-flood` | logs a 1 MiB line and 10,000 short lines; prints 10,000 1 KiB lines to stdout and 1 MiB to stderr | the output caps (a debug host dropped ~7 MB, then the 100 ms deadline stopped it) |
 //! | `init-fails` | (in `init`) returns `Err` | the strategy does not start |
+//! | `init-emits` | (in `init`) emits `open-long 100 AAPL`, then behaves on every bar | `unavailable`: signals are not taken from `init` |
 //!
 //! Signals go to the bar's own symbol (it declares `AAPL` and `0700.HK`; 100 shares is one
 //! 0700.HK lot). Every `emit` outcome is logged by `emit_logged`: `open-long 0 AAPL: refused,
@@ -28,7 +29,7 @@ use std::hint::black_box;
 use sandtrade_guest::prelude::*;
 
 /// Each mode, by the name the `mode` param uses.
-const MODES: [(&str, Mode); 13] = [
+const MODES: [(&str, Mode); 14] = [
     ("spin", Mode::Spin),
     ("hog", Mode::Hog),
     ("recurse", Mode::Recurse),
@@ -42,6 +43,7 @@ const MODES: [(&str, Mode); 13] = [
     ("emit-storm", Mode::EmitStorm),
     ("log-flood", Mode::LogFlood),
     ("init-fails", Mode::InitFails),
+    ("init-emits", Mode::InitEmits),
 ];
 
 /// `emit` calls in one bar in `emit-storm` mode, unless the `emits` param says otherwise.
@@ -69,6 +71,7 @@ enum Mode {
     EmitStorm,
     LogFlood,
     InitFails,
+    InitEmits,
 }
 
 impl Mode {
@@ -121,6 +124,9 @@ impl Strategy for Hostile {
         if mode == Mode::InitFails {
             return Err("hostile: init refused on purpose (mode init-fails)".into());
         }
+        if mode == Mode::InitEmits {
+            let _outcome = emit_logged(Signal::open_long("AAPL", 100).reason("hostile init-emits"));
+        }
         Ok(Hostile {
             mode,
             at,
@@ -131,7 +137,7 @@ impl Strategy for Hostile {
 
     fn on_bar(&mut self, bar: &Bar) {
         self.bars += 1;
-        if self.bars != self.at {
+        if self.bars != self.at || self.mode == Mode::InitEmits {
             debug!("bar {}: ok", self.bars);
             return;
         }
@@ -155,6 +161,7 @@ impl Strategy for Hostile {
             Mode::EmitStorm => return emit_storm(symbol, self.emits),
             Mode::LogFlood => return log_flood(),
             Mode::InitFails => unreachable!("init refused this mode"),
+            Mode::InitEmits => unreachable!("this mode behaves on every bar"),
         };
         let _outcome = emit_logged(signal.reason(format!("hostile {}", self.mode.name())));
         info!("bar {}: survived {}", self.bars, self.mode.name());

@@ -29,6 +29,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/ibkr/order"),
     ("get", "/api/ibkr/order/{id}"),
     ("delete", "/api/ibkr/order/{id}"),
+    ("post", "/api/ibkr/order/{id}/settle"),
     ("get", "/api/ibkr/quote"),
     ("get", "/api/strategies"),
     ("get", "/api/strategies/{name}"),

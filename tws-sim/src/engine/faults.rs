@@ -16,4 +16,11 @@ pub struct FaultState {
     pub duplicate_next_execs: u32,
     /// No ticks or bars are sent (prices still move, orders still fill).
     pub market_data_paused: bool,
+    /// The next N placeOrders are refused with error 201 alone: no openOrder or orderStatus
+    /// follows, as TWS does for some refusals (the client must settle the order from the
+    /// notice).
+    pub reject_by_notice_only: u32,
+    /// The next N executions carry an execution time that is not ASCII (a hostile or broken
+    /// peer), in the live report and in every later reqExecutions answer.
+    pub garble_exec_times: u32,
 }

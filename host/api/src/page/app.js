@@ -39,6 +39,14 @@ function cell(row, text, cls) {
   return td;
 }
 
+/** A duration in ms as "42 s", "7 min" or "3 h". */
+function age(ms) {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return s + " s";
+  if (s < 7200) return Math.round(s / 60) + " min";
+  return Math.round(s / 3600) + " h";
+}
+
 function fillTable(id, items, render) {
   const body = $(id).tBodies[0];
   body.replaceChildren();
@@ -55,6 +63,13 @@ function renderStatus(s) {
   $("connection-error").textContent = c.last_error ?? "";
   const working = Object.entries(s.orders.working).map(([k, v]) => k + " " + v).join(", ");
   $("queue").textContent = "queued " + s.orders.queued + (working ? "; " + working : "");
+  // Orders nothing settles but reconciliation or an operator (POST /api/ibkr/order/{id}/settle).
+  const unknown = $("unknown-orders");
+  unknown.textContent = s.orders.unknown.length
+    ? s.orders.unknown.map((u) => "#" + u.id + " " + u.strategy + " " + u.symbol + ", unknown for "
+        + age(s.at_ms - u.since_ms) + (u.note ? " (" + u.note + ")" : "")).join("; ")
+    : "none";
+  unknown.className = s.orders.unknown.length ? "bad" : "";
   const rejected = Object.entries(s.signals.rejected).map(([k, v]) => k + " " + v).join(", ");
   $("signal-counts").textContent = "accepted " + s.signals.accepted + (rejected ? "; rejected: " + rejected : "");
   $("drift").textContent = s.drift.length ? s.drift.map((d) => d.symbol + " broker " + d.broker + " vs " + d.ledger).join("; ") : "none";

@@ -315,6 +315,7 @@ impl Feed {
         {
             Ok(subscription) => {
                 tracing::info!(symbol = instrument.symbol, "real-time bars subscribed");
+                self.learn_min_tick(&instrument, &client, connection).await;
                 self.market.add(instrument.symbol, subscription);
             }
             Err(e) => {
@@ -324,6 +325,51 @@ impl Feed {
                 );
                 self.market.failed_with(&instrument.symbol, e.to_string());
             }
+        }
+    }
+
+    /// Asks IB once for a US contract's minimum tick (contract details), so limit prices are
+    /// rounded onto it before they are sent. SEHK's ticks come from its spread table. Without
+    /// an answer, Reg NMS's tick applies (one cent from $1), which is what IB uses for nearly
+    /// every US stock.
+    async fn learn_min_tick(
+        &mut self,
+        instrument: &Instrument,
+        client: &ibapi::Client,
+        connection: &mut Connection,
+    ) {
+        if instrument.market != sandtrade_core::Market::UsStock
+            || book::lock(&self.book).knows_min_tick(&instrument.symbol)
+        {
+            return;
+        }
+        let timeout = connection.ib().request_timeout;
+        connection.pacer().acquire().await;
+        let contract = wire::contract(instrument);
+        match tokio::time::timeout(timeout, client.contract_details(&contract)).await {
+            Ok(Ok(details)) => match details.first() {
+                Some(d) if d.min_tick.is_finite() && d.min_tick > 0.0 => {
+                    tracing::debug!(
+                        symbol = instrument.symbol,
+                        min_tick = d.min_tick,
+                        "minimum tick"
+                    );
+                    book::lock(&self.book).set_min_tick(&instrument.symbol, d.min_tick);
+                }
+                _ => tracing::warn!(
+                    symbol = instrument.symbol,
+                    "IB's contract details name no minimum tick; limit prices go on the cent"
+                ),
+            },
+            Ok(Err(e)) => tracing::warn!(
+                symbol = instrument.symbol,
+                "no contract details ({e}); limit prices go on the cent"
+            ),
+            Err(_) => tracing::warn!(
+                symbol = instrument.symbol,
+                "no contract details within {}; limit prices go on the cent",
+                DurationText(timeout)
+            ),
         }
     }
 

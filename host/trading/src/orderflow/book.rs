@@ -1,5 +1,5 @@
-//! The state a strategy's `emit` and the trading loop share: the order store and the last
-//! price of each instrument.
+//! The state a strategy's `emit` and the trading loop share: the order store, the last price
+//! of each instrument and IB's minimum tick of each contract.
 //!
 //! Both run on the trading thread — `emit` inside a wasm call the loop made — so the lock
 //! around it is never contended; it exists because the runtime requires a strategy's desk to
@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
-use sandtrade_core::{Exposure, Instrument};
+use sandtrade_core::{Exposure, Instrument, OrderType, Side, ticks};
 use sandtrade_orders::OrderStore;
 use sandtrade_risk::Book;
 
@@ -24,6 +24,9 @@ pub struct LiveBook {
     pub store: OrderStore,
     /// Last close per IB contract symbol: prices market orders for notional limits.
     prices: HashMap<String, f64>,
+    /// IB's minimum tick per contract symbol, from contract details (US stocks; SEHK's ticks
+    /// come from its spread table).
+    min_ticks: HashMap<String, f64>,
     /// Set when an order was accepted and waits in the queue; cleared by the loop when it
     /// takes from the queue.
     pub queued: bool,
@@ -36,6 +39,7 @@ impl LiveBook {
         Self {
             store,
             prices: HashMap::new(),
+            min_ticks: HashMap::new(),
             queued,
         }
     }
@@ -56,6 +60,33 @@ impl LiveBook {
     /// The last price of `symbol`, if one was seen.
     pub fn price(&self, symbol: &str) -> Option<f64> {
         self.prices.get(symbol).copied()
+    }
+
+    /// Records IB's minimum tick of `symbol` (an IB contract symbol).
+    pub fn set_min_tick(&mut self, symbol: &str, tick: f64) {
+        if tick.is_finite() && tick > 0.0 {
+            self.min_ticks.insert(symbol.to_owned(), tick);
+        }
+    }
+
+    /// Whether IB's minimum tick of `symbol` is known.
+    pub fn knows_min_tick(&self, symbol: &str) -> bool {
+        self.min_ticks.contains_key(symbol)
+    }
+
+    /// `order_type` with its limit price on the contract's tick, rounded in the favour of the
+    /// side that trades (a buy's limit down, a sell's up): IB refuses an order off the tick
+    /// with error 110.
+    pub fn on_tick(&self, instrument: &Instrument, side: Side, order_type: OrderType) -> OrderType {
+        match order_type {
+            OrderType::Market => OrderType::Market,
+            OrderType::Limit(price) => OrderType::Limit(ticks::round_limit(
+                instrument.market,
+                side,
+                price,
+                self.min_ticks.get(&instrument.symbol).copied(),
+            )),
+        }
     }
 
     /// The book as one strategy's risk check sees it.

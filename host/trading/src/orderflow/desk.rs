@@ -158,7 +158,8 @@ impl Desk for LiveDesk {
                 return Err(rejection);
             }
         };
-        let accepted = record(order.quantity, order.order_type, &order.reason);
+        let order_type = book.on_tick(&order.instrument, order.side, order.order_type);
+        let accepted = record(order.quantity, order_type, &order.reason);
         match book.store.accept(&accepted, &order.instrument) {
             Ok(id) => {
                 book.queued = true;

@@ -16,27 +16,30 @@ mod positions;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use ibapi::orders::OrderUpdate;
-use sandtrade_broker::wire;
+use sandtrade_broker::{codes, wire};
 use sandtrade_core::Action;
 use sandtrade_core::Rejection;
+use sandtrade_core::clock::DurationText;
 use sandtrade_orders::{
     BrokerSnapshot, ExecutionOutcome, FillApplied, IbOrderId, IbStatus, OrderStoreError,
-    OutgoingOrder, SignalId, StateChange,
+    OutgoingOrder, Settlement, SignalId, StateChange,
 };
-use sandtrade_risk::{Limits, Validator};
+use sandtrade_risk::{Limits, TradingState, TradingSwitch, Validator};
 use sandtrade_runtime::bindings;
 
 use self::book::SharedBook;
 use self::operator::Operator;
 use self::positions::BrokerPositions;
-use crate::config::PositionsConfig;
+use crate::config::{PositionsConfig, QueueConfig};
 use crate::connection::Connection;
 use crate::events::{Events, TradingEvent};
 use crate::handle::{CancelOutcome, CommandError, ManualOrder};
-use crate::status::{LedgerLine, OrderCounts, OrderView, PositionsView, ReconcileSummary};
+use crate::status::{
+    LedgerLine, OrderCounts, OrderView, PositionsView, ReconcileSummary, UnknownOrder,
+};
 use crate::strategies::Strategies;
 
 /// The order flow and what it owns: the book (the order store), the broker's positions,
@@ -49,22 +52,29 @@ pub(crate) struct OrderFlow {
     events: Events,
     /// When the pacer frees a slot for an order that waits.
     pacer_wake: Option<Instant>,
-    /// The queue length last reported as held (1100), so it is reported once per change.
+    /// The queue length last reported as held (1100, a halt), so it is reported once per
+    /// change.
     held_reported: usize,
+    /// The halt switch: while halted, nothing leaves the queue.
+    switch: TradingSwitch,
+    /// A market order queued longer than this is cancelled, not sent.
+    market_order_max_age: Duration,
     last_reconcile: Option<ReconcileSummary>,
 }
 
 impl OrderFlow {
     /// The order flow of `book`: manual orders under the global `limits`, drift as
-    /// `positions` says.
+    /// `positions` says, stale market orders as `queue` says.
     pub(crate) fn new(
         book: SharedBook,
         validator: Validator,
         limits: Limits,
-        positions: &PositionsConfig,
+        (positions, queue): (&PositionsConfig, &QueueConfig),
         events: Events,
     ) -> Self {
         Self {
+            switch: validator.switch().clone(),
+            market_order_max_age: queue.market_order_max_age,
             positions: BrokerPositions::new(positions, validator.switch().clone(), events.clone()),
             operator: Operator::new(book.clone(), validator, limits, events.clone()),
             book,
@@ -91,21 +101,20 @@ impl OrderFlow {
 
     /// Takes as many queued orders as the pacer allows and writes them to IB, oldest first.
     /// Nothing is sent before the connection is reconciled, while IB ↔ TWS connectivity is
-    /// down (1100), or while disconnected: orders wait in the durable queue. Returns why the
-    /// connection must be given up, if a write showed it is gone.
+    /// down (1100), while trading is halted, or while disconnected: orders wait in the durable
+    /// queue (market orders at most their maximum age). Returns why the connection must be
+    /// given up, if a write showed it is gone.
     pub(crate) async fn send_queued(&mut self, connection: &mut Connection) -> Option<String> {
         if !connection.is_up() {
             return None;
         }
+        self.expire_stale();
+        if let TradingState::Halted { reason } = self.switch.state() {
+            self.hold(format!("trading is halted: {reason}"));
+            return None;
+        }
         if !connection.can_send() {
-            let queued = book::lock(&self.book).store.queued_len();
-            if queued > 0 && self.held_reported != queued {
-                self.held_reported = queued;
-                self.events.emit(TradingEvent::OrdersHeld {
-                    queued,
-                    reason: "IB connectivity lost (1100)".into(),
-                });
-            }
+            self.hold("IB connectivity lost (1100)".into());
             return None;
         }
         self.held_reported = 0;
@@ -166,6 +175,45 @@ impl OrderFlow {
             self.pacer_wake = Some(connection.pacer().next_free(now));
         }
         None
+    }
+
+    /// Orders wait in the queue for `reason`: said once per change of the queue's length.
+    fn hold(&mut self, reason: String) {
+        let queued = book::lock(&self.book).store.queued_len();
+        if queued > 0 && self.held_reported != queued {
+            self.held_reported = queued;
+            tracing::warn!(queued, "orders held in the queue: {reason}");
+            self.events
+                .emit(TradingEvent::OrdersHeld { queued, reason });
+        }
+    }
+
+    /// Cancels the market orders that waited in the queue longer than their maximum age
+    /// (housekeeping, and before anything is taken from the queue).
+    pub(crate) fn expire_stale(&mut self) {
+        let mut book = book::lock(&self.book);
+        if book.store.queued_len() == 0 {
+            return;
+        }
+        let max_age = self.market_order_max_age;
+        let max_age_ms = i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX);
+        let cutoff_ms = sandtrade_core::clock::unix_ms().saturating_sub(max_age_ms);
+        let why = format!(
+            "a market order queued longer than {} ([queue] market_order_max_age_ms) is not sent",
+            DurationText(max_age)
+        );
+        let result = book.store.expire_stale(cutoff_ms, &why);
+        book.queued = book.store.queued_len() > 0;
+        drop(book);
+        match result {
+            Ok(expired) => {
+                for (id, change) in expired {
+                    tracing::warn!(order = %id, "{why}");
+                    self.state_changed(id, change);
+                }
+            }
+            Err(e) => tracing::error!("stale market orders not expired: {e}"),
+        }
     }
 
     /// The send of `failed[0]` failed with `error`; the rest were never tried.
@@ -282,12 +330,47 @@ impl OrderFlow {
                 }
             }
             OrderUpdate::CommissionReport(report) => {
-                let report = wire::commission(&report);
+                let report = match wire::commission(&report) {
+                    Ok(report) => report,
+                    Err(why) => {
+                        tracing::error!("{why}; not recorded");
+                        return;
+                    }
+                };
                 if let Err(e) = book::lock(&self.book).store.record_commission(&report) {
                     tracing::error!(exec_id = report.exec_id, "commission not recorded: {e}");
                 }
             }
             OrderUpdate::OrderBound(_) => {}
+        }
+    }
+
+    /// An error notice about request `order_id` of the session connected as `client_id`: if
+    /// it names one of our working orders and IB documents the code as ending it (refusals such
+    /// as 201 or 110 that no `Inactive` status may follow, or 202), the order is ended now,
+    /// rejected or cancelled with IB's code and text, and its pending shares are freed.
+    /// Anything else changes nothing (the loop logs every notice).
+    pub(crate) fn on_order_notice(&mut self, order_id: i32, client_id: i32, code: i32, text: &str) {
+        let Some(end) = codes::ends_order(code) else {
+            return;
+        };
+        let mut book = book::lock(&self.book);
+        let Some(id) = book.store.signal_for_ib_order(IbOrderId {
+            client_id,
+            order_id,
+        }) else {
+            return;
+        };
+        let result = book.store.end_by_notice(id, end, code, text);
+        drop(book);
+        match result {
+            Ok(change) => {
+                if change.changed() {
+                    tracing::warn!(order = %id, code, "IB ended the order: {text}");
+                }
+                self.state_changed(id, change);
+            }
+            Err(e) => tracing::error!(order = %id, code, "order notice not recorded: {e}"),
         }
     }
 
@@ -458,9 +541,15 @@ impl OrderFlow {
         self.operator.cancel(id, connection).await
     }
 
-    /// An operator's decision that an `unknown` order never reached IB: it is queued again.
-    pub(crate) fn release_unknown(&mut self, id: u64, note: &str) -> Result<(), CommandError> {
-        self.operator.release_unknown(id, note)
+    /// An operator's settlement of an `unknown` order.
+    pub(crate) fn settle_unknown(
+        &mut self,
+        id: u64,
+        settlement: Settlement,
+        reason: &str,
+    ) -> Result<OrderView, CommandError> {
+        self.operator.settle_unknown(id, settlement, reason)?;
+        self.order(id)
     }
 
     /// Compares the broker's positions with the strategies' ledger (housekeeping).
@@ -501,12 +590,22 @@ impl OrderFlow {
         let mut counts = OrderCounts {
             queued: book.store.queued_len(),
             working: BTreeMap::new(),
+            unknown: Vec::new(),
         };
         for order in book.store.working_orders() {
             *counts
                 .working
                 .entry(order.state.as_str().to_owned())
                 .or_default() += 1;
+            if order.state == sandtrade_orders::OrderState::Unknown {
+                counts.unknown.push(UnknownOrder {
+                    id: order.signal_id.get(),
+                    strategy: order.strategy.clone(),
+                    symbol: order.instrument.symbol.clone(),
+                    since_ms: order.updated_ms,
+                    note: order.note.clone(),
+                });
+            }
         }
         counts
     }

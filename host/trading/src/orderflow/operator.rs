@@ -1,13 +1,13 @@
 //! What operators do to orders (the REST API's order routes): submit one by hand — the same
 //! validation as a strategy's signal, against the exposure of the ledger the order is
 //! attributed to, then the durable queue; a refusal is recorded like a strategy's, so the
-//! signal log shows what operators were refused too — cancel one, and release an order whose
+//! signal log shows what operators were refused too — cancel one, and settle an order whose
 //! fate reconciliation could not settle.
 
 use std::sync::Arc;
 
 use sandtrade_core::{RejectCode, Rejection, SignalRequest, clock};
-use sandtrade_orders::{IbStatus, OrderState, OrderStoreError, SignalId, SignalRecord};
+use sandtrade_orders::{IbStatus, OrderState, OrderStoreError, Settlement, SignalId, SignalRecord};
 use sandtrade_risk::{GateProblem, Limits, StrategyGate, Validator};
 
 use super::book::{self, SharedBook};
@@ -95,10 +95,11 @@ impl Operator {
                 return Err(rejection);
             }
         };
+        let order_type = book.on_tick(&validated.instrument, validated.side, validated.order_type);
         let accepted = record(
             validated.action,
             validated.quantity,
-            validated.order_type,
+            order_type,
             &validated.reason,
         );
         match book.store.accept(&accepted, &validated.instrument) {
@@ -173,21 +174,27 @@ impl Operator {
         }
     }
 
-    /// An operator's decision that an `unknown` order never reached IB: it is queued again.
-    pub(crate) fn release_unknown(&mut self, id: u64, note: &str) -> Result<(), CommandError> {
+    /// Settles an `unknown` order as the operator decided, with their `reason`.
+    pub(crate) fn settle_unknown(
+        &mut self,
+        id: u64,
+        settlement: Settlement,
+        reason: &str,
+    ) -> Result<(), CommandError> {
         let signal = SignalId::from_u64(id);
-        let result = book::lock(&self.book)
-            .store
-            .release_unknown(signal, &format!("operator: {note}"));
+        let mut book = book::lock(&self.book);
+        let result = book.store.settle_unknown(signal, settlement, reason);
+        book.queued = book.store.queued_len() > 0;
+        drop(book);
         match result {
             Ok(change) => {
                 tracing::warn!(
                     order = id,
-                    note,
-                    "unknown order released to the queue by an operator"
+                    ?settlement,
+                    reason,
+                    "unknown order settled by an operator"
                 );
                 super::state_changed(&self.events, signal, change);
-                book::lock(&self.book).queued = true;
                 Ok(())
             }
             Err(OrderStoreError::UnknownOrder(_)) => {

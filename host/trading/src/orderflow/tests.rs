@@ -43,7 +43,7 @@ fn rig() -> Rig {
         book.clone(),
         validator.clone(),
         Limits::default(),
-        &positions,
+        (&positions, &crate::config::QueueConfig::default()),
         events,
     );
     let runtime = Runtime::new(SandboxConfig::default(), CpuBudget::Deadline).unwrap();
@@ -248,4 +248,100 @@ fn positions_of_another_account_are_ignored_and_drift_needs_a_connect() {
     rig.flow.check_drift(std::time::Instant::now());
     assert!(rig.flow.drift().is_empty());
     assert!(!rig.flow.positions().broker_known);
+}
+
+#[test]
+fn an_order_ending_notice_rejects_the_order_and_frees_its_shares() {
+    let mut rig = rig();
+    let (id, ib) = rig.sent_order(10);
+    assert_eq!(rig.flow.exposure("s", "AAPL").pending_buys, 10);
+    // A warning about the order changes nothing; another client's order id is not ours.
+    rig.flow
+        .on_order_notice(ib, CLIENT, 399, "held until the open");
+    rig.flow.on_order_notice(ib, CLIENT + 1, 201, "rejected");
+    assert_eq!(rig.state(id), "sending");
+    rig.flow.on_order_notice(
+        ib,
+        CLIENT,
+        110,
+        "The price does not conform to the minimum price variation for this contract.",
+    );
+    let order = rig.flow.order(id).unwrap();
+    assert_eq!(order.state, "rejected");
+    assert_eq!(
+        order.note.as_deref(),
+        Some(
+            "IB 110: The price does not conform to the minimum price variation for this contract."
+        )
+    );
+    assert_eq!(rig.flow.exposure("s", "AAPL").pending_buys, 0);
+    assert!(matches!(
+        rig.next_event(),
+        TradingEvent::OrderState { id: got, .. } if got == id
+    ));
+    // The Inactive status that may follow is stale.
+    rig.flow.on_order_update(
+        status(ib, OrderStatusKind::Inactive),
+        CLIENT,
+        &mut rig.strategies,
+    );
+    assert_eq!(rig.state(id), "rejected");
+}
+
+#[test]
+fn a_stale_market_order_expires_and_a_limit_order_waits() {
+    let mut rig = rig();
+    let order = |order_type| ManualOrder {
+        strategy: "manual".into(),
+        action: Action::AddLong,
+        symbol: "AAPL".into(),
+        quantity: 5,
+        order_type,
+        reason: String::new(),
+    };
+    let market = rig.flow.submit(&order(OrderType::Market)).unwrap();
+    let limit = rig.flow.submit(&order(OrderType::Limit(190.0))).unwrap();
+    rig.flow.expire_stale();
+    assert_eq!(rig.state(market), "queued", "younger than the maximum age");
+    rig.flow.market_order_max_age = std::time::Duration::ZERO;
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    rig.flow.expire_stale();
+    let expired = rig.flow.order(market).unwrap();
+    assert_eq!(expired.state, "cancelled");
+    assert!(
+        expired
+            .note
+            .unwrap()
+            .starts_with("expired unsent: a market order queued longer than"),
+    );
+    assert_eq!(rig.state(limit), "queued");
+    assert_eq!(rig.flow.exposure("manual", "AAPL").pending_buys, 5);
+}
+
+#[test]
+fn limit_prices_go_onto_the_tick_in_the_traders_favour() {
+    let mut rig = rig();
+    let order = |symbol: &str, action, quantity, price| ManualOrder {
+        strategy: "manual".into(),
+        action,
+        symbol: symbol.into(),
+        quantity,
+        order_type: OrderType::Limit(price),
+        reason: String::new(),
+    };
+    let buy = rig
+        .flow
+        .submit(&order("0700.HK", Action::OpenLong, 100, 388.3))
+        .unwrap();
+    assert_eq!(
+        rig.flow.order(buy).unwrap().limit_price,
+        Some(388.2),
+        "a buy's limit goes down onto SEHK's 0.2 tick"
+    );
+    book::lock(&rig.book).set_min_tick("AAPL", 0.05);
+    let buy = rig
+        .flow
+        .submit(&order("AAPL", Action::OpenLong, 10, 190.07))
+        .unwrap();
+    assert_eq!(rig.flow.order(buy).unwrap().limit_price, Some(190.05));
 }

@@ -48,6 +48,21 @@ impl Engine {
         if let Some(&idx) = self.orders.by_client_id.get(&(client_id, p.order_id)) {
             return self.modify_order(idx, p);
         }
+        if self.faults.reject_by_notice_only > 0 {
+            self.faults.reject_by_notice_only -= 1;
+            let text =
+                "Order rejected - reason:Simulated rejection by notice alone (tws-sim fault)";
+            return self.refuse(
+                client_id,
+                &p,
+                None,
+                Refusal {
+                    code: codes::ORDER_REJECTED,
+                    text: text.to_owned(),
+                    record: false,
+                },
+            );
+        }
         if self.faults.reject_next_orders > 0 {
             self.faults.reject_next_orders -= 1;
             let Some(contract) = self.book.resolve(&p.contract) else {
@@ -459,7 +474,9 @@ impl Engine {
             avg_price: o.avg_price,
             commission,
             realized,
+            garbled_time: self.faults.garble_exec_times > 0,
         };
+        self.faults.garble_exec_times = self.faults.garble_exec_times.saturating_sub(1);
         let exec = Response::ExecDetails {
             req_id: -1,
             contract: self.book.fields(contract),
@@ -645,7 +662,14 @@ impl Engine {
         ExecutionView {
             order_id: o.order_id,
             exec_id: f.exec_id.clone(),
-            time: exec_time(f.time),
+            // A hostile peer's time: the year's last digit becomes a two-byte character, so
+            // byte 4, where the month starts, falls inside it.
+            time: if f.garbled_time {
+                let text = exec_time(f.time);
+                format!("{}\u{e9}{}", &text[..3], &text[4..])
+            } else {
+                exec_time(f.time)
+            },
             account: o.account.clone(),
             exchange: self.book.spec(o.contract).primary_exchange.clone(),
             side: o.side.exec_side().to_string(),

@@ -127,6 +127,8 @@ struct Fill {
     avg_price: f64,
     commission: f64,
     realized: Option<f64>,
+    /// Reported with a non-ASCII time (a fault).
+    garbled_time: bool,
 }
 
 /// Every order ever placed and every execution.
