@@ -63,8 +63,10 @@ impl OrderStore {
     /// The file cannot be opened or is not a usable SQLite database, WAL cannot be enabled,
     /// the schema is newer than this build, or a stored value is invalid.
     pub fn open(path: impl AsRef<Path>, config: StoreConfig) -> Result<Self, OrderStoreError> {
-        let lock = WriterLock::acquire(path.as_ref())?;
+        // Opened first so that a path SQLite cannot use is reported as SQLite sees it; the
+        // lock is taken before anything is read into memory or written.
         let database = Database::open(path.as_ref(), config.synchronous)?;
+        let lock = WriterLock::acquire(path.as_ref())?;
         let tag = SessionTag::random()?;
         let mut ledger = Ledger::default();
         for (strategy, symbol, market, position) in database.positions()? {
