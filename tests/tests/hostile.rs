@@ -97,6 +97,15 @@ fn gate_counts(fleet: &mut PaperFleet) -> SignalCounts {
         .snapshot()
 }
 
+/// What the hostile guest logged, without its `bar N: ok` lines: what it was told.
+fn told(capture: &LogCapture) -> Vec<String> {
+    capture
+        .strategy_lines(HOSTILE)
+        .into_iter()
+        .filter(|l| !l.ends_with(": ok"))
+        .collect()
+}
+
 fn fleet_log(capture: &LogCapture, name: &str) -> Vec<(Level, String)> {
     capture
         .host_lines(name)
@@ -270,11 +279,7 @@ fn refused_signal(mode: &str, guest_line: &str, code: RejectCode, message: &str)
     assert_eq!((status.counters.signals, status.counters.rejected), (1, 1));
 
     // What the guest was told, in its own words (the SDK's `emit_logged`), then it carried on.
-    let told: Vec<String> = capture
-        .strategy_lines(HOSTILE)
-        .into_iter()
-        .filter(|l| !l.ends_with(": ok"))
-        .collect();
+    let told = told(&capture);
     assert_eq!(
         told,
         [
@@ -370,11 +375,7 @@ fn a_signal_from_init_is_refused() {
     assert_eq!((status.state, status.strikes), ("running", 0));
     assert_eq!(status.counters.bars, aapl_bars().len() as u64);
     let why = "signals are not taken from init: a strategy trades from its first bar";
-    let told: Vec<String> = capture
-        .strategy_lines(HOSTILE)
-        .into_iter()
-        .filter(|l| !l.ends_with(": ok"))
-        .collect();
+    let told = told(&capture);
     assert_eq!(
         told,
         [format!("open-long 100 AAPL: refused, unavailable: {why}")]
