@@ -356,7 +356,7 @@ mod tests {
             Some(
                 "param `mode`: must be one of spin, hog, recurse, panic, short, zero-qty, \
                  huge-qty, nan-price, negative-price, inf-price, emit-storm, log-flood, \
-                 init-fails, got `nap`"
+                 init-fails, init-emits, got `nap`"
             )
         );
         assert_eq!(
