@@ -388,7 +388,7 @@ fn market_buys_are_valued_at_the_reference_price() {
 }
 
 #[test]
-fn a_halt_refuses_everything_first_and_costs_no_rate() {
+fn a_halt_refuses_everything_and_halted_attempts_count_toward_the_rate() {
     let limits = Limits {
         max_signals_per_minute: Some(1),
         ..Limits::default()
@@ -413,7 +413,9 @@ fn a_halt_refuses_everything_first_and_costs_no_rate() {
     );
     assert_eq!(
         code(w.check(Action::OpenLong, "AAPL", 1, OrderType::Market, T0)),
-        RejectCode::TradingHalted
+        RejectCode::RateLimit,
+        "a strategy that keeps emitting while halted is cut off at its rate, so its \
+         refusals cannot fill the signal log"
     );
     assert_eq!(
         w.validator.switch().state(),
@@ -422,14 +424,29 @@ fn a_halt_refuses_everything_first_and_costs_no_rate() {
         }
     );
     w.validator.switch().resume();
-    assert!(
-        w.check(Action::OpenLong, "AAPL", 1, OrderType::Market, T0)
-            .is_ok(),
-        "the halted attempts used no rate"
-    );
     assert_eq!(
         code(w.check(Action::OpenLong, "AAPL", 1, OrderType::Market, T0)),
-        RejectCode::RateLimit
+        RejectCode::RateLimit,
+        "the halted attempt used the minute's one signal"
+    );
+    assert!(
+        w.check(Action::OpenLong, "AAPL", 1, OrderType::Market, T0 + 60_000)
+            .is_ok(),
+        "a minute later the window has room again"
+    );
+}
+
+#[test]
+fn oversized_strings_are_refused_before_anything_reads_them() {
+    let mut w = World::new(&["AAPL"], Limits::default());
+    let long_symbol = "A".repeat(64 * 1024);
+    assert_eq!(
+        w.check(Action::OpenLong, &long_symbol, 1, OrderType::Market, T0)
+            .unwrap_err(),
+        Rejection::new(
+            RejectCode::UnknownSymbol,
+            "the symbol is 65536 bytes; a symbol is at most 32"
+        )
     );
 }
 

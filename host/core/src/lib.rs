@@ -9,6 +9,7 @@
 //! - [`position`]: positions with the one average-cost and realized-P&L arithmetic, and the
 //!   exposure risk checks against.
 //! - [`clock`]: the host's wall clock, and durations as messages show them.
+//! - [`text`]: outside strings cut to a size before they are kept or shown.
 //! - [`settings`]: the toolkit each crate reads its own configuration section with.
 #![warn(missing_docs)]
 
@@ -19,10 +20,14 @@ pub mod lots;
 pub mod position;
 pub mod settings;
 pub mod signal;
+pub mod text;
 pub mod ticks;
 
 pub use bar::Bar;
 pub use instrument::{ACCEPTED_FORMS, Instrument, Market, normalize};
 pub use lots::{LotProblem, LotTable, LotTableError};
 pub use position::{Exposure, Position};
-pub use signal::{Action, OrderType, RejectCode, Rejection, Side, SignalRequest};
+pub use signal::{
+    Action, OrderType, REASON_MAX_BYTES, RejectCode, Rejection, SYMBOL_MAX_BYTES, Side,
+    SignalRequest,
+};

@@ -102,6 +102,14 @@ impl fmt::Display for Side {
     }
 }
 
+/// The longest symbol a signal may carry, in bytes: every accepted form is far shorter
+/// (`0700.HK`, `BRK.B`); the cap keeps a hostile strategy's string out of logs and storage.
+pub const SYMBOL_MAX_BYTES: usize = 32;
+
+/// The longest reason a signal may carry, in bytes: it is stored with the signal and shown to
+/// operators, so it is a sentence, not a payload.
+pub const REASON_MAX_BYTES: usize = 1024;
+
 /// A signal as a strategy emitted it, before validation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SignalRequest {
@@ -113,7 +121,7 @@ pub struct SignalRequest {
     pub quantity: u32,
     /// How the order is priced.
     pub order_type: OrderType,
-    /// Free text kept with the signal and shown to operators. Not checked here.
+    /// Free text kept with the signal and shown to operators; at most [`REASON_MAX_BYTES`].
     pub reason: String,
 }
 

@@ -14,7 +14,7 @@ mod tx;
 use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
-use sandtrade_core::{Market, Position, Rejection};
+use sandtrade_core::{Market, Position, REASON_MAX_BYTES, Rejection, SYMBOL_MAX_BYTES, text};
 
 use self::order_row::{ORDER_COLUMNS, OrderRow, order_type_columns};
 use self::tx::WriteTx;
@@ -456,23 +456,26 @@ fn insert_signal(
     rejection: Option<&Rejection>,
 ) -> Result<SignalId, OrderStoreError> {
     let (order_type, limit_price) = order_type_columns(record.order_type);
+    // The last guard on what a row may hold: a refused signal is stored as the strategy wrote
+    // it, and risk refuses an oversized symbol or reason, so here they are cut, never kept
+    // whole.
     let id = conn.prepare_cached(INSERT_SIGNAL)?.insert(params![
         record.time_ms,
         record.strategy,
         record.wasm_hash,
-        record.symbol,
+        text::clip(record.symbol, SYMBOL_MAX_BYTES),
         record.action.as_str(),
         record.quantity,
         order_type,
         limit_price,
-        record.reason,
+        text::clip(record.reason, REASON_MAX_BYTES),
         if rejection.is_some() {
             "rejected"
         } else {
             "accepted"
         },
         rejection.map(|r| r.code.as_str()),
-        rejection.map(|r| r.message.as_str()),
+        rejection.map(|r| text::clip(&r.message, REASON_MAX_BYTES)),
     ])?;
     Ok(SignalId::from_row(id))
 }

@@ -143,14 +143,10 @@ pub const NOTE_MAX_BYTES: usize = 512;
 
 /// `text` cut to [`NOTE_MAX_BYTES`] on a character boundary.
 pub(super) fn bounded_note(text: String) -> String {
-    if text.len() <= NOTE_MAX_BYTES {
-        return text;
+    match sandtrade_core::text::clip(&text, NOTE_MAX_BYTES) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(cut) => cut,
     }
-    let mut cut = NOTE_MAX_BYTES - '…'.len_utf8();
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}…", &text[..cut])
 }
 
 /// Ends an order that IB answered with an order-ending error notice alone (no status follows

@@ -1,4 +1,5 @@
-//! The global trading-halt switch: one flag every signal consults first.
+//! The global trading-halt switch: one flag every signal consults, right after counting toward
+//! its strategy's rate.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};

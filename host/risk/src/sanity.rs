@@ -1,7 +1,39 @@
-//! Values no order may have, whatever the limits: zero or absurd quantities, and limit prices
-//! that are not finite positive numbers.
+//! Values no order may have, whatever the limits: oversized strings, zero or absurd
+//! quantities, and limit prices that are not finite positive numbers.
 
-use sandtrade_core::{Action, OrderType, RejectCode, Rejection};
+use sandtrade_core::{
+    Action, OrderType, REASON_MAX_BYTES, RejectCode, Rejection, SYMBOL_MAX_BYTES, SignalRequest,
+};
+
+/// Checks the sizes of a signal's strings, before anything reads them: a symbol longer than
+/// any real one, or a reason longer than a sentence, is refused whole (neither is cut and
+/// kept).
+///
+/// # Errors
+///
+/// `unknown-symbol` for a symbol over [`SYMBOL_MAX_BYTES`]; `unavailable` for a reason over
+/// [`REASON_MAX_BYTES`] (no code names it better; the message does).
+pub fn check_sizes(signal: &SignalRequest) -> Result<(), Rejection> {
+    if signal.symbol.len() > SYMBOL_MAX_BYTES {
+        return Err(Rejection::new(
+            RejectCode::UnknownSymbol,
+            format!(
+                "the symbol is {} bytes; a symbol is at most {SYMBOL_MAX_BYTES}",
+                signal.symbol.len()
+            ),
+        ));
+    }
+    if signal.reason.len() > REASON_MAX_BYTES {
+        return Err(Rejection::new(
+            RejectCode::Unavailable,
+            format!(
+                "the reason is {} bytes; a reason is at most {REASON_MAX_BYTES}",
+                signal.reason.len()
+            ),
+        ));
+    }
+    Ok(())
+}
 
 /// Largest quantity any signal may ask for: a guard against garbage such as `u32::MAX`, far
 /// above any real order (10 million shares). Real caps belong in `[limits]`.
@@ -59,6 +91,30 @@ pub fn check_limit_price(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn oversized_strings_are_refused_with_their_size() {
+        let signal = |symbol: &str, reason: &str| SignalRequest {
+            action: Action::OpenLong,
+            symbol: symbol.to_owned(),
+            quantity: 1,
+            order_type: OrderType::Market,
+            reason: reason.to_owned(),
+        };
+        assert!(check_sizes(&signal("AAPL", &"r".repeat(REASON_MAX_BYTES))).is_ok());
+        let long_symbol = check_sizes(&signal(&"X".repeat(10_000), "")).unwrap_err();
+        assert_eq!(long_symbol.code, RejectCode::UnknownSymbol);
+        assert_eq!(
+            long_symbol.message,
+            "the symbol is 10000 bytes; a symbol is at most 32"
+        );
+        let long_reason = check_sizes(&signal("AAPL", &"r".repeat(1025))).unwrap_err();
+        assert_eq!(long_reason.code, RejectCode::Unavailable);
+        assert_eq!(
+            long_reason.message,
+            "the reason is 1025 bytes; a reason is at most 1024"
+        );
+    }
 
     #[test]
     fn zero_quantity_is_invalid_except_for_close_long() {

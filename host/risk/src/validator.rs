@@ -67,9 +67,13 @@ impl Validator {
     /// globally and in the gate. Logging is the caller's job.
     ///
     /// Rules, in order (the first that fails decides):
-    /// 1. trading not halted (`trading-halted`);
-    /// 2. the strategy's rate (`rate-limit`): every signal reaching this step counts;
-    /// 3. the symbol normalizes (`unknown-symbol`) and was declared (`not-subscribed`);
+    /// 1. the strategy's rate (`rate-limit`): every signal counts, halted or not, so a
+    ///    strategy that keeps emitting while trading is halted is cut off like any other
+    ///    flood (and its refusals cannot grow the signal log faster than its rate);
+    /// 2. trading not halted (`trading-halted`);
+    /// 3. the symbol is at most 32 bytes and the reason at most 1 KiB (`unknown-symbol`,
+    ///    `unavailable`), the symbol normalizes (`unknown-symbol`) and was declared
+    ///    (`not-subscribed`);
     /// 4. quantity 1 ..= 10,000,000, except for `close-long` (`invalid-quantity`);
     /// 5. a limit price is finite and > 0 (`invalid-price`);
     /// 6. long-only rules, resolving the quantity (`short-not-allowed`, `position-limit`);
@@ -121,8 +125,9 @@ impl Validator {
             order_type,
             ..
         } = *signal;
-        self.switch.check()?;
         gate.rate_mut().try_acquire(now_ms)?;
+        self.switch.check()?;
+        sanity::check_sizes(signal)?;
         let instrument = gate.resolve(&signal.symbol)?;
         sanity::check_quantity(action, quantity, &instrument.symbol)?;
         sanity::check_limit_price(order_type, action, &instrument.symbol)?;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sandtrade_core::clock::DurationText;
+use sandtrade_core::text::clip;
 use wasmtime::component::Linker;
 use wasmtime::{Store, Trap};
 
@@ -253,7 +254,7 @@ fn classify<D>(state: &StrategyState<D>, error: wasmtime::Error, deadline: Durat
         Some(Trap::StackOverflow) => FaultKind::StackOverflow,
         _ if state.memory_refused() => FaultKind::OutOfMemory,
         Some(Trap::UnreachableCodeReached) => match state.output().panic_message() {
-            Some(message) => FaultKind::Panic(message),
+            Some(message) => FaultKind::Panic(clip(&message, GUEST_MESSAGE_MAX_BYTES).into_owned()),
             None => FaultKind::Trap(Trap::UnreachableCodeReached.to_string()),
         },
         Some(Trap::CannotEnterComponent) => FaultKind::Poisoned,
@@ -342,6 +343,10 @@ pub struct Started<D: 'static> {
     pub metadata: StrategyMetadata,
 }
 
+/// The longest message of a guest's kept (an `init` refusal, a panic's message): it reaches
+/// logs, the status and the API, so a strategy cannot make those as large as it likes.
+pub const GUEST_MESSAGE_MAX_BYTES: usize = 1024;
+
 /// Why a strategy could not be started.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum StartError {
@@ -395,7 +400,9 @@ impl<D: Desk> PreparedStrategy<D> {
             .desk_mut()
             .bind(&metadata)
             .map_err(StartError::Desk)?;
-        instance.init(params)?.map_err(StartError::InitRefused)?;
+        instance.init(params)?.map_err(|why| {
+            StartError::InitRefused(clip(&why, GUEST_MESSAGE_MAX_BYTES).into_owned())
+        })?;
         instance.store.data_mut().mark_started();
         Ok(metadata)
     }

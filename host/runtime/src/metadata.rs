@@ -98,8 +98,8 @@ impl StrategyMetadata {
     }
 }
 
-fn truncate(s: &str) -> String {
-    s.chars().take(80).collect()
+fn truncate(s: &str) -> std::borrow::Cow<'_, str> {
+    sandtrade_core::text::clip(s, 80)
 }
 
 impl fmt::Display for StrategyMetadata {

@@ -3,8 +3,8 @@
 //! `emit` = risk check ([`Validator::check`]) → durable accept ([`OrderStore::accept`],
 //! committed before the id is returned) → the order waits `queued`; the trading loop takes it
 //! for sending right after the strategy's call returns. A refusal is recorded in the database
-//! with its code (except `rate-limit`: a runaway strategy must not be able to fill the disk
-//! with refusals; those are counted only).
+//! with its code, except `rate-limit` and refusals over the strategy's [`RefusalBudget`]: a
+//! runaway strategy must not be able to fill the disk with refusals; those are counted only.
 //!
 //! [`OrderStore::accept`]: sandtrade_orders::OrderStore::accept
 
@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::book::{self, SharedBook};
+use super::refusals::RefusalBudget;
 use sandtrade_core::clock;
 use sandtrade_core::{RejectCode, Rejection, SignalRequest};
 use sandtrade_orders::SignalRecord;
@@ -36,6 +37,8 @@ pub struct LiveDesk {
     warming: bool,
     /// Unique per desk made: tells a freshly installed instance from the one before.
     serial: u64,
+    /// How many of its refusals may still be written to the signal log this minute.
+    refusals: RefusalBudget,
 }
 
 impl std::fmt::Debug for LiveDesk {
@@ -70,6 +73,7 @@ impl LiveDesk {
             book,
             warming: false,
             serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
+            refusals: RefusalBudget::new(),
         }
     }
 
@@ -149,9 +153,13 @@ impl Desk for LiveDesk {
         {
             Ok(order) => order,
             Err(rejection) => {
-                if rejection.code != RejectCode::RateLimit {
+                let stored = (rejection.code != RejectCode::RateLimit)
+                    .then(|| self.refusals.admit(now, &rejection.message))
+                    .flatten();
+                if let Some(message) = stored {
                     let refused = record(signal.quantity, signal.order_type, &signal.reason);
-                    if let Err(e) = book.store.record_rejection(&refused, &rejection) {
+                    let kept = Rejection::new(rejection.code, message);
+                    if let Err(e) = book.store.record_rejection(&refused, &kept) {
                         tracing::warn!(strategy = &*self.name, "refusal not recorded: {e}");
                     }
                 }

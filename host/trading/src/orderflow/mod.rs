@@ -13,6 +13,7 @@ pub(crate) mod desk;
 mod drift;
 mod operator;
 mod positions;
+mod refusals;
 mod sending;
 
 use std::collections::BTreeMap;

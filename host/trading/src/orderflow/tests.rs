@@ -291,16 +291,22 @@ fn an_order_ending_notice_rejects_the_order_and_frees_its_shares() {
 #[test]
 fn a_stale_market_order_expires_and_a_limit_order_waits() {
     let mut rig = rig();
-    let order = |order_type| ManualOrder {
+    let order = |action, order_type| ManualOrder {
         strategy: "manual".into(),
-        action: Action::AddLong,
+        action,
         symbol: "AAPL".into(),
         quantity: 5,
         order_type,
         reason: String::new(),
     };
-    let market = rig.flow.submit(&order(OrderType::Market)).unwrap();
-    let limit = rig.flow.submit(&order(OrderType::Limit(190.0))).unwrap();
+    let market = rig
+        .flow
+        .submit(&order(Action::OpenLong, OrderType::Market))
+        .unwrap();
+    let limit = rig
+        .flow
+        .submit(&order(Action::AddLong, OrderType::Limit(190.0)))
+        .unwrap();
     rig.flow.expire_stale();
     assert_eq!(rig.state(market), "queued", "younger than the maximum age");
     rig.flow.market_order_max_age = std::time::Duration::ZERO;
