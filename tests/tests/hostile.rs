@@ -338,6 +338,28 @@ fn huge_quantity_is_refused_by_the_absolute_cap() {
     );
 }
 
+#[test]
+fn an_oversized_symbol_is_refused_by_its_size() {
+    refused_signal(
+        "long-symbol",
+        "65536-byte symbol: refused, unknown-symbol: the symbol is 65536 bytes; a symbol is at \
+         most 32",
+        RejectCode::UnknownSymbol,
+        "the symbol is 65536 bytes; a symbol is at most 32",
+    );
+}
+
+#[test]
+fn an_oversized_reason_is_refused_by_its_size() {
+    refused_signal(
+        "long-reason",
+        "65536-byte reason: refused, unavailable: the reason is 65536 bytes; a reason is at \
+         most 1024",
+        RejectCode::Unavailable,
+        "the reason is 65536 bytes; a reason is at most 1024",
+    );
+}
+
 /// An `open-long 100` at limit price `shown` is refused as `invalid-price`.
 fn refused_limit_price(mode: &str, shown: &str) {
     let why = format!(

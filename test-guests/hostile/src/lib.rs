@@ -14,6 +14,8 @@
 //! | `zero-qty` | `open-long` 0 shares | `invalid-quantity` |
 //! | `huge-qty` | `open-long` `u32::MAX` shares | `invalid-quantity` (over the absolute cap of 10,000,000 shares, checked before any limit) |
 //! | `nan-price`, `negative-price`, `inf-price` | `open-long` 100 shares at a limit of NaN, -1, +inf | `invalid-price` |
+//! | `long-symbol` | `open-long` 100 shares of a 64 KiB symbol | `unknown-symbol` (over 32 bytes), nothing of it stored |
+//! | `long-reason` | `open-long` 100 shares with a 64 KiB reason | `unavailable` (a reason is at most 1 KiB) |
 //! | `emit-storm` | calls `emit` `emits` times (`open-long` 100) and logs the tally | every call answered; at a 100 ms call deadline the deadline stops it first (a debug host answered ~67,000 in 100 ms) |
 //! | `log-flood` | logs a 1 MiB line and 10,000 short lines; prints 10,000 1 KiB lines to stdout and 1 MiB to stderr | the output caps (a debug host dropped ~7 MB, then the 100 ms deadline stopped it) |
 //! | `init-fails` | (in `init`) returns `Err` | the strategy does not start |
@@ -29,7 +31,7 @@ use std::hint::black_box;
 use sandtrade_guest::prelude::*;
 
 /// Each mode, by the name the `mode` param uses.
-const MODES: [(&str, Mode); 14] = [
+const MODES: [(&str, Mode); 16] = [
     ("spin", Mode::Spin),
     ("hog", Mode::Hog),
     ("recurse", Mode::Recurse),
@@ -40,6 +42,8 @@ const MODES: [(&str, Mode); 14] = [
     ("nan-price", Mode::NanPrice),
     ("negative-price", Mode::NegativePrice),
     ("inf-price", Mode::InfPrice),
+    ("long-symbol", Mode::LongSymbol),
+    ("long-reason", Mode::LongReason),
     ("emit-storm", Mode::EmitStorm),
     ("log-flood", Mode::LogFlood),
     ("init-fails", Mode::InitFails),
@@ -52,6 +56,8 @@ pub const STORM_EMITS: u32 = 1_000_000;
 pub const FLOOD_HUGE_LINE: usize = 1 << 20;
 /// Short `log` lines, and 1 KiB `println!` lines, in `log-flood` mode.
 pub const FLOOD_LINES: usize = 10_000;
+/// Bytes of the symbol in `long-symbol` mode and of the reason in `long-reason` mode.
+pub const LONG_STRING: usize = 64 * 1024;
 /// Bytes per allocation in `hog` mode.
 pub const HOG_CHUNK: usize = 1 << 20;
 
@@ -68,6 +74,8 @@ enum Mode {
     NanPrice,
     NegativePrice,
     InfPrice,
+    LongSymbol,
+    LongReason,
     EmitStorm,
     LogFlood,
     InitFails,
@@ -158,6 +166,13 @@ impl Strategy for Hostile {
             Mode::NanPrice => Signal::open_long(symbol, 100).limit(f64::NAN),
             Mode::NegativePrice => Signal::open_long(symbol, 100).limit(-1.0),
             Mode::InfPrice => Signal::open_long(symbol, 100).limit(f64::INFINITY),
+            Mode::LongSymbol => {
+                return self.emit_long("symbol", Signal::open_long("X".repeat(LONG_STRING), 100));
+            }
+            Mode::LongReason => {
+                let signal = Signal::open_long(symbol, 100).reason("r".repeat(LONG_STRING));
+                return self.emit_long("reason", signal);
+            }
             Mode::EmitStorm => return emit_storm(symbol, self.emits),
             Mode::LogFlood => return log_flood(),
             Mode::InitFails => unreachable!("init refused this mode"),
@@ -169,6 +184,18 @@ impl Strategy for Hostile {
 
     fn on_fill(&mut self, fill: &Fill) {
         info!("{fill}");
+    }
+}
+
+impl Hostile {
+    /// Emits a signal with a 64 KiB `what` and logs the outcome in a short line (the SDK's
+    /// `emit_logged` would quote the whole symbol).
+    fn emit_long(&self, what: &str, signal: Signal) {
+        match emit(signal) {
+            Ok(id) => info!("{LONG_STRING}-byte {what}: accepted as signal {id}"),
+            Err(r) => warn!("{LONG_STRING}-byte {what}: refused, {}: {}", r.code, r.message),
+        }
+        info!("bar {}: survived {}", self.bars, self.mode.name());
     }
 }
 
@@ -355,8 +382,8 @@ mod tests {
             err(&[("mode", "nap")]).as_deref(),
             Some(
                 "param `mode`: must be one of spin, hog, recurse, panic, short, zero-qty, \
-                 huge-qty, nan-price, negative-price, inf-price, emit-storm, log-flood, \
-                 init-fails, init-emits, got `nap`"
+                 huge-qty, nan-price, negative-price, inf-price, long-symbol, long-reason, \
+                 emit-storm, log-flood, init-fails, init-emits, got `nap`"
             )
         );
         assert_eq!(

@@ -2,7 +2,9 @@
 
 use rusqlite::Connection;
 use sandtrade_core::{Action, Exposure, OrderType, RejectCode, Rejection, normalize};
-use sandtrade_orders::{OrderState, OrderStore, OrderStoreError, StoreConfig, Synchronous};
+use sandtrade_orders::{
+    OrderState, OrderStore, OrderStoreError, SignalRecord, StoreConfig, Synchronous,
+};
 
 use crate::{TempDb, accept, memory_image, signal};
 
@@ -102,6 +104,34 @@ fn rejections_are_recorded_with_code_and_message_and_no_order() {
             "unknown symbol \"NaN\"".into()
         )
     );
+}
+
+#[test]
+fn a_refusal_is_stored_cut_to_size_whatever_the_strategy_sent() {
+    let db = TempDb::default();
+    let mut store = db.open();
+    let symbol = "X".repeat(64 * 1024);
+    let reason = "r".repeat(64 * 1024);
+    let message = "m".repeat(64 * 1024);
+    let refused = SignalRecord {
+        reason: &reason,
+        ..signal("alpha", &symbol, Action::OpenLong, 1)
+    };
+    let rejection = Rejection::new(RejectCode::UnknownSymbol, message);
+    let id = store.record_rejection(&refused, &rejection).unwrap();
+
+    let conn = Connection::open(&db.path).unwrap();
+    let (symbol, reason, message): (String, String, String) = conn
+        .query_row(
+            "SELECT symbol, reason, reject_message FROM signals WHERE id = ?1",
+            [id.get() as i64],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(symbol, format!("{}…", "X".repeat(29)));
+    assert_eq!(reason.len(), 1024);
+    assert!(reason.ends_with('…'));
+    assert_eq!(message.len(), 1024);
 }
 
 #[test]
