@@ -197,6 +197,8 @@ pub struct BrokerOrder {
     pub order_id: i32,
     /// IB's status.
     pub status: String,
+    /// The limit price, for a limit order.
+    pub limit_price: Option<f64>,
 }
 
 /// Every order at the broker, open and completed, read through a separate `ibapi` client
@@ -229,6 +231,7 @@ pub async fn broker_orders(sim: &SimHandle) -> Vec<BrokerOrder> {
                 client_id: d.order.client_id,
                 order_id: d.order.order_id,
                 status: d.order_state.status.to_string(),
+                limit_price: d.order.limit_price,
             });
         }
     }

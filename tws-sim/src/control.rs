@@ -17,6 +17,7 @@
 //! | `dup-exec` | report the next execution twice |
 //! | `reject-by-notice N` | refuse the next N orders with error 201 alone (no Inactive status) |
 //! | `garble-exec-time` | give the next execution a time that is not ASCII |
+//! | `lose N` | lose the next N orders: no answer, nothing kept |
 //! | `pause` / `resume` | stop / resume ticks and bars |
 //! | `restart [ID]` | drop everything, roll nextValidId back to ID (default: the first id) |
 //! | `silent on` / `silent off` | stop / resume writing to clients, sockets stay open |
@@ -66,7 +67,7 @@ pub enum Command {
 
 /// The `help` text.
 pub const HELP: &str = "commands: status | step [N] | bar | price SYMBOL [X] | clients | drop | drop-after N | \
-reject N | reject-by-notice N | delay-fills MS|off | dup-exec | garble-exec-time | pause | resume | restart [ID] | silent on|off | lost | restored | clear | help | quit";
+reject N | reject-by-notice N | delay-fills MS|off | dup-exec | garble-exec-time | lose N | pause | resume | restart [ID] | silent on|off | lost | restored | clear | help | quit";
 
 /// Parses one line. The error is the reply's text after `ERR `.
 pub fn parse(line: &str) -> Result<Command, String> {
@@ -121,6 +122,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
             Command::Fault(Fault::RejectByNoticeOnly(number(0, "an order count")?))
         }
         "garble-exec-time" => Command::Fault(Fault::GarbleNextExecTime),
+        "lose" => Command::Fault(Fault::LoseNextOrders(number(0, "an order count")?)),
         "pause" => Command::Fault(Fault::PauseMarketData(true)),
         "resume" => Command::Fault(Fault::PauseMarketData(false)),
         "restart" => Command::Fault(Fault::Restart {
@@ -320,6 +322,10 @@ mod tests {
         assert_eq!(
             parse("garble-exec-time"),
             Ok(Command::Fault(Fault::GarbleNextExecTime))
+        );
+        assert_eq!(
+            parse("lose 2"),
+            Ok(Command::Fault(Fault::LoseNextOrders(2)))
         );
         assert_eq!(
             parse("pause"),

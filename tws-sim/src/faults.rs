@@ -37,6 +37,8 @@ pub enum Fault {
     RejectByNoticeOnly(u32),
     /// Give the next execution a time that is not ASCII.
     GarbleNextExecTime,
+    /// Lose the next N orders: no answer, nothing kept (the order died on the way to IB).
+    LoseNextOrders(u32),
     /// Stop (`true`) or resume (`false`) sending ticks and bars.
     PauseMarketData(bool),
     /// Restart the gateway: drop every connection, forget every session, and roll every
@@ -102,6 +104,10 @@ impl Faults {
             }
             Fault::GarbleNextExecTime => {
                 shared.engine().faults.garble_exec_times += 1;
+                0
+            }
+            Fault::LoseNextOrders(n) => {
+                shared.engine().faults.lose_next_orders = n;
                 0
             }
             Fault::PauseMarketData(paused) => {
@@ -170,6 +176,11 @@ impl Faults {
     /// Gives the next execution a time that is not ASCII.
     pub fn garble_next_exec_time(&self) {
         self.apply(Fault::GarbleNextExecTime);
+    }
+
+    /// Loses the next N orders: never answered, never kept.
+    pub fn lose_next_orders(&self, n: u32) {
+        self.apply(Fault::LoseNextOrders(n));
     }
 
     /// Pauses or resumes ticks and bars.

@@ -193,7 +193,10 @@ impl Hostile {
     fn emit_long(&self, what: &str, signal: Signal) {
         match emit(signal) {
             Ok(id) => info!("{LONG_STRING}-byte {what}: accepted as signal {id}"),
-            Err(r) => warn!("{LONG_STRING}-byte {what}: refused, {}: {}", r.code, r.message),
+            Err(r) => warn!(
+                "{LONG_STRING}-byte {what}: refused, {}: {}",
+                r.code, r.message
+            ),
         }
         info!("bar {}: survived {}", self.bars, self.mode.name());
     }

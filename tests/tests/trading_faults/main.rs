@@ -3,6 +3,10 @@
 //! restart that rolls `nextValidId` back, a silent gateway, IB ↔ TWS connectivity loss,
 //! client id 326, and a paper host pointed at a live login. Each waits for the host's events
 //! (bounded), never sleeps, and checks exact values at the host, the store and the broker.
+//!
+//! [`trust`]: what a trader trusting the host with a live account relies on.
+
+mod trust;
 
 use std::time::Duration;
 

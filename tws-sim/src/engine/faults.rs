@@ -23,4 +23,7 @@ pub struct FaultState {
     /// The next N executions carry an execution time that is not ASCII (a hostile or broken
     /// peer), in the live report and in every later reqExecutions answer.
     pub garble_exec_times: u32,
+    /// The next N placeOrders are lost: never answered, never kept, as if the message died
+    /// between the client and IB (the client cannot tell whether IB has it).
+    pub lose_next_orders: u32,
 }

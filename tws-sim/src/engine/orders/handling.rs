@@ -48,6 +48,15 @@ impl Engine {
         if let Some(&idx) = self.orders.by_client_id.get(&(client_id, p.order_id)) {
             return self.modify_order(idx, p);
         }
+        if self.faults.lose_next_orders > 0 {
+            self.faults.lose_next_orders -= 1;
+            tracing::info!(
+                client_id,
+                order_id = p.order_id,
+                "order lost on purpose (fault)"
+            );
+            return;
+        }
         if self.faults.reject_by_notice_only > 0 {
             self.faults.reject_by_notice_only -= 1;
             let text =

@@ -1,0 +1,269 @@
+//! What a trader trusting the host with a live account relies on, proved against tws-sim's
+//! faults: an order IB refuses with a notice alone is rejected (not left `sending`), a limit
+//! price off the contract's tick is rounded onto it before it is sent, a hostile execution
+//! time does not stop the host, a market order that waited too long is expired instead of
+//! sent late, a halt holds the queue, and an order whose fate nobody knows is settled by an
+//! operator. Each waits for the host's events (bounded), never sleeps, and checks exact
+//! values at the host and the broker.
+
+use sandtrade_core::{Action, OrderType};
+use sandtrade_tests::rig::{ACCOUNT, Rig, broker_orders, next_fill, next_sent, wait_for};
+use sandtrade_trading::{Exit, ManualOrder, Settlement, TradingEvent};
+use tokio::sync::broadcast::Receiver;
+use tws_sim::SimConfig;
+
+use super::{metronome, stop};
+
+/// Waits for order `id` to reach the state `want`.
+async fn reaches(events: &mut Receiver<TradingEvent>, id: u64, want: &str) {
+    wait_for(events, |e| {
+        matches!(e, TradingEvent::OrderState { id: i, to, .. } if *i == id && to.as_str() == want)
+            .then_some(())
+    })
+    .await;
+}
+
+/// Waits until `connectivity_lost` has reached the host (IB's 1100).
+async fn cut_off(events: &mut Receiver<TradingEvent>) {
+    wait_for(events, |e| {
+        matches!(e, TradingEvent::Notice { code: 1100, .. }).then_some(())
+    })
+    .await;
+}
+
+/// Waits until the host holds `queued` orders, and returns why.
+async fn held(events: &mut Receiver<TradingEvent>, queued: usize) -> String {
+    wait_for(events, |e| match e {
+        TradingEvent::OrdersHeld { queued: q, reason } if *q == queued => Some(reason.clone()),
+        _ => None,
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_refused_by_a_notice_alone_is_rejected_and_frees_its_shares() {
+    let rig = Rig::new(SimConfig::ephemeral()).await;
+    let (host, mut events) = metronome(&rig, "quantity = 3\nsignals = 2", "").await;
+    rig.sim.faults().reject_by_notice_only(1);
+    rig.sim.step_bar();
+    let (first, _) = next_sent(&mut events).await;
+    reaches(&mut events, first, "rejected").await;
+    let order = host.order(first).await.unwrap();
+    let note = order.note.expect("IB's code and text are kept");
+    assert!(
+        note.starts_with("IB 201: Order rejected - reason:Simulated rejection by notice alone"),
+        "{note}"
+    );
+    let exposure = host.exposure("metronome", "AAPL").await.unwrap();
+    assert_eq!(
+        (exposure.held, exposure.pending_buys),
+        (0, 0),
+        "nothing is counted as being bought any more"
+    );
+
+    // The next signal trades as if nothing happened.
+    rig.sim.step_bar();
+    let (second, _) = next_sent(&mut events).await;
+    assert_eq!(next_fill(&mut events).await, (second, 3, true));
+    stop(host).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_limit_price_off_the_tick_is_rounded_onto_it_and_the_order_rests() {
+    let rig = Rig::new(SimConfig::ephemeral()).await;
+    let (host, mut events) = metronome(&rig, "every = 1000000", "").await;
+    // A cent below the market, then a fraction of a cent more: IB refuses such a price (110).
+    let market = (rig.sim.price("AAPL").unwrap() * 100.0).round() / 100.0;
+    let on_tick = market - 1.0;
+    let id = host
+        .submit(ManualOrder {
+            strategy: "manual".into(),
+            action: Action::OpenLong,
+            symbol: "AAPL".into(),
+            quantity: 5,
+            order_type: OrderType::Limit(on_tick + 0.004),
+            reason: "a price off the tick".into(),
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    let (sent, _) = next_sent(&mut events).await;
+    assert_eq!(sent, id);
+    reaches(&mut events, id, "submitted").await;
+    let order = host.order(id).await.unwrap();
+    let price = order.limit_price.expect("a limit order");
+    assert!(
+        (price - on_tick).abs() < 1e-9,
+        "a buy's price is rounded down onto the cent: {price} vs {on_tick}"
+    );
+    let at_broker = broker_orders(&rig.sim).await;
+    assert_eq!(at_broker.len(), 1, "{at_broker:#?}");
+    assert_eq!(at_broker[0].status, "Submitted", "it rests at IB");
+    assert!(
+        (at_broker[0].limit_price.unwrap() - on_tick).abs() < 1e-9,
+        "{at_broker:#?}"
+    );
+    stop(host).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_execution_time_is_survived_and_the_fill_kept() {
+    let rig = Rig::new(SimConfig::ephemeral()).await;
+    let (host, mut events) = metronome(&rig, "quantity = 2\nsignals = 2", "").await;
+    rig.sim.faults().garble_next_exec_time();
+    rig.sim.step_bar();
+    let (first, _) = next_sent(&mut events).await;
+    assert_eq!(next_fill(&mut events).await, (first, 2, true));
+
+    // Reconciling replays the same garbled execution: counted once, still no crash.
+    host.disconnect().await.unwrap();
+    host.connect().await.unwrap();
+    let new_fills = wait_for(&mut events, |e| match e {
+        TradingEvent::Reconciled { new_fills, .. } => Some(*new_fills),
+        _ => None,
+    })
+    .await;
+    assert_eq!(new_fills, 0);
+    wait_for(&mut events, |e| {
+        matches!(e, TradingEvent::Subscribed { .. }).then_some(())
+    })
+    .await;
+    rig.sim.step_bar();
+    let (second, _) = next_sent(&mut events).await;
+    assert_eq!(next_fill(&mut events).await, (second, 2, true));
+    assert_eq!(rig.sim.position(ACCOUNT, "AAPL").unwrap(), 4.0);
+    assert_eq!(host.exit(), Exit::Running);
+    stop(host).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_market_order_queued_too_long_expires_instead_of_being_sent_late() {
+    let rig = Rig::new(SimConfig::ephemeral()).await;
+    let (host, mut events) = metronome(
+        &rig,
+        "quantity = 1\nsignals = 1",
+        "[queue]\nmarket_order_max_age_ms = 1000\n",
+    )
+    .await;
+    rig.sim.faults().connectivity_lost();
+    cut_off(&mut events).await;
+    rig.sim.step_bar();
+    assert_eq!(held(&mut events, 1).await, "IB connectivity lost (1100)");
+    let id = host.orders().await.unwrap()[0].id;
+    reaches(&mut events, id, "cancelled").await;
+    let order = host.order(id).await.unwrap();
+    assert_eq!(
+        order.note.as_deref(),
+        Some(
+            "expired unsent: a market order queued longer than 1 s ([queue] \
+             market_order_max_age_ms) is not sent"
+        )
+    );
+
+    rig.sim.faults().connectivity_restored();
+    wait_for(&mut events, |e| {
+        matches!(e, TradingEvent::Notice { code: 1102, .. }).then_some(())
+    })
+    .await;
+    assert_eq!(host.status().await.unwrap().orders.queued, 0);
+    assert!(
+        broker_orders(&rig.sim).await.is_empty(),
+        "nothing reached IB"
+    );
+    stop(host).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_halt_holds_the_queue_until_trading_resumes() {
+    let rig = Rig::new(SimConfig::ephemeral()).await;
+    let (host, mut events) = metronome(&rig, "quantity = 1\nsignals = 1", "").await;
+    rig.sim.faults().connectivity_lost();
+    cut_off(&mut events).await;
+    rig.sim.step_bar();
+    held(&mut events, 1).await;
+    host.halt("operator: checking the account");
+
+    // IB is back, but trading is halted: the order stays queued.
+    rig.sim.faults().connectivity_restored();
+    wait_for(&mut events, |e| {
+        matches!(e, TradingEvent::Notice { code: 1102, .. }).then_some(())
+    })
+    .await;
+    let status = host.status().await.unwrap();
+    assert_eq!(status.orders.queued, 1);
+    assert!(
+        broker_orders(&rig.sim).await.is_empty(),
+        "nothing reached IB"
+    );
+
+    host.resume();
+    let (id, _) = next_sent(&mut events).await;
+    assert_eq!(next_fill(&mut events).await, (id, 1, true));
+    stop(host).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_lost_on_the_way_to_ib_is_settled_by_the_operator() {
+    let rig = Rig::new(SimConfig::ephemeral()).await;
+    let (host, mut events) = metronome(&rig, "quantity = 2\nsignals = 1", "").await;
+    rig.sim.faults().lose_next_orders(1);
+    rig.sim.step_bar();
+    let (id, first_ib_id) = next_sent(&mut events).await;
+
+    // After a reconnect, IB does not know the order: nobody can tell whether it got there.
+    host.disconnect().await.unwrap();
+    host.connect().await.unwrap();
+    reaches(&mut events, id, "unknown").await;
+    let status = host.status().await.unwrap();
+    let unknown: Vec<u64> = status.orders.unknown.iter().map(|u| u.id).collect();
+    assert_eq!(unknown, [id]);
+    assert_eq!(
+        host.exposure("metronome", "AAPL")
+            .await
+            .unwrap()
+            .pending_buys,
+        2,
+        "an unknown order's shares stay pending until it is settled"
+    );
+
+    // The operator checked TWS: it is not there. Sent again, under a new IB order id.
+    let settled = host
+        .settle_unknown(id, Settlement::Requeued, "checked TWS: no such order")
+        .await
+        .unwrap();
+    assert_eq!(settled.state, "queued");
+    assert!(
+        settled
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("checked TWS: no such order"),
+        "{settled:?}"
+    );
+    let (again, second_ib_id) = next_sent(&mut events).await;
+    assert_eq!(again, id);
+    assert_ne!(second_ib_id, first_ib_id);
+    assert_eq!(next_fill(&mut events).await, (id, 2, true));
+    assert!(host.status().await.unwrap().orders.unknown.is_empty());
+    assert_eq!(rig.sim.position(ACCOUNT, "AAPL").unwrap(), 2.0);
+    stop(host).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settling_an_order_that_is_not_unknown_is_refused() {
+    let rig = Rig::new(SimConfig::ephemeral()).await;
+    let (host, mut events) = metronome(&rig, "quantity = 1\nsignals = 1", "").await;
+    rig.sim.step_bar();
+    let (id, _) = next_sent(&mut events).await;
+    assert_eq!(next_fill(&mut events).await, (id, 1, true));
+    let refused = host
+        .settle_unknown(id, Settlement::Cancelled, "just in case")
+        .await
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("filled"),
+        "says what state it is in: {refused}"
+    );
+    assert_eq!(host.order(id).await.unwrap().state, "filled");
+    stop(host).await;
+}
