@@ -2,16 +2,18 @@
 //! them back.
 //!
 //! The IBKR REST examples speak buy/sell; the host trades long-only actions against a ledger (a
-//! strategy's, or `manual` by default). [`plan`] maps one onto the other from the ledger's
-//! position and the orders still working (`docs/api.md` has the table):
+//! strategy's, or `manual` by default). The trading thread maps one onto the other from the
+//! ledger's position and the orders still working ([`sandtrade_trading::plan`];
+//! `docs/api.md` has the table), in the same step as the risk checks and the durable write,
+//! so a fill arriving meanwhile cannot make a sell sell more than asked:
 //!
 //! - `buy`: `open-long` when the ledger holds nothing and buys nothing, else `add-long`;
 //! - `sell`: `close-long` when it sells exactly what is held and nothing else is being sold,
-//!   else `reduce-long`; more than `held − pending sells` is refused here,
-//!   `422 sell-exceeds-position`, before risk sees it.
+//!   else `reduce-long`; more than `held − pending sells` is refused,
+//!   `422 sell-exceeds-position`.
 //!
-//! The order then goes through the same risk checks as a strategy's signal (which check
-//! long-only again, so a race between this plan and the trading thread cannot sell short).
+//! The order then goes through the same risk checks as a strategy's signal, under the
+//! ledger's limits (a strategy's own, tightened by its sidecar) and its rate window.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -23,9 +25,8 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::error::{ApiError, ApiJson};
 use super::ibkr::{MarketType, instrument};
-use sandtrade_core::Exposure;
-use sandtrade_core::{Action, OrderType};
-use sandtrade_trading::{CancelOutcome, ManualOrder, OrderView, Settlement};
+use sandtrade_core::OrderType;
+use sandtrade_trading::{CancelOutcome, ManualOrder, ManualRefusal, OrderView, Settlement};
 
 /// The ledger manual orders are attributed to unless the body names one.
 pub const MANUAL_LEDGER: &str = "manual";
@@ -89,51 +90,48 @@ pub struct OrderAccepted {
     pub strategy: String,
     /// IB contract symbol.
     pub symbol: String,
-    /// Shares.
+    /// Shares, as validated.
     pub quantity: u32,
+    /// `market` or `limit`.
+    pub order_type: OrderKind,
+    /// The limit price as it is sent: on the contract's tick (a buy's rounded down, a sell's
+    /// up).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price: Option<f64>,
     /// Durably queued; it is sent as soon as connected (and the pacer allows).
     pub state: String,
 }
 
-/// Maps `side` and `quantity` onto a long-only action for a ledger whose exposure is `h`.
-///
-/// # Errors
-///
-/// `422 sell-exceeds-position` for a sell above `held − pending sells`.
-pub fn plan(side: Side, quantity: u32, h: Exposure) -> Result<Action, ApiError> {
-    match side {
-        Side::Buy if h.is_flat() => Ok(Action::OpenLong),
-        Side::Buy => Ok(Action::AddLong),
-        Side::Sell => {
+/// The answer to a refused manual order: `422 sell-exceeds-position` with the numbers, or the
+/// risk code's own status.
+fn refused(refusal: ManualRefusal) -> ApiError {
+    match refusal {
+        ManualRefusal::Risk(rejection) => rejection.into(),
+        ManualRefusal::SellExceedsPosition {
+            requested,
+            exposure: h,
+        } => {
             let sellable = h.sellable();
-            let asked = quantity;
-            if asked > sellable {
-                let pending = if h.pending_sells > 0 {
-                    format!(" ({} of {} already being sold)", h.pending_sells, h.held)
-                } else {
-                    String::new()
-                };
-                return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "sell-exceeds-position",
-                    format!(
-                        "cannot sell {asked}: the position holds {}{pending}, so at most \
-                         {sellable} can be sold (no short selling)",
-                        h.held,
-                    ),
-                )
-                .with_detail(serde_json::json!({
-                    "requested": asked,
-                    "held": h.held,
-                    "pendingSells": h.pending_sells,
-                    "sellable": sellable,
-                })));
-            }
-            if asked == h.held && h.pending_sells == 0 {
-                Ok(Action::CloseLong)
+            let pending = if h.pending_sells > 0 {
+                format!(" ({} of {} already being sold)", h.pending_sells, h.held)
             } else {
-                Ok(Action::ReduceLong)
-            }
+                String::new()
+            };
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "sell-exceeds-position",
+                format!(
+                    "cannot sell {requested}: the position holds {}{pending}, so at most \
+                     {sellable} can be sold (no short selling)",
+                    h.held,
+                ),
+            )
+            .with_detail(serde_json::json!({
+                "requested": requested,
+                "held": h.held,
+                "pendingSells": h.pending_sells,
+                "sellable": sellable,
+            }))
         }
     }
 }
@@ -151,7 +149,8 @@ pub async fn place(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<OrderBody>,
 ) -> Result<Response, ApiError> {
-    let instrument = instrument(&body.symbol, body.market_type)?;
+    // The symbol and the market type must agree; the trading thread resolves the symbol again.
+    instrument(&body.symbol, body.market_type)?;
     if body.quantity == 0 {
         return Err(ApiError::invalid_body("quantity must be at least 1"));
     }
@@ -179,16 +178,15 @@ pub async fn place(
         Some(s) => s,
         None => MANUAL_LEDGER.to_owned(),
     };
-    let exposure = state
-        .trading
-        .exposure(&strategy, &instrument.symbol)
-        .await?;
-    let action = plan(body.side, body.quantity, exposure)?;
-    let id = state
+    let side = match body.side {
+        Side::Buy => sandtrade_core::Side::Buy,
+        Side::Sell => sandtrade_core::Side::Sell,
+    };
+    let accepted = state
         .trading
         .submit(ManualOrder {
             strategy: strategy.clone(),
-            action,
+            side,
             symbol: body.symbol.clone(),
             quantity: body.quantity,
             order_type,
@@ -199,13 +197,23 @@ pub async fn place(
                 body.symbol
             ),
         })
-        .await??;
+        .await?
+        .map_err(refused)?;
+    let id = accepted.id;
     let accepted = OrderAccepted {
         order_id: id,
-        action: action.as_str().to_owned(),
+        action: accepted.action.as_str().to_owned(),
         strategy,
-        symbol: instrument.symbol,
-        quantity: body.quantity,
+        symbol: accepted.symbol,
+        quantity: accepted.quantity,
+        order_type: match accepted.order_type {
+            OrderType::Market => OrderKind::Market,
+            OrderType::Limit(_) => OrderKind::Limit,
+        },
+        price: match accepted.order_type {
+            OrderType::Market => None,
+            OrderType::Limit(price) => Some(price),
+        },
         state: "queued".into(),
     };
     Ok((
@@ -334,47 +342,4 @@ fn order_id(text: &str) -> Result<u64, ApiError> {
             format!("order id {text:?} is not a whole number"),
         )
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn h(held: i64, pending_buys: i64, pending_sells: i64) -> Exposure {
-        Exposure::from_signed(held, pending_buys, pending_sells)
-    }
-
-    #[test]
-    fn buys_open_when_flat_and_add_otherwise() {
-        assert_eq!(plan(Side::Buy, 10, h(0, 0, 0)), Ok(Action::OpenLong));
-        assert_eq!(plan(Side::Buy, 10, h(5, 0, 0)), Ok(Action::AddLong));
-        assert_eq!(plan(Side::Buy, 10, h(0, 5, 0)), Ok(Action::AddLong));
-    }
-
-    #[test]
-    fn sells_close_the_whole_position_or_reduce_it() {
-        assert_eq!(plan(Side::Sell, 10, h(10, 0, 0)), Ok(Action::CloseLong));
-        assert_eq!(plan(Side::Sell, 4, h(10, 0, 0)), Ok(Action::ReduceLong));
-        assert_eq!(plan(Side::Sell, 6, h(10, 0, 4)), Ok(Action::ReduceLong));
-    }
-
-    #[test]
-    fn a_sell_above_the_sellable_position_is_refused() {
-        let e = plan(Side::Sell, 100, h(10, 0, 0)).unwrap_err();
-        assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(e.body.code, "sell-exceeds-position");
-        assert_eq!(
-            e.body.error,
-            "cannot sell 100: the position holds 10, so at most 10 can be sold (no short selling)"
-        );
-        let e = plan(Side::Sell, 8, h(10, 0, 4)).unwrap_err();
-        assert_eq!(
-            e.body.detail,
-            serde_json::json!({"requested": 8, "held": 10, "pendingSells": 4, "sellable": 6})
-        );
-        assert_eq!(
-            plan(Side::Sell, 1, h(0, 0, 0)).unwrap_err().body.code,
-            "sell-exceeds-position"
-        );
-    }
 }

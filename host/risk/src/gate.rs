@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::counters::SignalCounters;
+use super::ledgers::SharedRate;
 use super::limits::{Limits, LimitsError};
 use super::rate::{DEFAULT_SIGNALS_PER_MINUTE, RateWindow};
 use sandtrade_core::Instrument;
@@ -25,8 +26,16 @@ pub struct StrategyGate {
     /// `declared` without duplicates (`"700"` and `"0700.HK"` are one instrument).
     instruments: Vec<Arc<Instrument>>,
     limits: Limits,
-    rate: RateWindow,
+    rate: Rate,
     counters: SignalCounters,
+}
+
+/// A gate's rate window: its own (a backtest, a test), or its ledger's, shared with the
+/// ledger's other gates and kept across restarts (live trading; see [`super::ledgers`]).
+#[derive(Debug)]
+enum Rate {
+    Own(RateWindow),
+    Shared(SharedRate),
 }
 
 impl StrategyGate {
@@ -88,7 +97,7 @@ impl StrategyGate {
             declared,
             instruments,
             limits: limits.clone(),
-            rate,
+            rate: Rate::Own(rate),
             counters: SignalCounters::new(),
         })
     }
@@ -122,8 +131,31 @@ impl StrategyGate {
         &self.counters
     }
 
-    pub(super) fn rate_mut(&mut self) -> &mut RateWindow {
-        &mut self.rate
+    /// Signals allowed in any 60 s.
+    pub fn max_per_minute(&self) -> u32 {
+        match &self.rate {
+            Rate::Own(window) => window.max_per_minute(),
+            Rate::Shared(window) => window
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .max_per_minute(),
+        }
+    }
+
+    /// Counts toward its ledger's window from now on, instead of a window of its own.
+    pub fn share_rate(&mut self, rate: SharedRate) {
+        self.rate = Rate::Shared(rate);
+    }
+
+    /// Counts an attempt at `now_ms` against the gate's rate window.
+    pub(super) fn acquire_rate(&mut self, now_ms: i64) -> Result<(), Rejection> {
+        match &mut self.rate {
+            Rate::Own(window) => window.try_acquire(now_ms),
+            Rate::Shared(window) => window
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .try_acquire(now_ms),
+        }
     }
 
     /// The declared instrument `raw` names, in any accepted form.
@@ -286,10 +318,7 @@ mod tests {
 
     #[test]
     fn unset_rate_gets_the_default() {
-        assert_eq!(
-            gate(&["AAPL"]).rate.max_per_minute(),
-            DEFAULT_SIGNALS_PER_MINUTE
-        );
+        assert_eq!(gate(&["AAPL"]).max_per_minute(), DEFAULT_SIGNALS_PER_MINUTE);
         let l = Limits {
             max_signals_per_minute: Some(5),
             ..Limits::default()
@@ -297,7 +326,6 @@ mod tests {
         assert_eq!(
             StrategyGate::new("x", &["AAPL"], &l)
                 .unwrap()
-                .rate
                 .max_per_minute(),
             5
         );

@@ -12,7 +12,7 @@
 //! | file            | rule                                              | codes |
 //! |-----------------|---------------------------------------------------|-------|
 //! | [`halt`]        | the global halt switch                            | `trading-halted` |
-//! | [`rate`]        | at most N signals in any 60 s per strategy        | `rate-limit` |
+//! | [`rate`]        | at most N signals in any 60 s per ledger ([`ledgers`] keeps the window across restarts) | `rate-limit` |
 //! | [`gate`]        | the symbol normalizes ([`sandtrade_core::normalize`]) | `unknown-symbol` |
 //! | [`gate`]        | the symbol is one the strategy declared           | `not-subscribed` |
 //! | [`sanity`]      | quantity 1..=10M, limit price finite and > 0      | `invalid-quantity`, `invalid-price` |
@@ -63,6 +63,7 @@ pub mod book;
 pub mod counters;
 pub mod gate;
 pub mod halt;
+pub mod ledgers;
 pub mod limits;
 pub mod long_only;
 pub mod lots;
@@ -74,5 +75,6 @@ pub use book::Book;
 pub use counters::{SignalCounters, SignalCounts};
 pub use gate::{GateError, GateProblem, StrategyGate};
 pub use halt::{TradingState, TradingSwitch};
+pub use ledgers::{Ledgers, SharedRate};
 pub use limits::{Limits, LimitsError};
 pub use validator::{ValidatedOrder, Validator};

@@ -125,7 +125,7 @@ impl Validator {
             order_type,
             ..
         } = *signal;
-        gate.rate_mut().try_acquire(now_ms)?;
+        gate.acquire_rate(now_ms)?;
         self.switch.check()?;
         sanity::check_sizes(signal)?;
         let instrument = gate.resolve(&signal.symbol)?;

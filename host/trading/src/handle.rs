@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
-use sandtrade_core::{Action, Exposure, Instrument, OrderType, Rejection};
+use sandtrade_core::{Action, Exposure, Instrument, OrderType, Rejection, Side};
 use sandtrade_orders::Settlement;
 use sandtrade_risk::{TradingState, TradingSwitch};
 
@@ -17,23 +17,53 @@ use crate::status::{
     AccountView, OrderView, PositionsView, QuoteView, StrategyView, TradingStatus,
 };
 
-/// An order an operator submits by hand. It passes the same risk checks as a strategy's
-/// signal (long-only included), against the exposure of the strategy it is attributed to.
+/// An order an operator submits by hand: a buy or a sell, which the trading thread maps onto
+/// a long-only action from the ledger's position ([`plan`](crate::plan)) and passes through the
+/// same risk checks as a strategy's signal, under the ledger's limits and rate window.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ManualOrder {
     /// The ledger it is attributed to: a strategy's name (e.g. to sell what that strategy
-    /// holds), or any other name, e.g. `manual`.
+    /// holds, under that strategy's limits), or any other name, e.g. `manual`.
     pub strategy: String,
-    /// What to do.
-    pub action: Action,
+    /// Buy or sell.
+    pub side: Side,
     /// The symbol, in any accepted form.
     pub symbol: String,
-    /// Shares (ignored for `close-long`).
+    /// Shares: exactly this many are bought or sold.
     pub quantity: u32,
     /// Market or limit.
     pub order_type: OrderType,
     /// Why, for the record.
     pub reason: String,
+}
+
+/// A manual order as it was validated and durably queued.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ManualAccepted {
+    /// The order id.
+    pub id: u64,
+    /// The long-only action the side was mapped to.
+    pub action: Action,
+    /// The IB contract symbol.
+    pub symbol: String,
+    /// Shares, as validated.
+    pub quantity: u32,
+    /// Market, or limit with the price on the contract's tick (as it is sent).
+    pub order_type: OrderType,
+}
+
+/// Why a manual order was refused.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ManualRefusal {
+    /// A sell of more than the ledger may sell (held minus pending sells).
+    SellExceedsPosition {
+        /// Shares asked for.
+        requested: u32,
+        /// The ledger's exposure when it was planned.
+        exposure: Exposure,
+    },
+    /// Refused by the risk checks (or the durable write failed: `unavailable`).
+    Risk(Rejection),
 }
 
 /// Where to connect instead ([`TradingHandle::connect_to`]).
@@ -93,7 +123,7 @@ pub enum Command {
     /// [`TradingHandle::submit`].
     Submit(
         ManualOrder,
-        oneshot::Sender<Result<Result<u64, Rejection>, CommandError>>,
+        oneshot::Sender<Result<Result<ManualAccepted, ManualRefusal>, CommandError>>,
     ),
     /// [`TradingHandle::cancel`].
     Cancel(u64, oneshot::Sender<Result<CancelOutcome, CommandError>>),
@@ -264,12 +294,15 @@ impl TradingHandle {
     }
 
     /// Submits a manual order through the same risk checks as a strategy's signal. The inner
-    /// `Err` is the refusal; `Ok` is the durable order id.
+    /// `Err` is the refusal; `Ok` is the order as validated and durably queued.
     ///
     /// # Errors
     ///
     /// [`CommandError::Stopped`].
-    pub async fn submit(&self, order: ManualOrder) -> Result<Result<u64, Rejection>, CommandError> {
+    pub async fn submit(
+        &self,
+        order: ManualOrder,
+    ) -> Result<Result<ManualAccepted, ManualRefusal>, CommandError> {
         self.ask(|tx| Command::Submit(order, tx)).await?
     }
 

@@ -87,11 +87,13 @@ use self::events::Events;
 pub use self::events::{EVENT_CAPACITY, TradingEvent};
 use self::feed::Feed;
 pub use self::handle::{
-    CancelOutcome, Command, CommandError, ConnectTarget, Exit, ManualOrder, TradingHandle,
+    CancelOutcome, Command, CommandError, ConnectTarget, Exit, ManualAccepted, ManualOrder,
+    ManualRefusal, TradingHandle,
 };
 use self::orderflow::OrderFlow;
 pub use self::orderflow::book::{LiveBook, SharedBook};
 pub use self::orderflow::desk::LiveDesk;
+pub use self::orderflow::operator::plan;
 pub use self::publisher::STATUS_REFRESH;
 pub use self::status::{
     AccountView, ConnectionState, ConnectionStatus, Drift, LedgerLine, OrderCounts, OrderView,

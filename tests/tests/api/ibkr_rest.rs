@@ -69,7 +69,7 @@ async fn the_ibkr_endpoints_connect_trade_and_report() {
     assert_eq!(
         body,
         json!({"orderId": id, "action": "open-long", "strategy": "manual", "symbol": "AAPL",
-               "quantity": 10, "state": "queued"})
+               "quantity": 10, "orderType": "market", "state": "queued"})
     );
     fill(&api, &mut events, id).await;
 
@@ -118,14 +118,20 @@ async fn the_ibkr_endpoints_connect_trade_and_report() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(code(&body), "sell-exceeds-position");
 
-    // Part, then the rest: reduce, then close.
+    // Part, then the rest: reduce (a limit a fraction of a cent off the tick, answered as it
+    // is sent: a sell's limit rounded up), then close.
     let (_, body) = api
         .post(
             "/api/ibkr/order",
-            json!({"symbol": "AAPL", "side": "sell", "quantity": 5}),
+            json!({"symbol": "AAPL", "side": "sell", "quantity": 5, "orderType": "limit",
+                   "price": 150.001}),
         )
         .await;
     assert_eq!(body["action"], "reduce-long");
+    assert_eq!(
+        (&body["orderType"], &body["price"]),
+        (&json!("limit"), &json!(150.01))
+    );
     let reduce = body["orderId"].as_u64().unwrap();
     fill(&api, &mut events, reduce).await;
     let (_, body) = api

@@ -6,7 +6,7 @@
 //! operator. Each waits for the host's events (bounded), never sleeps, and checks exact
 //! values at the host and the broker.
 
-use sandtrade_core::{Action, OrderType};
+use sandtrade_core::{OrderType, Side};
 use sandtrade_tests::rig::{ACCOUNT, Rig, broker_orders, next_fill, next_sent, wait_for};
 use sandtrade_trading::{Exit, ManualOrder, Settlement, TradingEvent};
 use tokio::sync::broadcast::Receiver;
@@ -75,10 +75,10 @@ async fn a_limit_price_off_the_tick_is_rounded_onto_it_and_the_order_rests() {
     // A cent below the market, then a fraction of a cent more: IB refuses such a price (110).
     let market = (rig.sim.price("AAPL").unwrap() * 100.0).round() / 100.0;
     let on_tick = market - 1.0;
-    let id = host
+    let accepted = host
         .submit(ManualOrder {
             strategy: "manual".into(),
-            action: Action::OpenLong,
+            side: Side::Buy,
             symbol: "AAPL".into(),
             quantity: 5,
             order_type: OrderType::Limit(on_tick + 0.004),
@@ -87,6 +87,11 @@ async fn a_limit_price_off_the_tick_is_rounded_onto_it_and_the_order_rests() {
         .await
         .unwrap()
         .unwrap();
+    assert!(
+        matches!(accepted.order_type, OrderType::Limit(p) if (p - on_tick).abs() < 1e-9),
+        "the answer reports the price as it is sent: {accepted:?}"
+    );
+    let id = accepted.id;
     let (sent, _) = next_sent(&mut events).await;
     assert_eq!(sent, id);
     reaches(&mut events, id, "submitted").await;

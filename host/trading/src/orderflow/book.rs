@@ -1,5 +1,5 @@
 //! The state a strategy's `emit` and the trading loop share: the order store, the last price
-//! of each instrument and IB's minimum tick of each contract.
+//! of each instrument, IB's minimum tick of each contract, and what each ledger trades under.
 //!
 //! Both run on the trading thread — `emit` inside a wasm call the loop made — so the lock
 //! around it is never contended; it exists because the runtime requires a strategy's desk to
@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
 use sandtrade_core::{Exposure, Instrument, OrderType, Side, ticks};
 use sandtrade_orders::OrderStore;
-use sandtrade_risk::Book;
+use sandtrade_risk::{Book, Ledgers};
 
 /// The shared book.
 pub type SharedBook = Arc<Mutex<LiveBook>>;
@@ -30,6 +30,9 @@ pub struct LiveBook {
     /// Set when an order was accepted and waits in the queue; cleared by the loop when it
     /// takes from the queue.
     pub queued: bool,
+    /// Each ledger's limits and rate window, kept across strategy restarts and shared with
+    /// the operator's orders on that ledger.
+    pub ledgers: Ledgers,
 }
 
 impl LiveBook {
@@ -41,6 +44,7 @@ impl LiveBook {
             prices: HashMap::new(),
             min_ticks: HashMap::new(),
             queued,
+            ledgers: Ledgers::new(),
         }
     }
 

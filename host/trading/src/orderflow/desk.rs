@@ -205,10 +205,19 @@ impl Desk for LiveDesk {
     /// Never refuses: a strategy whose limits are unusable still runs, every signal refused
     /// with the reason, which `strategies()` reports (so the operator sees it, not a restart
     /// loop).
+    ///
+    /// The gate counts toward its ledger's rate window, which outlives this instance: a
+    /// restart or a hot swap does not give the strategy a fresh minute of signals.
     fn bind(&mut self, metadata: &StrategyMetadata) -> Result<(), String> {
         self.gate = match &self.limits {
             Ok(limits) => StrategyGate::new(self.name.to_string(), &metadata.symbols, limits)
-                .map_err(|e| e.to_string()),
+                .map_err(|e| e.to_string())
+                .and_then(|mut gate| {
+                    let book =
+                        book::try_lock(&self.book).ok_or("the order book is busy (host bug)")?;
+                    gate.share_rate(book.ledgers.strategy_started(&self.name, limits));
+                    Ok(gate)
+                }),
             Err(why) => Err(why.clone()),
         };
         Ok(())

@@ -11,7 +11,7 @@
 pub(crate) mod book;
 pub(crate) mod desk;
 mod drift;
-mod operator;
+pub(crate) mod operator;
 mod positions;
 mod refusals;
 mod sending;
@@ -22,7 +22,6 @@ use std::time::{Duration, Instant};
 use ibapi::orders::OrderUpdate;
 use sandtrade_broker::{codes, wire};
 use sandtrade_core::Action;
-use sandtrade_core::Rejection;
 use sandtrade_orders::{
     BrokerSnapshot, ExecutionOutcome, FillApplied, IbOrderId, IbStatus, OrderStoreError,
     Settlement, SignalId, StateChange,
@@ -36,7 +35,7 @@ use self::positions::BrokerPositions;
 use crate::config::{PositionsConfig, QueueConfig};
 use crate::connection::Connection;
 use crate::events::{Events, TradingEvent};
-use crate::handle::{CancelOutcome, CommandError, ManualOrder};
+use crate::handle::{CancelOutcome, CommandError, ManualAccepted, ManualOrder, ManualRefusal};
 use crate::status::{
     LedgerLine, OrderCounts, OrderView, PositionsView, ReconcileSummary, UnknownOrder,
 };
@@ -382,7 +381,7 @@ impl OrderFlow {
     }
 
     /// A manual order: the same validation as a strategy's signal, then the durable queue.
-    pub(crate) fn submit(&mut self, order: &ManualOrder) -> Result<u64, Rejection> {
+    pub(crate) fn submit(&mut self, order: &ManualOrder) -> Result<ManualAccepted, ManualRefusal> {
         self.operator.submit(order)
     }
 

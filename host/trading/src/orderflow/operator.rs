@@ -6,14 +6,14 @@
 
 use std::sync::Arc;
 
-use sandtrade_core::{RejectCode, Rejection, SignalRequest, clock};
+use sandtrade_core::{Action, Exposure, RejectCode, Rejection, Side, SignalRequest, clock};
 use sandtrade_orders::{IbStatus, OrderState, OrderStoreError, Settlement, SignalId, SignalRecord};
 use sandtrade_risk::{GateProblem, Limits, StrategyGate, Validator};
 
 use super::book::{self, SharedBook};
 use crate::connection::Connection;
 use crate::events::Events;
-use crate::handle::{CancelOutcome, CommandError, ManualOrder};
+use crate::handle::{CancelOutcome, CommandError, ManualAccepted, ManualOrder, ManualRefusal};
 
 /// The strategy's own `[limits]` are not known for a manual order; the global ones apply.
 const MANUAL_WASM_HASH: &str = "manual";
@@ -43,18 +43,28 @@ impl Operator {
         }
     }
 
-    /// Validates `order` and queues it durably; returns its order id, or the refusal.
-    pub(crate) fn submit(&self, order: &ManualOrder) -> Result<u64, Rejection> {
+    /// Plans `order` onto a long-only action from its ledger's exposure, validates it under
+    /// the ledger's limits and rate window, and queues it durably — all under one lock of the
+    /// book, so no fill can change the position between the plan and the order. Returns the
+    /// order as it was validated (the action, the resolved quantity, the limit price on the
+    /// tick), or the refusal.
+    pub(crate) fn submit(&self, order: &ManualOrder) -> Result<ManualAccepted, ManualRefusal> {
+        let instrument = sandtrade_core::normalize(&order.symbol).map_err(ManualRefusal::Risk)?;
+        let now = clock::unix_ms();
+        let mut book = book::lock(&self.book);
+        let exposure = book.store.exposure(&order.strategy, &instrument.symbol);
+        let action = plan(order.side, order.quantity, exposure)?;
         let signal = SignalRequest {
-            action: order.action,
+            action,
             symbol: order.symbol.clone(),
             quantity: order.quantity,
             order_type: order.order_type,
             reason: order.reason.clone(),
         };
-        let mut gate = StrategyGate::new(order.strategy.clone(), &[&order.symbol], &self.limits)
+        let (limits, rate) = book.ledgers.for_operator(&order.strategy, &self.limits);
+        let mut gate = StrategyGate::new(order.strategy.clone(), &[&order.symbol], &limits)
             .map_err(|e| {
-                Rejection::new(
+                ManualRefusal::Risk(Rejection::new(
                     e.problems
                         .iter()
                         .find_map(|p| match p {
@@ -63,10 +73,9 @@ impl Operator {
                         })
                         .unwrap_or(RejectCode::InvalidQuantity),
                     e.to_string(),
-                )
+                ))
             })?;
-        let now = clock::unix_ms();
-        let mut book = book::lock(&self.book);
+        gate.share_rate(rate);
         let checked =
             self.validator
                 .check(&mut gate, &signal, &book.for_strategy(&order.strategy), now);
@@ -83,16 +92,13 @@ impl Operator {
         let validated = match checked {
             Ok(validated) => validated,
             Err(rejection) => {
-                let refused = record(
-                    order.action,
-                    order.quantity,
-                    order.order_type,
-                    &order.reason,
-                );
-                if let Err(e) = book.store.record_rejection(&refused, &rejection) {
-                    tracing::warn!(strategy = order.strategy, "refusal not recorded: {e}");
+                if rejection.code != RejectCode::RateLimit {
+                    let refused = record(action, order.quantity, order.order_type, &order.reason);
+                    if let Err(e) = book.store.record_rejection(&refused, &rejection) {
+                        tracing::warn!(strategy = order.strategy, "refusal not recorded: {e}");
+                    }
                 }
-                return Err(rejection);
+                return Err(ManualRefusal::Risk(rejection));
             }
         };
         let order_type = book.on_tick(&validated.instrument, validated.side, validated.order_type);
@@ -106,12 +112,18 @@ impl Operator {
             Ok(id) => {
                 book.queued = true;
                 tracing::info!(order = %id, strategy = order.strategy, "manual order accepted");
-                Ok(id.get())
+                Ok(ManualAccepted {
+                    id: id.get(),
+                    action: validated.action,
+                    symbol: validated.instrument.symbol.clone(),
+                    quantity: validated.quantity,
+                    order_type,
+                })
             }
-            Err(e) => Err(Rejection::new(
+            Err(e) => Err(ManualRefusal::Risk(Rejection::new(
                 RejectCode::Unavailable,
                 format!("the host could not store the order: {e}"),
-            )),
+            ))),
         }
     }
 
@@ -202,5 +214,62 @@ impl Operator {
             }
             Err(e) => Err(CommandError::Refused(e.to_string())),
         }
+    }
+}
+
+/// Maps a buy or sell of `quantity` onto a long-only action for a ledger whose exposure is `h`:
+///
+/// - a buy opens a position when the ledger holds nothing and buys nothing, else adds to it;
+/// - a sell closes the position when it sells exactly what is held and nothing else is being
+///   sold, else reduces it; more than `held − pending sells` is refused.
+///
+/// # Errors
+///
+/// [`ManualRefusal::SellExceedsPosition`] for a sell above what may be sold.
+pub fn plan(side: Side, quantity: u32, h: Exposure) -> Result<Action, ManualRefusal> {
+    match side {
+        Side::Buy if h.is_flat() => Ok(Action::OpenLong),
+        Side::Buy => Ok(Action::AddLong),
+        Side::Sell if quantity > h.sellable() => Err(ManualRefusal::SellExceedsPosition {
+            requested: quantity,
+            exposure: h,
+        }),
+        Side::Sell if quantity == h.held && h.pending_sells == 0 => Ok(Action::CloseLong),
+        Side::Sell => Ok(Action::ReduceLong),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(held: i64, pending_buys: i64, pending_sells: i64) -> Exposure {
+        Exposure::from_signed(held, pending_buys, pending_sells)
+    }
+
+    #[test]
+    fn buys_open_when_flat_and_add_otherwise() {
+        assert_eq!(plan(Side::Buy, 10, h(0, 0, 0)), Ok(Action::OpenLong));
+        assert_eq!(plan(Side::Buy, 10, h(5, 0, 0)), Ok(Action::AddLong));
+        assert_eq!(plan(Side::Buy, 10, h(0, 5, 0)), Ok(Action::AddLong));
+    }
+
+    #[test]
+    fn sells_close_the_whole_position_or_reduce_it() {
+        assert_eq!(plan(Side::Sell, 10, h(10, 0, 0)), Ok(Action::CloseLong));
+        assert_eq!(plan(Side::Sell, 4, h(10, 0, 0)), Ok(Action::ReduceLong));
+        assert_eq!(plan(Side::Sell, 6, h(10, 0, 4)), Ok(Action::ReduceLong));
+    }
+
+    #[test]
+    fn a_sell_above_the_sellable_position_is_refused() {
+        assert_eq!(
+            plan(Side::Sell, 8, h(10, 0, 4)),
+            Err(ManualRefusal::SellExceedsPosition {
+                requested: 8,
+                exposure: h(10, 0, 4)
+            })
+        );
+        assert!(plan(Side::Sell, 1, h(0, 0, 0)).is_err());
     }
 }

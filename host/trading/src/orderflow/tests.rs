@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use ibapi::orders::{
     Execution, ExecutionData, ExecutionSide, OrderStatus, OrderStatusKind, OrderUpdate,
 };
-use sandtrade_core::{Action, LotTable, OrderType, RejectCode, normalize};
+use sandtrade_core::{Action, Exposure, LotTable, OrderType, RejectCode, Side, normalize};
 use sandtrade_orders::{OrderStore, SignalRecord, StoreConfig};
 use sandtrade_risk::{Limits, TradingSwitch, Validator};
 use sandtrade_runtime::{CpuBudget, DeskSpec, Fleet, Runtime, SandboxConfig};
@@ -15,7 +15,7 @@ use tokio::sync::broadcast;
 use super::book::LiveBook;
 use super::desk::LiveDesk;
 use super::*;
-use crate::handle::ManualOrder;
+use crate::handle::{ManualAccepted, ManualOrder, ManualRefusal};
 
 const CLIENT: i32 = 7;
 
@@ -180,22 +180,77 @@ fn an_execution_fills_the_order_once_and_reports_an_undelivered_fill() {
 }
 
 #[test]
-fn manual_orders_are_validated_like_signals() {
+fn manual_orders_are_planned_and_validated_like_signals() {
     let mut rig = rig();
-    let order = |action, quantity| ManualOrder {
+    let order = |side, quantity| ManualOrder {
         strategy: "manual".into(),
-        action,
+        side,
+        symbol: "AAPL".into(),
+        quantity,
+        order_type: OrderType::Limit(190.004),
+        reason: "by hand".into(),
+    };
+    assert_eq!(
+        rig.flow.submit(&order(Side::Sell, 5)),
+        Err(ManualRefusal::SellExceedsPosition {
+            requested: 5,
+            exposure: Exposure::default()
+        })
+    );
+    let accepted = rig.flow.submit(&order(Side::Buy, 5)).unwrap();
+    assert_eq!(
+        (accepted.action, accepted.symbol.as_str(), accepted.quantity),
+        (Action::OpenLong, "AAPL", 5)
+    );
+    assert_eq!(
+        accepted.order_type,
+        OrderType::Limit(190.0),
+        "the answer reports the price as it is sent"
+    );
+    assert_eq!(rig.state(accepted.id), "queued");
+    assert_eq!(
+        rig.flow.submit(&order(Side::Buy, 5)).unwrap().action,
+        Action::AddLong,
+        "shares being bought make the next buy an add"
+    );
+    assert_eq!(rig.flow.counts().queued, 2);
+    assert_eq!(rig.flow.exposure("manual", "AAPL").pending_buys, 10);
+}
+
+#[test]
+fn manual_orders_obey_their_ledger_limits_and_one_lasting_rate_window() {
+    let mut rig = rig();
+    let own = Limits {
+        max_order_shares: Some(10),
+        max_signals_per_minute: Some(2),
+        ..Limits::default()
+    };
+    book::lock(&rig.book)
+        .ledgers
+        .strategy_started("momentum", &own);
+    let buy = |quantity| ManualOrder {
+        strategy: "momentum".into(),
+        side: Side::Buy,
         symbol: "AAPL".into(),
         quantity,
         order_type: OrderType::Limit(190.0),
-        reason: "by hand".into(),
+        reason: String::new(),
     };
-    let refused = rig.flow.submit(&order(Action::ReduceLong, 5)).unwrap_err();
-    assert_eq!(refused.code, RejectCode::ShortNotAllowed);
-    let id = rig.flow.submit(&order(Action::OpenLong, 5)).unwrap();
-    assert_eq!(rig.state(id), "queued");
-    assert_eq!(rig.flow.counts().queued, 1);
-    assert_eq!(rig.flow.exposure("manual", "AAPL").pending_buys, 5);
+    let refused = |result: Result<ManualAccepted, ManualRefusal>| match result {
+        Err(ManualRefusal::Risk(rejection)) => rejection.code,
+        other => panic!("not a risk refusal: {other:?}"),
+    };
+    assert_eq!(
+        refused(rig.flow.submit(&buy(20))),
+        RejectCode::OrderLimit,
+        "the strategy's own max_order_shares"
+    );
+    rig.flow.submit(&buy(10)).unwrap();
+    assert_eq!(
+        refused(rig.flow.submit(&buy(10))),
+        RejectCode::RateLimit,
+        "two signals a minute, counted across requests"
+    );
 }
 
 #[tokio::test]
@@ -205,13 +260,14 @@ async fn nothing_is_sent_without_a_connection_and_a_queued_order_cancels_here() 
         .flow
         .submit(&ManualOrder {
             strategy: "manual".into(),
-            action: Action::OpenLong,
+            side: Side::Buy,
             symbol: "AAPL".into(),
             quantity: 5,
             order_type: OrderType::Market,
             reason: String::new(),
         })
-        .unwrap();
+        .unwrap()
+        .id;
     let ib = sandtrade_broker::IbConfig::read(
         "port = 4002\nclient_id = 7\naccount = \"DU1234567\"\n"
             .parse()
@@ -291,22 +347,16 @@ fn an_order_ending_notice_rejects_the_order_and_frees_its_shares() {
 #[test]
 fn a_stale_market_order_expires_and_a_limit_order_waits() {
     let mut rig = rig();
-    let order = |action, order_type| ManualOrder {
+    let order = |order_type| ManualOrder {
         strategy: "manual".into(),
-        action,
+        side: Side::Buy,
         symbol: "AAPL".into(),
         quantity: 5,
         order_type,
         reason: String::new(),
     };
-    let market = rig
-        .flow
-        .submit(&order(Action::OpenLong, OrderType::Market))
-        .unwrap();
-    let limit = rig
-        .flow
-        .submit(&order(Action::AddLong, OrderType::Limit(190.0)))
-        .unwrap();
+    let market = rig.flow.submit(&order(OrderType::Market)).unwrap().id;
+    let limit = rig.flow.submit(&order(OrderType::Limit(190.0))).unwrap().id;
     rig.flow.expire_stale();
     assert_eq!(rig.state(market), "queued", "younger than the maximum age");
     rig.flow.market_order_max_age = std::time::Duration::ZERO;
@@ -327,27 +377,21 @@ fn a_stale_market_order_expires_and_a_limit_order_waits() {
 #[test]
 fn limit_prices_go_onto_the_tick_in_the_traders_favour() {
     let mut rig = rig();
-    let order = |symbol: &str, action, quantity, price| ManualOrder {
+    let order = |symbol: &str, quantity, price| ManualOrder {
         strategy: "manual".into(),
-        action,
+        side: Side::Buy,
         symbol: symbol.into(),
         quantity,
         order_type: OrderType::Limit(price),
         reason: String::new(),
     };
-    let buy = rig
-        .flow
-        .submit(&order("0700.HK", Action::OpenLong, 100, 388.3))
-        .unwrap();
+    let buy = rig.flow.submit(&order("0700.HK", 100, 388.3)).unwrap().id;
     assert_eq!(
         rig.flow.order(buy).unwrap().limit_price,
         Some(388.2),
         "a buy's limit goes down onto SEHK's 0.2 tick"
     );
     book::lock(&rig.book).set_min_tick("AAPL", 0.05);
-    let buy = rig
-        .flow
-        .submit(&order("AAPL", Action::OpenLong, 10, 190.07))
-        .unwrap();
+    let buy = rig.flow.submit(&order("AAPL", 10, 190.07)).unwrap().id;
     assert_eq!(rig.flow.order(buy).unwrap().limit_price, Some(190.05));
 }
