@@ -173,6 +173,22 @@ pub fn render(status: &TradingStatus, strategies: &[StrategyView]) -> String {
     )
     .sample(&[], f64::from(status.pacer_headroom));
 
+    if let Some(pnl) = &status.account_risk.pnl {
+        Family::new(
+            o,
+            "sandtrade_account_daily_pnl",
+            "gauge",
+            "IB's daily P&L of the account, base currency (the loss limits watch it).",
+        )
+        .sample(&[], pnl.daily);
+        Family::new(
+            o,
+            "sandtrade_account_drawdown",
+            "gauge",
+            "How far the day's P&L is below its high of the day, base currency.",
+        )
+        .sample(&[], pnl.drawdown);
+    }
     Family::new(
         o,
         "sandtrade_trading_halted",

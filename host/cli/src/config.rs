@@ -315,10 +315,27 @@ mod tests {
         assert_eq!(c.trading.ib.fallback_client_ids, [18, 19]);
         assert_eq!(c.api_address, Some("127.0.0.1:5000".parse().unwrap()));
         assert_eq!(c.trading.limits.max_position_shares, Some(1000));
+        assert_eq!(c.trading.account.max_daily_loss, Some(5000.0));
+        assert_eq!(c.trading.account.max_gross_notional_hkd, Some(5_000_000.0));
         assert_eq!(c.trading.sandbox.memory_mib, 64);
         assert!(c.trading.strategies_dir.ends_with("config/strategies"));
         assert_eq!(c.api.tokens.len(), 1);
         assert_eq!(c.api.tokens[0].env.as_deref(), Some("SANDTRADE_OPS_TOKEN"));
+    }
+
+    #[test]
+    fn account_limit_problems_are_reported() {
+        let err = parse(&format!(
+            "{MINIMAL}\n[account]\nmax_daily_loss = 0\nmax_symbol_shares = 10\nmax_loss = 5\n"
+        ))
+        .unwrap_err();
+        assert_eq!(err.problems.len(), 1, "{err}");
+        assert!(err.problems[0].contains("max_loss"), "{err}");
+        let err = parse(&format!("{MINIMAL}\n[account]\nmax_daily_loss = 0\n")).unwrap_err();
+        assert_eq!(
+            err.problems,
+            ["[account]: invalid [account]: max_daily_loss = 0 (must be a finite number > 0)"]
+        );
     }
 
     #[test]

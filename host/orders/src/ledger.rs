@@ -76,6 +76,25 @@ impl Ledger {
         Exposure::from_signed(held, pending_buys, pending_sells)
     }
 
+    /// The value of every position held and every buy working in `market`, over every
+    /// strategy: shares held plus being bought, each symbol at `price_of` it, or at its
+    /// average cost while no price is known.
+    pub(super) fn account_gross(
+        &self,
+        market: Market,
+        price_of: impl Fn(&str) -> Option<f64>,
+    ) -> f64 {
+        self.lines
+            .values()
+            .flat_map(|symbols| symbols.iter())
+            .filter(|(_, line)| line.market == market)
+            .map(|(symbol, line)| {
+                let shares = line.exposure().held_with_pending_buys() as f64;
+                shares * price_of(symbol).unwrap_or(line.position.avg_cost)
+            })
+            .sum()
+    }
+
     /// A line's position, flat if the strategy never traded the symbol.
     pub(super) fn position(&self, strategy: &str, symbol: &str) -> Position {
         self.line_position(strategy, symbol).unwrap_or_default()

@@ -414,6 +414,13 @@ impl OrderStore {
         self.ledger.account_exposure(symbol)
     }
 
+    /// The value of every position held and every buy working in `market` over every
+    /// strategy, each symbol at `price_of` it (its average cost while no price is known). From
+    /// memory; it walks every ledger line.
+    pub fn account_gross(&self, market: Market, price_of: impl Fn(&str) -> Option<f64>) -> f64 {
+        self.ledger.account_gross(market, price_of)
+    }
+
     /// This strategy's position in `symbol`, if it ever traded it. From memory.
     pub fn position(&self, strategy: &str, symbol: &str) -> Option<Position> {
         self.ledger.line_position(strategy, symbol)

@@ -19,6 +19,7 @@
 //! | [`long_only`]   | open/add/reduce/close vs the position             | `short-not-allowed`, `position-limit` |
 //! | [`lots`]        | HK board lots                                     | `lot-size` |
 //! | [`limits`]      | per-order and per-symbol size limits (buys)       | `order-limit`, `position-limit` |
+//! | [`account`]     | per-symbol and gross caps over every ledger (buys) | `position-limit` |
 //!
 //! [`Validator::check`] lists the order in which they run.
 //!
@@ -59,6 +60,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod account;
 pub mod book;
 pub mod counters;
 pub mod gate;
@@ -71,6 +73,7 @@ pub mod rate;
 pub mod sanity;
 mod validator;
 
+pub use account::{AccountLimits, AccountLimitsError};
 pub use book::Book;
 pub use counters::{SignalCounters, SignalCounts};
 pub use gate::{GateError, GateProblem, StrategyGate};

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use super::account::AccountLimits;
 use super::book::Book;
 use super::counters::SignalCounters;
 use super::gate::StrategyGate;
@@ -35,6 +36,8 @@ pub struct Validator {
     lots: LotTable,
     switch: TradingSwitch,
     counters: SignalCounters,
+    /// `[account]`: caps over every ledger (none unless [`with_account_limits`](Self::with_account_limits)).
+    account: Arc<AccountLimits>,
 }
 
 impl Validator {
@@ -44,7 +47,20 @@ impl Validator {
             lots,
             switch,
             counters: SignalCounters::new(),
+            account: Arc::new(AccountLimits::default()),
         }
+    }
+
+    /// The same validator, also checking buys against the account-wide caps of `account`.
+    #[must_use]
+    pub fn with_account_limits(mut self, account: AccountLimits) -> Self {
+        self.account = Arc::new(account);
+        self
+    }
+
+    /// The account-wide limits.
+    pub fn account_limits(&self) -> &AccountLimits {
+        &self.account
     }
 
     /// The halt switch.
@@ -78,9 +94,10 @@ impl Validator {
     /// 5. a limit price is finite and > 0 (`invalid-price`);
     /// 6. long-only rules, resolving the quantity (`short-not-allowed`, `position-limit`);
     /// 7. HK board lots on the resolved quantity (`lot-size`);
-    /// 8. buys only: per-order then per-symbol limits (`order-limit`, `position-limit`). A
-    ///    market buy under a notional limit is valued at `book.reference_price`; with no price
-    ///    known it is refused as `invalid-price`.
+    /// 8. buys only: per-order then per-symbol limits (`order-limit`, `position-limit`), then
+    ///    the account-wide caps over every ledger (`position-limit`). A market buy under a
+    ///    notional limit is valued at `book.reference_price`; with no price known it is
+    ///    refused as `invalid-price`.
     ///
     /// On the accept path nothing is allocated but the order's `reason`.
     ///
@@ -142,7 +159,7 @@ impl Validator {
                     .reference_price(instrument)
                     .filter(|p| p.is_finite() && *p > 0.0),
             };
-            if price.is_none() && gate.limits().needs_price() {
+            if price.is_none() && (gate.limits().needs_price() || self.account.needs_price()) {
                 return Err(Rejection::new(
                     RejectCode::InvalidPrice,
                     format!(
@@ -153,6 +170,16 @@ impl Validator {
             }
             limits::check_order(gate.limits(), instrument, quantity, price)?;
             limits::check_position(gate.limits(), instrument, exposure, quantity, price)?;
+            // The account-wide sums are only asked for when a cap needs them: they span
+            // every ledger.
+            let caps = &self.account;
+            let account = (caps.max_symbol_shares.is_some() || caps.max_symbol_notional.is_some())
+                .then(|| book.account_exposure(instrument))
+                .flatten();
+            let gross = caps
+                .max_gross_notional(instrument.market)
+                .and_then(|_| book.account_gross_notional(instrument.market));
+            caps.check_buy(instrument, quantity, price, account, gross)?;
         }
         Ok(ValidatedOrder {
             instrument: Arc::clone(instrument),

@@ -1,6 +1,7 @@
 //! What the trading loop is configured with: the top-level keys it owns (`mode`,
 //! `strategies_dir`, `database`, `synchronous`) and the sections `[ib]` (read by the broker),
-//! `[market_data]`, `[positions]`, `[queue]`, `[limits]`, `[lots]` and `[sandbox]`.
+//! `[market_data]`, `[positions]`, `[queue]`, `[limits]`, `[account]`, `[lots]` and
+//! `[sandbox]`.
 //!
 //! Read in two steps so that the `sandtrade` binary, which assembles the whole file, reports
 //! every problem in file order: [`TradingConfig::take`] takes this crate's keys and tables from
@@ -16,7 +17,7 @@ use sandtrade_broker::safety::{self, TradingMode};
 use sandtrade_core::LotTable;
 use sandtrade_core::settings::{Problems, Section};
 use sandtrade_orders::Synchronous;
-use sandtrade_risk::Limits;
+use sandtrade_risk::{AccountLimits, Limits};
 use sandtrade_runtime::SandboxConfig;
 
 /// Everything the trading loop is started with.
@@ -40,6 +41,8 @@ pub struct TradingConfig {
     pub queue: QueueConfig,
     /// Global risk limits (each strategy's sidecar may tighten them).
     pub limits: Limits,
+    /// Limits over the whole account: caps across every ledger, the daily loss and drawdown.
+    pub account: AccountLimits,
     /// HK board lots: the built-in table plus `[lots]`.
     pub lots: LotTable,
     /// Strategy sandbox limits.
@@ -94,6 +97,7 @@ pub struct TradingSections {
     positions: Option<toml::Table>,
     queue: Option<toml::Table>,
     limits: Option<Limits>,
+    account: Option<AccountLimits>,
     lots: Option<LotTable>,
     sandbox: Option<SandboxConfig>,
 }
@@ -125,6 +129,7 @@ impl TradingConfig {
             positions: top.table("positions", false),
             queue: top.table("queue", false),
             limits: top.typed("limits"),
+            account: top.typed("account"),
             lots: top.typed("lots"),
             sandbox: top.typed("sandbox"),
         }
@@ -144,6 +149,10 @@ impl TradingSections {
         if let Err(e) = limits.validate() {
             p.push(format!("[limits]: {e}"));
         }
+        let account = self.account.unwrap_or_default();
+        if let Err(e) = account.validate() {
+            p.push(format!("[account]: {e}"));
+        }
         if let (Some(mode), Some(ib)) = (self.mode, &ib) {
             for problem in safety::check_config(mode, ib.port, &ib.account) {
                 p.push(problem);
@@ -159,6 +168,7 @@ impl TradingSections {
             positions,
             queue,
             limits,
+            account,
             lots: self.lots.unwrap_or_default(),
             sandbox: self.sandbox.unwrap_or_default(),
         })

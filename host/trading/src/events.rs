@@ -124,6 +124,11 @@ pub enum TradingEvent {
         /// Ledger shares.
         ledger: i64,
     },
+    /// The account's P&L passed a loss limit: trading is halted.
+    LossLimit {
+        /// Which limit, and the numbers (also the halt's reason).
+        reason: String,
+    },
     /// A strategy was installed or replaced and its warm-up began.
     WarmupStarted {
         /// The strategy.

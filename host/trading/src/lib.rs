@@ -63,6 +63,7 @@ mod connection;
 mod events;
 mod feed;
 mod handle;
+mod loss_guard;
 mod orderflow;
 mod publisher;
 mod snapshot;
@@ -90,6 +91,8 @@ pub use self::handle::{
     CancelOutcome, Command, CommandError, ConnectTarget, Exit, ManualAccepted, ManualOrder,
     ManualRefusal, TradingHandle,
 };
+use self::loss_guard::LossGuard;
+pub use self::loss_guard::{AccountPnl, AccountRisk};
 use self::orderflow::OrderFlow;
 pub use self::orderflow::book::{LiveBook, SharedBook};
 pub use self::orderflow::desk::LiveDesk;
@@ -269,7 +272,8 @@ fn setup(
     let book = Arc::new(Mutex::new(LiveBook::new(store)));
     let runtime =
         Runtime::new(config.sandbox.clone(), CpuBudget::Deadline).map_err(StartError::Engine)?;
-    let validator = Validator::new(config.lots.clone(), switch);
+    let validator =
+        Validator::new(config.lots.clone(), switch).with_account_limits(config.account.clone());
     let make_desk = {
         let (limits, validator, book) = (config.limits.clone(), validator.clone(), book.clone());
         Box::new(move |spec: &DeskSpec| {
@@ -311,6 +315,7 @@ fn setup(
             Some(watch),
         ),
         connection: Connection::new(config.ib, config.mode, events.clone()),
+        loss_guard: LossGuard::new(&config.account, validator.switch().clone(), events.clone()),
         validator,
         events,
         commands,

@@ -7,6 +7,7 @@ use sandtrade_risk::{TradingState, Validator};
 
 use crate::connection::Connection;
 use crate::feed::Feed;
+use crate::loss_guard::LossGuard;
 use crate::orderflow::OrderFlow;
 use crate::status::{SignalSummary, TradingStatus};
 
@@ -15,6 +16,7 @@ pub(crate) fn picture(
     connection: &Connection,
     feed: &Feed,
     orders: &OrderFlow,
+    loss_guard: &LossGuard,
     validator: &Validator,
 ) -> TradingStatus {
     let counts = validator.counters().snapshot();
@@ -40,6 +42,7 @@ pub(crate) fn picture(
         subscriptions: feed.subscribed(),
         subscription_errors: feed.subscription_errors().clone(),
         warming_up: feed.warming(),
+        account_risk: loss_guard.view(),
         messages_sent,
         messages_per_second: connection.ib().messages_per_second,
         pacer_headroom,

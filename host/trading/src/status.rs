@@ -9,6 +9,8 @@ use sandtrade_broker::safety::TradingMode;
 use sandtrade_orders::OrderRecord;
 use sandtrade_runtime::StrategyStatus;
 
+use crate::loss_guard::AccountRisk;
+
 /// The whole picture, as `status()` returns it.
 #[derive(Debug, Clone, Serialize)]
 pub struct TradingStatus {
@@ -35,6 +37,8 @@ pub struct TradingStatus {
     pub subscription_errors: BTreeMap<String, String>,
     /// Strategies being warmed up with historical bars.
     pub warming_up: Vec<String>,
+    /// The account's P&L and loss limits.
+    pub account_risk: AccountRisk,
     /// Messages sent through the pacer since start.
     pub messages_sent: u64,
     /// The pacer's rate.
@@ -71,6 +75,7 @@ impl TradingStatus {
             subscriptions: Vec::new(),
             subscription_errors: BTreeMap::new(),
             warming_up: Vec::new(),
+            account_risk: AccountRisk::default(),
             messages_sent: 0,
             messages_per_second: 0,
             pacer_headroom: 0,

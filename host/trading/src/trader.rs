@@ -25,6 +25,7 @@ use crate::connection::{self, Connection, ConnectionEvent, Established, SessionE
 use crate::events::{Events, TradingEvent};
 use crate::feed::{Feed, FeedEvent};
 use crate::handle::{Command, CommandError, Exit};
+use crate::loss_guard::LossGuard;
 use crate::orderflow::OrderFlow;
 use crate::publisher::Publisher;
 use crate::snapshot::picture;
@@ -55,6 +56,7 @@ pub(crate) struct Parts {
     pub(crate) feed: Feed,
     pub(crate) orders: OrderFlow,
     pub(crate) strategies: Strategies,
+    pub(crate) loss_guard: LossGuard,
     pub(crate) validator: Validator,
     pub(crate) events: Events,
     pub(crate) commands: mpsc::UnboundedReceiver<Command>,
@@ -69,6 +71,8 @@ pub(crate) struct Trader {
     feed: Feed,
     orders: OrderFlow,
     strategies: Strategies,
+    /// The account's loss limits, watched on IB's P&L.
+    loss_guard: LossGuard,
     /// The halt switch and the signal counters, for the status.
     validator: Validator,
     events: Events,
@@ -94,6 +98,7 @@ impl Trader {
             feed,
             orders,
             strategies,
+            loss_guard,
             validator,
             events,
             commands,
@@ -108,6 +113,7 @@ impl Trader {
             feed,
             orders,
             strategies,
+            loss_guard,
             validator,
             events,
             publisher,
@@ -163,10 +169,13 @@ impl Trader {
                 connection,
                 feed,
                 orders,
+                loss_guard,
                 validator,
                 ..
             } = &mut self;
-            publisher.refresh(now, urgent, || picture(connection, feed, orders, validator));
+            publisher.refresh(now, urgent, || {
+                picture(connection, feed, orders, loss_guard, validator)
+            });
         }
     }
 
@@ -271,6 +280,7 @@ impl Trader {
             connected,
             orders,
             positions,
+            pnl,
             broker_positions,
             snapshot,
         } = established;
@@ -287,7 +297,7 @@ impl Trader {
                 .connect_failed(format!("reconciliation could not be stored: {e}"));
             return;
         }
-        self.connection.up(connected, orders, positions);
+        self.connection.up(connected, orders, positions, pnl);
         self.feed
             .subscribe_all(&self.strategies, &mut self.connection)
             .await;
@@ -337,6 +347,26 @@ impl Trader {
             SessionEvent::Position(None) => {
                 self.lose_connection("the connection closed (position stream ended)".into())
                     .await;
+            }
+            SessionEvent::Pnl(Some(Ok(SubscriptionItem::Data(pnl)))) => {
+                self.loss_guard
+                    .on_pnl(&pnl, sandtrade_core::clock::unix_ms());
+                self.republish = true;
+            }
+            SessionEvent::Pnl(Some(Ok(SubscriptionItem::Notice(notice)))) => {
+                tracing::info!(code = notice.code, "account P&L: {}", notice.message);
+            }
+            SessionEvent::Pnl(Some(Err(e))) => {
+                // The loss limits go blind, but orders and fills are unaffected: say so loudly
+                // and keep trading; the next connection subscribes again.
+                tracing::error!(
+                    "account P&L stream failed, loss limits unwatched until reconnect: {e}"
+                );
+                self.connection.drop_pnl();
+            }
+            SessionEvent::Pnl(None) => {
+                tracing::warn!("account P&L stream ended; loss limits unwatched until reconnect");
+                self.connection.drop_pnl();
             }
             SessionEvent::Heartbeat(result) => {
                 if let Some(why) = self.connection.heartbeat_answered(result) {
@@ -579,7 +609,13 @@ impl Trader {
 
     /// The whole picture now.
     fn status(&self) -> TradingStatus {
-        picture(&self.connection, &self.feed, &self.orders, &self.validator)
+        picture(
+            &self.connection,
+            &self.feed,
+            &self.orders,
+            &self.loss_guard,
+            &self.validator,
+        )
     }
 
     async fn stop(&mut self) {

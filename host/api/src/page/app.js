@@ -70,6 +70,20 @@ function renderStatus(s) {
         + age(s.at_ms - u.since_ms) + (u.note ? " (" + u.note + ")" : "")).join("; ")
     : "none";
   unknown.className = s.orders.unknown.length ? "bad" : "";
+  // IB's daily P&L of the account, against the loss limits that halt trading.
+  const risk = s.account_risk;
+  const pnl = $("account-pnl");
+  const limits = [
+    risk.max_daily_loss != null ? "daily loss limit " + risk.max_daily_loss : null,
+    risk.max_drawdown != null ? "drawdown limit " + risk.max_drawdown : null,
+  ].filter(Boolean).join(", ");
+  pnl.textContent = risk.pnl
+    ? "today " + risk.pnl.daily.toFixed(2) + " (high " + risk.pnl.high_of_day.toFixed(2)
+        + ", drawdown " + risk.pnl.drawdown.toFixed(2) + ")" + (limits ? "; " + limits : "")
+    : "not reported by IB" + (limits ? "; " + limits + " unwatched" : "");
+  const near = risk.pnl && ((risk.max_daily_loss != null && -risk.pnl.daily >= 0.8 * risk.max_daily_loss)
+    || (risk.max_drawdown != null && risk.pnl.drawdown >= 0.8 * risk.max_drawdown));
+  pnl.className = near || (!risk.pnl && limits) ? "bad" : "";
   const rejected = Object.entries(s.signals.rejected).map(([k, v]) => k + " " + v).join(", ");
   $("signal-counts").textContent = "accepted " + s.signals.accepted + (rejected ? "; rejected: " + rejected : "");
   $("drift").textContent = s.drift.length ? s.drift.map((d) => d.symbol + " broker " + d.broker + " vs " + d.ledger).join("; ") : "none";

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use ibapi::accounts::PositionUpdate;
+use ibapi::accounts::types::AccountId;
+use ibapi::accounts::{PnL, PositionUpdate};
 use ibapi::orders::OrderUpdate;
 use ibapi::subscriptions::{Subscription, SubscriptionItem};
 use sandtrade_broker::IbConfig;
@@ -18,6 +19,9 @@ pub(crate) struct Established {
     pub(crate) connected: Connected,
     pub(crate) orders: Subscription<OrderUpdate>,
     pub(crate) positions: Subscription<PositionUpdate>,
+    /// The account's P&L (`None` when IB refused it: the loss limits are then unwatched,
+    /// which is logged).
+    pub(crate) pnl: Option<Subscription<PnL>>,
     /// The account's positions by contract symbol, as IB reported them at connect.
     pub(crate) broker_positions: BTreeMap<String, f64>,
     /// Open orders, executions and the next valid id: what reconciliation reads.
@@ -91,10 +95,18 @@ pub(crate) async fn establish(
             Ok(None) => return Err(EstablishError::Other("positions: stream ended".into())),
         }
     }
+    let pnl = match client.pnl(&AccountId(ib.account.clone()), None).await {
+        Ok(pnl) => Some(pnl),
+        Err(e) => {
+            tracing::error!("the account's P&L cannot be watched (loss limits unwatched): {e}");
+            None
+        }
+    };
     Ok(Established {
         connected,
         orders,
         positions,
+        pnl,
         broker_positions,
         snapshot,
     })

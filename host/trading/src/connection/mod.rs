@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use futures::FutureExt;
 use futures::future::LocalBoxFuture;
 use ibapi::Client;
-use ibapi::accounts::PositionUpdate;
+use ibapi::accounts::{PnL, PositionUpdate};
 use ibapi::orders::OrderUpdate;
 use ibapi::subscriptions::Subscription;
 use rand_core::Rng;
@@ -245,6 +245,7 @@ impl Connection {
         connected: Connected,
         orders: Subscription<OrderUpdate>,
         positions: Subscription<PositionUpdate>,
+        pnl: Option<Subscription<PnL>>,
     ) {
         self.backoff.reset();
         let now = Instant::now();
@@ -254,10 +255,18 @@ impl Connection {
             connected.notices,
             orders,
             positions,
+            pnl,
             now + self.ib.heartbeat_interval,
         ));
         self.set_state(ConnectionState::Connected);
         self.status.last_error = None;
+    }
+
+    /// Forgets the session's P&L stream (it failed or ended).
+    pub(crate) fn drop_pnl(&mut self) {
+        if let Some(session) = &mut self.session {
+            session.drop_pnl();
+        }
     }
 
     /// Ends the session: the client is shut down and a reconnect is scheduled with backoff

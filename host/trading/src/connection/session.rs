@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use futures::FutureExt;
 use futures::future::LocalBoxFuture;
 use ibapi::Client;
-use ibapi::accounts::PositionUpdate;
+use ibapi::accounts::{PnL, PositionUpdate};
 use ibapi::orders::OrderUpdate;
 use ibapi::subscriptions::{NoticeStream, Subscription, SubscriptionItem};
 use tokio_stream::StreamExt;
@@ -24,6 +24,8 @@ pub(crate) enum SessionEvent {
     Notice(Option<ibapi::Notice>),
     /// A position update of the account (`None`: the stream ended).
     Position(Option<Result<SubscriptionItem<PositionUpdate>, ibapi::Error>>),
+    /// An update of the account's P&L (`None`: the stream ended).
+    Pnl(Option<Result<SubscriptionItem<PnL>, ibapi::Error>>),
     /// The answer to the heartbeat in flight.
     Heartbeat(Result<(), ibapi::Error>),
 }
@@ -46,6 +48,8 @@ pub(crate) struct Session {
     orders: Subscription<OrderUpdate>,
     notices: NoticeStream,
     positions: Subscription<PositionUpdate>,
+    /// The account's P&L, when IB gave it (the loss limits watch it).
+    pnl: Option<Subscription<PnL>>,
     /// A `reqCurrentTime` in flight, and when it was sent.
     heartbeat: Option<(Instant, LocalBoxFuture<'static, Result<(), ibapi::Error>>)>,
     next_heartbeat: Instant,
@@ -59,6 +63,7 @@ impl Session {
         notices: NoticeStream,
         orders: Subscription<OrderUpdate>,
         positions: Subscription<PositionUpdate>,
+        pnl: Option<Subscription<PnL>>,
         first_heartbeat: Instant,
     ) -> Self {
         Self {
@@ -67,6 +72,7 @@ impl Session {
             orders,
             notices,
             positions,
+            pnl,
             heartbeat: None,
             next_heartbeat: first_heartbeat,
         }
@@ -129,6 +135,11 @@ impl Session {
         Some(now.duration_since(sent))
     }
 
+    /// Forgets the P&L stream (it failed or ended).
+    pub(crate) fn drop_pnl(&mut self) {
+        self.pnl = None;
+    }
+
     /// Disconnects the client (the streams end with it).
     pub(crate) async fn close(self) {
         self.client.disconnect().await;
@@ -140,6 +151,7 @@ impl Session {
             orders,
             notices,
             positions,
+            pnl,
             heartbeat,
             ..
         } = self;
@@ -151,6 +163,9 @@ impl Session {
             }
             notice = notices.next() => SessionEvent::Notice(notice),
             item = positions.next() => SessionEvent::Position(item),
+            item = async { pnl.as_mut().expect("guarded").next().await }, if pnl.is_some() => {
+                SessionEvent::Pnl(item)
+            }
         }
     }
 }

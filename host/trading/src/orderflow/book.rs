@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
-use sandtrade_core::{Exposure, Instrument, OrderType, Side, ticks};
+use sandtrade_core::{Exposure, Instrument, Market, OrderType, Side, ticks};
 use sandtrade_orders::OrderStore;
 use sandtrade_risk::{Book, Ledgers};
 
@@ -134,5 +134,17 @@ impl Book for StrategyBook<'_> {
 
     fn reference_price(&self, instrument: &Instrument) -> Option<f64> {
         self.book.price(&instrument.symbol)
+    }
+
+    fn account_exposure(&self, instrument: &Instrument) -> Option<Exposure> {
+        Some(self.book.store.account_exposure(&instrument.symbol))
+    }
+
+    fn account_gross_notional(&self, market: Market) -> Option<f64> {
+        Some(
+            self.book
+                .store
+                .account_gross(market, |symbol| self.book.price(symbol)),
+        )
     }
 }
