@@ -76,10 +76,9 @@ impl Ledger {
         Exposure::from_signed(held, pending_buys, pending_sells)
     }
 
-    /// The value of every position held and every buy working in `market`, over every
-    /// strategy: shares held plus being bought, each symbol at `price_of` it, or at its
-    /// average cost while no price is known.
-    pub(super) fn account_gross(
+    /// The value of every position held in `market`, over every strategy: each symbol at
+    /// `price_of` it, or at its average cost while no price is known.
+    pub(super) fn account_held_value(
         &self,
         market: Market,
         price_of: impl Fn(&str) -> Option<f64>,
@@ -87,10 +86,10 @@ impl Ledger {
         self.lines
             .values()
             .flat_map(|symbols| symbols.iter())
-            .filter(|(_, line)| line.market == market)
+            .filter(|(_, line)| line.market == market && line.position.quantity > 0)
             .map(|(symbol, line)| {
-                let shares = line.exposure().held_with_pending_buys() as f64;
-                shares * price_of(symbol).unwrap_or(line.position.avg_cost)
+                let price = price_of(symbol).unwrap_or(line.position.avg_cost);
+                line.position.quantity as f64 * price
             })
             .sum()
     }

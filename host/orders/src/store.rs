@@ -17,7 +17,7 @@
 
 use std::path::Path;
 
-use sandtrade_core::{Exposure, Instrument, Market, Position, Rejection};
+use sandtrade_core::{Exposure, Instrument, Market, OrderType, Position, Rejection, Side};
 
 use super::database::Database;
 use super::ids::{SessionTag, SignalId};
@@ -415,10 +415,26 @@ impl OrderStore {
     }
 
     /// The value of every position held and every buy working in `market` over every
-    /// strategy, each symbol at `price_of` it (its average cost while no price is known). From
-    /// memory; it walks every ledger line.
+    /// strategy: shares held at `price_of` their symbol (their average cost while no price is
+    /// known), shares still to buy at their limit price, or a market order's at `price_of`.
+    /// From memory; it walks every ledger line and working order.
     pub fn account_gross(&self, market: Market, price_of: impl Fn(&str) -> Option<f64>) -> f64 {
-        self.ledger.account_gross(market, price_of)
+        let held = self.ledger.account_held_value(market, &price_of);
+        let buying: f64 = self
+            .working
+            .oldest_first()
+            .into_iter()
+            .filter(|o| o.instrument.market == market && o.action.side() == Side::Buy)
+            .map(|o| {
+                let remaining = (i64::from(o.quantity) - o.filled_qty).max(0) as f64;
+                let price = match o.order_type {
+                    OrderType::Limit(price) => Some(price),
+                    OrderType::Market => price_of(&o.instrument.symbol),
+                };
+                remaining * price.unwrap_or(0.0)
+            })
+            .sum();
+        held + buying
     }
 
     /// This strategy's position in `symbol`, if it ever traded it. From memory.

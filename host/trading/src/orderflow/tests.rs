@@ -8,7 +8,7 @@ use ibapi::orders::{
 };
 use sandtrade_core::{Action, Exposure, LotTable, OrderType, RejectCode, Side, normalize};
 use sandtrade_orders::{OrderStore, SignalRecord, StoreConfig};
-use sandtrade_risk::{Limits, TradingSwitch, Validator};
+use sandtrade_risk::{AccountLimits, Limits, TradingSwitch, Validator};
 use sandtrade_runtime::{CpuBudget, DeskSpec, Fleet, Runtime, SandboxConfig};
 use tokio::sync::broadcast;
 
@@ -28,11 +28,17 @@ struct Rig {
 }
 
 fn rig() -> Rig {
+    rig_with(AccountLimits::default())
+}
+
+/// A rig whose validator also checks `account`'s caps.
+fn rig_with(account: AccountLimits) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let store = OrderStore::open(dir.path().join("orders.sqlite"), StoreConfig::default())
         .expect("a store in a fresh directory");
     let book: SharedBook = Arc::new(Mutex::new(LiveBook::new(store)));
-    let validator = Validator::new(LotTable::builtin(), TradingSwitch::new());
+    let validator =
+        Validator::new(LotTable::builtin(), TradingSwitch::new()).with_account_limits(account);
     let events = Events::new();
     let listener = events.subscribe();
     let positions = PositionsConfig {
@@ -394,4 +400,41 @@ fn limit_prices_go_onto_the_tick_in_the_traders_favour() {
     book::lock(&rig.book).set_min_tick("AAPL", 0.05);
     let buy = rig.flow.submit(&order("AAPL", 10, 190.07)).unwrap().id;
     assert_eq!(rig.flow.order(buy).unwrap().limit_price, Some(190.05));
+}
+
+#[test]
+fn account_caps_count_every_ledger() {
+    let mut rig = rig_with(AccountLimits {
+        max_symbol_shares: Some(30),
+        max_gross_notional_usd: Some(5_000.0),
+        ..AccountLimits::default()
+    });
+    let buy = |ledger: &str, symbol: &str, quantity| ManualOrder {
+        strategy: ledger.into(),
+        side: Side::Buy,
+        symbol: symbol.into(),
+        quantity,
+        order_type: OrderType::Limit(100.0),
+        reason: String::new(),
+    };
+    rig.flow.submit(&buy("manual", "AAPL", 6)).unwrap();
+    let refused = rig.flow.submit(&buy("momentum", "AAPL", 25)).unwrap_err();
+    let ManualRefusal::Risk(rejection) = refused else {
+        panic!("not a risk refusal: {refused:?}")
+    };
+    assert_eq!(rejection.code, RejectCode::PositionLimit);
+    assert!(
+        rejection
+            .message
+            .contains("31 shares held and being bought over every ledger"),
+        "{rejection:?}"
+    );
+    rig.flow.submit(&buy("momentum", "AAPL", 24)).unwrap();
+    // 30 AAPL at 100 are being bought: 3000 of the 5000 USD; 25 MSFT more is too much.
+    let refused = rig.flow.submit(&buy("carry", "MSFT", 25)).unwrap_err();
+    assert!(
+        matches!(&refused, ManualRefusal::Risk(r) if r.message.contains("max_gross_notional_usd")),
+        "{refused:?}"
+    );
+    rig.flow.submit(&buy("carry", "MSFT", 20)).unwrap();
 }
