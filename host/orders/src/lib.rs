@@ -139,7 +139,24 @@ pub enum OrderStoreError {
         "no IB order id is known for clientId {0}: call observe_next_valid_id after connecting"
     )]
     NoOrderIdFloor(i32),
-    /// IB order ids for this clientId reached `i32::MAX`.
+    /// IB's `nextValidId` (or an order id IB reported) is not one to trade from: not
+    /// positive, or too near `i32::MAX` to leave room for orders. The floor is left as it
+    /// was: one hostile or garbled value must not use up a clientId's ids for good.
+    #[error(
+        "IB's nextValidId {next_valid_id} for clientId {client_id} is not usable: order ids \
+         are positive and must leave room for {} orders below {}; reset the API order \
+         id sequence in TWS (Global Configuration > API > Settings) or use another clientId",
+        order_ids::ORDER_ID_HEADROOM,
+        order_ids::ORDER_ID_CEILING
+    )]
+    ImplausibleNextValidId {
+        /// The clientId.
+        client_id: i32,
+        /// What IB said.
+        next_valid_id: i32,
+    },
+    /// IB order ids for this clientId reached the ceiling (1,500,000,000, where `ibapi`'s own
+    /// request ids begin).
     #[error("IB order ids for clientId {0} are exhausted; reset the API order id sequence in TWS")]
     OrderIdsExhausted(i32),
     /// An order that cannot be stored (e.g. zero shares).

@@ -13,6 +13,15 @@ use super::database::Database;
 use super::ids::{SessionTag, SignalId};
 use super::record::IbOrderId;
 
+/// Where order ids end: `ibapi` numbers its own requests from 1,500,000,000 up (and refuses a
+/// connection whose `nextValidId` reaches it), so an order id must stay below.
+pub const ORDER_ID_CEILING: i32 = 1_500_000_000;
+
+/// Order ids a clientId must have left below [`ORDER_ID_CEILING`] after IB's `nextValidId`
+/// for it to be used: a million orders. Fewer means the sequence is nearly used up, or the
+/// value is garbage.
+pub const ORDER_ID_HEADROOM: i32 = 1_000_000;
+
 /// This session's tag and the next IB order id of each clientId, as stored.
 #[derive(Debug)]
 pub(super) struct OrderIds {
@@ -82,12 +91,13 @@ impl IdRun {
     ///
     /// # Errors
     ///
-    /// [`OrderStoreError::OrderIdsExhausted`] when no id would be left after it: the id
-    /// after the run must be storable as the next one.
+    /// [`OrderStoreError::OrderIdsExhausted`] when no id would be left after it below
+    /// [`ORDER_ID_CEILING`]: the id after the run must be storable as the next one.
     pub(super) fn take(&mut self) -> Result<IbOrderId, OrderStoreError> {
         let order_id = self.next;
         self.next = order_id
             .checked_add(1)
+            .filter(|next| *next <= ORDER_ID_CEILING)
             .ok_or(OrderStoreError::OrderIdsExhausted(self.client_id))?;
         Ok(IbOrderId {
             client_id: self.client_id,
@@ -108,12 +118,23 @@ impl IdRun {
 
 /// Raises the floor of `client_id` to `next_valid_id` (stored first, then in memory) and
 /// returns the id the next order will get. Writes nothing when the floor does not move.
+///
+/// # Errors
+///
+/// [`OrderStoreError::ImplausibleNextValidId`] for a value that is not positive or leaves
+/// fewer than [`ORDER_ID_HEADROOM`] ids (nothing is changed), or a failed write.
 pub(super) fn observe_next_valid_id(
     database: &Database,
     ids: &mut OrderIds,
     client_id: i32,
     next_valid_id: i32,
 ) -> Result<i32, OrderStoreError> {
+    if next_valid_id < 1 || next_valid_id > ORDER_ID_CEILING - ORDER_ID_HEADROOM {
+        return Err(OrderStoreError::ImplausibleNextValidId {
+            client_id,
+            next_valid_id,
+        });
+    }
     let next = ids.after_next_valid_id(client_id, next_valid_id);
     if ids.next(client_id) != Some(next) {
         database.raise_next_order_id(client_id, next)?;
@@ -161,10 +182,10 @@ mod tests {
     }
 
     #[test]
-    fn the_last_id_is_never_handed_out_so_the_next_one_can_be_stored() {
-        let ids = ids(&[(3, i32::MAX - 1)]);
+    fn ids_end_below_where_ibapis_request_ids_begin() {
+        let ids = ids(&[(3, ORDER_ID_CEILING - 1)]);
         let mut run = ids.reserve(3).unwrap();
-        assert_eq!(run.take().unwrap(), id(3, i32::MAX - 1));
+        assert_eq!(run.take().unwrap(), id(3, ORDER_ID_CEILING - 1));
         assert!(matches!(
             run.take(),
             Err(OrderStoreError::OrderIdsExhausted(3))

@@ -272,3 +272,38 @@ async fn settling_an_order_that_is_not_unknown_is_refused() {
     assert_eq!(host.order(id).await.unwrap().state, "filled");
     stop(host).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nonsense_next_valid_id_is_refused_and_the_id_floor_kept() {
+    let rig = Rig::new(SimConfig::ephemeral()).await;
+    let (host, mut events) = metronome(&rig, "quantity = 1\nsignals = 2", "").await;
+    rig.sim.step_bar();
+    let (first, ib) = next_sent(&mut events).await;
+    assert_eq!(ib, 1);
+    assert_eq!(next_fill(&mut events).await, (first, 1, true));
+
+    // The gateway comes back handing out ids just below where ibapi's own request ids
+    // begin (1,500,000,000): a few hundred thousand orders would collide with them.
+    rig.sim.faults().restart(Some(1_499_500_000));
+    let refused = wait_for(&mut events, |e| match e {
+        TradingEvent::ConnectFailed { reason, .. } => Some(reason.clone()),
+        _ => None,
+    })
+    .await;
+    assert!(
+        refused.contains("IB's nextValidId 1499500000 for clientId 7 is not usable"),
+        "{refused}"
+    );
+
+    // Once it hands out sane ids again, trading resumes from the host's own floor.
+    rig.sim.faults().restart(Some(1));
+    wait_for(&mut events, |e| {
+        matches!(e, TradingEvent::Subscribed { .. }).then_some(())
+    })
+    .await;
+    rig.sim.step_bar();
+    let (second, ib) = next_sent(&mut events).await;
+    assert_eq!(ib, 2, "the floor was not moved by the nonsense");
+    assert_eq!(next_fill(&mut events).await, (second, 1, true));
+    stop(host).await;
+}

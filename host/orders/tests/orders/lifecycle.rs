@@ -76,6 +76,27 @@ fn take_next_needs_an_id_floor_then_marks_sending_with_increasing_ids() {
     assert_eq!(rest[0].signal_id, c);
     assert_eq!(rest[0].ib.order_id, 502);
     assert_eq!(store.take_next(CLIENT, 10).unwrap(), []);
+
+    // A garbled or hostile nextValidId moves nothing: one bad value must not use up the
+    // clientId's ids for good.
+    for garbage in [i32::MAX, 1_499_000_001, 0, -5] {
+        let err = store.observe_next_valid_id(CLIENT, garbage).unwrap_err();
+        assert!(
+            matches!(err, OrderStoreError::ImplausibleNextValidId { next_valid_id, .. } if next_valid_id == garbage),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("reset the API order id sequence"),
+            "{err}"
+        );
+    }
+    assert_eq!(store.next_order_id(CLIENT), Some(503));
+    drop(store);
+    assert_eq!(
+        db.open().next_order_id(CLIENT),
+        Some(503),
+        "nothing stored either"
+    );
 }
 
 #[test]
