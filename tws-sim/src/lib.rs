@@ -3,7 +3,7 @@
 //! A paper gateway on 127.0.0.1 that real IB API clients (the `ibapi` 5.5 crate, IB's own
 //! client 10.51, `ib_async` 2.1) accept: the handshake and framing of TWS, the protobuf dialect
 //! at server version 226 and the text dialect at 176–178 over one engine, orders with fills,
-//! executions and commissions, positions and account values, contract details, ticks,
+//! executions and commissions, positions, account values and P&L, contract details, ticks,
 //! real-time and historical bars, and a fault switchboard.
 //!
 //! ## Layout: the way a request travels

@@ -4,28 +4,7 @@ mod support;
 
 use ibapi::accounts::types::{AccountGroup, AccountId};
 use ibapi::accounts::{AccountSummaryResult, AccountUpdate, AccountUpdateMulti, PositionUpdate};
-use ibapi::orders::{Action, PlaceOrder, order_builder};
 use support::*;
-
-/// Buys `qty` of `contract` at market and waits for its commission report.
-async fn buy(
-    client: &ibapi::Client,
-    order_id: i32,
-    contract: &ibapi::contracts::Contract,
-    qty: f64,
-) {
-    let mut events = within(client.place_order(
-        order_id,
-        contract,
-        &order_builder::market_order(Action::Buy, qty),
-    ))
-    .await
-    .expect("placed");
-    while !matches!(
-        next_data(&mut events).await,
-        PlaceOrder::CommissionReport(_)
-    ) {}
-}
 
 #[tokio::test]
 async fn positions_snapshot_then_updates_after_a_fill() {

@@ -1,6 +1,6 @@
 //! IB's own Python client (ibapi-latest 10.51.1, protobuf at 226) and ib_async 2.1.0 (text at
 //! 178) against the simulator: a market order to Filled with its execution and commission,
-//! positions, account summary and account values.
+//! positions, account summary, account values and the account's P&L subscription.
 //!
 //! Python comes from `SANDTRADE_PYTHON`, else `<workspace>/target/venv/bin/python`. Without
 //! either the test fails and says how to create the venv: it never passes silently.
@@ -154,6 +154,11 @@ async fn official_python_client_market_order_to_filled_positions_and_account() {
     );
     assert_eq!(out["executions"].as_array().map(Vec::len), Some(1));
     assert_eq!(out["executions"][0]["execId"], e[2]["execId"]);
+    // The day's P&L since the start: the commission; the position is worth what it cost.
+    assert_eq!(
+        out["pnl"],
+        json!({"reqId": 7004, "daily": -1.0, "unrealized": 0.0, "realized": 0.0})
+    );
     assert_eq!(out["errors"], json!([]));
     assert_eq!(sim.position(ACCOUNT, "AAPL").expect("AAPL"), 100.0);
 }
@@ -232,6 +237,10 @@ async fn ib_async_over_the_text_dialect_market_order_to_filled_positions_and_acc
     assert_eq!(
         out["summary"],
         json!({"NetLiquidation/USD": net, "TotalCashValue/USD": cash})
+    );
+    assert_eq!(
+        out["pnl"],
+        json!({"daily": -1.0, "unrealized": 0.0, "realized": 0.0})
     );
     assert_eq!(out["errors"], json!([]));
     assert_eq!(sim.position(ACCOUNT, "AAPL").expect("AAPL"), 100.0);

@@ -1,5 +1,6 @@
 //! The wire itself, with a hand-made client: what an unknown message, a malformed frame or a
-//! text-only client gets; and the control interface over TCP.
+//! text-only client gets; P&L subscriptions in both dialects, byte for byte; and the control
+//! interface over TCP.
 
 mod support;
 
@@ -63,6 +64,176 @@ impl Raw {
         raw.read_until(209).await; // nextValidId
         raw
     }
+}
+
+/// The two wire dialects the P&L test speaks.
+#[derive(Debug, Clone, Copy)]
+enum Dialect {
+    /// Server version 226: `[len][id + 200][protobuf]`.
+    Protobuf,
+    /// Server version 178, as ib_async offers it: `[len]` + NUL-terminated fields.
+    Text,
+}
+
+/// IB's `PnL` message (protobuf dialect).
+#[derive(Clone, PartialEq, prost::Message)]
+struct PnlMessage {
+    #[prost(int32, optional, tag = "1")]
+    req_id: Option<i32>,
+    #[prost(double, optional, tag = "2")]
+    daily: Option<f64>,
+    #[prost(double, optional, tag = "3")]
+    unrealized: Option<f64>,
+    #[prost(double, optional, tag = "4")]
+    realized: Option<f64>,
+}
+
+/// One P&L message: (reqId, daily, unrealized, realized).
+type PnlRow = (i32, f64, f64, f64);
+
+impl Raw {
+    /// Handshake and startApi in `dialect`, up to nextValidId.
+    async fn start_in(addr: SocketAddr, dialect: Dialect, client_id: u8) -> Self {
+        match dialect {
+            Dialect::Protobuf => Self::start(addr, client_id).await,
+            Dialect::Text => {
+                let mut raw = Self::hello(addr, "v157..178").await;
+                let reply = raw.read().await.expect("handshake reply");
+                assert!(reply.starts_with(b"178\0"), "{reply:?}");
+                raw.send_fields(&["71", "2", &client_id.to_string(), ""])
+                    .await;
+                while raw.read_fields().await[0] != "9" {} // nextValidId
+                raw
+            }
+        }
+    }
+
+    /// Sends a text message: `[len]` + NUL-terminated fields, the message id first.
+    async fn send_fields(&mut self, fields: &[&str]) {
+        let body: Vec<u8> = fields.iter().flat_map(|f| f.bytes().chain([0])).collect();
+        let mut frame = (body.len() as u32).to_be_bytes().to_vec();
+        frame.extend_from_slice(&body);
+        within(self.socket.write_all(&frame)).await.expect("send");
+    }
+
+    /// Reads one text message as its fields.
+    async fn read_fields(&mut self) -> Vec<String> {
+        let body = self.read().await.expect("frame before end of stream");
+        let text = String::from_utf8(body).expect("text");
+        let text = text.strip_suffix('\0').expect("NUL-terminated");
+        text.split('\0').map(str::to_string).collect()
+    }
+
+    /// reqPnL for the default account, as ibapi (protobuf) or ib_async (text) sends it.
+    async fn req_pnl(&mut self, dialect: Dialect, req_id: u8) {
+        match dialect {
+            Dialect::Protobuf => {
+                let mut payload = vec![0x08, req_id, 0x12, ACCOUNT.len() as u8];
+                payload.extend_from_slice(ACCOUNT.as_bytes());
+                self.send(292, &payload).await;
+            }
+            Dialect::Text => {
+                self.send_fields(&["92", &req_id.to_string(), ACCOUNT, ""])
+                    .await
+            }
+        }
+    }
+
+    async fn cancel_pnl(&mut self, dialect: Dialect, req_id: u8) {
+        match dialect {
+            Dialect::Protobuf => self.send(293, &[0x08, req_id]).await,
+            Dialect::Text => self.send_fields(&["93", &req_id.to_string()]).await,
+        }
+    }
+
+    /// Asks for the time and returns the P&L messages read before the answer: everything the
+    /// simulator queued for this connection before it handled the question.
+    async fn pnl_before_time(&mut self, dialect: Dialect) -> Vec<PnlRow> {
+        let mut rows = Vec::new();
+        match dialect {
+            Dialect::Protobuf => {
+                self.send(249, &[]).await;
+                loop {
+                    let body = self.read().await.expect("frame before end of stream");
+                    match i32::from_be_bytes(body[..4].try_into().expect("id")) {
+                        249 => return rows,
+                        294 => {
+                            let m =
+                                <PnlMessage as prost::Message>::decode(&body[4..]).expect("PnL");
+                            let field = |v: Option<f64>| v.expect("every number is set");
+                            rows.push((
+                                m.req_id.expect("reqId"),
+                                field(m.daily),
+                                field(m.unrealized),
+                                field(m.realized),
+                            ));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Dialect::Text => {
+                self.send_fields(&["49", "1"]).await;
+                loop {
+                    let fields = self.read_fields().await;
+                    match fields[0].as_str() {
+                        "49" => return rows,
+                        "94" => {
+                            assert_eq!(fields.len(), 5, "94,reqId,daily,unrealized,realized");
+                            let number = |i: usize| fields[i].parse::<f64>().expect("a number");
+                            rows.push((
+                                fields[1].parse().expect("reqId"),
+                                number(2),
+                                number(3),
+                                number(4),
+                            ));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// reqPnL, a fill and a price move, cancelPnL, another move: the updates stop at the cancel.
+async fn pnl_streams_until_cancelled(dialect: Dialect) {
+    let sim = sim_with(still_config()).await;
+    sim.set_price("AAPL", 200.0).expect("AAPL");
+    let mut raw = Raw::start_in(sim.addr(), dialect, 1).await;
+    raw.req_pnl(dialect, 7).await;
+    assert_eq!(raw.pnl_before_time(dialect).await, [(7, 0.0, 0.0, 0.0)]);
+
+    // Another client trades the same account: 100 at 200, commission 1.
+    let trader = connect(&sim, 2).await;
+    buy(&trader, 1, &aapl(), 100.0).await;
+    sim.step(1);
+    sim.step(1);
+    sim.set_price("AAPL", 199.0).expect("AAPL");
+    assert_eq!(
+        raw.pnl_before_time(dialect).await,
+        [(7, -1.0, 0.0, 0.0), (7, -101.0, -100.0, 0.0)]
+    );
+
+    raw.cancel_pnl(dialect, 7).await;
+    assert_eq!(raw.pnl_before_time(dialect).await, []);
+    sim.step(1);
+    sim.set_price("AAPL", 150.0).expect("AAPL");
+    assert_eq!(
+        raw.pnl_before_time(dialect).await,
+        [],
+        "nothing after the cancel"
+    );
+}
+
+#[tokio::test]
+async fn pnl_in_protobuf_streams_until_cancelled() {
+    pnl_streams_until_cancelled(Dialect::Protobuf).await;
+}
+
+#[tokio::test]
+async fn pnl_in_text_streams_until_cancelled() {
+    pnl_streams_until_cancelled(Dialect::Text).await;
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
 //! Account requests: positions, account summary, account updates (single and multi), and the
-//! updates subscribers get after each fill.
+//! updates subscribers get after each fill. (P&L subscriptions are in `pnl.rs`.)
 
 use super::Engine;
 use super::clock;
@@ -98,13 +98,9 @@ impl Engine {
             return self.with_subs(client_id, |s| s.account_updates = None);
         }
         let Some(acct) = self.ledger.find(account) else {
-            let text = format!(
-                "Error validating request:-'bc' : cause - account {account} is not managed"
-            );
-            return self.clients.send(
-                client_id,
-                self.notice(-1, super::codes::VALIDATION_ERROR, text),
-            );
+            return self
+                .clients
+                .send(client_id, self.account_not_managed(-1, account));
         };
         let id = acct.id.clone();
         for value in self.ledger.values(acct, &self.book, &self.market) {
@@ -125,6 +121,14 @@ impl Engine {
         self.clients
             .send(client_id, Response::AccountDownloadEnd(id.clone()));
         self.with_subs(client_id, |s| s.account_updates = Some(id));
+    }
+
+    /// Error 321 for a request (`id`; −1 for requests without one) naming an account this
+    /// login does not manage.
+    pub(super) fn account_not_managed(&self, id: i32, account: &str) -> Response {
+        let text =
+            format!("Error validating request:-'bc' : cause - account {account} is not managed");
+        self.notice(id, super::codes::VALIDATION_ERROR, text)
     }
 
     pub(super) fn account_updates_multi(&mut self, client_id: i32, req_id: i32, account: &str) {

@@ -18,6 +18,26 @@ pub struct Holding {
     pub realized: f64,
 }
 
+/// An account's books in one currency, valued at the last prices.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CurrencyTotals {
+    /// Cash.
+    pub cash: f64,
+    /// Σ quantity × last price.
+    pub stock: f64,
+    /// Σ (last − average cost) × quantity.
+    pub unrealized: f64,
+    /// Realized P&L of every closing trade so far, commissions included.
+    pub realized: f64,
+}
+
+impl CurrencyTotals {
+    /// What the account is worth in this currency: cash plus stock.
+    pub fn net_liquidation(&self) -> f64 {
+        self.cash + self.stock
+    }
+}
+
 /// One account's books.
 #[derive(Debug, Clone)]
 pub struct Account {
@@ -168,6 +188,36 @@ impl Ledger {
         })
     }
 
+    /// The account's books per currency, valued at the last prices: every currency it holds
+    /// cash in (booking a trade opens its currency's cash entry, so that is every currency it
+    /// trades).
+    pub fn totals(
+        &self,
+        account: &Account,
+        book: &ContractBook,
+        market: &Market,
+    ) -> BTreeMap<String, CurrencyTotals> {
+        let mut totals: BTreeMap<String, CurrencyTotals> = account
+            .cash
+            .iter()
+            .map(|(currency, &cash)| {
+                let totals = CurrencyTotals {
+                    cash,
+                    ..CurrencyTotals::default()
+                };
+                (currency.clone(), totals)
+            })
+            .collect();
+        for (&idx, h) in &account.holdings {
+            let price = market.get(idx).last;
+            let t = totals.entry(book.spec(idx).currency.clone()).or_default();
+            t.stock += h.quantity * price;
+            t.unrealized += (price - h.avg_cost) * h.quantity;
+            t.realized += h.realized;
+        }
+        totals
+    }
+
     /// The account values of `reqAccountUpdates` (and of the summary tags), in TWS's keys.
     pub fn values(
         &self,
@@ -175,15 +225,6 @@ impl Ledger {
         book: &ContractBook,
         market: &Market,
     ) -> Vec<AccountValueView> {
-        let mut by_currency: BTreeMap<&str, (f64, f64, f64)> = BTreeMap::new(); // (stock value, unrealized, realized)
-        for (&idx, h) in &account.holdings {
-            let currency = book.spec(idx).currency.as_str();
-            let price = market.get(idx).last;
-            let entry = by_currency.entry(currency).or_default();
-            entry.0 += h.quantity * price;
-            entry.1 += (price - h.avg_cost) * h.quantity;
-            entry.2 += h.realized;
-        }
         let mut out = Vec::new();
         let mut push = |key: &str, value: String, currency: &str| {
             out.push(AccountValueView {
@@ -197,22 +238,22 @@ impl Ledger {
         push("AccountType", "INDIVIDUAL".to_string(), "");
         push("Currency", "USD".to_string(), "USD");
         let (mut cash_base, mut stock_base, mut unreal_base, mut real_base) = (0.0, 0.0, 0.0, 0.0);
-        for (currency, cash) in &account.cash {
-            let (stock, unreal, real) = by_currency
-                .get(currency.as_str())
-                .copied()
-                .unwrap_or_default();
+        for (currency, t) in &self.totals(account, book, market) {
             let rate = self.to_base(currency);
-            cash_base += cash * rate;
-            stock_base += stock * rate;
-            unreal_base += unreal * rate;
-            real_base += real * rate;
-            push("CashBalance", money(*cash), currency);
-            push("TotalCashBalance", money(*cash), currency);
-            push("StockMarketValue", money(stock), currency);
-            push("NetLiquidationByCurrency", money(cash + stock), currency);
-            push("UnrealizedPnL", money(unreal), currency);
-            push("RealizedPnL", money(real), currency);
+            cash_base += t.cash * rate;
+            stock_base += t.stock * rate;
+            unreal_base += t.unrealized * rate;
+            real_base += t.realized * rate;
+            push("CashBalance", money(t.cash), currency);
+            push("TotalCashBalance", money(t.cash), currency);
+            push("StockMarketValue", money(t.stock), currency);
+            push(
+                "NetLiquidationByCurrency",
+                money(t.net_liquidation()),
+                currency,
+            );
+            push("UnrealizedPnL", money(t.unrealized), currency);
+            push("RealizedPnL", money(t.realized), currency);
             push("ExchangeRate", format!("{rate:.8}"), currency);
         }
         let net = cash_base + stock_base;
@@ -244,7 +285,8 @@ impl Ledger {
     }
 }
 
-fn round2(v: f64) -> f64 {
+/// Rounded to the cent, as TWS reports money.
+pub(super) fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
 

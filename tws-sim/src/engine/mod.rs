@@ -5,7 +5,7 @@
 //! Connections hand it decoded [`Request`]s; it answers by queueing [`Response`]s on the
 //! connections' outbound queues. Each family of requests lives in its own file:
 //! `orders/` (the book, and the engine's handling of it), `executions.rs`, `account.rs`,
-//! `market_data.rs`.
+//! `pnl.rs` (with the day it counts from in `trading_day.rs`), `market_data.rs`.
 
 mod account;
 pub mod accounts;
@@ -16,7 +16,9 @@ mod faults;
 pub mod market;
 mod market_data;
 mod orders;
+mod pnl;
 pub mod sessions;
+mod trading_day;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -29,6 +31,7 @@ pub use self::faults::FaultState;
 use self::market::Market;
 use self::orders::OrderBook;
 use self::sessions::{ClientLink, Clients};
+use self::trading_day::DayStart;
 use crate::config::SimConfig;
 use crate::error::ConfigError;
 use crate::messages::{ErrorNotice, Request, Response};
@@ -68,6 +71,8 @@ pub struct Engine {
     market: Market,
     ledger: Ledger,
     orders: OrderBook,
+    /// Where the accounts stood when the simulated trading day began (reqPnL counts from it).
+    day_start: DayStart,
     clients: Clients,
     /// Next order id per client id; survives disconnects like TWS's id sequence.
     next_ids: HashMap<i32, i32>,
@@ -91,6 +96,7 @@ impl Engine {
         let market = Market::new(&config.market, &book)?;
         let ledger = Ledger::new(&config.accounts, config.usd_hkd);
         let orders = OrderBook::new(config.first_perm_id, start);
+        let day_start = DayStart::mark(start, &ledger, &book, &market);
         Ok(Self {
             start,
             now: start,
@@ -98,6 +104,7 @@ impl Engine {
             market,
             ledger,
             orders,
+            day_start,
             clients: Clients::default(),
             next_ids: HashMap::new(),
             faults: FaultState::default(),
@@ -232,7 +239,11 @@ impl Engine {
                 client_id,
                 Response::ManagedAccounts(self.ledger.managed_accounts()),
             ),
-            Request::PlaceOrder(order) => self.place_order(client_id, order),
+            Request::PlaceOrder(order) => {
+                // It may fill at once.
+                self.place_order(client_id, order);
+                self.publish_pnl();
+            }
             Request::CancelOrder { order_id } => self.cancel_order(client_id, order_id),
             Request::GlobalCancel => self.global_cancel(),
             Request::OpenOrders | Request::AutoOpenOrders { .. } => {
@@ -259,6 +270,14 @@ impl Engine {
             } => self.account_updates_multi(client_id, req_id, &account),
             Request::CancelAccountUpdatesMulti { req_id } => {
                 self.with_subs(client_id, |s| _ = s.account_updates_multi.remove(&req_id))
+            }
+            Request::Pnl {
+                req_id,
+                account,
+                model_code: _,
+            } => self.pnl(client_id, req_id, &account),
+            Request::CancelPnl { req_id } => {
+                self.with_subs(client_id, |s| _ = s.pnl.remove(&req_id))
             }
             Request::ContractDetails { req_id, contract } => {
                 self.contract_details(client_id, req_id, &contract)
@@ -309,7 +328,8 @@ impl Engine {
     }
 
     /// Advances simulated time by one tick: every open market trades once, subscribers get
-    /// their ticks, a bar closes on each five-second boundary, and working orders are matched.
+    /// their ticks, a bar closes on each five-second boundary, working orders are matched, a
+    /// new trading day begins at 00:00 UTC, and P&L subscribers hear of any change.
     pub fn step(&mut self) {
         self.now += time::Duration::seconds(clock::TICK_SECONDS);
         let second = self.now.unix_timestamp() - 1;
@@ -338,6 +358,8 @@ impl Engine {
             }
         }
         self.match_working_orders();
+        self.begin_day_if_new();
+        self.publish_pnl();
     }
 
     /// Sets a contract's price now (tests, operators); resting orders are matched against it.
@@ -347,5 +369,6 @@ impl Engine {
             self.publish_ticks(idx);
         }
         self.match_working_orders();
+        self.publish_pnl();
     }
 }

@@ -3,10 +3,11 @@
 use std::collections::{BTreeMap, HashMap};
 
 use bytes::Bytes;
+use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
 use super::contracts::ContractIdx;
-use crate::messages::Response;
+use crate::messages::{PnlView, Response};
 
 /// What the engine hands a connection's writer.
 #[derive(Debug)]
@@ -54,6 +55,18 @@ pub struct HistoricalSub {
     pub format_date: i32,
 }
 
+/// A reqPnL subscription and the update it was sent last: the next one goes out when the
+/// numbers differ from it, a simulated second after it at the earliest.
+#[derive(Debug, Clone)]
+pub struct PnlSub {
+    /// The account (its code, as the ledger spells it).
+    pub account: String,
+    /// The numbers last sent.
+    pub sent: PnlView,
+    /// When they were sent (simulated time).
+    pub sent_at: OffsetDateTime,
+}
+
 /// Everything one client is subscribed to.
 #[derive(Debug, Default)]
 pub struct Subscriptions {
@@ -69,6 +82,8 @@ pub struct Subscriptions {
     pub account_updates: Option<String>,
     /// reqAccountUpdatesMulti by reqId, with its account.
     pub account_updates_multi: HashMap<i32, String>,
+    /// reqPnL by reqId.
+    pub pnl: HashMap<i32, PnlSub>,
     /// reqMarketDataType in force (1 live, 2 frozen, 3 delayed, 4 delayed-frozen).
     pub market_data_type: i32,
 }
@@ -138,6 +153,11 @@ impl Clients {
     /// Every client.
     pub fn iter(&self) -> impl Iterator<Item = (i32, &Client)> {
         self.by_id.iter().map(|(id, c)| (*id, c))
+    }
+
+    /// Every client, mutably (subscriptions that keep state).
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (i32, &mut Client)> {
+        self.by_id.iter_mut().map(|(id, c)| (*id, c))
     }
 
     /// Sends to one client, if connected.

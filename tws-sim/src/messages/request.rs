@@ -87,6 +87,20 @@ pub enum Request {
         /// The request.
         req_id: i32,
     },
+    /// 92: subscribe to an account's P&L (the day's, unrealized, realized).
+    Pnl {
+        /// Echoed in every answer.
+        req_id: i32,
+        /// Account code.
+        account: String,
+        /// Model code (FA models; not simulated).
+        model_code: String,
+    },
+    /// 93: stop a P&L subscription.
+    CancelPnl {
+        /// The request.
+        req_id: i32,
+    },
     /// 9: contract details.
     ContractDetails {
         /// Echoed in every answer.
@@ -172,6 +186,8 @@ impl Request {
             Request::AccountUpdates { .. } => "reqAccountUpdates",
             Request::AccountUpdatesMulti { .. } => "reqAccountUpdatesMulti",
             Request::CancelAccountUpdatesMulti { .. } => "cancelAccountUpdatesMulti",
+            Request::Pnl { .. } => "reqPnL",
+            Request::CancelPnl { .. } => "cancelPnL",
             Request::ContractDetails { .. } => "reqContractDetails",
             Request::CancelContractDetails { .. } => "cancelContractData",
             Request::MarketData { .. } => "reqMktData",

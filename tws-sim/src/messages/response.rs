@@ -83,6 +83,13 @@ pub enum Response {
     },
     /// 74: end of an account-updates-multi download.
     AccountUpdateMultiEnd(i32),
+    /// 94: an account's P&L (reqPnL).
+    Pnl {
+        /// The request.
+        req_id: i32,
+        /// The numbers.
+        pnl: PnlView,
+    },
     /// 10: contract details.
     ContractData {
         /// The request.
@@ -314,6 +321,17 @@ pub struct AccountValueView {
     pub currency: String,
     /// Account code.
     pub account: String,
+}
+
+/// An account's P&L as reqPnL reports it, in the account's base currency.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PnlView {
+    /// The day's P&L: the change of the net liquidation value since the trading day began.
+    pub daily: f64,
+    /// Σ (last − average cost) × quantity over the positions.
+    pub unrealized: f64,
+    /// The P&L the day's closing trades realized, commissions included.
+    pub realized: f64,
 }
 
 /// A portfolio row (updatePortfolio).

@@ -1,10 +1,10 @@
-//! Account family: positions, account summary, account updates (single and multi).
+//! Account family: positions, account summary, account updates (single and multi), P&L.
 
 use prost::Message;
 
 use super::common::{Contract, ReqIdOnly};
 use crate::messages::{
-    AccountValueView, ContractFields, DecodeError, PortfolioView, Request, format_decimal,
+    AccountValueView, ContractFields, DecodeError, PnlView, PortfolioView, Request, format_decimal,
 };
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -123,6 +123,30 @@ pub struct AccountUpdateMulti {
     pub currency: Option<String>,
 }
 
+/// IB's `PnLRequest`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct PnlRequest {
+    #[prost(int32, optional, tag = "1")]
+    pub req_id: Option<i32>,
+    #[prost(string, optional, tag = "2")]
+    pub account: Option<String>,
+    #[prost(string, optional, tag = "3")]
+    pub model_code: Option<String>,
+}
+
+/// IB's `PnL` message.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Pnl {
+    #[prost(int32, optional, tag = "1")]
+    pub req_id: Option<i32>,
+    #[prost(double, optional, tag = "2")]
+    pub daily_pnl: Option<f64>,
+    #[prost(double, optional, tag = "3")]
+    pub unrealized_pnl: Option<f64>,
+    #[prost(double, optional, tag = "4")]
+    pub realized_pnl: Option<f64>,
+}
+
 pub fn decode_summary_request(payload: &[u8]) -> Result<Request, DecodeError> {
     let m = AccountSummaryRequest::decode(payload)?;
     Ok(Request::AccountSummary {
@@ -157,6 +181,21 @@ pub fn decode_updates_multi(payload: &[u8]) -> Result<Request, DecodeError> {
 
 pub fn decode_cancel_updates_multi(payload: &[u8]) -> Result<Request, DecodeError> {
     Ok(Request::CancelAccountUpdatesMulti {
+        req_id: ReqIdOnly::decode(payload)?.req_id.unwrap_or_default(),
+    })
+}
+
+pub fn decode_pnl_request(payload: &[u8]) -> Result<Request, DecodeError> {
+    let m = PnlRequest::decode(payload)?;
+    Ok(Request::Pnl {
+        req_id: m.req_id.unwrap_or_default(),
+        account: m.account.unwrap_or_default(),
+        model_code: m.model_code.unwrap_or_default(),
+    })
+}
+
+pub fn decode_cancel_pnl(payload: &[u8]) -> Result<Request, DecodeError> {
+    Ok(Request::CancelPnl {
         req_id: ReqIdOnly::decode(payload)?.req_id.unwrap_or_default(),
     })
 }
@@ -233,5 +272,14 @@ pub fn update_multi(req_id: i32, v: &AccountValueView) -> AccountUpdateMulti {
         key: Some(v.key.clone()),
         value: Some(v.value.clone()),
         currency: Some(v.currency.clone()),
+    }
+}
+
+pub fn pnl(req_id: i32, v: &PnlView) -> Pnl {
+    Pnl {
+        req_id: Some(req_id),
+        daily_pnl: Some(v.daily),
+        unrealized_pnl: Some(v.unrealized),
+        realized_pnl: Some(v.realized),
     }
 }

@@ -52,6 +52,8 @@ pub mod request_ids {
     pub const START_API: i32 = 71;
     pub const REQ_ACCOUNT_UPDATES_MULTI: i32 = 76;
     pub const CANCEL_ACCOUNT_UPDATES_MULTI: i32 = 77;
+    pub const REQ_PNL: i32 = 92;
+    pub const CANCEL_PNL: i32 = 93;
     pub const REQ_COMPLETED_ORDERS: i32 = 99;
     pub const REQ_CURRENT_TIME_IN_MILLIS: i32 = 105;
     pub const CANCEL_CONTRACT_DATA: i32 = 106;
@@ -91,6 +93,7 @@ pub mod response_ids {
     pub const ACCOUNT_UPDATE_MULTI_END: i32 = 74;
     pub const TICK_REQ_PARAMS: i32 = 81;
     pub const HISTORICAL_DATA_UPDATE: i32 = 90;
+    pub const PNL: i32 = 94;
     pub const COMPLETED_ORDER: i32 = 101;
     pub const COMPLETED_ORDERS_END: i32 = 102;
     pub const HISTORICAL_DATA_END: i32 = 108;
@@ -149,6 +152,8 @@ pub fn decode_request(body: &[u8]) -> Result<(i32, Request), DecodeError> {
         id::REQ_ACCT_DATA => account::decode_account_updates(payload)?,
         id::REQ_ACCOUNT_UPDATES_MULTI => account::decode_updates_multi(payload)?,
         id::CANCEL_ACCOUNT_UPDATES_MULTI => account::decode_cancel_updates_multi(payload)?,
+        id::REQ_PNL => account::decode_pnl_request(payload)?,
+        id::CANCEL_PNL => account::decode_cancel_pnl(payload)?,
         id::REQ_CONTRACT_DATA => contracts::decode_request(payload)?,
         id::CANCEL_CONTRACT_DATA => contracts::decode_cancel(payload)?,
         id::REQ_MKT_DATA => market_data::decode_request(payload)?,
@@ -256,6 +261,7 @@ pub fn encode_response(response: &Response, out: &mut BytesMut) {
             id::ACCOUNT_UPDATE_MULTI_END,
             &common::ReqIdOnly::new(*req_id),
         ),
+        Response::Pnl { req_id, pnl } => put(out, id::PNL, &account::pnl(*req_id, pnl)),
         Response::ContractData { req_id, details } => put(
             out,
             id::CONTRACT_DATA,
@@ -431,6 +437,46 @@ mod tests {
             ))
         );
         assert!(decode_request(&[0, 0]).is_err());
+    }
+
+    #[test]
+    fn pnl_golden_frame() {
+        // IB's PnL_pb2: reqId 7, dailyPnL -201, unrealizedPnL -200, realizedPnL 0.
+        let pnl = crate::messages::PnlView {
+            daily: -201.0,
+            unrealized: -200.0,
+            realized: 0.0,
+        };
+        assert_eq!(
+            frame(&Response::Pnl { req_id: 7, pnl }),
+            [
+                0, 0, 0, 33, 0, 0, 1, 38, 8, 7, 17, 0, 0, 0, 0, 0, 32, 105, 192, 25, 0, 0, 0, 0, 0,
+                0, 105, 192, 33, 0, 0, 0, 0, 0, 0, 0, 0
+            ]
+        );
+    }
+
+    #[test]
+    fn pnl_request_and_cancel_as_ib_clients_send_them() {
+        // PnLRequest{reqId 7, account DU1234567, modelCode ""} (IB's Python client sets the
+        // empty model code; ibapi leaves it out).
+        let mut body = (92 + PROTOBUF_MSG_ID).to_be_bytes().to_vec();
+        body.extend_from_slice(&[0x08, 7, 0x12, 9]);
+        body.extend_from_slice(b"DU1234567");
+        body.extend_from_slice(&[0x1a, 0]);
+        let request = Request::Pnl {
+            req_id: 7,
+            account: "DU1234567".into(),
+            model_code: String::new(),
+        };
+        assert_eq!(decode_request(&body), Ok((92, request.clone())));
+        body.truncate(body.len() - 2);
+        assert_eq!(decode_request(&body), Ok((92, request)));
+        let cancel = [&(93 + PROTOBUF_MSG_ID).to_be_bytes()[..], &[0x08, 7]].concat();
+        assert_eq!(
+            decode_request(&cancel),
+            Ok((93, Request::CancelPnl { req_id: 7 }))
+        );
     }
 
     #[test]

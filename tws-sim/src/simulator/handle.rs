@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::engine::clock::BAR_SECONDS;
 use crate::faults::Faults;
+use crate::messages::PnlView;
 use crate::probe::LatencyProbe;
 use crate::server::Shared;
 
@@ -128,6 +129,13 @@ impl SimHandle {
             .by_symbol(symbol)
             .ok_or_else(|| UnknownSymbol(symbol.to_string()))?;
         Ok(engine.ledger().quantity(account, idx))
+    }
+
+    /// `account`'s P&L as a reqPnL subscriber would be told it now: the day's (since 00:00 UTC,
+    /// or the start), unrealized and realized, in the base currency. `None` for an account the
+    /// simulator does not have.
+    pub fn pnl(&self, account: &str) -> Option<PnlView> {
+        self.shared.engine().account_pnl(account)
     }
 
     /// Client ids of the started connections.

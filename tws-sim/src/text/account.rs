@@ -1,7 +1,10 @@
-//! Account family in text: positions, account summary, account updates (single and multi).
+//! Account family in text: positions, account summary, account updates (single and multi),
+//! P&L.
 
 use super::wire::{Reader, Writer};
-use crate::messages::{AccountValueView, ContractFields, DecodeError, PortfolioView, Request};
+use crate::messages::{
+    AccountValueView, ContractFields, DecodeError, PnlView, PortfolioView, Request,
+};
 
 /// `62,1,reqId,group,tags`.
 pub fn decode_summary_request(r: &mut Reader) -> Result<Request, DecodeError> {
@@ -44,6 +47,22 @@ pub fn decode_updates_multi(r: &mut Reader) -> Result<Request, DecodeError> {
 pub fn decode_cancel_updates_multi(r: &mut Reader) -> Result<Request, DecodeError> {
     r.skip(1);
     Ok(Request::CancelAccountUpdatesMulti {
+        req_id: r.int("reqId")?,
+    })
+}
+
+/// `92,reqId,account,modelCode`: no version field (IB's clients send none for reqPnL).
+pub fn decode_pnl_request(r: &mut Reader) -> Result<Request, DecodeError> {
+    Ok(Request::Pnl {
+        req_id: r.int("reqId")?,
+        account: r.str_or_empty().to_string(),
+        model_code: r.str_or_empty().to_string(),
+    })
+}
+
+/// `93,reqId`: no version field.
+pub fn decode_cancel_pnl(r: &mut Reader) -> Result<Request, DecodeError> {
+    Ok(Request::CancelPnl {
         req_id: r.int("reqId")?,
     })
 }
@@ -122,5 +141,16 @@ pub fn update_multi(req_id: i32, v: &AccountValueView) -> Writer {
         .str(&v.key)
         .str(&v.value)
         .str(&v.currency);
+    w
+}
+
+/// `94,reqId,dailyPnL,unrealizedPnL,realizedPnL`: no version field (IB's decoders read the
+/// request id right after the message id; the last two exist from server versions 129 and 135).
+pub fn pnl(req_id: i32, v: &PnlView) -> Writer {
+    let mut w = Writer::new(94);
+    w.int(req_id)
+        .float(v.daily)
+        .float(v.unrealized)
+        .float(v.realized);
     w
 }

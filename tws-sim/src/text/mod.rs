@@ -51,6 +51,8 @@ pub fn decode_request(body: &[u8]) -> Result<(i32, Request), DecodeError> {
         id::REQ_ACCT_DATA => account::decode_account_updates(&mut r)?,
         id::REQ_ACCOUNT_UPDATES_MULTI => account::decode_updates_multi(&mut r)?,
         id::CANCEL_ACCOUNT_UPDATES_MULTI => account::decode_cancel_updates_multi(&mut r)?,
+        id::REQ_PNL => account::decode_pnl_request(&mut r)?,
+        id::CANCEL_PNL => account::decode_cancel_pnl(&mut r)?,
         id::REQ_CONTRACT_DATA => contracts::decode_request(&mut r)?,
         id::REQ_MKT_DATA => market_data::decode_request(&mut r)?,
         id::CANCEL_MKT_DATA => market_data::decode_cancel(&mut r)?,
@@ -136,6 +138,7 @@ impl TextEncoder {
             Response::AccountDownloadEnd(name) => account::download_end(name),
             Response::AccountUpdateMulti { req_id, value } => account::update_multi(*req_id, value),
             Response::AccountUpdateMultiEnd(req_id) => versioned_id(74, *req_id),
+            Response::Pnl { req_id, pnl } => account::pnl(*req_id, pnl),
             Response::ContractData { req_id, details } => {
                 contracts::contract_data(*req_id, details)
             }
@@ -259,6 +262,34 @@ mod tests {
             ))
         );
         assert!(decode_request(b"x\x00").is_err());
+    }
+
+    #[test]
+    fn pnl_as_ib_clients_send_and_read_it() {
+        assert_eq!(
+            decode_request(b"92\x007\x00DU1\x00\x00"),
+            Ok((
+                92,
+                Request::Pnl {
+                    req_id: 7,
+                    account: "DU1".into(),
+                    model_code: String::new()
+                }
+            ))
+        );
+        assert_eq!(
+            decode_request(b"93\x007\x00"),
+            Ok((93, Request::CancelPnl { req_id: 7 }))
+        );
+        let pnl = crate::messages::PnlView {
+            daily: -201.5,
+            unrealized: -200.0,
+            realized: 0.0,
+        };
+        assert_eq!(
+            fields(&Response::Pnl { req_id: 7, pnl }, 178),
+            ["94", "7", "-201.5", "-200", "0"]
+        );
     }
 
     #[test]

@@ -5,7 +5,8 @@ Usage: python ib_async_client.py PORT
 Connects as client id 21 (ib_async then syncs positions, open and completed orders, account
 updates and executions, waiting for each end marker), places a market order for 100 AAPL
 with orderRef "ia-0001", waits for its commission report, and reads positions, portfolio,
-account values and the account summary. Prints one JSON object for the Rust test to check.
+account values, the account summary and the first update of the account's P&L (reqPnL, then
+cancelPnL). Prints one JSON object for the Rust test to check.
 Every wait is bounded; a missing answer ends the run with an error.
 """
 
@@ -79,6 +80,19 @@ async def main(port):
     out["accountValues"] = {k: values.get(k) for k in ("CashBalance/USD", "StockMarketValue/USD", "NetLiquidation/USD")}
     summary = await asyncio.wait_for(ib.accountSummaryAsync(), WAIT_SECONDS)
     out["summary"] = {f"{v.tag}/{v.currency}": v.value for v in summary if v.tag in ("NetLiquidation", "TotalCashValue")}
+
+    # ib_async updates one PnL object in place: keep the numbers of the first update.
+    first_pnl = asyncio.get_running_loop().create_future()
+
+    def on_pnl(pnl):
+        if not first_pnl.done():
+            first_pnl.set_result({"daily": pnl.dailyPnL, "unrealized": pnl.unrealizedPnL, "realized": pnl.realizedPnL})
+
+    ib.pnlEvent += on_pnl
+    account = ib.managedAccounts()[0]
+    ib.reqPnL(account)
+    out["pnl"] = await asyncio.wait_for(first_pnl, WAIT_SECONDS)
+    ib.cancelPnL(account)
     out["errors"] = [e for e in errors if e["code"] not in (2104, 2106, 2158)]
     ib.disconnect()
     print(json.dumps(out))

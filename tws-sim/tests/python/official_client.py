@@ -4,7 +4,8 @@ Usage: python official_client.py PORT
 
 Connects as client id 11, places a market order for 100 AAPL with orderRef "py-0001", waits
 until it is Filled with its execution and commission, then reads positions, the account
-summary, the account updates and the executions. Prints one JSON object with what it saw, for
+summary, the account updates, the executions and the first answer of the account's P&L
+subscription (reqPnL, then cancelPnL). Prints one JSON object with what it saw, for
 the Rust test (tests/python_clients.rs) to check value by value. Every wait is bounded; a
 missing answer ends the run with exit code 1 and says which.
 """
@@ -109,6 +110,10 @@ class App(EWrapper, EClient):
     def accountDownloadEnd(self, accountName):
         self.events.put(("accountDownloadEnd", accountName))
 
+    def pnl(self, reqId, dailyPnL, unrealizedPnL, realizedPnL):
+        self.events.put(("pnl", {"reqId": reqId, "daily": dailyPnL, "unrealized": unrealizedPnL,
+                                 "realized": realizedPnL}))
+
     def collect_until(self, last):
         """Every event up to and including the first named `last`."""
         seen = []
@@ -168,6 +173,10 @@ def main():
 
     app.reqExecutions(7003, ExecutionFilter())
     out["executions"] = [p for n, p in app.collect_until("execDetailsEnd") if n == "execDetails"]
+
+    app.reqPnL(7004, out["managedAccounts"][0], "")
+    out["pnl"] = app.collect_until("pnl")[-1][1]
+    app.cancelPnL(7004)
 
     out["errors"] = app.errors
     app.disconnect()

@@ -20,6 +20,18 @@ pub async fn sim() -> SimHandle {
     sim_with(SimConfig::ephemeral()).await
 }
 
+/// The default config, except that prices stay where they are set (no random walk), so
+/// every account number is exact.
+pub fn still_config() -> SimConfig {
+    SimConfig {
+        market: tws_sim::config::MarketConfig {
+            volatility_bps: 0.0,
+            ..Default::default()
+        },
+        ..SimConfig::ephemeral()
+    }
+}
+
 /// A simulator with `config` (port forced to 0).
 pub async fn sim_with(config: SimConfig) -> SimHandle {
     Simulator::start(SimConfig { port: 0, ..config })
@@ -64,6 +76,27 @@ where
 {
     use futures::StreamExt;
     within(sub.next()).await.expect("subscription ended")
+}
+
+/// Places a market order for `qty` of `contract` and waits for its commission report (the
+/// last message of a fill).
+pub async fn trade(client: &Client, order_id: i32, contract: &Contract, action: Action, qty: f64) {
+    let mut events = within(client.place_order(
+        order_id,
+        contract,
+        &order_builder::market_order(action, qty),
+    ))
+    .await
+    .expect("placed");
+    while !matches!(
+        next_data(&mut events).await,
+        PlaceOrder::CommissionReport(_)
+    ) {}
+}
+
+/// Buys `qty` of `contract` at market and waits for its commission report.
+pub async fn buy(client: &Client, order_id: i32, contract: &Contract, qty: f64) {
+    trade(client, order_id, contract, Action::Buy, qty).await;
 }
 
 /// AAPL on SMART in USD.
