@@ -139,6 +139,15 @@ async fn the_status_page_shows_the_demo_and_updates_live() {
     )
     .await;
 
+    // The account's P&L as IB (here the embedded tws-sim) reports it.
+    let pnl = until(
+        &client,
+        "const t = document.getElementById('account-pnl').textContent; \
+         return t.startsWith('today ') ? t : null;",
+    )
+    .await;
+    assert!(pnl.as_str().unwrap().contains("drawdown"), "{pnl}");
+
     // Live: the status time moves on by itself (server-sent events, no reload).
     let at = "return Number(document.getElementById('status-at').dataset.atMs || 0)";
     let first = until(

@@ -6,9 +6,9 @@
 //! operator. Each waits for the host's events (bounded), never sleeps, and checks exact
 //! values at the host and the broker.
 
-use sandtrade_core::{OrderType, Side};
+use sandtrade_core::{OrderType, RejectCode, Side};
 use sandtrade_tests::rig::{ACCOUNT, Rig, broker_orders, next_fill, next_sent, wait_for};
-use sandtrade_trading::{Exit, ManualOrder, Settlement, TradingEvent};
+use sandtrade_trading::{Exit, ManualOrder, ManualRefusal, Settlement, TradingEvent};
 use tokio::sync::broadcast::Receiver;
 use tws_sim::SimConfig;
 
@@ -305,5 +305,62 @@ async fn a_nonsense_next_valid_id_is_refused_and_the_id_floor_kept() {
     let (second, ib) = next_sent(&mut events).await;
     assert_eq!(ib, 2, "the floor was not moved by the nonsense");
     assert_eq!(next_fill(&mut events).await, (second, 1, true));
+    stop(host).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_day_loss_past_the_account_limit_halts_trading() {
+    let rig = Rig::new(SimConfig::ephemeral()).await;
+    let (host, mut events) = metronome(
+        &rig,
+        "quantity = 10\nsignals = 1",
+        "[account]\nmax_daily_loss = 100.0\n",
+    )
+    .await;
+    rig.sim.step_bar();
+    let (id, _) = next_sent(&mut events).await;
+    assert_eq!(next_fill(&mut events).await, (id, 10, true));
+    let status = host.status().await.unwrap();
+    assert_eq!(status.halted, None);
+    assert_eq!(status.account_risk.max_daily_loss, Some(100.0));
+
+    // AAPL falls 30 under the ten shares: a loss of about 300 (plus commission).
+    let price = rig.sim.price("AAPL").unwrap();
+    rig.sim.set_price("AAPL", price - 30.0).unwrap();
+    rig.sim.step(1);
+    let reason = wait_for(&mut events, |e| match e {
+        TradingEvent::LossLimit { reason } => Some(reason.clone()),
+        _ => None,
+    })
+    .await;
+    assert!(
+        reason.starts_with("account loss limit: the day's P&L is -"),
+        "{reason}"
+    );
+    assert!(reason.contains("max_daily_loss 100.00"), "{reason}");
+    let status = host.status().await.unwrap();
+    assert_eq!(status.halted.as_deref(), Some(reason.as_str()));
+    let pnl = status.account_risk.pnl.expect("IB's P&L is shown");
+    let expected = rig.sim.pnl(ACCOUNT).expect("the account's P&L").daily;
+    assert!(pnl.daily <= -290.0, "{pnl:?}");
+    assert!((pnl.daily - expected).abs() < 20.0, "{pnl:?} vs {expected}");
+
+    // Halted: an operator's buy is refused too.
+    let refused = host
+        .submit(ManualOrder {
+            strategy: "manual".into(),
+            side: Side::Buy,
+            symbol: "AAPL".into(),
+            quantity: 1,
+            order_type: OrderType::Market,
+            reason: "buy the dip".into(),
+        })
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        matches!(&refused, ManualRefusal::Risk(r) if r.code == RejectCode::TradingHalted),
+        "{refused:?}"
+    );
     stop(host).await;
 }
