@@ -2,7 +2,7 @@
 //! statuses, executions, commissions and bars coming in. Pure conversions; a value IB sent
 //! that cannot be represented is an `Err` with the reason, never a guess.
 
-use ibapi::contracts::Contract;
+use ibapi::contracts::{Contract, SecurityType};
 use ibapi::orders::{
     Action as IbAction, CommissionReport as IbCommission, Execution as IbExecution, ExecutionSide,
     Order, OrderStatusKind,
@@ -87,6 +87,26 @@ pub fn execution(e: &IbExecution, received_ms: i64) -> Result<Execution, String>
         price: e.price,
         time_ms: execution_time_ms(&e.time).unwrap_or(received_ms),
     })
+}
+
+/// A position IB reported, as the drift check counts it: `(contract symbol, shares)` for a
+/// stock of `account`; `None` for another account's, or for any other kind of contract (an
+/// option or a future on `AAPL` is reported with the symbol `AAPL` too, and must not
+/// overwrite the stock's shares).
+pub fn stock_position(p: &ibapi::accounts::Position, account: &str) -> Option<(String, f64)> {
+    if p.account != account {
+        return None;
+    }
+    if p.contract.security_type != SecurityType::Stock {
+        tracing::debug!(
+            symbol = p.contract.symbol.as_str(),
+            con_id = p.contract.contract_id,
+            kind = ?p.contract.security_type,
+            "a position in a contract that is not a stock: not Sandtrade's, left out of drift"
+        );
+        return None;
+    }
+    Some((p.contract.symbol.to_string(), p.position))
 }
 
 /// A commission report as the store records it. IB's "no value" for realized P&L (a huge
@@ -263,6 +283,33 @@ mod tests {
         assert_eq!(execution_time_ms("20250106 09:30:00 US/Eastern"), None);
         assert_eq!(execution_time_ms("2025"), None);
         assert_eq!(execution_time_ms("20251306-14:30:00"), None);
+    }
+
+    #[test]
+    fn only_the_accounts_stock_positions_count() {
+        let position = |account: &str, kind: SecurityType| ibapi::accounts::Position {
+            account: account.into(),
+            contract: Contract {
+                symbol: "AAPL".into(),
+                security_type: kind,
+                ..Contract::default()
+            },
+            position: 3.0,
+            average_cost: 190.0,
+        };
+        assert_eq!(
+            stock_position(&position("DU1", SecurityType::Stock), "DU1"),
+            Some(("AAPL".to_owned(), 3.0))
+        );
+        assert_eq!(
+            stock_position(&position("DU1", SecurityType::Option), "DU1"),
+            None,
+            "an AAPL option must not overwrite the AAPL stock position"
+        );
+        assert_eq!(
+            stock_position(&position("DU2", SecurityType::Stock), "DU1"),
+            None
+        );
     }
 
     #[test]

@@ -8,9 +8,9 @@ use ibapi::accounts::types::AccountId;
 use ibapi::accounts::{PnL, PositionUpdate};
 use ibapi::orders::OrderUpdate;
 use ibapi::subscriptions::{Subscription, SubscriptionItem};
-use sandtrade_broker::IbConfig;
 use sandtrade_broker::safety::TradingMode;
 use sandtrade_broker::session::{self, ConnectError, Connected};
+use sandtrade_broker::{IbConfig, wire};
 use sandtrade_orders::BrokerSnapshot;
 use tokio_stream::StreamExt;
 
@@ -83,8 +83,8 @@ pub(crate) async fn establish(
                 ));
             }
             Ok(Some(Ok(SubscriptionItem::Data(PositionUpdate::Position(p))))) => {
-                if p.account == ib.account {
-                    broker_positions.insert(p.contract.symbol.to_string(), p.position);
+                if let Some((symbol, shares)) = wire::stock_position(&p, &ib.account) {
+                    broker_positions.insert(symbol, shares);
                 }
             }
             Ok(Some(Ok(SubscriptionItem::Data(PositionUpdate::PositionEnd)))) => break,

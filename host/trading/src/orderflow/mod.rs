@@ -131,17 +131,7 @@ impl OrderFlow {
                     tracing::warn!(status = s.status.as_str(), "unknown order status");
                     return;
                 };
-                // IB leaves the client id out (0) of statuses of our own session's orders.
-                let client_id = if s.client_id == 0 {
-                    client_id
-                } else {
-                    s.client_id
-                };
-                let found = book::lock(&self.book).store.signal_for_ib_order(IbOrderId {
-                    client_id,
-                    order_id: s.order_id,
-                });
-                if let Some(id) = found {
+                if let Some(id) = self.own_order_of_status(&s, client_id) {
                     self.apply_status(id, status, s.perm_id);
                 }
             }
@@ -230,11 +220,51 @@ impl OrderFlow {
     /// A position update of the account `account`.
     pub(crate) fn on_position(&mut self, account: &str, update: ibapi::accounts::PositionUpdate) {
         if let ibapi::accounts::PositionUpdate::Position(p) = update
-            && p.account == account
+            && let Some((symbol, shares)) = wire::stock_position(&p, account)
         {
-            self.positions
-                .update(p.contract.symbol.to_string(), p.position);
+            self.positions.update(symbol, shares);
         }
+    }
+
+    /// The order an `orderStatus` is about, if it is one of ours. IB leaves the client id out
+    /// (0) of statuses of the session's own orders. A status naming another client id is
+    /// ours only if its permanent id is the one IB gave our order (an order sent in an earlier
+    /// session under a fallback client id); otherwise it is another program's order that
+    /// happens to share the client id and order id, and applying it would corrupt ours. A
+    /// permanent id that contradicts the one recorded is never applied either.
+    fn own_order_of_status(
+        &self,
+        s: &ibapi::orders::OrderStatus,
+        client_id: i32,
+    ) -> Option<SignalId> {
+        let session_own = s.client_id == 0 || s.client_id == client_id;
+        let key = IbOrderId {
+            client_id: if s.client_id == 0 {
+                client_id
+            } else {
+                s.client_id
+            },
+            order_id: s.order_id,
+        };
+        let book = book::lock(&self.book);
+        let id = book.store.signal_for_ib_order(key)?;
+        let recorded = book.store.order(id).ok().flatten().and_then(|o| o.perm_id);
+        let ours = match (recorded, s.perm_id) {
+            (Some(recorded), reported) if reported != 0 => recorded == reported,
+            (_, _) => session_own,
+        };
+        if !ours {
+            tracing::warn!(
+                order = %id,
+                client_id = s.client_id,
+                ib_order_id = s.order_id,
+                perm_id = s.perm_id,
+                "a status for client {} order {} is not our order's (permanent id {recorded:?}); ignored",
+                s.client_id,
+                s.order_id
+            );
+        }
+        ours.then_some(id)
     }
 
     /// Reconciles the store with what IB reported at connect, before anything is sent:

@@ -143,6 +143,39 @@ fn statuses_move_an_order_and_are_reported() {
 }
 
 #[test]
+fn a_status_of_another_programs_order_with_the_same_ids_is_not_applied() {
+    let mut rig = rig();
+    let (id, ib) = rig.sent_order(10);
+    rig.flow.on_order_update(
+        status(ib, OrderStatusKind::Submitted),
+        CLIENT,
+        &mut rig.strategies,
+    );
+    assert_eq!(rig.flow.order(id).unwrap().perm_id, Some(55));
+    // Reconnected under a fallback client id; another program now connects as CLIENT and
+    // has an order with the same id: its statuses carry its own permanent id.
+    let theirs = |perm_id| {
+        OrderUpdate::OrderStatus(OrderStatus {
+            order_id: ib,
+            status: OrderStatusKind::Cancelled,
+            client_id: CLIENT,
+            perm_id,
+            ..OrderStatus::default()
+        })
+    };
+    rig.flow
+        .on_order_update(theirs(77), CLIENT + 1, &mut rig.strategies);
+    assert_eq!(rig.state(id), "submitted", "not ours: another permanent id");
+    rig.flow
+        .on_order_update(theirs(0), CLIENT + 1, &mut rig.strategies);
+    assert_eq!(rig.state(id), "submitted", "not provably ours");
+    // Our own order, reported under the client id it was sent with: same permanent id.
+    rig.flow
+        .on_order_update(theirs(55), CLIENT + 1, &mut rig.strategies);
+    assert_eq!(rig.state(id), "cancelled");
+}
+
+#[test]
 fn an_execution_fills_the_order_once_and_reports_an_undelivered_fill() {
     let mut rig = rig();
     let (id, ib) = rig.sent_order(10);
