@@ -8,6 +8,7 @@
 //!   refuse it (reject codes).
 //! - [`position`]: positions with the one average-cost and realized-P&L arithmetic, and the
 //!   exposure risk checks against.
+//! - [`money`]: amounts rounded to the currency's minor unit where answers show them.
 //! - [`clock`]: the host's wall clock, and durations as messages show them.
 //! - [`text`]: outside strings cut to a size before they are kept or shown.
 //! - [`settings`]: the toolkit each crate reads its own configuration section with.
@@ -17,6 +18,7 @@ pub mod bar;
 pub mod clock;
 pub mod instrument;
 pub mod lots;
+pub mod money;
 pub mod position;
 pub mod settings;
 pub mod signal;

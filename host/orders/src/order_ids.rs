@@ -129,7 +129,7 @@ pub(super) fn observe_next_valid_id(
     client_id: i32,
     next_valid_id: i32,
 ) -> Result<i32, OrderStoreError> {
-    if next_valid_id < 1 || next_valid_id > ORDER_ID_CEILING - ORDER_ID_HEADROOM {
+    if !(1..=ORDER_ID_CEILING - ORDER_ID_HEADROOM).contains(&next_valid_id) {
         return Err(OrderStoreError::ImplausibleNextValidId {
             client_id,
             next_valid_id,

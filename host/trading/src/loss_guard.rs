@@ -10,6 +10,7 @@
 
 use serde::Serialize;
 
+use sandtrade_core::money;
 use sandtrade_risk::{AccountLimits, TradingSwitch};
 
 use crate::events::{Events, TradingEvent};
@@ -21,14 +22,19 @@ const DAY_MS: i64 = 86_400_000;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AccountPnl {
     /// IB's daily P&L of the account, base currency.
+    #[serde(serialize_with = "money::cents")]
     pub daily: f64,
     /// Unrealized P&L of the positions, when IB sends it.
+    #[serde(serialize_with = "money::cents_opt")]
     pub unrealized: Option<f64>,
     /// Realized P&L of the day, when IB sends it.
+    #[serde(serialize_with = "money::cents_opt")]
     pub realized: Option<f64>,
     /// The highest daily P&L seen today.
+    #[serde(serialize_with = "money::cents")]
     pub high_of_day: f64,
     /// `high_of_day - daily`.
+    #[serde(serialize_with = "money::cents")]
     pub drawdown: f64,
     /// When it arrived, ms since the epoch.
     pub at_ms: i64,

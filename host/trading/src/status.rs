@@ -10,6 +10,7 @@ use sandtrade_orders::OrderRecord;
 use sandtrade_runtime::StrategyStatus;
 
 use crate::loss_guard::AccountRisk;
+use sandtrade_core::money;
 
 /// The whole picture, as `status()` returns it.
 #[derive(Debug, Clone, Serialize)]
@@ -205,9 +206,11 @@ pub struct LedgerLine {
     pub quantity: i64,
     /// Average cost.
     pub avg_cost: f64,
-    /// Realized P&L before commissions.
+    /// Realized P&L before commissions (shown to the cent).
+    #[serde(serialize_with = "money::cents")]
     pub realized_pnl: f64,
-    /// Commissions paid.
+    /// Commissions paid (shown to the cent).
+    #[serde(serialize_with = "money::cents")]
     pub commissions: f64,
 }
 
@@ -240,7 +243,8 @@ pub struct OrderView {
     pub filled: i64,
     /// Average fill price.
     pub avg_price: Option<f64>,
-    /// Commissions.
+    /// Commissions (shown to the cent).
+    #[serde(serialize_with = "money::cents")]
     pub commission: f64,
     /// Why it is where it is, if unusual.
     pub note: Option<String>,

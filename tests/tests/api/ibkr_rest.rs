@@ -146,6 +146,14 @@ async fn the_ibkr_endpoints_connect_trade_and_report() {
     assert_eq!(api.rig.sim.position(ACCOUNT, "AAPL").unwrap(), 0.0);
     let (_, body) = api.get("/api/ibkr/orders").await;
     assert_eq!(body, json!([]));
+    // Money is shown to the cent, whatever the sums of fills came to in binary.
+    let (_, body) = api.get("/api/ibkr/positions").await;
+    let line = &body["strategies"]["manual"]["AAPL"];
+    for field in ["realized_pnl", "commissions"] {
+        let shown = line[field].to_string();
+        let decimals = shown.split_once('.').map_or(0, |(_, d)| d.len());
+        assert!(decimals <= 2, "{field} = {shown}");
+    }
 
     // Disconnected, an order stays queued; cancelling it cancels it here.
     let (status, body) = api.post("/api/ibkr/disconnect", json!({})).await;
