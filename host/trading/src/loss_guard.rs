@@ -10,6 +10,7 @@
 
 use serde::Serialize;
 
+use ibapi::subscriptions::SubscriptionItem;
 use sandtrade_core::money;
 use sandtrade_risk::{AccountLimits, TradingSwitch};
 
@@ -80,6 +81,33 @@ impl LossGuard {
             max_daily_loss: self.max_daily_loss,
             max_drawdown: self.max_drawdown,
         }
+    }
+
+    /// An item of the P&L stream at `now_ms`; `false` when the stream is gone (it failed or
+    /// ended). The loss limits then go blind, but orders and fills are unaffected: said
+    /// loudly, and trading goes on; the next connection subscribes again.
+    pub(crate) fn on_stream(
+        &mut self,
+        item: Option<Result<SubscriptionItem<ibapi::accounts::PnL>, ibapi::Error>>,
+        now_ms: i64,
+    ) -> bool {
+        match item {
+            Some(Ok(SubscriptionItem::Data(pnl))) => self.on_pnl(&pnl, now_ms),
+            Some(Ok(SubscriptionItem::Notice(notice))) => {
+                tracing::info!(code = notice.code, "account P&L: {}", notice.message);
+            }
+            Some(Err(e)) => {
+                tracing::error!(
+                    "account P&L stream failed, loss limits unwatched until reconnect: {e}"
+                );
+                return false;
+            }
+            None => {
+                tracing::warn!("account P&L stream ended; loss limits unwatched until reconnect");
+                return false;
+            }
+        }
+        true
     }
 
     /// A P&L update from IB at `now_ms`. Halts trading if a limit is passed (and trading is

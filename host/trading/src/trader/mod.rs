@@ -21,6 +21,8 @@ use sandtrade_risk::Validator;
 use sandtrade_runtime::DirChange;
 use tokio::sync::{Notify, mpsc};
 
+mod commands;
+
 use crate::connection::{self, Connection, ConnectionEvent, Established, SessionEvent};
 use crate::events::{Events, TradingEvent};
 use crate::feed::{Feed, FeedEvent};
@@ -348,25 +350,14 @@ impl Trader {
                 self.lose_connection("the connection closed (position stream ended)".into())
                     .await;
             }
-            SessionEvent::Pnl(Some(Ok(SubscriptionItem::Data(pnl)))) => {
-                self.loss_guard
-                    .on_pnl(&pnl, sandtrade_core::clock::unix_ms());
+            SessionEvent::Pnl(item) => {
+                if !self
+                    .loss_guard
+                    .on_stream(item, sandtrade_core::clock::unix_ms())
+                {
+                    self.connection.drop_pnl();
+                }
                 self.republish = true;
-            }
-            SessionEvent::Pnl(Some(Ok(SubscriptionItem::Notice(notice)))) => {
-                tracing::info!(code = notice.code, "account P&L: {}", notice.message);
-            }
-            SessionEvent::Pnl(Some(Err(e))) => {
-                // The loss limits go blind, but orders and fills are unaffected: say so loudly
-                // and keep trading; the next connection subscribes again.
-                tracing::error!(
-                    "account P&L stream failed, loss limits unwatched until reconnect: {e}"
-                );
-                self.connection.drop_pnl();
-            }
-            SessionEvent::Pnl(None) => {
-                tracing::warn!("account P&L stream ended; loss limits unwatched until reconnect");
-                self.connection.drop_pnl();
             }
             SessionEvent::Heartbeat(result) => {
                 if let Some(why) = self.connection.heartbeat_answered(result) {
@@ -450,106 +441,6 @@ impl Trader {
             code: notice.code,
             message: notice.message.clone(),
         });
-    }
-
-    /// An operator's command (a reply nobody waits for any more is not an error).
-    async fn on_command(&mut self, command: Command) {
-        match command {
-            Command::Status(reply) => {
-                let _ = reply.send(self.status());
-            }
-            Command::Positions(reply) => {
-                let _ = reply.send(self.orders.positions());
-            }
-            Command::Orders(reply) => {
-                let _ = reply.send(self.orders.orders());
-            }
-            Command::Order(id, reply) => {
-                let _ = reply.send(self.orders.order(id));
-            }
-            Command::Strategies(reply) => {
-                let feed = &self.feed;
-                let _ = reply.send(self.strategies.views(|name| feed.is_warming(name)));
-            }
-            Command::Submit(order, reply) => {
-                let _ = reply.send(Ok(self.orders.submit(&order)));
-                self.send_queued().await;
-            }
-            Command::Cancel(id, reply) => {
-                let _ = reply.send(self.orders.cancel(id, &mut self.connection).await);
-            }
-            Command::SettleUnknown(id, settlement, reason, reply) => {
-                let _ = reply.send(self.orders.settle_unknown(id, settlement, &reason));
-                self.send_queued().await;
-                self.send_queued().await;
-            }
-            Command::Connection(up, reply) => {
-                self.connection.hold_down(!up);
-                if !up {
-                    self.lose_connection("disconnected by the operator".into())
-                        .await;
-                }
-                let _ = reply.send(());
-            }
-            Command::Reconcile(reply) => {
-                let outcome = if self.connection.is_held_down() {
-                    Err(CommandError::Refused(
-                        "disconnected by the operator: connect first".into(),
-                    ))
-                } else {
-                    self.lose_connection("reconnecting to reconcile, as the operator asked".into())
-                        .await;
-                    self.connection.hold_down(false);
-                    Ok(())
-                };
-                let _ = reply.send(outcome);
-            }
-            Command::EnableStrategy(name, enable, reply) => {
-                let outcome = if enable {
-                    match self.strategies.enable(&name) {
-                        Ok(true) => Ok(()),
-                        Ok(false) => Err(CommandError::NotFound(format!("strategy {name}"))),
-                        Err(e) => Err(CommandError::Refused(e.to_string())),
-                    }
-                } else if self.strategies.disable(&name) {
-                    Ok(())
-                } else {
-                    Err(CommandError::NotFound(format!("strategy {name}")))
-                };
-                let _ = reply.send(outcome);
-            }
-            Command::ReloadStrategy(name, reply) => self.strategies.reload(name, reply),
-            Command::Account(reply) => {
-                connection::queries::account(&mut self.connection, reply).await
-            }
-            Command::Quote(instrument, reply) => {
-                connection::queries::quote(&mut self.connection, instrument, reply).await;
-            }
-            Command::Exposure(strategy, symbol, reply) => {
-                let _ = reply.send(self.orders.exposure(&strategy, &symbol));
-            }
-            Command::Republish => {
-                self.republish = true;
-                // A resume lets the queue drain now; a halt is reported as holding it.
-                self.send_queued().await;
-            }
-            Command::ConnectTo(target, reply) => {
-                let outcome = match self.connection.retarget(target) {
-                    Ok(address) => {
-                        // Orders keep queueing meanwhile; the new connection reconciles
-                        // before anything is sent, as every connection does.
-                        self.lose_connection(format!(
-                            "reconnecting to {address}, as the operator asked"
-                        ))
-                        .await;
-                        self.connection.hold_down(false);
-                        Ok(())
-                    }
-                    Err(why) => Err(CommandError::Refused(why)),
-                };
-                let _ = reply.send(outcome);
-            }
-        }
     }
 
     /// Applies a change of the strategies directory: install (then warm up), refuse, remove;
