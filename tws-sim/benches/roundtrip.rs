@@ -51,6 +51,7 @@ fn main() {
                     id: "DU1234567".into(),
                     usd: 1e12,
                     hkd: 1e12,
+                    ..AccountConfig::default()
                 }],
                 ..SimConfig::ephemeral()
             };

@@ -199,6 +199,22 @@ pub struct AccountConfig {
     /// Starting cash in HKD.
     #[serde(default = "default_cash")]
     pub hkd: f64,
+    /// Margin (the default, like IB's paper accounts) or cash: whether a sell may go short.
+    #[serde(default)]
+    pub account_type: AccountType,
+}
+
+/// What an account may do with a sell larger than its position, as IB's account types do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountType {
+    /// Like IB's paper accounts: a sell beyond the position is a short sale, accepted for a
+    /// shortable contract, and leaves a negative position; its proceeds are cash.
+    #[default]
+    Margin,
+    /// Short sales are refused (201): a sell may be at most the position, less what working
+    /// sells already promise.
+    Cash,
 }
 
 fn default_cash() -> f64 {
@@ -211,6 +227,7 @@ impl Default for AccountConfig {
             id: "DU1234567".to_string(),
             usd: default_cash(),
             hkd: default_cash(),
+            account_type: AccountType::default(),
         }
     }
 }
@@ -250,10 +267,18 @@ pub struct ContractSpec {
     /// `tradingClass` (`NMS` for NASDAQ stocks; the code itself for HK).
     #[serde(default)]
     pub trading_class: Option<String>,
+    /// Whether a margin account may sell it short (default true). A short sale of one that is
+    /// not is refused (201), as IB refuses a stock it cannot borrow.
+    #[serde(default = "yes")]
+    pub shortable: bool,
 }
 
 fn one() -> u32 {
     1
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl ContractSpec {
@@ -272,6 +297,7 @@ impl ContractSpec {
             } else {
                 symbol.to_string()
             }),
+            shortable: true,
         }
     }
 
@@ -286,6 +312,7 @@ impl ContractSpec {
             lot_size: lot,
             start_price: price,
             trading_class: Some(symbol.to_string()),
+            shortable: true,
         }
     }
 
@@ -427,9 +454,6 @@ pub struct MatchingConfig {
     pub max_fill_per_tick: Option<f64>,
     /// Reject HK orders whose quantity is not a whole number of board lots (error 201).
     pub reject_hk_odd_lots: bool,
-    /// Allow selling more than the account holds. Off: such sells are rejected (201), like a
-    /// cash account.
-    pub allow_short: bool,
 }
 
 impl Default for MatchingConfig {
@@ -438,7 +462,6 @@ impl Default for MatchingConfig {
             slippage_bps: 0.0,
             max_fill_per_tick: None,
             reject_hk_odd_lots: true,
-            allow_short: false,
         }
     }
 }
@@ -503,6 +526,7 @@ impl CommissionSchedule {
 /// [[accounts]]
 /// id = "DU1111111"
 /// usd = 50000
+/// account_type = "cash"  # no short sales (default "margin", like IB paper)
 /// [[contracts]]          # added to (or replacing, by symbol) the built-in table
 /// con_id = 900000001
 /// symbol = "1"
@@ -555,8 +579,6 @@ pub struct FileMatching {
     pub max_fill_per_tick: Option<f64>,
     /// See [`MatchingConfig::reject_hk_odd_lots`].
     pub reject_hk_odd_lots: Option<bool>,
-    /// See [`MatchingConfig::allow_short`].
-    pub allow_short: Option<bool>,
 }
 
 impl FileConfig {
@@ -586,9 +608,6 @@ impl FileConfig {
             }
             if let Some(v) = m.reject_hk_odd_lots {
                 target.reject_hk_odd_lots = v;
-            }
-            if let Some(v) = m.allow_short {
-                target.allow_short = v;
             }
         }
         config.commissions.extend(self.commissions);
@@ -657,6 +676,10 @@ mod tests {
             .find(|c| c.symbol == "1")
             .expect("added");
         assert_eq!((ck.lot_size, ck.con_id), (500, 900000001));
+        // Unsaid, like IB paper: a margin account, and a contract it may sell short.
+        assert!(ck.shortable);
+        assert_eq!(config.accounts[0].account_type, AccountType::Margin);
+        assert!(SimConfig::default().contracts.iter().all(|c| c.shortable));
 
         let err = SimConfig::from_toml_str("accounts = []\n[[contracts]]\ncon_id = 265598\nsymbol = \"X\"\nmarket = \"us\"\nprimary_exchange = \"NYSE\"\ncurrency = \"EUR\"\nlong_name = \"X\"\nstart_price = 0\n")
             .expect_err("invalid");
@@ -690,13 +713,14 @@ mod doc_tests {
         assert!(config.market.session_hours);
         assert_eq!(config.accounts.len(), 1);
         assert_eq!(config.accounts[0].id, "DU1111111");
+        assert_eq!(config.accounts[0].account_type, AccountType::Cash);
         assert_eq!(config.matching.max_fill_per_tick, Some(100.0));
         assert_eq!(config.matching.slippage_bps, 2.0);
         assert!(
             config
                 .contracts
                 .iter()
-                .any(|c| c.symbol == "1" && c.lot_size == 500)
+                .any(|c| c.symbol == "1" && c.lot_size == 500 && !c.shortable)
         );
     }
 }

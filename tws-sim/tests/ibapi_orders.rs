@@ -3,8 +3,10 @@
 
 mod support;
 
+use ibapi::accounts::PositionUpdate;
 use ibapi::orders::{Action, PlaceOrder, TimeInForce, order_builder};
 use ibapi::prelude::*;
+use tws_sim::config::{AccountConfig, AccountType};
 
 use support::*;
 
@@ -372,10 +374,12 @@ async fn refusal(
 #[tokio::test]
 async fn refusals_use_the_real_codes() {
     let config = tws_sim::SimConfig {
+        // A cash account, so that a sell without a position is refused too.
         accounts: vec![tws_sim::config::AccountConfig {
             id: "DU5".into(),
             usd: 1_000.0,
             hkd: 1_000_000.0,
+            account_type: AccountType::Cash,
         }],
         ..tws_sim::SimConfig::ephemeral()
     };
@@ -421,7 +425,7 @@ async fn refusals_use_the_real_codes() {
     assert_eq!((code, status.as_deref()), (201, None));
     assert_eq!(
         text,
-        "Order rejected - reason:Short selling is not allowed: selling 1 with 0 available"
+        "Order rejected - reason:Short sales are not allowed in a cash account: selling 1 with 0 available"
     );
 
     let unknown = Contract::stock("NOPE").build();
@@ -463,6 +467,143 @@ async fn refusals_use_the_real_codes() {
         .count();
     assert_eq!(inactive, 3);
     assert_eq!(sim.cash("DU5", "USD"), 1_000.0);
+}
+
+/// A market order for `qty` of `contract` in `account`.
+fn market_in(account: &str, action: Action, qty: f64) -> ibapi::orders::Order {
+    let mut order = order_builder::market_order(action, qty);
+    order.account = account.into();
+    order
+}
+
+#[tokio::test]
+async fn a_margin_account_sells_short_and_a_cash_account_cannot() {
+    const MARGIN: &str = "DU1";
+    const CASH: &str = "DU2";
+    let mut config = still_config();
+    config.accounts = vec![
+        AccountConfig {
+            id: MARGIN.into(),
+            ..AccountConfig::default()
+        },
+        AccountConfig {
+            id: CASH.into(),
+            account_type: AccountType::Cash,
+            ..AccountConfig::default()
+        },
+    ];
+    let ibm = config
+        .contracts
+        .iter_mut()
+        .find(|c| c.symbol == "IBM")
+        .expect("IBM is built in");
+    ibm.shortable = false;
+    let sim = sim_with(config).await;
+    let client = connect(&sim, 1).await;
+    sim.set_price("AAPL", 190.0).expect("AAPL");
+
+    // The margin account (the default type) sells 10 it does not hold: a short sale. The
+    // proceeds, less the commission, are cash.
+    let mut events = within(client.place_order(1, &aapl(), &market_in(MARGIN, Action::Sell, 10.0)))
+        .await
+        .expect("placed");
+    assert_eq!(
+        statuses_until(&mut events, "commission:1").await,
+        [
+            "open:PreSubmitted",
+            "status:PreSubmitted",
+            "exec:10",
+            "open:Filled",
+            "status:Filled",
+            "commission:1"
+        ]
+    );
+    drop(events);
+    assert_eq!(sim.position(MARGIN, "AAPL").expect("AAPL"), -10.0);
+    assert_eq!(sim.cash(MARGIN, "USD"), 1_000_000.0 + 1_900.0 - 1.0);
+    let mut positions = within(client.positions()).await.expect("positions");
+    let mut rows = Vec::new();
+    while let PositionUpdate::Position(p) = next_data(&mut positions).await {
+        rows.push((
+            p.account,
+            p.contract.symbol.to_string(),
+            p.position,
+            p.average_cost,
+        ));
+    }
+    drop(positions);
+    assert_eq!(
+        rows,
+        [(MARGIN.to_string(), "AAPL".to_string(), -10.0, 190.0)]
+    );
+
+    // Buying 10 back at 180 covers it: 10 a share realized, less the cover's commission.
+    sim.set_price("AAPL", 180.0).expect("AAPL");
+    let mut events = within(client.place_order(2, &aapl(), &market_in(MARGIN, Action::Buy, 10.0)))
+        .await
+        .expect("placed");
+    let report = loop {
+        if let PlaceOrder::CommissionReport(report) = next_data(&mut events).await {
+            break report;
+        }
+    };
+    drop(events);
+    assert_eq!(report.realized_pnl, Some(99.0));
+    assert_eq!(sim.position(MARGIN, "AAPL").expect("AAPL"), 0.0);
+    assert_eq!(sim.cash(MARGIN, "USD"), 1_000_000.0 + 100.0 - 2.0);
+
+    // A contract IB cannot borrow is refused, as IB words it.
+    let (code, text, _) = refusal(
+        &client,
+        3,
+        &Contract::stock("IBM").build(),
+        &market_in(MARGIN, Action::Sell, 1.0),
+    )
+    .await;
+    assert_eq!(
+        (code, text.as_str()),
+        (
+            201,
+            "Order rejected - reason:The contract is not available for short sale"
+        )
+    );
+
+    // The cash account may sell what it holds, never more.
+    let (code, text, _) = refusal(&client, 4, &aapl(), &market_in(CASH, Action::Sell, 1.0)).await;
+    assert_eq!(
+        (code, text.as_str()),
+        (
+            201,
+            "Order rejected - reason:Short sales are not allowed in a cash account: selling 1 with 0 available"
+        )
+    );
+    let mut events = within(client.place_order(5, &aapl(), &market_in(CASH, Action::Buy, 5.0)))
+        .await
+        .expect("placed");
+    statuses_until(&mut events, "commission:1").await;
+    drop(events);
+    let mut resting = order_builder::limit_order(Action::Sell, 5.0, 200.0);
+    resting.account = CASH.into();
+    let mut events = within(client.place_order(6, &aapl(), &resting))
+        .await
+        .expect("placed");
+    statuses_until(&mut events, "status:Submitted").await;
+    drop(events);
+    // Asking the working sell for one more share would sell short: refused, and it keeps
+    // working as it was.
+    resting.total_quantity = 6.0;
+    let (code, text, _) = refusal(&client, 6, &aapl(), &resting).await;
+    assert_eq!(
+        (code, text.as_str()),
+        (
+            201,
+            "Order rejected - reason:Short sales are not allowed in a cash account: selling 6 with 5 available"
+        )
+    );
+    // At its limit it sells the 5 it was for (6 would leave the cash account short).
+    sim.set_price("AAPL", 200.0).expect("AAPL");
+    assert_eq!(sim.position(CASH, "AAPL").expect("AAPL"), 0.0);
+    assert_eq!(sim.position(MARGIN, "IBM").expect("IBM"), 0.0);
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 //! script against them.
 
 use reqwest::StatusCode;
-use sandtrade_tests::rig::{ACCOUNT, Rig};
+use sandtrade_tests::rig::{ACCOUNT, Rig, broker_orders};
 use sandtrade_trading::TradingEvent;
 use serde_json::json;
 use tokio::sync::broadcast::Receiver;
@@ -146,6 +146,22 @@ async fn the_ibkr_endpoints_connect_trade_and_report() {
     assert_eq!(api.rig.sim.position(ACCOUNT, "AAPL").unwrap(), 0.0);
     let (_, body) = api.get("/api/ibkr/orders").await;
     assert_eq!(body, json!([]));
+    // The two refused sells never reached IB, which would have filled them: tws-sim's account,
+    // like IB paper, sells short. The broker has exactly the four orders accepted here (sent
+    // in order, so a refused one would have arrived before the close), and no Tencent.
+    let mut at_broker: Vec<String> = broker_orders(&api.rig.sim)
+        .await
+        .into_iter()
+        .map(|o| o.order_ref)
+        .collect();
+    let mut accepted = Vec::new();
+    for accepted_id in [id, add, reduce, close] {
+        accepted.push(api.host.order(accepted_id).await.unwrap().client_order_id);
+    }
+    at_broker.sort();
+    accepted.sort();
+    assert_eq!(at_broker, accepted);
+    assert_eq!(api.rig.sim.position(ACCOUNT, "700").unwrap(), 0.0);
     // Money is shown to the cent, whatever the sums of fills came to in binary.
     let (_, body) = api.get("/api/ibkr/positions").await;
     let line = &body["strategies"]["manual"]["AAPL"];

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::contracts::{ContractBook, ContractIdx};
 use super::market::Market;
-use crate::config::AccountConfig;
+use crate::config::{AccountConfig, AccountType};
 use crate::messages::{AccountValueView, PortfolioView, Side};
 
 /// A holding in one contract.
@@ -23,8 +23,10 @@ pub struct Holding {
 pub struct CurrencyTotals {
     /// Cash.
     pub cash: f64,
-    /// Σ quantity × last price.
+    /// Σ quantity × last price (short positions count negative).
     pub stock: f64,
+    /// Σ |quantity × last price|: long and short positions alike.
+    pub gross: f64,
     /// Σ (last − average cost) × quantity.
     pub unrealized: f64,
     /// Realized P&L of every closing trade so far, commissions included.
@@ -43,7 +45,9 @@ impl CurrencyTotals {
 pub struct Account {
     /// Account code.
     pub id: String,
-    /// Cash per currency.
+    /// Margin or cash: whether it may sell short.
+    pub account_type: AccountType,
+    /// Cash per currency (short-sale proceeds included, as IB books them).
     pub cash: BTreeMap<String, f64>,
     /// Holdings per contract (kept at zero once closed, as TWS reports closed positions).
     pub holdings: BTreeMap<ContractIdx, Holding>,
@@ -63,6 +67,7 @@ impl Ledger {
             .iter()
             .map(|c| Account {
                 id: c.id.clone(),
+                account_type: c.account_type,
                 cash: BTreeMap::from([("USD".to_string(), c.usd), ("HKD".to_string(), c.hkd)]),
                 holdings: BTreeMap::new(),
             })
@@ -212,6 +217,7 @@ impl Ledger {
             let price = market.get(idx).last;
             let t = totals.entry(book.spec(idx).currency.clone()).or_default();
             t.stock += h.quantity * price;
+            t.gross += (h.quantity * price).abs();
             t.unrealized += (price - h.avg_cost) * h.quantity;
             t.realized += h.realized;
         }
@@ -238,10 +244,12 @@ impl Ledger {
         push("AccountType", "INDIVIDUAL".to_string(), "");
         push("Currency", "USD".to_string(), "USD");
         let (mut cash_base, mut stock_base, mut unreal_base, mut real_base) = (0.0, 0.0, 0.0, 0.0);
+        let mut gross_base = 0.0;
         for (currency, t) in &self.totals(account, book, market) {
             let rate = self.to_base(currency);
             cash_base += t.cash * rate;
             stock_base += t.stock * rate;
+            gross_base += t.gross * rate;
             unreal_base += t.unrealized * rate;
             real_base += t.realized * rate;
             push("CashBalance", money(t.cash), currency);
@@ -275,7 +283,7 @@ impl Ledger {
             ("AvailableFunds", cash_base.max(0.0)),
             ("ExcessLiquidity", cash_base.max(0.0)),
             ("EquityWithLoanValue", net),
-            ("GrossPositionValue", stock_base.abs()),
+            ("GrossPositionValue", gross_base),
             ("InitMarginReq", 0.0),
             ("MaintMarginReq", 0.0),
         ] {
@@ -305,6 +313,7 @@ mod tests {
                 id: "DU1".into(),
                 usd: 10_000.0,
                 hkd: 50_000.0,
+                account_type: AccountType::Margin,
             }],
             7.8,
         )
@@ -337,6 +346,82 @@ mod tests {
         assert_eq!(
             l.cash("DU1", "USD"),
             10_000.0 - 1_000.0 - 1_100.0 + 2_400.0 - 3.0
+        );
+    }
+
+    #[test]
+    fn a_short_position_opens_adds_covers_and_flips() {
+        let mut l = ledger();
+        let holding = |l: &Ledger| l.find("DU1").and_then(|a| a.holdings.get(&0)).copied();
+        // Selling from flat opens a short: the proceeds are cash, nothing is realized.
+        assert_eq!(
+            l.book_execution("DU1", 0, "USD", Side::Sell, 10.0, 100.0, 1.0),
+            None
+        );
+        assert_eq!(l.cash("DU1", "USD"), 10_000.0 + 1_000.0 - 1.0);
+        assert_eq!(l.quantity("DU1", 0), -10.0);
+        assert_eq!(
+            l.book_execution("DU1", 0, "USD", Side::Sell, 10.0, 110.0, 1.0),
+            None
+        );
+        assert_eq!(
+            holding(&l).map(|h| (h.quantity, h.avg_cost)),
+            Some((-20.0, 105.0))
+        );
+        // Buying 30 at 100 covers the 20 (5 a share gained, less the commission) and leaves
+        // 10 long at the fill price.
+        assert_eq!(
+            l.book_execution("DU1", 0, "USD", Side::Buy, 30.0, 100.0, 1.0),
+            Some(99.0)
+        );
+        assert_eq!(
+            holding(&l).map(|h| (h.quantity, h.avg_cost, h.realized)),
+            Some((10.0, 100.0, 99.0))
+        );
+        assert_eq!(
+            l.cash("DU1", "USD"),
+            10_000.0 + 1_000.0 + 1_100.0 - 3_000.0 - 3.0
+        );
+    }
+
+    #[test]
+    fn account_values_count_a_short_position_against_the_cash_it_raised() {
+        let mut l = ledger();
+        let book = ContractBook::new(crate::config::ContractSpec::builtin());
+        let mut market =
+            Market::new(&crate::config::MarketConfig::default(), &book).expect("a market");
+        let aapl = book.by_symbol("AAPL").expect("AAPL");
+        let msft = book.by_symbol("MSFT").expect("MSFT");
+        l.book_execution("DU1", aapl, "USD", Side::Buy, 10.0, 100.0, 0.0);
+        l.book_execution("DU1", msft, "USD", Side::Sell, 20.0, 100.0, 0.0);
+        market.set_price(&book, aapl, 110.0);
+        market.set_price(&book, msft, 90.0);
+        let account = l.find("DU1").expect("DU1");
+        let values: BTreeMap<(String, String), String> = l
+            .values(account, &book, &market)
+            .into_iter()
+            .map(|v| ((v.key, v.currency), v.value))
+            .collect();
+        let value =
+            |key: &str, currency: &str| values[&(key.to_owned(), currency.to_owned())].as_str();
+        // Cash: 10,000 − 1,000 + 2,000. Stock: 1,100 long − 1,800 short.
+        assert_eq!(value("CashBalance", "USD"), "11000.00");
+        assert_eq!(value("StockMarketValue", "USD"), "-700.00");
+        assert_eq!(value("GrossPositionValue", "USD"), "2900.00");
+        // Both positions gained: AAPL 10 up on 10 long, MSFT 10 down on 20 short.
+        assert_eq!(value("UnrealizedPnL", "USD"), "300.00");
+        let net = 11_000.0 - 700.0 + 50_000.0 / 7.8;
+        assert_eq!(value("NetLiquidation", "USD"), format!("{net:.2}"));
+        let portfolio = l
+            .portfolio_row(account, msft, &book, &market)
+            .expect("a row");
+        assert_eq!(
+            (
+                portfolio.position,
+                portfolio.market_value,
+                portfolio.unrealized_pnl
+            ),
+            (-20.0, -1_800.0, 200.0)
         );
     }
 

@@ -245,6 +245,28 @@ mod tests {
     }
 
     #[test]
+    fn a_short_position_gains_as_the_price_falls() {
+        let (mut engine, mut rx) = engine(datetime!(2025-01-06 14:30:00 UTC));
+        subscribe(&mut engine, 7);
+        // The default account is a margin account: selling 100 from flat opens a short at
+        // 200, and its commission is the day's only loss.
+        engine.handle(1, order(1, "SELL", 100.0));
+        let aapl = engine.book().by_symbol("AAPL").expect("AAPL");
+        assert_eq!(engine.ledger().quantity(ACCOUNT, aapl), -100.0);
+        engine.step();
+        assert_eq!(updates(&mut rx), [(7, 0.0, 0.0, 0.0), (7, -1.0, 0.0, 0.0)]);
+        set_aapl(&mut engine, 190.0);
+        engine.step();
+        assert_eq!(updates(&mut rx), [(7, 999.0, 1000.0, 0.0)]);
+        // Covering at 190 realizes the 10 a share, less the cover's commission.
+        engine.handle(1, order(2, "BUY", 100.0));
+        engine.step();
+        assert_eq!(updates(&mut rx), [(7, 998.0, 0.0, 999.0)]);
+        assert_eq!(engine.ledger().quantity(ACCOUNT, aapl), 0.0);
+        assert_eq!(engine.ledger().cash(ACCOUNT, "USD"), 1_000_998.0);
+    }
+
+    #[test]
     fn a_new_day_counts_from_the_books_at_midnight() {
         let (mut engine, mut rx) = engine(datetime!(2025-01-06 23:59:58 UTC));
         engine.handle(1, order(1, "BUY", 100.0));

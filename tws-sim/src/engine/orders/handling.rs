@@ -9,6 +9,7 @@
 
 use time::OffsetDateTime;
 
+use super::admission::Demand;
 use super::{Fill, Kind, SimOrder, Status};
 use crate::engine::contracts::{ContractIdx, on_tick, round_to_tick};
 use crate::engine::{Engine, clock, clock::exec_time, codes};
@@ -150,17 +151,31 @@ impl Engine {
                 );
             }
         };
-        let o = &mut self.orders.orders[idx];
-        if p.total_quantity < o.filled {
-            let text = format!(
-                "Order rejected - reason:quantity {} is below the filled {}",
+        let o = &self.orders.orders[idx];
+        let refused = if p.total_quantity < o.filled {
+            Some(format!(
+                "quantity {} is below the filled {}",
                 p.total_quantity, o.filled
-            );
+            ))
+        } else {
+            self.account_refusal(&Demand {
+                account: &o.account,
+                contract,
+                side: o.side,
+                kind,
+                quantity: p.total_quantity - o.filled,
+                replacing: Some(idx),
+            })
+        };
+        if let Some(reason) = refused {
+            // The order keeps working as it was.
+            let refusal = Refusal::reject(reason);
             return self.clients.send(
                 client_id,
-                self.notice(p.order_id, codes::ORDER_REJECTED, text),
+                self.notice(p.order_id, refusal.code, refusal.text),
             );
         }
+        let o = &mut self.orders.orders[idx];
         o.kind = kind;
         o.total = p.total_quantity;
         if !p.tif.is_empty() {
@@ -254,82 +269,18 @@ impl Engine {
                 )),
             ));
         }
-        let account_id = account.id.clone();
-        match side {
-            Side::Buy => {
-                let price = match kind {
-                    Kind::Limit(limit) => limit,
-                    Kind::Market => self.market_fill_price(contract, side),
-                };
-                let schedule = self
-                    .config
-                    .commissions
-                    .get(&spec.currency)
-                    .copied()
-                    .unwrap_or_default();
-                let needed = p.total_quantity * price + schedule.charge(p.total_quantity, price);
-                let available = self.ledger.cash(&account_id, &spec.currency)
-                    - self.reserved_cash(&account_id, contract);
-                if needed > available + 1e-9 {
-                    return Err((
-                        Some(contract),
-                        Refusal::reject(format!(
-                            "Insufficient cash: the order needs {:.2} {} and {:.2} is available",
-                            needed, spec.currency, available
-                        )),
-                    ));
-                }
-            }
-            Side::Sell if !self.config.matching.allow_short => {
-                let held = self.ledger.quantity(&account_id, contract)
-                    - self.reserved_sells(&account_id, contract);
-                if p.total_quantity > held + 1e-9 {
-                    return Err((
-                        Some(contract),
-                        Refusal::reject(format!(
-                            "Short selling is not allowed: selling {} with {} available",
-                            format_decimal(p.total_quantity),
-                            format_decimal(held.max(0.0))
-                        )),
-                    ));
-                }
-            }
-            Side::Sell => {}
+        let demand = Demand {
+            account: &account.id,
+            contract,
+            side,
+            kind,
+            quantity: p.total_quantity,
+            replacing: None,
+        };
+        if let Some(reason) = self.account_refusal(&demand) {
+            return Err((Some(contract), Refusal::reject(reason)));
         }
         Ok((contract, side, kind))
-    }
-
-    /// Cash already promised to working buys in the contract's currency.
-    fn reserved_cash(&self, account: &str, contract: ContractIdx) -> f64 {
-        let currency = &self.book.spec(contract).currency;
-        self.orders
-            .working
-            .iter()
-            .map(|&i| &self.orders.orders[i])
-            .filter(|o| {
-                o.side == Side::Buy
-                    && o.account == account
-                    && &self.book.spec(o.contract).currency == currency
-            })
-            .map(|o| {
-                let price = match o.kind {
-                    Kind::Limit(p) => p,
-                    Kind::Market => self.market.get(o.contract).last,
-                };
-                (o.total - o.filled) * price
-            })
-            .sum()
-    }
-
-    /// Shares already promised to working sells.
-    fn reserved_sells(&self, account: &str, contract: ContractIdx) -> f64 {
-        self.orders
-            .working
-            .iter()
-            .map(|&i| &self.orders.orders[i])
-            .filter(|o| o.side == Side::Sell && o.account == account && o.contract == contract)
-            .map(|o| o.total - o.filled)
-            .sum()
     }
 
     /// Answers a refused order: the error, then (for a 201 reject) openOrder and orderStatus
@@ -386,7 +337,7 @@ impl Engine {
     }
 
     /// A market order's price: the last trade, slippage against the taker, on the tick ladder.
-    fn market_fill_price(&self, contract: ContractIdx, side: Side) -> f64 {
+    pub(super) fn market_fill_price(&self, contract: ContractIdx, side: Side) -> f64 {
         let spec = self.book.spec(contract);
         let last = self.market.get(contract).last;
         let slip = self.config.matching.slippage_bps / 10_000.0;

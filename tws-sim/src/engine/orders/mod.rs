@@ -1,9 +1,11 @@
 //! The order book: every order ever placed and every execution.
 //!
 //! The engine owns one; how it handles orders (placement, matching, fills, cancels, the
-//! queries) is in `handling.rs`, a child module so that it reads the book's fields directly
-//! while the book itself imports nothing from the engine above it.
+//! queries) is in `handling.rs`, and what an account can take (cash for a buy, a short sale
+//! for a sell beyond the position) in `admission.rs`: child modules, so that they read the
+//! book's fields directly while the book itself imports nothing from the engine above it.
 
+mod admission;
 mod handling;
 
 use std::collections::{BTreeSet, HashMap};
