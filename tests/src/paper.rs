@@ -56,6 +56,7 @@ pub fn test_sandbox() -> SandboxConfig {
         max_strikes: 3,
         strike_window_s: 600,
         log_bytes_per_call: 16 * 1024,
+        max_wasm_mib: 16,
     }
 }
 

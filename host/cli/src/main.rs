@@ -19,7 +19,15 @@ use sandtrade_runtime::CompileCache;
 struct Cli {
     #[command(subcommand)]
     command: Command,
-    /// Compiled-code cache directory (default: $SANDTRADE_CACHE_DIR or ~/.cache/sandtrade/wasm).
+    #[command(flatten)]
+    cache: CacheArgs,
+}
+
+/// Where compiled strategy code is kept, for the commands that compile strategies.
+#[derive(Debug, clap::Args)]
+struct CacheArgs {
+    /// Compiled-code cache directory (default: $SANDTRADE_CACHE_DIR or ~/.cache/sandtrade/wasm),
+    /// created with mode 0700; refused when another user owns it or may write it.
     #[arg(long, global = true, value_name = "DIR")]
     cache_dir: Option<PathBuf>,
     /// Do not read or write the compiled-code cache.
@@ -71,6 +79,10 @@ enum Command {
     Check {
         /// The strategy component (`.wasm`).
         file: PathBuf,
+        /// A config file whose [sandbox] section applies (`max_wasm_mib`, `memory_mib`, ...), as
+        /// it would in the host; other sections are ignored, so a `sandtrade run` config works.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
     },
     /// Everything in one process, no IB account needed: tws-sim (a simulated paper TWS), the
     /// example strategies, and the REST API and status page on 127.0.0.1:5000. Prints where
@@ -183,15 +195,12 @@ fn main() -> ExitCode {
         Command::Run { .. } | Command::Demo { .. } => "info",
         _ => "warn",
     });
-    let cache = match open_cache(&cli) {
-        Ok(cache) => cache,
-        Err(e) => return fail(&e),
-    };
+    let cache = &cli.cache;
     match cli.command {
-        Command::Backtest(args) => exit(backtest(args, cache.as_ref())),
+        Command::Backtest(args) => with_cache(cache, |cache| exit(backtest(args, cache.as_ref()))),
         Command::Bars(args) => exit(bars(args)),
         Command::Sim(args) => exit(sim(&args)),
-        Command::Run { config, live } => run(&config, live, cache),
+        Command::Run { config, live } => with_cache(cache, |cache| run(&config, live, cache)),
         Command::Settle {
             config,
             id,
@@ -204,7 +213,7 @@ fn main() -> ExitCode {
             strategies,
             accelerate,
             dir,
-        } => {
+        } => with_cache(cache, |cache| {
             let mut options = sandtrade::demo::DemoOptions::new(std::path::Path::new("."));
             options.listen = listen;
             options.sim_port = sim_port;
@@ -214,15 +223,29 @@ fn main() -> ExitCode {
             options.token = std::env::var(sandtrade_api::auth::TRADE_TOKEN_ENV).ok();
             options.cache = cache;
             demo(options)
-        }
-        Command::Check { file } => match sandtrade_runtime::check::check(&file, cache.as_ref()) {
-            Ok(report) => {
-                print_out(&report.to_string());
-                ExitCode::SUCCESS
+        }),
+        Command::Check { file, config } => with_cache(cache, |cache| {
+            match check(&file, config.as_deref(), cache.as_ref()) {
+                Ok(report) => {
+                    print_out(&report);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&format_args!("{e:#}")),
             }
-            Err(e) => fail(&e),
-        },
+        }),
     }
+}
+
+fn check(
+    file: &std::path::Path,
+    config: Option<&std::path::Path>,
+    cache: Option<&CompileCache>,
+) -> anyhow::Result<String> {
+    let sandbox = match config {
+        Some(path) => sandtrade_backtest::BacktestSettings::from_file(path)?.sandbox,
+        None => sandtrade_runtime::SandboxConfig::default(),
+    };
+    Ok(sandtrade_runtime::check::check(file, &sandbox, cache)?.to_string())
 }
 
 fn settle(
@@ -469,21 +492,26 @@ fn demo(options: sandtrade::demo::DemoOptions) -> ExitCode {
     }
 }
 
-fn open_cache(cli: &Cli) -> anyhow::Result<Option<CompileCache>> {
-    if cli.no_cache {
-        return Ok(None);
+/// Runs `command` with the compile cache, or fails when the cache cannot be created or is
+/// refused. A refused cache stops the command rather than running without one: the operator
+/// learns that someone else could have planted code there, and `--no-cache` says it on purpose.
+fn with_cache(
+    args: &CacheArgs,
+    command: impl FnOnce(Option<CompileCache>) -> ExitCode,
+) -> ExitCode {
+    if args.no_cache {
+        return command(None);
     }
-    let dir = cli
+    let dir = args
         .cache_dir
         .clone()
         .unwrap_or_else(CompileCache::default_dir);
-    let cache = CompileCache::new(&dir).map_err(|e| {
-        anyhow::anyhow!(
-            "cannot create the compile cache {}: {e}; use --cache-dir DIR or --no-cache",
-            dir.display()
-        )
-    })?;
-    Ok(Some(cache))
+    match CompileCache::new(dir) {
+        Ok(cache) => command(Some(cache)),
+        Err(e) => fail(&format_args!(
+            "{e}; use --cache-dir DIR for another directory, or --no-cache for none"
+        )),
+    }
 }
 
 fn init_logging(default: &str) {

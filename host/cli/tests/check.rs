@@ -1,7 +1,8 @@
 //! `sandtrade check FILE.wasm`, run as a user runs it (the real binary this `cargo test`
 //! built): every example strategy passes with its metadata, params and
 //! imports; every kind of bad file fails with a non-zero exit and exactly one line on stderr
-//! saying why.
+//! saying why; a file over `[sandbox] max_wasm_mib` is refused from its size, by `check` and
+//! `backtest` alike.
 
 mod support;
 
@@ -15,11 +16,17 @@ use sha2::{Digest, Sha256};
 use support::sandtrade;
 
 fn check(cache: &Path, file: &Path) -> Output {
+    check_with(cache, file, &[])
+}
+
+/// `sandtrade check FILE` with more arguments (`--config FILE`).
+fn check_with(cache: &Path, file: &Path, extra: &[&std::ffi::OsStr]) -> Output {
     sandtrade()
         .arg("--cache-dir")
         .arg(cache)
         .arg("check")
         .arg(file)
+        .args(extra)
         .output()
         .expect("the binary runs")
 }
@@ -232,4 +239,91 @@ fn init_runs_with_the_sidecar_params() {
             .any(|l| l == "  symbols      AAPL (AAPL SMART USD), 0700.HK (700 SEHK HKD)"),
         "{report}"
     );
+}
+
+/// A file of `len` bytes that starts like a component, the rest zeros (sparse: nothing is
+/// written but the header), so that only its size can be why it is refused.
+fn component_of(dir: &Path, len: u64) -> std::path::PathBuf {
+    let path = dir.join(format!("{len}.wasm"));
+    std::fs::write(&path, b"\0asm\x0d\0\x01\0").expect("writable");
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .and_then(|file| file.set_len(len))
+        .expect("writable");
+    path
+}
+
+/// The refusal of a file of `bytes` over a limit of `limit_mib`.
+fn too_large(file: &Path, bytes: &str, limit_mib: u32) -> String {
+    format!(
+        "{}: {bytes}, more than the {limit_mib} MiB a strategy may have (`max_wasm_mib` in \
+         `[sandbox]`); it is refused before it is compiled",
+        file.display()
+    )
+}
+
+#[test]
+fn a_file_over_the_default_16_mib_is_refused_before_it_is_compiled() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let over = component_of(dir.path(), (16 << 20) + 1);
+    assert_refused(
+        cache.path(),
+        &over,
+        &too_large(&over, "16777217 bytes (16.0 MiB)", 16),
+    );
+    // At the limit it is compiled, and wasmtime finds the zeros invalid.
+    let at = component_of(dir.path(), 16 << 20);
+    let out = check(cache.path(), &at);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    let compiled = format!("error: {}: invalid component: ", at.display());
+    assert!(stderr.starts_with(&compiled), "{stderr}");
+}
+
+/// `[sandbox] max_wasm_mib` of a config file sets the limit of `check --config` and of
+/// `backtest --config`, as it does the host's.
+#[test]
+fn max_wasm_mib_of_the_config_sets_the_limit() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("sandtrade.toml");
+    std::fs::write(&config, "[sandbox]\nmax_wasm_mib = 1\n").expect("writable");
+    let with_config = [std::ffi::OsStr::new("--config"), config.as_os_str()];
+    let over = component_of(dir.path(), (1 << 20) + 1);
+    let why = too_large(&over, "1048577 bytes (1.0 MiB)", 1);
+
+    let out = check_with(cache.path(), &over, &with_config);
+    assert_eq!(text(&out.stderr), format!("error: {why}\n"));
+    assert_eq!(out.status.code(), Some(1));
+    // A strategy of a usual size passes under the same limit.
+    let out = check_with(cache.path(), &guests::wasm("ma-crossover"), &with_config);
+    assert_eq!(text(&out.stderr), "");
+    assert_eq!(out.status.code(), Some(0));
+
+    let out = sandtrade()
+        .arg("--cache-dir")
+        .arg(cache.path())
+        .arg("backtest")
+        .arg(&over)
+        .arg("--bars")
+        .arg(sandtrade_tests::paper::sample_path("us-aapl-msft-1m.csv"))
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .expect("the binary runs");
+    assert_eq!(text(&out.stderr), format!("error: {why}\n"));
+    assert_eq!(out.status.code(), Some(1));
+
+    std::fs::write(&config, "[sandbox]\nmax_wasm_mib = 0\n").expect("writable");
+    let out = check_with(cache.path(), &over, &with_config);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("max_wasm_mib = 0: expected 1 to 1024 (MiB)"),
+        "{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(1));
 }

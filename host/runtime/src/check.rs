@@ -1,6 +1,6 @@
 //! `sandtrade check FILE.wasm`: is this a strategy the host will run, and if not, why not.
 //!
-//! Runs every load step a live host runs — read, compile, sandbox import check, link,
+//! Runs every load step a live host runs — size limit, read, compile, sandbox import check, link,
 //! instantiate, `describe`, `init` with the sidecar's parameters — and reports the first failure
 //! exactly, or the strategy's metadata and imports.
 
@@ -58,15 +58,20 @@ pub enum CheckError {
     },
 }
 
-/// Checks the strategy file at `path`, with its sidecar's parameters if it has one.
+/// Checks the strategy file at `path` under the `sandbox` limits a host would apply, with its
+/// sidecar's parameters if it has one.
 ///
 /// # Errors
 ///
 /// A [`CheckError`] naming the file and the first step that failed.
-pub fn check(path: &Path, cache: Option<&CompileCache>) -> Result<CheckReport, CheckError> {
+pub fn check(
+    path: &Path,
+    sandbox: &SandboxConfig,
+    cache: Option<&CompileCache>,
+) -> Result<CheckReport, CheckError> {
     let sandbox = SandboxConfig {
         max_instances: 2,
-        ..SandboxConfig::default()
+        ..sandbox.clone()
     };
     let runtime = Runtime::new(sandbox, CpuBudget::Deadline).map_err(CheckError::Engine)?;
     let compiled = Arc::new(compile_file(&runtime, cache, path)?);

@@ -1,20 +1,23 @@
 //! From a `.wasm` file to a compiled, checked strategy component — or a precise reason why not.
 //!
-//! Checks, in order, each with its own error: the file can be read; it is WebAssembly; it is a
-//! component (not a core module); it compiles; it exports the `strategy` world; it imports only
-//! what the sandbox grants. Compiled code is cached on disk (see [`CompileCache`]), so a restart
-//! or a reload of an unchanged file does not compile again.
+//! Checks, in order, each with its own error: the file is no larger than `[sandbox]
+//! max_wasm_mib` (known from its size, before it is read); it can be read; it is WebAssembly; it
+//! is a component (not a core module); it compiles; it exports the `strategy` world; it imports
+//! only what the sandbox grants. Compiles run on one core at a low priority (`low_priority.rs`),
+//! and compiled code is cached on disk (see [`CompileCache`]), so a restart or a reload of an
+//! unchanged file does not compile again.
 
 use std::fmt;
-use std::hash::Hasher;
-use std::io::Write;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 
+use super::cache::CompileCache;
 use super::engine::Runtime;
+use super::low_priority;
 use super::sandbox::{self, RefusedImport};
 
 /// The exports of the `strategy` world.
@@ -30,6 +33,20 @@ pub enum LoadError {
         path: PathBuf,
         /// The I/O error.
         error: std::io::Error,
+    },
+    /// The file is larger than `[sandbox] max_wasm_mib`; it was not compiled.
+    #[error(
+        "{path}: {}; it is refused before it is compiled",
+        oversize(*bytes, *limit_mib)
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size in bytes; `None` when reading it gave more than the limit though its size
+        /// said less (it grew while being read, or is not a regular file).
+        bytes: Option<u64>,
+        /// The limit, in MiB.
+        limit_mib: u32,
     },
     /// The file is empty (often: still being written; write strategy files atomically).
     #[error(
@@ -113,6 +130,20 @@ pub enum LoadError {
     },
 }
 
+fn oversize(bytes: Option<u64>, limit_mib: u32) -> String {
+    let limit = format!("the {limit_mib} MiB a strategy may have (`max_wasm_mib` in `[sandbox]`)");
+    match bytes {
+        Some(bytes) => format!(
+            "{bytes} bytes ({:.1} MiB), more than {limit}",
+            bytes as f64 / f64::from(1 << 20)
+        ),
+        None => format!(
+            "reading it gave more than {limit}, though its size said less: it grew while it \
+             was read, or it is not a regular file"
+        ),
+    }
+}
+
 fn list(refused: &[RefusedImport]) -> String {
     refused
         .iter()
@@ -126,6 +157,7 @@ impl LoadError {
     pub fn path(&self) -> &Path {
         match self {
             Self::Read { path, .. }
+            | Self::TooLarge { path, .. }
             | Self::Empty { path }
             | Self::NativeCode { path }
             | Self::NotWasm { path, .. }
@@ -184,11 +216,46 @@ pub fn compile_file(
     cache: Option<&CompileCache>,
     path: &Path,
 ) -> Result<CompiledStrategy, LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
-        path: path.to_owned(),
-        error: source,
-    })?;
+    let bytes = read_wasm(runtime, path)?;
     compile_bytes(runtime, cache, path, &bytes)
+}
+
+/// The bytes of the strategy file at `path`, refused without reading them when its size is
+/// over the runtime's `max_wasm_mib`.
+///
+/// # Errors
+///
+/// [`LoadError::Read`] (with the OS error: `NotFound` for a file that is gone) or
+/// [`LoadError::TooLarge`].
+pub(crate) fn read_wasm(runtime: &Runtime, path: &Path) -> Result<Vec<u8>, LoadError> {
+    let limit = runtime.sandbox().max_wasm_bytes();
+    let read_error = |error| LoadError::Read {
+        path: path.to_owned(),
+        error,
+    };
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    let size = file.metadata().map_err(read_error)?.len();
+    if size > limit {
+        return Err(too_large(runtime, path, Some(size)));
+    }
+    // The size said it fits; reading at most one byte more shows whether it still does (a file
+    // that grows meanwhile, a device or a pipe named `.wasm` cannot make the host read more).
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(runtime, path, None));
+    }
+    Ok(bytes)
+}
+
+fn too_large(runtime: &Runtime, path: &Path, bytes: Option<u64>) -> LoadError {
+    LoadError::TooLarge {
+        path: path.to_owned(),
+        bytes,
+        limit_mib: runtime.sandbox().max_wasm_mib,
+    }
 }
 
 /// [`compile_file`] for bytes already read; `path` names them in messages.
@@ -202,6 +269,9 @@ pub fn compile_bytes(
     path: &Path,
     bytes: &[u8],
 ) -> Result<CompiledStrategy, LoadError> {
+    if bytes.len() as u64 > runtime.sandbox().max_wasm_bytes() {
+        return Err(too_large(runtime, path, Some(bytes.len() as u64)));
+    }
     let path = path.to_owned();
     match wasm_kind(bytes) {
         WasmKind::Component => {}
@@ -217,7 +287,7 @@ pub fn compile_bytes(
     let started = Instant::now();
     let (component, cached) = match cache {
         Some(cache) => cache.load_or_compile(runtime.engine(), &wasm_sha256, bytes),
-        None => Component::new(runtime.engine(), bytes).map(|c| (c, false)),
+        None => low_priority::run(|| Component::new(runtime.engine(), bytes)).map(|c| (c, false)),
     }
     .map_err(|e| LoadError::Invalid {
         path: path.clone(),
@@ -292,170 +362,41 @@ fn wasm_kind(bytes: &[u8]) -> WasmKind {
     }
 }
 
-/// Compiled components on disk, keyed by the wasm's SHA-256 and the engine's compatibility
-/// hash (wasmtime version, target, and every setting that changes code such as fuel).
-///
-/// Loading a cached component reads it, checks its SHA-256 against the digest stored beside
-/// it, and deserializes it (a few hundred µs for a typical strategy) instead of compiling
-/// (~0.45 s per MiB on two cores). Files are written to a temporary name and renamed, so a
-/// crash never leaves a torn entry; an entry that is corrupted, torn or fails to load is
-/// compiled again and replaced. The digest guards against corruption, not against an attacker
-/// who can write the cache directory (who could as well replace the host's binary): keep it
-/// private to the user the host runs as.
-#[derive(Debug, Clone)]
-pub struct CompileCache {
-    dir: PathBuf,
-}
-
-impl CompileCache {
-    /// A cache in `dir`, created if missing.
-    ///
-    /// # Errors
-    ///
-    /// If the directory cannot be created.
-    pub fn new(dir: impl Into<PathBuf>) -> std::io::Result<Self> {
-        let dir = dir.into();
-        std::fs::create_dir_all(&dir)?;
-        Ok(Self { dir })
-    }
-
-    /// The default location: `$SANDTRADE_CACHE_DIR`, else `$XDG_CACHE_HOME/sandtrade/wasm`,
-    /// else `~/.cache/sandtrade/wasm`, else `.sandtrade-cache/wasm`.
-    pub fn default_dir() -> PathBuf {
-        if let Some(dir) = std::env::var_os("SANDTRADE_CACHE_DIR") {
-            return PathBuf::from(dir);
-        }
-        let base = std::env::var_os("XDG_CACHE_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache")));
-        match base {
-            Some(base) => base.join("sandtrade").join("wasm"),
-            None => PathBuf::from(".sandtrade-cache").join("wasm"),
-        }
-    }
-
-    /// The directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    /// The cache file for this wasm under this engine.
-    pub fn entry_path(&self, engine: &wasmtime::Engine, wasm_sha256: &str) -> PathBuf {
-        let mut engine_hash = Sha256Hasher::default();
-        std::hash::Hash::hash(&engine.precompile_compatibility_hash(), &mut engine_hash);
-        let engine_hash = hex::encode(&engine_hash.0.finalize()[..8]);
-        self.dir.join(format!("{wasm_sha256}-{engine_hash}.cwasm"))
-    }
-
-    /// The component for `bytes`, from the cache when present and intact, else compiled and
-    /// stored. Returns whether it came from the cache.
-    fn load_or_compile(
-        &self,
-        engine: &wasmtime::Engine,
-        wasm_sha256: &str,
-        bytes: &[u8],
-    ) -> wasmtime::Result<(Component, bool)> {
-        let entry = self.entry_path(engine, wasm_sha256);
-        match self.load_intact(engine, &entry) {
-            Ok(Some(component)) => return Ok((component, true)),
-            Ok(None) => {}
-            Err(why) => tracing::warn!(
-                entry = %entry.display(),
-                "compile cache entry unusable ({why}); compiling again"
-            ),
-        }
-        let code = engine.precompile_component(bytes)?;
-        if let Err(e) = self.store(&entry, &code) {
-            tracing::warn!(entry = %entry.display(), error = %e, "cannot write compile cache");
-        }
-        // SAFETY: `code` was produced by `precompile_component` of this very engine just above.
-        let component = unsafe { Component::deserialize(engine, &code)? };
-        Ok((component, false))
-    }
-
-    /// The cached component at `entry`, if there is one and its bytes match the digest
-    /// written beside it. `Err` says why an existing entry was not used.
-    fn load_intact(
-        &self,
-        engine: &wasmtime::Engine,
-        entry: &Path,
-    ) -> Result<Option<Component>, String> {
-        let code = match std::fs::read(entry) {
-            Ok(code) => code,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e.to_string()),
-        };
-        let expected =
-            std::fs::read_to_string(digest_path(entry)).map_err(|e| format!("no digest: {e}"))?;
-        if expected.trim() != hex::encode(Sha256::digest(&code)) {
-            return Err("its bytes do not match their digest".into());
-        }
-        // SAFETY: `deserialize` trusts the bytes to be wasmtime's own output for this engine.
-        // They are: only `store` writes into this directory, under a name derived from the
-        // engine's compatibility hash, and they match the digest `store` wrote after them (a
-        // torn or corrupted file is refused above). wasmtime re-checks version and settings.
-        unsafe { Component::deserialize(engine, &code) }
-            .map(Some)
-            .map_err(|e| e.to_string())
-    }
-
-    /// Writes `code` to `entry`, then its digest beside it, each to a temporary name renamed
-    /// into place: a reader sees a complete entry with its digest, or none.
-    fn store(&self, entry: &Path, code: &[u8]) -> std::io::Result<()> {
-        self.write_atomically(entry, code)?;
-        let digest = hex::encode(Sha256::digest(code));
-        self.write_atomically(&digest_path(entry), digest.as_bytes())
-    }
-
-    fn write_atomically(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-        let mut tmp = tempfile::NamedTempFile::new_in(&self.dir)?;
-        tmp.write_all(bytes)?;
-        tmp.as_file().sync_all()?;
-        tmp.persist(path).map_err(|e| e.error)?;
-        Ok(())
-    }
-}
-
-/// Where the digest of a cache entry is kept: `<entry>.sha256`.
-fn digest_path(entry: &Path) -> PathBuf {
-    let mut name = entry.as_os_str().to_owned();
-    name.push(".sha256");
-    PathBuf::from(name)
-}
-
-/// Feeds `Hash` input into SHA-256, for a hash that is stable across processes.
-#[derive(Default)]
-struct Sha256Hasher(Sha256);
-
-impl Hasher for Sha256Hasher {
-    fn finish(&self) -> u64 {
-        let digest = self.0.clone().finalize();
-        u64::from_le_bytes(
-            digest[..8]
-                .try_into()
-                .expect("a SHA-256 digest has 32 bytes"),
-        )
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        self.0.update(bytes);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::{CpuBudget, SandboxConfig};
 
-    fn refusal(bytes: &[u8]) -> String {
+    /// A component header: what a file over the limit starts with, so that only its size can
+    /// be why it is refused.
+    const COMPONENT: &[u8] = b"\0asm\x0d\0\x01\0";
+
+    fn runtime(max_wasm_mib: u32) -> Runtime {
         let sandbox = SandboxConfig {
             max_instances: 1,
+            max_wasm_mib,
             ..SandboxConfig::default()
         };
-        let runtime = Runtime::new(sandbox, CpuBudget::Fuel { per_call: 1 }).expect("engine");
-        compile_bytes(&runtime, None, Path::new("s.wasm"), bytes)
+        Runtime::new(sandbox, CpuBudget::Fuel { per_call: 1 }).expect("engine")
+    }
+
+    fn refusal(bytes: &[u8]) -> String {
+        compile_bytes(&runtime(16), None, Path::new("s.wasm"), bytes)
             .expect_err("not a strategy")
             .to_string()
+    }
+
+    /// A file of `len` bytes that starts like a component (the rest reads as zeros).
+    fn component_of(dir: &Path, len: u64) -> PathBuf {
+        let path = dir.join(format!("{len}.wasm"));
+        std::fs::write(&path, COMPONENT).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(len)
+            .unwrap();
+        path
     }
 
     #[test]
@@ -476,5 +417,52 @@ mod tests {
              wasm32-wasip2 --release` writes"
         );
         assert!(refusal(b"MZ\x90\0").contains("(it starts with 4d5a9000)"));
+    }
+
+    #[test]
+    fn a_file_over_the_limit_is_refused_from_its_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = runtime(1);
+        let over = component_of(dir.path(), (1 << 20) + 1);
+        let err = compile_file(&runtime, None, &over).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{}: 1048577 bytes (1.0 MiB), more than the 1 MiB a strategy may have \
+                 (`max_wasm_mib` in `[sandbox]`); it is refused before it is compiled",
+                over.display()
+            )
+        );
+        // At the limit it is read and compiled: wasmtime finds the zeros invalid.
+        let at = component_of(dir.path(), 1 << 20);
+        let err = compile_file(&runtime, None, &at).unwrap_err();
+        assert!(matches!(err, LoadError::Invalid { .. }), "{err}");
+        // Bytes read by someone else are held to the same limit.
+        let bytes = std::fs::read(&over).unwrap();
+        let err = compile_bytes(&runtime, None, &over, &bytes).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                LoadError::TooLarge {
+                    bytes: Some(1_048_577),
+                    limit_mib: 1,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_read_stops_one_byte_past_the_limit() {
+        // Its size says 0 bytes, and it never ends.
+        let zero = Path::new("/dev/zero");
+        let err = compile_file(&runtime(1), None, zero).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "/dev/zero: reading it gave more than the 1 MiB a strategy may have (`max_wasm_mib` \
+             in `[sandbox]`), though its size said less: it grew while it was read, or it is not \
+             a regular file; it is refused before it is compiled"
+        );
     }
 }

@@ -33,6 +33,27 @@ pub struct SandboxConfig {
     /// Guest output (stdout, stderr and `log`) kept per call, in bytes; the rest is dropped and
     /// counted.
     pub log_bytes_per_call: usize,
+    /// Largest strategy file (`.wasm`) loaded, in MiB (1 to 1024). A larger one is refused from
+    /// its size, before it is read in full or compiled: compile time and memory grow with it.
+    #[serde(deserialize_with = "wasm_mib")]
+    pub max_wasm_mib: u32,
+}
+
+/// The range `max_wasm_mib` accepts: a strategy is typically 50–150 KiB, and even 1 GiB would
+/// take cranelift minutes to compile.
+const WASM_MIB: std::ops::RangeInclusive<u32> = 1..=1024;
+
+fn wasm_mib<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    let mib = u32::deserialize(deserializer)?;
+    if WASM_MIB.contains(&mib) {
+        Ok(mib)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "max_wasm_mib = {mib}: expected {} to {} (MiB)",
+            WASM_MIB.start(),
+            WASM_MIB.end()
+        )))
+    }
 }
 
 impl Default for SandboxConfig {
@@ -47,6 +68,7 @@ impl Default for SandboxConfig {
             max_strikes: 3,
             strike_window_s: 600,
             log_bytes_per_call: 16 * 1024,
+            max_wasm_mib: 16,
         }
     }
 }
@@ -55,6 +77,11 @@ impl SandboxConfig {
     /// `memory_mib` in bytes.
     pub fn memory_bytes(&self) -> usize {
         (self.memory_mib as usize) << 20
+    }
+
+    /// `max_wasm_mib` in bytes.
+    pub fn max_wasm_bytes(&self) -> u64 {
+        u64::from(self.max_wasm_mib) << 20
     }
 
     /// `call_deadline_ms` as a duration.
@@ -168,8 +195,11 @@ fn wasmtime_config(sandbox: &SandboxConfig, budget: CpuBudget, pooling: bool) ->
     };
     // Deep recursion traps with `Trap::StackOverflow` instead of taking the host thread down.
     config.max_wasm_stack(sandbox.stack_kib as usize * 1024);
-    // Compile on both cores: a 1 MiB component takes ~0.45 s instead of ~0.75 s.
-    config.parallel_compilation(true);
+    // Compile on one core: in parallel, a 1 MiB component takes ~0.45 s instead of ~0.75 s,
+    // but a large or hostile file dropped into the strategies directory would then take both
+    // cores of these machines from the trading thread. A compile also runs at a lower priority
+    // (`low_priority`); this setting changes nothing in the compiled code.
+    config.parallel_compilation(false);
     if pooling {
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling_config(sandbox)));
     }
@@ -236,5 +266,31 @@ mod tests {
         let ok: SandboxConfig = toml::from_str("memory_mib = 32").unwrap();
         assert_eq!(ok.memory_mib, 32);
         assert_eq!(ok.stack_kib, 512);
+        assert_eq!(ok.max_wasm_mib, 16);
+    }
+
+    #[test]
+    fn max_wasm_mib_is_read_and_bounded() {
+        let ok: SandboxConfig = toml::from_str("max_wasm_mib = 2").unwrap();
+        assert_eq!(ok.max_wasm_bytes(), 2 << 20);
+        for bad in [0, 1025] {
+            let err = toml::from_str::<SandboxConfig>(&format!("max_wasm_mib = {bad}"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(&format!("max_wasm_mib = {bad}: expected 1 to 1024 (MiB)")),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn compiles_run_on_one_thread() {
+        let sandbox = SandboxConfig {
+            max_instances: 1,
+            ..SandboxConfig::default()
+        };
+        let runtime = Runtime::new(sandbox, CpuBudget::Fuel { per_call: 1 }).expect("engine");
+        assert!(!runtime.engine().get_parallel_compilation());
     }
 }

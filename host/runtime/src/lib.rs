@@ -2,7 +2,8 @@
 //!
 //! The way a strategy file travels:
 //!
-//! 1. [`compile`]: bytes → checked, compiled component (cached on disk by hash).
+//! 1. [`compile`]: bytes → checked, compiled component (on one core, at a low priority; cached
+//!    on disk by hash in a private directory, [`cache`]).
 //! 2. [`instance::PreparedStrategy`]: linked against the host's imports ([`linker`]) once.
 //! 3. [`instance::StrategyInstance`]: one `Store` per strategy; calls run under a CPU deadline
 //!    (or a fuel budget in backtests), a memory cap and a stack cap; a trap is a typed
@@ -14,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod bindings;
+pub mod cache;
 pub mod check;
 pub mod compile;
 mod convert;
@@ -22,6 +24,7 @@ pub mod fleet;
 pub mod host;
 pub mod instance;
 pub mod linker;
+mod low_priority;
 pub mod metadata;
 pub mod output;
 pub mod sandbox;
@@ -32,7 +35,8 @@ pub mod watch;
 /// The version of the `sandtrade:strategy` WIT package this host implements.
 pub const WIT_VERSION: &str = "0.1.0";
 
-pub use compile::{CompileCache, CompiledStrategy, LoadError, compile_file};
+pub use cache::{CacheDirError, CompileCache};
+pub use compile::{CompiledStrategy, LoadError, compile_file};
 pub use engine::{CpuBudget, Runtime, SandboxConfig};
 pub use fleet::{BarEvent, DeskSpec, Fleet, InstallError, Installed, StrategyStatus};
 pub use host::{Desk, Holding, StrategyState};

@@ -4,7 +4,8 @@
 //! `name.toml`) starts a strategy, replacing either file swaps it, deleting the `.wasm` stops it.
 //! A [`StrategyDir`] rescans the whole directory on every change notification (debounced), so a
 //! missed or coalesced event can never leave the host out of step with the files. Unchanged
-//! files cost a hash; changed ones are compiled here, off the strategy thread.
+//! files cost a hash; changed ones are compiled here, off the strategy thread (on one core, at
+//! a low priority); one larger than `[sandbox] max_wasm_mib` is refused from its size, unread.
 //!
 //! Write files atomically (write to a temporary name, then rename): a half-written `.wasm` is
 //! refused like any bad file, and the running version stays until the complete one arrives.
@@ -19,7 +20,8 @@ use notify::RecursiveMode;
 use notify_debouncer_mini::new_debouncer;
 use sha2::{Digest, Sha256};
 
-use super::compile::{CompileCache, CompiledStrategy, compile_bytes};
+use super::cache::CompileCache;
+use super::compile::{CompiledStrategy, LoadError, compile_bytes, read_wasm};
 use super::engine::Runtime;
 use super::sidecar::{self, Sidecar};
 
@@ -55,9 +57,15 @@ pub enum DirChange {
 
 /// What was seen of one strategy's files, to tell a real change from a touch.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Fingerprint {
-    wasm_sha256: [u8; 32],
-    sidecar_sha256: Option<[u8; 32]>,
+enum Fingerprint {
+    /// The `.wasm` and its sidecar, by their digests.
+    Read {
+        wasm_sha256: [u8; 32],
+        sidecar_sha256: Option<[u8; 32]>,
+    },
+    /// A `.wasm` over the size limit, by its size: it was not read, and its refusal says
+    /// nothing but its size.
+    TooLarge(Option<u64>),
 }
 
 /// The strategies directory and what has been seen in it.
@@ -124,11 +132,21 @@ impl StrategyDir {
     /// Loads one file if it changed since it was last seen.
     fn examine(&mut self, name: Arc<str>, path: &Path) -> Option<DirChange> {
         let refused = |name: Arc<str>, error: String| Some(DirChange::Refused { name, error });
-        let bytes = match std::fs::read(path) {
+        let bytes = match read_wasm(&self.runtime, path) {
             Ok(bytes) => bytes,
             // Deleted between the listing and the read: the next scan reports it removed.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-            Err(e) => return refused(name, format!("{}: cannot read: {e}", path.display())),
+            Err(LoadError::Read { error, .. }) if error.kind() == std::io::ErrorKind::NotFound => {
+                return None;
+            }
+            Err(e @ LoadError::TooLarge { bytes, .. }) => {
+                return self.changed(&name, Fingerprint::TooLarge(bytes)).then(|| {
+                    DirChange::Refused {
+                        name,
+                        error: e.to_string(),
+                    }
+                });
+            }
+            Err(e) => return refused(name, e.to_string()),
         };
         let sidecar_path = sidecar::path_for(path);
         let sidecar_text = match std::fs::read_to_string(&sidecar_path) {
@@ -141,16 +159,13 @@ impl StrategyDir {
                 );
             }
         };
-        let fingerprint = Fingerprint {
+        let fingerprint = Fingerprint::Read {
             wasm_sha256: Sha256::digest(&bytes).into(),
             sidecar_sha256: sidecar_text.as_ref().map(|t| Sha256::digest(t).into()),
         };
-        if self.seen.get(&name) == Some(&fingerprint) {
+        if !self.changed(&name, fingerprint) {
             return None;
         }
-        // Remembered even if it fails to load, so an unrelated event does not retry it; a
-        // new version of the file has a new fingerprint.
-        self.seen.insert(name.clone(), fingerprint);
         let sidecar = match sidecar_text {
             Some(text) => match sidecar::parse(&sidecar_path, &text) {
                 Ok(sidecar) => sidecar,
@@ -166,6 +181,17 @@ impl StrategyDir {
             }),
             Err(e) => refused(name, e.to_string()),
         }
+    }
+
+    /// Whether `name`'s files look different from when they were last seen, remembering them
+    /// as they are now. Remembered even if they fail to load, so an unrelated event does not
+    /// retry them; a new version of a file has a new fingerprint.
+    fn changed(&mut self, name: &Arc<str>, fingerprint: Fingerprint) -> bool {
+        if self.seen.get(name) == Some(&fingerprint) {
+            return false;
+        }
+        self.seen.insert(name.clone(), fingerprint);
+        true
     }
 }
 
@@ -236,4 +262,58 @@ pub fn watch(
         stop: Some(stop),
         thread: Some(thread),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{CpuBudget, SandboxConfig};
+
+    fn refusals(changes: &[DirChange]) -> Vec<String> {
+        changes
+            .iter()
+            .map(|change| match change {
+                DirChange::Refused { name, error } => format!("{name}: {error}"),
+                other => format!("not a refusal: {other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_file_over_the_limit_is_refused_once_per_size() {
+        let sandbox = SandboxConfig {
+            max_instances: 1,
+            max_wasm_mib: 1,
+            ..SandboxConfig::default()
+        };
+        let runtime = Runtime::new(sandbox, CpuBudget::Fuel { per_call: 1 }).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.wasm");
+        let file = std::fs::File::create(&path).unwrap();
+        file.set_len(3 << 20).unwrap();
+        let mut strategies = StrategyDir::new(dir.path(), runtime, None);
+        let refused = |bytes: &str| {
+            format!(
+                "big: {}: {bytes}, more than the 1 MiB a strategy may have (`max_wasm_mib` in \
+                 `[sandbox]`); it is refused before it is compiled",
+                path.display()
+            )
+        };
+        assert_eq!(
+            refusals(&strategies.scan().unwrap()),
+            [refused("3145728 bytes (3.0 MiB)")]
+        );
+        // Nothing new to say until it changes.
+        assert!(strategies.scan().unwrap().is_empty());
+        file.set_len(5 << 20).unwrap();
+        assert_eq!(
+            refusals(&strategies.scan().unwrap()),
+            [refused("5242880 bytes (5.0 MiB)")]
+        );
+        std::fs::remove_file(&path).unwrap();
+        assert!(matches!(
+            &strategies.scan().unwrap()[..],
+            [DirChange::Removed { name }] if &**name == "big"
+        ));
+    }
 }
