@@ -5,8 +5,8 @@
 //! change something: orders, connect, halt, strategies). `/healthz`, the status page's files
 //! and the OpenAPI document need none: they hold no account data.
 //!
-//! Tokens come from the configuration (`[[api.tokens]]`, the token itself or the name of an
-//! environment variable holding it) and from `SANDTRADE_API_TOKEN` (trade) and
+//! Tokens come from the configuration (`[[api.tokens]]` in [`ApiConfig`]: the token itself or
+//! the name of an environment variable holding it) and from `SANDTRADE_API_TOKEN` (trade) and
 //! `SANDTRADE_API_READ_TOKEN` (read). Only their SHA-256 digests are kept once resolved, so
 //! no log, `Debug` print or crash dump can show one; a request's token is hashed and compared
 //! against them.
@@ -16,6 +16,8 @@ use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use super::config::ApiConfig;
 
 /// The environment variable holding a `trade` token, if set.
 pub const TRADE_TOKEN_ENV: &str = "SANDTRADE_API_TOKEN";
@@ -67,27 +69,6 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// `[api]` in the configuration file.
-///
-/// ```toml
-/// [[api.tokens]]
-/// name = "ops"                      # shown in logs instead of the token
-/// scope = "trade"                   # "read" or "trade"
-/// env = "SANDTRADE_OPS_TOKEN"       # read from this environment variable at start
-///
-/// [[api.tokens]]
-/// name = "grafana"
-/// scope = "read"
-/// token = "a-long-random-string"    # or inline (keep such a file out of version control)
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ApiConfig {
-    /// The tokens.
-    #[serde(default)]
-    pub tokens: Vec<TokenConfig>,
-}
-
 /// One `[[api.tokens]]` entry.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -104,26 +85,22 @@ pub struct TokenConfig {
     pub env: Option<String>,
 }
 
-impl ApiConfig {
-    /// Problems a configuration file check can report (the environment is read at start).
-    pub fn problems(&self) -> Vec<String> {
-        let mut problems = Vec::new();
-        for (i, t) in self.tokens.iter().enumerate() {
-            let at = format!("api.tokens[{i}] (name = {:?})", t.name);
-            match (&t.token, &t.env) {
-                (Some(_), Some(_)) => problems.push(format!(
-                    "{at}: give `token` or `env`, not both (e.g. env = \"SANDTRADE_OPS_TOKEN\")"
-                )),
-                (None, None) => problems.push(format!(
-                    "{at}: missing `token` or `env` (e.g. env = \"SANDTRADE_OPS_TOKEN\")"
-                )),
-                (Some(Secret(s)), None) if s.len() < MIN_TOKEN_LEN => problems.push(format!(
-                    "{at}: the token is shorter than {MIN_TOKEN_LEN} characters"
-                )),
-                _ => {}
-            }
+impl TokenConfig {
+    /// What is wrong with the `index`th entry, if anything (the environment is read at start).
+    pub(crate) fn problem(&self, index: usize) -> Option<String> {
+        let at = format!("api.tokens[{index}] (name = {:?})", self.name);
+        match (&self.token, &self.env) {
+            (Some(_), Some(_)) => Some(format!(
+                "{at}: give `token` or `env`, not both (e.g. env = \"SANDTRADE_OPS_TOKEN\")"
+            )),
+            (None, None) => Some(format!(
+                "{at}: missing `token` or `env` (e.g. env = \"SANDTRADE_OPS_TOKEN\")"
+            )),
+            (Some(Secret(s)), None) if s.len() < MIN_TOKEN_LEN => Some(format!(
+                "{at}: the token is shorter than {MIN_TOKEN_LEN} characters"
+            )),
+            _ => None,
         }
-        problems
     }
 }
 
@@ -287,6 +264,7 @@ mod tests {
                 token: None,
                 env: Some("OPS".into()),
             }],
+            ..ApiConfig::default()
         };
         let env = |var: &str| match var {
             "OPS" => Some(TRADE.to_owned()),
@@ -311,6 +289,7 @@ mod tests {
                 token: None,
                 env: Some("UNSET".into()),
             }],
+            ..ApiConfig::default()
         };
         assert_eq!(
             Tokens::resolve(&config, |_| None).unwrap_err(),
@@ -353,6 +332,7 @@ mod tests {
                     env: None,
                 },
             ],
+            ..ApiConfig::default()
         };
         assert_eq!(
             config.problems(),

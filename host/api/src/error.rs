@@ -21,7 +21,8 @@ pub struct ErrorBody {
     /// What went wrong, for people.
     pub error: String,
     /// A stable code, for programs: `unauthorized`, `forbidden`, `invalid-json`,
-    /// `invalid-body`, `invalid-query`, `not-found`, `no-route`, `conflict`, `unavailable`,
+    /// `invalid-body`, `invalid-query`, `body-too-large`, `unreadable-body`, `not-found`,
+    /// `no-route`, `conflict`, `unavailable`, `too-many-event-streams`,
     /// `sell-exceeds-position`, `stopped`, `internal`, or a risk refusal's code
     /// (`short-not-allowed`, `position-limit`, `lot-size`, `trading-halted`, ...).
     pub code: String,

@@ -33,33 +33,45 @@
 //! the method, so no mutating route can be added without `trade`. Errors are
 //! `{"error", "code", "detail"}` with the status that fits ([`error`]).
 //!
+//! What one client may cost is bounded ([`Limits`], set in `[api]`): a connection must send
+//! its request head within the header-read timeout and is closed when idle too long
+//! (`server.rs`, `deadline.rs`), a body may not exceed the body limit (`413`,
+//! `body_limit.rs`), and event streams are capped (`503`, `events.rs`).
+//!
 //! [`serve`] runs the server; [`router`] builds it for tests; the `sandtrade` binary's `host`
 //! module is `sandtrade run` (the trading thread and, when `api_address` is set, this API).
 
 pub mod auth;
+mod body_limit;
+mod config;
+mod deadline;
 pub mod error;
 mod events;
 mod ibkr;
+mod limits;
 mod metrics;
 mod middleware;
 mod openapi;
 mod orders;
 mod page;
+mod server;
 mod signals;
 mod strategies;
 mod system;
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
-pub use self::auth::{ApiConfig, AuthError, Scope, Tokens};
+pub use self::auth::{AuthError, Scope, Tokens};
+pub use self::config::ApiConfig;
+pub use self::limits::Limits;
 pub use self::orders::SETTLE_REASON_MAX_BYTES;
+pub use self::server::{Server, serve, serve_with_limits};
 use sandtrade_orders::{SignalLog, SignalLogError};
 use sandtrade_trading::TradingHandle;
 
@@ -79,13 +91,18 @@ pub struct AppState {
     pub signals: Arc<SignalLog>,
     /// The accepted tokens.
     pub tokens: Arc<Tokens>,
+    /// What one client may cost.
+    pub limits: Limits,
+    /// One permit per event stream that may still open ([`Limits::max_event_streams`]).
+    pub event_streams: Arc<Semaphore>,
     /// Cancelled when the server shuts down: ends the event streams, which would otherwise
     /// hold the graceful shutdown open.
     pub closing: CancellationToken,
 }
 
 impl AppState {
-    /// The state for `trading`, reading signals from `database`, accepting `tokens`.
+    /// The state for `trading`, reading signals from `database`, accepting `tokens`, within
+    /// `limits`.
     ///
     /// # Errors
     ///
@@ -93,12 +110,15 @@ impl AppState {
     pub fn new(
         trading: TradingHandle,
         tokens: Tokens,
+        limits: Limits,
         database: &std::path::Path,
     ) -> Result<Self, ServeError> {
         Ok(Self {
             trading,
             signals: Arc::new(SignalLog::open(database)?),
             tokens: Arc::new(tokens),
+            limits,
+            event_streams: Arc::new(Semaphore::new(limits.max_event_streams)),
             closing: CancellationToken::new(),
         })
     }
@@ -132,6 +152,11 @@ pub fn router(state: AppState) -> Router {
         ))
         .merge(openapi::public())
         .fallback(error::no_route)
+        // Inside the request timeout, so a body sent slowly is answered 408 too.
+        .layer(axum::middleware::from_fn_with_state(
+            state.limits.max_body_bytes,
+            body_limit::limit,
+        ))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
@@ -144,60 +169,4 @@ pub fn router(state: AppState) -> Router {
 /// The OpenAPI document (JSON) of [`router`], as `GET /api/openapi.json` serves it.
 pub fn openapi_document() -> &'static str {
     openapi::document()
-}
-
-/// A running API server.
-#[derive(Debug)]
-pub struct Server {
-    /// Where it listens.
-    pub addr: SocketAddr,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-impl Server {
-    /// Waits until the server has stopped (after its shutdown future completed).
-    ///
-    /// # Errors
-    ///
-    /// The server failed.
-    pub async fn stopped(self) -> std::io::Result<()> {
-        self.task
-            .await
-            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
-    }
-}
-
-/// Checks the tokens against `addr`, binds it, opens the signal log of `database`, and serves
-/// the API on the current tokio runtime until `shutdown` completes.
-///
-/// # Errors
-///
-/// A [`ServeError`]; nothing was started.
-pub async fn serve(
-    addr: SocketAddr,
-    trading: TradingHandle,
-    tokens: Tokens,
-    database: &std::path::Path,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<Server, ServeError> {
-    tokens.check_bind(addr)?;
-    let state = AppState::new(trading, tokens, database)?;
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|error| ServeError::Bind { addr, error })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|error| ServeError::Bind { addr, error })?;
-    let closing = state.closing.clone();
-    let app = router(state);
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                closing.cancel();
-            })
-            .await
-    });
-    tracing::info!(%addr, "REST API and status page listening");
-    Ok(Server { addr, task })
 }

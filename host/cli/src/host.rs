@@ -1,12 +1,12 @@
 //! `sandtrade run` with its API: the trading thread, and the REST API and status page on the
 //! configuration's `api_address` with its `[[api.tokens]]` (and the tokens in the
-//! environment).
+//! environment) and the limits in `[api]`.
 
 use std::future::Future;
 
 use anyhow::Context;
 
-use sandtrade_api::{Server, Tokens, serve};
+use sandtrade_api::{Server, Tokens, serve_with_limits};
 use sandtrade_trading::{self as trading, Exit, Options, TradingHandle};
 
 use crate::config::Config;
@@ -36,6 +36,7 @@ pub async fn start(
 ) -> anyhow::Result<Host> {
     let address = config.api_address;
     let tokens = Tokens::resolve(&config.api, |var| std::env::var(var).ok())?;
+    let limits = config.api.limits();
     if let Some(addr) = address {
         tokens.check_bind(addr)?;
     }
@@ -45,9 +46,16 @@ pub async fn start(
         return Ok(Host { trading, api: None });
     };
     let until_stopped = trading.clone();
-    let started = serve(addr, trading.clone(), tokens, &database, async move {
-        until_stopped.stopped().await;
-    })
+    let started = serve_with_limits(
+        addr,
+        trading.clone(),
+        tokens,
+        limits,
+        &database,
+        async move {
+            until_stopped.stopped().await;
+        },
+    )
     .await;
     match started {
         Ok(server) => Ok(Host {

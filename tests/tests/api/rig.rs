@@ -4,9 +4,10 @@
 use std::net::SocketAddr;
 
 use reqwest::{Method, StatusCode};
+use sandtrade::host;
 use sandtrade_api::{self as api, Scope, Tokens};
 use sandtrade_tests::rig::{Rig, WAIT, wait_for};
-use sandtrade_trading::{ConnectionState, TradingEvent, TradingHandle};
+use sandtrade_trading::{ConnectionState, Options, TradingEvent, TradingHandle};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
@@ -26,16 +27,35 @@ impl ApiRig {
     /// reconciled, and the API serving it.
     pub async fn start(rig: Rig, extra: &str) -> Self {
         let host = rig.start(extra).await;
-        // The published status, which the API serves, says connected once reconciled.
-        let mut status = host.watch_status();
-        tokio::time::timeout(
-            WAIT,
-            status.wait_for(|s| s.connection.state == ConnectionState::Connected),
-        )
-        .await
-        .expect("the host connects and reconciles in time")
-        .expect("the trading loop runs");
+        connected(&host).await;
         Self::serve(rig, host).await
+    }
+
+    /// `sandtrade run`'s host (`sandtrade::host::start`) with `api` (keys of `[api]`) and the
+    /// two tokens in its configuration, serving on 127.0.0.1 (port 0), connected and
+    /// reconciled. [`stop`](Self::stop) stops the trading loop, and the API with it.
+    pub async fn run(rig: Rig, api: &str) -> Self {
+        let config = rig.config(&format!(
+            "api_address = \"127.0.0.1:0\"\n[api]\n{api}\n\
+             [[api.tokens]]\nname = \"ops\"\nscope = \"trade\"\ntoken = \"{TRADE}\"\n\
+             [[api.tokens]]\nname = \"viewer\"\nscope = \"read\"\ntoken = \"{READ}\"\n"
+        ));
+        let stop = CancellationToken::new();
+        let stopped = stop.clone();
+        let started = host::start(config, Options::default(), async move {
+            stopped.cancelled().await;
+        })
+        .await
+        .expect("the host starts");
+        let addr = started.api.as_ref().expect("api_address is set").addr;
+        connected(&started.trading).await;
+        Self {
+            rig,
+            host: started.trading,
+            addr,
+            http: reqwest::Client::new(),
+            stop,
+        }
     }
 
     pub async fn serve(rig: Rig, host: TradingHandle) -> Self {
@@ -114,6 +134,18 @@ impl ApiRig {
     pub fn stop(&self) {
         self.stop.cancel();
     }
+}
+
+/// Waits until the published status, which the API serves, says connected (once reconciled).
+async fn connected(host: &TradingHandle) {
+    let mut status = host.watch_status();
+    tokio::time::timeout(
+        WAIT,
+        status.wait_for(|s| s.connection.state == ConnectionState::Connected),
+    )
+    .await
+    .expect("the host connects and reconciles in time")
+    .expect("the trading loop runs");
 }
 
 /// The error code of an error body.
