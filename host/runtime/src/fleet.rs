@@ -11,8 +11,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Instant;
 
-use serde::Serialize;
 use wasmtime::component::Linker;
+
+mod report;
 
 use super::bindings;
 use super::compile::{CompiledStrategy, LoadError};
@@ -26,6 +27,8 @@ use super::supervisor::{Health, Supervisor};
 use super::watch::DirChange;
 use sandtrade_core::Market;
 use sandtrade_core::{Bar, Instrument};
+
+pub use report::{StrategyCounters, StrategyStatus};
 
 /// What the desk factory is told about a strategy it makes a desk for.
 #[derive(Debug, Clone)]
@@ -80,48 +83,6 @@ pub enum Installed {
         /// SHA-256 of the build it replaced.
         previous_sha256: String,
     },
-}
-
-/// Counters of one strategy since it was installed.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct StrategyCounters {
-    /// `on-bar` calls made.
-    pub bars: u64,
-    /// `on-fill` calls made.
-    pub fills: u64,
-    /// `emit` calls.
-    pub signals: u64,
-    /// Of those, refused.
-    pub rejected: u64,
-    /// Faults, by kind label (`deadline`, `panic`, ...).
-    pub faults: BTreeMap<&'static str, u64>,
-    /// Restarts after faults.
-    pub restarts: u64,
-    /// Total time in guest calls, ns.
-    pub call_ns_total: u64,
-    /// Longest guest call, ns.
-    pub call_ns_max: u64,
-}
-
-/// A strategy's state for operators.
-#[derive(Debug, Clone, Serialize)]
-pub struct StrategyStatus {
-    /// Name in the host.
-    pub name: String,
-    /// The file it was loaded from.
-    pub file: String,
-    /// SHA-256 of the running build.
-    pub wasm_sha256: String,
-    /// What it declared.
-    pub metadata: StrategyMetadata,
-    /// `running`, `backing-off`, `quarantined` or `disabled`.
-    pub state: &'static str,
-    /// Why it is not running, or the last fault.
-    pub last_error: Option<String>,
-    /// Faults in the current strike window.
-    pub strikes: usize,
-    /// Counters.
-    pub counters: StrategyCounters,
 }
 
 struct Slot<D: 'static> {
@@ -515,12 +476,10 @@ fn record_call<D: Desk>(
     started: Instant,
     now_ms: i64,
 ) {
-    let ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-    slot.counters.call_ns_total = slot.counters.call_ns_total.saturating_add(ns);
-    slot.counters.call_ns_max = slot.counters.call_ns_max.max(ns);
+    slot.counters.count_call_time(started.elapsed());
     match result {
         Ok(stats) => {
-            count_signals(&mut slot.counters, stats);
+            slot.counters.count_signals(stats);
             slot.supervisor.on_success();
         }
         Err(fault) => {
@@ -529,7 +488,7 @@ fn record_call<D: Desk>(
             if let Some(instance) = slot.instance.take() {
                 // The signals it emitted before the fault were validated and counted by its
                 // desk; count them here too.
-                count_signals(&mut slot.counters, instance.last_call());
+                slot.counters.count_signals(instance.last_call());
                 slot.idle_desk = Some(instance.into_desk());
             }
             match slot.supervisor.on_fault(now_ms, &what) {
@@ -546,11 +505,6 @@ fn record_call<D: Desk>(
             slot.last_error = Some(what);
         }
     }
-}
-
-fn count_signals(counters: &mut StrategyCounters, stats: CallStats) {
-    counters.signals += u64::from(stats.emits);
-    counters.rejected += u64::from(stats.rejections);
 }
 
 fn restart<D: Desk>(
