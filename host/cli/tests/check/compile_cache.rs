@@ -3,16 +3,16 @@
 //! with a non-zero exit and one line saying which directory and what is wrong, by every command
 //! that compiles; `--no-cache` runs without it, and commands that compile nothing never look.
 
-mod support;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Output;
 
+use crate::support::sandtrade;
+use crate::text;
 use sandtrade_tests::guests;
-use support::sandtrade;
 
-fn check(cache: &Path, extra: &[&str]) -> Output {
+/// `sandtrade check` of an example under the cache `cache`, with global flags `extra`.
+fn check_cached(cache: &Path, extra: &[&str]) -> Output {
     sandtrade()
         .arg("--cache-dir")
         .arg(cache)
@@ -21,10 +21,6 @@ fn check(cache: &Path, extra: &[&str]) -> Output {
         .arg(guests::wasm("ma-crossover"))
         .output()
         .expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).expect("UTF-8 output")
 }
 
 fn mode_of(path: &Path) -> u32 {
@@ -60,7 +56,7 @@ fn assert_refused(out: &Output, why: &str) {
 fn a_new_cache_directory_and_its_entries_are_private() {
     let root = tempfile::tempdir().expect("tempdir");
     let cache = root.path().join("sandtrade").join("wasm");
-    let out = check(&cache, &[]);
+    let out = check_cached(&cache, &[]);
     assert_eq!(text(&out.stderr), "");
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(mode_of(&root.path().join("sandtrade")), 0o700);
@@ -74,7 +70,7 @@ fn a_new_cache_directory_and_its_entries_are_private() {
         assert_eq!(mode_of(&entry), 0o600, "{}", entry.display());
     }
     // The second run loads what the first stored.
-    let out = check(&cache, &[]);
+    let out = check_cached(&cache, &[]);
     assert!(
         text(&out.stdout).contains("loaded from the compile cache"),
         "{}",
@@ -93,7 +89,7 @@ fn a_cache_directory_others_may_write_is_refused() {
              go-w {0}`)",
             cache.display()
         );
-        assert_refused(&check(&cache, &[]), &why);
+        assert_refused(&check_cached(&cache, &[]), &why);
         let backtest = sandtrade()
             .arg("--cache-dir")
             .arg(&cache)
@@ -110,7 +106,7 @@ fn a_cache_directory_others_may_write_is_refused() {
         assert_eq!(std::fs::read_dir(&cache).expect("listable").count(), 0);
 
         // Without a cache the same check passes; a command that compiles nothing never looks.
-        let out = check(&cache, &["--no-cache"]);
+        let out = check_cached(&cache, &["--no-cache"]);
         assert_eq!(text(&out.stderr), "");
         assert_eq!(out.status.code(), Some(0));
         let out = sandtrade()
@@ -138,7 +134,7 @@ fn a_cache_directory_of_another_user_is_refused() {
     let cache = with_mode(root.path(), 0o700);
     std::os::unix::fs::chown(&cache, Some(65534), None).expect("chown as root");
     assert_refused(
-        &check(&cache, &[]),
+        &check_cached(&cache, &[]),
         &format!(
             "the compile cache directory {} belongs to uid 65534, not to uid 0 that the host runs \
              as; the host runs the code it finds there, so it must be that user's own",

@@ -4,7 +4,11 @@
 //! saying why; a file over `[sandbox] max_wasm_mib` is refused from its size, by `check` and
 //! `backtest` alike.
 
+#[path = "../support/mod.rs"]
 mod support;
+
+// The compile cache `check` (and every compiling command) uses.
+mod compile_cache;
 
 use std::path::Path;
 use std::process::Output;
@@ -31,7 +35,7 @@ fn check_with(cache: &Path, file: &Path, extra: &[&std::ffi::OsStr]) -> Output {
         .expect("the binary runs")
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).expect("UTF-8 output")
 }
 
