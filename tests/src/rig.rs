@@ -238,3 +238,53 @@ pub async fn broker_orders(sim: &SimHandle) -> Vec<BrokerOrder> {
     client.disconnect().await;
     orders
 }
+
+/// One position as the broker (the simulator) reports it to an independent API client.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BrokerPosition {
+    /// The contract's symbol (an option's is its underlying's).
+    pub symbol: String,
+    /// IB's security type: `STK`, `OPT`.
+    pub security_type: String,
+    /// IB's contract id.
+    pub con_id: i32,
+    /// Shares or contracts (negative: short or written).
+    pub position: f64,
+}
+
+/// Every position of the account, as `reqPositions` reports it to a separate `ibapi` client
+/// (client id 99): what an operator comparing the host with TWS would see.
+pub async fn broker_positions(sim: &SimHandle) -> Vec<BrokerPosition> {
+    use ibapi::accounts::PositionUpdate;
+    let client = tokio::time::timeout(WAIT, ibapi::Client::connect(&sim.addr().to_string(), 99))
+        .await
+        .expect("the audit client connects in time")
+        .expect("the audit client connects");
+    let mut updates = client.positions().await.expect("positions");
+    // The subscription stays open after its end marker (later changes would stream), so the
+    // snapshot is what came before the marker.
+    let snapshot = updates
+        .collect_until(WAIT, |rows| {
+            matches!(rows.last(), Some(PositionUpdate::PositionEnd))
+        })
+        .await;
+    assert!(
+        matches!(snapshot.last(), Some(PositionUpdate::PositionEnd)),
+        "no end of the positions within {WAIT:?}: {snapshot:?}"
+    );
+    let positions = snapshot
+        .into_iter()
+        .filter_map(|update| match update {
+            PositionUpdate::Position(p) => Some(BrokerPosition {
+                symbol: p.contract.symbol.to_string(),
+                security_type: p.contract.security_type.as_str().to_string(),
+                con_id: p.contract.contract_id,
+                position: p.position,
+            }),
+            PositionUpdate::PositionEnd => None,
+        })
+        .collect();
+    drop(updates);
+    client.disconnect().await;
+    positions
+}

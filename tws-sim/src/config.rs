@@ -90,8 +90,9 @@ impl SimConfig {
     }
 
     /// Checks what [`crate::Simulator::start`] relies on: at least one account, unique contract
-    /// ids and symbols, positive prices, lots and factors, and a commission schedule for every
-    /// contract currency. Every problem is reported, not just the first.
+    /// ids and symbols, positive prices, lots and factors, a commission schedule for every
+    /// contract currency, and usable option positions (each held once per account, none on a
+    /// stock's conId). Every problem is reported, not just the first.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let mut problems = Vec::new();
         if self.accounts.is_empty() {
@@ -142,6 +143,23 @@ impl SimConfig {
                 "market.acceleration {} must be > 0",
                 self.market.acceleration
             ));
+        }
+        for account in &self.accounts {
+            let mut con_ids = std::collections::HashSet::new();
+            for option in &account.option_positions {
+                if !con_ids.insert(option.con_id) {
+                    problems.push(format!(
+                        "account {}: option con_id {} is held twice",
+                        account.id, option.con_id
+                    ));
+                }
+                problems.extend(
+                    option
+                        .problems(&self.contracts)
+                        .into_iter()
+                        .map(|p| format!("account {}: {p}", account.id)),
+                );
+            }
         }
         if self.usd_hkd <= 0.0 || !self.usd_hkd.is_finite() {
             problems.push(format!("usd_hkd {} must be > 0", self.usd_hkd));
@@ -202,6 +220,165 @@ pub struct AccountConfig {
     /// Margin (the default, like IB's paper accounts) or cash: whether a sell may go short.
     #[serde(default)]
     pub account_type: AccountType,
+    /// Options the account holds from the start, outside its stock book.
+    #[serde(default)]
+    pub option_positions: Vec<HeldOption>,
+}
+
+/// An option position an account holds beside its stocks, as a real account may (a covered
+/// call on shares a program trades, say). `reqPositions` reports it with `secType` `OPT` and
+/// the option's own conId; it is never traded, priced or valued here, so it changes no account
+/// value, portfolio row or P&L. A client that counts the positions it reads must tell it from
+/// the stock of the same symbol.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeldOption {
+    /// IB's contract id of the option: never a stock's.
+    pub con_id: i32,
+    /// The underlying's symbol (`AAPL`), which IB reports as the option's symbol too.
+    pub symbol: String,
+    /// Last trading day, `YYYYMMDD` (IB's `lastTradeDateOrContractMonth`).
+    pub expiry: String,
+    /// Strike price.
+    pub strike: f64,
+    /// Call or put (`"C"` or `"P"`).
+    pub right: OptionRight,
+    /// Contracts held (negative: written).
+    pub quantity: f64,
+    /// Average cost per contract, as IB reports it: the premium times the multiplier.
+    #[serde(default)]
+    pub average_cost: f64,
+    /// Shares per contract (default 100, a US equity option's).
+    #[serde(default = "hundred")]
+    pub multiplier: u32,
+    /// Currency (default `USD`).
+    #[serde(default = "usd")]
+    pub currency: String,
+    /// The exchange its position reports (default `CBOE`).
+    #[serde(default = "cboe")]
+    pub exchange: String,
+}
+
+/// An option's right.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum OptionRight {
+    /// The right to buy (`"C"`).
+    #[serde(rename = "C")]
+    Call,
+    /// The right to sell (`"P"`).
+    #[serde(rename = "P")]
+    Put,
+}
+
+impl OptionRight {
+    /// As IB writes it in a contract: `C` or `P`.
+    pub fn code(self) -> &'static str {
+        match self {
+            OptionRight::Call => "C",
+            OptionRight::Put => "P",
+        }
+    }
+}
+
+fn hundred() -> u32 {
+    100
+}
+
+fn usd() -> String {
+    "USD".to_string()
+}
+
+fn cboe() -> String {
+    "CBOE".to_string()
+}
+
+impl HeldOption {
+    /// `quantity` contracts of a US equity option with the file's defaults: multiplier 100,
+    /// USD, reported on CBOE, an average cost of 0 (set the fields to change them).
+    pub fn us_equity(
+        con_id: i32,
+        symbol: &str,
+        expiry: &str,
+        strike: f64,
+        right: OptionRight,
+        quantity: f64,
+    ) -> Self {
+        Self {
+            con_id,
+            symbol: symbol.to_string(),
+            expiry: expiry.to_string(),
+            strike,
+            right,
+            quantity,
+            average_cost: 0.0,
+            multiplier: hundred(),
+            currency: usd(),
+            exchange: cboe(),
+        }
+    }
+
+    /// What makes it unusable, each problem a sentence naming the value: a conId that is a
+    /// stock's in `contracts` (IB's conIds name one contract each), an empty symbol, an
+    /// expiry that is not `YYYYMMDD`, a strike that is not a positive number, a quantity or
+    /// average cost that is not finite, a zero multiplier, a currency that is not three
+    /// letters.
+    pub fn problems(&self, contracts: &[ContractSpec]) -> Vec<String> {
+        let name = format!("option {} (con_id {})", self.symbol, self.con_id);
+        let mut problems = Vec::new();
+        if let Some(stock) = contracts.iter().find(|c| c.con_id == self.con_id) {
+            problems.push(format!(
+                "{name}: con_id {} is the stock {}'s",
+                self.con_id, stock.symbol
+            ));
+        }
+        if self.symbol.trim().is_empty() {
+            problems.push(format!("{name}: symbol is empty"));
+        }
+        let is_date = self.expiry.len() == 8 && self.expiry.bytes().all(|b| b.is_ascii_digit());
+        if !is_date {
+            problems.push(format!("{name}: expiry {:?} must be YYYYMMDD", self.expiry));
+        }
+        if !(self.strike > 0.0 && self.strike.is_finite()) {
+            problems.push(format!("{name}: strike {} must be > 0", self.strike));
+        }
+        if !self.quantity.is_finite() {
+            problems.push(format!(
+                "{name}: quantity {} is not a number",
+                self.quantity
+            ));
+        }
+        if !self.average_cost.is_finite() {
+            problems.push(format!(
+                "{name}: average_cost {} is not a number",
+                self.average_cost
+            ));
+        }
+        if self.multiplier == 0 {
+            problems.push(format!("{name}: multiplier must be at least 1"));
+        }
+        let currency_ok =
+            self.currency.len() == 3 && self.currency.bytes().all(|b| b.is_ascii_uppercase());
+        if !currency_ok {
+            problems.push(format!(
+                "{name}: currency {:?} must be three capital letters",
+                self.currency
+            ));
+        }
+        problems
+    }
+
+    /// The OCC symbol IB reports as an option's `localSymbol`: the underlying padded to six
+    /// characters, the expiry as `YYMMDD`, the right, and the strike in thousandths on eight
+    /// digits (`AAPL  250117C00200000`).
+    pub fn occ_symbol(&self) -> String {
+        let yymmdd = self.expiry.get(2..).unwrap_or(&self.expiry);
+        let thousandths = (self.strike * 1000.0).round() as u64;
+        format!(
+            "{:<6}{yymmdd}{}{thousandths:08}",
+            self.symbol,
+            self.right.code()
+        )
+    }
 }
 
 /// What an account may do with a sell larger than its position, as IB's account types do.
@@ -228,6 +405,7 @@ impl Default for AccountConfig {
             usd: default_cash(),
             hkd: default_cash(),
             account_type: AccountType::default(),
+            option_positions: Vec::new(),
         }
     }
 }
@@ -697,6 +875,107 @@ mod tests {
 }
 
 #[cfg(test)]
+mod option_tests {
+    use super::*;
+
+    #[test]
+    fn an_account_holds_options_from_its_section_with_us_equity_defaults() {
+        let config = SimConfig::from_toml_str(
+            r#"
+            [[accounts]]
+            id = "DU1"
+            [[accounts.option_positions]]
+            con_id = 712345678
+            symbol = "AAPL"
+            expiry = "20250117"
+            strike = 200.0
+            right = "C"
+            quantity = -2
+            average_cost = 350.0
+            "#,
+        )
+        .expect("valid config");
+        let held = &config.accounts[0].option_positions;
+        let call = HeldOption {
+            average_cost: 350.0,
+            ..HeldOption::us_equity(
+                712345678,
+                "AAPL",
+                "20250117",
+                200.0,
+                OptionRight::Call,
+                -2.0,
+            )
+        };
+        assert_eq!(held, &[call]);
+        assert_eq!(
+            (
+                held[0].multiplier,
+                held[0].currency.as_str(),
+                held[0].exchange.as_str()
+            ),
+            (100, "USD", "CBOE")
+        );
+        assert!(SimConfig::default().accounts[0].option_positions.is_empty());
+    }
+
+    #[test]
+    fn an_unusable_option_is_refused_with_every_reason() {
+        let err = SimConfig::from_toml_str(
+            r#"
+            [[accounts]]
+            id = "DU1"
+            [[accounts.option_positions]]
+            con_id = 265598
+            symbol = ""
+            expiry = "2025-01-17"
+            strike = 0
+            right = "C"
+            quantity = 1
+            multiplier = 0
+            currency = "usd"
+            [[accounts.option_positions]]
+            con_id = 265598
+            symbol = "AAPL"
+            expiry = "20250117"
+            strike = 200
+            right = "P"
+            quantity = 1
+            "#,
+        )
+        .expect_err("invalid");
+        let text = err.to_string();
+        for reason in [
+            "account DU1: option  (con_id 265598): con_id 265598 is the stock AAPL's",
+            "symbol is empty",
+            "expiry \"2025-01-17\" must be YYYYMMDD",
+            "strike 0 must be > 0",
+            "multiplier must be at least 1",
+            "currency \"usd\" must be three capital letters",
+            "account DU1: option con_id 265598 is held twice",
+        ] {
+            assert!(text.contains(reason), "{reason:?} missing from: {text}");
+        }
+        let wrong_right = SimConfig::from_toml_str(
+            "[[accounts]]\nid = \"DU1\"\n[[accounts.option_positions]]\ncon_id = 1\nsymbol = \"AAPL\"\nexpiry = \"20250117\"\nstrike = 200\nright = \"CALL\"\nquantity = 1\n",
+        )
+        .expect_err("C or P only");
+        assert!(
+            wrong_right.to_string().contains("unknown variant `CALL`"),
+            "{wrong_right}"
+        );
+    }
+
+    #[test]
+    fn the_local_symbol_is_the_occ_symbol() {
+        let call = HeldOption::us_equity(1, "AAPL", "20250117", 200.0, OptionRight::Call, 1.0);
+        assert_eq!(call.occ_symbol(), "AAPL  250117C00200000");
+        let put = HeldOption::us_equity(2, "SPY", "20250321", 472.5, OptionRight::Put, 1.0);
+        assert_eq!(put.occ_symbol(), "SPY   250321P00472500");
+    }
+}
+
+#[cfg(test)]
 mod doc_tests {
     use super::*;
 
@@ -714,6 +993,20 @@ mod doc_tests {
         assert_eq!(config.accounts.len(), 1);
         assert_eq!(config.accounts[0].id, "DU1111111");
         assert_eq!(config.accounts[0].account_type, AccountType::Cash);
+        assert_eq!(
+            config.accounts[0].option_positions,
+            [HeldOption {
+                average_cost: 350.0,
+                ..HeldOption::us_equity(
+                    712345678,
+                    "AAPL",
+                    "20250117",
+                    200.0,
+                    OptionRight::Call,
+                    -2.0
+                )
+            }]
+        );
         assert_eq!(config.matching.max_fill_per_tick, Some(100.0));
         assert_eq!(config.matching.slippage_bps, 2.0);
         assert!(

@@ -9,6 +9,7 @@
 //! | `step [N]` | advance N (default 1) simulated seconds |
 //! | `bar` | advance to the next five-second boundary (every open market closes a bar) |
 //! | `price SYMBOL` / `price SYMBOL X` | show / set a price |
+//! | `hold-option ACCOUNT CONID SYMBOL EXPIRY STRIKE C\|P QUANTITY [AVGCOST]` | the account holds an option beside its stocks (reported by reqPositions, never traded) |
 //! | `clients` | started client ids |
 //! | `drop` | close every connection now |
 //! | `drop-after N` | close each open connection after N more messages to it |
@@ -33,6 +34,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
+use crate::config::{HeldOption, OptionRight};
 use crate::engine::clock::BAR_SECONDS;
 use crate::faults::{Fault, Faults};
 use crate::server::Shared;
@@ -53,6 +55,13 @@ pub enum Command {
         /// The new price, when setting.
         set: Option<f64>,
     },
+    /// `hold-option ACCOUNT CONID SYMBOL EXPIRY STRIKE C|P QUANTITY [AVGCOST]`.
+    HoldOption {
+        /// The account that holds it.
+        account: String,
+        /// The option and how many (multiplier, currency and exchange as a config's defaults).
+        option: HeldOption,
+    },
     /// `clients`.
     Clients,
     /// A switchboard fault.
@@ -66,7 +75,8 @@ pub enum Command {
 }
 
 /// The `help` text.
-pub const HELP: &str = "commands: status | step [N] | bar | price SYMBOL [X] | clients | drop | drop-after N | \
+pub const HELP: &str = "commands: status | step [N] | bar | price SYMBOL [X] | \
+hold-option ACCOUNT CONID SYMBOL EXPIRY STRIKE C|P QUANTITY [AVGCOST] | clients | drop | drop-after N | \
 reject N | reject-by-notice N | delay-fills MS|off | dup-exec | garble-exec-time | lose N | pause | resume | restart [ID] | silent on|off | lost | restored | clear | help | quit";
 
 /// Parses one line. The error is the reply's text after `ERR `.
@@ -107,6 +117,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
             };
             Command::Price { symbol, set }
         }
+        "hold-option" => hold_option(&args)?,
         "clients" => Command::Clients,
         "drop" => Command::Fault(Fault::DropAllConnections),
         "drop-after" => Command::Fault(Fault::DropAfterMessages(number(0, "a message count")?)),
@@ -140,6 +151,56 @@ pub fn parse(line: &str) -> Result<Command, String> {
         other => return Err(format!("unknown command {other:?}; try help")),
     };
     Ok(command)
+}
+
+/// `hold-option`'s arguments: `ACCOUNT CONID SYMBOL EXPIRY STRIKE C|P QUANTITY [AVGCOST]`.
+/// The option's own checks (expiry, strike, a stock's conId) are the engine's, as for a
+/// configured one.
+fn hold_option(args: &[&str]) -> Result<Command, String> {
+    const USAGE: &str =
+        "hold-option needs ACCOUNT CONID SYMBOL EXPIRY STRIKE C|P QUANTITY [AVGCOST]";
+    let [
+        account,
+        con_id,
+        symbol,
+        expiry,
+        strike,
+        right,
+        quantity,
+        rest @ ..,
+    ] = args
+    else {
+        return Err(USAGE.into());
+    };
+    let number = |text: &str, what: &str| {
+        text.parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| format!("{what} must be a number, got {text:?}"))
+    };
+    let average_cost = match rest {
+        [] => 0.0,
+        [cost] => number(cost, "the average cost")?,
+        _ => return Err(USAGE.into()),
+    };
+    let right = match right.to_ascii_uppercase().as_str() {
+        "C" => OptionRight::Call,
+        "P" => OptionRight::Put,
+        _ => return Err(format!("the right must be C or P, got {right:?}")),
+    };
+    let con_id = con_id
+        .parse()
+        .map_err(|_| format!("the conId must be a whole number, got {con_id:?}"))?;
+    let strike = number(strike, "the strike")?;
+    let quantity = number(quantity, "the quantity")?;
+    let option = HeldOption {
+        average_cost,
+        ..HeldOption::us_equity(con_id, symbol, expiry, strike, right, quantity)
+    };
+    Ok(Command::HoldOption {
+        account: account.to_string(),
+        option,
+    })
 }
 
 /// Client ids as a reply writes them: `[1,2]`, no space, so that a `status` line splits into
@@ -198,6 +259,13 @@ pub(crate) fn execute(shared: &Arc<Shared>, command: Command) -> String {
                 engine.book().spec(idx).symbol,
                 engine.market().get(idx).last
             )
+        }
+        Command::HoldOption { account, option } => {
+            let (con_id, quantity) = (option.con_id, option.quantity);
+            match shared.engine().hold_option(&account, option) {
+                Ok(()) => format!("OK account={account} con_id={con_id} position={quantity}"),
+                Err(e) => format!("ERR {e}"),
+            }
         }
         Command::Clients => format!("OK {}", id_list(&shared.engine().client_ids())),
         Command::Fault(fault) => {
@@ -292,6 +360,23 @@ mod tests {
                 set: Some(301.2)
             })
         );
+        assert_eq!(
+            parse("hold-option DU1 712345678 AAPL 20250117 200 c -2 350"),
+            Ok(Command::HoldOption {
+                account: "DU1".into(),
+                option: HeldOption {
+                    average_cost: 350.0,
+                    ..HeldOption::us_equity(
+                        712345678,
+                        "AAPL",
+                        "20250117",
+                        200.0,
+                        OptionRight::Call,
+                        -2.0
+                    )
+                },
+            })
+        );
         assert_eq!(parse("drop"), Ok(Command::Fault(Fault::DropAllConnections)));
         assert_eq!(
             parse("drop-after 3"),
@@ -376,5 +461,20 @@ mod tests {
             Err("unknown command \"fly\"; try help".into())
         );
         assert_eq!(parse("  "), Err("empty command; try help".into()));
+        assert_eq!(
+            parse("hold-option DU1 712345678 AAPL 20250117 200 C"),
+            Err(
+                "hold-option needs ACCOUNT CONID SYMBOL EXPIRY STRIKE C|P QUANTITY [AVGCOST]"
+                    .into()
+            )
+        );
+        assert_eq!(
+            parse("hold-option DU1 712345678 AAPL 20250117 200 X 1"),
+            Err("the right must be C or P, got \"X\"".into())
+        );
+        assert_eq!(
+            parse("hold-option DU1 712345678 AAPL 20250117 high C 1"),
+            Err("the strike must be a number, got \"high\"".into())
+        );
     }
 }

@@ -34,6 +34,17 @@ pub enum ConfigError {
     },
 }
 
+/// An option position the simulator would not hold ([`crate::SimHandle::hold_option`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OptionRefused {
+    /// No account of the login has this code.
+    #[error("unknown account {0:?}")]
+    UnknownAccount(String),
+    /// The option's fields are unusable; every problem is listed.
+    #[error("{}", .0.join("; "))]
+    Invalid(Vec<String>),
+}
+
 /// A simulator that could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {

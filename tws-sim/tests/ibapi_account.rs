@@ -1,10 +1,13 @@
-//! Positions and account values through the real `ibapi` 5.5 async client.
+//! Positions (an option held beside a stock among them) and account values through the real
+//! `ibapi` 5.5 async client.
 
 mod support;
 
 use ibapi::accounts::types::{AccountGroup, AccountId};
 use ibapi::accounts::{AccountSummaryResult, AccountUpdate, AccountUpdateMulti, PositionUpdate};
+use ibapi::contracts::{OptionRight, SecurityType};
 use support::*;
+use tws_sim::config::{HeldOption, OptionRight as Right};
 
 #[tokio::test]
 async fn positions_snapshot_then_updates_after_a_fill() {
@@ -58,6 +61,110 @@ async fn positions_snapshot_then_updates_after_a_fill() {
             p.average_cost
         ),
         ("AAPL", 15.0, 190.0)
+    );
+}
+
+/// A position row as a client that tells contracts apart reads it: symbol, security type,
+/// conId, expiry, strike, right, multiplier, exchange, local symbol, position, average cost.
+type Row = (
+    String,
+    SecurityType,
+    i32,
+    String,
+    f64,
+    Option<OptionRight>,
+    String,
+    String,
+    String,
+    f64,
+    f64,
+);
+
+fn row(p: ibapi::accounts::Position) -> Row {
+    let c = p.contract;
+    (
+        c.symbol.to_string(),
+        c.security_type,
+        c.contract_id,
+        c.last_trade_date_or_contract_month,
+        c.strike,
+        c.right,
+        c.multiplier,
+        c.exchange.to_string(),
+        c.local_symbol,
+        p.position,
+        p.average_cost,
+    )
+}
+
+#[tokio::test]
+async fn an_option_held_beside_the_stock_is_reported_as_an_option() {
+    let mut config = still_config();
+    config.accounts[0].option_positions = vec![HeldOption {
+        average_cost: 350.0,
+        ..HeldOption::us_equity(712345678, "AAPL", "20250117", 200.0, Right::Call, -2.0)
+    }];
+    let sim = sim_with(config).await;
+    let client = connect(&sim, 1).await;
+    sim.set_price("AAPL", 190.0).expect("AAPL");
+    buy(&client, 1, &aapl(), 5.0).await;
+
+    let mut positions = within(client.positions()).await.expect("positions");
+    let mut rows = Vec::new();
+    while let PositionUpdate::Position(p) = next_data(&mut positions).await {
+        rows.push(row(p));
+    }
+    let stock = |position: f64| {
+        (
+            "AAPL".to_string(),
+            SecurityType::Stock,
+            265598,
+            String::new(),
+            0.0,
+            None,
+            String::new(),
+            "NASDAQ".to_string(),
+            "AAPL".to_string(),
+            position,
+            190.0,
+        )
+    };
+    let call = (
+        "AAPL".to_string(),
+        SecurityType::Option,
+        712345678,
+        "20250117".to_string(),
+        200.0,
+        Some(OptionRight::Call),
+        "100".to_string(),
+        "CBOE".to_string(),
+        "AAPL  250117C00200000".to_string(),
+        -2.0,
+        350.0,
+    );
+    assert_eq!(rows, [stock(5.0), call]);
+
+    // One held later reaches the open subscription at once, as a position that changes does.
+    let put = HeldOption::us_equity(712345679, "AAPL", "20250117", 180.0, Right::Put, 3.0);
+    sim.hold_option(ACCOUNT, put).expect("held");
+    let PositionUpdate::Position(p) = next_data(&mut positions).await else {
+        panic!("position update")
+    };
+    let got = row(p);
+    assert_eq!(
+        (got.1, got.2, got.4, got.5, got.9),
+        (
+            SecurityType::Option,
+            712345679,
+            180.0,
+            Some(OptionRight::Put),
+            3.0
+        )
+    );
+    assert_eq!(
+        sim.position(ACCOUNT, "AAPL").expect("AAPL"),
+        5.0,
+        "the stock book holds the shares alone"
     );
 }
 

@@ -380,6 +380,7 @@ async fn refusals_use_the_real_codes() {
             usd: 1_000.0,
             hkd: 1_000_000.0,
             account_type: AccountType::Cash,
+            ..Default::default()
         }],
         ..tws_sim::SimConfig::ephemeral()
     };

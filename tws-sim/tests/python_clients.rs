@@ -1,6 +1,8 @@
 //! IB's own Python client (ibapi-latest 10.51.1, protobuf at 226) and ib_async 2.1.0 (text at
 //! 178) against the simulator: a market order to Filled with its execution and commission,
-//! positions, account summary, account values and the account's P&L subscription.
+//! positions (the shares bought and an option the account holds on the same symbol, each
+//! with its security type), account summary, account values and the account's P&L
+//! subscription.
 //!
 //! Python comes from `SANDTRADE_PYTHON`, else `<workspace>/target/venv/bin/python`. Without
 //! either the test fails and says how to create the venv: it never passes silently.
@@ -12,6 +14,25 @@ use std::process::Stdio;
 
 use serde_json::{Value, json};
 use support::*;
+use tws_sim::config::{HeldOption, OptionRight};
+
+/// The default simulator, its account also holding two AAPL calls written at 3.50 (a covered
+/// call): IB's clients must read them as an option, apart from the AAPL shares.
+async fn sim_with_a_covered_call() -> tws_sim::SimHandle {
+    let mut config = tws_sim::SimConfig::ephemeral();
+    config.accounts[0].option_positions = vec![HeldOption {
+        average_cost: 350.0,
+        ..HeldOption::us_equity(
+            712345678,
+            "AAPL",
+            "20250117",
+            200.0,
+            OptionRight::Call,
+            -2.0,
+        )
+    }];
+    sim_with(config).await
+}
 
 fn python() -> PathBuf {
     if let Some(path) = std::env::var_os("SANDTRADE_PYTHON") {
@@ -64,7 +85,7 @@ async fn run_script(script: &str, ports: &[u16]) -> Value {
 
 #[tokio::test]
 async fn official_python_client_market_order_to_filled_positions_and_account() {
-    let sim = sim().await;
+    let sim = sim_with_a_covered_call().await;
     sim.set_price("AAPL", 190.0).expect("AAPL");
     let out = run_script("official_client.py", &[sim.addr().port()]).await;
 
@@ -134,8 +155,16 @@ async fn official_python_client_market_order_to_filled_positions_and_account() {
 
     assert_eq!(
         out["positions"],
-        json!([{"account": "DU1234567", "symbol": "AAPL", "position": "100", "avgCost": 190.0}])
+        json!([
+            {"account": "DU1234567", "symbol": "AAPL", "secType": "STK", "conId": 265598,
+             "expiry": "", "strike": null, "right": "", "multiplier": "",
+             "position": "100", "avgCost": 190.0},
+            {"account": "DU1234567", "symbol": "AAPL", "secType": "OPT", "conId": 712345678,
+             "expiry": "20250117", "strike": 200.0, "right": "C", "multiplier": "100",
+             "position": "-2", "avgCost": 350.0},
+        ])
     );
+    // The option is held, not valued: the account's numbers are the stock's alone.
     let hkd_in_usd = 1_000_000.0 / 7.8;
     let cash = format!("{:.2}", 1_000_000.0 - 19_001.0 + hkd_in_usd);
     let net = format!("{:.2}", 1_000_000.0 - 19_001.0 + hkd_in_usd + 19_000.0);
@@ -165,7 +194,7 @@ async fn official_python_client_market_order_to_filled_positions_and_account() {
 
 #[tokio::test]
 async fn ib_async_over_the_text_dialect_market_order_to_filled_positions_and_account() {
-    let sim = sim().await;
+    let sim = sim_with_a_covered_call().await;
     sim.set_price("AAPL", 190.0).expect("AAPL");
     let out = run_script("ib_async_client.py", &[sim.addr().port()]).await;
 
@@ -221,7 +250,14 @@ async fn ib_async_over_the_text_dialect_market_order_to_filled_positions_and_acc
     assert_eq!(out["commission"]["currency"], "USD");
     assert_eq!(
         out["positions"],
-        json!([{"account": "DU1234567", "symbol": "AAPL", "position": 100.0, "avgCost": 190.0}])
+        json!([
+            {"account": "DU1234567", "symbol": "AAPL", "secType": "STK", "class": "Stock",
+             "conId": 265598, "expiry": "", "strike": 0.0, "right": "", "multiplier": "",
+             "position": 100.0, "avgCost": 190.0},
+            {"account": "DU1234567", "symbol": "AAPL", "secType": "OPT", "class": "Option",
+             "conId": 712345678, "expiry": "20250117", "strike": 200.0, "right": "C",
+             "multiplier": "100", "position": -2.0, "avgCost": 350.0},
+        ])
     );
     assert_eq!(
         out["portfolio"],

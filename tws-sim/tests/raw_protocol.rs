@@ -1,6 +1,6 @@
 //! The wire itself, with a hand-made client: what an unknown message, a malformed frame or a
 //! text-only client gets; P&L subscriptions in both dialects, byte for byte; and the control
-//! interface over TCP.
+//! interface over TCP (faults, prices, an option held beside the stocks).
 
 mod support;
 
@@ -398,6 +398,32 @@ async fn control_interface_drives_the_switchboard_and_the_market() {
     assert_eq!(
         ask("status").await,
         "OK now=1736173805 connections=0 clients=[] reject_next=2 fill_delay_ms=1500 dup_execs=0 paused=false silent=false"
+    );
+    assert_eq!(
+        ask("hold-option DU1234567 712345678 AAPL 20250117 200 C -2 350").await,
+        "OK account=DU1234567 con_id=712345678 position=-2"
+    );
+    let held = sim.held_options(ACCOUNT);
+    assert_eq!(
+        held.iter()
+            .map(|o| (
+                o.con_id,
+                o.strike,
+                o.right.code(),
+                o.quantity,
+                o.average_cost
+            ))
+            .collect::<Vec<_>>(),
+        [(712345678, 200.0, "C", -2.0, 350.0)]
+    );
+    assert_eq!(
+        ask("hold-option DU9 712345678 AAPL 20250117 200 C 1").await,
+        "ERR unknown account \"DU9\""
+    );
+    assert_eq!(
+        ask("hold-option DU1234567 265598 AAPL 2025-01-17 200 C 1").await,
+        "ERR option AAPL (con_id 265598): con_id 265598 is the stock AAPL's; option AAPL \
+         (con_id 265598): expiry \"2025-01-17\" must be YYYYMMDD"
     );
     assert_eq!(ask("fly").await, "ERR unknown command \"fly\"; try help");
     assert_eq!(ask("clear").await, "OK");

@@ -2,15 +2,23 @@
 //! faults: an order IB refuses with a notice alone is rejected (not left `sending`), a limit
 //! price off the contract's tick is rounded onto it before it is sent, a hostile execution
 //! time does not stop the host, a market order that waited too long is expired instead of
-//! sent late, a halt holds the queue, and an order whose fate nobody knows is settled by an
-//! operator. Each waits for the host's events (bounded), never sleeps, and checks exact
-//! values at the host and the broker.
+//! sent late, a halt holds the queue, an order whose fate nobody knows is settled by an
+//! operator, and options held on a traded symbol are not taken for its shares. Each waits for
+//! the host's events (bounded), never sleeps, and checks exact values at the host and the
+//! broker.
+
+use std::collections::BTreeMap;
 
 use sandtrade_core::{OrderType, RejectCode, Side};
-use sandtrade_tests::rig::{ACCOUNT, Rig, broker_orders, next_fill, next_sent, wait_for};
-use sandtrade_trading::{Exit, ManualOrder, ManualRefusal, Settlement, TradingEvent};
+use sandtrade_tests::rig::{
+    ACCOUNT, BrokerPosition, Rig, broker_orders, broker_positions, next_fill, next_sent, wait_for,
+};
+use sandtrade_trading::{
+    Exit, ManualOrder, ManualRefusal, Settlement, TradingEvent, TradingHandle,
+};
 use tokio::sync::broadcast::Receiver;
 use tws_sim::SimConfig;
+use tws_sim::config::{HeldOption, OptionRight};
 
 use super::{metronome, stop};
 
@@ -362,5 +370,110 @@ async fn a_day_loss_past_the_account_limit_halts_trading() {
         matches!(&refused, ManualRefusal::Risk(r) if r.code == RejectCode::TradingHalted),
         "{refused:?}"
     );
+    stop(host).await;
+}
+
+/// Two AAPL calls written against shares (a covered call), held outside Sandtrade: IB reports
+/// them under the symbol `AAPL`, as it does the shares.
+fn covered_call() -> HeldOption {
+    HeldOption {
+        average_cost: 350.0,
+        ..HeldOption::us_equity(
+            712345678,
+            "AAPL",
+            "20250117",
+            200.0,
+            OptionRight::Call,
+            -2.0,
+        )
+    }
+}
+
+/// Returns once the host's housekeeping has checked drift at least twice from now, the two
+/// checks more than a second apart: long enough for any difference between the broker's
+/// positions and the ledger to outlast a grace period under a second. The checks report
+/// nothing when they find nothing, but the same housekeeping pass (once a second) also expires
+/// market orders queued longer than `[queue] market_order_max_age_ms`, which must be 2 s: a
+/// market order held back by a connectivity loss expires in the first pass at least 2 s after
+/// it was queued, and the pass before that one came over a second after it was queued.
+async fn drift_checked_twice(rig: &Rig, host: &TradingHandle, events: &mut Receiver<TradingEvent>) {
+    rig.sim.faults().connectivity_lost();
+    cut_off(events).await;
+    let probe = host
+        .submit(ManualOrder {
+            strategy: "manual".into(),
+            side: Side::Buy,
+            symbol: "MSFT".into(),
+            quantity: 1,
+            order_type: OrderType::Market,
+            reason: "to see housekeeping pass".into(),
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    held(events, 1).await;
+    reaches(events, probe.id, "cancelled").await;
+    rig.sim.faults().connectivity_restored();
+    wait_for(events, |e| {
+        matches!(e, TradingEvent::Notice { code: 1102, .. }).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn options_on_a_traded_symbol_are_not_taken_for_its_shares() {
+    let mut config = SimConfig::ephemeral();
+    config.accounts[0].option_positions = vec![covered_call()];
+    let rig = Rig::new(config).await;
+    // Any difference that lasts 200 ms halts trading: the grace only lets a fill and its
+    // position update, which arrive on different streams, catch up with each other.
+    let (host, mut events) = metronome(
+        &rig,
+        "quantity = 5\nsignals = 1",
+        "[positions]\ndrift_grace_ms = 200\nhalt_on_drift = true\n\
+         [queue]\nmarket_order_max_age_ms = 2000\n",
+    )
+    .await;
+    rig.sim.step_bar();
+    let (id, _) = next_sent(&mut events).await;
+    assert_eq!(next_fill(&mut events).await, (id, 5, true));
+
+    // A reconnect reads the positions anew: the shares and the calls, both under AAPL.
+    host.disconnect().await.unwrap();
+    host.connect().await.unwrap();
+    wait_for(&mut events, |e| {
+        matches!(e, TradingEvent::Reconciled { .. }).then_some(())
+    })
+    .await;
+    let shares_only = BTreeMap::from([("AAPL".to_string(), 5.0)]);
+    assert_eq!(host.positions().await.unwrap().broker, shares_only);
+
+    // A put bought while the host is connected reaches it as a live position update.
+    let put = HeldOption::us_equity(712345679, "AAPL", "20250117", 180.0, OptionRight::Put, 1.0);
+    rig.sim.hold_option(ACCOUNT, put).unwrap();
+    let position = |security_type: &str, con_id, position| BrokerPosition {
+        symbol: "AAPL".into(),
+        security_type: security_type.into(),
+        con_id,
+        position,
+    };
+    assert_eq!(
+        broker_positions(&rig.sim).await,
+        [
+            position("STK", 265598, 5.0),
+            position("OPT", 712345678, -2.0),
+            position("OPT", 712345679, 1.0),
+        ],
+        "the broker reports the shares and both options"
+    );
+
+    drift_checked_twice(&rig, &host, &mut events).await;
+    let status = host.status().await.unwrap();
+    assert_eq!(status.halted, None);
+    assert!(status.drift.is_empty(), "{:?}", status.drift);
+    let positions = host.positions().await.unwrap();
+    assert_eq!(positions.broker, shares_only, "the shares alone count");
+    assert_eq!(positions.strategies["metronome"]["AAPL"].quantity, 5);
+    assert!(positions.drift.is_empty(), "{:?}", positions.drift);
     stop(host).await;
 }

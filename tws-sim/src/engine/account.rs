@@ -2,8 +2,11 @@
 //! updates subscribers get after each fill. (P&L subscriptions are in `pnl.rs`.)
 
 use super::Engine;
+use super::accounts::option_position_fields;
 use super::clock;
 use super::contracts::ContractIdx;
+use crate::config::HeldOption;
+use crate::error::OptionRefused;
 use crate::messages::{AccountValueView, Response};
 
 /// Tags `reqAccountSummary` answers, by the keys of [`super::accounts::Ledger::values`].
@@ -56,6 +59,10 @@ impl Engine {
                         avg_cost: h.avg_cost,
                     },
                 );
+            }
+            for option in account.options.values() {
+                self.clients
+                    .send(client_id, option_position(&account.id, option));
             }
         }
         self.clients.send(client_id, Response::PositionEnd);
@@ -152,6 +159,25 @@ impl Engine {
         });
     }
 
+    /// Makes `account` hold `option` (replacing the one of the same conId) and tells the
+    /// position subscribers at once, as TWS streams a position that changes.
+    pub fn hold_option(&mut self, account: &str, option: HeldOption) -> Result<(), OptionRefused> {
+        let problems = option.problems(self.book.all());
+        if !problems.is_empty() {
+            return Err(OptionRefused::Invalid(problems));
+        }
+        let update = option_position(account, &option);
+        self.ledger
+            .hold_option(account, option)
+            .ok_or_else(|| OptionRefused::UnknownAccount(account.to_string()))?;
+        for (_, client) in self.clients.iter() {
+            if client.subs.positions {
+                client.link.send(update.clone());
+            }
+        }
+        Ok(())
+    }
+
     /// After a fill: position and account-update subscribers hear about the change.
     pub(super) fn publish_account_change(&self, account: &str, contract: ContractIdx) {
         let listening = self.clients.iter().any(|(_, c)| {
@@ -202,5 +228,227 @@ impl Engine {
                 }
             }
         }
+    }
+}
+
+/// The `position` message of an option `account` holds.
+fn option_position(account: &str, option: &HeldOption) -> Response {
+    Response::Position {
+        account: account.to_string(),
+        contract: option_position_fields(option),
+        position: option.quantity,
+        avg_cost: option.average_cost,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use time::macros::datetime;
+    use tokio::sync::mpsc;
+
+    use super::*;
+    use crate::config::{AccountConfig, OptionRight, SimConfig};
+    use crate::engine::sessions::{ClientLink, Outbound};
+    use crate::messages::{PlaceOrder, Request, Side};
+
+    const ACCOUNT: &str = "DU1234567";
+
+    /// A covered call on AAPL: two contracts written at 3.50.
+    fn covered_call() -> HeldOption {
+        HeldOption {
+            average_cost: 350.0,
+            ..HeldOption::us_equity(
+                712345678,
+                "AAPL",
+                "20250117",
+                200.0,
+                OptionRight::Call,
+                -2.0,
+            )
+        }
+    }
+
+    /// An engine whose account holds the covered call from its config and 5 AAPL bought at
+    /// 190, with client 1 connected; its queue.
+    fn engine() -> (Engine, mpsc::UnboundedReceiver<Outbound>) {
+        let config = SimConfig {
+            accounts: vec![AccountConfig {
+                option_positions: vec![covered_call()],
+                ..AccountConfig::default()
+            }],
+            ..SimConfig::ephemeral()
+        };
+        let mut engine =
+            Engine::new(Arc::new(config), datetime!(2025-01-06 14:30:00 UTC)).expect("engine");
+        let aapl = engine.book().by_symbol("AAPL").expect("AAPL");
+        engine
+            .ledger
+            .book_execution(ACCOUNT, aapl, "USD", Side::Buy, 5.0, 190.0, 1.0);
+        let (tx, rx) = mpsc::unbounded_channel();
+        engine.start_client(1, ClientLink { conn_id: 1, tx });
+        (engine, rx)
+    }
+
+    /// The positions queued so far, as (secType, conId, right, position, average cost); `END`
+    /// for positionEnd.
+    fn positions(
+        rx: &mut mpsc::UnboundedReceiver<Outbound>,
+    ) -> Vec<(String, i32, String, f64, f64)> {
+        std::iter::from_fn(|| rx.try_recv().ok())
+            .filter_map(|out| match out {
+                Outbound::Message(m) => match *m {
+                    Response::Position {
+                        contract,
+                        position,
+                        avg_cost,
+                        ..
+                    } => Some((
+                        contract.sec_type,
+                        contract.con_id,
+                        contract.right,
+                        position,
+                        avg_cost,
+                    )),
+                    Response::PositionEnd => Some(("END".into(), 0, String::new(), 0.0, 0.0)),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn row(
+        sec_type: &str,
+        con_id: i32,
+        right: &str,
+        position: f64,
+        cost: f64,
+    ) -> (String, i32, String, f64, f64) {
+        (sec_type.into(), con_id, right.into(), position, cost)
+    }
+
+    #[test]
+    fn req_positions_reports_the_held_option_beside_the_stock() {
+        let (mut engine, mut rx) = engine();
+        engine.handle(1, Request::Positions);
+        assert_eq!(
+            positions(&mut rx),
+            [
+                row("STK", 265598, "", 5.0, 190.0),
+                row("OPT", 712345678, "C", -2.0, 350.0),
+                row("END", 0, "", 0.0, 0.0),
+            ]
+        );
+        let fields = option_position_fields(&covered_call());
+        assert_eq!(
+            (
+                fields.symbol.as_str(),
+                fields.last_trade_date_or_contract_month.as_str(),
+                fields.strike,
+                fields.multiplier.as_str(),
+                fields.exchange.as_str(),
+                fields.local_symbol.as_str(),
+            ),
+            (
+                "AAPL",
+                "20250117",
+                200.0,
+                "100",
+                "CBOE",
+                "AAPL  250117C00200000"
+            )
+        );
+    }
+
+    #[test]
+    fn an_option_held_later_streams_to_position_subscribers() {
+        let (mut engine, mut rx) = engine();
+        engine.handle(1, Request::Positions);
+        positions(&mut rx);
+        let put =
+            HeldOption::us_equity(712345679, "AAPL", "20250117", 180.0, OptionRight::Put, 3.0);
+        assert_eq!(engine.hold_option(ACCOUNT, put), Ok(()));
+        assert_eq!(positions(&mut rx), [row("OPT", 712345679, "P", 3.0, 0.0)]);
+        // Closing the call: reported at 0, as TWS reports a closed position.
+        let closed = HeldOption {
+            quantity: 0.0,
+            ..covered_call()
+        };
+        assert_eq!(engine.hold_option(ACCOUNT, closed), Ok(()));
+        assert_eq!(positions(&mut rx), [row("OPT", 712345678, "C", 0.0, 350.0)]);
+        engine.handle(1, Request::Positions);
+        assert_eq!(
+            positions(&mut rx),
+            [
+                row("STK", 265598, "", 5.0, 190.0),
+                row("OPT", 712345678, "C", 0.0, 350.0),
+                row("OPT", 712345679, "P", 3.0, 0.0),
+                row("END", 0, "", 0.0, 0.0),
+            ]
+        );
+        // Options never reach the stock book.
+        let aapl = engine.book().by_symbol("AAPL").expect("AAPL");
+        assert_eq!(engine.ledger().quantity(ACCOUNT, aapl), 5.0);
+    }
+
+    #[test]
+    fn an_unusable_option_or_account_is_refused_and_nothing_is_sent() {
+        let (mut engine, mut rx) = engine();
+        engine.handle(1, Request::Positions);
+        positions(&mut rx);
+        let on_the_stock = HeldOption {
+            con_id: 265598,
+            ..covered_call()
+        };
+        assert_eq!(
+            engine.hold_option(ACCOUNT, on_the_stock),
+            Err(OptionRefused::Invalid(vec![
+                "option AAPL (con_id 265598): con_id 265598 is the stock AAPL's".into()
+            ]))
+        );
+        assert_eq!(
+            engine.hold_option("DU9", covered_call()),
+            Err(OptionRefused::UnknownAccount("DU9".into()))
+        );
+        assert_eq!(positions(&mut rx), []);
+    }
+
+    #[test]
+    fn a_held_option_is_not_for_trading() {
+        let (mut engine, mut rx) = engine();
+        let contract = option_position_fields(&covered_call());
+        engine.handle(
+            1,
+            Request::PlaceOrder(PlaceOrder {
+                order_id: 1,
+                contract,
+                action: "BUY".into(),
+                total_quantity: 2.0,
+                order_type: "MKT".into(),
+                limit_price: None,
+                tif: String::new(),
+                account: String::new(),
+                order_ref: String::new(),
+                outside_rth: false,
+                transmit: true,
+                what_if: false,
+            }),
+        );
+        let codes: Vec<i32> = std::iter::from_fn(|| rx.try_recv().ok())
+            .filter_map(|out| match out {
+                Outbound::Message(m) => match *m {
+                    Response::Error(notice) if notice.id == 1 => Some(notice.code),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        assert_eq!(codes, [crate::engine::codes::NO_SECURITY_DEFINITION]);
+        assert_eq!(
+            engine.ledger().find(ACCOUNT).map(|a| a.options.len()),
+            Some(1)
+        );
     }
 }

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use super::contracts::{ContractBook, ContractIdx};
 use super::market::Market;
-use crate::config::{AccountConfig, AccountType};
-use crate::messages::{AccountValueView, PortfolioView, Side};
+use crate::config::{AccountConfig, AccountType, HeldOption};
+use crate::messages::{AccountValueView, ContractFields, PortfolioView, Side};
 
 /// A holding in one contract.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -51,6 +51,9 @@ pub struct Account {
     pub cash: BTreeMap<String, f64>,
     /// Holdings per contract (kept at zero once closed, as TWS reports closed positions).
     pub holdings: BTreeMap<ContractIdx, Holding>,
+    /// Options held outside the stock book, by conId: reported by reqPositions, never traded
+    /// or valued.
+    pub options: BTreeMap<i32, HeldOption>,
 }
 
 /// All accounts of the login.
@@ -70,6 +73,11 @@ impl Ledger {
                 account_type: c.account_type,
                 cash: BTreeMap::from([("USD".to_string(), c.usd), ("HKD".to_string(), c.hkd)]),
                 holdings: BTreeMap::new(),
+                options: c
+                    .option_positions
+                    .iter()
+                    .map(|o| (o.con_id, o.clone()))
+                    .collect(),
             })
             .collect();
         Self { accounts, usd_hkd }
@@ -115,6 +123,15 @@ impl Ledger {
         self.find(account)
             .and_then(|a| a.holdings.get(&contract))
             .map_or(0.0, |h| h.quantity)
+    }
+
+    /// Makes `account` hold `option` (replacing what it held in the same conId, a quantity
+    /// of 0 included, which TWS reports as a closed position). `None` if there is no such
+    /// account; the caller checks the option itself ([`HeldOption::problems`]).
+    pub fn hold_option(&mut self, account: &str, option: HeldOption) -> Option<()> {
+        let acct = self.find_mut(account)?;
+        acct.options.insert(option.con_id, option);
+        Some(())
     }
 
     /// Books one execution and returns the realized P&L it closed (if it closed anything).
@@ -293,6 +310,26 @@ impl Ledger {
     }
 }
 
+/// An option as `position` carries it: the option's own conId, `OPT`, expiry, strike, right
+/// and multiplier, the OCC symbol as its local symbol, the configured exchange in `exchange`
+/// (no primary exchange, as for a stock's position).
+pub fn option_position_fields(option: &HeldOption) -> ContractFields {
+    ContractFields {
+        con_id: option.con_id,
+        symbol: option.symbol.clone(),
+        sec_type: "OPT".to_string(),
+        last_trade_date_or_contract_month: option.expiry.clone(),
+        strike: option.strike,
+        right: option.right.code().to_string(),
+        multiplier: option.multiplier.to_string(),
+        exchange: option.exchange.clone(),
+        primary_exchange: String::new(),
+        currency: option.currency.clone(),
+        local_symbol: option.occ_symbol(),
+        trading_class: option.symbol.clone(),
+    }
+}
+
 /// Rounded to the cent, as TWS reports money.
 pub(super) fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
@@ -314,6 +351,7 @@ mod tests {
                 usd: 10_000.0,
                 hkd: 50_000.0,
                 account_type: AccountType::Margin,
+                option_positions: Vec::new(),
             }],
             7.8,
         )

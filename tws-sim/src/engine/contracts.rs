@@ -84,6 +84,7 @@ impl ContractBook {
             currency: s.currency.clone(),
             local_symbol: s.symbol.clone(),
             trading_class: s.trading_class().to_string(),
+            ..ContractFields::default()
         }
     }
 

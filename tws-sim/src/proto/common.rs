@@ -38,12 +38,16 @@ impl Contract {
             con_id: (c.con_id != 0).then_some(c.con_id),
             symbol: non_empty(&c.symbol),
             sec_type: non_empty(&c.sec_type),
+            last_trade_date_or_contract_month: non_empty(&c.last_trade_date_or_contract_month),
+            strike: (c.strike != 0.0).then_some(c.strike),
+            right: non_empty(&c.right),
+            // A double on this dialect's wire; a stock's empty multiplier stays absent.
+            multiplier: c.multiplier.parse().ok(),
             exchange: non_empty(&c.exchange),
             primary_exch: non_empty(&c.primary_exchange),
             currency: non_empty(&c.currency),
             local_symbol: non_empty(&c.local_symbol),
             trading_class: non_empty(&c.trading_class),
-            ..Self::default()
         }
     }
 
@@ -58,6 +62,9 @@ impl Contract {
             currency: self.currency.unwrap_or_default(),
             local_symbol: self.local_symbol.unwrap_or_default(),
             trading_class: self.trading_class.unwrap_or_default(),
+            // The option fields are left out: requests name stocks, the only contracts the
+            // simulator trades.
+            ..ContractFields::default()
         }
     }
 }

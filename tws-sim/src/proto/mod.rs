@@ -440,6 +440,77 @@ mod tests {
     }
 
     #[test]
+    fn an_option_position_carries_what_tells_it_from_the_stock() {
+        let contract = crate::messages::ContractFields {
+            con_id: 712345678,
+            symbol: "AAPL".into(),
+            sec_type: "OPT".into(),
+            last_trade_date_or_contract_month: "20250117".into(),
+            strike: 200.0,
+            right: "C".into(),
+            multiplier: "100".into(),
+            exchange: "CBOE".into(),
+            currency: "USD".into(),
+            local_symbol: "AAPL  250117C00200000".into(),
+            trading_class: "AAPL".into(),
+            ..Default::default()
+        };
+        let bytes = frame(&Response::Position {
+            account: "DU1".into(),
+            contract,
+            position: -2.0,
+            avg_cost: 350.0,
+        });
+        assert_eq!(&bytes[4..8], &(200 + 61i32).to_be_bytes());
+        let position = account::Position::decode(&bytes[8..]).expect("a Position");
+        let c = position.contract.expect("a contract");
+        assert_eq!(
+            (c.con_id, c.sec_type.as_deref(), c.symbol.as_deref()),
+            (Some(712345678), Some("OPT"), Some("AAPL"))
+        );
+        assert_eq!(
+            (
+                c.last_trade_date_or_contract_month.as_deref(),
+                c.strike,
+                c.right.as_deref(),
+                c.multiplier
+            ),
+            (Some("20250117"), Some(200.0), Some("C"), Some(100.0))
+        );
+        assert_eq!(
+            (c.exchange.as_deref(), c.local_symbol.as_deref()),
+            (Some("CBOE"), Some("AAPL  250117C00200000"))
+        );
+        assert_eq!(position.position.as_deref(), Some("-2"));
+
+        // A stock's contract leaves the option fields absent, as before.
+        let stock = frame(&Response::Position {
+            account: "DU1".into(),
+            contract: crate::messages::ContractFields {
+                con_id: 265598,
+                symbol: "AAPL".into(),
+                sec_type: "STK".into(),
+                ..Default::default()
+            },
+            position: 5.0,
+            avg_cost: 190.0,
+        });
+        let c = account::Position::decode(&stock[8..])
+            .expect("a Position")
+            .contract
+            .expect("a contract");
+        assert_eq!(
+            (
+                c.last_trade_date_or_contract_month,
+                c.strike,
+                c.right,
+                c.multiplier
+            ),
+            (None, None, None, None)
+        );
+    }
+
+    #[test]
     fn pnl_golden_frame() {
         // IB's PnL_pb2: reqId 7, dailyPnL -201, unrealizedPnL -200, realizedPnL 0.
         let pnl = crate::messages::PnlView {

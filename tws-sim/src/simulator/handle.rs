@@ -8,7 +8,9 @@ use time::OffsetDateTime;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::config::HeldOption;
 use crate::engine::clock::BAR_SECONDS;
+use crate::error::OptionRefused;
 use crate::faults::Faults;
 use crate::messages::PnlView;
 use crate::probe::LatencyProbe;
@@ -129,6 +131,23 @@ impl SimHandle {
             .by_symbol(symbol)
             .ok_or_else(|| UnknownSymbol(symbol.to_string()))?;
         Ok(engine.ledger().quantity(account, idx))
+    }
+
+    /// Makes `account` hold `option` beside its stocks, as if bought elsewhere (replacing
+    /// what it held in the same conId; a quantity of 0 closes it). Position subscribers are
+    /// told at once; reqPositions reports it from now on. It never trades here.
+    pub fn hold_option(&self, account: &str, option: HeldOption) -> Result<(), OptionRefused> {
+        self.shared.engine().hold_option(account, option)
+    }
+
+    /// The options `account` holds beside its stocks, by conId (none for an unknown account).
+    pub fn held_options(&self, account: &str) -> Vec<HeldOption> {
+        self.shared
+            .engine()
+            .ledger()
+            .find(account)
+            .map(|a| a.options.values().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// `account`'s P&L as a reqPnL subscriber would be told it now: the day's (since 00:00 UTC,

@@ -293,6 +293,72 @@ mod tests {
     }
 
     #[test]
+    fn positions_of_a_stock_and_an_option_as_ib_async_reads_them() {
+        let stock = Response::Position {
+            account: "DU1".into(),
+            contract: crate::messages::ContractFields {
+                con_id: 265598,
+                symbol: "AAPL".into(),
+                sec_type: "STK".into(),
+                exchange: "NASDAQ".into(),
+                currency: "USD".into(),
+                local_symbol: "AAPL".into(),
+                trading_class: "NMS".into(),
+                ..Default::default()
+            },
+            position: 5.0,
+            avg_cost: 190.0,
+        };
+        assert_eq!(
+            fields(&stock, 178),
+            [
+                "61", "3", "DU1", "265598", "AAPL", "STK", "", "0", "", "", "NASDAQ", "USD",
+                "AAPL", "NMS", "5", "190"
+            ]
+        );
+        let option = Response::Position {
+            account: "DU1".into(),
+            contract: crate::messages::ContractFields {
+                con_id: 712345678,
+                symbol: "AAPL".into(),
+                sec_type: "OPT".into(),
+                last_trade_date_or_contract_month: "20250117".into(),
+                strike: 200.0,
+                right: "C".into(),
+                multiplier: "100".into(),
+                exchange: "CBOE".into(),
+                currency: "USD".into(),
+                local_symbol: "AAPL  250117C00200000".into(),
+                trading_class: "AAPL".into(),
+                ..Default::default()
+            },
+            position: -2.0,
+            avg_cost: 350.0,
+        };
+        assert_eq!(
+            fields(&option, 178),
+            [
+                "61",
+                "3",
+                "DU1",
+                "712345678",
+                "AAPL",
+                "OPT",
+                "20250117",
+                "200",
+                "C",
+                "100",
+                "CBOE",
+                "USD",
+                "AAPL  250117C00200000",
+                "AAPL",
+                "-2",
+                "350"
+            ]
+        );
+    }
+
+    #[test]
     fn place_order_prefix() {
         let mut body = String::from("3\x005\x00");
         for f in [

@@ -78,7 +78,9 @@ impl<'a> Reader<'a> {
         let con_id = self.int("conId")?;
         let symbol = self.str("symbol")?.to_string();
         let sec_type = self.str("secType")?.to_string();
-        self.skip(4); // lastTradeDate, strike, right, multiplier
+        // lastTradeDate, strike, right, multiplier: requests name stocks, the only contracts
+        // the simulator trades.
+        self.skip(4);
         Ok(ContractFields {
             con_id,
             symbol,
@@ -88,6 +90,7 @@ impl<'a> Reader<'a> {
             currency: self.str("currency")?.to_string(),
             local_symbol: self.str("localSymbol")?.to_string(),
             trading_class: self.str("tradingClass")?.to_string(),
+            ..ContractFields::default()
         })
     }
 }
@@ -157,10 +160,10 @@ impl Writer {
         self.int(c.con_id)
             .str(&c.symbol)
             .str(&c.sec_type)
-            .str("")
-            .float(0.0)
-            .str("")
-            .str("");
+            .str(&c.last_trade_date_or_contract_month)
+            .float(c.strike)
+            .str(&c.right)
+            .str(&c.multiplier);
         self.str(exchange)
             .str(&c.currency)
             .str(&c.local_symbol)

@@ -4,9 +4,10 @@ Usage: python ib_async_client.py PORT
 
 Connects as client id 21 (ib_async then syncs positions, open and completed orders, account
 updates and executions, waiting for each end marker), places a market order for 100 AAPL
-with orderRef "ia-0001", waits for its commission report, and reads positions, portfolio,
-account values, the account summary and the first update of the account's P&L (reqPnL, then
-cancelPnL). Prints one JSON object for the Rust test to check.
+with orderRef "ia-0001", waits for its commission report, and reads positions (each with
+the fields that tell a stock from an option), portfolio, account values, the account summary
+and the first update of the account's P&L (reqPnL, then cancelPnL). Prints one JSON object
+for the Rust test to check.
 Every wait is bounded; a missing answer ends the run with an error.
 """
 
@@ -68,9 +69,15 @@ async def main(port):
     ]
     out["commission"] = {"execId": report.execId, "commission": report.commission, "currency": report.currency}
 
+    # By conId: ib_async keeps positions in the order it first heard of them, and the account
+    # may hold an option from before the connect.
     out["positions"] = [
-        {"account": p.account, "symbol": p.contract.symbol, "position": p.position, "avgCost": p.avgCost}
-        for p in ib.positions()
+        {"account": p.account, "symbol": p.contract.symbol, "secType": p.contract.secType,
+         "class": type(p.contract).__name__, "conId": p.contract.conId,
+         "expiry": p.contract.lastTradeDateOrContractMonth, "strike": p.contract.strike,
+         "right": p.contract.right, "multiplier": p.contract.multiplier,
+         "position": p.position, "avgCost": p.avgCost}
+        for p in sorted(ib.positions(), key=lambda p: p.contract.conId)
     ]
     out["portfolio"] = [
         {"symbol": p.contract.symbol, "position": p.position, "marketValue": p.marketValue}

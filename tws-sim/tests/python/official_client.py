@@ -3,11 +3,12 @@
 Usage: python official_client.py PORT
 
 Connects as client id 11, places a market order for 100 AAPL with orderRef "py-0001", waits
-until it is Filled with its execution and commission, then reads positions, the account
-summary, the account updates, the executions and the first answer of the account's P&L
-subscription (reqPnL, then cancelPnL). Prints one JSON object with what it saw, for
-the Rust test (tests/python_clients.rs) to check value by value. Every wait is bounded; a
-missing answer ends the run with exit code 1 and says which.
+until it is Filled with its execution and commission, then reads positions (each with the
+fields that tell a stock from an option), the account summary, the account updates, the
+executions and the first answer of the account's P&L subscription (reqPnL, then cancelPnL).
+Prints one JSON object with what it saw, for the Rust test (tests/python_clients.rs) to
+check value by value. Every wait is bounded; a missing answer ends the run with exit code 1
+and says which.
 """
 
 import json
@@ -16,6 +17,7 @@ import sys
 import threading
 
 from ibapi.client import EClient
+from ibapi.const import UNSET_DOUBLE
 from ibapi.contract import Contract
 from ibapi.execution import ExecutionFilter
 from ibapi.order import Order
@@ -84,6 +86,14 @@ class App(EWrapper, EClient):
 
     def position(self, account, contract, position, avgCost):
         self.events.put(("position", {"account": account, "symbol": contract.symbol,
+                                      "secType": contract.secType, "conId": contract.conId,
+                                      "expiry": contract.lastTradeDateOrContractMonth,
+                                      # A stock's contract has no strike: the client's
+                                      # "unset" double, shown as null.
+                                      "strike": None if contract.strike == UNSET_DOUBLE
+                                      else contract.strike,
+                                      "right": contract.right,
+                                      "multiplier": contract.multiplier,
                                       "position": str(position), "avgCost": avgCost}))
 
     def positionEnd(self):
