@@ -53,10 +53,11 @@ pub fn test_sandbox() -> SandboxConfig {
         init_deadline_ms: 1_000,
         epoch_tick_ms: 5,
         max_instances: 64,
+        max_interpreter_instances: 8,
         max_strikes: 3,
         strike_window_s: 600,
         log_bytes_per_call: 16 * 1024,
-        max_wasm_mib: 16,
+        max_wasm_mib: 48,
     }
 }
 

@@ -124,8 +124,10 @@ pub fn run(
     let budget = CpuBudget::Fuel {
         per_call: spec.fuel_per_call,
     };
+    // One strategy, one instance (plus a spare): whatever language it was written in.
     let sandbox = SandboxConfig {
         max_instances: 2,
+        max_interpreter_instances: 2,
         ..spec.sandbox.clone()
     };
     let runtime = Runtime::new(sandbox, budget).map_err(BacktestError::Engine)?;

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::compile::CodeOrigin;
+use crate::sandbox::{InertImport, WasiProfile};
 use crate::{
     CompileCache, CpuBudget, Desk, Holding, LoadError, PreparedStrategy, Runtime, SandboxConfig,
     StartError, StrategyMetadata, compile_file, linker, sidecar,
@@ -26,8 +27,12 @@ pub struct CheckReport {
     pub wasm_bytes: usize,
     /// What `describe` said.
     pub metadata: StrategyMetadata,
-    /// Its imports (all granted).
+    /// Its imports (all granted or linked inert).
     pub imports: Vec<String>,
+    /// The WASI profile it declares.
+    pub profile: WasiProfile,
+    /// The imports linked inert, with what each gives (none under the strict profile).
+    pub inert_imports: Vec<InertImport>,
     /// The sidecar used for `init`, if there was one.
     pub sidecar: Option<PathBuf>,
     /// The parameters `init` accepted.
@@ -71,6 +76,7 @@ pub fn check(
 ) -> Result<CheckReport, CheckError> {
     let sandbox = SandboxConfig {
         max_instances: 2,
+        max_interpreter_instances: 2,
         ..sandbox.clone()
     };
     let runtime = Runtime::new(sandbox, CpuBudget::Deadline).map_err(CheckError::Engine)?;
@@ -94,6 +100,8 @@ pub fn check(
         wasm_bytes: compiled.wasm_bytes,
         metadata: started.metadata,
         imports: compiled.imports.clone(),
+        profile: compiled.profile,
+        inert_imports: compiled.inert_imports.clone(),
         sidecar: sidecar_path.exists().then_some(sidecar_path),
         params,
         origin: compiled.origin,
@@ -164,9 +172,24 @@ impl fmt::Display for CheckReport {
             }
             None => writeln!(f, "  params       none (no sidecar .toml)")?,
         }
-        writeln!(f, "  imports      (all granted)")?;
+        if self.inert_imports.is_empty() {
+            writeln!(f, "  imports      (all granted)")?;
+        } else {
+            writeln!(
+                f,
+                "  wasi profile {} (declared by the component): {} imports linked to reach \
+                 nothing",
+                self.profile,
+                self.inert_imports.len()
+            )?;
+            writeln!(f, "  imports      (granted, or linked inert with what they give)")?;
+        }
+        let width = self.imports.iter().map(String::len).max().unwrap_or(0);
         for import in &self.imports {
-            writeln!(f, "    {import}")?;
+            match self.inert_imports.iter().find(|i| &i.name == import) {
+                Some(inert) => writeln!(f, "    {import:width$}  inert: {}", inert.gives)?,
+                None => writeln!(f, "    {import}")?,
+            }
         }
         Ok(())
     }

@@ -2,7 +2,7 @@
 //!
 //! Checks, in order, each with its own error: the file is no larger than `[sandbox]
 //! max_wasm_mib` (known from its size, before it is read); it can be read; it is WebAssembly; it
-//! is a component (not a core module); it compiles; it exports the `strategy` world; it imports
+//! is a component (not a core module); the WASI profile it declares is known ([`crate::profile`]); it compiles; it exports the `strategy` world; it imports
 //! only what the sandbox grants. Compiles run on one core at a low priority (`low_priority.rs`),
 //! and compiled code is cached on disk (see [`CompileCache`]), so a restart or a reload of an
 //! unchanged file does not compile again.
@@ -18,7 +18,8 @@ use wasmtime::component::Component;
 use super::cache::CompileCache;
 use super::engine::Runtime;
 use super::low_priority;
-use super::sandbox::{self, RefusedImport};
+use super::profile::{self, ProfileError};
+use super::sandbox::{self, InertImport, RefusedImport, WasiProfile};
 
 /// The exports of the `strategy` world.
 pub const STRATEGY_EXPORTS: [&str; 4] = ["describe", "init", "on-bar", "on-fill"];
@@ -88,6 +89,14 @@ pub enum LoadError {
         /// The file.
         path: PathBuf,
     },
+    /// It declares a WASI profile this host does not know.
+    #[error("{path}: {error}")]
+    Profile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with the declaration.
+        error: ProfileError,
+    },
     /// wasmtime could not compile it.
     #[error("{path}: invalid component: {reason}")]
     Invalid {
@@ -110,7 +119,7 @@ pub enum LoadError {
         found: String,
     },
     /// It imports something the sandbox does not grant.
-    #[error("{path}: refused by the sandbox: {}", list(refused))]
+    #[error("{path}: refused by the sandbox: {}{}", list(refused), python_hint(refused))]
     RefusedImports {
         /// The file.
         path: PathBuf,
@@ -144,6 +153,17 @@ fn oversize(bytes: Option<u64>, limit_mib: u32) -> String {
     }
 }
 
+/// When every refused import is one the inert profile links, the component is most likely a
+/// Python build that was not marked: say how to mark it.
+fn python_hint(refused: &[RefusedImport]) -> &'static str {
+    if refused.iter().all(RefusedImport::is_inert_capable) {
+        ". If this is a Python strategy, build it with `sandtrade build`: it declares the inert \
+         WASI profile, under which these imports load and reach nothing"
+    } else {
+        ""
+    }
+}
+
 fn list(refused: &[RefusedImport]) -> String {
     refused
         .iter()
@@ -162,6 +182,7 @@ impl LoadError {
             | Self::NativeCode { path }
             | Self::NotWasm { path, .. }
             | Self::CoreModule { path }
+            | Self::Profile { path, .. }
             | Self::Invalid { path, .. }
             | Self::NotAStrategy { path, .. }
             | Self::RefusedImports { path, .. }
@@ -181,6 +202,10 @@ pub struct CompiledStrategy {
     pub wasm_bytes: usize,
     /// The component's imports, as it names them.
     pub imports: Vec<String>,
+    /// How its WASI imports are linked: what it declares ([`crate::profile`]).
+    pub profile: WasiProfile,
+    /// The imports linked inert, with what each gives (empty under the strict profile).
+    pub inert_imports: Vec<InertImport>,
     /// The compiled component.
     pub component: Component,
     /// Where the compiled code came from.
@@ -283,6 +308,10 @@ pub fn compile_bytes(
             return Err(LoadError::NotWasm { path, head });
         }
     }
+    let profile = profile::declared(bytes).map_err(|error| LoadError::Profile {
+        path: path.clone(),
+        error,
+    })?;
     let wasm_sha256 = hex::encode(Sha256::digest(bytes));
     let started = Instant::now();
     let (component, cached) = match cache {
@@ -328,15 +357,18 @@ pub fn compile_bytes(
         .imports(engine)
         .map(|(name, _)| name.to_owned())
         .collect();
-    let refused = sandbox::refused(imports.iter().map(String::as_str));
+    let refused = sandbox::refused(imports.iter().map(String::as_str), profile);
     if !refused.is_empty() {
         return Err(LoadError::RefusedImports { path, refused });
     }
+    let inert_imports = sandbox::linked_inert(imports.iter().map(String::as_str), profile);
     Ok(CompiledStrategy {
         path,
         wasm_sha256,
         wasm_bytes: bytes.len(),
         imports,
+        profile,
+        inert_imports,
         component,
         origin,
     })

@@ -26,6 +26,10 @@ pub struct SandboxConfig {
     /// Strategy instances the pooling allocator makes room for (live ones plus one spare per
     /// strategy for hot reload).
     pub max_instances: u32,
+    /// Of those, instances of strategies that carry an interpreter (Python, JavaScript): each
+    /// takes 14 core instances where a Rust one takes a few,
+    /// and the pool keeps room for this many beside `max_instances` Rust ones.
+    pub max_interpreter_instances: u32,
     /// Traps tolerated within `strike_window_s` before a strategy is quarantined.
     pub max_strikes: u32,
     /// The window in which strikes count, in seconds.
@@ -39,8 +43,9 @@ pub struct SandboxConfig {
     pub max_wasm_mib: u32,
 }
 
-/// The range `max_wasm_mib` accepts: a strategy is typically 50–150 KiB, and even 1 GiB would
-/// take cranelift minutes to compile.
+/// The range `max_wasm_mib` accepts: a Rust strategy is typically 50–150 KiB, a Python one
+/// ~18 MiB (the interpreter and its standard library), and even 1 GiB would take cranelift
+/// minutes to compile.
 const WASM_MIB: std::ops::RangeInclusive<u32> = 1..=1024;
 
 fn wasm_mib<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
@@ -65,10 +70,11 @@ impl Default for SandboxConfig {
             init_deadline_ms: 1_000,
             epoch_tick_ms: 5,
             max_instances: 1_100,
+            max_interpreter_instances: 64,
             max_strikes: 3,
             strike_window_s: 600,
             log_bytes_per_call: 16 * 1024,
-            max_wasm_mib: 16,
+            max_wasm_mib: 48,
         }
     }
 }
@@ -206,17 +212,44 @@ fn wasmtime_config(sandbox: &SandboxConfig, budget: CpuBudget, pooling: bool) ->
     config
 }
 
+/// What one instance of a strategy carrying an interpreter takes from the pool, measured on a
+/// componentize-py build (libpython, its runtime, libc, the WASI adapter and the shims share
+/// one memory): 14 core instances, 1 memory and 2 tables. Rounded up: a pool that runs out
+/// refuses to start a strategy, it does not crash the host.
+struct InterpreterShare {
+    core_instances: u32,
+    memories: u32,
+    tables: u32,
+}
+
+const INTERPRETER: InterpreterShare = InterpreterShare {
+    core_instances: 16,
+    memories: 2,
+    tables: 4,
+};
+
 /// Pre-allocated slots for every strategy instance: instantiation drops from ~13 µs to ~6 µs
 /// and the memory cap becomes a hard limit of the slot.
 fn pooling_config(sandbox: &SandboxConfig) -> PoolingAllocationConfig {
     let instances = sandbox.max_instances.max(1);
+    let interpreters = sandbox.max_interpreter_instances;
     let mut pool = PoolingAllocationConfig::new();
     // A Rust wasip2 component is a main module plus a few wit-component shims, with one memory
-    // and two tables: size the pool with headroom (Spin uses the same ratios).
-    pool.total_component_instances(instances)
-        .total_core_instances(instances.saturating_mul(4))
-        .total_memories(instances.saturating_mul(2))
-        .total_tables(instances.saturating_mul(4))
+    // and two tables: size the pool with headroom (Spin uses the same ratios), then add room
+    // for the interpreters'. Per component, nothing may take more than an interpreter's share,
+    // so one hostile component cannot drain the pool.
+    let total = |rust: u32, interpreter: u32| {
+        instances
+            .saturating_mul(rust)
+            .saturating_add(interpreters.saturating_mul(interpreter))
+    };
+    pool.total_component_instances(instances.saturating_add(interpreters))
+        .total_core_instances(total(4, INTERPRETER.core_instances))
+        .total_memories(total(2, INTERPRETER.memories))
+        .total_tables(total(4, INTERPRETER.tables))
+        .max_core_instances_per_component(INTERPRETER.core_instances)
+        .max_memories_per_component(INTERPRETER.memories)
+        .max_tables_per_component(INTERPRETER.tables)
         .total_stacks(0)
         .max_memory_size(sandbox.memory_bytes())
         // Reusing a slot memsets this much instead of a madvise round trip (measured: 64 KiB
@@ -266,7 +299,7 @@ mod tests {
         let ok: SandboxConfig = toml::from_str("memory_mib = 32").unwrap();
         assert_eq!(ok.memory_mib, 32);
         assert_eq!(ok.stack_kib, 512);
-        assert_eq!(ok.max_wasm_mib, 16);
+        assert_eq!(ok.max_wasm_mib, 48);
     }
 
     #[test]

@@ -75,6 +75,8 @@ pub struct StrategyState<D> {
     /// install, hot swap and restart alike — a strategy trades from its first bar, never on
     /// what it computed before seeing one.
     started: bool,
+    /// The last reading of the inert profile's monotonic clock, which must never go back.
+    monotonic_floor_ns: u64,
 }
 
 /// What the current (or last) call did.
@@ -92,7 +94,7 @@ impl<D: Desk> StrategyState<D> {
     /// Its WASI context grants nothing: no environment, arguments or preopened directories,
     /// stdin closed, stdout/stderr into the host log, randomness from a deterministic seed of the
     /// name (so a backtest that uses a `HashMap` is the same every run). Clocks, files and
-    /// sockets are not even linked (see [`super::linker`]).
+    /// sockets reach nothing (see [`super::sandbox`]).
     pub fn new(name: Arc<str>, desk: D, memory_bytes: usize, log_bytes_per_call: usize) -> Self {
         let output = GuestOutput::new(name.clone(), log_bytes_per_call);
         let seed = seed_of(&name);
@@ -115,6 +117,7 @@ impl<D: Desk> StrategyState<D> {
             desk,
             call: CallStats::default(),
             started: false,
+            monotonic_floor_ns: 0,
         }
     }
 }
@@ -133,6 +136,15 @@ impl<D> StrategyState<D> {
     /// `init` has returned: from now on, signals go to the desk.
     pub fn mark_started(&mut self) {
         self.started = true;
+    }
+
+    /// The inert profile's clocks over this state (see [`super::inert_clocks`]).
+    pub(super) fn clocks(&mut self) -> super::inert_clocks::ClockView<'_, D> {
+        super::inert_clocks::ClockView {
+            desk: &mut self.desk,
+            table: &mut self.table,
+            monotonic_floor_ns: &mut self.monotonic_floor_ns,
+        }
     }
 
     /// The desk its signals go to.

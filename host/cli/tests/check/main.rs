@@ -268,17 +268,17 @@ fn too_large(file: &Path, bytes: &str, limit_mib: u32) -> String {
 }
 
 #[test]
-fn a_file_over_the_default_16_mib_is_refused_before_it_is_compiled() {
+fn a_file_over_the_default_48_mib_is_refused_before_it_is_compiled() {
     let cache = tempfile::tempdir().expect("tempdir");
     let dir = tempfile::tempdir().expect("tempdir");
-    let over = component_of(dir.path(), (16 << 20) + 1);
+    let over = component_of(dir.path(), (48 << 20) + 1);
     assert_refused(
         cache.path(),
         &over,
-        &too_large(&over, "16777217 bytes (16.0 MiB)", 16),
+        &too_large(&over, "50331649 bytes (48.0 MiB)", 48),
     );
     // At the limit it is compiled, and wasmtime finds the zeros invalid.
-    let at = component_of(dir.path(), 16 << 20);
+    let at = component_of(dir.path(), 48 << 20);
     let out = check(cache.path(), &at);
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
