@@ -16,11 +16,13 @@
 //! sandtrade           this crate: CLI, configuration, `run`, `demo`
 //! ```
 //!
+//! - [`build`]: `sandtrade build`, a strategy project of any language into its component.
 //! - [`config`]: the configuration file, assembled from the sections each crate defines.
 //! - [`host`]: `sandtrade run`: the trading thread and, when configured, the API.
 //! - [`demo`]: `sandtrade demo`, everything in one process against tws-sim.
 #![warn(missing_docs)]
 
+pub mod build;
 pub mod config;
 pub mod demo;
 pub mod host;

@@ -84,6 +84,17 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// Builds the strategy project in DIR (Rust, Python or TypeScript, told from its files)
+    /// into the component the host loads: DIR/<name>.wasm beside its sidecar DIR/<name>.toml,
+    /// <name> being the directory's name with `-` turned into `_`.
+    Build {
+        /// The project directory.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Where the component goes instead.
+        #[arg(long, short, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Everything in one process, no IB account needed: tws-sim (a simulated paper TWS), the
     /// example strategies, and the REST API and status page on 127.0.0.1:5000. Prints where
     /// to look and the token to use; Ctrl-C stops. Build the strategies first
@@ -224,6 +235,23 @@ fn main() -> ExitCode {
             options.cache = cache;
             demo(options)
         }),
+        Command::Build { dir, out } => {
+            let tools = sandtrade::build::Toolchain::from_env();
+            match sandtrade::build::build(&dir, out.as_deref(), &tools) {
+                Ok(built) => {
+                    print_out(&format!(
+                        "built {} ({} strategy, {:.1} MiB, WASI profile {}) in {:.1} s\n",
+                        built.wasm.display(),
+                        built.language,
+                        built.bytes as f64 / f64::from(1 << 20),
+                        built.profile,
+                        built.took.as_secs_f64()
+                    ));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&format_args!("{e:#}")),
+            }
+        }
         Command::Check { file, config } => with_cache(cache, |cache| {
             match check(&file, config.as_deref(), cache.as_ref()) {
                 Ok(report) => {
