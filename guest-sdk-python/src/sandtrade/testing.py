@@ -1,0 +1,284 @@
+"""A mock host for unit tests: strategies run under pytest without a host or a component.
+
+Outside a component every host function of the SDK goes to the mock: :func:`~sandtrade.emit`
+records the signal and answers with the next id (or raises a rejection queued with
+:meth:`MockHost.reject_next`), :func:`~sandtrade.position` reads the positions set with
+:meth:`MockHost.set_position` or built by :meth:`MockHost.fill_accepted`, log lines are
+collected and :func:`~sandtrade.now_ms` returns :meth:`MockHost.set_now_ms`'s value.
+
+The mock validates nothing: it accepts every signal unless told to reject the next one. The
+host's rules (long-only, limits, board lots) are tested with the host.
+
+There is one mock per process. Start each test with :meth:`MockHost.reset`, for example in an
+autouse fixture::
+
+    import pytest
+    from sandtrade.testing import MockHost
+
+    @pytest.fixture(autouse=True)
+    def fresh_host():
+        MockHost.reset()
+
+A test, end to end::
+
+    MockHost.set_position("AAPL", 100, 187.5)
+    assert held("AAPL") == 100
+    assert emit(Signal.reduce_long("AAPL", 40).reason("take profit")) == 1
+    fills = MockHost.fill_accepted(190.0)      # execute what was accepted, as the broker would
+    strategy.on_fill(fills[0])
+    assert held("AAPL") == 60
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import tomllib
+from collections import deque
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from . import _host
+from ._fmt import display_f64
+from .params import Params
+from .signal import Signal
+from .types import Action, Bar, Fill, Level, Market, Position, RejectCode, Rejection
+
+__all__ = ["MockHost", "bar", "bars", "sidecar_params"]
+
+
+@dataclass
+class _State:
+    next_id: int = 0
+    signals: list[Signal] = field(default_factory=list)
+    # Accepted signals not yet executed by `fill_accepted`, with their ids.
+    unfilled: list[tuple[int, Signal]] = field(default_factory=list)
+    rejections: deque[Rejection] = field(default_factory=deque)
+    positions: dict[str, Position] = field(default_factory=dict)
+    logs: list[tuple[Level, str]] = field(default_factory=list)
+    now_ms: int = 0
+    # The most detailed level kept: everything unless a test says otherwise.
+    log_level: Level = Level.DEBUG
+
+
+_state = _State()
+
+
+class _Mock:
+    """Serves the SDK's host functions from `_state` (see `sandtrade/_host.py`)."""
+
+    def emit(self, signal: Signal) -> int:
+        if _state.rejections:
+            raise _state.rejections.popleft()
+        _state.next_id += 1
+        _state.signals.append(signal)
+        _state.unfilled.append((_state.next_id, signal))
+        return _state.next_id
+
+    def position(self, symbol: str) -> Position | None:
+        position = _state.positions.get(symbol)
+        # A copy: a strategy that changes what it was given must not change the mock's books.
+        return None if position is None else replace(position)
+
+    def log(self, level: Level, message: str) -> None:
+        _state.logs.append((level, message))
+
+    def log_level(self) -> Level:
+        # Asked every time (the real host is asked once per instance), so a test may change it.
+        return _state.log_level
+
+    def now_ms(self) -> int:
+        return _state.now_ms
+
+
+def _mock_host() -> _Mock:
+    return _Mock()
+
+
+class MockHost:
+    """Controls and inspects the mock host. Every method is a static method: there is one mock
+    per process."""
+
+    def __init__(self) -> None:
+        raise TypeError("MockHost is not instantiated: call MockHost.reset() and friends")
+
+    @staticmethod
+    def reset() -> None:
+        """Forgets everything: signals, queued rejections, positions, log lines, clock, ids,
+        the log level. Call it first in every test. It also makes the mock serve the host
+        functions again if something else was installed."""
+        global _state
+        _state = _State()
+        _host.install(_Mock())
+
+    @staticmethod
+    def set_position(symbol: str, quantity: int, avg_cost: float) -> None:
+        """Sets (or, with `quantity == 0`, removes) this strategy's position in `symbol`."""
+        if quantity == 0:
+            _state.positions.pop(symbol, None)
+        else:
+            _state.positions[symbol] = Position(symbol, quantity, avg_cost)
+
+    @staticmethod
+    def reject_next(code: RejectCode, message: str) -> None:
+        """Makes the next `emit` raise a :class:`Rejection` with `code` and `message` (queued,
+        first in first out)."""
+        _state.rejections.append(Rejection(code, message))
+
+    @staticmethod
+    def set_log_level(level: Level) -> None:
+        """Sets the most detailed level the mock keeps (like the host's log filter): lines
+        below it are neither formatted nor recorded."""
+        _state.log_level = level
+
+    @staticmethod
+    def set_now_ms(now_ms: int) -> None:
+        """Sets the value :func:`~sandtrade.now_ms` returns."""
+        _state.now_ms = now_ms
+
+    @staticmethod
+    def signals() -> list[Signal]:
+        """The signals accepted so far, oldest first."""
+        return list(_state.signals)
+
+    @staticmethod
+    def take_signals() -> list[Signal]:
+        """Returns and forgets the signals accepted so far (:meth:`fill_accepted` still
+        executes them)."""
+        taken, _state.signals = _state.signals, []
+        return taken
+
+    @staticmethod
+    def logs() -> list[tuple[Level, str]]:
+        """The log lines written so far, oldest first, as `(level, message)`."""
+        return list(_state.logs)
+
+    @staticmethod
+    def take_logs() -> list[tuple[Level, str]]:
+        """Returns and forgets the log lines written so far."""
+        taken, _state.logs = _state.logs, []
+        return taken
+
+    @staticmethod
+    def fill_accepted(price: float) -> list[Fill]:
+        """Executes, in full and at `price`, every signal accepted since the last call, the
+        way the host's ledger would: a buy adds to the position at a weighted average cost, a
+        sell takes from it (`close-long` sells all of it). Returns the fills, oldest first,
+        stamped with the mock clock, for the test to pass to `on_fill`.
+
+        Raises `AssertionError` if a sell exceeds the position: the host would have refused
+        that signal, so the test is driving the strategy somewhere it cannot go.
+        """
+        unfilled, _state.unfilled = _state.unfilled, []
+        return [
+            Fill(
+                signal_id=signal_id,
+                symbol=signal.symbol,
+                action=signal.action,
+                quantity=_execute(signal, price),
+                price=price,
+                time_ms=_state.now_ms,
+            )
+            for signal_id, signal in unfilled
+        ]
+
+
+def _execute(signal: Signal, price: float) -> int:
+    """Applies one executed signal to the positions; returns the shares executed."""
+    current = _state.positions.get(signal.symbol)
+    held = 0 if current is None else current.quantity
+    if signal.action.is_buy:
+        quantity, after = signal.quantity, held + signal.quantity
+    elif signal.action is Action.CLOSE_LONG:
+        quantity, after = held, 0
+    else:
+        if signal.quantity > held:
+            raise AssertionError(
+                f"mock host: reduce-long {signal.quantity} {signal.symbol} with {held} held; "
+                "the host refuses sells larger than the position"
+            )
+        quantity, after = signal.quantity, held - signal.quantity
+    if after == 0:
+        _state.positions.pop(signal.symbol, None)
+        return quantity
+    if current is None:
+        avg_cost = price
+    elif signal.action.is_buy:
+        avg_cost = (current.avg_cost * held + price * quantity) / after
+    else:
+        avg_cost = current.avg_cost
+    _state.positions[signal.symbol] = Position(signal.symbol, after, avg_cost)
+    return quantity
+
+
+def bar(symbol: str, start_ms: int, close: float, **fields: Any) -> Bar:
+    """A bar of `symbol` starting at `start_ms` whose open, high, low and close are all
+    `close`, with no volume; keyword arguments replace fields:
+    ``bar("0700.HK", 0, 350.0, high=352.0, low=349.0)``.
+
+    The market is `HK_STOCK` for `0700.HK`-style and all-digit symbols, else `US_STOCK`.
+    """
+    hk = symbol.endswith(".HK") or (symbol.isascii() and symbol.isdigit())
+    made = Bar(
+        symbol=symbol,
+        market=Market.HK_STOCK if hk else Market.US_STOCK,
+        start_ms=start_ms,
+        open=close,
+        high=close,
+        low=close,
+        close=close,
+        volume=0.0,
+    )
+    return replace(made, **fields) if fields else made
+
+
+def bars(symbol: str, closes: list[float]) -> list[Bar]:
+    """One-minute bars of `symbol` with these closes, the first starting at 0 ms (see
+    :func:`bar`)."""
+    return [bar(symbol, minute * 60_000, close) for minute, close in enumerate(closes)]
+
+
+def sidecar_params(sidecar: str) -> Params:
+    """The `[params]` of a sidecar `.toml`, as the host passes them to `init`: sorted by name,
+    every value as a string, strings as they are, numbers and booleans as Rust writes them
+    (`fast = 10` gives `"10"`, `ratio = 0.5` gives `"0.5"`, `oversold = 30.0` gives `"30"`,
+    `on = true` gives `"true"`). Test that the sidecar you ship is accepted::
+
+        text = (Path(__file__).parent.parent / "my_strategy.toml").read_text()
+        MyStrategy.init(sidecar_params(text))
+
+    Raises `ValueError` ("sidecar: ...") when the text is not TOML or `params` is not a table
+    of scalars.
+    """
+    try:
+        table = tomllib.loads(sidecar)
+    except tomllib.TOMLDecodeError as error:
+        raise ValueError(f"sidecar: {error}") from None
+    params = table.get("params")
+    if params is None:
+        return Params()
+    if not isinstance(params, dict):
+        raise ValueError("sidecar: `params` must be a table")
+    pairs = []
+    for key, value in sorted(params.items()):
+        if isinstance(value, (list, dict)):
+            got = "array" if isinstance(value, list) else "table"
+            raise ValueError(
+                f"sidecar: param `{key}` must be a string, number, boolean or date (got {got})"
+            )
+        pairs.append((key, _stringify(value)))
+    return Params(pairs)
+
+
+def _stringify(value: object) -> str:
+    """A TOML scalar as the host stringifies it (Rust's `Display` of the `toml` value)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return display_f64(value)
+    if isinstance(value, _dt.datetime):
+        text = value.isoformat()
+        # TOML (and the host) write a UTC offset of zero as `Z`.
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    if isinstance(value, (_dt.date, _dt.time)):
+        return value.isoformat()
+    return str(value)

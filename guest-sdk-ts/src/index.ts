@@ -1,0 +1,33 @@
+// sandtrade-guest: write Sandtrade trading strategies in TypeScript.
+//
+// A strategy is a `Strategy` subclass exported from `strategy.ts`, built into a WebAssembly
+// component by `guest-sdk-ts/build.mjs`. The host calls `describe()` once at load, `init()`
+// once per instance with the operator's parameters (from the sidecar `.toml`), then `onBar`
+// for every bar of the declared symbols and `onFill` for every execution of an order the
+// strategy caused. From inside those calls the strategy may `emit` signals (or use the typed
+// helpers such as `openLong`, or `emitLogged`, which also logs the outcome), read its own
+// `position`, log, and read the host clock with `nowMs`.
+//
+// In unit tests (`node --test`), `sandtrade-guest/testing` stands in for the host.
+
+export type { Action, Bar, Fill, Level, Market, Metadata, OrderType, Position, RejectCode } from './wit.ts';
+export { Strategy, type StrategyClass, held, nowMs, position } from './strategy.ts';
+export {
+  Rejection,
+  Signal,
+  addLong,
+  addLongLimit,
+  closeLong,
+  closeLongLimit,
+  describeFill,
+  emit,
+  emitLogged,
+  openLong,
+  openLongLimit,
+  reduceLong,
+  reduceLongLimit,
+} from './signal.ts';
+export { type Message, debug, error, info, log, logEnabled, warn } from './log.ts';
+export { ParamError, type ParamErrorKind, type ParamType, type ParamValue, Params } from './params.ts';
+export { Ema, RollingHigh, RollingLow, Rsi, Sma } from './indicators.ts';
+export { display, fixed } from './format.ts';

@@ -1,0 +1,339 @@
+// A mock host for unit tests under node's test runner (`node --test`); never part of a
+// component.
+//
+// Importing this module installs the mock as the SDK's host: `emit` records the signal and
+// answers with the next id (or a refusal queued with `rejectNext`), `position` reads the
+// positions set with `setPosition` or built by `fillAccepted`, log lines are collected and
+// `nowMs` returns `setNowMs`'s value. The strategy's code is the same as in the component:
+// only who answers the host calls changes.
+//
+// The mock validates nothing: it accepts every signal unless told to refuse the next one. The
+// host's rules (long-only, limits, board lots) are tested with the host.
+//
+// There is one mock per test file (node runs each file in its own process): call `reset()` at
+// the start of every test.
+//
+//   import { reset, setPosition, signals, fillAccepted, bar } from 'sandtrade-guest/testing';
+//
+//   reset();
+//   setPosition('AAPL', 100, 187.5);
+//   held('AAPL');                                           // 100
+//   Signal.reduceLong('AAPL', 40).reason('take profit').emit();  // 1n
+//   const fills = fillAccepted(190);                        // [{ signalId: 1n, quantity: 40, ... }]
+//   held('AAPL');                                           // 60
+
+import { type StrategyExports, strategyExports } from './component.ts';
+import { display } from './format.ts';
+import { type EmitOutcome, type Host, installHost } from './host.ts';
+import { Params } from './params.ts';
+import { Signal } from './signal.ts';
+import type { StrategyClass } from './strategy.ts';
+import type { Bar, Fill, Level, Position, RejectCode, RejectionRecord, SignalRecord } from './wit.ts';
+
+interface State {
+  nextId: bigint;
+  signals: Signal[];
+  /** Accepted signals not yet executed by `fillAccepted`, with their ids. */
+  unfilled: Array<[bigint, Signal]>;
+  rejections: RejectionRecord[];
+  positions: Map<string, Position>;
+  logs: Array<[Level, string]>;
+  nowMs: bigint;
+  /** The most detailed level kept; `debug` (everything) unless a test sets it. */
+  logLevel: Level;
+  /** How many times the strategy asked for a position. */
+  positionQueries: number;
+}
+
+function fresh(): State {
+  return {
+    nextId: 0n,
+    signals: [],
+    unfilled: [],
+    rejections: [],
+    positions: new Map(),
+    logs: [],
+    nowMs: 0n,
+    logLevel: 'debug',
+    positionQueries: 0,
+  };
+}
+
+let state = fresh();
+
+const mock: Host = {
+  emit(record: SignalRecord): EmitOutcome {
+    const rejection = state.rejections.shift();
+    if (rejection !== undefined) return { ok: false, rejection };
+    state.nextId += 1n;
+    const id = state.nextId;
+    state.signals.push(Signal.from(record));
+    state.unfilled.push([id, Signal.from(record)]);
+    return { ok: true, id };
+  },
+  position(symbol) {
+    state.positionQueries += 1;
+    const held = state.positions.get(symbol);
+    return held === undefined ? undefined : { ...held };
+  },
+  log(level, message) {
+    state.logs.push([level, message]);
+  },
+  // Asked on every line, unlike the real host's (asked once per instance): a test may change it.
+  logLevel: () => state.logLevel,
+  nowMs: () => state.nowMs,
+};
+
+installHost(mock);
+
+/**
+ * Forgets everything: signals, queued refusals, positions, log lines, clock, ids. Call it
+ * first in every test. (Also makes the mock the host again, should a test have replaced it.)
+ */
+export function reset(): void {
+  state = fresh();
+  installHost(mock);
+}
+
+/** Sets (or, with `quantity` 0, removes) this strategy's position in `symbol`. */
+export function setPosition(symbol: string, quantity: number, avgCost: number): void {
+  if (quantity === 0) state.positions.delete(symbol);
+  else state.positions.set(symbol, { symbol, quantity, avgCost });
+}
+
+/** Makes the next `emit` fail with `code` and `message` (queued, first in first out). */
+export function rejectNext(code: RejectCode, message: string): void {
+  state.rejections.push({ code, message });
+}
+
+/**
+ * Sets the most detailed level the mock keeps (like the host's log filter): lines below it
+ * are neither built (when given as functions) nor recorded.
+ */
+export function setLogLevel(level: Level): void {
+  state.logLevel = level;
+}
+
+/** Sets the value `nowMs()` returns. */
+export function setNowMs(ms: number | bigint): void {
+  state.nowMs = BigInt(ms);
+}
+
+/** The signals accepted so far, oldest first. */
+export function signals(): Signal[] {
+  return [...state.signals];
+}
+
+/** Returns and forgets the signals accepted so far (`fillAccepted` still executes them). */
+export function takeSignals(): Signal[] {
+  const taken = state.signals;
+  state.signals = [];
+  return taken;
+}
+
+/**
+ * How many times the strategy asked the host for a position (`position` or `held`) since the
+ * last `reset`: host calls cost more than most arithmetic, so a test may pin when they happen.
+ */
+export function positionQueries(): number {
+  return state.positionQueries;
+}
+
+/** The log lines written so far, oldest first, as `[level, message]`. */
+export function logs(): Array<[Level, string]> {
+  return [...state.logs];
+}
+
+/** Returns and forgets the log lines written so far. */
+export function takeLogs(): Array<[Level, string]> {
+  const taken = state.logs;
+  state.logs = [];
+  return taken;
+}
+
+/**
+ * Executes, in full and at `price`, every signal accepted since the last call, the way the
+ * host's ledger would: a buy adds to the position at a weighted average cost, a sell takes
+ * from it (`close-long` sells all of it). Returns the fills, oldest first, stamped with the
+ * mock clock, for the test to pass to `onFill`.
+ *
+ * Throws if a sell exceeds the position: the host would have refused that signal, so the
+ * test is driving the strategy somewhere it cannot go.
+ */
+export function fillAccepted(price: number): Fill[] {
+  const unfilled = state.unfilled;
+  state.unfilled = [];
+  return unfilled.map(([signalId, signal]) => ({
+    signalId,
+    symbol: signal.symbol,
+    action: signal.action,
+    quantity: execute(signal, price),
+    price,
+    timeMs: state.nowMs,
+  }));
+}
+
+/** Applies one executed signal to the positions; returns the shares executed. */
+function execute(signal: Signal, price: number): number {
+  const current = state.positions.get(signal.symbol);
+  const held = current?.quantity ?? 0;
+  let quantity: number;
+  let after: number;
+  switch (signal.action) {
+    case 'open-long':
+    case 'add-long':
+      quantity = signal.quantity;
+      after = held + signal.quantity;
+      break;
+    case 'close-long':
+      quantity = held;
+      after = 0;
+      break;
+    case 'reduce-long':
+      if (signal.quantity > held) {
+        throw new Error(
+          `mock host: reduce-long ${signal.quantity} ${signal.symbol} with ${held} held; the host ` +
+            'refuses sells larger than the position',
+        );
+      }
+      quantity = signal.quantity;
+      after = held - signal.quantity;
+      break;
+  }
+  if (after === 0) {
+    state.positions.delete(signal.symbol);
+    return quantity;
+  }
+  const isBuy = signal.action === 'open-long' || signal.action === 'add-long';
+  let avgCost: number;
+  if (current === undefined) avgCost = price;
+  else if (isBuy) avgCost = (current.avgCost * held + price * quantity) / after;
+  else avgCost = current.avgCost;
+  state.positions.set(signal.symbol, { symbol: signal.symbol, quantity: after, avgCost });
+  return quantity;
+}
+
+/**
+ * A bar of `symbol` starting at `startMs` whose open, high, low and close are all `close`,
+ * with no volume. The market is `hk-stock` for `0700.HK`-style and all-digit symbols, else
+ * `us-stock`. Change fields with spread: `{ ...bar('AAPL', 0, 10), high: 11 }`.
+ */
+export function bar(symbol: string, startMs: number | bigint, close: number): Bar {
+  const hk = symbol.endsWith('.HK') || /^[0-9]*$/.test(symbol);
+  return {
+    symbol,
+    market: hk ? 'hk-stock' : 'us-stock',
+    startMs: BigInt(startMs),
+    open: close,
+    high: close,
+    low: close,
+    close,
+    volume: 0,
+  };
+}
+
+/** One-minute bars of `symbol` with these closes, the first starting at 0 ms (see `bar`). */
+export function bars(symbol: string, closes: readonly number[]): Bar[] {
+  return closes.map((close, minute) => bar(symbol, minute * 60_000, close));
+}
+
+/**
+ * The strategy's exports as the host calls them: `describe()`, `init(pairs)` (which throws
+ * `{ payload: reason }` on refusal, the component's `err`), and `onBar`/`onFill`, with the
+ * one-instance rules of the component (no instance after a failed `init`, bars ignored
+ * without one). Use it to test what the host sees; test the logic on the instance itself.
+ */
+export function asComponent(Class: StrategyClass): StrategyExports {
+  return strategyExports(Class);
+}
+
+/**
+ * The `[params]` of a sidecar `.toml`, as the host passes them to `init`: sorted by name, every
+ * value as a string, strings as they are, numbers and booleans as Rust displays them (`fast = 10` gives
+ * `"10"`, `ratio = 0.5` gives `"0.5"`, `oversold = 30.0` gives `"30"`). Test that the sidecar
+ * you ship is accepted:
+ *
+ *   const text = readFileSync(new URL('./my_strategy.toml', import.meta.url), 'utf8');
+ *   MyStrategy.init(sidecarParams(text));
+ *
+ * Reads the part of TOML sidecars use: comments, `[table]` headers, and `key = value` with
+ * basic or literal strings, integers (decimal, `0x`, `0o`, `0b`, `_` separators), floats
+ * (`inf`, `nan` too) and booleans. Throws on anything else (multi-line strings, dates,
+ * arrays or inline tables), naming the line.
+ */
+export function sidecarParams(text: string): Params {
+  const pairs: Array<[string, string]> = [];
+  let table = '';
+  text.split(/\r?\n/).forEach((rawLine, index) => {
+    const where = `sidecar line ${index + 1}`;
+    const line = stripComment(rawLine).trim();
+    if (line === '') return;
+    const header = /^\[\s*([A-Za-z0-9_.-]+)\s*\]$/.exec(line);
+    if (header !== null) {
+      table = header[1]!;
+      return;
+    }
+    const assignment = /^("(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_-]+)\s*=\s*(.*)$/.exec(line);
+    if (assignment === null) throw new Error(`${where}: expected \`key = value\` or \`[table]\`, got \`${line}\``);
+    if (table !== 'params') return;
+    const key = unquote(assignment[1]!, where);
+    if (pairs.some(([k]) => k === key)) throw new Error(`${where}: \`${key}\` is given twice`);
+    pairs.push([key, scalarText(key, assignment[2]!, where)]);
+  });
+  // The host passes them sorted by name.
+  pairs.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return new Params(pairs);
+}
+
+/** The line without its `#` comment (a `#` inside a string is kept). */
+function stripComment(line: string): string {
+  let quote: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quote !== undefined) {
+      if (c === '\\' && quote === '"') i++;
+      else if (c === quote) quote = undefined;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+    } else if (c === '#') {
+      return line.slice(0, i);
+    }
+  }
+  return line;
+}
+
+function unquote(token: string, where: string): string {
+  if (token.startsWith("'")) return token.slice(1, -1);
+  if (!token.startsWith('"')) return token;
+  return token.slice(1, -1).replace(/\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)/g, (_, escape: string) => {
+    const simple: Record<string, string> = { b: '\b', t: '\t', n: '\n', f: '\f', r: '\r', '"': '"', '\\': '\\' };
+    if (escape.length > 1) return String.fromCodePoint(parseInt(escape.slice(1), 16));
+    const out = simple[escape];
+    if (out === undefined) throw new Error(`${where}: unknown escape \`\\${escape}\``);
+    return out;
+  });
+}
+
+/** A TOML scalar as the host stringifies it (Rust's `to_string` of the parsed value). */
+function scalarText(key: string, value: string, where: string): string {
+  if (/^"(?:[^"\\]|\\.)*"$/.test(value) || /^'[^']*'$/.test(value)) return unquote(value, where);
+  if (value === 'true' || value === 'false') return value;
+  if (value.startsWith('[') || value.startsWith('{')) {
+    const got = value.startsWith('[') ? 'array' : 'table';
+    throw new Error(`sidecar: param \`${key}\` must be a string, number, boolean or date (got ${got})`);
+  }
+  const integer = /^([+-]?)(0x[0-9A-Fa-f_]+|0o[0-7_]+|0b[01_]+|[0-9][0-9_]*)$/.exec(value);
+  if (integer !== null) {
+    const digits = integer[2]!.replace(/_/g, '');
+    const magnitude = BigInt(digits);
+    return (integer[1] === '-' ? -magnitude : magnitude).toString();
+  }
+  if (/^[+-]?(inf|nan)$/.test(value)) {
+    if (value.endsWith('nan')) return 'NaN';
+    return value.startsWith('-') ? '-inf' : 'inf';
+  }
+  if (/^[+-]?[0-9][0-9_]*(\.[0-9][0-9_]*)?([eE][+-]?[0-9][0-9_]*)?$/.test(value)) {
+    return display(Number(value.replace(/_/g, '')));
+  }
+  throw new Error(`${where}: \`${key}\`: unsupported value \`${value}\` (this reader takes strings, numbers and booleans)`);
+}
