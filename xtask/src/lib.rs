@@ -4,7 +4,9 @@
 //! - [`guests`]: builds every guest component (example strategies and test guests) for
 //!   `wasm32-wasip2` and collects the `.wasm` files and their sidecars in
 //!   `target/guests/<group>/`.
-//! - [`python`]: the virtualenv of IB's Python clients that the tws-sim tests drive.
+//! - [`python`]: the repository's Python environment: IB's Python clients that the tws-sim
+//!   tests drive, componentize-py and pytest for Python strategies.
+//! - [`node`]: the TypeScript SDK's npm tools.
 //! - [`browser`]: Debian's chromium and chromedriver, for the status page's browser test.
 #![warn(missing_docs)]
 
@@ -12,6 +14,7 @@ use std::path::PathBuf;
 
 pub mod browser;
 pub mod guests;
+pub mod node;
 pub mod python;
 
 /// The workspace root: the directory of the root `Cargo.toml`.

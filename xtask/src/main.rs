@@ -35,8 +35,10 @@ enum Task {
     BacktestDemo,
     /// Runs every test: installs Debian's chromium and chromium-driver if missing (the status
     /// page's browser test; fails when it cannot, unless --allow-no-browser), adds the
-    /// wasm32-wasip2 target if missing, builds the guests, creates the Python venv of IB's
-    /// clients (target/venv), then `cargo test --workspace`. Extra arguments go to
+    /// wasm32-wasip2 target if missing, builds the guests, creates the Python venv (IB's
+    /// clients, componentize-py, pytest: target/venv) and installs the TypeScript SDK's npm
+    /// tools (guest-sdk-ts/node_modules), runs the Python and TypeScript SDKs' and examples'
+    /// tests, then `cargo test --workspace`. Extra arguments go to
     /// `cargo test` (e.g. `cargo xtask test -- -- --nocapture`: xtask takes the first `--`,
     /// cargo test the second).
     Test {
@@ -89,10 +91,24 @@ fn sandtrade<S: AsRef<std::ffi::OsStr>>(root: &Path, args: &[S]) -> anyhow::Resu
     Ok(())
 }
 
+/// The Python projects whose pytest suites `cargo xtask test` runs.
+const PYTHON_PROJECTS: [&str; 3] = [
+    "guest-sdk-python",
+    "example-strategies/ma-crossover-py",
+    "example-strategies/hk-board-lot-py",
+];
+
+/// The TypeScript examples whose tests `cargo xtask test` runs (after the SDK's).
+const TYPESCRIPT_EXAMPLES: [&str; 1] = ["example-strategies/ma-crossover-ts"];
+
 fn demo(demo_args: &[String]) -> anyhow::Result<()> {
     let root = xtask::workspace_root();
     guests::ensure_target()?;
     build_guests(&Layout::new(root.clone()))?;
+    // What `sandtrade build` needs for Python and TypeScript strategies, for the author who
+    // goes on from the demo to write one.
+    xtask::python::ensure_venv(&root)?;
+    xtask::node::ensure_modules(&root)?;
     let mut args = vec!["demo".to_owned()];
     args.extend_from_slice(demo_args);
     sandtrade(&root, &args)
@@ -131,6 +147,10 @@ fn test(allow_no_browser: bool, cargo_args: &[String]) -> anyhow::Result<()> {
     guests::ensure_target()?;
     build_guests(&Layout::new(root.clone()))?;
     let python = xtask::python::ensure_venv(&root)?;
+    xtask::node::ensure_modules(&root)?;
+    // The SDKs' own suites first: seconds, where the Rust build takes minutes.
+    xtask::python::test(&root, &python, &PYTHON_PROJECTS)?;
+    xtask::node::test(&root, &TYPESCRIPT_EXAMPLES)?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = std::process::Command::new(cargo);
     command

@@ -56,6 +56,21 @@ pub fn ensure_venv(root: &Path) -> anyhow::Result<PathBuf> {
     Ok(python)
 }
 
+/// The Python SDK's tests, then each Python example's (one pytest session per project: each
+/// has a top-level `strategy` module of its own).
+///
+/// # Errors
+///
+/// If a test fails.
+pub fn test(root: &Path, python: &Path, projects: &[&str]) -> anyhow::Result<()> {
+    for project in projects {
+        run(Command::new(python)
+            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
+            .current_dir(root.join(project)))?;
+    }
+    Ok(())
+}
+
 fn run(command: &mut Command) -> anyhow::Result<()> {
     let status = command
         .status()
