@@ -208,12 +208,7 @@ fn build_rust(dir: &Path, out: &Path, tools: &Toolchain) -> anyhow::Result<()> {
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .filter(|message| message["reason"] == "compiler-artifact")
-        .flat_map(|message| {
-            message["filenames"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-        })
+        .flat_map(|message| message["filenames"].as_array().cloned().unwrap_or_default())
         .filter_map(|name| name.as_str().map(PathBuf::from))
         .rfind(|name| name.extension().is_some_and(|ext| ext == "wasm"));
     let Some(artifact) = artifact else {
@@ -257,8 +252,8 @@ fn build_python(dir: &Path, out: &Path, tools: &Toolchain) -> anyhow::Result<()>
             dir.display()
         );
     }
-    let component = std::fs::read(&unmarked)
-        .with_context(|| format!("reading {}", unmarked.display()))?;
+    let component =
+        std::fs::read(&unmarked).with_context(|| format!("reading {}", unmarked.display()))?;
     std::fs::remove_file(&unmarked).ok();
     if profile::declared(&component)? != WasiProfile::Strict {
         bail!("componentize-py's output already declares a WASI profile");

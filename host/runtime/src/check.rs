@@ -182,7 +182,10 @@ impl fmt::Display for CheckReport {
                 self.profile,
                 self.inert_imports.len()
             )?;
-            writeln!(f, "  imports      (granted, or linked inert with what they give)")?;
+            writeln!(
+                f,
+                "  imports      (granted, or linked inert with what they give)"
+            )?;
         }
         let width = self.imports.iter().map(String::len).max().unwrap_or(0);
         for import in &self.imports {

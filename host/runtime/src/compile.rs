@@ -119,7 +119,11 @@ pub enum LoadError {
         found: String,
     },
     /// It imports something the sandbox does not grant.
-    #[error("{path}: refused by the sandbox: {}{}", list(refused), python_hint(refused))]
+    #[error(
+        "{path}: refused by the sandbox: {}{}",
+        list(refused),
+        python_hint(refused)
+    )]
     RefusedImports {
         /// The file.
         path: PathBuf,

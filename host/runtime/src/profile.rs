@@ -170,7 +170,10 @@ mod tests {
             "declares the WASI profile `all` in its `sandtrade:wasi-profile` section; this \
              host knows `strict` and `inert`"
         );
-        let twice = declare(&declare(&component(), WasiProfile::Inert), WasiProfile::Inert);
+        let twice = declare(
+            &declare(&component(), WasiProfile::Inert),
+            WasiProfile::Inert,
+        );
         assert_eq!(declared(&twice), Err(ProfileError::Twice));
     }
 

@@ -42,19 +42,31 @@ const GRANTED_WASI: &[&str] = &[
 /// Interfaces a component under [`WasiProfile::Inert`] may import as well, linked to reach
 /// nothing (see the module's documentation), with what each gives.
 const INERT_WASI: &[(&str, &str)] = &[
-    ("wasi:clocks/wall-clock", "reads the host clock (the replay time in a backtest)"),
+    (
+        "wasi:clocks/wall-clock",
+        "reads the host clock (the replay time in a backtest)",
+    ),
     (
         "wasi:clocks/monotonic-clock",
         "reads the host clock; a wait on it returns at once",
     ),
-    ("wasi:filesystem/types", "no file can be opened: nothing is preopened"),
+    (
+        "wasi:filesystem/types",
+        "no file can be opened: nothing is preopened",
+    ),
     ("wasi:filesystem/preopens", "lists no directory"),
     ("wasi:sockets/network", "no address is reachable"),
     ("wasi:sockets/instance-network", "no address is reachable"),
     ("wasi:sockets/tcp", "no socket can be created"),
-    ("wasi:sockets/tcp-create-socket", "creating a socket fails: access-denied"),
+    (
+        "wasi:sockets/tcp-create-socket",
+        "creating a socket fails: access-denied",
+    ),
     ("wasi:sockets/udp", "no socket can be created"),
-    ("wasi:sockets/udp-create-socket", "creating a socket fails: access-denied"),
+    (
+        "wasi:sockets/udp-create-socket",
+        "creating a socket fails: access-denied",
+    ),
     ("wasi:sockets/ip-name-lookup", "every lookup fails"),
 ];
 
@@ -277,7 +289,10 @@ mod tests {
             .collect();
         assert_eq!(
             names,
-            ["wasi:http/outgoing-handler@0.2.9", "wasi:filesystem/types@0.3.0"]
+            [
+                "wasi:http/outgoing-handler@0.2.9",
+                "wasi:filesystem/types@0.3.0"
+            ]
         );
         let inert = linked_inert(imports, WasiProfile::Inert);
         let names: Vec<&str> = inert.iter().map(|i| i.name.as_str()).collect();
