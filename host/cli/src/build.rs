@@ -241,8 +241,9 @@ fn build_python(dir: &Path, out: &Path, tools: &Toolchain) -> anyhow::Result<()>
         .arg(tools.root.join("guest-sdk-python/src"))
         .arg("--output")
         .arg(&unmarked)
-        // Its progress lines belong with the rest of the tool output, not on stdout.
-        .stdout(std::process::Stdio::inherit())
+        // Its progress lines go with the rest of the tools' output, to stderr: stdout says
+        // what was built.
+        .stdout(std::io::stderr())
         .status()
         .with_context(|| format!("cannot run {}", tools.componentize_py.display()))?;
     if !status.success() {
@@ -275,7 +276,7 @@ fn build_typescript(dir: &Path, out: &Path, tools: &Toolchain) -> anyhow::Result
         .arg(sdk.join("build.mjs"))
         .arg(dir)
         .arg(out)
-        .stdout(std::process::Stdio::inherit())
+        .stdout(std::io::stderr())
         .status()
         .with_context(|| format!("cannot run {} (Node.js 20 or later)", tools.node.display()))?;
     if !status.success() {

@@ -17,6 +17,7 @@
 //! ```
 //!
 //! - [`build`]: `sandtrade build`, a strategy project of any language into its component.
+//! - [`new`]: `sandtrade new`, a ready strategy project in Rust, Python or TypeScript.
 //! - [`config`]: the configuration file, assembled from the sections each crate defines.
 //! - [`host`]: `sandtrade run`: the trading thread and, when configured, the API.
 //! - [`demo`]: `sandtrade demo`, everything in one process against tws-sim.
@@ -26,3 +27,4 @@ pub mod build;
 pub mod config;
 pub mod demo;
 pub mod host;
+pub mod new;

@@ -84,6 +84,17 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// Makes a ready strategy project in the new directory NAME (like `cargo new`): an SMA
+    /// trend on AAPL, its unit test, its sidecar NAME.toml and a README with the author's
+    /// loop (build, check, backtest, deploy).
+    New {
+        /// The project's directory; its last component is the strategy's name (lowercase
+        /// letters, digits and `-`).
+        name: PathBuf,
+        /// The language.
+        #[arg(long, value_enum, default_value = "rust")]
+        lang: sandtrade::build::Language,
+    },
     /// Builds the strategy project in DIR (Rust, Python or TypeScript, told from its files)
     /// into the component the host loads: DIR/<name>.wasm beside its sidecar DIR/<name>.toml,
     /// <name> being the directory's name with `-` turned into `_`.
@@ -235,6 +246,27 @@ fn main() -> ExitCode {
             options.cache = cache;
             demo(options)
         }),
+        Command::New { name, lang } => {
+            let tools = sandtrade::build::Toolchain::from_env();
+            match sandtrade::new::new_project(&name, lang, &tools) {
+                Ok(files) => {
+                    let mut said = format!(
+                        "created the {lang} strategy project {} ({} files)\n",
+                        name.display(),
+                        files.len()
+                    );
+                    said += &format!(
+                        "next: edit it, then `sandtrade build {0}` and `sandtrade check \
+                         {0}/{1}.wasm` (see {0}/README.md)\n",
+                        name.display(),
+                        sandtrade::build::stem_of(&name).unwrap_or_default()
+                    );
+                    print_out(&said);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&format_args!("{e:#}")),
+            }
+        }
         Command::Build { dir, out } => {
             let tools = sandtrade::build::Toolchain::from_env();
             match sandtrade::build::build(&dir, out.as_deref(), &tools) {
