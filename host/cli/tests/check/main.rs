@@ -2,13 +2,16 @@
 //! built): every example strategy passes with its metadata, params and
 //! imports; every kind of bad file fails with a non-zero exit and exactly one line on stderr
 //! saying why; a file over `[sandbox] max_wasm_mib` is refused from its size, by `check` and
-//! `backtest` alike.
+//! `backtest` alike. A project made by `sandtrade new` and built by `sandtrade build` passes,
+//! in each language.
 
 #[path = "../support/mod.rs"]
 mod support;
 
 // The compile cache `check` (and every compiling command) uses.
 mod compile_cache;
+// The author's loop: `sandtrade new`, `build`, then `check`, in each language.
+mod new_project;
 
 use std::path::Path;
 use std::process::Output;
