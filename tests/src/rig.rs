@@ -61,14 +61,19 @@ impl Rig {
     /// Copies the built guest `name` into the strategies directory (atomically, as an operator
     /// should), with `sidecar` as its `.toml` if given.
     pub fn add_strategy(&self, name: &str, sidecar: Option<&str>) -> PathBuf {
-        let wasm = guests::wasm(name);
+        self.add_component(&guests::wasm(name), sidecar)
+    }
+
+    /// Copies the component `wasm` (built by any means: `sandtrade build`, say) into the
+    /// strategies directory, atomically, with `sidecar` as its `.toml` if given.
+    pub fn add_component(&self, wasm: &std::path::Path, sidecar: Option<&str>) -> PathBuf {
         let file = wasm.file_name().expect("a file name");
         let target = self.strategies().join(file);
         if let Some(text) = sidecar {
             std::fs::write(target.with_extension("toml"), text).expect("sidecar written");
         }
         let tmp = self.dir.path().join(file).with_extension("partial");
-        std::fs::copy(&wasm, &tmp).expect("component copied");
+        std::fs::copy(wasm, &tmp).expect("component copied");
         std::fs::rename(&tmp, &target).expect("component moved in");
         target
     }

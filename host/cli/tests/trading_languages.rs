@@ -1,0 +1,117 @@
+//! The moving-average crossover written in Rust, Python and TypeScript trades live, side by
+//! side, through the whole path against tws-sim: the Python and TypeScript components built as
+//! an author builds them (`sandtrade build`), dropped into the strategies directory beside the
+//! Rust one, each with the same parameters. On prices set minute by minute (volatility 0), the
+//! three buy on the same minute and sell on the same minute, and each is told of its fills.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sandtrade_tests::rig::{ACCOUNT, Rig, wait_for};
+use sandtrade_trading::TradingEvent;
+use support::sandtrade;
+use tws_sim::SimConfig;
+
+/// AAPL's close per minute: SMA2 crosses above SMA3 at the 5th, back below at the 7th.
+const AAPL: [f64; 7] = [10.0, 10.0, 10.0, 9.0, 12.0, 13.0, 8.0];
+
+const PARAMS: &str = "[params]\nfast = 2\nslow = 3\nquantity = 10\n";
+
+/// `sandtrade build example-strategies/<project> --out <dir>/<stem>.wasm`.
+fn build(project: &str, dir: &Path) -> PathBuf {
+    let source = xtask::workspace_root().join("example-strategies").join(project);
+    let wasm = dir.join(format!("{}.wasm", project.replace('-', "_")));
+    let out = sandtrade()
+        .arg("build")
+        .arg(&source)
+        .arg("--out")
+        .arg(&wasm)
+        .output()
+        .expect("the binary runs");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    wasm
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_crossover_in_three_languages_trades_live_on_tws_sim() {
+    let built = tempfile::tempdir().expect("tempdir");
+    let python = build("ma-crossover-py", built.path());
+    let typescript = build("ma-crossover-ts", built.path());
+
+    let mut sim_config = SimConfig::ephemeral();
+    sim_config.market.volatility_bps = 0.0;
+    let rig = Rig::new(sim_config).await;
+    rig.add_strategy("ma-crossover", Some(PARAMS));
+    rig.add_component(&python, Some(PARAMS));
+    rig.add_component(&typescript, Some(PARAMS));
+    rig.sim.set_price("MSFT", 400.0).unwrap();
+    let host = rig.start("[market_data]\nwarmup_bars = 0\n").await;
+    let mut events = host.subscribe();
+    wait_for(&mut events, |e| {
+        matches!(e, TradingEvent::Reconciled { .. }).then_some(())
+    })
+    .await;
+    // The interpreters' components take seconds to compile: bars start once all three run.
+    let names = ["ma_crossover", "ma_crossover_py", "ma_crossover_ts"];
+    let mut running = Vec::new();
+    for _ in 0..1200 {
+        running = host.strategies().await.unwrap();
+        if running.len() == names.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut loaded: Vec<String> = running.into_iter().map(|s| s.status.name).collect();
+    loaded.sort();
+    assert_eq!(loaded, names);
+
+    for (minute, close) in AAPL.iter().enumerate().map(|(i, c)| (i + 1, c)) {
+        rig.sim.set_price("AAPL", *close).unwrap();
+        rig.sim.step(60);
+        let side = match minute {
+            5 => "open-long",
+            7 => "close-long",
+            _ => continue,
+        };
+        let mut got = Vec::new();
+        while got.len() < names.len() {
+            let (id, strategy, quantity, delivered) = wait_for(&mut events, |e| match e {
+                TradingEvent::Fill {
+                    id,
+                    strategy,
+                    quantity,
+                    delivered,
+                    ..
+                } => Some((*id, strategy.clone(), *quantity, *delivered)),
+                _ => None,
+            })
+            .await;
+            assert!(delivered, "{strategy}'s on-fill was called");
+            let order = host.order(id).await.unwrap();
+            got.push((strategy, order.action, quantity));
+        }
+        got.sort();
+        let want: Vec<(String, String, u32)> = names
+            .iter()
+            .map(|name| (name.to_string(), side.to_string(), 10))
+            .collect();
+        assert_eq!(got, want, "minute {minute}");
+    }
+
+    // Flat everywhere, at the broker as in each ledger, and each strategy saw both fills.
+    assert_eq!(rig.sim.position(ACCOUNT, "AAPL").unwrap(), 0.0);
+    let fills: BTreeMap<String, u64> = host
+        .strategies()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.status.name, s.status.counters.fills))
+        .collect();
+    let want: BTreeMap<String, u64> = names.iter().map(|n| (n.to_string(), 2)).collect();
+    assert_eq!(fills, want);
+    host.shutdown();
+    host.stopped().await;
+}
