@@ -4,8 +4,8 @@
 //! in the code causes it), directly (`compile_file`) and through a strategies directory, where
 //! the well-behaved strategy beside them keeps trading.
 //!
-//! Defence in depth: even a component that skipped the import check cannot be linked, because
-//! the linker has nothing behind files, sockets or clocks.
+//! Defence in depth: a component that skipped the import check is linked against the inert
+//! profile's files, sockets and clocks, and reaches nothing through them.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,11 +13,13 @@ use std::time::Duration;
 
 use sandtrade_backtest::BacktestDesk;
 use sandtrade_runtime::compile::CodeOrigin;
-use sandtrade_runtime::{
-    CompiledStrategy, DirChange, LoadError, PreparedStrategy, StrategyDir, compile_file, linker,
-};
+use sandtrade_runtime::sandbox::WasiProfile;
+use sandtrade_runtime::{CompiledStrategy, DirChange, LoadError, StrategyDir, compile_file};
 use sandtrade_tests::guests;
-use sandtrade_tests::paper::{PaperFleet, US_BARS, live_runtime, sample_bars, trades_alone};
+use sandtrade_tests::logs::LogCapture;
+use sandtrade_tests::paper::{
+    PaperFleet, US_BARS, aapl_bar, live_runtime, sample_bars, start_compiled, trades_alone,
+};
 
 const CLOCK_HINT: &str = "strategies get no clock of their own: use sandtrade_guest::now_ms() \
                           instead of SystemTime::now() / Instant::now()";
@@ -118,16 +120,36 @@ fn clock_imports_are_refused_by_name() {
     );
 }
 
-/// A snoop compiled without the host's import check still cannot be linked: the linker has
-/// no filesystem, sockets or clocks to give it.
+/// A snoop compiled without the host's import check is linked (the inert profile's
+/// interfaces are in the linker) but reaches nothing: the file is not found, the connection
+/// to a listening port is refused, its own clock is the host's.
 #[test]
-fn the_linker_has_nothing_behind_files_sockets_or_clocks() {
+fn a_snoop_past_the_import_check_reaches_nothing() {
+    let capture = LogCapture::start();
     let runtime = live_runtime();
-    let linker = linker::strategy_linker::<BacktestDesk>(runtime.engine()).expect("linker");
-    for (name, first_missing) in [
-        ("fs-snoop", "wasi:filesystem/types@0.2.6"),
-        ("net-snoop", "wasi:clocks/monotonic-clock@0.2.6"),
-        ("clock-snoop", "wasi:clocks/monotonic-clock@0.2.6"),
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a listening port");
+    let port = listener
+        .local_addr()
+        .expect("its address")
+        .port()
+        .to_string();
+    let at = aapl_bar().start_ms;
+    for (name, params, said) in [
+        (
+            "fs-snoop",
+            vec![],
+            "fs-snoop: cannot read /etc/hostname: ".to_owned(),
+        ),
+        (
+            "net-snoop",
+            vec![("port", port.as_str())],
+            format!("net-snoop: cannot connect to 127.0.0.1:{port}: "),
+        ),
+        (
+            "clock-snoop",
+            vec![],
+            format!("clock-snoop: own clock {at} ms, host clock {at} ms"),
+        ),
     ] {
         let path = guests::wasm(name);
         let bytes = std::fs::read(&path).expect("built");
@@ -138,20 +160,22 @@ fn the_linker_has_nothing_behind_files_sockets_or_clocks() {
             wasm_sha256: String::new(),
             wasm_bytes: bytes.len(),
             imports: Vec::new(),
+            profile: WasiProfile::Inert,
+            inert_imports: Vec::new(),
             component,
             origin: CodeOrigin::Compiled(Duration::ZERO),
         };
-        let err = PreparedStrategy::new(&linker, Arc::new(unchecked)).expect_err("not linkable");
-        let LoadError::WrongInterface { reason, .. } = &err else {
-            panic!("{name}: refused for another reason: {err}");
-        };
-        // wasmtime names the first import it cannot satisfy.
-        let want = format!(
-            "component imports instance `{first_missing}`, but a matching implementation was \
-             not found in the linker"
-        );
-        assert!(reason.starts_with(&want), "{name}: {reason}");
+        let mut instance = start_compiled(runtime, unchecked, &params);
+        instance.on_bar(&aapl_bar()).expect("the call returns");
+        let lines = capture.strategy_lines("alone");
+        let line = lines.last().expect("the snoop logged what it found");
+        assert!(line.starts_with(&said), "{name}: {line}");
+        capture.take();
     }
+    listener
+        .set_nonblocking(true)
+        .expect("a non-blocking listener");
+    assert!(listener.accept().is_err(), "nobody connected");
 }
 
 /// Files that are not components, each with the exact reason.

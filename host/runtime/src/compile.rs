@@ -157,10 +157,15 @@ fn oversize(bytes: Option<u64>, limit_mib: u32) -> String {
     }
 }
 
-/// When every refused import is one the inert profile links, the component is most likely a
-/// Python build that was not marked: say how to mark it.
+/// A component refused for files, sockets *and* clocks together, all of which the inert profile
+/// links, is most likely a Python build that was not marked (an interpreter imports all three
+/// whether the strategy uses them or not): say how to mark it.
 fn python_hint(refused: &[RefusedImport]) -> &'static str {
-    if refused.iter().all(RefusedImport::is_inert_capable) {
+    let family = |prefix: &str| refused.iter().any(|r| r.name.starts_with(prefix));
+    let interpreter_like = ["wasi:filesystem/", "wasi:sockets/", "wasi:clocks/"]
+        .into_iter()
+        .all(family);
+    if interpreter_like && refused.iter().all(RefusedImport::is_inert_capable) {
         ". If this is a Python strategy, build it with `sandtrade build`: it declares the inert \
          WASI profile, under which these imports load and reach nothing"
     } else {
@@ -433,6 +438,37 @@ mod tests {
             .set_len(len)
             .unwrap();
         path
+    }
+
+    #[test]
+    fn an_unmarked_python_build_is_told_how_to_mark_it() {
+        let refused = |names: &[&str]| -> Vec<RefusedImport> {
+            names
+                .iter()
+                .map(|name| RefusedImport {
+                    name: (*name).to_owned(),
+                })
+                .collect()
+        };
+        let python = refused(&[
+            "wasi:clocks/wall-clock@0.2.9",
+            "wasi:filesystem/preopens@0.2.9",
+            "wasi:sockets/tcp@0.2.9",
+        ]);
+        assert!(python_hint(&python).contains("build it with `sandtrade build`"));
+        // A Rust strategy that reads a file gets the Rust hints alone.
+        let rust = refused(&[
+            "wasi:clocks/wall-clock@0.2.6",
+            "wasi:filesystem/types@0.2.6",
+        ]);
+        assert_eq!(python_hint(&rust), "");
+        let http = refused(&[
+            "wasi:clocks/wall-clock@0.2.9",
+            "wasi:filesystem/preopens@0.2.9",
+            "wasi:sockets/tcp@0.2.9",
+            "wasi:http/types@0.2.9",
+        ]);
+        assert_eq!(python_hint(&http), "");
     }
 
     #[test]
