@@ -8,10 +8,8 @@
 //! profile's files, sockets and clocks, and reaches nothing through them.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
-use sandtrade_backtest::BacktestDesk;
 use sandtrade_runtime::compile::CodeOrigin;
 use sandtrade_runtime::sandbox::WasiProfile;
 use sandtrade_runtime::{CompiledStrategy, DirChange, LoadError, StrategyDir, compile_file};
