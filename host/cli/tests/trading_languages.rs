@@ -3,6 +3,7 @@
 //! an author builds them (`sandtrade build`), dropped into the strategies directory beside the
 //! Rust one, each with the same parameters. On prices set minute by minute (volatility 0), the
 //! three buy on the same minute and sell on the same minute, and each is told of its fills.
+//! And the engine's default pool holds fifty Python strategies beside a thousand Rust ones.
 
 mod support;
 
@@ -10,6 +11,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use sandtrade_runtime::{CompileCache, CpuBudget, Runtime, SandboxConfig, compile_file};
+use sandtrade_tests::guests;
+use sandtrade_tests::paper::{aapl_bar, start_compiled};
 use sandtrade_tests::rig::{ACCOUNT, Rig, wait_for};
 use sandtrade_trading::TradingEvent;
 use support::sandtrade;
@@ -22,7 +26,9 @@ const PARAMS: &str = "[params]\nfast = 2\nslow = 3\nquantity = 10\n";
 
 /// `sandtrade build example-strategies/<project> --out <dir>/<stem>.wasm`.
 fn build(project: &str, dir: &Path) -> PathBuf {
-    let source = xtask::workspace_root().join("example-strategies").join(project);
+    let source = xtask::workspace_root()
+        .join("example-strategies")
+        .join(project);
     let wasm = dir.join(format!("{}.wasm", project.replace('-', "_")));
     let out = sandtrade()
         .arg("build")
@@ -114,4 +120,27 @@ async fn the_crossover_in_three_languages_trades_live_on_tws_sim() {
     assert_eq!(fills, want);
     host.shutdown();
     host.stopped().await;
+}
+
+/// With the default `[sandbox]`, one host runs 50 instances of a Python strategy and 1,000 of a
+/// Rust one at once, each taking a bar; the memory cap stays each instance's own.
+#[test]
+fn fifty_python_strategies_run_beside_a_thousand_rust_ones() {
+    let built = tempfile::tempdir().expect("tempdir");
+    let python = build("ma-crossover-py", built.path());
+    let runtime = Runtime::new(SandboxConfig::default(), CpuBudget::Deadline).expect("engine");
+    let cache = CompileCache::new(xtask::workspace_root().join("target/test-compile-cache/cli"))
+        .expect("the cache directory");
+    let compile = |path: &Path| compile_file(&runtime, Some(&cache), path).expect("compiles");
+    let (python, rust) = (compile(&python), compile(&guests::wasm("ma-crossover")));
+    let bar = aapl_bar();
+    let mut instances = Vec::new();
+    for (compiled, count) in [(&python, 50), (&rust, 1_000)] {
+        for _ in 0..count {
+            let mut instance = start_compiled(&runtime, compiled.clone(), &[]);
+            instance.on_bar(&bar).expect("the bar is taken");
+            instances.push(instance);
+        }
+    }
+    assert_eq!(instances.len(), 1_050);
 }
