@@ -6,11 +6,14 @@
 //! The examples written in Python and TypeScript, built as an author builds them (`sandtrade
 //! build`), trade exactly as their Rust originals.
 
+#[path = "support/built.rs"]
+mod built;
 mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use built::built_example;
 use sandtrade_backtest::bars::timestamp::format_time;
 use sandtrade_backtest::report::TRADES_HEADER;
 use sandtrade_tests::guests;
@@ -303,31 +306,6 @@ fn sha_prefix(wasm: &Path) -> String {
         .to_owned()
 }
 
-/// Builds the strategy project `example-strategies/<project>` with `sandtrade build`, as its
-/// author would, into `dir`, its sidecar beside it; `built` is what the build must say of it
-/// (its language and WASI profile).
-fn build_example(project: &str, dir: &Path, built: [&str; 2]) -> PathBuf {
-    let source = xtask::workspace_root()
-        .join("example-strategies")
-        .join(project);
-    let stem = project.replace('-', "_");
-    let wasm = dir.join(format!("{stem}.wasm"));
-    let out = sandtrade()
-        .arg("build")
-        .arg(&source)
-        .arg("--out")
-        .arg(&wasm)
-        .output()
-        .expect("the binary runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
-    assert!(built.iter().all(|said| stdout.contains(said)), "{stdout}");
-    let sidecar = format!("{stem}.toml");
-    std::fs::copy(source.join(&sidecar), dir.join(&sidecar)).expect("the sidecar copies");
-    wasm
-}
-
 /// The trades of `strategy` on the bar file `bars`: trades.csv without its header.
 fn trades_on(strategy: &Path, bars: &Path, out: &Path) -> Vec<String> {
     let cache = xtask::workspace_root().join("target/test-compile-cache/cli");
@@ -363,9 +341,6 @@ fn generated_bars(dir: &Path, symbols: &str, count: u32) -> PathBuf {
     path
 }
 
-const PYTHON: [&str; 2] = ["(Python strategy, ", "WASI profile inert"];
-const TYPESCRIPT: [&str; 2] = ["(TypeScript strategy, ", "WASI profile strict"];
-
 /// The moving-average crossover in Rust, Python and TypeScript, same parameters, same bars:
 /// the same trades, row for row (signal ids, times, quantities, prices, commissions, P&L), on the
 /// sample bars and on 60,000 generated ones (hundreds of crossings, every SMA re-summed from
@@ -373,8 +348,8 @@ const TYPESCRIPT: [&str; 2] = ["(TypeScript strategy, ", "WASI profile strict"];
 #[test]
 fn the_python_and_typescript_crossovers_trade_exactly_as_the_rust_one() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let python = build_example("ma-crossover-py", dir.path(), PYTHON);
-    let typescript = build_example("ma-crossover-ts", dir.path(), TYPESCRIPT);
+    let python = built_example("ma-crossover-py");
+    let typescript = built_example("ma-crossover-ts");
     let rust = example("ma-crossover");
     let generated = generated_bars(dir.path(), "AAPL,MSFT", 60_000);
     for bars in [sample_path(US_BARS), generated] {
@@ -398,7 +373,7 @@ fn the_python_and_typescript_crossovers_trade_exactly_as_the_rust_one() {
 #[test]
 fn the_python_board_lot_breakout_trades_exactly_as_the_rust_one() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let python = build_example("hk-board-lot-py", dir.path(), PYTHON);
+    let python = built_example("hk-board-lot-py");
     let rust = example("hk-breakout");
     let generated = generated_bars(dir.path(), "0700.HK", 30_000);
     for bars in [sample_path(HK_BARS), generated] {

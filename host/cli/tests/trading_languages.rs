@@ -5,18 +5,20 @@
 //! three buy on the same minute and sell on the same minute, and each is told of its fills.
 //! And the engine's default pool holds fifty Python strategies beside a thousand Rust ones.
 
+#[path = "support/built.rs"]
+mod built;
 mod support;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
+use built::built_example;
 use sandtrade_runtime::{CompileCache, CpuBudget, Runtime, SandboxConfig, compile_file};
 use sandtrade_tests::guests;
 use sandtrade_tests::paper::{aapl_bar, start_compiled};
 use sandtrade_tests::rig::{ACCOUNT, Rig, wait_for};
 use sandtrade_trading::TradingEvent;
-use support::sandtrade;
 use tws_sim::SimConfig;
 
 /// AAPL's close per minute: SMA2 crosses above SMA3 at the 5th, back below at the 7th.
@@ -24,28 +26,10 @@ const AAPL: [f64; 7] = [10.0, 10.0, 10.0, 9.0, 12.0, 13.0, 8.0];
 
 const PARAMS: &str = "[params]\nfast = 2\nslow = 3\nquantity = 10\n";
 
-/// `sandtrade build example-strategies/<project> --out <dir>/<stem>.wasm`.
-fn build(project: &str, dir: &Path) -> PathBuf {
-    let source = xtask::workspace_root()
-        .join("example-strategies")
-        .join(project);
-    let wasm = dir.join(format!("{}.wasm", project.replace('-', "_")));
-    let out = sandtrade()
-        .arg("build")
-        .arg(&source)
-        .arg("--out")
-        .arg(&wasm)
-        .output()
-        .expect("the binary runs");
-    assert_eq!(out.status.code(), Some(0), "{out:?}");
-    wasm
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_crossover_in_three_languages_trades_live_on_tws_sim() {
-    let built = tempfile::tempdir().expect("tempdir");
-    let python = build("ma-crossover-py", built.path());
-    let typescript = build("ma-crossover-ts", built.path());
+    let python = built_example("ma-crossover-py");
+    let typescript = built_example("ma-crossover-ts");
 
     let mut sim_config = SimConfig::ephemeral();
     sim_config.market.volatility_bps = 0.0;
@@ -126,8 +110,7 @@ async fn the_crossover_in_three_languages_trades_live_on_tws_sim() {
 /// Rust one at once, each taking a bar; the memory cap stays each instance's own.
 #[test]
 fn fifty_python_strategies_run_beside_a_thousand_rust_ones() {
-    let built = tempfile::tempdir().expect("tempdir");
-    let python = build("ma-crossover-py", built.path());
+    let python = built_example("ma-crossover-py");
     let runtime = Runtime::new(SandboxConfig::default(), CpuBudget::Deadline).expect("engine");
     let cache = CompileCache::new(xtask::workspace_root().join("target/test-compile-cache/cli"))
         .expect("the cache directory");
