@@ -12,6 +12,8 @@ mod support;
 mod compile_cache;
 // The author's loop: `sandtrade new`, `build`, then `check`, in each language.
 mod new_project;
+// Hostile Python and TypeScript strategies try files, sockets, clocks and the environment.
+mod snoops;
 
 use std::path::Path;
 use std::process::Output;
