@@ -294,13 +294,17 @@ fn copy(from: &Path, to: &Path) -> anyhow::Result<()> {
 }
 
 /// Writes `to` through a temporary file in its directory, so that a host watching that
-/// directory never loads half a component.
+/// directory never loads half a component. Readable by all, as a file written by cargo is (a
+/// temporary file is the owner's alone; the host may run as another user).
 fn write_atomically(to: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
     let dir = to.parent().filter(|d| !d.as_os_str().is_empty());
     let dir = dir.unwrap_or(Path::new("."));
     let mut file = tempfile::NamedTempFile::new_in(dir)
         .with_context(|| format!("cannot write in {}", dir.display()))?;
     std::io::Write::write_all(&mut file, bytes)?;
+    file.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o644))?;
     file.persist(to)
         .with_context(|| format!("cannot write {}", to.display()))?;
     Ok(())
@@ -320,6 +324,16 @@ mod tests {
         std::fs::write(dir.path().join("strategy.ts"), "").unwrap();
         let refused = Language::of_project(dir.path()).unwrap_err().to_string();
         assert!(refused.ends_with("(Python, TypeScript): keep one language per directory"));
+    }
+
+    #[test]
+    fn components_are_written_readable_by_all() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.wasm");
+        write_atomically(&path, b"\0asm").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o644);
     }
 
     #[test]
