@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use sandtrade_core::{Action, OrderType, normalize};
-use sandtrade_orders::{OrderStore, SignalId, SignalRecord, StoreConfig};
+use sandtrade_orders::{OrderStore, OrderStoreError, SignalId, SignalRecord, StoreConfig};
 use support::sandtrade;
 
 const CLIENT: i32 = 7;
@@ -154,8 +154,18 @@ fn an_empty_reason_is_refused() {
 #[test]
 fn a_database_a_running_host_holds_is_refused() {
     let desk = Desk::new(true);
-    // What a running host holds: the order store open for writing.
-    let host = OrderStore::open(desk.database(), StoreConfig::default()).unwrap();
+    // What a running host holds: the order store open for writing. The store `Desk::new` used
+    // is closed, but a child another test forks at that moment holds a copy of its lock until
+    // it execs (the lock belongs to the open file, which the fork shares): wait that out.
+    let mut host = OrderStore::open(desk.database(), StoreConfig::default());
+    for _ in 0..100 {
+        if !matches!(host, Err(OrderStoreError::InUse(_))) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        host = OrderStore::open(desk.database(), StoreConfig::default());
+    }
+    let host = host.unwrap();
     let out = desk.settle("cancelled", "checked TWS");
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
