@@ -26,10 +26,12 @@ use sandtrade_runtime::{
     StartError, StrategyInstance, StrategyMetadata, compile_file, linker,
 };
 
-/// Fuel per call by default: ~100 million wasm instructions, a few milliseconds of a tight
-/// loop. Far above any sane strategy (an EMA crossover uses ~350 per bar), low enough that a
-/// runaway loop is stopped at once.
-pub const DEFAULT_FUEL_PER_CALL: u64 = 100_000_000;
+/// Fuel per call by default: a billion wasm instructions, about what the live deadline of
+/// 100 ms allows. Far above a Rust strategy's call (an EMA crossover uses ~350 per bar), and
+/// above what a language runtime occasionally needs in one call: SpiderMonkey's garbage
+/// collection in a TypeScript strategy takes 100–150 million (~10 ms) every ~170,000 calls.
+/// A runaway loop is still stopped within a fraction of a second.
+pub const DEFAULT_FUEL_PER_CALL: u64 = 1_000_000_000;
 
 /// What to backtest, and how.
 #[derive(Debug, Clone)]

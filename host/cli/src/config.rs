@@ -317,7 +317,7 @@ mod tests {
         assert_eq!(c.trading.limits.max_position_shares, Some(1000));
         assert_eq!(c.trading.account.max_daily_loss, Some(5000.0));
         assert_eq!(c.trading.account.max_gross_notional_hkd, Some(5_000_000.0));
-        assert_eq!(c.trading.sandbox.memory_mib, 64);
+        assert_eq!(c.trading.sandbox.memory_mib, 128);
         assert!(c.trading.strategies_dir.ends_with("config/strategies"));
         assert_eq!(c.api.tokens.len(), 1);
         assert_eq!(c.api.tokens[0].env.as_deref(), Some("SANDTRADE_OPS_TOKEN"));

@@ -323,6 +323,8 @@ fn trades_on(strategy: &Path, bars: &Path, out: &Path) -> Vec<String> {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
     assert!(stdout.contains("Signals: "), "{stdout}");
+    // A fault restarts the strategy with its state lost: its trades would still be a run.
+    assert!(!stdout.contains("Fault at"), "{stdout}");
     let trades = std::fs::read_to_string(out.join("trades.csv")).expect("trades.csv written");
     trades.lines().skip(1).map(str::to_owned).collect()
 }
@@ -343,15 +345,17 @@ fn generated_bars(dir: &Path, symbols: &str, count: u32) -> PathBuf {
 
 /// The moving-average crossover in Rust, Python and TypeScript, same parameters, same bars:
 /// the same trades, row for row (signal ids, times, quantities, prices, commissions, P&L), on the
-/// sample bars and on 60,000 generated ones (hundreds of crossings, every SMA re-summed from
-/// its window thousands of times: the SDKs' arithmetic must agree to the last bit).
+/// sample bars and on 400,000 generated ones (thousands of crossings, every SMA re-summed from
+/// its window thousands of times: the SDKs' arithmetic must agree to the last bit). 400,000
+/// calls take the TypeScript engine through two garbage collections (at ~170,000 calls each),
+/// which must fit the default memory cap and per-call budget without a fault.
 #[test]
 fn the_python_and_typescript_crossovers_trade_exactly_as_the_rust_one() {
     let dir = tempfile::tempdir().expect("tempdir");
     let python = built_example("ma-crossover-py");
     let typescript = built_example("ma-crossover-ts");
     let rust = example("ma-crossover");
-    let generated = generated_bars(dir.path(), "AAPL,MSFT", 60_000);
+    let generated = generated_bars(dir.path(), "AAPL,MSFT", 400_000);
     for bars in [sample_path(US_BARS), generated] {
         let from_rust = trades_on(&rust, &bars, &dir.path().join("rust"));
         assert!(from_rust.len() >= 80, "{} trades", from_rust.len());

@@ -13,7 +13,9 @@ use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SandboxConfig {
-    /// Largest linear memory a strategy may grow to, in MiB.
+    /// Largest linear memory a strategy may grow to, in MiB. 128 by default: a TypeScript
+    /// strategy's engine (SpiderMonkey) lets its heap grow to ~68 MiB before its first
+    /// garbage collection, and must be able to get there.
     pub memory_mib: u32,
     /// Wasm stack a strategy may use, in KiB. Deeper recursion traps with a stack overflow.
     pub stack_kib: u32,
@@ -64,7 +66,7 @@ fn wasm_mib<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32, D:
 impl Default for SandboxConfig {
     fn default() -> Self {
         Self {
-            memory_mib: 64,
+            memory_mib: 128,
             stack_kib: 512,
             call_deadline_ms: 100,
             init_deadline_ms: 1_000,
