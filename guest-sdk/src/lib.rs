@@ -85,9 +85,10 @@
 //!
 //! # Building
 //!
-//! `cargo build --target wasm32-wasip2 --release` writes the component to
+//! `sandtrade build` in the project writes the component beside its sidecar; it runs
+//! `cargo build --target wasm32-wasip2 --release`, which writes it to
 //! `target/wasm32-wasip2/release/<crate>.wasm`, with `-` in the crate name turned into `_`.
-//! The author's guide, `docs/strategy-guide.md`, goes from `cargo new` to a file the host
+//! The author's guide, `docs/strategy-guide.md`, goes from `sandtrade new` to a file the host
 //! accepts, and lists what a strategy may not do (files, network, clocks).
 #![warn(missing_docs)]
 

@@ -207,6 +207,8 @@ impl Demo {
              \n  curl -X POST http://localhost:{port}/api/ibkr/order -H \"Content-Type: application/json\" \\\
              \n    -d '{{\"symbol\": \"AAPL\", \"side\": \"buy\", \"quantity\": 10, \"marketType\": \"USStock\"}}'\
              \nor add -H \"Authorization: Bearer {token}\" to each.\
+             \n\nDrop a strategy (its .wasm and .toml) into {dir}/strategies: it starts trading \
+             without a restart.\
              \n\nCtrl-C stops.\n",
             sim = self.sim.addr(),
             names = STRATEGIES.map(|(n, _)| n).join(", "),
