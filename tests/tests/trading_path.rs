@@ -56,3 +56,75 @@ async fn metronome_trades_bar_to_fill_and_hears_of_it() {
     host.shutdown();
     host.stopped().await;
 }
+
+/// Waits until `metronome` has been given `bars` bars in all (its `on-bar` calls).
+async fn bars_given(host: &sandtrade_trading::TradingHandle, bars: u64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let given = host.strategies().await.unwrap()[0].status.counters.bars;
+        if given == bars {
+            return;
+        }
+        assert!(
+            given < bars && std::time::Instant::now() < deadline,
+            "metronome was given {given} bars, expected {bars}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// Bars that close while the host is disconnected are not lost: after the reconnect, the
+/// strategy is given them from history, in time order and right after the last bar it saw,
+/// before its live bars resume.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bars_missed_while_disconnected_are_backfilled_before_live_bars_resume() {
+    let rig = Rig::new(SimConfig::ephemeral()).await;
+    rig.add_strategy("metronome", Some("[params]\nevery = 1000\n"));
+    let host = rig.start("[market_data]\nwarmup_bars = 4\n").await;
+    let mut events = host.subscribe();
+    wait_for(&mut events, |e| match e {
+        TradingEvent::WarmedUp { strategy, bars } if strategy == "metronome" => Some(*bars),
+        _ => None,
+    })
+    .await;
+    let last_live = rig.sim.step_bar();
+    bars_given(&host, 5).await;
+
+    host.disconnect().await.unwrap();
+    wait_for(&mut events, |e| {
+        matches!(e, TradingEvent::Disconnected { .. }).then_some(())
+    })
+    .await;
+    // Three bars close while nobody listens.
+    for _ in 0..3 {
+        rig.sim.step_bar();
+    }
+    bars_given(&host, 5).await;
+
+    host.connect().await.unwrap();
+    let (bars, span) = wait_for(&mut events, |e| match e {
+        TradingEvent::Backfilled {
+            strategy,
+            bars,
+            span_ms,
+        } if strategy == "metronome" => Some((*bars, *span_ms)),
+        _ => None,
+    })
+    .await;
+    assert_eq!(bars, 3, "the three missed bars, no more");
+    // The last live bar started 5 s before `last_live` (its end); the missed ones follow it.
+    let last_live_start = (last_live.unix_timestamp() - 5) * 1000;
+    assert_eq!(
+        span,
+        Some((last_live_start + 5_000, last_live_start + 15_000)),
+        "right after the last bar it saw, without a gap"
+    );
+    bars_given(&host, 8).await;
+    let views = host.strategies().await.unwrap();
+    assert!(!views[0].warming_up);
+
+    rig.sim.step_bar();
+    bars_given(&host, 9).await;
+    host.shutdown();
+    host.stopped().await;
+}

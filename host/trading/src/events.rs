@@ -141,4 +141,13 @@ pub enum TradingEvent {
         /// Historical bars it was given.
         bars: usize,
     },
+    /// After a reconnect, a strategy was given the bars it missed; its signals trade again.
+    Backfilled {
+        /// The strategy.
+        strategy: String,
+        /// Historical bars it was given.
+        bars: usize,
+        /// The first and last of them (bar starts, ms since the epoch), if any.
+        span_ms: Option<(i64, i64)>,
+    },
 }

@@ -7,11 +7,14 @@
 //!                        └─► warm-ups buffer a warming strategy's live bars
 //! IB ─ history ──► warm-ups ─► the strategy's history, then its buffered bars ─► live
 //! ```
+//!
+//! After a reconnect, each running strategy is backfilled the same way: the bars after the
+//! last one it was given come from history before its live bars resume.
 
 mod market;
 mod warmup;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -25,7 +28,7 @@ use sandtrade_core::{Bar, Instrument};
 use sandtrade_runtime::BarEvent;
 
 use self::market::Market;
-use self::warmup::{Finished, HistoryDone, Warmups};
+use self::warmup::{Finished, HistoryDone, Purpose, Warmups};
 use crate::config::MarketDataConfig;
 use crate::connection::Connection;
 use crate::events::{Events, TradingEvent};
@@ -49,6 +52,9 @@ pub(crate) struct Feed {
     /// orders at.
     book: SharedBook,
     events: Events,
+    /// The start of the last bar given to the strategies, by (IB symbol, bar size): where a
+    /// backfill after a reconnect starts. Kept across disconnects.
+    last_bar: HashMap<(String, u32), i64>,
 }
 
 impl Feed {
@@ -74,6 +80,7 @@ impl Feed {
             },
             book,
             events,
+            last_bar: HashMap::new(),
         }
     }
 
@@ -141,10 +148,14 @@ impl Feed {
             return;
         };
         let Self {
-            market, warmups, ..
+            market,
+            warmups,
+            last_bar,
+            ..
         } = self;
         market.on_live_bar(symbol, bar, |bar_seconds, done| {
             strategies.on_bar(&bar_event(&instrument, bar_seconds, &done));
+            note_bar(last_bar, &instrument, bar_seconds, &done);
             warmups.buffer_live(symbol, bar_seconds, done);
         });
     }
@@ -159,24 +170,87 @@ impl Feed {
     fn deliver_warmup(&mut self, finished: Finished, strategies: &mut Strategies) {
         let Finished {
             strategy,
+            purpose,
             bar_seconds,
             bars,
             historical,
         } = finished;
         for (instrument, bar) in &bars {
             strategies.on_bar_for(&strategy, &bar_event(instrument, bar_seconds, bar));
+            note_bar(&mut self.last_bar, instrument, bar_seconds, bar);
         }
         strategies.set_warming(&strategy, false);
-        tracing::info!(
-            strategy = &*strategy,
-            historical,
-            buffered_live = bars.len() - historical,
-            "warmed up; trading from the next bar"
-        );
-        self.events.emit(TradingEvent::WarmedUp {
-            strategy: strategy.to_string(),
-            bars: historical,
-        });
+        let buffered_live = bars.len() - historical;
+        match purpose {
+            Purpose::WarmUp => {
+                tracing::info!(
+                    strategy = &*strategy,
+                    historical,
+                    buffered_live,
+                    "warmed up; trading from the next bar"
+                );
+                self.events.emit(TradingEvent::WarmedUp {
+                    strategy: strategy.to_string(),
+                    bars: historical,
+                });
+            }
+            Purpose::Backfill => {
+                let span = bars[..historical]
+                    .first()
+                    .zip(bars[..historical].last())
+                    .map(|((_, first), (_, last))| (first.start_ms, last.start_ms));
+                tracing::info!(
+                    strategy = &*strategy,
+                    historical,
+                    buffered_live,
+                    "backfilled the bars missed while disconnected; trading from the next bar"
+                );
+                self.events.emit(TradingEvent::Backfilled {
+                    strategy: strategy.to_string(),
+                    bars: historical,
+                    span_ms: span,
+                });
+            }
+        }
+    }
+
+    /// After a reconnect: every running strategy that was given bars before gets, from
+    /// history, the bars after the last of them, before its live bars resume; its signals
+    /// are refused meanwhile, as in a warm-up (they would trade on the past). Strategies
+    /// warming up are restarted by [`restart_warmups`](Self::restart_warmups) instead. With
+    /// warm-ups off (`warmup_bars = 0`) there is no backfill either.
+    pub(crate) fn begin_backfills(&mut self, strategies: &mut Strategies) {
+        if !self.warmups.enabled() {
+            return;
+        }
+        let names: Vec<Arc<str>> = strategies.fleet().names().cloned().collect();
+        for name in names {
+            if self.warmups.is_warming(&name) {
+                continue;
+            }
+            let Some(metadata) = strategies.metadata(&name) else {
+                continue;
+            };
+            let bar_seconds = metadata.bar_seconds;
+            if source_bar_size(bar_seconds).is_none() {
+                continue;
+            }
+            let instruments = metadata.instruments.clone();
+            let since: Vec<Option<i64>> = instruments
+                .iter()
+                .map(|i| self.last_bar.get(&(i.symbol.clone(), bar_seconds)).copied())
+                .collect();
+            if since.iter().all(Option::is_none) {
+                continue;
+            }
+            tracing::info!(
+                strategy = &*name,
+                "backfilling the bars missed while disconnected"
+            );
+            strategies.set_warming(&name, true);
+            self.warmups
+                .begin_backfill(name, bar_seconds, instruments, since);
+        }
     }
 
     /// Starts the warm-up of a strategy just installed (or finishes it at once when warm-ups
@@ -392,6 +466,19 @@ impl Feed {
     pub(crate) fn is_warming(&self, strategy: &str) -> bool {
         self.warmups.is_warming(strategy)
     }
+}
+
+/// Remembers `bar` as the latest given to the strategies of its contract and size.
+fn note_bar(
+    last_bar: &mut HashMap<(String, u32), i64>,
+    instrument: &Instrument,
+    bar_seconds: u32,
+    bar: &Bar,
+) {
+    let last = last_bar
+        .entry((instrument.symbol.clone(), bar_seconds))
+        .or_insert(bar.start_ms);
+    *last = (*last).max(bar.start_ms);
 }
 
 fn bar_event<'a>(instrument: &'a Instrument, bar_seconds: u32, bar: &Bar) -> BarEvent<'a> {

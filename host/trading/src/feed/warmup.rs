@@ -1,6 +1,10 @@
 //! Warm-up: a strategy that starts (or is replaced) gets `warmup_bars` bars of its own size
 //! from IB's history before its first live bar, so its indicators are ready when it trades.
 //!
+//! Backfill: after a reconnect, a running strategy gets the bars it missed while the connection
+//! was down, from the same history and in the same way: a backfill is a warm-up that keeps only
+//! the bars after the last one the strategy was given, so it never sees a silent gap.
+//!
 //! While it warms up, its live bars are held back and buffered ([`sandtrade_runtime::Fleet::hold_bars`])
 //! and its signals are refused (they would trade on the past). When the history of every
 //! contract it declared has arrived, it is given, in time order, the historical bars that
@@ -33,11 +37,22 @@ pub struct HistoryDone {
     result: Result<Vec<Bar>, String>,
 }
 
+/// Why a strategy is given history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// It starts: its indicators fill before its first live bar.
+    WarmUp,
+    /// It missed bars while the connection was down.
+    Backfill,
+}
+
 /// A warm-up that finished: what to deliver, in order.
 #[derive(Debug)]
 pub struct Finished {
     /// The strategy.
     pub strategy: Arc<str>,
+    /// A warm-up or a backfill.
+    pub purpose: Purpose,
     /// Its bar size.
     pub bar_seconds: u32,
     /// Historical bars first, then the buffered live ones, each with its contract.
@@ -49,8 +64,12 @@ pub struct Finished {
 #[derive(Debug)]
 struct Job {
     id: u64,
+    purpose: Purpose,
     bar_seconds: u32,
     instruments: Vec<Instrument>,
+    /// Per instrument: the start of the last bar the strategy was given, if any (a backfill
+    /// keeps only the bars after it).
+    since: Vec<Option<i64>>,
     /// Per instrument: `None` until its history arrived (or failed: empty).
     history: Vec<Option<Vec<Bar>>>,
     /// Live bars held back meanwhile: (instrument index, bar).
@@ -130,12 +149,53 @@ impl Warmups {
         instruments: Vec<Instrument>,
         connected: bool,
     ) {
+        let since = vec![None; instruments.len()];
+        self.start(
+            Purpose::WarmUp,
+            strategy,
+            bar_seconds,
+            instruments,
+            since,
+            connected,
+        );
+    }
+
+    /// Starts the backfill of `strategy`, connected: for each instrument, the bars after
+    /// `since` (the start of the last bar it was given), within the warm-up's window.
+    pub fn begin_backfill(
+        &mut self,
+        strategy: Arc<str>,
+        bar_seconds: u32,
+        instruments: Vec<Instrument>,
+        since: Vec<Option<i64>>,
+    ) {
+        self.start(
+            Purpose::Backfill,
+            strategy,
+            bar_seconds,
+            instruments,
+            since,
+            true,
+        );
+    }
+
+    fn start(
+        &mut self,
+        purpose: Purpose,
+        strategy: Arc<str>,
+        bar_seconds: u32,
+        instruments: Vec<Instrument>,
+        since: Vec<Option<i64>>,
+        connected: bool,
+    ) {
         self.next_id += 1;
         let job = Job {
             id: self.next_id,
+            purpose,
             bar_seconds,
             history: vec![None; instruments.len()],
             instruments,
+            since,
             live: Vec::new(),
         };
         self.waiting.retain(|r| r.strategy != strategy);
@@ -278,12 +338,22 @@ impl Warmups {
         if job.id != done.job {
             return None;
         }
+        let purpose = job.purpose;
         let bars = done.result.unwrap_or_else(|why| {
-            tracing::warn!(
-                strategy = &*done.strategy,
-                symbol = job.instruments[done.index].symbol,
-                "warm-up history unavailable, starting without it: {why}"
-            );
+            let symbol = &job.instruments[done.index].symbol;
+            match purpose {
+                Purpose::WarmUp => tracing::warn!(
+                    strategy = &*done.strategy,
+                    symbol,
+                    "warm-up history unavailable, starting without it: {why}"
+                ),
+                Purpose::Backfill => tracing::warn!(
+                    strategy = &*done.strategy,
+                    symbol,
+                    "history unavailable, the bars missed while disconnected are not \
+                     backfilled: {why}"
+                ),
+            }
             Vec::new()
         });
         job.history[done.index] = Some(bars);
@@ -305,10 +375,27 @@ impl Warmups {
 }
 
 /// Merges a job's history and buffered live bars in time order: for each contract, the
-/// historical bars that start before its first live bar, then the live ones.
+/// historical bars after the last bar the strategy was given (all of them in a warm-up) that
+/// start before its first live bar, then the live ones.
 fn finish(strategy: Arc<str>, job: Job) -> Finished {
     let mut merged: Vec<(usize, Bar)> = Vec::new();
     for (index, history) in job.history.into_iter().enumerate() {
+        let history = history.unwrap_or_default();
+        let since = job.since[index];
+        if let (Some(since), Some(oldest)) = (since, history.first())
+            && oldest.start_ms > since
+        {
+            // The history does not reach back to the last bar the strategy saw: the gap was
+            // longer than the window asked for.
+            tracing::warn!(
+                strategy = &*strategy,
+                symbol = job.instruments[index].symbol,
+                "the connection was down longer than the warm-up window: bars between {} and \
+                 {} are not backfilled",
+                format_ms(since),
+                format_ms(oldest.start_ms)
+            );
+        }
         let first_live = job
             .live
             .iter()
@@ -316,8 +403,8 @@ fn finish(strategy: Arc<str>, job: Job) -> Finished {
             .map(|(_, b)| b.start_ms);
         merged.extend(
             history
-                .unwrap_or_default()
                 .into_iter()
+                .filter(|b| since.is_none_or(|since| b.start_ms > since))
                 .filter(|b| first_live.is_none_or(|live| b.start_ms < live))
                 .map(|b| (index, b)),
         );
@@ -327,6 +414,7 @@ fn finish(strategy: Arc<str>, job: Job) -> Finished {
     merged.extend(job.live);
     Finished {
         strategy,
+        purpose: job.purpose,
         bar_seconds: job.bar_seconds,
         bars: merged
             .into_iter()
@@ -334,6 +422,17 @@ fn finish(strategy: Arc<str>, job: Job) -> Finished {
             .collect(),
         historical,
     }
+}
+
+/// A bar start for the log: RFC 3339, UTC.
+fn format_ms(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| format!("{ms} ms"))
 }
 
 /// Fetches the last `count` bars of `bar_seconds` of `instrument`: IB history in the largest
@@ -410,8 +509,10 @@ mod tests {
         let msft = normalize("MSFT").unwrap();
         let job = Job {
             id: 1,
+            purpose: Purpose::WarmUp,
             bar_seconds: 60,
             instruments: vec![aapl.clone(), msft.clone()],
+            since: vec![None, None],
             history: vec![
                 Some(vec![bar(0, 1.0), bar(60, 2.0), bar(120, 3.0)]),
                 Some(vec![bar(60, 20.0)]),

@@ -304,6 +304,7 @@ impl Trader {
             .subscribe_all(&self.strategies, &mut self.connection)
             .await;
         self.feed.restart_warmups();
+        self.feed.begin_backfills(&mut self.strategies);
         self.send_queued().await;
     }
 
@@ -394,6 +395,7 @@ impl Trader {
                 self.feed
                     .resubscribe(&self.strategies, &mut self.connection)
                     .await;
+                self.feed.begin_backfills(&mut self.strategies);
                 self.send_queued().await;
             }
             NoticeClass::RestoredDataMaintained => {
@@ -413,6 +415,7 @@ impl Trader {
                     self.feed
                         .resubscribe(&self.strategies, &mut self.connection)
                         .await;
+                    self.feed.begin_backfills(&mut self.strategies);
                 }
             }
             NoticeClass::FarmIdle { farm } => self.connection.farm_idle(farm),
