@@ -11,8 +11,10 @@
 //   3. bundles it with the SDK into one ES module whose exports are the `strategy` world's
 //      functions (describe, init, onBar, onFill) and whose only import is the host;
 //   4. runs componentize-js with the repository's wit/ and world `strategy`, the engine's
-//      stdio, clocks and HTTP left out, so that the component imports nothing the host does
-//      not grant; then reads the component's imports back and refuses any other.
+//      stdio and HTTP left out; reads the component's imports back and refuses any the host
+//      does not grant; then marks the component with the inert WASI profile, under which the
+//      host links the clocks the engine imports to its own clock (the replay time in a
+//      backtest), so that `Date.now()` and `performance.now()` tell the strategy's time.
 // --keep keeps the work directory (the bundle and the generated entry) and prints where.
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,8 +27,9 @@ import { REPO_WIT, SDK_DIR, SDK_SRC, UserError, projectDir, sdkResolver, typeche
 
 /**
  * What a strategy component may import (any 0.2.x version of the WASI ones): the host's
- * grant list for strategies. The engine's own needs, with stdio, clocks and HTTP disabled,
- * are `wasi:random/random` (Math.random, crypto.getRandomValues) at most.
+ * grant list for strategies. The engine's own needs, with stdio and HTTP disabled, are
+ * `wasi:random/random` (Math.random, crypto.getRandomValues), the clocks, and the stderr
+ * stream its clock support brings along (written into the host log).
  */
 const GRANTED = [
   'sandtrade:strategy/types',
@@ -47,15 +50,38 @@ const GRANTED = [
   'wasi:random/random',
   'wasi:random/insecure',
   'wasi:random/insecure-seed',
+  // Under the inert profile only (declared below): both read the host's clock.
+  'wasi:clocks/wall-clock',
+  'wasi:clocks/monotonic-clock',
 ];
 
 /**
  * The engine features left out. `stdio` would bring the WASI preview 1 adapter, which imports
- * wasi:filesystem and wasi:clocks; `clocks` is wasi:clocks itself; `http` and `fetch-event`
- * are wasi:http. Without stdio an uncaught error cannot be printed: the SDK writes it to the
- * host log before the trap instead.
+ * wasi:filesystem; `http` and `fetch-event` are wasi:http. Without stdio an uncaught error
+ * cannot be printed: the SDK writes it to the host log before the trap instead.
  */
-const DISABLED = ['stdio', 'clocks', 'http', 'fetch-event'];
+const DISABLED = ['stdio', 'http', 'fetch-event'];
+
+/** The custom section that declares the component's WASI profile to the host. */
+const PROFILE_SECTION = 'sandtrade:wasi-profile';
+
+/** `component` with a custom section declaring the inert WASI profile appended. */
+function declareInert(component) {
+  const leb = (n) => {
+    const out = [];
+    do {
+      let byte = n & 0x7f;
+      n >>>= 7;
+      if (n !== 0) byte |= 0x80;
+      out.push(byte);
+    } while (n !== 0);
+    return out;
+  };
+  const name = new TextEncoder().encode(PROFILE_SECTION);
+  const payload = new TextEncoder().encode('inert');
+  const content = [...leb(name.length), ...name, ...payload];
+  return Buffer.concat([Buffer.from(component), Buffer.from([0, ...leb(content.length), ...content])]);
+}
 
 function parseArgs(argv) {
   const options = { keep: false, wit: REPO_WIT, positional: [] };
@@ -251,7 +277,7 @@ async function main() {
       );
     }
     mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, component);
+    writeFileSync(out, declareInert(component));
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     const mib = (statSync(out).size / (1 << 20)).toFixed(1);
     console.log(`imports   ${imports.join(', ')}`);

@@ -1,21 +1,21 @@
 // A hostile strategy in TypeScript: it looks for what JavaScript could reach in the engine
-// (StarlingMonkey, built by `sandtrade build` with its stdio, clocks and HTTP left out), and
-// reports what it found in one line.
+// (StarlingMonkey, built by `sandtrade build` with its stdio and HTTP left out), and reports
+// what it found in one line.
 //
-// The component imports only sandtrade:strategy/* and wasi:random, so nothing can reach files,
-// sockets or a clock; this strategy is the proof from inside. On its first bar it reads
-// `Date.now()` twice and `new Date()`, asks which of the globals that would reach I/O in a
-// browser, node, Deno or Bun exist, calls `console.log` and `console.error` (without stdio
-// they write nothing) and queues a microtask. On its second bar it reads `Date.now()` again,
-// sees whether the microtask ran, and reports all of it, in a fixed order, as the `reason` of
-// one signal (`open-long 1 AAPL`) and a warn line of the host log: `snoop: Date.now(): ...`.
+// The component imports sandtrade:strategy/*, wasi:random and the clocks, which the host links
+// inert: they read its clock (the replay time in a backtest), and a wait on them returns at
+// once. Nothing else reaches out: no file, no socket, no clock of its own; this strategy is
+// the proof from inside. On its first bar it reads `Date.now()` twice, `new Date()` and
+// `performance.now()`, asks which of the globals that would reach I/O in a browser, node, Deno
+// or Bun exist, calls `console.log` and `console.error` (without stdio they write nothing),
+// queues a microtask and sets a 5 s timer. On its second bar (one minute of replay later) it
+// reads the clocks again, sees whether the microtask and the timer ran (a timer never does:
+// the engine runs its event loop only until a call's answer is ready), and reports all of it,
+// in a fixed order, as the `reason` of one signal (`open-long 1 AAPL`) and a warn line of the
+// host log: `snoop: Date.now(): ...`.
 //
-// `Date.now()` is the one thing that varies: the engine has no clock, and its reading is the
-// time the build snapshotted the engine, frozen.
-//
-// With the param `try` set to `performance.now()`, `performance.timeOrigin`, `fetch` or
-// `setTimeout`, every bar instead logs `trying <it>` and calls it: each is a function of the
-// engine whose host side was left out, and traps.
+// With the param `try` set to `fetch`, every bar instead logs `trying fetch` and calls it: the
+// engine's function whose host side was left out, it traps.
 //
 // `host/cli/tests/check/snoops.rs` builds it, checks it, runs it in backtests and asserts the
 // line and the traps.
@@ -35,11 +35,11 @@ const IO_NAMES = [
 
 /** What `try` may name: calls that trap. */
 const TRAPS: Record<string, () => unknown> = {
-  'performance.now()': () => (g['performance'] as { now(): number }).now(),
-  'performance.timeOrigin': () => (g['performance'] as { timeOrigin: number }).timeOrigin,
   fetch: () => (g['fetch'] as (url: string) => Promise<unknown>)('http://127.0.0.1:9/'),
-  setTimeout: () => (g['setTimeout'] as (f: () => void, ms: number) => unknown)(() => {}, 0),
 };
+
+/** `performance.now()`: milliseconds on the engine's monotonic clock. */
+const performanceNow = (): number => (g['performance'] as { now(): number }).now();
 
 /** What calling `what` gave: `ok` and its result, or the error's name and message. */
 function outcome(what: () => unknown): string {
@@ -67,7 +67,9 @@ export class TsSnoop extends Strategy {
   private bars = 0;
   private parts: string[] = [];
   private firstDateNow = 0;
+  private firstPerformanceNow = 0;
   private microtaskRan = false;
+  private timerRan = false;
 
   private constructor(private readonly attempt: string) {
     super();
@@ -89,6 +91,7 @@ export class TsSnoop extends Strategy {
     const first = Date.now();
     const again = Date.now();
     this.firstDateNow = first;
+    this.firstPerformanceNow = performanceNow();
     const date = new Date();
     const present = IO_NAMES.filter((name) => g[name] !== undefined);
     const absent = IO_NAMES.filter((name) => g[name] === undefined);
@@ -97,6 +100,10 @@ export class TsSnoop extends Strategy {
     queue(() => {
       this.microtaskRan = true;
     });
+    const setTimer = g['setTimeout'] as (task: () => void, ms: number) => unknown;
+    setTimer(() => {
+      this.timerRan = true;
+    }, 5_000);
     this.parts = [
       `Date.now(): ${first}`,
       `again: the same: ${again === first}`,
@@ -111,9 +118,13 @@ export class TsSnoop extends Strategy {
 
   private report(): void {
     this.parts.push(
-      `on bar 2: Date.now() the same: ${Date.now() === this.firstDateNow}`,
+      `on bar 2: Date.now(): ${Date.now()}`,
+      `advanced by: ${Date.now() - this.firstDateNow}`,
+      // A 32-bit float in the engine: rounded to the millisecond.
+      `performance.now() advanced by: ${Math.round(performanceNow() - this.firstPerformanceNow)}`,
       `nowMs(): ${nowMs()}`,
       `the microtask ran: ${this.microtaskRan}`,
+      `the 5 s timer ran: ${this.timerRan}`,
     );
     const summary = this.parts.join('; ');
     warn(`snoop: ${summary}`);

@@ -10,9 +10,9 @@
 //! commands install (`target/venv` for Python, `guest-sdk-ts/node_modules` for TypeScript);
 //! when one is missing the error names the command that installs it.
 //!
-//! A Python build is marked with the inert WASI profile (see `sandtrade_runtime::profile`):
-//! the interpreter imports files, sockets and clocks, which the host then links to reach
-//! nothing.
+//! Python and TypeScript builds are marked with the inert WASI profile (see
+//! `sandtrade_runtime::profile`): CPython imports files, sockets and clocks, SpiderMonkey the
+//! clocks, which the host then links to reach nothing but its own clock.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -172,7 +172,10 @@ pub fn build(dir: &Path, out: Option<&Path>, tools: &Toolchain) -> anyhow::Resul
         }
         Language::TypeScript => {
             build_typescript(dir, &out, tools)?;
-            WasiProfile::Strict
+            // The SDK's build script declares it; read back, so the report cannot drift.
+            let component = std::fs::read(&out)
+                .with_context(|| format!("the build wrote no {}", out.display()))?;
+            profile::declared(&component)?
         }
     };
     let bytes = std::fs::metadata(&out)
@@ -262,7 +265,8 @@ fn build_python(dir: &Path, out: &Path, tools: &Toolchain) -> anyhow::Result<()>
     write_atomically(out, &profile::declare(&component, WasiProfile::Inert))
 }
 
-/// The TypeScript SDK's build script: type-check, bundle with the SDK, componentize-js.
+/// The TypeScript SDK's build script: type-check, bundle with the SDK, componentize-js, the
+/// inert-profile mark.
 fn build_typescript(dir: &Path, out: &Path, tools: &Toolchain) -> anyhow::Result<()> {
     let sdk = tools.root.join("guest-sdk-ts");
     if !sdk.join("node_modules").is_dir() {

@@ -13,7 +13,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use built::built_example;
+use built::built_project;
 use sandtrade_backtest::bars::timestamp::format_time;
 use sandtrade_backtest::report::TRADES_HEADER;
 use sandtrade_tests::guests;
@@ -352,8 +352,8 @@ fn generated_bars(dir: &Path, symbols: &str, count: u32) -> PathBuf {
 #[test]
 fn the_python_and_typescript_crossovers_trade_exactly_as_the_rust_one() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let python = built_example("ma-crossover-py");
-    let typescript = built_example("ma-crossover-ts");
+    let python = built_project("example-strategies", "ma-crossover-py");
+    let typescript = built_project("example-strategies", "ma-crossover-ts");
     let rust = example("ma-crossover");
     let generated = generated_bars(dir.path(), "AAPL,MSFT", 400_000);
     for bars in [sample_path(US_BARS), generated] {
@@ -377,7 +377,7 @@ fn the_python_and_typescript_crossovers_trade_exactly_as_the_rust_one() {
 #[test]
 fn the_python_board_lot_breakout_trades_exactly_as_the_rust_one() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let python = built_example("hk-board-lot-py");
+    let python = built_project("example-strategies", "hk-board-lot-py");
     let rust = example("hk-breakout");
     let generated = generated_bars(dir.path(), "0700.HK", 30_000);
     for bars in [sample_path(HK_BARS), generated] {

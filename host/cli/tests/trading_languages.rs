@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use built::built_example;
+use built::built_project;
 use sandtrade_runtime::{CompileCache, CpuBudget, Runtime, SandboxConfig, compile_file};
 use sandtrade_tests::guests;
 use sandtrade_tests::paper::{aapl_bar, start_compiled};
@@ -28,8 +28,8 @@ const PARAMS: &str = "[params]\nfast = 2\nslow = 3\nquantity = 10\n";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_crossover_in_three_languages_trades_live_on_tws_sim() {
-    let python = built_example("ma-crossover-py");
-    let typescript = built_example("ma-crossover-ts");
+    let python = built_project("example-strategies", "ma-crossover-py");
+    let typescript = built_project("example-strategies", "ma-crossover-ts");
 
     let mut sim_config = SimConfig::ephemeral();
     sim_config.market.volatility_bps = 0.0;
@@ -110,7 +110,7 @@ async fn the_crossover_in_three_languages_trades_live_on_tws_sim() {
 /// Rust one at once, each taking a bar; the memory cap stays each instance's own.
 #[test]
 fn fifty_python_strategies_run_beside_a_thousand_rust_ones() {
-    let python = built_example("ma-crossover-py");
+    let python = built_project("example-strategies", "ma-crossover-py");
     let runtime = Runtime::new(SandboxConfig::default(), CpuBudget::Deadline).expect("engine");
     let cache = CompileCache::new(xtask::workspace_root().join("target/test-compile-cache/cli"))
         .expect("the cache directory");

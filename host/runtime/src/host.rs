@@ -75,8 +75,8 @@ pub struct StrategyState<D> {
     /// install, hot swap and restart alike — a strategy trades from its first bar, never on
     /// what it computed before seeing one.
     started: bool,
-    /// The last reading of the inert profile's monotonic clock, which must never go back.
-    monotonic_floor_ns: u64,
+    /// The inert profile's monotonic clock: its origin and last reading.
+    monotonic: super::inert_clocks::MonotonicState,
 }
 
 /// What the current (or last) call did.
@@ -117,7 +117,7 @@ impl<D: Desk> StrategyState<D> {
             desk,
             call: CallStats::default(),
             started: false,
-            monotonic_floor_ns: 0,
+            monotonic: Default::default(),
         }
     }
 }
@@ -143,7 +143,7 @@ impl<D> StrategyState<D> {
         super::inert_clocks::ClockView {
             desk: &mut self.desk,
             table: &mut self.table,
-            monotonic_floor_ns: &mut self.monotonic_floor_ns,
+            monotonic: &mut self.monotonic,
         }
     }
 

@@ -2,6 +2,12 @@
 //! ([`Desk::now_ms`]: the wall clock when trading, the replay time in a backtest, so a backtest
 //! stays the same on every run), and every wait on them is over at once.
 //!
+//! The wall clock tells the time since the Unix epoch. The monotonic clock counts from the
+//! strategy's first reading of it (in a backtest, from its first bar: before it the replay has
+//! no time), as a real one counts from an arbitrary point: engines keep their readings in
+//! narrow types (SpiderMonkey's `performance.now()` is a 32-bit float, which at a count of
+//! milliseconds since 1970 would move in steps of two minutes).
+//!
 //! A strategy has nothing to wait for: it is called, it answers. A sleep that blocked would
 //! only hold the trading thread until the call's deadline traps it (and a backtest, whose
 //! budget is fuel, would never trap), so a pollable from these clocks is always ready.
@@ -20,12 +26,37 @@ impl<D: Desk> HasData for InertClocks<D> {
     type Data<'a> = ClockView<'a, D>;
 }
 
-/// What the clocks need from the store: the desk's time, the resource table for pollables and
-/// the last monotonic reading (a monotonic clock never goes back, though the wall clock may).
+/// What the clocks need from the store: the desk's time, the resource table for pollables,
+/// the monotonic clock's origin and its last reading (a monotonic clock never goes back,
+/// though the wall clock may).
 pub(crate) struct ClockView<'a, D> {
     pub(crate) desk: &'a mut D,
     pub(crate) table: &'a mut ResourceTable,
-    pub(crate) monotonic_floor_ns: &'a mut u64,
+    pub(crate) monotonic: &'a mut MonotonicState,
+}
+
+/// The monotonic clock of one instance.
+#[derive(Debug, Default)]
+pub(crate) struct MonotonicState {
+    /// The host time of the first reading with a time, in ms.
+    origin_ms: Option<i64>,
+    /// The last reading, in ns since the origin.
+    floor_ns: u64,
+}
+
+impl MonotonicState {
+    /// A reading at host time `now_ms` (0 or less: no time yet, as before a replay's first
+    /// bar), in ns since the origin, never less than the last.
+    fn read(&mut self, now_ms: i64) -> u64 {
+        if now_ms > 0 {
+            let origin = *self.origin_ms.get_or_insert(now_ms);
+            let ns = u64::try_from(now_ms - origin)
+                .unwrap_or(0)
+                .saturating_mul(1_000_000);
+            self.floor_ns = self.floor_ns.max(ns);
+        }
+        self.floor_ns
+    }
 }
 
 /// The host clock's resolution: [`Desk::now_ms`] counts milliseconds.
@@ -57,12 +88,8 @@ impl<D: Desk> wall_clock::Host for ClockView<'_, D> {
 
 impl<D: Desk> monotonic_clock::Host for ClockView<'_, D> {
     fn now(&mut self) -> wasmtime::Result<monotonic_clock::Instant> {
-        let ns = u64::try_from(self.now_ms())
-            .unwrap_or(0)
-            .saturating_mul(1_000_000);
-        let now = ns.max(*self.monotonic_floor_ns);
-        *self.monotonic_floor_ns = now;
-        Ok(now)
+        let now_ms = self.now_ms();
+        Ok(self.monotonic.read(now_ms))
     }
 
     fn resolution(&mut self) -> wasmtime::Result<monotonic_clock::Duration> {
@@ -95,4 +122,21 @@ impl Pollable for Ready {
 fn ready(table: &mut ResourceTable) -> wasmtime::Result<Resource<DynPollable>> {
     let resource = table.push(Ready)?;
     subscribe(table, resource)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MonotonicState;
+
+    #[test]
+    fn the_monotonic_clock_counts_from_the_first_reading_with_a_time_and_never_goes_back() {
+        let mut clock = MonotonicState::default();
+        // Before a replay's first bar the host has no time: nothing counts yet.
+        assert_eq!(clock.read(0), 0);
+        assert_eq!(clock.read(1_704_205_800_000), 0);
+        assert_eq!(clock.read(1_704_205_860_000), 60_000_000_000);
+        // The wall clock stepped back: the monotonic one holds.
+        assert_eq!(clock.read(1_704_205_830_000), 60_000_000_000);
+        assert_eq!(clock.read(1_704_205_920_000), 120_000_000_000);
+    }
 }

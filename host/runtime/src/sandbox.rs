@@ -48,7 +48,7 @@ const INERT_WASI: &[(&str, &str)] = &[
     ),
     (
         "wasi:clocks/monotonic-clock",
-        "reads the host clock; a wait on it returns at once",
+        "counts the host clock from its first reading; a wait on it returns at once",
     ),
     (
         "wasi:filesystem/types",

@@ -5,6 +5,8 @@
 //! `backtest` alike. A project made by `sandtrade new` and built by `sandtrade build` passes,
 //! in each language.
 
+#[path = "../support/built.rs"]
+mod built;
 #[path = "../support/mod.rs"]
 mod support;
 

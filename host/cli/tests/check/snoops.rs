@@ -11,13 +11,13 @@
 //! this test listens, sees no connection and no datagram, and the replay takes less than the
 //! sleep. A preopened directory, a live clock or an allowed socket would change the line.
 //!
-//! The TypeScript one imports only `sandtrade:strategy/*` and `wasi:random`. Its engine still
-//! has `fetch`, `setTimeout` and `performance`, whose host side the build left out: calling any
-//! of them traps (each a fault, the third quarantines). `Date.now()` reads no clock: it is the
-//! time the build snapshotted the engine, frozen.
+//! The TypeScript one runs under the inert profile too: its engine imports the clocks, which
+//! read the replay time (`Date.now()`, `new Date()`, `performance.now()`). It still has
+//! `fetch`, whose host side the build left out: calling it traps (each a fault, the third
+//! quarantines).
 //!
-//! The components are built once per change of their sources (as `support/built.rs` does for
-//! the examples), so that their compiled code comes from the compile cache on later runs.
+//! The components are built once per change of their sources, SDK, build tools or WIT
+//! ([`crate::built`]), so that their compiled code comes from the compile cache on later runs.
 //!
 //! [`test-guests/py-snoop`]: ../../../../test-guests/py-snoop/strategy.py
 //! [`test-guests/ts-snoop`]: ../../../../test-guests/ts-snoop/strategy.ts
@@ -26,9 +26,6 @@ use std::io::ErrorKind;
 use std::net::{TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use sha2::{Digest, Sha256};
 
 use crate::support::sandtrade;
 use crate::text;
@@ -56,13 +53,13 @@ lookup 127.0.0.1: gaierror: [Errno -4] Non-recoverable error; \
 env: {}; \
 time.time(): 1704205800.0; \
 time.time() is now_ms(): True; \
-time.monotonic() is now_ms(): True; \
+time.monotonic_ns(): 0; \
 time.sleep(5): ok None, 0.0 s by time.time()";
 
-/// What the TypeScript snoop finds on its first two bars; `<Date.now()>` stands for the
-/// frozen build time, checked on its own.
+/// What the TypeScript snoop finds on its first two bars (a minute apart, from 1704205800 s
+/// of replay time).
 const TS_SUMMARY: &str = "\
-Date.now(): <Date.now()>; \
+Date.now(): 1704205800000; \
 again: the same: true; \
 new Date() the same: true; \
 nowMs(): 1704205800000; \
@@ -73,102 +70,19 @@ absent: Bun, Deno, EventSource, WebSocket, Worker, XMLHttpRequest, caches, impor
 indexedDB, localStorage, module, navigator, process, require; \
 console.log: ok undefined; \
 console.error: ok undefined; \
-on bar 2: Date.now() the same: true; \
+on bar 2: Date.now(): 1704205860000; \
+advanced by: 60000; \
+performance.now() advanced by: 60000; \
 nowMs(): 1704205860000; \
-the microtask ran: true";
+the microtask ran: true; \
+the 5 s timer ran: false";
 
-/// A built snoop: the component (its sidecar beside it) and when its build ran, in ms since
-/// the epoch.
-struct Built {
-    wasm: PathBuf,
-    from_ms: u64,
-    to_ms: u64,
+/// `test-guests/<project>` built by `sandtrade build`.
+fn built_snoop(project: &str) -> PathBuf {
+    crate::built::built_project("test-guests", project)
 }
 
-fn epoch_ms() -> u64 {
-    let since = SystemTime::now().duration_since(UNIX_EPOCH);
-    u64::try_from(since.expect("after 1970").as_millis()).expect("fits")
-}
-
-/// `test-guests/<project>` built by `sandtrade build` into `target/test-built/<hash of the
-/// sources>/`, once per change of the project, its SDK or the WIT; the build's time span is
-/// kept beside it (`<stem>.built-ms`).
-fn built_snoop(project: &str) -> Built {
-    let root = xtask::workspace_root();
-    let source = root.join("test-guests").join(project);
-    let sdk = if source.join("strategy.py").exists() {
-        "guest-sdk-python/src"
-    } else {
-        "guest-sdk-ts/src"
-    };
-    let mut hasher = Sha256::new();
-    for dir in [source.clone(), root.join(sdk), root.join("wit")] {
-        hash_tree(&dir, &dir, &mut hasher);
-    }
-    let key: String = hasher.finalize()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let stem = project.replace('-', "_");
-    let dir = root.join("target/test-built").join(key);
-    std::fs::create_dir_all(&dir).expect("target/test-built is writable");
-    let wasm = dir.join(format!("{stem}.wasm"));
-    let span = dir.join(format!("{stem}.built-ms"));
-    let lock = std::fs::File::create(dir.join(format!("{stem}.lock"))).expect("a lock file");
-    lock.lock().expect("the build lock");
-    if !wasm.exists() {
-        let partial = dir.join(format!("{stem}.partial.wasm"));
-        let from_ms = epoch_ms();
-        let out = sandtrade()
-            .arg("build")
-            .arg(&source)
-            .arg("--out")
-            .arg(&partial)
-            .output()
-            .expect("the binary runs");
-        let to_ms = epoch_ms();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "sandtrade build {project}: {out:?}"
-        );
-        let sidecar = format!("{stem}.toml");
-        std::fs::copy(source.join(&sidecar), dir.join(&sidecar)).expect("the sidecar copies");
-        std::fs::write(&span, format!("{from_ms} {to_ms}\n")).expect("writable");
-        std::fs::rename(&partial, &wasm).expect("the component moves in");
-    }
-    let span = std::fs::read_to_string(&span).expect("the build's time span");
-    let (from_ms, to_ms) = span.trim().split_once(' ').expect("two numbers");
-    Built {
-        wasm,
-        from_ms: from_ms.parse().expect("ms"),
-        to_ms: to_ms.parse().expect("ms"),
-    }
-}
-
-/// Every file under `dir` (path relative to `base`, then bytes), in name order, leaving out
-/// what builds and tests leave behind.
-fn hash_tree(base: &Path, dir: &Path, hasher: &mut Sha256) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .expect("a source directory")
-        .map(|e| e.expect("a directory entry").path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        let name = path.file_name().unwrap_or_default().to_string_lossy();
-        if name == "__pycache__" || name == "node_modules" || name.ends_with(".wasm") {
-            continue;
-        }
-        if path.is_dir() {
-            hash_tree(base, &path, hasher);
-        } else {
-            let relative = path.strip_prefix(base).unwrap_or(&path);
-            hasher.update(relative.to_string_lossy().as_bytes());
-            hasher.update(std::fs::read(&path).expect("a readable source file"));
-        }
-    }
-}
-
+/// The compile cache the tests' `check` and `backtest` runs share.
 fn cache() -> PathBuf {
     xtask::workspace_root().join("target/test-compile-cache/cli")
 }
@@ -279,7 +193,7 @@ fn replay_seconds(out: &Output) -> f64 {
 #[test]
 fn the_python_snoop_finds_no_file_socket_clock_or_environment() {
     let built = built_snoop("py-snoop");
-    let report = checked(&built.wasm);
+    let report = checked(&built);
     // Accepted under the inert profile, which it declares; these are what is linked inert.
     assert!(
         report.lines().any(|l| l
@@ -296,8 +210,8 @@ fn the_python_snoop_finds_no_file_socket_clock_or_environment() {
     assert_eq!(
         inert,
         [
-            "wasi:clocks/monotonic-clock@0.2.9 inert: reads the host clock; a wait on it \
-             returns at once",
+            "wasi:clocks/monotonic-clock@0.2.9 inert: counts the host clock from its first \
+             reading; a wait on it returns at once",
             "wasi:clocks/wall-clock@0.2.9 inert: reads the host clock (the replay time in a \
              backtest)",
             "wasi:filesystem/preopens@0.2.9 inert: lists no directory",
@@ -317,7 +231,7 @@ fn the_python_snoop_finds_no_file_socket_clock_or_environment() {
     let port = listener.local_addr().expect("bound").port();
     let udp = UdpSocket::bind(("127.0.0.1", port)).expect("the same port for UDP");
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = backtest(&built.wasm, dir.path(), &[format!("port={port}")]);
+    let out = backtest(&built, dir.path(), &[format!("port={port}")]);
     assert_eq!(
         log_lines(&out.stderr),
         reported("py_snoop", PY_SUMMARY),
@@ -347,54 +261,38 @@ fn the_python_snoop_finds_no_file_socket_clock_or_environment() {
 }
 
 #[test]
-fn the_typescript_snoop_finds_no_clock_and_its_io_functions_trap() {
+fn the_typescript_snoop_reads_the_replay_time_and_its_io_functions_trap() {
     let built = built_snoop("ts-snoop");
-    let report = checked(&built.wasm);
+    let report = checked(&built);
     let imports: Vec<&str> = report
         .lines()
-        .skip_while(|l| !l.starts_with("  imports "))
+        .skip_while(|l| !l.starts_with("  wasi profile "))
         .collect();
     assert_eq!(
         imports,
         [
-            "  imports      (all granted)",
+            "  wasi profile inert (declared by the component): 2 imports linked to reach nothing",
+            "  imports      (granted, or linked inert with what they give)",
             "    sandtrade:strategy/types@0.1.0",
             "    sandtrade:strategy/host@0.1.0",
+            "    wasi:io/error@0.2.3",
+            "    wasi:io/poll@0.2.3",
+            "    wasi:io/streams@0.2.3",
+            "    wasi:cli/stderr@0.2.3",
+            "    wasi:clocks/monotonic-clock@0.2.3  inert: counts the host clock from its first \
+             reading; a wait on it returns at once",
+            "    wasi:clocks/wall-clock@0.2.3       inert: reads the host clock (the replay time \
+             in a backtest)",
             "    wasi:random/random@0.2.3",
         ],
         "{report}"
     );
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = backtest(&built.wasm, dir.path(), &[]);
-    let lines = log_lines(&out.stderr);
-    // `Date.now()` is a constant from the build: between its start and its end (to the
-    // millisecond the engine's snapshot was taken), far from the replay time.
-    let found = lines
-        .first()
-        .and_then(|l| l.split_once("Date.now(): "))
-        .and_then(|(_, rest)| rest.split_once(';'))
-        .map(|(ms, _)| ms.to_owned())
-        .unwrap_or_else(|| panic!("no Date.now() in {lines:?}"));
-    let date_now: u64 = found.parse().expect("a number of ms");
-    assert!(
-        (built.from_ms..=built.to_ms).contains(&date_now),
-        "Date.now() {date_now} outside the build, {}..{}",
-        built.from_ms,
-        built.to_ms
-    );
-    let lines: Vec<String> = lines
-        .iter()
-        .map(|l| {
-            l.replace(
-                &format!("Date.now(): {found};"),
-                "Date.now(): <Date.now()>;",
-            )
-        })
-        .collect();
+    let out = backtest(&built, dir.path(), &[]);
     // console.log and console.error wrote nothing: the log holds these two lines only.
     assert_eq!(
-        lines,
+        log_lines(&out.stderr),
         reported("ts_snoop", TS_SUMMARY),
         "{}",
         text(&out.stdout)
@@ -402,17 +300,13 @@ fn the_typescript_snoop_finds_no_clock_and_its_io_functions_trap() {
     // Emitted on the second bar.
     assert_one_buy(&out, dir.path(), "2024-01-02T14:32:00Z");
 
-    // Each engine function with no host behind it traps, on every bar: three faults, then
-    // quarantine.
+    // `fetch`, an engine function with no host behind it, traps on every bar: three faults,
+    // then quarantine.
     let trap = "strategy `ts_snoop`: trapped: wasm trap: wasm `unreachable` instruction executed";
-    for call in [
-        "performance.now()",
-        "performance.timeOrigin",
-        "fetch",
-        "setTimeout",
-    ] {
+    {
+        let call = "fetch";
         let dir = tempfile::tempdir().expect("tempdir");
-        let out = backtest(&built.wasm, dir.path(), &[format!("try={call}")]);
+        let out = backtest(&built, dir.path(), &[format!("try={call}")]);
         let stdout = text(&out.stdout);
         let lines: Vec<&str> = stdout.lines().collect();
         assert!(

@@ -1,5 +1,6 @@
-//! The Python and TypeScript examples, built once per change of their sources by the real
-//! `sandtrade build`, for every test that needs them.
+//! The Python and TypeScript projects the tests build (the examples and the hostile test
+//! guests), built once per change of their sources by the real `sandtrade build`, for every
+//! test that needs them.
 //!
 //! Their builds are not byte-for-byte reproducible (componentize-py and componentize-js
 //! embed build-time state), so building per test would also compile each anew (~16 s of
@@ -11,19 +12,26 @@ use sha2::{Digest, Sha256};
 
 use crate::support::sandtrade;
 
-/// `example-strategies/<project>` built by `sandtrade build`, with its sidecar beside it, in
-/// `target/test-built/<hash of the sources>/`: the project, its SDK and the WIT.
-pub fn built_example(project: &str) -> PathBuf {
+/// `<group>/<project>` built by `sandtrade build`, with its sidecar beside it, in
+/// `target/test-built/<hash>/`: the hash of the project, its SDK, the SDK's build tools and
+/// the WIT, so that a change to any of them builds it again.
+pub fn built_project(group: &str, project: &str) -> PathBuf {
     let root = xtask::workspace_root();
-    let source = root.join("example-strategies").join(project);
-    let sdk = if source.join("strategy.py").exists() {
-        "guest-sdk-python/src"
+    let source = root.join(group).join(project);
+    let sdk: &[&str] = if source.join("strategy.py").exists() {
+        &["guest-sdk-python/src", "guest-sdk-python/requirements.txt"]
     } else {
-        "guest-sdk-ts/src"
+        &[
+            "guest-sdk-ts/src",
+            "guest-sdk-ts/build.mjs",
+            "guest-sdk-ts/tools",
+            "guest-sdk-ts/package-lock.json",
+        ]
     };
     let mut hasher = Sha256::new();
-    for dir in [source.clone(), root.join(sdk), root.join("wit")] {
-        hash_tree(&dir, &dir, &mut hasher);
+    hash_tree(&source, &source, &mut hasher);
+    for path in sdk.iter().map(|p| root.join(p)).chain([root.join("wit")]) {
+        hash_tree(&root, &path, &mut hasher);
     }
     let key = hex(&hasher.finalize()[..8]);
     let stem = project.replace('-', "_");
@@ -54,30 +62,30 @@ pub fn built_example(project: &str) -> PathBuf {
     wasm
 }
 
-/// Every file under `dir` (its path relative to `base`, then its bytes), in name order,
-/// leaving out what builds and tests leave behind.
-fn hash_tree(base: &Path, dir: &Path, hasher: &mut Sha256) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
+/// `path` (a file, or every file under a directory; its path relative to `base`, then its
+/// bytes), in name order, leaving out what builds and tests leave behind.
+fn hash_tree(base: &Path, path: &Path, hasher: &mut Sha256) {
+    if path.is_file() {
+        hasher.update(
+            path.strip_prefix(base)
+                .unwrap_or(path)
+                .to_string_lossy()
+                .as_bytes(),
+        );
+        hasher.update(std::fs::read(path).expect("a readable source file"));
+        return;
+    }
+    let mut entries: Vec<_> = std::fs::read_dir(path)
         .expect("a source directory")
         .map(|e| e.expect("a directory entry").path())
         .collect();
     entries.sort();
-    for path in entries {
-        let name = path.file_name().unwrap_or_default().to_string_lossy();
+    for entry in entries {
+        let name = entry.file_name().unwrap_or_default().to_string_lossy();
         if name == "__pycache__" || name == "node_modules" || name.ends_with(".wasm") {
             continue;
         }
-        if path.is_dir() {
-            hash_tree(base, &path, hasher);
-        } else {
-            hasher.update(
-                path.strip_prefix(base)
-                    .unwrap_or(&path)
-                    .to_string_lossy()
-                    .as_bytes(),
-            );
-            hasher.update(std::fs::read(&path).expect("a readable source file"));
-        }
+        hash_tree(base, &entry, hasher);
     }
 }
 
