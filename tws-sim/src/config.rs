@@ -609,7 +609,7 @@ impl Default for MarketConfig {
             clock: ClockMode::Manual,
             acceleration: 1.0,
             start_time: None,
-            volatility_bps: 5.0,
+            volatility_bps: 0.6,
             session_hours: false,
         }
     }

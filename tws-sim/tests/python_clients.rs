@@ -2,7 +2,8 @@
 //! 178) against the simulator: a market order to Filled with its execution and commission,
 //! positions (the shares bought and an option the account holds on the same symbol, each
 //! with its security type), account summary, account values and the account's P&L
-//! subscription.
+//! subscription; IB's bracket order (parent, take-profit, stop-loss) with IB's client, and a
+//! trailing stop limit in an OCA group with ib_async, read back through its own decoder.
 //!
 //! Python comes from `SANDTRADE_PYTHON`, else `<workspace>/target/venv/bin/python`. Without
 //! either the test fails and says how to create the venv: it never passes silently.
@@ -190,6 +191,108 @@ async fn official_python_client_market_order_to_filled_positions_and_account() {
     );
     assert_eq!(out["errors"], json!([]));
     assert_eq!(sim.position(ACCOUNT, "AAPL").expect("AAPL"), 100.0);
+}
+
+/// One event as `name:orderId:status` (execDetails with `shares@price`).
+fn order_event(e: &Value) -> String {
+    let name = e["event"].as_str().unwrap_or("");
+    match name {
+        "execDetails" => format!(
+            "{name}:{}:{}@{}",
+            e["orderId"],
+            e["shares"].as_str().unwrap_or(""),
+            e["price"]
+        ),
+        "commission" => format!("{name}:{}", e["commission"]),
+        _ => format!(
+            "{name}:{}:{}",
+            e["orderId"],
+            e["status"].as_str().unwrap_or("")
+        ),
+    }
+}
+
+#[tokio::test]
+async fn official_python_client_bracket_parent_fills_then_the_stop_loss_cancels_the_take_profit() {
+    let sim = sim_with(tws_sim::SimConfig {
+        control_port: Some(0),
+        ..still_config()
+    })
+    .await;
+    sim.set_price("AAPL", 190.0).expect("AAPL");
+    let control = sim.control_addr().expect("control interface").port();
+    let out = run_script("official_bracket.py", &[sim.addr().port(), control]).await;
+    let events = |phase: &str| -> Vec<String> {
+        out[phase]
+            .as_array()
+            .expect("events")
+            .iter()
+            .map(order_event)
+            .collect()
+    };
+    // The last order (transmit=true) sent the bracket: the parent works, its children wait.
+    assert_eq!(
+        events("placed"),
+        [
+            "openOrder:1:Submitted",
+            "orderStatus:1:Submitted",
+            "openOrder:2:PreSubmitted",
+            "orderStatus:2:PreSubmitted",
+            "openOrder:3:PreSubmitted",
+            "orderStatus:3:PreSubmitted",
+        ]
+    );
+    assert_eq!(
+        (&out["placed"][2]["parentId"], &out["placed"][5]["parentId"]),
+        (&json!(1), &json!(1))
+    );
+    assert_eq!(out["placed"][4]["orderType"], "STP");
+    assert_eq!(
+        events("parentFilled"),
+        [
+            "execDetails:1:100@189.0",
+            "openOrder:1:Filled",
+            "orderStatus:1:Filled",
+            "commission:1.0",
+            "openOrder:2:Submitted",
+            "orderStatus:2:Submitted",
+        ]
+    );
+    assert_eq!(
+        events("stopped"),
+        [
+            "execDetails:3:100@184.5",
+            "openOrder:3:Filled",
+            "orderStatus:3:Filled",
+            "commission:1.0",
+            "orderStatus:2:Cancelled",
+        ]
+    );
+    assert_eq!(
+        out["errors"],
+        json!([{"id": 2, "code": 202, "message": "Order Canceled - reason:"}])
+    );
+    assert_eq!(sim.position(ACCOUNT, "AAPL").expect("AAPL"), 0.0);
+    assert_eq!(sim.cash(ACCOUNT, "USD"), 1_000_000.0 - 450.0 - 2.0);
+}
+
+#[tokio::test]
+async fn ib_async_over_the_text_dialect_places_a_trailing_stop_limit_and_reads_it_back() {
+    let sim = sim_with(still_config()).await;
+    sim.set_price("AAPL", 190.0).expect("AAPL");
+    let out = run_script("ib_async_protective.py", &[sim.addr().port()]).await;
+    assert_eq!(out["status"], "PreSubmitted");
+    // The stop starts 2 under the last price: the trailing amount was read from auxPrice.
+    assert_eq!(
+        out["open"],
+        json!([{"orderType": "TRAIL LIMIT", "auxPrice": 2.0,
+                "trailStopPrice": 188.0, "lmtPriceOffset": 0.5, "ocaGroup": "ia-oca",
+                "ocaType": 3, "parentId": 0, "status": "PreSubmitted"}])
+    );
+    // It trails, then triggers: a limit at 191 − 0.5 that the last price 191 fills.
+    sim.set_price("AAPL", 193.0).expect("AAPL");
+    sim.set_price("AAPL", 191.0).expect("AAPL");
+    assert_eq!(sim.position(ACCOUNT, "AAPL").expect("AAPL"), -10.0);
 }
 
 #[tokio::test]

@@ -434,6 +434,7 @@ mod tests {
                 outside_rth: false,
                 transmit: true,
                 what_if: false,
+                ..Default::default()
             }),
         );
         let codes: Vec<i32> = std::iter::from_fn(|| rx.try_recv().ok())

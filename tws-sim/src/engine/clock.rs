@@ -42,6 +42,46 @@ pub fn is_open(market: Market, at: OffsetDateTime) -> bool {
         .any(|(open, close)| t >= *open && t < *close)
 }
 
+/// The end of the trading day `at` falls in: the close of the market's last session that day,
+/// or of the next weekday's once that close has passed (or on a weekend).
+pub fn day_close(market: Market, at: OffsetDateTime) -> OffsetDateTime {
+    let last = sessions(market)
+        .last()
+        .map_or(Time::MIDNIGHT, |(_, close)| *close);
+    next_local(market, at, last, |t| t > at)
+}
+
+/// The first opening of the market's day at or after `at` (the morning session's start).
+pub fn next_open(market: Market, at: OffsetDateTime) -> OffsetDateTime {
+    let first = sessions(market)
+        .first()
+        .map_or(Time::MIDNIGHT, |(open, _)| *open);
+    next_local(market, at, first, |t| t >= at)
+}
+
+/// The first weekday from `at`'s local date on whose local time `time` `wanted` holds.
+fn next_local(
+    market: Market,
+    at: OffsetDateTime,
+    time: Time,
+    wanted: impl Fn(OffsetDateTime) -> bool,
+) -> OffsetDateTime {
+    use time_tz::PrimitiveDateTimeExt;
+    let tz = market_zone(market).1;
+    let mut date = at.to_timezone(tz).date();
+    loop {
+        if !matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday)
+            && let Some(t) = time::PrimitiveDateTime::new(date, time)
+                .assume_timezone(tz)
+                .take_first()
+            && wanted(t)
+        {
+            return t;
+        }
+        date = date.next_day().unwrap_or(date);
+    }
+}
+
 /// IB's `tradingHours`/`liquidHours` string for the seven days from `from`:
 /// `20250106:0930-20250106:1600;20250107:…`, `CLOSED` on weekends.
 pub fn trading_hours(market: Market, from: OffsetDateTime) -> String {
@@ -134,6 +174,33 @@ pub fn parse_time(text: &str) -> Option<OffsetDateTime> {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn day_close_and_next_open() {
+        use time::macros::datetime;
+        // Monday 6 January 2025, 09:30 in New York.
+        let monday = datetime!(2025-01-06 14:30 UTC);
+        assert_eq!(
+            day_close(Market::Us, monday),
+            datetime!(2025-01-06 21:00 UTC)
+        );
+        assert_eq!(next_open(Market::Us, monday), monday);
+        // After Friday's close: Monday's session.
+        let friday_evening = datetime!(2025-01-10 22:00 UTC);
+        assert_eq!(
+            day_close(Market::Us, friday_evening),
+            datetime!(2025-01-13 21:00 UTC)
+        );
+        assert_eq!(
+            next_open(Market::Us, friday_evening),
+            datetime!(2025-01-13 14:30 UTC)
+        );
+        // Hong Kong's day ends with its afternoon session, at 16:00 local (08:00 UTC).
+        assert_eq!(
+            day_close(Market::Hk, monday),
+            datetime!(2025-01-07 08:00 UTC)
+        );
+    }
 
     #[test]
     fn us_and_hk_hours() {

@@ -199,6 +199,7 @@ mod tests {
             outside_rth: false,
             transmit: true,
             what_if: false,
+            ..Default::default()
         })
     }
 

@@ -203,7 +203,7 @@ impl Request {
 }
 
 /// The order fields the simulator acts on.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PlaceOrder {
     /// Order id in the client's id space.
     pub order_id: i32,
@@ -217,7 +217,21 @@ pub struct PlaceOrder {
     pub order_type: String,
     /// Limit price, when set.
     pub limit_price: Option<f64>,
-    /// Time in force (`DAY`, `GTC`; empty means DAY).
+    /// `auxPrice`: a stop's trigger price, or a trailing order's trailing amount.
+    pub aux_price: Option<f64>,
+    /// A trailing order's initial stop price (unset: from the price at placement).
+    pub trail_stop_price: Option<f64>,
+    /// A trailing order's trailing amount as a percentage of the price (instead of `aux_price`).
+    pub trailing_percent: Option<f64>,
+    /// A trailing limit order's distance from the stop to its limit.
+    pub lmt_price_offset: Option<f64>,
+    /// The parent's order id (0: none), as bracket orders send it.
+    pub parent_id: i32,
+    /// One-cancels-other group (empty: none).
+    pub oca_group: String,
+    /// What a fill in the OCA group does to the others: 1 cancel, 2 reduce with block, 3 reduce.
+    pub oca_type: i32,
+    /// Time in force (`DAY`, `GTC`, `IOC`, `OPG`; empty means DAY).
     pub tif: String,
     /// Account code (empty: the first account).
     pub account: String,
@@ -225,10 +239,12 @@ pub struct PlaceOrder {
     pub order_ref: String,
     /// May fill outside regular trading hours.
     pub outside_rth: bool,
-    /// Transmit now (false: TWS would hold the order unsent; the simulator rejects it).
+    /// Transmit now (false: TWS holds the order until an order of its bracket is transmitted).
     pub transmit: bool,
     /// What-if (margin preview) request.
     pub what_if: bool,
+    /// The order carries conditions (text dialect: the fields after them were not read).
+    pub has_conditions: bool,
 }
 
 /// `ExecutionFilter` of reqExecutions. Empty / zero fields match everything.

@@ -219,11 +219,27 @@ pub struct OrderView {
     pub total_quantity: f64,
     /// Shares filled so far.
     pub filled_quantity: f64,
-    /// `MKT`/`LMT`.
+    /// `MKT`, `LMT`, `STP`, `STP LMT`, `TRAIL`, `TRAIL LIMIT`, `MOC`, `LOC`.
     pub order_type: String,
     /// Limit price.
     pub limit_price: Option<f64>,
-    /// `DAY`/`GTC`.
+    /// A stop's trigger price, or a trailing order's trailing amount.
+    pub aux_price: Option<f64>,
+    /// A trailing order's current stop price.
+    pub trail_stop_price: Option<f64>,
+    /// A trailing order's trailing percentage.
+    pub trailing_percent: Option<f64>,
+    /// A trailing limit order's limit offset.
+    pub lmt_price_offset: Option<f64>,
+    /// The parent's order id (0: none).
+    pub parent_id: i32,
+    /// OCA group (empty: none).
+    pub oca_group: String,
+    /// OCA type (0 when there is no group).
+    pub oca_type: i32,
+    /// Transmitted (false: held until its bracket is transmitted).
+    pub transmit: bool,
+    /// `DAY`, `GTC`, `IOC`, `OPG`.
     pub tif: String,
     /// Account code.
     pub account: String,
@@ -260,6 +276,8 @@ pub struct StatusView {
     pub avg_fill_price: f64,
     /// permId.
     pub perm_id: i64,
+    /// The parent's order id (0: none).
+    pub parent_id: i32,
     /// Last fill's price (0 when nothing filled).
     pub last_fill_price: f64,
     /// Owning client id.

@@ -42,12 +42,22 @@ pub struct Order {
     pub account: Option<String>,
     #[prost(bool, optional, tag = "19")]
     pub outside_rth: Option<bool>,
+    #[prost(double, optional, tag = "22")]
+    pub trailing_percent: Option<f64>,
+    #[prost(double, optional, tag = "23")]
+    pub trail_stop_price: Option<f64>,
+    #[prost(string, optional, tag = "27")]
+    pub oca_group: Option<String>,
     #[prost(string, optional, tag = "28")]
     pub order_ref: Option<String>,
+    #[prost(int32, optional, tag = "30")]
+    pub oca_type: Option<i32>,
     #[prost(bool, optional, tag = "65")]
     pub what_if: Option<bool>,
     #[prost(bool, optional, tag = "66")]
     pub transmit: Option<bool>,
+    #[prost(double, optional, tag = "99")]
+    pub lmt_price_offset: Option<f64>,
     #[prost(string, optional, tag = "115")]
     pub filled_quantity: Option<String>,
 }
@@ -154,7 +164,14 @@ pub fn decode_place_order(payload: &[u8]) -> Result<Request, DecodeError> {
         action: order.action.unwrap_or_default(),
         total_quantity,
         order_type: order.order_type.unwrap_or_default(),
-        limit_price: order.lmt_price.filter(|p| *p != f64::MAX),
+        limit_price: set(order.lmt_price),
+        aux_price: set(order.aux_price),
+        trail_stop_price: set(order.trail_stop_price),
+        trailing_percent: set(order.trailing_percent),
+        lmt_price_offset: set(order.lmt_price_offset),
+        parent_id: order.parent_id.unwrap_or(0),
+        oca_group: order.oca_group.unwrap_or_default(),
+        oca_type: order.oca_type.unwrap_or(0),
         tif: order.tif.unwrap_or_default(),
         account: order.account.unwrap_or_default(),
         order_ref: order.order_ref.unwrap_or_default(),
@@ -162,7 +179,13 @@ pub fn decode_place_order(payload: &[u8]) -> Result<Request, DecodeError> {
         // Both clients send `transmit` only when true: absent means "do not transmit".
         transmit: order.transmit.unwrap_or(false),
         what_if: order.what_if.unwrap_or(false),
+        has_conditions: false,
     }))
+}
+
+/// A price the client set: IB's clients send `f64::MAX` (or nothing) for "unset".
+fn set(price: Option<f64>) -> Option<f64> {
+    price.filter(|p| p.is_finite() && *p != f64::MAX)
 }
 
 pub fn decode_cancel_order(payload: &[u8]) -> Result<Request, DecodeError> {
@@ -192,18 +215,23 @@ fn order(view: &OrderView) -> Order {
         client_id: Some(view.client_id),
         order_id: Some(view.order_id),
         perm_id: Some(view.perm_id),
-        parent_id: Some(0),
+        parent_id: Some(view.parent_id),
         action: Some(view.action.clone()),
         total_quantity: Some(format_decimal(view.total_quantity)),
         order_type: Some(view.order_type.clone()),
         lmt_price: view.limit_price,
-        aux_price: None,
+        aux_price: view.aux_price,
         tif: non_empty(&view.tif),
         account: non_empty(&view.account),
         outside_rth: Some(view.outside_rth),
+        trailing_percent: view.trailing_percent,
+        trail_stop_price: view.trail_stop_price,
+        oca_group: non_empty(&view.oca_group),
         order_ref: non_empty(&view.order_ref),
+        oca_type: Some(view.oca_type),
         what_if: None,
-        transmit: Some(true),
+        transmit: Some(view.transmit),
+        lmt_price_offset: view.lmt_price_offset,
         filled_quantity: Some(format_decimal(view.filled_quantity)),
     }
 }
@@ -246,7 +274,7 @@ pub fn order_status(view: &StatusView) -> OrderStatus {
         remaining: Some(format_decimal(view.remaining)),
         avg_fill_price: Some(view.avg_fill_price),
         perm_id: Some(view.perm_id),
-        parent_id: Some(0),
+        parent_id: Some(view.parent_id),
         last_fill_price: Some(view.last_fill_price),
         client_id: Some(view.client_id),
         why_held: None,

@@ -86,7 +86,7 @@ async fn run(
         conn_id: conn.conn_id,
         tx: tx.clone(),
     };
-    let result = read_loop(&mut reader, dialect, shared, conn, &link).await;
+    let result = read_loop(&mut reader, dialect, version, shared, conn, &link).await;
     // The engine holds a clone of `tx`: tell the writer to finish explicitly.
     if let Some(client_id) = conn.client_id() {
         shared.engine().end_client(client_id, conn.conn_id);
@@ -137,6 +137,7 @@ async fn read_frame<R: AsyncRead + Unpin>(
 async fn read_loop<R: AsyncRead + Unpin>(
     reader: &mut R,
     dialect: Dialect,
+    version: i32,
     shared: &Arc<Shared>,
     conn: &Arc<ConnState>,
     link: &ClientLink,
@@ -152,7 +153,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
         let read_at = Instant::now();
         let decoded = match dialect {
             Dialect::Protobuf => proto::decode_request(&body),
-            Dialect::Text => text::decode_request(&body),
+            Dialect::Text => text::decode_request(&body, version),
         };
         let (msg_id, request) = decoded.map_err(|e| ConnectionError::Malformed {
             msg_id: frame_id(dialect, &body),

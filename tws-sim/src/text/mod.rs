@@ -27,8 +27,8 @@ pub const MIN_VERSION: i32 = 176;
 /// Highest text version served.
 pub const MAX_VERSION: i32 = 178;
 
-/// Decodes one client frame body (length prefix removed).
-pub fn decode_request(body: &[u8]) -> Result<(i32, Request), DecodeError> {
+/// Decodes one client frame body (length prefix removed) at the negotiated `version`.
+pub fn decode_request(body: &[u8], version: i32) -> Result<(i32, Request), DecodeError> {
     let mut r = Reader::new(body)?;
     let msg_id = r.int("message id")?;
     let request = match msg_id {
@@ -36,7 +36,7 @@ pub fn decode_request(body: &[u8]) -> Result<(i32, Request), DecodeError> {
         id::REQ_CURRENT_TIME => Request::CurrentTime,
         id::REQ_IDS => Request::Ids,
         id::REQ_MANAGED_ACCTS => Request::ManagedAccounts,
-        id::PLACE_ORDER => orders::decode_place_order(&mut r)?,
+        id::PLACE_ORDER => orders::decode_place_order(&mut r, version)?,
         id::CANCEL_ORDER => orders::decode_cancel_order(&mut r)?,
         id::REQ_GLOBAL_CANCEL => Request::GlobalCancel,
         id::REQ_OPEN_ORDERS => Request::OpenOrders,
@@ -240,19 +240,22 @@ mod tests {
     fn decodes_what_ib_async_sends() {
         let start = b"71\x002\x0021\x00\x00";
         assert_eq!(
-            decode_request(start),
+            decode_request(start, MAX_VERSION),
             Ok((71, Request::StartApi { client_id: 21 }))
         );
         let positions = b"61\x001\x00";
-        assert_eq!(decode_request(positions), Ok((61, Request::Positions)));
+        assert_eq!(
+            decode_request(positions, MAX_VERSION),
+            Ok((61, Request::Positions))
+        );
         let completed = b"99\x000\x00";
         assert_eq!(
-            decode_request(completed),
+            decode_request(completed, MAX_VERSION),
             Ok((99, Request::CompletedOrders { api_only: false }))
         );
         let unknown = b"85\x001\x0042\x00";
         assert_eq!(
-            decode_request(unknown),
+            decode_request(unknown, MAX_VERSION),
             Ok((
                 85,
                 Request::Unknown {
@@ -261,13 +264,13 @@ mod tests {
                 }
             ))
         );
-        assert!(decode_request(b"x\x00").is_err());
+        assert!(decode_request(b"x\x00", MAX_VERSION).is_err());
     }
 
     #[test]
     fn pnl_as_ib_clients_send_and_read_it() {
         assert_eq!(
-            decode_request(b"92\x007\x00DU1\x00\x00"),
+            decode_request(b"92\x007\x00DU1\x00\x00", MAX_VERSION),
             Ok((
                 92,
                 Request::Pnl {
@@ -278,7 +281,7 @@ mod tests {
             ))
         );
         assert_eq!(
-            decode_request(b"93\x007\x00"),
+            decode_request(b"93\x007\x00", MAX_VERSION),
             Ok((93, Request::CancelPnl { req_id: 7 }))
         );
         let pnl = crate::messages::PnlView {
@@ -358,23 +361,35 @@ mod tests {
         );
     }
 
-    #[test]
-    fn place_order_prefix() {
+    /// A placeOrder body: `head` after the message id, then `tail` after outsideRth.
+    fn place_order_body(head: &[&str], tail: &[(usize, &str)]) -> String {
         let mut body = String::from("3\x005\x00");
-        for f in [
+        let contract = [
             "0", "AAPL", "STK", "", "0.0", "", "", "SMART", "", "USD", "", "",
-        ] {
+        ];
+        for f in contract.iter().chain(head) {
             body.push_str(f);
             body.push('\0');
         }
-        for f in [
+        // Everything IB's client sends after outsideRth for a stock order: 81 fields at 178,
+        // empty unless `tail` sets one (by its position after outsideRth).
+        for i in 0..81 {
+            body.push_str(tail.iter().find(|(at, _)| *at == i).map_or("", |(_, f)| f));
+            body.push('\0');
+        }
+        body
+    }
+
+    #[test]
+    fn place_order_fields() {
+        let head = [
             "", "", "BUY", "100", "LMT", "185.5", "", "GTC", "", "DU1", "", "0", "ref-1", "1", "0",
-            "0", "0", "0", "0", "1", "0",
-        ] {
-            body.push_str(f);
-            body.push('\0');
-        }
-        let (_, Request::PlaceOrder(p)) = decode_request(body.as_bytes()).expect("decodes") else {
+            "0", "0", "0", "0", "1",
+        ];
+        let body = place_order_body(&head, &[]);
+        let (_, Request::PlaceOrder(p)) =
+            decode_request(body.as_bytes(), MAX_VERSION).expect("decodes")
+        else {
             panic!("placeOrder")
         };
         assert_eq!(
@@ -390,6 +405,51 @@ mod tests {
             ("GTC", "DU1", "ref-1")
         );
         assert!(p.transmit && p.outside_rth);
+        assert_eq!((p.aux_price, p.parent_id, p.oca_type), (None, 0, 0));
+    }
+
+    #[test]
+    fn place_order_protective_fields() {
+        let head = [
+            "",
+            "",
+            "SELL",
+            "100",
+            "TRAIL LIMIT",
+            "",
+            "1.5",
+            "DAY",
+            "grp",
+            "DU1",
+            "",
+            "0",
+            "",
+            "0",
+            "7",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+        ];
+        // After outsideRth, as IB's client 10.51 lays them out at 178: ocaType at 12,
+        // trailStopPrice at 34, trailingPercent at 35, lmtPriceOffset at 58.
+        let tail = [(12, "3"), (34, "180.25"), (35, ""), (58, "0.1")];
+        let body = place_order_body(&head, &tail);
+        let (_, Request::PlaceOrder(p)) =
+            decode_request(body.as_bytes(), MAX_VERSION).expect("decodes")
+        else {
+            panic!("placeOrder")
+        };
+        assert_eq!(p.order_type, "TRAIL LIMIT");
+        assert_eq!((p.limit_price, p.aux_price), (None, Some(1.5)));
+        assert_eq!((p.oca_group.as_str(), p.oca_type), ("grp", 3));
+        assert_eq!((p.parent_id, p.transmit), (7, false));
+        assert_eq!(
+            (p.trail_stop_price, p.trailing_percent),
+            (Some(180.25), None)
+        );
+        assert_eq!(p.lmt_price_offset, Some(0.1));
     }
 
     #[test]
@@ -404,6 +464,14 @@ mod tests {
             filled_quantity: 0.0,
             order_type: "MKT".into(),
             limit_price: None,
+            aux_price: None,
+            trail_stop_price: None,
+            trailing_percent: None,
+            lmt_price_offset: None,
+            parent_id: 0,
+            oca_group: String::new(),
+            oca_type: 0,
+            transmit: true,
             tif: "DAY".into(),
             account: "DU1".into(),
             order_ref: "r".into(),

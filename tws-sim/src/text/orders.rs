@@ -6,8 +6,10 @@ use crate::messages::{DecodeError, OrderView, PlaceOrder, Request, StatusView};
 
 /// `3,orderId,contract-12,secIdType,secId,action,totalQuantity,orderType,lmtPrice,auxPrice,tif,
 /// ocaGroup,account,openClose,origin,orderRef,transmit,parentId,blockOrder,sweepToFill,
-/// displaySize,triggerMethod,outsideRth,…` (the fixed prefix is all a stock order needs).
-pub fn decode_place_order(r: &mut Reader) -> Result<Request, DecodeError> {
+/// displaySize,triggerMethod,outsideRth,hidden,…`, in the order of IB's `placeOrder` at server
+/// version `version`. Read up to `lmtPriceOffset`, past the conditional groups a stock order
+/// can carry; a combo (BAG) or an order with conditions stops early (neither is simulated).
+pub fn decode_place_order(r: &mut Reader, version: i32) -> Result<Request, DecodeError> {
     let order_id = r.int("orderId")?;
     let contract = r.contract()?;
     r.skip(2); // secIdType, secId
@@ -18,31 +20,75 @@ pub fn decode_place_order(r: &mut Reader) -> Result<Request, DecodeError> {
             "placeOrder totalQuantity {quantity_text:?} is not a number"
         ))
     })?;
-    let order_type = r.str("orderType")?.to_string();
-    let limit_price = r.float("lmtPrice")?;
-    r.skip(1); // auxPrice
-    let tif = r.str("tif")?.to_string();
-    r.skip(1); // ocaGroup
-    let account = r.str("account")?.to_string();
-    r.skip(2); // openClose, origin
-    let order_ref = r.str("orderRef")?.to_string();
-    let transmit = r.bool("transmit")?;
-    r.skip(5); // parentId, blockOrder, sweepToFill, displaySize, triggerMethod
-    let outside_rth = r.bool("outsideRth")?;
-    Ok(Request::PlaceOrder(PlaceOrder {
+    let mut p = PlaceOrder {
         order_id,
-        contract,
         action,
         total_quantity,
-        order_type,
-        limit_price,
-        tif,
-        account,
-        order_ref,
-        outside_rth,
-        transmit,
-        what_if: false,
-    }))
+        order_type: r.str("orderType")?.to_string(),
+        limit_price: r.float("lmtPrice")?,
+        aux_price: r.float("auxPrice")?,
+        tif: r.str("tif")?.to_string(),
+        oca_group: r.str("ocaGroup")?.to_string(),
+        account: r.str("account")?.to_string(),
+        ..PlaceOrder::default()
+    };
+    r.skip(2); // openClose, origin
+    p.order_ref = r.str("orderRef")?.to_string();
+    p.transmit = r.bool("transmit")?;
+    p.parent_id = r.int("parentId")?;
+    r.skip(4); // blockOrder, sweepToFill, displaySize, triggerMethod
+    p.outside_rth = r.bool("outsideRth")?;
+    let combo = contract.sec_type.eq_ignore_ascii_case("BAG");
+    p.contract = contract;
+    if combo {
+        return Ok(Request::PlaceOrder(p));
+    }
+    // hidden, sharesAllocation, discretionaryAmt, goodAfterTime, goodTillDate, faGroup,
+    // faMethod, faPercentage, (faProfile below 177), modelCode, shortSaleSlot,
+    // designatedLocation, exemptCode
+    r.skip(if version < 177 { 13 } else { 12 });
+    p.oca_type = r.int("ocaType")?;
+    // rule80A, settlingFirm, allOrNone, minQty, percentOffset, eTradeOnly, firmQuoteOnly,
+    // nbboPriceCap, auctionStrategy, startingPrice, stockRefPrice, delta, stockRangeLower,
+    // stockRangeUpper, overridePercentageConstraints, volatility, volatilityType
+    r.skip(17);
+    let delta_neutral = !r.str("deltaNeutralOrderType")?.is_empty();
+    r.skip(1); // deltaNeutralAuxPrice
+    if delta_neutral {
+        r.skip(8); // its conId, settling firm, clearing account and intent, open/close, short sale
+    }
+    r.skip(2); // continuousUpdate, referencePriceType
+    p.trail_stop_price = r.float("trailStopPrice")?;
+    p.trailing_percent = r.float("trailingPercent")?;
+    r.skip(2); // scaleInitLevelSize, scaleSubsLevelSize
+    if r.float("scalePriceIncrement")?.is_some_and(|x| x > 0.0) {
+        r.skip(7);
+    }
+    r.skip(3); // scaleTable, activeStartTime, activeStopTime
+    if !r.str("hedgeType")?.is_empty() {
+        r.skip(1); // hedgeParam
+    }
+    r.skip(4); // optOutSmartRouting, clearingAccount, clearingIntent, notHeld
+    if r.bool("deltaNeutralContract")? {
+        r.skip(3);
+    }
+    if !r.str("algoStrategy")?.is_empty() {
+        let params = r.int("algoParams count")?;
+        r.skip(2 * usize::try_from(params).unwrap_or(0));
+    }
+    r.skip(1); // algoId
+    p.what_if = r.bool("whatIf")?;
+    r.skip(4); // miscOptions, solicited, randomizeSize, randomizePrice
+    if p.order_type.eq_ignore_ascii_case("PEG BENCH") {
+        r.skip(5);
+    }
+    if r.int("conditions count")? > 0 {
+        p.has_conditions = true;
+        return Ok(Request::PlaceOrder(p));
+    }
+    r.skip(2); // adjustedOrderType, triggerPrice
+    p.lmt_price_offset = r.float("lmtPriceOffset")?;
+    Ok(Request::PlaceOrder(p))
 }
 
 /// `4,1,orderId[,manualOrderCancelTime]`.
@@ -78,7 +124,7 @@ pub fn order_status(s: &StatusView) -> Writer {
         .decimal(s.remaining)
         .float(s.avg_fill_price);
     w.int(s.perm_id)
-        .int(0)
+        .int(s.parent_id)
         .float(s.last_fill_price)
         .int(s.client_id)
         .str("")
@@ -92,9 +138,9 @@ fn order_head(w: &mut Writer, o: &OrderView, with_client_id: bool) {
         .decimal(o.total_quantity)
         .str(&o.order_type)
         .opt_float(o.limit_price)
-        .opt_float(None);
+        .opt_float(o.aux_price);
     w.str(&o.tif)
-        .str("")
+        .str(&o.oca_group)
         .str(&o.account)
         .str("")
         .int(0)
@@ -139,11 +185,11 @@ pub fn open_order(o: &OrderView, version: i32) -> Writer {
         .bool(false)
         .bool(false)
         .str("")
-        .str("")
+        .int(o.oca_type)
         .bool(false)
         .bool(false)
         .opt_float(None); // displaySize … nbboPriceCap
-    w.int(0)
+    w.int(o.parent_id)
         .int(0)
         .opt_float(None)
         .str("")
@@ -151,8 +197,8 @@ pub fn open_order(o: &OrderView, version: i32) -> Writer {
         .opt_float(None); // parentId … deltaNeutralAuxPrice
     w.bool(false)
         .int(0)
-        .opt_float(None)
-        .opt_float(None)
+        .opt_float(o.trail_stop_price)
+        .opt_float(o.trailing_percent)
         .opt_float(None)
         .str("")
         .str(""); // continuousUpdate … comboLegsDescrip
@@ -172,12 +218,12 @@ pub fn open_order(o: &OrderView, version: i32) -> Writer {
     w.int(0); // conditions
     w.str("")
         .opt_float(None)
+        .opt_float(o.trail_stop_price)
+        .opt_float(o.lmt_price_offset)
         .opt_float(None)
         .opt_float(None)
         .opt_float(None)
-        .opt_float(None)
-        .opt_float(None)
-        .int(0); // adjusted …
+        .int(0); // adjustedOrderType, triggerPrice, trailStopPrice, lmtPriceOffset, adjusted …
     w.str("").str("").str(""); // soft dollar tier
     w.opt_float(None)
         .bool(false)
@@ -219,13 +265,17 @@ pub fn completed_order(o: &OrderView, version: i32) -> Writer {
         .bool(false)
         .bool(false)
         .str("")
-        .int(0)
+        .int(o.oca_type)
         .int(0)
         .opt_float(None)
         .str("")
         .str("")
         .opt_float(None); // displaySize … deltaNeutralAuxPrice
-    w.bool(false).int(0).opt_float(None).opt_float(None).str(""); // continuousUpdate … comboLegsDescrip
+    w.bool(false)
+        .int(0)
+        .opt_float(o.trail_stop_price)
+        .opt_float(o.trailing_percent)
+        .str(""); // continuousUpdate … comboLegsDescrip
     w.int(0).int(0).int(0);
     w.str("").str("").str("");
     w.str(""); // hedgeType
@@ -233,8 +283,8 @@ pub fn completed_order(o: &OrderView, version: i32) -> Writer {
     w.str(""); // algoStrategy
     w.bool(false).str(&o.status).bool(false).bool(false);
     w.int(0); // conditions
-    w.opt_float(None)
-        .opt_float(None)
+    w.opt_float(o.trail_stop_price)
+        .opt_float(o.lmt_price_offset)
         .opt_float(None)
         .bool(false)
         .bool(false)

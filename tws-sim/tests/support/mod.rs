@@ -118,3 +118,82 @@ pub fn tencent() -> Contract {
 pub async fn sync(client: &Client) {
     within(client.server_time()).await.expect("server time");
 }
+
+/// Places `order` for AAPL after setting its price to `at`.
+pub async fn place(
+    sim: &tws_sim::SimHandle,
+    client: &Client,
+    order_id: i32,
+    at: f64,
+    order: &ibapi::orders::Order,
+) -> ibapi::subscriptions::Subscription<PlaceOrder> {
+    sim.set_price("AAPL", at).expect("AAPL");
+    within(client.place_order(order_id, &aapl(), order))
+        .await
+        .expect("placed")
+}
+
+/// The next event, as `open:<status>`, `status:<status>`, `exec:<shares>@<price>` or
+/// `commission:<amount>`.
+pub async fn event(events: &mut ibapi::subscriptions::Subscription<PlaceOrder>) -> String {
+    match next_data(events).await {
+        PlaceOrder::OpenOrder(o) => format!("open:{}", o.order_state.status),
+        PlaceOrder::OrderStatus(s) => format!("status:{}", s.status),
+        PlaceOrder::ExecutionData(e) => {
+            format!("exec:{}@{}", e.execution.shares, e.execution.price)
+        }
+        PlaceOrder::CommissionReport(c) => format!("commission:{}", c.commission),
+    }
+}
+
+pub async fn take(
+    events: &mut ibapi::subscriptions::Subscription<PlaceOrder>,
+    n: usize,
+) -> Vec<String> {
+    let mut seen = Vec::with_capacity(n);
+    for _ in 0..n {
+        seen.push(event(events).await);
+    }
+    seen
+}
+
+/// The order as reqOpenOrders reports it now (`None`: not open).
+pub async fn open_order(client: &Client, order_id: i32) -> Option<ibapi::orders::OrderData> {
+    within(client.open_orders())
+        .await
+        .expect("open orders")
+        .collect_to_end_within(WAIT)
+        .await
+        .expect("end")
+        .into_iter()
+        .find_map(|item| match item {
+            ibapi::orders::Orders::OrderData(o) if o.order_id == order_id => Some(o),
+            _ => None,
+        })
+}
+
+/// The order as reqOpenOrders reports it now; `ibapi` also hands that answer's openOrder and
+/// orderStatus to the order's own subscription, where they are consumed and checked.
+pub async fn query(
+    client: &Client,
+    events: &mut ibapi::subscriptions::Subscription<PlaceOrder>,
+    order_id: i32,
+) -> ibapi::orders::OrderData {
+    let order = open_order(client, order_id).await.expect("open");
+    let status = order.order_state.status.to_string();
+    assert_eq!(
+        take(events, 2).await,
+        [format!("open:{status}"), format!("status:{status}")]
+    );
+    order
+}
+
+/// Fill after the trigger: execution, openOrder and orderStatus Filled, commission.
+pub fn filled_at(shares: f64, price: f64) -> Vec<String> {
+    vec![
+        format!("exec:{shares}@{price}"),
+        "open:Filled".into(),
+        "status:Filled".into(),
+        "commission:1".into(),
+    ]
+}

@@ -10,8 +10,10 @@
 use time::OffsetDateTime;
 
 use super::admission::Demand;
+use super::tif::Lifetime;
+use super::triggers::{Terms, TermsError, terms};
 use super::{Fill, Kind, SimOrder, Status};
-use crate::engine::contracts::{ContractIdx, on_tick, round_to_tick};
+use crate::engine::contracts::{ContractIdx, round_to_tick};
 use crate::engine::{Engine, clock, clock::exec_time, codes};
 use crate::messages::{
     CommissionView, ExecutionView, OrderView, PlaceOrder, Response, Side, StatusView,
@@ -95,7 +97,32 @@ impl Engine {
             .entry(client_id)
             .or_insert(self.config.first_order_id);
         *next = (*next).max(p.order_id.saturating_add(1));
-        let (contract, side, kind) = match self.validate(&p) {
+        if !p.transmit {
+            return self.hold_untransmitted(client_id, p);
+        }
+        for held in self.take_bracket(client_id, &p) {
+            self.submit(client_id, held);
+        }
+        self.submit(client_id, p);
+    }
+
+    /// Accepts (or refuses) a transmitted order and starts working it.
+    fn submit(&mut self, client_id: i32, p: PlaceOrder) {
+        let awaiting_parent = match p.parent_id {
+            0 => false,
+            parent => match self.parent_state(client_id, parent) {
+                Some(Status::Filled) => false,
+                Some(status) if status.is_working() => true,
+                _ => {
+                    let text = format!(
+                        "Error validating request:-'bN' : cause - the parent order {parent} is not a working or filled order of this client"
+                    );
+                    let refusal = Refusal::error(codes::VALIDATION_ERROR, text);
+                    return self.refuse(client_id, &p, None, refusal);
+                }
+            },
+        };
+        let (contract, side, terms, lifetime) = match self.validate(&p) {
             Ok(ok) => ok,
             Err((contract, refusal)) => return self.refuse(client_id, &p, contract, refusal),
         };
@@ -108,19 +135,26 @@ impl Engine {
         let perm_id = self.orders.next_perm_id;
         self.orders.next_perm_id += 1;
         let fill_after = self.faults.fill_delay.map(|d| self.now + d);
-        let mut order = SimOrder::new(perm_id, client_id, &p, contract, side, kind, account);
+        let mut order = SimOrder::new(perm_id, client_id, &p, contract, side, terms.kind, account);
         order.fill_after = fill_after;
+        order.set_terms(&terms);
+        order.awaiting_parent = awaiting_parent;
+        order.lifetime = lifetime;
         self.orders.orders.push(order);
         self.orders
             .by_client_id
             .insert((client_id, p.order_id), idx);
         self.orders.working.insert(idx);
+        self.fire_trigger(idx);
         let fills_now = self.fill_price(idx).is_some();
-        if !fills_now && self.fill_allowed_now(idx) {
+        let o = &self.orders.orders[idx];
+        let held = o.trigger.is_some() || o.awaiting_parent;
+        if !fills_now && self.fill_allowed_now(idx) && !held {
             self.orders.orders[idx].status = Status::Submitted;
         }
         self.send_order_state(idx);
         self.try_fill(idx);
+        self.end_of_first_chance(idx);
     }
 
     /// placeOrder for an id that exists: modify a working order, refuse a finished one (103).
@@ -136,13 +170,13 @@ impl Engine {
                 self.notice(p.order_id, codes::DUPLICATE_ORDER_ID, text),
             );
         }
-        let contract = self.orders.orders[idx].contract;
-        let kind = match (p.order_type.to_ascii_uppercase().as_str(), p.limit_price) {
-            ("LMT", Some(price)) if on_tick(price, self.book.spec(contract).tick_size(price)) => {
-                Kind::Limit(price)
-            }
-            ("MKT", _) => Kind::Market,
-            _ => {
+        let (contract, side) = (
+            self.orders.orders[idx].contract,
+            self.orders.orders[idx].side,
+        );
+        let terms = match self.terms(&p, contract, side) {
+            Ok(terms) => terms,
+            Err(TermsError::OffTick) => {
                 let text =
                     "The price does not conform to the minimum price variation for this contract.";
                 return self.clients.send(
@@ -150,7 +184,15 @@ impl Engine {
                     self.notice(p.order_id, codes::ORDER_PRICE_INVALID, text),
                 );
             }
+            Err(TermsError::Invalid(text)) => {
+                let text = format!("Error validating request:-'bN' : cause - {text}");
+                return self.clients.send(
+                    client_id,
+                    self.notice(p.order_id, codes::VALIDATION_ERROR, text),
+                );
+            }
         };
+        let kind = terms.kind;
         let o = &self.orders.orders[idx];
         let refused = if p.total_quantity < o.filled {
             Some(format!(
@@ -176,12 +218,26 @@ impl Engine {
             );
         }
         let o = &mut self.orders.orders[idx];
-        o.kind = kind;
+        let triggered = o.trigger.is_none() && o.order_type == terms.order_type;
         o.total = p.total_quantity;
         if !p.tif.is_empty() {
             o.tif = p.tif;
         }
         o.order_ref = p.order_ref;
+        o.aux_price = p.aux_price;
+        o.trailing_percent = p.trailing_percent;
+        o.lmt_price_offset = p.lmt_price_offset;
+        if triggered {
+            // A stop that has already triggered keeps working as the order it became; a new
+            // limit price still applies to it.
+            if let (Kind::Limit(_), Kind::Limit(limit)) = (o.kind, kind) {
+                o.kind = Kind::Limit(limit);
+            }
+        } else {
+            o.trail_stop_price = p.trail_stop_price;
+            o.set_terms(&terms);
+        }
+        self.fire_trigger(idx);
         self.send_order_state(idx);
         self.try_fill(idx);
     }
@@ -194,7 +250,7 @@ impl Engine {
     fn validate(
         &self,
         p: &PlaceOrder,
-    ) -> Result<(ContractIdx, Side, Kind), (Option<ContractIdx>, Refusal)> {
+    ) -> Result<(ContractIdx, Side, Terms, Lifetime), (Option<ContractIdx>, Refusal)> {
         let Some(contract) = self.book.resolve(&p.contract) else {
             return Err((
                 None,
@@ -219,33 +275,30 @@ impl Engine {
         if !(p.total_quantity > 0.0 && p.total_quantity.is_finite()) {
             return invalid(format!("Invalid order size {}", p.total_quantity));
         }
-        if !p.transmit {
-            return invalid("orders with transmit=false are not simulated".to_string());
-        }
         if p.what_if {
             return invalid("what-if orders are not simulated".to_string());
         }
+        if p.has_conditions {
+            return invalid("orders with conditions are not simulated".to_string());
+        }
         let spec = self.book.spec(contract);
-        let kind = match (p.order_type.to_ascii_uppercase().as_str(), p.limit_price) {
-            ("MKT", _) => Kind::Market,
-            ("LMT", Some(price)) if price > 0.0 => {
-                if !on_tick(price, spec.tick_size(price)) {
-                    return Err((
-                        Some(contract),
-                        Refusal::error(
-                            codes::ORDER_PRICE_INVALID,
-                            "The price does not conform to the minimum price variation for this contract.",
-                        ),
-                    ));
-                }
-                Kind::Limit(price)
-            }
-            ("LMT", _) => return invalid("a limit order needs a positive limit price".to_string()),
-            (other, _) => {
-                return invalid(format!(
-                    "order type {other:?} is not simulated (MKT and LMT are)"
+        let terms = match self.terms(p, contract, side) {
+            Ok(terms) => terms,
+            Err(TermsError::OffTick) => {
+                return Err((
+                    Some(contract),
+                    Refusal::error(
+                        codes::ORDER_PRICE_INVALID,
+                        "The price does not conform to the minimum price variation for this contract.",
+                    ),
                 ));
             }
+            Err(TermsError::Invalid(text)) => return invalid(text),
+        };
+        let kind = terms.kind;
+        let lifetime = match self.lifetime(p, contract, &terms) {
+            Ok(lifetime) => lifetime,
+            Err(text) => return invalid(text),
         };
         let Some(account) = self.ledger.find(&p.account) else {
             return Err((
@@ -280,7 +333,55 @@ impl Engine {
         if let Some(reason) = self.account_refusal(&demand) {
             return Err((Some(contract), Refusal::reject(reason)));
         }
-        Ok((contract, side, kind))
+        Ok((contract, side, terms, lifetime))
+    }
+
+    /// The order's type and prices against the contract's ladder and last price.
+    fn terms(
+        &self,
+        p: &PlaceOrder,
+        contract: ContractIdx,
+        side: Side,
+    ) -> Result<Terms, TermsError> {
+        let spec = self.book.spec(contract);
+        terms(p, side, self.market.get(contract).last, |price| {
+            spec.tick_size(price)
+        })
+    }
+
+    /// Moves a pending stop after the price and triggers it once the last trade reaches it
+    /// (only while its market may trade). Sends nothing: the caller reports what changed.
+    fn fire_trigger(&mut self, idx: usize) -> bool {
+        let o = &self.orders.orders[idx];
+        if o.awaiting_parent || !self.fill_allowed_now(idx) {
+            return false;
+        }
+        let Some(mut trigger) = o.trigger else {
+            return false;
+        };
+        let (side, last) = (o.side, self.market.get(o.contract).last);
+        let spec = self.book.spec(o.contract);
+        let tick = |price: f64| spec.tick_size(price);
+        trigger.follow(side, last, tick);
+        let fired = trigger.fired(side, last);
+        let kind = trigger.working_kind(side, o.kind, tick);
+        let o = &mut self.orders.orders[idx];
+        if trigger.trails() {
+            o.trail_stop_price = Some(trigger.stop);
+        }
+        if fired {
+            tracing::debug!(
+                order_id = o.order_id,
+                stop = trigger.stop,
+                last,
+                "stop triggered"
+            );
+            o.trigger = None;
+            o.kind = kind;
+        } else {
+            o.trigger = Some(trigger);
+        }
+        fired
     }
 
     /// Answers a refused order: the error, then (for a 201 reject) openOrder and orderStatus
@@ -329,7 +430,9 @@ impl Engine {
     /// Whether the order's market may trade now (session hours, fill delay).
     fn fill_allowed_now(&self, idx: usize) -> bool {
         let o = &self.orders.orders[idx];
-        if o.fill_after.is_some_and(|t| self.now < t) {
+        if o.fill_after.is_some_and(|t| self.now < t)
+            || o.lifetime.auction_at.is_some_and(|t| self.now < t)
+        {
             return false;
         }
         !self.config.market.session_hours
@@ -351,7 +454,8 @@ impl Engine {
     /// The price the order would fill at now, if it may fill.
     fn fill_price(&self, idx: usize) -> Option<f64> {
         let o = &self.orders.orders[idx];
-        if !o.status.is_working() || !self.fill_allowed_now(idx) {
+        let waiting = o.trigger.is_some() || o.awaiting_parent;
+        if !o.status.is_working() || waiting || !self.fill_allowed_now(idx) {
             return None;
         }
         let last = self.market.get(o.contract).last;
@@ -364,16 +468,32 @@ impl Engine {
 
     /// Matches every working order against the current prices.
     pub(in crate::engine) fn match_working_orders(&mut self) {
+        self.expire_day_orders();
         let working: Vec<usize> = self.orders.working.iter().copied().collect();
         for idx in working {
-            let was_held = self.orders.orders[idx].status == Status::PreSubmitted;
-            if was_held && self.fill_price(idx).is_none() && self.fill_allowed_now(idx) {
-                // A held order (closed market, delay) goes live.
-                self.orders.orders[idx].status = Status::Submitted;
-                self.send_order_state(idx);
-            }
-            self.try_fill(idx);
+            self.match_order(idx);
         }
+    }
+
+    /// Matches one order against the current price: triggers it, takes it live, fills it.
+    pub(super) fn match_order(&mut self, idx: usize) {
+        if !self.orders.orders[idx].status.is_working() {
+            return; // cancelled by a fill in its group meanwhile
+        }
+        self.fire_trigger(idx);
+        let o = &self.orders.orders[idx];
+        // An OPG, MOC or LOC order gets one match, at the opening or the close: it fills then
+        // or is cancelled, and never rests.
+        let waiting = o.trigger.is_some() || o.awaiting_parent || o.lifetime.auction_at.is_some();
+        let was_held = o.status == Status::PreSubmitted && !waiting;
+        if was_held && self.fill_price(idx).is_none() && self.fill_allowed_now(idx) {
+            // A held order (closed market, delay, a stop just triggered, a child whose parent
+            // filled) goes live.
+            self.orders.orders[idx].status = Status::Submitted;
+            self.send_order_state(idx);
+        }
+        self.try_fill(idx);
+        self.end_of_first_chance(idx);
     }
 
     /// Fills the order (or one slice of it) if its price is there.
@@ -456,10 +576,14 @@ impl Engine {
         }
         self.notify_owner(idx, report);
         self.publish_account_change(&account, contract);
+        self.apply_oca(idx, shares);
+        if complete {
+            self.release_children(idx);
+        }
     }
 
     /// openOrder + orderStatus for the order's current state, to its owner.
-    fn send_order_state(&self, idx: usize) {
+    pub(super) fn send_order_state(&self, idx: usize) {
         self.notify_owner(idx, Response::OpenOrder(self.order_view(idx)));
         self.notify_owner(idx, Response::OrderStatus(self.status_view(idx)));
     }
@@ -499,7 +623,7 @@ impl Engine {
     }
 
     /// Cancels a working order: error 202, then orderStatus(Cancelled).
-    fn cancel(&mut self, idx: usize) {
+    pub(super) fn cancel(&mut self, idx: usize) {
         let o = &mut self.orders.orders[idx];
         o.status = Status::Cancelled;
         o.completed_at = Some(self.now);
@@ -510,12 +634,16 @@ impl Engine {
             self.notice(order_id, codes::ORDER_CANCELED, "Order Canceled - reason:"),
         );
         self.notify_owner(idx, Response::OrderStatus(self.status_view(idx)));
+        self.cancel_children(idx);
     }
 
     pub(in crate::engine) fn global_cancel(&mut self) {
         let working: Vec<usize> = self.orders.working.iter().copied().collect();
         for idx in working {
-            self.cancel(idx);
+            // A child goes with its parent, before its own turn comes.
+            if self.orders.orders[idx].status.is_working() {
+                self.cancel(idx);
+            }
         }
     }
 
@@ -577,15 +705,19 @@ impl Engine {
             action: o.side.action().to_string(),
             total_quantity: o.total,
             filled_quantity: o.filled,
-            order_type: match o.kind {
-                Kind::Market => "MKT",
-                Kind::Limit(_) => "LMT",
-            }
-            .to_string(),
+            order_type: o.order_type.clone(),
             limit_price: match o.kind {
                 Kind::Limit(p) => Some(p),
                 Kind::Market => None,
             },
+            aux_price: o.aux_price,
+            trail_stop_price: o.trail_stop_price,
+            trailing_percent: o.trailing_percent,
+            lmt_price_offset: o.lmt_price_offset,
+            parent_id: o.parent_id,
+            oca_group: o.oca_group.clone(),
+            oca_type: o.oca_type,
+            transmit: true,
             tif: o.tif.clone(),
             account: o.account.clone(),
             order_ref: o.order_ref.clone(),
@@ -612,6 +744,7 @@ impl Engine {
             },
             avg_fill_price: o.avg_price,
             perm_id: o.perm_id,
+            parent_id: o.parent_id,
             last_fill_price: o.last_fill_price,
             client_id: o.client_id,
         }
