@@ -288,6 +288,32 @@ async fn bracket_take_profit_fills_after_the_parent_and_cancels_the_stop_loss() 
     assert_eq!(open_order(&client, 3).await.map(|o| o.order_id), None);
 }
 
+/// In a cash account, where no sale may go short, a bracket is accepted all the same: its
+/// sell children sell what their parent buys, and the two of them are one exit, not two.
+#[tokio::test]
+async fn a_cash_account_takes_a_bracket_whose_exits_sell_what_the_entry_buys() {
+    let mut config = still_config();
+    for account in &mut config.accounts {
+        account.account_type = tws_sim::config::AccountType::Cash;
+    }
+    let sim = sim_with(config).await;
+    let client = connect(&sim, 1).await;
+    let mut subscriptions = bracket(&sim, &client).await;
+    let [parent, profit, loss] = &mut subscriptions[..] else {
+        unreachable!("three orders")
+    };
+    sim.set_price("AAPL", 189.0).expect("AAPL");
+    assert_eq!(take(parent, 4).await, filled_at(100.0, 189.0));
+    assert_eq!(
+        take(profit, 2).await,
+        ["open:Submitted", "status:Submitted"]
+    );
+    sim.set_price("AAPL", 195.0).expect("AAPL");
+    assert_eq!(take(profit, 4).await, filled_at(100.0, 195.0));
+    assert_eq!(take(loss, 1).await, ["status:Cancelled"]);
+    assert_eq!(sim.position(ACCOUNT, "AAPL").expect("AAPL"), 0.0);
+}
+
 #[tokio::test]
 async fn bracket_stop_loss_triggers_and_cancels_the_take_profit() {
     let sim = sim_with(still_config()).await;

@@ -4,6 +4,8 @@
 //! Checked when an order is placed and again when a working order is modified, since a
 //! modification can ask for more than the order it replaces.
 
+use std::collections::HashMap;
+
 use super::Kind;
 use crate::config::AccountType;
 use crate::engine::Engine;
@@ -22,6 +24,8 @@ pub(super) struct Demand<'a> {
     pub quantity: f64,
     /// The working order a modification replaces: what it promised is not held against it.
     pub replacing: Option<usize>,
+    /// The parent a bracket child waits for: a sell child sells what a buy parent brings.
+    pub parent: Option<usize>,
 }
 
 impl Engine {
@@ -62,7 +66,8 @@ impl Engine {
     /// may make one in a shortable contract, a cash account never.
     fn short_sale_refusal(&self, d: &Demand) -> Option<String> {
         let sellable = self.ledger.quantity(d.account, d.contract)
-            - self.reserved_sells(d.account, d.contract, d.replacing);
+            - self.reserved_sells(d.account, d.contract, d.replacing)
+            + self.incoming(d);
         if d.quantity <= sellable + 1e-9 {
             return None;
         }
@@ -103,15 +108,46 @@ impl Engine {
             .sum()
     }
 
-    /// Shares already promised to working sells.
+    /// Shares a bracket child's parent will bring: what a buy parent of the same contract and
+    /// account has still to fill.
+    fn incoming(&self, d: &Demand) -> f64 {
+        let Some(parent) = d.parent.map(|i| &self.orders.orders[i]) else {
+            return 0.0;
+        };
+        if parent.side == Side::Buy && parent.account == d.account && parent.contract == d.contract
+        {
+            parent.total - parent.filled
+        } else {
+            0.0
+        }
+    }
+
+    /// Shares already promised to working sells. A bracket child still waiting for its parent
+    /// promises none of the shares held (it sells what its parent buys), and the children of
+    /// one parent are one exit (a fill of one reduces the others): they promise the largest
+    /// of their quantities once, not their sum.
     fn reserved_sells(&self, account: &str, contract: ContractIdx, except: Option<usize>) -> f64 {
-        self.orders
+        let mut plain = 0.0;
+        let mut brackets: HashMap<(i32, i32), f64> = HashMap::new();
+        let sells = self
+            .orders
             .working
             .iter()
             .filter(|&&i| Some(i) != except)
             .map(|&i| &self.orders.orders[i])
-            .filter(|o| o.side == Side::Sell && o.account == account && o.contract == contract)
-            .map(|o| o.total - o.filled)
-            .sum()
+            .filter(|o| o.side == Side::Sell && o.account == account && o.contract == contract);
+        for o in sells {
+            let left = o.total - o.filled;
+            if o.awaiting_parent {
+                continue;
+            }
+            if o.parent_id == 0 {
+                plain += left;
+            } else {
+                let group = brackets.entry((o.client_id, o.parent_id)).or_default();
+                *group = group.max(left);
+            }
+        }
+        plain + brackets.values().sum::<f64>()
     }
 }

@@ -122,7 +122,17 @@ impl Engine {
                 }
             },
         };
-        let (contract, side, terms, lifetime) = match self.validate(&p) {
+        // A child waiting for its parent is contingent on it: a sell child sells the shares the
+        // parent buys.
+        let parent = awaiting_parent
+            .then(|| {
+                self.orders
+                    .by_client_id
+                    .get(&(client_id, p.parent_id))
+                    .copied()
+            })
+            .flatten();
+        let (contract, side, terms, lifetime) = match self.validate(&p, parent) {
             Ok(ok) => ok,
             Err((contract, refusal)) => return self.refuse(client_id, &p, contract, refusal),
         };
@@ -207,6 +217,15 @@ impl Engine {
                 kind,
                 quantity: p.total_quantity - o.filled,
                 replacing: Some(idx),
+                parent: o
+                    .awaiting_parent
+                    .then(|| {
+                        self.orders
+                            .by_client_id
+                            .get(&(o.client_id, o.parent_id))
+                            .copied()
+                    })
+                    .flatten(),
             })
         };
         if let Some(reason) = refused {
@@ -250,6 +269,7 @@ impl Engine {
     fn validate(
         &self,
         p: &PlaceOrder,
+        parent: Option<usize>,
     ) -> Result<(ContractIdx, Side, Terms, Lifetime), (Option<ContractIdx>, Refusal)> {
         let Some(contract) = self.book.resolve(&p.contract) else {
             return Err((
@@ -329,6 +349,7 @@ impl Engine {
             kind,
             quantity: p.total_quantity,
             replacing: None,
+            parent,
         };
         if let Some(reason) = self.account_refusal(&demand) {
             return Err((Some(contract), Refusal::reject(reason)));
