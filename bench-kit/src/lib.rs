@@ -24,6 +24,7 @@
 
 #![warn(missing_docs)]
 
+pub mod child;
 pub mod signals;
 
 use std::fmt::{self, Write as _};

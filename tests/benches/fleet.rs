@@ -22,9 +22,9 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
+use bench_kit::child::{ChildRun, run_child, samples_of};
 use bench_kit::{Rss, Samples, Table, Target, mapped_files_kib, micros, thread_cpu_time};
 use sandtrade_core::normalize;
 use sandtrade_runtime::{CompileCache, CpuBudget, Fleet, StrategyDir};
@@ -64,47 +64,14 @@ fn main() {
     load_tables(n);
 }
 
-/// Runs this binary as `child ARGS...` and parses its `key=value` lines.
-fn run_child(args: &[&str]) -> BTreeMap<String, f64> {
-    let exe = std::env::current_exe().expect("own path");
-    let output = Command::new(exe)
-        .arg("child")
-        .args(args)
-        .output()
-        .expect("the child runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "child {args:?} failed: {}\n{stdout}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
-        .lines()
-        .filter_map(|line| {
-            let (key, value) = line.split_once('=')?;
-            Some((key.to_owned(), value.parse().ok()?))
-        })
-        .collect()
-}
-
 /// The figures one child process printed, by key.
-type Run = BTreeMap<String, f64>;
+type Run = ChildRun;
 
 /// Rows of `(label, the runs, the key of their figure)`, judged against the table's target.
 fn add_rows(table: &mut Table, rows: &[(&str, &[Run], &str)]) {
     for &(label, runs, key) in rows {
-        table.row(label, &collect(runs, key));
+        table.row(label, &samples_of(runs, key));
     }
-}
-
-fn collect(runs: &[Run], key: &str) -> Samples {
-    runs.iter()
-        .map(|run| {
-            *run.get(key)
-                .unwrap_or_else(|| panic!("no {key} in {run:?}"))
-        })
-        .collect()
 }
 
 fn instantiate_tables(n: usize) {
@@ -124,31 +91,31 @@ fn instantiate_tables(n: usize) {
         );
         table.row_with_target(
             "instantiate (median of the process's instances)",
-            &collect(&runs, "instantiate_median_us"),
+            &samples_of(&runs, "instantiate_median_us"),
             Target::AtMost(TARGET_INSTANTIATE_US),
         );
         table.row_with_target(
             "instantiate (mean: all instances / n)",
-            &collect(&runs, "instantiate_mean_us"),
+            &samples_of(&runs, "instantiate_mean_us"),
             Target::AtMost(TARGET_INSTANTIATE_US),
         );
         table.row_with_target(
             "instantiate (mean, thread CPU time)",
-            &collect(&runs, "instantiate_cpu_mean_us"),
+            &samples_of(&runs, "instantiate_cpu_mean_us"),
             Target::AtMost(TARGET_INSTANTIATE_US),
         );
         table.row(
             "describe + init",
-            &collect(&runs, "describe_init_median_us"),
+            &samples_of(&runs, "describe_init_median_us"),
         );
-        table.row("first on-bar", &collect(&runs, "first_bar_median_us"));
+        table.row("first on-bar", &samples_of(&runs, "first_bar_median_us"));
         table.row(
             format!("later on-bars, all {n} in turn (thread CPU, median of {FLEET_BARS} rounds)"),
-            &collect(&runs, "steady_bar_us"),
+            &samples_of(&runs, "steady_bar_us"),
         );
         table.row_with_target(
             "re-instantiate into a freed slot (a restart; median of 100)",
-            &collect(&runs, "reinstantiate_median_us"),
+            &samples_of(&runs, "reinstantiate_median_us"),
             Target::AtMost(TARGET_INSTANTIATE_US),
         );
         table.print();
@@ -232,12 +199,12 @@ fn load_tables(n: usize) {
     );
     rss.row_with_target(
         "the .cwasm mappings (smaps Rss), for comparison",
-        &collect(&warm_runs, "cwasm_kib_per"),
+        &samples_of(&warm_runs, "cwasm_kib_per"),
         Target::None,
     );
     rss.row_with_target(
         "  of which written since mapped (smaps Anonymous)",
-        &collect(&warm_runs, "cwasm_anon_kib_per"),
+        &samples_of(&warm_runs, "cwasm_anon_kib_per"),
         Target::None,
     );
     rss.print();
@@ -249,10 +216,13 @@ fn load_tables(n: usize) {
         "µs",
         Target::None,
     );
-    bar.row("whole fleet, one bar", &collect(&warm_runs, "fleet_bar_us"));
+    bar.row(
+        "whole fleet, one bar",
+        &samples_of(&warm_runs, "fleet_bar_us"),
+    );
     bar.row(
         "per strategy",
-        &collect(&warm_runs, "fleet_bar_per_strategy_us"),
+        &samples_of(&warm_runs, "fleet_bar_per_strategy_us"),
     );
     bar.print();
 }
@@ -341,7 +311,7 @@ fn print_rss_per(before: Rss, after: Rss, n: usize) {
 
 /// The rows of a resident-memory table: the total, then its three parts.
 fn rss_rows(table: &mut Table, runs: &[BTreeMap<String, f64>], file_part: &str) {
-    table.row("VmRSS growth / n", &collect(runs, "rss_kib_per"));
+    table.row("VmRSS growth / n", &samples_of(runs, "rss_kib_per"));
     for (label, key) in [
         (
             "  of which anonymous (RssAnon: heap, written wasm memory)",
@@ -353,7 +323,7 @@ fn rss_rows(table: &mut Table, runs: &[BTreeMap<String, f64>], file_part: &str) 
             "shmem_kib_per",
         ),
     ] {
-        table.row_with_target(label, &collect(runs, key), Target::None);
+        table.row_with_target(label, &samples_of(runs, key), Target::None);
     }
 }
 

@@ -50,6 +50,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bench_kit::child::{run_child, samples_of};
 use bench_kit::{Machine, Rss, Samples, Stopwatch, figure, per_second};
 use sandtrade::build::{Toolchain, build};
 use sandtrade_backtest::generate::{GenConfig, Length, write_csv};
@@ -515,7 +516,7 @@ fn instantiate_costs(langs: &[Lang], cache_dir: &Path) -> Starts {
          {INSTANCES}"
     );
     for (lang, runs) in langs.iter().zip(&starts) {
-        let at = |key| median_of(runs, key);
+        let at = |key| samples_of(runs, key).median();
         println!(
             "  {:<10} start {:>8} µs (first in the process {:>8} µs)   RSS {:>8} KiB per instance \
              (anon {}, shmem {}, file {})",
@@ -530,40 +531,6 @@ fn instantiate_costs(langs: &[Lang], cache_dir: &Path) -> Starts {
     }
     println!();
     starts
-}
-
-fn median_of(runs: &[BTreeMap<String, f64>], key: &str) -> f64 {
-    runs.iter()
-        .map(|run| {
-            *run.get(key)
-                .unwrap_or_else(|| panic!("no {key} in {run:?}"))
-        })
-        .collect::<Samples>()
-        .median()
-}
-
-/// Runs this binary as `child ARGS...` and parses its `key=value` lines.
-fn run_child(args: &[&str]) -> BTreeMap<String, f64> {
-    let exe = std::env::current_exe().expect("own path");
-    let output = Command::new(exe)
-        .arg("child")
-        .args(args)
-        .output()
-        .expect("the child runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "child {args:?} failed: {}\n{stdout}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
-        .lines()
-        .filter_map(|line| {
-            let (key, value) = line.split_once('=')?;
-            Some((key.to_owned(), value.parse().ok()?))
-        })
-        .collect()
 }
 
 fn child(args: &[String]) {
@@ -796,8 +763,8 @@ fn summary(
             format!("{:.2}x", rate / backtrader_rate),
             figure(live.p50),
             figure(live.p99),
-            figure(median_of(starts, "start_us")),
-            figure(median_of(starts, "rss_kib")),
+            figure(samples_of(starts, "start_us").median()),
+            figure(samples_of(starts, "rss_kib").median()),
         ]);
     }
     for reference in references {
@@ -834,7 +801,7 @@ fn summary(
         line(&row.iter().map(String::as_str).collect::<Vec<_>>());
     }
     let python = &backtests[1];
-    let python_start_ms = median_of(&starts[1], "start_us") / 1e3;
+    let python_start_ms = samples_of(&starts[1], "start_us").median() / 1e3;
     println!(
         "  (with a CPU per thread, the sandbox rows would be {})",
         langs
