@@ -180,38 +180,34 @@ impl Feed {
             note_bar(&mut self.last_bar, instrument, bar_seconds, bar);
         }
         strategies.set_warming(&strategy, false);
-        let buffered_live = bars.len() - historical;
-        match purpose {
-            Purpose::WarmUp => {
-                tracing::info!(
-                    strategy = &*strategy,
-                    historical,
-                    buffered_live,
-                    "warmed up; trading from the next bar"
-                );
-                self.events.emit(TradingEvent::WarmedUp {
-                    strategy: strategy.to_string(),
-                    bars: historical,
-                });
-            }
+        let event = match purpose {
+            Purpose::WarmUp => TradingEvent::WarmedUp {
+                strategy: strategy.to_string(),
+                bars: historical,
+            },
             Purpose::Backfill => {
-                let span = bars[..historical]
-                    .first()
-                    .zip(bars[..historical].last())
-                    .map(|((_, first), (_, last))| (first.start_ms, last.start_ms));
-                tracing::info!(
-                    strategy = &*strategy,
-                    historical,
-                    buffered_live,
-                    "backfilled the bars missed while disconnected; trading from the next bar"
-                );
-                self.events.emit(TradingEvent::Backfilled {
+                let history = &bars[..historical];
+                TradingEvent::Backfilled {
                     strategy: strategy.to_string(),
                     bars: historical,
-                    span_ms: span,
-                });
+                    span_ms: history
+                        .first()
+                        .zip(history.last())
+                        .map(|((_, first), (_, last))| (first.start_ms, last.start_ms)),
+                }
             }
-        }
+        };
+        tracing::info!(
+            strategy = &*strategy,
+            historical,
+            buffered_live = bars.len() - historical,
+            "{}; trading from the next bar",
+            match purpose {
+                Purpose::WarmUp => "warmed up",
+                Purpose::Backfill => "backfilled the bars missed while disconnected",
+            }
+        );
+        self.events.emit(event);
     }
 
     /// After a reconnect: every running strategy that was given bars before gets, from

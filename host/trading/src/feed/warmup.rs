@@ -340,20 +340,17 @@ impl Warmups {
         }
         let purpose = job.purpose;
         let bars = done.result.unwrap_or_else(|why| {
-            let symbol = &job.instruments[done.index].symbol;
-            match purpose {
-                Purpose::WarmUp => tracing::warn!(
-                    strategy = &*done.strategy,
-                    symbol,
-                    "warm-up history unavailable, starting without it: {why}"
-                ),
-                Purpose::Backfill => tracing::warn!(
-                    strategy = &*done.strategy,
-                    symbol,
-                    "history unavailable, the bars missed while disconnected are not \
-                     backfilled: {why}"
-                ),
-            }
+            let without = match purpose {
+                Purpose::WarmUp => "warm-up history unavailable, starting without it",
+                Purpose::Backfill => {
+                    "history unavailable, the bars missed while disconnected are not backfilled"
+                }
+            };
+            tracing::warn!(
+                strategy = &*done.strategy,
+                symbol = job.instruments[done.index].symbol,
+                "{without}: {why}"
+            );
             Vec::new()
         });
         job.history[done.index] = Some(bars);
