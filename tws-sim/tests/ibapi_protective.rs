@@ -183,17 +183,11 @@ async fn a_stop_without_its_stop_price_is_refused() {
         ..Order::default()
     };
     let mut events = place(&sim, &client, 1, 190.0, &order).await;
-    let notice = match next_item(&mut events).await {
-        Ok(SubscriptionItem::Notice(n)) | Err(ibapi::Error::Notice(n)) => n,
-        other => panic!("expected error 321, got {other:?}"),
-    };
-    assert_eq!(notice.code, 321);
+    let (code, message) = refusal(&mut events).await;
+    assert_eq!(code, 321);
     assert!(
-        notice
-            .message
-            .ends_with("cause - a STP order needs a positive stop price (auxPrice)"),
-        "{}",
-        notice.message
+        message.ends_with("cause - a STP order needs a positive stop price (auxPrice)"),
+        "{message}"
     );
     assert_eq!(open_order(&client, 1).await.map(|o| o.order_id), None);
 }
@@ -260,11 +254,10 @@ async fn bracket(
     subscriptions
 }
 
-#[tokio::test]
-async fn bracket_take_profit_fills_after_the_parent_and_cancels_the_stop_loss() {
-    let sim = sim_with(still_config()).await;
-    let client = connect(&sim, 1).await;
-    let mut subscriptions = bracket(&sim, &client).await;
+/// A bracket on `sim` through to its take-profit: the parent fills at 189, the take-profit
+/// works and fills at 195, the stop-loss is cancelled, the position is flat again.
+async fn bracket_to_its_take_profit(sim: &tws_sim::SimHandle, client: &Client) {
+    let mut subscriptions = bracket(sim, client).await;
     let [parent, profit, loss] = &mut subscriptions[..] else {
         unreachable!("three orders")
     };
@@ -284,6 +277,13 @@ async fn bracket_take_profit_fills_after_the_parent_and_cancels_the_stop_loss() 
     assert_eq!(take(profit, 4).await, filled_at(100.0, 195.0));
     assert_eq!(take(loss, 1).await, ["status:Cancelled"]);
     assert_eq!(sim.position(ACCOUNT, "AAPL").expect("AAPL"), 0.0);
+}
+
+#[tokio::test]
+async fn bracket_take_profit_fills_after_the_parent_and_cancels_the_stop_loss() {
+    let sim = sim_with(still_config()).await;
+    let client = connect(&sim, 1).await;
+    bracket_to_its_take_profit(&sim, &client).await;
     assert_eq!(sim.cash(ACCOUNT, "USD"), 1_000_000.0 + 600.0 - 2.0);
     assert_eq!(open_order(&client, 3).await.map(|o| o.order_id), None);
 }
@@ -298,20 +298,7 @@ async fn a_cash_account_takes_a_bracket_whose_exits_sell_what_the_entry_buys() {
     }
     let sim = sim_with(config).await;
     let client = connect(&sim, 1).await;
-    let mut subscriptions = bracket(&sim, &client).await;
-    let [parent, profit, loss] = &mut subscriptions[..] else {
-        unreachable!("three orders")
-    };
-    sim.set_price("AAPL", 189.0).expect("AAPL");
-    assert_eq!(take(parent, 4).await, filled_at(100.0, 189.0));
-    assert_eq!(
-        take(profit, 2).await,
-        ["open:Submitted", "status:Submitted"]
-    );
-    sim.set_price("AAPL", 195.0).expect("AAPL");
-    assert_eq!(take(profit, 4).await, filled_at(100.0, 195.0));
-    assert_eq!(take(loss, 1).await, ["status:Cancelled"]);
-    assert_eq!(sim.position(ACCOUNT, "AAPL").expect("AAPL"), 0.0);
+    bracket_to_its_take_profit(&sim, &client).await;
 }
 
 #[tokio::test]

@@ -6,7 +6,6 @@
 mod support;
 
 use ibapi::orders::{Action, TimeInForce, order_builder};
-use ibapi::prelude::*;
 use tws_sim::SimConfig;
 
 use support::*;
@@ -163,15 +162,11 @@ async fn opg_without_session_hours_is_refused() {
         &buy_limit(185.0, TimeInForce::OnOpen),
     )
     .await;
-    let notice = match next_item(&mut events).await {
-        Ok(SubscriptionItem::Notice(n)) | Err(ibapi::Error::Notice(n)) => n,
-        other => panic!("expected error 321, got {other:?}"),
-    };
-    assert_eq!(notice.code, 321);
+    let (code, message) = refusal(&mut events).await;
+    assert_eq!(code, 321);
     assert!(
-        notice.message.contains("OPG orders need session hours"),
-        "{}",
-        notice.message
+        message.contains("OPG orders need session hours"),
+        "{message}"
     );
 }
 
@@ -235,16 +230,10 @@ async fn an_on_close_order_must_be_a_day_order() {
     moc.order_type = "MOC".into();
     moc.tif = TimeInForce::GoodTillCanceled;
     let mut events = place(&sim, &client, 1, 190.0, &moc).await;
-    let notice = match next_item(&mut events).await {
-        Ok(SubscriptionItem::Notice(n)) | Err(ibapi::Error::Notice(n)) => n,
-        other => panic!("expected error 321, got {other:?}"),
-    };
-    assert_eq!(notice.code, 321);
+    let (code, message) = refusal(&mut events).await;
+    assert_eq!(code, 321);
     assert!(
-        notice
-            .message
-            .ends_with("a MOC order is a DAY order, not GTC"),
-        "{}",
-        notice.message
+        message.ends_with("a MOC order is a DAY order, not GTC"),
+        "{message}"
     );
 }

@@ -146,6 +146,14 @@ pub async fn event(events: &mut ibapi::subscriptions::Subscription<PlaceOrder>) 
     }
 }
 
+/// The refusal an order got instead of its events: IB's error code and message.
+pub async fn refusal(events: &mut ibapi::subscriptions::Subscription<PlaceOrder>) -> (i32, String) {
+    match next_item(events).await {
+        Ok(SubscriptionItem::Notice(n)) | Err(ibapi::Error::Notice(n)) => (n.code, n.message),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
 pub async fn take(
     events: &mut ibapi::subscriptions::Subscription<PlaceOrder>,
     n: usize,
