@@ -21,7 +21,7 @@ pub async fn limit(State(max): State<usize>, request: Request, next: Next) -> Re
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|length| length > max as u64) {
-        return too_large(max).into_response();
+        return too_large(max);
     }
     let (parts, body) = request.into_parts();
     let mut chunks = body.into_data_stream();
@@ -39,19 +39,27 @@ pub async fn limit(State(max): State<usize>, request: Request, next: Next) -> Re
             }
         };
         if read.len() + chunk.len() > max {
-            return too_large(max).into_response();
+            return too_large(max);
         }
         read.extend_from_slice(&chunk);
     }
     next.run(Request::from_parts(parts, Body::from(read))).await
 }
 
-/// `413 body-too-large`.
-fn too_large(max: usize) -> ApiError {
-    ApiError::new(
+/// `413 body-too-large`, with `Connection: close`: the rest of the body is never read, so
+/// the connection cannot carry another request, and a client that pooled it would send its
+/// next request into a closed socket.
+fn too_large(max: usize) -> Response {
+    let mut response = ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "body-too-large",
         format!("the request body is larger than the {max} bytes this API accepts"),
     )
     .with_detail(serde_json::json!({ "max_bytes": max }))
+    .into_response();
+    response.headers_mut().insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("close"),
+    );
+    response
 }
