@@ -258,6 +258,7 @@ mod tests {
             side: action.side(),
             quantity,
             order_type,
+            timing: sandtrade_core::Timing::DAY,
             reason: String::new(),
         };
         let bars = [

@@ -53,6 +53,7 @@ impl World {
             symbol: symbol.into(),
             quantity,
             order_type,
+            timing: sandtrade_core::Timing::DAY,
             reason: "because".into(),
         };
         self.validator
@@ -125,6 +126,7 @@ fn an_accepted_order_carries_everything_the_queue_needs() {
             side: Side::Buy,
             quantity: 200,
             order_type: OrderType::Limit(300.2),
+            timing: sandtrade_core::Timing::DAY,
             reason: "because".into(),
         }
     );
@@ -458,6 +460,7 @@ fn a_million_emits_in_one_bar_are_cut_off_at_the_rate() {
         symbol: "AAPL".into(),
         quantity: 1,
         order_type: OrderType::Market,
+        timing: sandtrade_core::Timing::DAY,
         reason: String::new(),
     };
     let accepted = (0..1_000_000)

@@ -5,12 +5,12 @@
 use ibapi::contracts::{Contract, SecurityType};
 use ibapi::orders::{
     Action as IbAction, CommissionReport as IbCommission, Execution as IbExecution, ExecutionSide,
-    Order, OrderStatusKind,
+    Order, OrderStatusKind, TimeInForce as IbTimeInForce,
 };
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
 
 use sandtrade_core::Instrument;
-use sandtrade_core::{OrderType, Side};
+use sandtrade_core::{OrderType, Side, TimeInForce, Trail};
 use sandtrade_orders::{CommissionReport, Execution, IbStatus, OutgoingOrder};
 
 /// The IB stock contract of `instrument` (SMART/USD or SEHK/HKD).
@@ -24,23 +24,65 @@ pub fn contract(instrument: &Instrument) -> Contract {
     }
 }
 
-/// The IB order for `outgoing`: `orderRef` is the client order id, a day order in `account`.
+/// The IB order for `outgoing`: `orderRef` is the client order id, in `account`, with the
+/// order type's prices in IB's fields (a stop's trigger in `auxPrice`, a trailing stop's
+/// amount in `auxPrice` or its percent in `trailingPercent`, a trailing stop-limit's offset in
+/// `lmtPriceOffset`) and its time in force.
 pub fn order(outgoing: &OutgoingOrder, account: &str) -> Order {
     let action = match outgoing.side {
         Side::Buy => IbAction::Buy,
         Side::Sell => IbAction::Sell,
     };
-    let quantity = f64::from(outgoing.quantity);
-    let mut order = match outgoing.order_type {
-        OrderType::Market => ibapi::orders::order_builder::market_order(action, quantity),
-        OrderType::Limit(price) => {
-            ibapi::orders::order_builder::limit_order(action, quantity, price)
-        }
+    let mut order = Order {
+        action,
+        total_quantity: f64::from(outgoing.quantity),
+        ..Order::default()
     };
+    order.order_type = ib_order_type(outgoing.order_type).to_owned();
+    order.limit_price = outgoing.order_type.limit_price();
+    match outgoing.order_type {
+        OrderType::Stop(trigger) | OrderType::StopLimit { trigger, .. } => {
+            order.aux_price = Some(trigger);
+        }
+        OrderType::TrailingStop {
+            trail,
+            limit_offset,
+        } => {
+            match trail {
+                Trail::Amount(amount) => order.aux_price = Some(amount),
+                Trail::Percent(percent) => order.trailing_percent = Some(percent),
+            }
+            order.limit_price_offset = limit_offset;
+        }
+        _ => {}
+    }
+    order.tif = match outgoing.timing.tif {
+        TimeInForce::Day => IbTimeInForce::Day,
+        TimeInForce::Gtc => IbTimeInForce::GoodTillCanceled,
+        TimeInForce::Ioc => IbTimeInForce::ImmediateOrCancel,
+        TimeInForce::Opg => IbTimeInForce::OnOpen,
+    };
+    order.outside_rth = outgoing.timing.outside_rth;
     order.order_id = outgoing.ib.order_id;
     order.order_ref.clone_from(&outgoing.client_order_id);
     order.account = account.to_owned();
     order
+}
+
+/// IB's name for an order type (`Order.orderType`).
+pub const fn ib_order_type(order_type: OrderType) -> &'static str {
+    match order_type {
+        OrderType::Market => "MKT",
+        OrderType::Limit(_) => "LMT",
+        OrderType::Stop(_) => "STP",
+        OrderType::StopLimit { .. } => "STP LMT",
+        OrderType::TrailingStop {
+            limit_offset: None, ..
+        } => "TRAIL",
+        OrderType::TrailingStop { .. } => "TRAIL LIMIT",
+        OrderType::MarketOnClose => "MOC",
+        OrderType::LimitOnClose(_) => "LOC",
+    }
 }
 
 /// IB's status kind as the store's [`IbStatus`]; `None` for a status string this build does
@@ -255,6 +297,7 @@ mod tests {
             side: Side::Sell,
             quantity: 25,
             order_type: OrderType::Limit(190.5),
+            timing: sandtrade_core::Timing::DAY,
         };
         let o = order(&outgoing, "DU1234567");
         assert_eq!(o.order_id, 42);

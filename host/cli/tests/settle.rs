@@ -40,6 +40,7 @@ impl Desk {
             action: Action::OpenLong,
             quantity: 10,
             order_type: OrderType::Limit(190.0),
+            timing: sandtrade_core::Timing::DAY,
             reason: "breakout",
             time_ms: 1_760_000_000_000,
         };

@@ -19,6 +19,7 @@ pub mod clock;
 pub mod instrument;
 pub mod lots;
 pub mod money;
+pub mod order_type;
 pub mod position;
 pub mod settings;
 pub mod signal;
@@ -28,8 +29,8 @@ pub mod ticks;
 pub use bar::Bar;
 pub use instrument::{ACCEPTED_FORMS, Instrument, Market, normalize};
 pub use lots::{LotProblem, LotTable, LotTableError};
+pub use order_type::{OrderType, TimeInForce, Timing, Trail};
 pub use position::{Exposure, Position};
 pub use signal::{
-    Action, OrderType, REASON_MAX_BYTES, RejectCode, Rejection, SYMBOL_MAX_BYTES, Side,
-    SignalRequest,
+    Action, REASON_MAX_BYTES, RejectCode, Rejection, SYMBOL_MAX_BYTES, Side, SignalRequest,
 };

@@ -7,6 +7,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::{OrderType, Timing};
+
 /// What a signal asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -56,26 +58,6 @@ impl fmt::Display for Action {
     }
 }
 
-/// How an order is priced.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum OrderType {
-    /// At the market.
-    Market,
-    /// At this limit price or better, in the instrument's currency. Must be finite and positive.
-    Limit(f64),
-}
-
-impl OrderType {
-    /// The limit price, if this is a limit order.
-    pub const fn limit_price(self) -> Option<f64> {
-        match self {
-            Self::Market => None,
-            Self::Limit(price) => Some(price),
-        }
-    }
-}
-
 /// The side of an order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -121,6 +103,8 @@ pub struct SignalRequest {
     pub quantity: u32,
     /// How the order is priced.
     pub order_type: OrderType,
+    /// How long the order works, and whether outside regular hours.
+    pub timing: Timing,
     /// Free text kept with the signal and shown to operators; at most [`REASON_MAX_BYTES`].
     pub reason: String,
 }
@@ -148,6 +132,9 @@ pub enum RejectCode {
     InvalidPrice,
     /// The symbol is not among those the strategy declared.
     NotSubscribed,
+    /// An order type with a time in force or session IB does not take for it (an on-close
+    /// order that is not a day order, a stop in the opening auction).
+    InvalidOrder,
     /// Trading is halted by the operator.
     TradingHalted,
     /// A host-side fault (e.g. the durable write failed). Not the strategy's fault; never
@@ -157,7 +144,7 @@ pub enum RejectCode {
 
 impl RejectCode {
     /// Number of codes.
-    pub const COUNT: usize = 11;
+    pub const COUNT: usize = 12;
 
     /// Every code, in WIT order; `ALL[code.index()] == code`.
     pub const ALL: [Self; Self::COUNT] = [
@@ -170,6 +157,7 @@ impl RejectCode {
         Self::InvalidQuantity,
         Self::InvalidPrice,
         Self::NotSubscribed,
+        Self::InvalidOrder,
         Self::TradingHalted,
         Self::Unavailable,
     ];
@@ -186,6 +174,7 @@ impl RejectCode {
             Self::InvalidQuantity => "invalid-quantity",
             Self::InvalidPrice => "invalid-price",
             Self::NotSubscribed => "not-subscribed",
+            Self::InvalidOrder => "invalid-order",
             Self::TradingHalted => "trading-halted",
             Self::Unavailable => "unavailable",
         }
@@ -253,6 +242,7 @@ mod tests {
                 "invalid-quantity",
                 "invalid-price",
                 "not-subscribed",
+                "invalid-order",
                 "trading-halted",
                 "unavailable",
             ]

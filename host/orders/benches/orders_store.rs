@@ -114,6 +114,7 @@ fn record(n: usize) -> SignalRecord<'static> {
         } else {
             OrderType::Limit(187.25)
         },
+        timing: sandtrade_core::Timing::DAY,
         reason: "bench: crossover",
         time_ms: 1_760_000_000_000,
     }

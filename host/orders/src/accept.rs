@@ -80,6 +80,7 @@ fn insert(
         action: record.action,
         quantity: record.quantity,
         order_type: record.order_type,
+        timing: record.timing,
         state: if ib.is_some() {
             OrderState::Sending
         } else {

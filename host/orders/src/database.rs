@@ -16,7 +16,7 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension, params};
 use sandtrade_core::{Market, Position, REASON_MAX_BYTES, Rejection, SYMBOL_MAX_BYTES, text};
 
-use self::order_row::{ORDER_COLUMNS, OrderRow, order_type_columns};
+use self::order_row::{ORDER_COLUMNS, OrderRow, TermColumns};
 use self::tx::WriteTx;
 use super::OrderStoreError;
 use super::checkpoint::Checkpointer;
@@ -242,7 +242,8 @@ impl Tx<'_> {
                 && order.updated_ms == order.created_ms,
             "a new order has nothing from IB yet: {order:?}"
         );
-        let (order_type, limit_price) = order_type_columns(order.order_type);
+        let terms = TermColumns::of(order.order_type, order.timing);
+        let [t1, t2, t3, t4, t5, t6, t7, t8] = terms.values();
         self.tx.prepare_cached(INSERT_ORDER)?.execute(params![
             order.signal_id.row(),
             order.client_order_id,
@@ -252,8 +253,14 @@ impl Tx<'_> {
             order.instrument.market.as_str(),
             order.action.as_str(),
             order.quantity,
-            order_type,
-            limit_price,
+            t1,
+            t2,
+            t3,
+            t4,
+            t5,
+            t6,
+            t7,
+            t8,
             order.state.as_str(),
             order.ib.map(|ib| ib.client_id),
             order.ib.map(|ib| ib.order_id),
@@ -455,7 +462,8 @@ fn insert_signal(
     record: &SignalRecord<'_>,
     rejection: Option<&Rejection>,
 ) -> Result<SignalId, OrderStoreError> {
-    let (order_type, limit_price) = order_type_columns(record.order_type);
+    let terms = TermColumns::of(record.order_type, record.timing);
+    let [t1, t2, t3, t4, t5, t6, t7, t8] = terms.values();
     // The last guard on what a row may hold: a refused signal is stored as the strategy wrote
     // it, and risk refuses an oversized symbol or reason, so here they are cut, never kept
     // whole.
@@ -466,8 +474,14 @@ fn insert_signal(
         text::clip(record.symbol, SYMBOL_MAX_BYTES),
         record.action.as_str(),
         record.quantity,
-        order_type,
-        limit_price,
+        t1,
+        t2,
+        t3,
+        t4,
+        t5,
+        t6,
+        t7,
+        t8,
         text::clip(record.reason, REASON_MAX_BYTES),
         if rejection.is_some() {
             "rejected"
@@ -520,14 +534,17 @@ fn raise_next_order_id(
 }
 
 const INSERT_SIGNAL: &str = "INSERT INTO signals
-    (time_ms, strategy, wasm_hash, symbol, action, quantity, order_type, limit_price, reason,
-     verdict, reject_code, reject_message)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+    (time_ms, strategy, wasm_hash, symbol, action, quantity, order_type, limit_price, stop_price,
+     trail_amount, trail_percent, limit_offset, tif, outside_rth, reason, verdict, reject_code,
+     reject_message)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
 
 const INSERT_ORDER: &str = "INSERT INTO orders
     (signal_id, client_order_id, strategy, wasm_hash, symbol, market, action, quantity,
-     order_type, limit_price, state, ib_client_id, ib_order_id, created_ms, sent_ms, updated_ms)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?14)";
+     order_type, limit_price, stop_price, trail_amount, trail_percent, limit_offset, tif,
+     outside_rth, state, ib_client_id, ib_order_id, created_ms, sent_ms, updated_ms)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
+     ?20, ?21, ?20)";
 
 const UPDATE_ORDER: &str = "UPDATE orders SET
     state = ?2, ib_client_id = ?3, ib_order_id = ?4, perm_id = ?5, ib_status = ?6,

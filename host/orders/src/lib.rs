@@ -28,7 +28,7 @@
 //!
 //! ```
 //! use sandtrade_orders::{OrderState, OrderStore, SignalRecord, StoreConfig};
-//! use sandtrade_core::{Action, OrderType, normalize};
+//! use sandtrade_core::{Action, OrderType, Timing, normalize};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let dir = tempfile::tempdir()?;
@@ -40,6 +40,7 @@
 //!     action: Action::OpenLong,
 //!     quantity: 200,
 //!     order_type: OrderType::Limit(312.4),
+//!     timing: Timing::DAY,
 //!     reason: "breakout",
 //!     time_ms: 1_760_000_000_000,
 //! };

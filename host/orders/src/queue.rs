@@ -180,8 +180,9 @@ pub(super) fn end_by_notice(
 }
 
 /// Cancels every queued market order accepted before `cutoff_ms` (ms since the epoch): it
-/// waited through a disconnect or a halt, and the market it was meant for has moved on. Limit
-/// orders keep waiting: their price still protects the strategy. `why` goes into each note.
+/// waited through a disconnect or a halt, and the market it was meant for has moved on. Orders
+/// with a price of their own (limits, stops, trailing stops, on-close orders) keep waiting:
+/// their price or their auction still protects the strategy. `why` goes into each note.
 /// Returns the orders cancelled, oldest first.
 pub(super) fn expire_stale(
     database: &Database,

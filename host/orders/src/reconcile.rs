@@ -330,6 +330,7 @@ mod tests {
             action: Action::OpenLong,
             quantity: 100,
             order_type: OrderType::Market,
+            timing: sandtrade_core::Timing::DAY,
             state,
             ib: Some(IbOrderId {
                 client_id: 1,

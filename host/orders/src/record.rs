@@ -3,7 +3,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use sandtrade_core::Instrument;
-use sandtrade_core::{Action, OrderType, Side};
+use sandtrade_core::{Action, OrderType, Side, Timing};
 
 use super::ids::SignalId;
 use super::state::{IbStatus, OrderState};
@@ -30,6 +30,8 @@ pub struct SignalRecord<'a> {
     pub quantity: u32,
     /// How the order is priced.
     pub order_type: OrderType,
+    /// How long the order works.
+    pub timing: Timing,
     /// The strategy's free-text reason.
     pub reason: &'a str,
     /// When the strategy emitted it (host clock; replay time in a backtest), ms since the epoch.
@@ -63,8 +65,10 @@ pub struct OutgoingOrder {
     pub side: Side,
     /// `Order.totalQuantity`.
     pub quantity: u32,
-    /// MKT, or LMT with its price.
+    /// The order type with its prices (on the contract's tick).
     pub order_type: OrderType,
+    /// `Order.tif` and `Order.outsideRth`.
+    pub timing: Timing,
 }
 
 /// Everything the store knows about one order.
@@ -84,8 +88,10 @@ pub struct OrderRecord {
     pub action: Action,
     /// Ordered shares.
     pub quantity: u32,
-    /// MKT or LMT.
+    /// How the order is priced.
     pub order_type: OrderType,
+    /// How long it works.
+    pub timing: Timing,
     /// Where the order is in its life.
     pub state: OrderState,
     /// IB's ids, once taken for sending.
@@ -138,6 +144,7 @@ impl OrderRecord {
             side: self.side(),
             quantity: self.quantity,
             order_type: self.order_type,
+            timing: self.timing,
         }
     }
 }

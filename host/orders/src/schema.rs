@@ -110,12 +110,20 @@ pub(super) fn configure(conn: &Connection, sync: Synchronous) -> Result<(), Orde
 }
 
 /// Brings the schema up to the latest version.
+///
+/// Foreign keys are off while the ladder runs: a step that widens a `CHECK` rebuilds its table
+/// (SQLite cannot alter a constraint), and dropping the old copy of a table others reference
+/// would otherwise fail. Every reference is checked once the ladder is done.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), OrderStoreError> {
     let found: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
     let latest = i64::try_from(MIGRATIONS.len()).expect("a handful of migrations");
     if found > latest {
         return Err(OrderStoreError::SchemaTooNew { found, latest });
     }
+    if found == latest {
+        return Ok(());
+    }
+    conn.pragma_update(None, "foreign_keys", false)?;
     for (version, script) in (1..)
         .zip(MIGRATIONS)
         .skip(usize::try_from(found).unwrap_or(0))
@@ -125,11 +133,21 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), OrderStoreError> {
         tx.pragma_update(None, "user_version", version)?;
         tx.commit()?;
     }
+    conn.pragma_update(None, "foreign_keys", true)?;
+    let dangling: i64 =
+        conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |row| {
+            row.get(0)
+        })?;
+    if dangling > 0 {
+        return Err(OrderStoreError::Corrupt(format!(
+            "{dangling} rows reference a row that does not exist after the schema upgrade"
+        )));
+    }
     Ok(())
 }
 
 /// The schema, one script per version. Never edit a released step: add a new one.
-pub(super) const MIGRATIONS: [&str; 1] = [V1];
+pub(super) const MIGRATIONS: [&str; 2] = [V1, V2];
 
 /// Version 1. Kebab-case names (`open-long`, `partially-filled`) match the WIT and the API.
 /// Quantities are whole shares; money is `REAL` in the instrument's currency.
@@ -237,6 +255,102 @@ CREATE TABLE ib_order_ids (
 ) STRICT;
 ";
 
+/// Version 2: the protective order types and time in force. `signals` and `orders` are
+/// rebuilt with the wider `order_type` check and the columns each type needs: `stop_price`
+/// (stop, stop-limit), `trail_amount` or `trail_percent` and an optional `limit_offset`
+/// (trailing stop), `tif` and `outside_rth`. Existing rows become day orders in regular hours,
+/// which they were.
+const V2: &str = r"
+CREATE TABLE signals_v2 (
+    id             INTEGER PRIMARY KEY,
+    time_ms        INTEGER NOT NULL,
+    strategy       TEXT    NOT NULL,
+    wasm_hash      TEXT    NOT NULL,
+    symbol         TEXT    NOT NULL,
+    action         TEXT    NOT NULL CHECK (action IN ('open-long', 'add-long', 'close-long', 'reduce-long')),
+    quantity       INTEGER NOT NULL CHECK (quantity >= 0),
+    order_type     TEXT    NOT NULL CHECK (order_type IN ('market', 'limit', 'stop', 'stop-limit',
+                       'trailing-stop', 'market-on-close', 'limit-on-close')),
+    limit_price    REAL,
+    stop_price     REAL,
+    trail_amount   REAL,
+    trail_percent  REAL,
+    limit_offset   REAL,
+    tif            TEXT    NOT NULL CHECK (tif IN ('day', 'gtc', 'ioc', 'opg')),
+    outside_rth    INTEGER NOT NULL CHECK (outside_rth IN (0, 1)),
+    reason         TEXT    NOT NULL,
+    verdict        TEXT    NOT NULL CHECK (verdict IN ('accepted', 'rejected')),
+    reject_code    TEXT,
+    reject_message TEXT,
+    CHECK ((verdict = 'accepted') = (reject_code IS NULL)),
+    CHECK ((order_type IN ('limit', 'stop-limit', 'limit-on-close')) = (limit_price IS NOT NULL)),
+    CHECK ((order_type IN ('stop', 'stop-limit')) = (stop_price IS NOT NULL)),
+    CHECK (CASE WHEN order_type = 'trailing-stop'
+                THEN (trail_amount IS NULL) <> (trail_percent IS NULL)
+                ELSE trail_amount IS NULL AND trail_percent IS NULL AND limit_offset IS NULL END)
+) STRICT;
+INSERT INTO signals_v2
+    (id, time_ms, strategy, wasm_hash, symbol, action, quantity, order_type, limit_price, tif,
+     outside_rth, reason, verdict, reject_code, reject_message)
+SELECT id, time_ms, strategy, wasm_hash, symbol, action, quantity, order_type, limit_price, 'day',
+     0, reason, verdict, reject_code, reject_message
+FROM signals;
+DROP TABLE signals;
+ALTER TABLE signals_v2 RENAME TO signals;
+
+CREATE TABLE orders_v2 (
+    signal_id       INTEGER PRIMARY KEY REFERENCES signals (id),
+    client_order_id TEXT    NOT NULL UNIQUE,
+    strategy        TEXT    NOT NULL,
+    wasm_hash       TEXT    NOT NULL,
+    symbol          TEXT    NOT NULL,
+    market          TEXT    NOT NULL CHECK (market IN ('us-stock', 'hk-stock')),
+    action          TEXT    NOT NULL CHECK (action IN ('open-long', 'add-long', 'close-long', 'reduce-long')),
+    quantity        INTEGER NOT NULL CHECK (quantity > 0),
+    order_type      TEXT    NOT NULL CHECK (order_type IN ('market', 'limit', 'stop', 'stop-limit',
+                        'trailing-stop', 'market-on-close', 'limit-on-close')),
+    limit_price     REAL,
+    stop_price      REAL,
+    trail_amount    REAL,
+    trail_percent   REAL,
+    limit_offset    REAL,
+    tif             TEXT    NOT NULL CHECK (tif IN ('day', 'gtc', 'ioc', 'opg')),
+    outside_rth     INTEGER NOT NULL CHECK (outside_rth IN (0, 1)),
+    state           TEXT    NOT NULL CHECK (state IN ('queued', 'sending', 'submitted',
+                        'partially-filled', 'filled', 'cancelled', 'rejected', 'unknown')),
+    ib_client_id    INTEGER,
+    ib_order_id     INTEGER,
+    perm_id         INTEGER,
+    ib_status       TEXT,
+    filled_qty      INTEGER NOT NULL DEFAULT 0 CHECK (filled_qty >= 0),
+    filled_notional REAL    NOT NULL DEFAULT 0,
+    avg_price       REAL,
+    commission      REAL    NOT NULL DEFAULT 0,
+    created_ms      INTEGER NOT NULL,
+    sent_ms         INTEGER,
+    updated_ms      INTEGER NOT NULL,
+    note            TEXT,
+    CHECK ((order_type IN ('limit', 'stop-limit', 'limit-on-close')) = (limit_price IS NOT NULL)),
+    CHECK ((order_type IN ('stop', 'stop-limit')) = (stop_price IS NOT NULL)),
+    CHECK (CASE WHEN order_type = 'trailing-stop'
+                THEN (trail_amount IS NULL) <> (trail_percent IS NULL)
+                ELSE trail_amount IS NULL AND trail_percent IS NULL AND limit_offset IS NULL END)
+) STRICT;
+INSERT INTO orders_v2
+    (signal_id, client_order_id, strategy, wasm_hash, symbol, market, action, quantity,
+     order_type, limit_price, tif, outside_rth, state, ib_client_id, ib_order_id, perm_id,
+     ib_status, filled_qty, filled_notional, avg_price, commission, created_ms, sent_ms,
+     updated_ms, note)
+SELECT signal_id, client_order_id, strategy, wasm_hash, symbol, market, action, quantity,
+     order_type, limit_price, 'day', 0, state, ib_client_id, ib_order_id, perm_id,
+     ib_status, filled_qty, filled_notional, avg_price, commission, created_ms, sent_ms,
+     updated_ms, note
+FROM orders;
+DROP TABLE orders;
+ALTER TABLE orders_v2 RENAME TO orders;
+CREATE INDEX orders_perm_id ON orders (perm_id) WHERE perm_id IS NOT NULL;
+";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,13 +378,69 @@ mod tests {
         let version: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
-        assert_eq!(version, 1);
+        assert_eq!(version, 2);
 
         conn.pragma_update(None, "user_version", 7).unwrap();
         let err = migrate(&mut conn).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "order database schema version 7 is newer than this build supports (1): upgrade sandtrade"
+            "order database schema version 7 is newer than this build supports (2): upgrade sandtrade"
         );
+    }
+
+    #[test]
+    fn a_version_1_file_keeps_its_orders_and_fills_as_day_orders() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.sqlite");
+        let mut conn = Connection::open(&path).unwrap();
+        configure(&conn, Synchronous::Normal).unwrap();
+        conn.execute_batch(V1).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute_batch(
+            "INSERT INTO signals (id, time_ms, strategy, wasm_hash, symbol, action, quantity,
+                 order_type, limit_price, reason, verdict)
+             VALUES (7, 1, 's', 'h', 'AAPL', 'open-long', 10, 'limit', 101.5, 'r', 'accepted');
+             INSERT INTO orders (signal_id, client_order_id, strategy, wasm_hash, symbol, market,
+                 action, quantity, order_type, limit_price, state, filled_qty, created_ms,
+                 updated_ms)
+             VALUES (7, 'st-7', 's', 'h', 'AAPL', 'us-stock', 'open-long', 10, 'limit', 101.5,
+                 'filled', 10, 1, 2);
+             INSERT INTO fills (exec_id, exec_stem, signal_id, quantity, price, time_ms,
+                 received_ms)
+             VALUES ('e.1', 'e', 7, 10, 101.5, 2, 2);",
+        )
+        .unwrap();
+
+        migrate(&mut conn).unwrap();
+
+        let order: (String, f64, String, i64, String) = conn
+            .query_row(
+                "SELECT o.order_type, o.limit_price, o.tif, o.outside_rth, s.tif
+                 FROM orders o JOIN signals s ON s.id = o.signal_id",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            order,
+            ("limit".into(), 101.5, "day".into(), 0, "day".into())
+        );
+        let fills: i64 = conn
+            .query_row("SELECT count(*) FROM fills WHERE signal_id = 7", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(fills, 1);
+        let fk: bool = conn
+            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+            .unwrap();
+        assert!(fk, "foreign keys are back on after the upgrade");
+        // The rebuilt `orders` is still the one `fills` references.
+        let orphan = conn.execute(
+            "INSERT INTO fills (exec_id, exec_stem, signal_id, quantity, price, time_ms,
+                 received_ms) VALUES ('e.2', 'e2', 99, 1, 1.0, 1, 1)",
+            [],
+        );
+        assert!(orphan.is_err(), "a fill of no order is refused");
     }
 }

@@ -82,10 +82,23 @@ pub struct SignalRow {
     pub action: String,
     /// Shares.
     pub quantity: u32,
-    /// `market` or `limit`.
+    /// `market`, `limit`, `stop`, `stop-limit`, `trailing-stop`, `market-on-close` or
+    /// `limit-on-close`.
     pub order_type: String,
-    /// The limit price.
+    /// The limit price (limit, stop-limit, limit-on-close).
     pub limit_price: Option<f64>,
+    /// The trigger (stop, stop-limit).
+    pub stop_price: Option<f64>,
+    /// A trailing stop's distance in price.
+    pub trail_amount: Option<f64>,
+    /// A trailing stop's distance in percent.
+    pub trail_percent: Option<f64>,
+    /// A trailing stop-limit's limit offset.
+    pub limit_offset: Option<f64>,
+    /// `day`, `gtc`, `ioc` or `opg`.
+    pub tif: String,
+    /// Whether it may work outside regular trading hours.
+    pub outside_rth: bool,
     /// The strategy's reason.
     pub reason: String,
     /// `accepted` or `rejected`.
@@ -149,7 +162,8 @@ impl SignalLog {
         let mut stmt = conn.prepare_cached(
             "SELECT s.id, s.time_ms, s.strategy, s.symbol, s.action, s.quantity, s.order_type,
                     s.limit_price, s.reason, s.verdict, s.reject_code, s.reject_message,
-                    o.state, o.filled_qty
+                    o.state, o.filled_qty, s.stop_price, s.trail_amount, s.trail_percent,
+                    s.limit_offset, s.tif, s.outside_rth
              FROM signals s LEFT JOIN orders o ON o.signal_id = s.id
              WHERE (?1 IS NULL OR s.strategy = ?1) AND (?2 IS NULL OR s.verdict = ?2)
                AND (?3 IS NULL OR s.id < ?3)
@@ -189,6 +203,12 @@ impl SignalLog {
                     reject_message: row.get(11)?,
                     order_state: row.get(12)?,
                     filled: row.get(13)?,
+                    stop_price: row.get(14)?,
+                    trail_amount: row.get(15)?,
+                    trail_percent: row.get(16)?,
+                    limit_offset: row.get(17)?,
+                    tif: row.get(18)?,
+                    outside_rth: row.get(19)?,
                 })
             },
         )?;

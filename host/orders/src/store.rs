@@ -17,7 +17,7 @@
 
 use std::path::Path;
 
-use sandtrade_core::{Exposure, Instrument, Market, OrderType, Position, Rejection, Side};
+use sandtrade_core::{Exposure, Instrument, Market, Position, Rejection, Side};
 
 use super::database::Database;
 use super::ids::{SessionTag, SignalId};
@@ -427,10 +427,10 @@ impl OrderStore {
             .filter(|o| o.instrument.market == market && o.action.side() == Side::Buy)
             .map(|o| {
                 let remaining = (i64::from(o.quantity) - o.filled_qty).max(0) as f64;
-                let price = match o.order_type {
-                    OrderType::Limit(price) => Some(price),
-                    OrderType::Market => price_of(&o.instrument.symbol),
-                };
+                let price = o
+                    .order_type
+                    .expected_price()
+                    .or_else(|| price_of(&o.instrument.symbol));
                 remaining * price.unwrap_or(0.0)
             })
             .sum();

@@ -34,6 +34,7 @@ fn signal(action: Action, symbol: &str, quantity: u32) -> SignalRequest {
         symbol: symbol.into(),
         quantity,
         order_type: OrderType::Market,
+        timing: sandtrade_core::Timing::DAY,
         reason: String::new(),
     }
 }

@@ -15,7 +15,7 @@
 //! | [`rate`]        | at most N signals in any 60 s per ledger ([`ledgers`] keeps the window across restarts) | `rate-limit` |
 //! | [`gate`]        | the symbol normalizes ([`sandtrade_core::normalize`]) | `unknown-symbol` |
 //! | [`gate`]        | the symbol is one the strategy declared           | `not-subscribed` |
-//! | [`sanity`]      | quantity 1..=10M, limit price finite and > 0      | `invalid-quantity`, `invalid-price` |
+//! | [`sanity`]      | quantity 1..=10M; every price (limit, stop, trail) finite and > 0; a time in force IB takes for the order type | `invalid-quantity`, `invalid-price`, `invalid-order` |
 //! | [`long_only`]   | open/add/reduce/close vs the position             | `short-not-allowed`, `position-limit` |
 //! | [`lots`]        | HK board lots                                     | `lot-size` |
 //! | [`limits`]      | per-order and per-symbol size limits (buys)       | `order-limit`, `position-limit` |
@@ -25,7 +25,7 @@
 //!
 //! ```
 //! use sandtrade_core::{
-//!     Action, Exposure, Instrument, LotTable, OrderType, RejectCode, SignalRequest,
+//!     Action, Exposure, Instrument, LotTable, OrderType, RejectCode, SignalRequest, Timing,
 //! };
 //! use sandtrade_risk::{Book, Limits, StrategyGate, TradingSwitch, Validator};
 //!
@@ -47,6 +47,7 @@
 //!     symbol: "AAPL".into(),
 //!     quantity,
 //!     order_type: OrderType::Market,
+//!     timing: Timing::DAY,
 //!     reason: String::new(),
 //! };
 //!

@@ -1,8 +1,10 @@
 //! Values no order may have, whatever the limits: oversized strings, zero or absurd
-//! quantities, and limit prices that are not finite positive numbers.
+//! quantities, prices that are not finite positive numbers, and order types with a time in
+//! force IB does not take for them.
 
 use sandtrade_core::{
     Action, OrderType, REASON_MAX_BYTES, RejectCode, Rejection, SYMBOL_MAX_BYTES, SignalRequest,
+    TimeInForce, Timing,
 };
 
 /// Checks the sizes of a signal's strings, before anything reads them: a symbol longer than
@@ -67,30 +69,77 @@ pub fn check_quantity(action: Action, quantity: u32, symbol: &str) -> Result<(),
     Ok(())
 }
 
-/// Checks a limit price: finite and greater than zero. Market orders always pass.
+/// Checks an order's prices: each finite and greater than zero (a trailing stop-limit's limit
+/// offset may be zero; a trailing percent is below 100). Market orders always pass.
 ///
 /// # Errors
 ///
-/// `invalid-price` quoting the price (`NaN`, `inf`, `-1`, `0`).
-pub fn check_limit_price(
+/// `invalid-price` naming the price and quoting it (`NaN`, `inf`, `-1`, `0`).
+pub fn check_prices(order_type: OrderType, action: Action, symbol: &str) -> Result<(), Rejection> {
+    for (name, price) in order_type.prices() {
+        let usable = match name {
+            "limit offset" => price.is_finite() && price >= 0.0,
+            "trailing percent" => price.is_finite() && price > 0.0 && price < 100.0,
+            _ => price.is_finite() && price > 0.0,
+        };
+        if !usable {
+            let rule = match name {
+                "limit offset" => "a finite number >= 0",
+                "trailing percent" => "a finite number > 0 and < 100",
+                _ => "a finite number > 0",
+            };
+            return Err(Rejection::new(
+                RejectCode::InvalidPrice,
+                format!("{action} {symbol} with {name} {price}: a {name} must be {rule}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks that the order type and its timing go together, as IB requires: the closing
+/// auction takes day orders in regular hours only, the opening auction (`opg`) and `ioc` take
+/// market and limit orders, and a market order cannot work outside regular hours.
+///
+/// # Errors
+///
+/// `invalid-order` naming the combination.
+pub fn check_timing(
     order_type: OrderType,
+    timing: Timing,
     action: Action,
     symbol: &str,
 ) -> Result<(), Rejection> {
-    match order_type {
-        OrderType::Limit(price) if !(price.is_finite() && price > 0.0) => Err(Rejection::new(
-            RejectCode::InvalidPrice,
+    let refuse = |why: &str| {
+        Err(Rejection::new(
+            RejectCode::InvalidOrder,
             format!(
-                "{action} {symbol} with limit price {price}: a limit price must be a finite number > 0"
+                "{action} {symbol} as {} {}: {why}",
+                order_type.name(),
+                timing
             ),
-        )),
-        _ => Ok(()),
+        ))
+    };
+    let market_or_limit = matches!(order_type, OrderType::Market | OrderType::Limit(_));
+    if order_type.is_on_close() && timing != Timing::DAY {
+        return refuse("an on-close order is a day order in regular hours");
     }
+    match timing.tif {
+        TimeInForce::Opg | TimeInForce::Ioc if !market_or_limit => {
+            return refuse("opg and ioc take market and limit orders only");
+        }
+        _ => {}
+    }
+    if timing.outside_rth && matches!(order_type, OrderType::Market) {
+        return refuse("a market order works in regular hours only; use a limit outside them");
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sandtrade_core::Trail;
 
     #[test]
     fn oversized_strings_are_refused_with_their_size() {
@@ -99,6 +148,7 @@ mod tests {
             symbol: symbol.to_owned(),
             quantity: 1,
             order_type: OrderType::Market,
+            timing: Timing::DAY,
             reason: reason.to_owned(),
         };
         assert!(check_sizes(&signal("AAPL", &"r".repeat(REASON_MAX_BYTES))).is_ok());
@@ -161,7 +211,7 @@ mod tests {
             (-1.5, "-1.5"),
         ] {
             assert_eq!(
-                check_limit_price(OrderType::Limit(price), Action::OpenLong, "AAPL"),
+                check_prices(OrderType::Limit(price), Action::OpenLong, "AAPL"),
                 Err(Rejection::new(
                     RejectCode::InvalidPrice,
                     format!(
@@ -171,12 +221,85 @@ mod tests {
             );
         }
         assert_eq!(
-            check_limit_price(OrderType::Limit(0.01), Action::OpenLong, "AAPL"),
+            check_prices(OrderType::Limit(0.01), Action::OpenLong, "AAPL"),
             Ok(())
         );
         assert_eq!(
-            check_limit_price(OrderType::Market, Action::OpenLong, "AAPL"),
+            check_prices(OrderType::Market, Action::OpenLong, "AAPL"),
             Ok(())
+        );
+    }
+
+    #[test]
+    fn every_price_of_a_protective_order_is_checked_by_name() {
+        let refused = |order_type| {
+            check_prices(order_type, Action::ReduceLong, "AAPL")
+                .unwrap_err()
+                .message
+        };
+        assert_eq!(
+            refused(OrderType::StopLimit {
+                trigger: 95.0,
+                limit: f64::NAN
+            }),
+            "reduce-long AAPL with limit price NaN: a limit price must be a finite number > 0"
+        );
+        assert_eq!(
+            refused(OrderType::Stop(-1.0)),
+            "reduce-long AAPL with stop price -1: a stop price must be a finite number > 0"
+        );
+        assert_eq!(
+            refused(OrderType::TrailingStop {
+                trail: Trail::Percent(100.0),
+                limit_offset: None
+            }),
+            "reduce-long AAPL with trailing percent 100: a trailing percent must be a finite \
+             number > 0 and < 100"
+        );
+        assert_eq!(
+            refused(OrderType::TrailingStop {
+                trail: Trail::Amount(1.0),
+                limit_offset: Some(-0.5)
+            }),
+            "reduce-long AAPL with limit offset -0.5: a limit offset must be a finite number >= 0"
+        );
+        let zero_offset = OrderType::TrailingStop {
+            trail: Trail::Amount(1.0),
+            limit_offset: Some(0.0),
+        };
+        assert_eq!(
+            check_prices(zero_offset, Action::ReduceLong, "AAPL"),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn timing_must_suit_the_order_type() {
+        let timing = |tif, outside_rth| Timing { tif, outside_rth };
+        let check = |order_type, t| check_timing(order_type, t, Action::ReduceLong, "AAPL");
+        let gtc = timing(TimeInForce::Gtc, false);
+        assert_eq!(check(OrderType::Stop(95.0), gtc), Ok(()));
+        assert_eq!(
+            check(OrderType::Stop(95.0), timing(TimeInForce::Gtc, true)),
+            Ok(())
+        );
+        assert_eq!(
+            check(OrderType::MarketOnClose, gtc).unwrap_err().message,
+            "reduce-long AAPL as market-on-close gtc: an on-close order is a day order in \
+             regular hours"
+        );
+        let opg_stop = check(OrderType::Stop(95.0), timing(TimeInForce::Opg, false));
+        assert_eq!(opg_stop.unwrap_err().code, RejectCode::InvalidOrder);
+        assert_eq!(
+            check(OrderType::Limit(1.0), timing(TimeInForce::Ioc, false)),
+            Ok(())
+        );
+        assert_eq!(
+            check(OrderType::Market, timing(TimeInForce::Day, true))
+                .unwrap_err()
+                .message,
+            "reduce-long AAPL as market day outside-rth: a market order works in regular hours \
+             only; use a limit outside them"
         );
     }
 }

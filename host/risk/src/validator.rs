@@ -10,7 +10,7 @@ use super::halt::TradingSwitch;
 use super::{limits, long_only, lots, sanity};
 use sandtrade_core::Instrument;
 use sandtrade_core::LotTable;
-use sandtrade_core::{Action, OrderType, RejectCode, Rejection, Side, SignalRequest};
+use sandtrade_core::{Action, OrderType, RejectCode, Rejection, Side, SignalRequest, Timing};
 
 /// A signal that passed every rule: what to queue and trade.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,8 +23,10 @@ pub struct ValidatedOrder {
     pub side: Side,
     /// Shares to trade, resolved: for `close-long`, the whole sellable position.
     pub quantity: u32,
-    /// Market or limit (a limit price is finite and positive).
+    /// How the order is priced (every price finite and positive).
     pub order_type: OrderType,
+    /// How long it works (a combination IB takes for the order type).
+    pub timing: Timing,
     /// The strategy's reason, kept for operators.
     pub reason: String,
 }
@@ -91,13 +93,16 @@ impl Validator {
     ///    `unavailable`), the symbol normalizes (`unknown-symbol`) and was declared
     ///    (`not-subscribed`);
     /// 4. quantity 1 ..= 10,000,000, except for `close-long` (`invalid-quantity`);
-    /// 5. a limit price is finite and > 0 (`invalid-price`);
+    /// 5. every price of the order type (limit, stop, trailing amount or percent, limit
+    ///    offset) is finite and > 0 (`invalid-price`), and the time in force suits the order
+    ///    type (`invalid-order`). A working stop sell counts as a pending sell like any other,
+    ///    so no mix of stops and sells can sell more than is held;
     /// 6. long-only rules, resolving the quantity (`short-not-allowed`, `position-limit`);
     /// 7. HK board lots on the resolved quantity (`lot-size`);
     /// 8. buys only: per-order then per-symbol limits (`order-limit`, `position-limit`), then
-    ///    the account-wide caps over every ledger (`position-limit`). A market buy under a
-    ///    notional limit is valued at `book.reference_price`; with no price known it is
-    ///    refused as `invalid-price`.
+    ///    the account-wide caps over every ledger (`position-limit`). A buy is valued at its
+    ///    own limit, else its stop; a market, trailing or on-close buy under a notional limit
+    ///    at `book.reference_price`; with no price known it is refused as `invalid-price`.
     ///
     /// On the accept path nothing is allocated but the order's `reason`.
     ///
@@ -140,6 +145,7 @@ impl Validator {
             action,
             quantity,
             order_type,
+            timing,
             ..
         } = *signal;
         gate.acquire_rate(now_ms)?;
@@ -147,24 +153,25 @@ impl Validator {
         sanity::check_sizes(signal)?;
         let instrument = gate.resolve(&signal.symbol)?;
         sanity::check_quantity(action, quantity, &instrument.symbol)?;
-        sanity::check_limit_price(order_type, action, &instrument.symbol)?;
+        sanity::check_prices(order_type, action, &instrument.symbol)?;
+        sanity::check_timing(order_type, timing, action, &instrument.symbol)?;
         let exposure = book.exposure(instrument);
         let quantity = long_only::resolve_quantity(action, quantity, instrument, exposure)?;
         lots::check(&self.lots, instrument, quantity)?;
         let side = action.side();
         if side == Side::Buy {
-            let price = match order_type {
-                OrderType::Limit(price) => Some(price),
-                OrderType::Market => book
-                    .reference_price(instrument)
-                    .filter(|p| p.is_finite() && *p > 0.0),
-            };
+            // A buy is valued at its own price (its limit, else its stop), else at the market.
+            let price = order_type.expected_price().or_else(|| {
+                book.reference_price(instrument)
+                    .filter(|p| p.is_finite() && *p > 0.0)
+            });
             if price.is_none() && (gate.limits().needs_price() || self.account.needs_price()) {
                 return Err(Rejection::new(
                     RejectCode::InvalidPrice,
                     format!(
-                        "market {action} of {quantity} {instrument}: no price known yet to check \
-                         the notional limits; wait for a bar or use a limit order"
+                        "{} {action} of {quantity} {instrument}: no price known yet to check \
+                         the notional limits; wait for a bar or use a limit order",
+                        order_type.name()
                     ),
                 ));
             }
@@ -187,6 +194,7 @@ impl Validator {
             side,
             quantity,
             order_type,
+            timing,
             reason: signal.reason.clone(),
         })
     }

@@ -48,6 +48,7 @@ fn accepting_a_signal_allocates_nothing_but_its_reason() {
             symbol: "AAPL".into(),
             quantity: 100,
             order_type: OrderType::Market,
+            timing: sandtrade_core::Timing::DAY,
             reason: String::new(),
         },
         SignalRequest {
@@ -55,6 +56,7 @@ fn accepting_a_signal_allocates_nothing_but_its_reason() {
             symbol: "0700.HK".into(),
             quantity: 200,
             order_type: OrderType::Limit(99.5),
+            timing: sandtrade_core::Timing::DAY,
             reason: String::new(),
         },
     ];

@@ -4,7 +4,7 @@
 //! only through these.
 
 use super::bindings;
-use sandtrade_core::{Action, Market, OrderType, RejectCode, Rejection, SignalRequest};
+use sandtrade_core::{Action, Market, OrderType, RejectCode, Rejection, SignalRequest, Timing};
 
 impl From<Market> for bindings::Market {
     fn from(market: Market) -> Self {
@@ -47,6 +47,8 @@ impl From<bindings::Signal> for SignalRequest {
                 bindings::OrderType::Market => OrderType::Market,
                 bindings::OrderType::Limit(price) => OrderType::Limit(price),
             },
+            // 0.1.0 has no time in force: every order is a day order in regular hours.
+            timing: Timing::DAY,
             reason: signal.reason,
         }
     }
@@ -65,6 +67,9 @@ impl From<Rejection> for bindings::Rejection {
             RejectCode::InvalidQuantity => G::InvalidQuantity,
             RejectCode::InvalidPrice => G::InvalidPrice,
             RejectCode::NotSubscribed => G::NotSubscribed,
+            // Only an order type or time in force 0.1.0 cannot express is refused this way;
+            // the nearest 0.1.0 code keeps the message, which names the combination.
+            RejectCode::InvalidOrder => G::InvalidPrice,
             RejectCode::TradingHalted => G::TradingHalted,
             RejectCode::Unavailable => G::Unavailable,
         };

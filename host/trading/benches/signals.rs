@@ -151,6 +151,7 @@ impl Rig {
             } else {
                 OrderType::Limit(187.25)
             },
+            timing: sandtrade_core::Timing::DAY,
             reason: "bench".into(),
         }
     }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
-use sandtrade_core::{Action, Exposure, Instrument, OrderType, Rejection, Side};
+use sandtrade_core::{Action, Exposure, Instrument, OrderType, Rejection, Side, Timing};
 use sandtrade_orders::Settlement;
 use sandtrade_risk::{TradingState, TradingSwitch};
 
@@ -31,8 +31,10 @@ pub struct ManualOrder {
     pub symbol: String,
     /// Shares: exactly this many are bought or sold.
     pub quantity: u32,
-    /// Market or limit.
+    /// How it is priced.
     pub order_type: OrderType,
+    /// How long it works.
+    pub timing: Timing,
     /// Why, for the record.
     pub reason: String,
 }
@@ -48,8 +50,10 @@ pub struct ManualAccepted {
     pub symbol: String,
     /// Shares, as validated.
     pub quantity: u32,
-    /// Market, or limit with the price on the contract's tick (as it is sent).
+    /// The order type with its prices on the contract's tick (as it is sent).
     pub order_type: OrderType,
+    /// How long it works.
+    pub timing: Timing,
 }
 
 /// Why a manual order was refused.

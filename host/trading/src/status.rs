@@ -229,8 +229,23 @@ pub struct OrderView {
     pub action: String,
     /// Shares ordered.
     pub quantity: u32,
-    /// Limit price; `None` for a market order.
+    /// `market`, `limit`, `stop`, `stop-limit`, `trailing-stop`, `market-on-close` or
+    /// `limit-on-close`.
+    pub order_type: &'static str,
+    /// Limit price (limit, stop-limit, limit-on-close).
     pub limit_price: Option<f64>,
+    /// Trigger (stop, stop-limit).
+    pub stop_price: Option<f64>,
+    /// A trailing stop's distance in price.
+    pub trail_amount: Option<f64>,
+    /// A trailing stop's distance in percent.
+    pub trail_percent: Option<f64>,
+    /// A trailing stop-limit's limit offset.
+    pub limit_offset: Option<f64>,
+    /// `day`, `gtc`, `ioc` or `opg`.
+    pub tif: &'static str,
+    /// Whether it may work outside regular trading hours.
+    pub outside_rth: bool,
     /// State.
     pub state: String,
     /// IB's clientId and orderId, once sent.
@@ -259,7 +274,14 @@ impl From<&OrderRecord> for OrderView {
             symbol: o.instrument.symbol.clone(),
             action: o.action.as_str().to_owned(),
             quantity: o.quantity,
+            order_type: o.order_type.name(),
             limit_price: o.order_type.limit_price(),
+            stop_price: o.order_type.trigger_price(),
+            trail_amount: o.order_type.trail_amount(),
+            trail_percent: o.order_type.trail_percent(),
+            limit_offset: o.order_type.limit_offset(),
+            tif: o.timing.tif.as_str(),
+            outside_rth: o.timing.outside_rth,
             state: o.state.as_str().to_owned(),
             ib_order_id: o.ib.map(|ib| (ib.client_id, ib.order_id)),
             perm_id: o.perm_id,

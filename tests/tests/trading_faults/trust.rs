@@ -90,6 +90,7 @@ async fn a_limit_price_off_the_tick_is_rounded_onto_it_and_the_order_rests() {
             symbol: "AAPL".into(),
             quantity: 5,
             order_type: OrderType::Limit(on_tick + 0.004),
+            timing: sandtrade_core::Timing::DAY,
             reason: "a price off the tick".into(),
         })
         .await
@@ -361,6 +362,7 @@ async fn a_day_loss_past_the_account_limit_halts_trading() {
             symbol: "AAPL".into(),
             quantity: 1,
             order_type: OrderType::Market,
+            timing: sandtrade_core::Timing::DAY,
             reason: "buy the dip".into(),
         })
         .await
@@ -406,6 +408,7 @@ async fn drift_checked_twice(rig: &Rig, host: &TradingHandle, events: &mut Recei
             symbol: "MSFT".into(),
             quantity: 1,
             order_type: OrderType::Market,
+            timing: sandtrade_core::Timing::DAY,
             reason: "to see housekeeping pass".into(),
         })
         .await

@@ -4,7 +4,8 @@
 //! build does not write is [`OrderStoreError::Corrupt`], never guessed at.
 
 use rusqlite::Row;
-use sandtrade_core::{Action, Market, OrderType};
+use rusqlite::ToSql;
+use sandtrade_core::{Action, Market, OrderType, TimeInForce, Timing, Trail};
 
 use crate::OrderStoreError;
 use crate::ids::SignalId;
@@ -13,9 +14,9 @@ use crate::state::IbStatus;
 
 /// The columns [`read`] expects, in its order.
 pub(super) const ORDER_COLUMNS: &str = "signal_id, client_order_id, strategy, wasm_hash, symbol, \
-    market, action, quantity, order_type, limit_price, state, ib_client_id, ib_order_id, perm_id, \
-    ib_status, filled_qty, filled_notional, avg_price, commission, created_ms, sent_ms, \
-    updated_ms, note";
+    market, action, quantity, order_type, limit_price, stop_price, trail_amount, trail_percent, \
+    limit_offset, tif, outside_rth, state, ib_client_id, ib_order_id, perm_id, ib_status, \
+    filled_qty, filled_notional, avg_price, commission, created_ms, sent_ms, updated_ms, note";
 
 /// An `orders` row as read, before its text columns are checked.
 pub(super) struct OrderRow {
@@ -27,8 +28,7 @@ pub(super) struct OrderRow {
     market: String,
     action: String,
     quantity: u32,
-    order_type: String,
-    limit_price: Option<f64>,
+    terms: TermColumns,
     state: String,
     ib_client_id: Option<i32>,
     ib_order_id: Option<i32>,
@@ -57,21 +57,20 @@ pub(super) fn read(row: &Row<'_>) -> rusqlite::Result<OrderRow> {
         market: row.get(5)?,
         action: row.get(6)?,
         quantity: row.get(7)?,
-        order_type: row.get(8)?,
-        limit_price: row.get(9)?,
-        state: row.get(10)?,
-        ib_client_id: row.get(11)?,
-        ib_order_id: row.get(12)?,
-        perm_id: row.get(13)?,
-        ib_status: row.get(14)?,
-        filled_qty: row.get(15)?,
-        filled_notional: row.get(16)?,
-        avg_price: row.get(17)?,
-        commission: row.get(18)?,
-        created_ms: row.get(19)?,
-        sent_ms: row.get(20)?,
-        updated_ms: row.get(21)?,
-        note: row.get(22)?,
+        terms: TermColumns::read(row, 8)?,
+        state: row.get(16)?,
+        ib_client_id: row.get(17)?,
+        ib_order_id: row.get(18)?,
+        perm_id: row.get(19)?,
+        ib_status: row.get(20)?,
+        filled_qty: row.get(21)?,
+        filled_notional: row.get(22)?,
+        avg_price: row.get(23)?,
+        commission: row.get(24)?,
+        created_ms: row.get(25)?,
+        sent_ms: row.get(26)?,
+        updated_ms: row.get(27)?,
+        note: row.get(28)?,
     })
 }
 
@@ -87,11 +86,10 @@ impl OrderRow {
             return Err(corrupt("market", &self.market));
         }
         let action = action(&self.action).ok_or_else(|| corrupt("action", &self.action))?;
-        let order_type = match (self.order_type.as_str(), self.limit_price) {
-            ("market", None) => OrderType::Market,
-            ("limit", Some(price)) => OrderType::Limit(price),
-            _ => return Err(corrupt("order type", &self.order_type)),
-        };
+        let (order_type, timing) = self
+            .terms
+            .decode()
+            .ok_or_else(|| corrupt("order type", &self.terms.to_string()))?;
         let state = self
             .state
             .parse()
@@ -116,6 +114,7 @@ impl OrderRow {
             action,
             quantity: self.quantity,
             order_type,
+            timing,
             state,
             ib,
             perm_id: self.perm_id,
@@ -146,10 +145,117 @@ pub(super) fn market(text: &str) -> Result<Market, OrderStoreError> {
     }
 }
 
-/// The `order_type` and `limit_price` columns of an order type.
-pub(super) fn order_type_columns(order_type: OrderType) -> (&'static str, Option<f64>) {
-    match order_type {
-        OrderType::Market => ("market", None),
-        OrderType::Limit(price) => ("limit", Some(price)),
+/// The columns that say how an order is priced and how long it works, shared by `signals`
+/// and `orders`: `order_type, limit_price, stop_price, trail_amount, trail_percent,
+/// limit_offset, tif, outside_rth`, in that order.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct TermColumns {
+    order_type: String,
+    limit_price: Option<f64>,
+    stop_price: Option<f64>,
+    trail_amount: Option<f64>,
+    trail_percent: Option<f64>,
+    limit_offset: Option<f64>,
+    tif: String,
+    outside_rth: bool,
+}
+
+impl TermColumns {
+    /// The columns of an order type and its timing.
+    pub(super) fn of(order_type: OrderType, timing: Timing) -> Self {
+        Self {
+            order_type: order_type.name().to_owned(),
+            limit_price: order_type.limit_price(),
+            stop_price: order_type.trigger_price(),
+            trail_amount: order_type.trail_amount(),
+            trail_percent: order_type.trail_percent(),
+            limit_offset: order_type.limit_offset(),
+            tif: timing.tif.as_str().to_owned(),
+            outside_rth: timing.outside_rth,
+        }
+    }
+
+    /// The eight columns starting at `first`.
+    pub(super) fn read(row: &Row<'_>, first: usize) -> rusqlite::Result<Self> {
+        Ok(Self {
+            order_type: row.get(first)?,
+            limit_price: row.get(first + 1)?,
+            stop_price: row.get(first + 2)?,
+            trail_amount: row.get(first + 3)?,
+            trail_percent: row.get(first + 4)?,
+            limit_offset: row.get(first + 5)?,
+            tif: row.get(first + 6)?,
+            outside_rth: row.get(first + 7)?,
+        })
+    }
+
+    /// The values to bind, in column order.
+    pub(super) fn values(&self) -> [&dyn ToSql; 8] {
+        [
+            &self.order_type,
+            &self.limit_price,
+            &self.stop_price,
+            &self.trail_amount,
+            &self.trail_percent,
+            &self.limit_offset,
+            &self.tif,
+            &self.outside_rth,
+        ]
+    }
+
+    /// The order type and timing these columns hold, if they hold one this build writes.
+    pub(super) fn decode(&self) -> Option<(OrderType, Timing)> {
+        let trail = match (self.trail_amount, self.trail_percent) {
+            (Some(amount), None) => Some(Trail::Amount(amount)),
+            (None, Some(percent)) => Some(Trail::Percent(percent)),
+            (None, None) => None,
+            (Some(_), Some(_)) => return None,
+        };
+        let order_type = match (
+            self.order_type.as_str(),
+            self.limit_price,
+            self.stop_price,
+            trail,
+        ) {
+            ("market", None, None, None) => OrderType::Market,
+            ("limit", Some(limit), None, None) => OrderType::Limit(limit),
+            ("stop", None, Some(trigger), None) => OrderType::Stop(trigger),
+            ("stop-limit", Some(limit), Some(trigger), None) => {
+                OrderType::StopLimit { trigger, limit }
+            }
+            ("trailing-stop", None, None, Some(trail)) => OrderType::TrailingStop {
+                trail,
+                limit_offset: self.limit_offset,
+            },
+            ("market-on-close", None, None, None) => OrderType::MarketOnClose,
+            ("limit-on-close", Some(limit), None, None) => OrderType::LimitOnClose(limit),
+            _ => return None,
+        };
+        if self.limit_offset.is_some() && !matches!(order_type, OrderType::TrailingStop { .. }) {
+            return None;
+        }
+        let timing = Timing {
+            tif: TimeInForce::parse(&self.tif)?,
+            outside_rth: self.outside_rth,
+        };
+        Some((order_type, timing))
+    }
+}
+
+impl std::fmt::Display for TermColumns {
+    /// The raw columns, for a corruption report.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} limit={:?} stop={:?} trail={:?}/{:?}% offset={:?} tif={} outside_rth={}",
+            self.order_type,
+            self.limit_price,
+            self.stop_price,
+            self.trail_amount,
+            self.trail_percent,
+            self.limit_offset,
+            self.tif,
+            self.outside_rth
+        )
     }
 }

@@ -19,6 +19,7 @@ fn signal(action: Action) -> SignalRecord<'static> {
         action,
         quantity: 200,
         order_type: OrderType::Limit(312.4),
+        timing: sandtrade_core::Timing::DAY,
         reason: "test",
         time_ms: 1_760_000_000_000,
     }
@@ -34,6 +35,7 @@ fn new_order(signal_id: SignalId, action: Action) -> OrderRecord {
         action,
         quantity: 200,
         order_type: OrderType::Limit(312.4),
+        timing: sandtrade_core::Timing::DAY,
         state: OrderState::Sending,
         ib: Some(IbOrderId {
             client_id: 7,

@@ -12,6 +12,7 @@ fn order(id: i64, action: Action, quantity: u32, state: OrderState) -> OrderReco
         action,
         quantity,
         order_type: OrderType::Market,
+        timing: sandtrade_core::Timing::DAY,
         state,
         ib: None,
         perm_id: None,

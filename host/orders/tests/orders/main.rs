@@ -52,6 +52,7 @@ pub fn signal<'a>(
         action,
         quantity,
         order_type: OrderType::Market,
+        timing: sandtrade_core::Timing::DAY,
         reason: "test",
         time_ms: 1_760_000_000_000,
     }

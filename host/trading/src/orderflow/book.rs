@@ -78,19 +78,20 @@ impl LiveBook {
         self.min_ticks.contains_key(symbol)
     }
 
-    /// `order_type` with its limit price on the contract's tick, rounded in the favour of the
-    /// side that trades (a buy's limit down, a sell's up): IB refuses an order off the tick
-    /// with error 110.
+    /// `order_type` with its limit and stop prices on the contract's tick, rounded in the
+    /// favour of the side that trades: a buy's down, a sell's up (IB refuses an order off the
+    /// tick with error 110). For a limit that never trades at a worse price; for a stop it
+    /// never triggers later than asked (a sell stop at 95.003 rests at 95.01). A trailing
+    /// stop's amount and offset are distances, kept as given: IB puts the trigger it computes
+    /// from them on the tick itself.
     pub fn on_tick(&self, instrument: &Instrument, side: Side, order_type: OrderType) -> OrderType {
-        match order_type {
-            OrderType::Market => OrderType::Market,
-            OrderType::Limit(price) => OrderType::Limit(ticks::round_limit(
-                instrument.market,
-                side,
-                price,
-                self.min_ticks.get(&instrument.symbol).copied(),
-            )),
-        }
+        let min_tick = self.min_ticks.get(&instrument.symbol).copied();
+        order_type.map_prices(|name, price| match name {
+            "limit price" | "stop price" => {
+                ticks::round_limit(instrument.market, side, price, min_tick)
+            }
+            _ => price,
+        })
     }
 
     /// The book as one strategy's risk check sees it.

@@ -144,6 +144,7 @@ impl Desk for LiveDesk {
             action: signal.action,
             quantity,
             order_type,
+            timing: signal.timing,
             reason,
             time_ms: now,
         };

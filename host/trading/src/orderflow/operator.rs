@@ -59,6 +59,7 @@ impl Operator {
             symbol: order.symbol.clone(),
             quantity: order.quantity,
             order_type: order.order_type,
+            timing: order.timing,
             reason: order.reason.clone(),
         };
         let (limits, rate) = book.ledgers.for_operator(&order.strategy, &self.limits);
@@ -86,6 +87,7 @@ impl Operator {
             action,
             quantity,
             order_type,
+            timing: order.timing,
             reason,
             time_ms: now,
         };
@@ -118,6 +120,7 @@ impl Operator {
                     symbol: validated.instrument.symbol.clone(),
                     quantity: validated.quantity,
                     order_type,
+                    timing: validated.timing,
                 })
             }
             Err(e) => Err(ManualRefusal::Risk(Rejection::new(

@@ -82,6 +82,7 @@ impl Rig {
             action: Action::OpenLong,
             quantity,
             order_type: OrderType::Market,
+            timing: sandtrade_core::Timing::DAY,
             reason: "",
             time_ms: 0,
         };
@@ -227,6 +228,7 @@ fn manual_orders_are_planned_and_validated_like_signals() {
         symbol: "AAPL".into(),
         quantity,
         order_type: OrderType::Limit(190.004),
+        timing: sandtrade_core::Timing::DAY,
         reason: "by hand".into(),
     };
     assert_eq!(
@@ -273,6 +275,7 @@ fn manual_orders_obey_their_ledger_limits_and_one_lasting_rate_window() {
         symbol: "AAPL".into(),
         quantity,
         order_type: OrderType::Limit(190.0),
+        timing: sandtrade_core::Timing::DAY,
         reason: String::new(),
     };
     let refused = |result: Result<ManualAccepted, ManualRefusal>| match result {
@@ -303,6 +306,7 @@ async fn nothing_is_sent_without_a_connection_and_a_queued_order_cancels_here() 
             symbol: "AAPL".into(),
             quantity: 5,
             order_type: OrderType::Market,
+            timing: sandtrade_core::Timing::DAY,
             reason: String::new(),
         })
         .unwrap()
@@ -392,6 +396,7 @@ fn a_stale_market_order_expires_and_a_limit_order_waits() {
         symbol: "AAPL".into(),
         quantity: 5,
         order_type,
+        timing: sandtrade_core::Timing::DAY,
         reason: String::new(),
     };
     let market = rig.flow.submit(&order(OrderType::Market)).unwrap().id;
@@ -422,6 +427,7 @@ fn limit_prices_go_onto_the_tick_in_the_traders_favour() {
         symbol: symbol.into(),
         quantity,
         order_type: OrderType::Limit(price),
+        timing: sandtrade_core::Timing::DAY,
         reason: String::new(),
     };
     let buy = rig.flow.submit(&order("0700.HK", 100, 388.3)).unwrap().id;
@@ -448,6 +454,7 @@ fn account_caps_count_every_ledger() {
         symbol: symbol.into(),
         quantity,
         order_type: OrderType::Limit(100.0),
+        timing: sandtrade_core::Timing::DAY,
         reason: String::new(),
     };
     rig.flow.submit(&buy("manual", "AAPL", 6)).unwrap();

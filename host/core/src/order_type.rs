@@ -1,0 +1,388 @@
+//! How an order is priced and how long it works: the order types a strategy or an operator
+//! may ask for, and their time in force.
+//!
+//! These are IB's own order types, held at the venue: a stop rests at IB and protects the
+//! position even when the host, its machine or its network is down. Every price is in the
+//! instrument's currency; the risk layer refuses any that is not a finite positive number.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// How an order is priced.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OrderType {
+    /// At the market (IB `MKT`).
+    Market,
+    /// At this limit price or better (IB `LMT`).
+    Limit(f64),
+    /// A market order once the last price touches the trigger: at or below it for a sell, at
+    /// or above it for a buy (IB `STP`, the trigger in `auxPrice`).
+    Stop(f64),
+    /// A limit order at `limit` once the last price touches `trigger` (IB `STP LMT`).
+    StopLimit {
+        /// The price that arms the order.
+        trigger: f64,
+        /// The limit it then rests at.
+        limit: f64,
+    },
+    /// A stop whose trigger follows the market by `trail`: up behind a rising price for a
+    /// sell, down ahead of a falling one for a buy, never back (IB `TRAIL`). With
+    /// `limit_offset` it becomes a limit order `limit_offset` beyond the trigger once
+    /// triggered (IB `TRAIL LIMIT`).
+    TrailingStop {
+        /// How far the trigger stays from the best price seen.
+        trail: Trail,
+        /// For a trailing stop-limit: the limit's distance from the trigger, in price.
+        limit_offset: Option<f64>,
+    },
+    /// A market order executed in the closing auction (IB `MOC`).
+    MarketOnClose,
+    /// A limit order executed in the closing auction at this limit or better (IB `LOC`).
+    LimitOnClose(f64),
+}
+
+/// A trailing stop's distance from the best price seen.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Trail {
+    /// A fixed distance in price (IB `auxPrice`).
+    Amount(f64),
+    /// A percentage of the best price, between 0 and 100 (IB `trailingPercent`).
+    Percent(f64),
+}
+
+impl OrderType {
+    /// The kebab-case name (`market`, `stop-limit`, …), as stored and shown.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Market => "market",
+            Self::Limit(_) => "limit",
+            Self::Stop(_) => "stop",
+            Self::StopLimit { .. } => "stop-limit",
+            Self::TrailingStop { .. } => "trailing-stop",
+            Self::MarketOnClose => "market-on-close",
+            Self::LimitOnClose(_) => "limit-on-close",
+        }
+    }
+
+    /// The limit price, for the types that carry one.
+    pub const fn limit_price(self) -> Option<f64> {
+        match self {
+            Self::Limit(price) | Self::LimitOnClose(price) => Some(price),
+            Self::StopLimit { limit, .. } => Some(limit),
+            Self::Market | Self::Stop(_) | Self::TrailingStop { .. } | Self::MarketOnClose => None,
+        }
+    }
+
+    /// The trigger price, for stops and stop-limits (a trailing stop's trigger moves, and IB
+    /// computes its first one).
+    pub const fn trigger_price(self) -> Option<f64> {
+        match self {
+            Self::Stop(trigger) | Self::StopLimit { trigger, .. } => Some(trigger),
+            _ => None,
+        }
+    }
+
+    /// A trailing stop's distance in price, if it trails by an amount.
+    pub const fn trail_amount(self) -> Option<f64> {
+        match self {
+            Self::TrailingStop {
+                trail: Trail::Amount(amount),
+                ..
+            } => Some(amount),
+            _ => None,
+        }
+    }
+
+    /// A trailing stop's distance in percent, if it trails by a percentage.
+    pub const fn trail_percent(self) -> Option<f64> {
+        match self {
+            Self::TrailingStop {
+                trail: Trail::Percent(percent),
+                ..
+            } => Some(percent),
+            _ => None,
+        }
+    }
+
+    /// A trailing stop-limit's limit offset.
+    pub const fn limit_offset(self) -> Option<f64> {
+        match self {
+            Self::TrailingStop { limit_offset, .. } => limit_offset,
+            _ => None,
+        }
+    }
+
+    /// The price the order is expected to trade near, where the order itself says: its limit,
+    /// else its trigger. `None` for the types priced by the market (market, trailing stop,
+    /// market-on-close), which the risk layer values at the last known price.
+    pub const fn expected_price(self) -> Option<f64> {
+        match (self.limit_price(), self.trigger_price()) {
+            (Some(limit), _) => Some(limit),
+            (None, trigger) => trigger,
+        }
+    }
+
+    /// Whether the order waits for a trigger before it can trade (stops and trailing stops):
+    /// such an order may rest for days, and is the one a strategy uses to protect a position.
+    pub const fn is_triggered(self) -> bool {
+        matches!(
+            self,
+            Self::Stop(_) | Self::StopLimit { .. } | Self::TrailingStop { .. }
+        )
+    }
+
+    /// Whether the order trades only in the closing auction.
+    pub const fn is_on_close(self) -> bool {
+        matches!(self, Self::MarketOnClose | Self::LimitOnClose(_))
+    }
+
+    /// Every number the order carries, named as a refusal names it: `("limit price", 101.5)`.
+    /// The risk layer checks each is finite and positive (a limit offset may be zero). Does
+    /// not allocate: it runs on every signal.
+    pub fn prices(self) -> impl Iterator<Item = (&'static str, f64)> {
+        let pair = match self {
+            Self::Market | Self::MarketOnClose => [None, None],
+            Self::Limit(limit) | Self::LimitOnClose(limit) => [Some(("limit price", limit)), None],
+            Self::Stop(trigger) => [Some(("stop price", trigger)), None],
+            Self::StopLimit { trigger, limit } => {
+                [Some(("stop price", trigger)), Some(("limit price", limit))]
+            }
+            Self::TrailingStop {
+                trail,
+                limit_offset,
+            } => [
+                Some(match trail {
+                    Trail::Amount(amount) => ("trailing amount", amount),
+                    Trail::Percent(percent) => ("trailing percent", percent),
+                }),
+                limit_offset.map(|offset| ("limit offset", offset)),
+            ],
+        };
+        pair.into_iter().flatten()
+    }
+
+    /// This order type with each price passed through `round` (given the price's name), for
+    /// putting prices on the contract's tick. A trailing percent is not a price and is kept.
+    #[must_use]
+    pub fn map_prices(self, mut round: impl FnMut(&'static str, f64) -> f64) -> Self {
+        match self {
+            Self::Market | Self::MarketOnClose => self,
+            Self::Limit(limit) => Self::Limit(round("limit price", limit)),
+            Self::LimitOnClose(limit) => Self::LimitOnClose(round("limit price", limit)),
+            Self::Stop(trigger) => Self::Stop(round("stop price", trigger)),
+            Self::StopLimit { trigger, limit } => Self::StopLimit {
+                trigger: round("stop price", trigger),
+                limit: round("limit price", limit),
+            },
+            Self::TrailingStop {
+                trail,
+                limit_offset,
+            } => Self::TrailingStop {
+                trail: match trail {
+                    Trail::Amount(amount) => Trail::Amount(round("trailing amount", amount)),
+                    Trail::Percent(percent) => Trail::Percent(percent),
+                },
+                limit_offset: limit_offset.map(|offset| round("limit offset", offset)),
+            },
+        }
+    }
+}
+
+impl fmt::Display for OrderType {
+    /// `market`, `limit 101.5`, `stop 95`, `stop-limit 95/94.5`, `trailing-stop 2%`,
+    /// `trailing-stop 1.5 limit-offset 0.1`, `market-on-close`, `limit-on-close 101`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::Market | Self::MarketOnClose => f.write_str(self.name()),
+            Self::Limit(price) | Self::LimitOnClose(price) | Self::Stop(price) => {
+                write!(f, "{} {price}", self.name())
+            }
+            Self::StopLimit { trigger, limit } => write!(f, "stop-limit {trigger}/{limit}"),
+            Self::TrailingStop {
+                trail,
+                limit_offset,
+            } => {
+                match trail {
+                    Trail::Amount(amount) => write!(f, "trailing-stop {amount}")?,
+                    Trail::Percent(percent) => write!(f, "trailing-stop {percent}%")?,
+                }
+                match limit_offset {
+                    Some(offset) => write!(f, " limit-offset {offset}"),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+}
+
+/// How long an order works before IB cancels what is left of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TimeInForce {
+    /// Until the end of the trading day (IB `DAY`).
+    #[default]
+    Day,
+    /// Until cancelled: it survives the end of the day and a gateway restart (IB `GTC`).
+    Gtc,
+    /// What can execute at once does; the rest is cancelled (IB `IOC`).
+    Ioc,
+    /// Only in the opening auction (IB `OPG`).
+    Opg,
+}
+
+impl TimeInForce {
+    /// Every value, in WIT order.
+    pub const ALL: [Self; 4] = [Self::Day, Self::Gtc, Self::Ioc, Self::Opg];
+
+    /// The lower-case name (`day`, `gtc`, `ioc`, `opg`), as stored, shown and accepted.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Day => "day",
+            Self::Gtc => "gtc",
+            Self::Ioc => "ioc",
+            Self::Opg => "opg",
+        }
+    }
+
+    /// The value named `name`, in any case.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|tif| tif.as_str().eq_ignore_ascii_case(name))
+    }
+}
+
+impl fmt::Display for TimeInForce {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// When an order works: its time in force, and whether it may trigger and fill outside
+/// regular trading hours. The default is what every order was before these existed: a day
+/// order, regular hours only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct Timing {
+    /// How long the order works.
+    pub tif: TimeInForce,
+    /// Whether it may trigger and fill in the pre- and after-market sessions (IB
+    /// `outsideRth`).
+    pub outside_rth: bool,
+}
+
+impl Timing {
+    /// A day order in regular hours.
+    pub const DAY: Self = Self {
+        tif: TimeInForce::Day,
+        outside_rth: false,
+    };
+}
+
+impl fmt::Display for Timing {
+    /// `day`, `gtc outside-rth`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.tif.as_str())?;
+        if self.outside_rth {
+            f.write_str(" outside-rth")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_display_read_like_an_order_ticket() {
+        let shown: Vec<String> = [
+            OrderType::Market,
+            OrderType::Limit(101.5),
+            OrderType::Stop(95.0),
+            OrderType::StopLimit {
+                trigger: 95.0,
+                limit: 94.5,
+            },
+            OrderType::TrailingStop {
+                trail: Trail::Percent(2.0),
+                limit_offset: None,
+            },
+            OrderType::TrailingStop {
+                trail: Trail::Amount(1.5),
+                limit_offset: Some(0.1),
+            },
+            OrderType::MarketOnClose,
+            OrderType::LimitOnClose(101.0),
+        ]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        assert_eq!(
+            shown,
+            [
+                "market",
+                "limit 101.5",
+                "stop 95",
+                "stop-limit 95/94.5",
+                "trailing-stop 2%",
+                "trailing-stop 1.5 limit-offset 0.1",
+                "market-on-close",
+                "limit-on-close 101",
+            ]
+        );
+    }
+
+    #[test]
+    fn expected_price_is_the_limit_else_the_trigger() {
+        let stop_limit = OrderType::StopLimit {
+            trigger: 95.0,
+            limit: 94.5,
+        };
+        assert_eq!(stop_limit.expected_price(), Some(94.5));
+        assert_eq!(OrderType::Stop(95.0).expected_price(), Some(95.0));
+        assert_eq!(OrderType::Market.expected_price(), None);
+        assert_eq!(OrderType::MarketOnClose.expected_price(), None);
+        assert!(stop_limit.is_triggered());
+        assert!(!OrderType::Limit(1.0).is_triggered());
+    }
+
+    #[test]
+    fn map_prices_rounds_prices_but_not_a_percent() {
+        let trailing = OrderType::TrailingStop {
+            trail: Trail::Percent(2.345),
+            limit_offset: Some(0.123),
+        };
+        let rounded = trailing.map_prices(|_, p| (p * 100.0).round() / 100.0);
+        assert_eq!(
+            rounded,
+            OrderType::TrailingStop {
+                trail: Trail::Percent(2.345),
+                limit_offset: Some(0.12),
+            }
+        );
+        let names: Vec<&str> = OrderType::StopLimit {
+            trigger: 1.0,
+            limit: 2.0,
+        }
+        .prices()
+        .map(|(name, _)| name)
+        .collect();
+        assert_eq!(names, ["stop price", "limit price"]);
+    }
+
+    #[test]
+    fn time_in_force_parses_any_case_and_defaults_to_day() {
+        assert_eq!(TimeInForce::parse("GTC"), Some(TimeInForce::Gtc));
+        assert_eq!(TimeInForce::parse("opg"), Some(TimeInForce::Opg));
+        assert_eq!(TimeInForce::parse("gtd"), None);
+        assert_eq!(Timing::default(), Timing::DAY);
+        let gtc = Timing {
+            tif: TimeInForce::Gtc,
+            outside_rth: true,
+        };
+        assert_eq!(gtc.to_string(), "gtc outside-rth");
+    }
+}
