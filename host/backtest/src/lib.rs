@@ -32,6 +32,7 @@ pub mod fill;
 pub mod generate;
 pub mod instruments;
 pub mod report;
+mod resting;
 pub mod run;
 pub mod settings;
 pub mod sim;

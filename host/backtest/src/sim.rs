@@ -7,11 +7,14 @@
 //!   in another symbol's bar of the same time, which the strategy has not seen).
 //! - **Market orders** fill in full at that bar's open, moved against the strategy by the
 //!   slippage: `open × (1 + bps/10⁴)` for a buy, `open × (1 − bps/10⁴)` for a sell.
-//! - **Limit orders** are good for that one bar. A buy at `L` fills at `min(open × (1 + slip),
-//!   L)` if the bar opens at or below `L`, else at `L` if the low trades through it (`low <
-//!   L`); a sell mirrors this with the high. Touching the limit is not enough. An unfilled limit
-//!   order expires (the strategy is not told; it sees its position unchanged and its pending
-//!   shares released).
+//! - **Limit orders** (day) are good for that one bar. A buy at `L` fills at `min(open × (1 +
+//!   slip), L)` if the bar opens at or below `L`, else at `L` if the low trades through it
+//!   (`low < L`); a sell mirrors this with the high. Touching the limit is not enough. An
+//!   unfilled limit order expires (the strategy is not told; it sees its position unchanged and
+//!   its pending shares released).
+//! - **Stops, stop-limits, trailing stops, on-close orders** and every time in force follow
+//!   the rules in [`resting`](super::resting): they rest across bars until they fill or their
+//!   time in force ends.
 //! - **Commission** per fill from the [`CommissionSchedule`] of the symbol's market.
 //! - **Cash** per currency (USD, HKD), starting from [`SimConfig::initial_cash`], with no FX
 //!   and no interest; cash may go negative (risk limits, not the simulator, bound exposure).
@@ -33,7 +36,8 @@ use super::equity::{Drawdown, EquityCurve};
 use super::fill::Fill;
 use super::instruments::{SymbolId, SymbolTable};
 use super::report::{AccountSummary, PositionSummary, Report};
-use sandtrade_core::{Action, Exposure, Instrument, Market, OrderType, Position, Side};
+use super::resting::{Outcome, PreviousBar, RestingOrder};
+use sandtrade_core::{Exposure, Instrument, Market, Position, Side};
 use sandtrade_risk::{Book, SignalCounts, ValidatedOrder};
 
 /// Simulator settings (`[backtest]` in a config file).
@@ -132,16 +136,6 @@ pub enum SimError {
     Config(Vec<String>),
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Order {
-    id: u64,
-    action: Action,
-    side: Side,
-    quantity: u32,
-    order_type: OrderType,
-    submitted_ms: i64,
-}
-
 /// Per-instrument state.
 #[derive(Debug)]
 struct Slot {
@@ -151,11 +145,13 @@ struct Slot {
     position: Position,
     pending_buys: u32,
     pending_sells: u32,
-    orders: Vec<Order>,
+    orders: Vec<RestingOrder>,
     /// The last price the strategy has seen: the close of the bar being handled.
     reference: Option<f64>,
-    /// The price the position is valued at in the account's equity.
+    /// The price the position is valued at in the account's equity: the last bar's close.
     mark: f64,
+    /// The start of the last bar marked (on-close orders fill at that bar's close).
+    last_start_ms: Option<i64>,
 }
 
 impl Slot {
@@ -241,6 +237,7 @@ impl Sim {
                 orders: Vec::new(),
                 reference: None,
                 mark: 0.0,
+                last_start_ms: None,
             });
         }
         Ok(Self {
@@ -305,19 +302,20 @@ impl Sim {
         }
         let id = self.next_id;
         self.next_id += 1;
-        slot.orders.push(Order {
+        slot.orders.push(RestingOrder::new(
             id,
-            action: order.action,
-            side: order.side,
+            order.action,
             quantity,
-            order_type: order.order_type,
-            submitted_ms: now_ms,
-        });
+            order.order_type,
+            order.timing,
+            now_ms,
+            slot.reference,
+        ));
         Ok(id)
     }
 
-    /// The bar opens: fills (or expires) the orders pending on its symbol that were decided
-    /// before it, and returns the fills, for the strategy's `on-fill`. Makes the bar's close
+    /// The bar opens: fills (or expires) the orders resting on its symbol that were decided
+    /// before it, oldest first, and returns the fills, for the strategy's `on-fill`. Makes the bar's close
     /// the reference price the strategy's signals are valued at (it is about to see the bar).
     pub fn open(&mut self, row: &BarRow) -> &[Fill] {
         self.fills.clear();
@@ -330,34 +328,41 @@ impl Sim {
         }
         let account = &mut self.accounts[slot.account];
         let commission = *self.commissions.for_market(slot.market);
+        let previous = slot.last_start_ms.map(|start_ms| PreviousBar {
+            start_ms,
+            close: slot.mark,
+        });
         let mut orders = std::mem::take(&mut slot.orders);
-        orders.retain(|order| {
+        orders.retain_mut(|order| {
             if order.submitted_ms >= row.bar.start_ms {
                 return true;
             }
-            match fill_price(order, row, self.slippage) {
-                Some(price) => {
+            match order.on_bar(&row.bar, previous, self.slippage) {
+                Outcome::Fill { price, time_ms } => {
                     let fill = apply_fill(
                         slot,
                         account,
                         order,
-                        row,
+                        row.symbol,
                         price,
+                        time_ms,
                         commission.cost(order.quantity, price),
                     );
                     self.fills.push(fill);
                     self.trades.push(fill);
+                    false
                 }
-                None => {
-                    // An unfilled limit order expires: release its shares.
+                Outcome::Rest => true,
+                Outcome::Expire => {
+                    // Its time in force ended unfilled: release its shares.
                     match order.side {
                         Side::Buy => slot.pending_buys -= order.quantity,
                         Side::Sell => slot.pending_sells -= order.quantity,
                     }
                     self.expired += 1;
+                    false
                 }
             }
-            false
         });
         slot.orders = orders;
         &self.fills
@@ -372,6 +377,7 @@ impl Sim {
         let account = &mut self.accounts[slot.account];
         account.positions_value += f64::from(slot.held()) * (row.bar.close - slot.mark);
         slot.mark = row.bar.close;
+        slot.last_start_ms = Some(row.bar.start_ms);
         let equity = account.cash + account.positions_value;
         account.drawdown.record(equity);
         account.curve.record(row.bar.start_ms, equity);
@@ -463,30 +469,14 @@ impl Book for Sim {
     }
 }
 
-/// The price `order` fills at in `bar`, or `None` if it is a limit order the bar does not
-/// trade through.
-fn fill_price(order: &Order, row: &BarRow, slippage: f64) -> Option<f64> {
-    match (order.side, order.order_type) {
-        (Side::Buy, OrderType::Market) => Some(row.bar.open * (1.0 + slippage)),
-        (Side::Sell, OrderType::Market) => Some(row.bar.open * (1.0 - slippage)),
-        (Side::Buy, OrderType::Limit(limit)) if row.bar.open <= limit => {
-            Some((row.bar.open * (1.0 + slippage)).min(limit))
-        }
-        (Side::Buy, OrderType::Limit(limit)) => (row.bar.low < limit).then_some(limit),
-        (Side::Sell, OrderType::Limit(limit)) if row.bar.open >= limit => {
-            Some((row.bar.open * (1.0 - slippage)).max(limit))
-        }
-        (Side::Sell, OrderType::Limit(limit)) => (row.bar.high > limit).then_some(limit),
-    }
-}
-
 /// Books a fill in the position and the cash account.
 fn apply_fill(
     slot: &mut Slot,
     account: &mut Account,
-    order: &Order,
-    row: &BarRow,
+    order: &RestingOrder,
+    symbol: SymbolId,
     price: f64,
+    time_ms: i64,
     commission: f64,
 ) -> Fill {
     let quantity = order.quantity;
@@ -512,13 +502,13 @@ fn apply_fill(
     account.fills += 1;
     Fill {
         signal_id: order.id,
-        symbol: row.symbol,
+        symbol,
         action: order.action,
         side: order.side,
         quantity,
         price,
         commission,
-        time_ms: row.bar.start_ms,
+        time_ms,
         realized_pnl,
     }
 }
@@ -527,7 +517,7 @@ fn apply_fill(
 mod tests {
     use super::*;
     use crate::commission::Commission;
-    use sandtrade_core::Bar;
+    use sandtrade_core::{Action, Bar, OrderType};
     use sandtrade_risk::SignalCounters;
 
     const T0: i64 = 1_704_205_800_000;
@@ -576,6 +566,7 @@ mod tests {
             side: action.side(),
             quantity,
             order_type,
+            timing: sandtrade_core::Timing::DAY,
             reason: String::new(),
         }
     }
@@ -944,5 +935,42 @@ mod tests {
             s.reference_price(&sandtrade_core::normalize("MSFT").unwrap()),
             None
         );
+    }
+
+    #[test]
+    fn a_gtc_stop_loss_rests_across_bars_as_a_pending_sell_and_fills_on_the_fall() {
+        let mut s = sim(&frictionless());
+        let buy = order("AAPL", Action::OpenLong, 10, OrderType::Market);
+        step(
+            &mut s,
+            &bar("AAPL", 0, 100.0, 100.0, 100.0, 100.0),
+            Some(buy),
+        );
+        let mut stop = order("AAPL", Action::CloseLong, 10, OrderType::Stop(95.0));
+        stop.timing = sandtrade_core::Timing {
+            tif: sandtrade_core::TimeInForce::Gtc,
+            outside_rth: false,
+        };
+        let (fills, _) = step(
+            &mut s,
+            &bar("AAPL", 1, 100.0, 101.0, 99.0, 100.0),
+            Some(stop),
+        );
+        assert_eq!(fills.len(), 1, "the buy fills");
+        for minute in 2..5 {
+            let (fills, _) = step(&mut s, &bar("AAPL", minute, 100.0, 101.0, 96.0, 97.0), None);
+            assert!(fills.is_empty(), "the stop rests above its trigger");
+            assert_eq!(s.exposure(&s.table()[id_aapl()]).pending_sells, 10);
+        }
+        let (fills, _) = step(&mut s, &bar("AAPL", 5, 96.0, 96.0, 94.0, 94.5), None);
+        assert_eq!(
+            fills
+                .iter()
+                .map(|f| (f.side, f.quantity, f.price))
+                .collect::<Vec<_>>(),
+            [(Side::Sell, 10, 95.0)]
+        );
+        assert_eq!(s.position(id_aapl()), None);
+        assert_eq!(s.finish(SignalCounters::new().snapshot()).expired_orders, 0);
     }
 }
