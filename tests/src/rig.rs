@@ -204,6 +204,16 @@ pub struct BrokerOrder {
     pub status: String,
     /// The limit price, for a limit order.
     pub limit_price: Option<f64>,
+    /// IB's order type: `MKT`, `LMT`, `STP`, `TRAIL`, ...
+    pub order_type: String,
+    /// A stop's trigger, or a trailing stop's amount.
+    pub aux_price: Option<f64>,
+    /// A trailing stop's percentage.
+    pub trailing_percent: Option<f64>,
+    /// IB's time in force: `DAY`, `GTC`, ...
+    pub tif: String,
+    /// Whether it may work outside regular trading hours.
+    pub outside_rth: bool,
 }
 
 /// Every order at the broker, open and completed, read through a separate `ibapi` client
@@ -237,6 +247,11 @@ pub async fn broker_orders(sim: &SimHandle) -> Vec<BrokerOrder> {
                 order_id: d.order.order_id,
                 status: d.order_state.status.to_string(),
                 limit_price: d.order.limit_price,
+                order_type: d.order.order_type,
+                aux_price: d.order.aux_price,
+                trailing_percent: d.order.trailing_percent,
+                tif: d.order.tif.to_string(),
+                outside_rth: d.order.outside_rth,
             });
         }
     }

@@ -189,6 +189,36 @@ async fn the_status_page_shows_the_demo_and_updates_live() {
         "{row}"
     );
 
+    // Once the buy has filled, a stop-loss under it rests at the venue and the open orders
+    // show it with its type, trigger and time in force.
+    until(
+        &client,
+        &format!("const r = document.querySelector('#signals tbody tr[data-id=\"{id}\"]'); return r && r.innerText.includes('filled') || null;"),
+    )
+    .await;
+    let answer: Value = reqwest::Client::new()
+        .post(format!("http://{}/api/ibkr/order", demo.api))
+        .bearer_auth(&demo.token)
+        .json(
+            &json!({"symbol": "AAPL", "side": "sell", "quantity": 10, "orderType": "stop",
+                      "stopPrice": 1.0, "tif": "GTC"}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let stop = answer["orderId"]
+        .as_u64()
+        .expect("the stop-loss is accepted");
+    let row = until(
+        &client,
+        &format!("const r = document.querySelector('#orders tbody tr[data-id=\"{stop}\"]'); return r ? r.innerText : null;"),
+    )
+    .await;
+    assert!(row.as_str().unwrap().contains("stop 1 GTC"), "{row}");
+
     if let Ok(path) = std::env::var("SANDTRADE_PAGE_SCREENSHOT") {
         std::fs::write(path, client.screenshot().await.unwrap()).unwrap();
     }

@@ -25,7 +25,7 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::error::{ApiError, ApiJson};
 use super::ibkr::{MarketType, instrument};
-use sandtrade_core::OrderType;
+use sandtrade_core::{OrderType, TimeInForce, Timing, Trail};
 use sandtrade_trading::{CancelOutcome, ManualOrder, ManualRefusal, OrderView, Settlement};
 
 /// The ledger manual orders are attributed to unless the body names one.
@@ -41,15 +41,95 @@ pub enum Side {
     Sell,
 }
 
-/// Market or limit.
+/// How an order is priced: the IBKR REST spellings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum OrderKind {
     /// At the market (default).
     #[default]
     Market,
     /// At `price` or better.
     Limit,
+    /// A market order once the last price touches `stopPrice`.
+    Stop,
+    /// A limit order at `price` once the last price touches `stopPrice`.
+    StopLimit,
+    /// A stop trailing the market by `trailingAmount` or `trailingPercent`; with
+    /// `limitOffset`, a limit that far beyond the trigger once triggered.
+    TrailingStop,
+    /// In the closing auction, at the market.
+    MarketOnClose,
+    /// In the closing auction, at `price` or better.
+    LimitOnClose,
+}
+
+impl OrderKind {
+    /// The JSON spelling.
+    const fn as_str(self) -> &'static str {
+        match self {
+            Self::Market => "market",
+            Self::Limit => "limit",
+            Self::Stop => "stop",
+            Self::StopLimit => "stop_limit",
+            Self::TrailingStop => "trailing_stop",
+            Self::MarketOnClose => "market_on_close",
+            Self::LimitOnClose => "limit_on_close",
+        }
+    }
+
+    /// The kind of a core order type.
+    const fn of(order_type: OrderType) -> Self {
+        match order_type {
+            OrderType::Market => Self::Market,
+            OrderType::Limit(_) => Self::Limit,
+            OrderType::Stop(_) => Self::Stop,
+            OrderType::StopLimit { .. } => Self::StopLimit,
+            OrderType::TrailingStop { .. } => Self::TrailingStop,
+            OrderType::MarketOnClose => Self::MarketOnClose,
+            OrderType::LimitOnClose(_) => Self::LimitOnClose,
+        }
+    }
+}
+
+/// How long an order works: `DAY` (default), `GTC`, `IOC` or `OPG`, in either case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Tif {
+    /// Until the end of the trading day.
+    #[default]
+    #[serde(alias = "day")]
+    Day,
+    /// Until cancelled.
+    #[serde(alias = "gtc")]
+    Gtc,
+    /// Immediate or cancel.
+    #[serde(alias = "ioc")]
+    Ioc,
+    /// The opening auction.
+    #[serde(alias = "opg")]
+    Opg,
+}
+
+impl From<Tif> for TimeInForce {
+    fn from(tif: Tif) -> Self {
+        match tif {
+            Tif::Day => Self::Day,
+            Tif::Gtc => Self::Gtc,
+            Tif::Ioc => Self::Ioc,
+            Tif::Opg => Self::Opg,
+        }
+    }
+}
+
+impl From<TimeInForce> for Tif {
+    fn from(tif: TimeInForce) -> Self {
+        match tif {
+            TimeInForce::Day => Self::Day,
+            TimeInForce::Gtc => Self::Gtc,
+            TimeInForce::Ioc => Self::Ioc,
+            TimeInForce::Opg => Self::Opg,
+        }
+    }
 }
 
 /// The order body of the IBKR REST examples, plus the ledger it is attributed to.
@@ -65,16 +145,116 @@ pub struct OrderBody {
     /// `USStock` or `HShare`; checked against the symbol when given.
     #[serde(default)]
     pub market_type: Option<MarketType>,
-    /// `market` (default) or `limit`.
+    /// `market` (default), `limit`, `stop`, `stop_limit`, `trailing_stop`, `market_on_close`
+    /// or `limit_on_close`.
     #[serde(default)]
     pub order_type: OrderKind,
-    /// The limit price (limit orders only).
+    /// The limit price (`limit`, `stop_limit`, `limit_on_close`).
     #[serde(default)]
     pub price: Option<f64>,
+    /// The trigger (`stop`, `stop_limit`).
+    #[serde(default)]
+    pub stop_price: Option<f64>,
+    /// A `trailing_stop`'s distance from the best price, in price.
+    #[serde(default)]
+    pub trailing_amount: Option<f64>,
+    /// A `trailing_stop`'s distance from the best price, in percent (0–100).
+    #[serde(default)]
+    pub trailing_percent: Option<f64>,
+    /// Makes a `trailing_stop` a trailing stop-limit: the limit's distance beyond the trigger.
+    #[serde(default)]
+    pub limit_offset: Option<f64>,
+    /// `DAY` (default), `GTC`, `IOC` or `OPG`.
+    #[serde(default)]
+    pub tif: Tif,
+    /// Whether it may trigger and fill outside regular trading hours (default `false`).
+    #[serde(default)]
+    pub outside_rth: bool,
     /// The ledger: a strategy's name, to trade its position, or any other name; default
     /// `manual`.
     #[serde(default)]
     pub strategy: Option<String>,
+}
+
+impl OrderBody {
+    /// The order type the body describes: the fields its `orderType` needs, each a positive
+    /// number, and none it does not use.
+    fn order_type(&self) -> Result<OrderType, ApiError> {
+        let kind = self.order_type;
+        let given = [
+            ("price", self.price),
+            ("stopPrice", self.stop_price),
+            ("trailingAmount", self.trailing_amount),
+            ("trailingPercent", self.trailing_percent),
+            ("limitOffset", self.limit_offset),
+        ];
+        let uses: &[&str] = match kind {
+            OrderKind::Market | OrderKind::MarketOnClose => &[],
+            OrderKind::Limit | OrderKind::LimitOnClose => &["price"],
+            OrderKind::Stop => &["stopPrice"],
+            OrderKind::StopLimit => &["stopPrice", "price"],
+            OrderKind::TrailingStop => &["trailingAmount", "trailingPercent", "limitOffset"],
+        };
+        for (name, value) in given {
+            let Some(value) = value else { continue };
+            if !uses.contains(&name) {
+                return Err(ApiError::invalid_body(
+                    if name == "price" && kind == OrderKind::Market {
+                        "price is only for limit orders: add \"orderType\": \"limit\" or drop price"
+                            .to_owned()
+                    } else {
+                        format!("{name} does not apply to a {} order", kind.as_str())
+                    },
+                ));
+            }
+            let usable = if name == "limitOffset" {
+                value.is_finite() && value >= 0.0
+            } else {
+                value.is_finite() && value > 0.0
+            };
+            if !usable {
+                return Err(ApiError::invalid_body(format!(
+                    "{name} = {value}: must be a positive number"
+                )));
+            }
+        }
+        let needs = |name: &str, value: Option<f64>| {
+            value.ok_or_else(|| {
+                ApiError::invalid_body(format!("a {} order needs {name}", kind.as_str()))
+            })
+        };
+        Ok(match kind {
+            OrderKind::Market => OrderType::Market,
+            OrderKind::MarketOnClose => OrderType::MarketOnClose,
+            OrderKind::Limit if self.price.is_none() => {
+                return Err(ApiError::invalid_body("a limit order needs a price"));
+            }
+            OrderKind::Limit => OrderType::Limit(needs("price", self.price)?),
+            OrderKind::LimitOnClose => OrderType::LimitOnClose(needs("price", self.price)?),
+            OrderKind::Stop => OrderType::Stop(needs("stopPrice", self.stop_price)?),
+            OrderKind::StopLimit => OrderType::StopLimit {
+                trigger: needs("stopPrice", self.stop_price)?,
+                limit: needs("price", self.price)?,
+            },
+            OrderKind::TrailingStop => OrderType::TrailingStop {
+                trail: match (self.trailing_amount, self.trailing_percent) {
+                    (Some(amount), None) => Trail::Amount(amount),
+                    (None, Some(percent)) => Trail::Percent(percent),
+                    (Some(_), Some(_)) => {
+                        return Err(ApiError::invalid_body(
+                            "give trailingAmount or trailingPercent, not both",
+                        ));
+                    }
+                    (None, None) => {
+                        return Err(ApiError::invalid_body(
+                            "a trailing_stop order needs trailingAmount or trailingPercent",
+                        ));
+                    }
+                },
+                limit_offset: self.limit_offset,
+            },
+        })
+    }
 }
 
 /// The answer to an accepted order.
@@ -92,12 +272,29 @@ pub struct OrderAccepted {
     pub symbol: String,
     /// Shares, as validated.
     pub quantity: u32,
-    /// `market` or `limit`.
+    /// As in the body.
     pub order_type: OrderKind,
     /// The limit price as it is sent: on the contract's tick (a buy's rounded down, a sell's
     /// up).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub price: Option<f64>,
+    /// The trigger as it is sent, on the tick the same way (a sell stop never triggers later
+    /// than asked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_price: Option<f64>,
+    /// As in the body.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trailing_amount: Option<f64>,
+    /// As in the body.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trailing_percent: Option<f64>,
+    /// As in the body.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit_offset: Option<f64>,
+    /// As in the body.
+    pub tif: Tif,
+    /// As in the body.
+    pub outside_rth: bool,
     /// Durably queued; it is sent as soon as connected (and the pacer allows).
     pub state: String,
 }
@@ -154,22 +351,10 @@ pub async fn place(
     if body.quantity == 0 {
         return Err(ApiError::invalid_body("quantity must be at least 1"));
     }
-    let order_type = match (body.order_type, body.price) {
-        (OrderKind::Market, None) => OrderType::Market,
-        (OrderKind::Market, Some(_)) => {
-            return Err(ApiError::invalid_body(
-                "price is only for limit orders: add \"orderType\": \"limit\" or drop price",
-            ));
-        }
-        (OrderKind::Limit, Some(p)) if p.is_finite() && p > 0.0 => OrderType::Limit(p),
-        (OrderKind::Limit, Some(p)) => {
-            return Err(ApiError::invalid_body(format!(
-                "price = {p}: must be a positive number"
-            )));
-        }
-        (OrderKind::Limit, None) => {
-            return Err(ApiError::invalid_body("a limit order needs a price"));
-        }
+    let order_type = body.order_type()?;
+    let timing = Timing {
+        tif: body.tif.into(),
+        outside_rth: body.outside_rth,
     };
     let strategy = match body.strategy {
         Some(s) if s.trim().is_empty() => {
@@ -190,6 +375,7 @@ pub async fn place(
             symbol: body.symbol.clone(),
             quantity: body.quantity,
             order_type,
+            timing,
             reason: format!(
                 "API: {} {} {}",
                 side_str(body.side),
@@ -206,14 +392,14 @@ pub async fn place(
         strategy,
         symbol: accepted.symbol,
         quantity: accepted.quantity,
-        order_type: match accepted.order_type {
-            OrderType::Market => OrderKind::Market,
-            OrderType::Limit(_) => OrderKind::Limit,
-        },
-        price: match accepted.order_type {
-            OrderType::Market => None,
-            OrderType::Limit(price) => Some(price),
-        },
+        order_type: OrderKind::of(accepted.order_type),
+        price: accepted.order_type.limit_price(),
+        stop_price: accepted.order_type.trigger_price(),
+        trailing_amount: accepted.order_type.trail_amount(),
+        trailing_percent: accepted.order_type.trail_percent(),
+        limit_offset: accepted.order_type.limit_offset(),
+        tif: accepted.timing.tif.into(),
+        outside_rth: accepted.timing.outside_rth,
         state: "queued".into(),
     };
     Ok((

@@ -69,7 +69,8 @@ async fn the_ibkr_endpoints_connect_trade_and_report() {
     assert_eq!(
         body,
         json!({"orderId": id, "action": "open-long", "strategy": "manual", "symbol": "AAPL",
-               "quantity": 10, "orderType": "market", "state": "queued"})
+               "quantity": 10, "orderType": "market", "tif": "DAY", "outsideRth": false,
+               "state": "queued"})
     );
     fill(&api, &mut events, id).await;
 

@@ -134,7 +134,7 @@ async function refreshAll() {
   fillTable("orders", orders, (row, o) => {
     row.dataset.id = o.id;
     cell(row, o.id); cell(row, o.strategy); cell(row, o.action); cell(row, o.symbol);
-    cell(row, o.quantity); cell(row, o.filled); cell(row, o.state);
+    cell(row, o.quantity); cell(row, orderTerms(o)); cell(row, o.filled); cell(row, o.state);
   });
   fillTable("signals", signals, (row, s) => {
     row.dataset.id = s.id;
@@ -144,6 +144,19 @@ async function refreshAll() {
     cell(row, s.verdict === "accepted" ? (s.order_state || "") + (s.filled ? " (" + s.filled + " filled)" : "")
                                        : s.reject_code + ": " + s.reject_message, "wrap");
   });
+}
+
+// An order's type, prices and time in force as a ticket reads: "stop 190.01 GTC",
+// "trailing-stop 5% GTC outside RTH", "market DAY".
+function orderTerms(o) {
+  let text = o.order_type;
+  if (o.order_type === "stop-limit") text += " " + o.stop_price + "/" + o.limit_price;
+  else if (o.order_type === "trailing-stop") {
+    text += " " + (o.trail_percent != null ? o.trail_percent + "%" : o.trail_amount);
+    if (o.limit_offset != null) text += " offset " + o.limit_offset;
+  } else if (o.stop_price != null) text += " " + o.stop_price;
+  else if (o.limit_price != null) text += " " + o.limit_price;
+  return text + " " + o.tif.toUpperCase() + (o.outside_rth ? " outside RTH" : "");
 }
 
 // At most one refresh a second, however many updates arrive.

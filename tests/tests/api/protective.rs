@@ -1,0 +1,198 @@
+//! Protective orders through `POST /api/ibkr/order`: a stop-loss and a trailing stop rest at
+//! the venue (tws-sim) with their type and time in force, count against what is held, trigger
+//! when the price crosses, and cancel with `DELETE`.
+
+use reqwest::StatusCode;
+use sandtrade_tests::rig::{ACCOUNT, Rig, broker_orders};
+use sandtrade_trading::TradingEvent;
+use serde_json::json;
+use tws_sim::SimConfig;
+
+use crate::rig::{ApiRig, code};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_loss_rests_at_the_venue_guards_the_position_and_fills_when_the_price_falls() {
+    let mut config = SimConfig::ephemeral();
+    config.market.volatility_bps = 0.0;
+    let api = ApiRig::start(Rig::new(config).await, "").await;
+    api.rig.sim.set_price("AAPL", 200.0).unwrap();
+    let mut events = api.host.subscribe();
+    let sent = |id: u64| {
+        move |e: &TradingEvent| {
+            matches!(e, TradingEvent::OrderSent { id: i, .. } if *i == id).then_some(())
+        }
+    };
+    let filled = |id: u64| {
+        move |e: &TradingEvent| {
+            matches!(e, TradingEvent::Fill { id: i, .. } if *i == id).then_some(())
+        }
+    };
+
+    let (status, body) = api
+        .post(
+            "/api/ibkr/order",
+            json!({"symbol": "AAPL", "side": "buy", "quantity": 10}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let entry = body["orderId"].as_u64().unwrap();
+    api.wait_event(&mut events, sent(entry)).await;
+    api.rig.sim.step(1);
+    api.wait_event(&mut events, filled(entry)).await;
+
+    // The stop-loss: a GTC sell stop, its trigger a fraction of a cent off the tick (a sell's
+    // is rounded up: it never triggers later than asked).
+    let (status, body) = api
+        .post(
+            "/api/ibkr/order",
+            json!({"symbol": "AAPL", "side": "sell", "quantity": 10, "orderType": "stop",
+                   "stopPrice": 190.004, "tif": "GTC"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let stop = body["orderId"].as_u64().unwrap();
+    assert_eq!(
+        body,
+        json!({"orderId": stop, "action": "close-long", "strategy": "manual", "symbol": "AAPL",
+               "quantity": 10, "orderType": "stop", "stopPrice": 190.01, "tif": "GTC",
+               "outsideRth": false, "state": "queued"})
+    );
+    api.wait_event(&mut events, sent(stop)).await;
+
+    // It rests at the venue as IB's STP with the trigger in auxPrice, GTC.
+    let client_order_id = api.host.order(stop).await.unwrap().client_order_id;
+    let at_venue = broker_orders(&api.rig.sim)
+        .await
+        .into_iter()
+        .find(|o| o.order_ref == client_order_id)
+        .expect("the stop is at the venue");
+    assert_eq!(
+        (
+            at_venue.order_type.as_str(),
+            at_venue.aux_price,
+            at_venue.tif.as_str()
+        ),
+        ("STP", Some(190.01), "GTC")
+    );
+    let (_, body) = api.get("/api/ibkr/orders").await;
+    assert_eq!(body.as_array().unwrap().len(), 1, "{body}");
+    assert_eq!(
+        (
+            &body[0]["order_type"],
+            &body[0]["stop_price"],
+            &body[0]["tif"]
+        ),
+        (&json!("stop"), &json!(190.01), &json!("gtc"))
+    );
+
+    // The resting stop already sells everything held: no other sell can go on top of it.
+    let (status, body) = api
+        .post(
+            "/api/ibkr/order",
+            json!({"symbol": "AAPL", "side": "sell", "quantity": 1}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(code(&body), "sell-exceeds-position");
+    assert_eq!(body["detail"]["pendingSells"], 10);
+
+    // Above the trigger nothing happens; at it, the stop fills and the position is flat.
+    api.rig.sim.set_price("AAPL", 190.02).unwrap();
+    let (_, body) = api.get(&format!("/api/ibkr/order/{stop}")).await;
+    assert_eq!(body["filled"], 0, "{body}");
+    api.rig.sim.set_price("AAPL", 189.5).unwrap();
+    api.wait_event(&mut events, filled(stop)).await;
+    assert_eq!(api.rig.sim.position(ACCOUNT, "AAPL").unwrap(), 0.0);
+    let (_, body) = api.get("/api/ibkr/positions").await;
+    assert_eq!(
+        body["strategies"]["manual"]["AAPL"]["quantity"], 0,
+        "{body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trailing_stop_is_placed_with_its_percent_and_cancelled_at_the_venue() {
+    let mut config = SimConfig::ephemeral();
+    config.market.volatility_bps = 0.0;
+    let api = ApiRig::start(Rig::new(config).await, "").await;
+    api.rig.sim.set_price("AAPL", 200.0).unwrap();
+    let mut events = api.host.subscribe();
+
+    let (_, body) = api
+        .post(
+            "/api/ibkr/order",
+            json!({"symbol": "AAPL", "side": "buy", "quantity": 10}),
+        )
+        .await;
+    let entry = body["orderId"].as_u64().unwrap();
+    api.wait_event(&mut events, |e| {
+        matches!(e, TradingEvent::OrderSent { id, .. } if *id == entry).then_some(())
+    })
+    .await;
+    api.rig.sim.step(1);
+    api.wait_event(&mut events, |e| {
+        matches!(e, TradingEvent::Fill { id, .. } if *id == entry).then_some(())
+    })
+    .await;
+
+    let (status, body) = api
+        .post(
+            "/api/ibkr/order",
+            json!({"symbol": "AAPL", "side": "sell", "quantity": 4, "orderType": "trailing_stop",
+                   "trailingPercent": 5, "tif": "gtc", "outsideRth": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(
+        (
+            &body["action"],
+            &body["trailingPercent"],
+            &body["outsideRth"]
+        ),
+        (&json!("reduce-long"), &json!(5.0), &json!(true))
+    );
+    let trailing = body["orderId"].as_u64().unwrap();
+    api.wait_event(&mut events, |e| {
+        matches!(e, TradingEvent::OrderSent { id, .. } if *id == trailing).then_some(())
+    })
+    .await;
+    let client_order_id = api.host.order(trailing).await.unwrap().client_order_id;
+    let at_venue = broker_orders(&api.rig.sim)
+        .await
+        .into_iter()
+        .find(|o| o.order_ref == client_order_id)
+        .expect("the trailing stop is at the venue");
+    assert_eq!(
+        (
+            at_venue.order_type.as_str(),
+            at_venue.trailing_percent,
+            at_venue.tif.as_str(),
+            at_venue.outside_rth
+        ),
+        ("TRAIL", Some(5.0), "GTC", true)
+    );
+
+    let (status, body) = api.delete(&format!("/api/ibkr/order/{trailing}")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["outcome"], "sent-to-ib");
+    api.wait_event(&mut events, |e| {
+        matches!(e, TradingEvent::OrderState { id, to, .. }
+            if *id == trailing && to.as_str() == "cancelled")
+        .then_some(())
+    })
+    .await;
+    // Six shares remain sellable again once the trailing stop is gone.
+    let (_, body) = api.get("/api/ibkr/positions").await;
+    assert_eq!(
+        body["strategies"]["manual"]["AAPL"]["quantity"], 10,
+        "{body}"
+    );
+    let (status, body) = api
+        .post(
+            "/api/ibkr/order",
+            json!({"symbol": "AAPL", "side": "sell", "quantity": 10, "orderType": "stop",
+                   "stopPrice": 150}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
