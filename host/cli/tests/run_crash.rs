@@ -13,6 +13,11 @@
 //! - the broker's position equals the strategy's ledger.
 //!
 //! The seed is printed; `SANDTRADE_CRASH_SEED=<n>` repeats a run.
+//!
+//! And a protective order across a crash: a GTC stop-loss placed through the REST API rests
+//! at the venue while the host is SIGKILLed; the restarted host reconciles it by `orderRef`
+//! (still working, never resent), and when the price falls through it, it fills once and the
+//! ledger goes flat.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -34,6 +39,8 @@ const SIGNALS: i64 = 200;
 const ACCOUNT: &str = "DU1234567";
 const CLIENT_ID: i32 = 7;
 const WAIT: Duration = Duration::from_secs(30);
+/// The REST API's trade token, for the tests that configure `api_address`.
+const API_TOKEN: &str = "crash-test-token";
 /// Logged by the host once its bar subscriptions are taken: it trades from then on.
 const READY: &str = "market data subscribed";
 
@@ -64,6 +71,7 @@ impl Host {
             .arg(config)
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
+            .env("SANDTRADE_API_TOKEN", API_TOKEN)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
@@ -374,4 +382,177 @@ max_signals_per_minute = 6000
     std::io::Write::write_all(&mut std::io::stderr(), summary.as_bytes()).expect("stderr");
     audit.disconnect().await;
     sim.shutdown().await;
+}
+
+/// The REST API of a `sandtrade run` on `base` (`http://127.0.0.1:PORT`), as a user calls it.
+struct Api {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Api {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Option<serde_json::Value> {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(API_TOKEN);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let answer = request.send().await.ok()?;
+        answer.json().await.ok()
+    }
+
+    async fn get(&self, path: &str) -> Option<serde_json::Value> {
+        self.call(reqwest::Method::GET, path, None).await
+    }
+
+    /// Polls `path` until `done` holds for its answer (the host may still be starting).
+    async fn until(
+        &self,
+        path: &str,
+        mut done: impl FnMut(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(answer) = self.get(path).await
+                && done(&answer)
+            {
+                return answer;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{path} never answered as expected"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resting_stop_loss_survives_a_sigkill_reconciled_not_resent_and_fills_once() {
+    let mut sim_config = SimConfig::ephemeral();
+    sim_config.market.volatility_bps = 0.0;
+    let sim = Simulator::start(sim_config)
+        .await
+        .expect("the simulator starts");
+    sim.set_price("AAPL", 200.0).unwrap();
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join("strategies")).unwrap();
+    let api_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = dir.path().join("sandtrade.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"mode = "paper"
+strategies_dir = "strategies"
+database = "orders.sqlite"
+api_address = "127.0.0.1:{api_port}"
+
+[ib]
+port = {port}
+client_id = {CLIENT_ID}
+account = "{ACCOUNT}"
+reconnect_initial_ms = 20
+reconnect_max_ms = 200
+"#,
+            port = sim.addr().port()
+        ),
+    )
+    .unwrap();
+    let cache = dir.path().join("cache");
+    let api = Api {
+        base: format!("http://127.0.0.1:{api_port}"),
+        http: reqwest::Client::new(),
+    };
+    let connected = |s: &serde_json::Value| s["connected"] == true;
+
+    let host = Host::spawn(&config, &cache);
+    api.until("/api/ibkr/status", connected).await;
+    let entry = api
+        .call(
+            reqwest::Method::POST,
+            "/api/ibkr/order",
+            Some(serde_json::json!({"symbol": "AAPL", "side": "buy", "quantity": 10})),
+        )
+        .await
+        .expect("the buy is answered");
+    let entry = entry["orderId"].as_u64().expect("the buy is accepted");
+    api.until(&format!("/api/ibkr/order/{entry}"), |o| {
+        sim.step(1);
+        o["state"] == "filled"
+    })
+    .await;
+    let stop = api
+        .call(
+            reqwest::Method::POST,
+            "/api/ibkr/order",
+            Some(
+                serde_json::json!({"symbol": "AAPL", "side": "sell", "quantity": 10,
+                                    "orderType": "stop", "stopPrice": 190, "tif": "GTC"}),
+            ),
+        )
+        .await
+        .expect("the stop is answered");
+    let stop = stop["orderId"].as_u64().expect("the stop is accepted");
+    let working = api
+        .until(&format!("/api/ibkr/order/{stop}"), |o| {
+            o["state"] == "submitted"
+        })
+        .await;
+    let order_ref = working["client_order_id"].as_str().unwrap().to_owned();
+
+    host.kill().await;
+    let host = Host::spawn(&config, &cache);
+    api.until("/api/ibkr/status", connected).await;
+    // Reconciled: still working, the same IB order, nothing resent.
+    let after = api.get(&format!("/api/ibkr/order/{stop}")).await.unwrap();
+    assert_eq!(
+        (
+            &after["state"],
+            &after["ib_order_id"],
+            &after["order_type"],
+            &after["tif"]
+        ),
+        (
+            &working["state"],
+            &working["ib_order_id"],
+            &serde_json::json!("stop"),
+            &serde_json::json!("gtc")
+        ),
+        "{after}"
+    );
+    let audit = ibapi::Client::connect(&sim.addr().to_string(), 99)
+        .await
+        .expect("audit client");
+    let copies = |orders: &[Orders]| {
+        orders
+            .iter()
+            .filter(|o| matches!(o, Orders::OrderData(d) if d.order.order_ref == order_ref))
+            .count()
+    };
+    assert_eq!(copies(&broker_orders(&audit).await), 1);
+
+    // The price falls through the stop: it fills once, and the ledger is flat.
+    sim.set_price("AAPL", 189.0).unwrap();
+    api.until(&format!("/api/ibkr/order/{stop}"), |o| {
+        o["state"] == "filled"
+    })
+    .await;
+    api.until("/api/ibkr/positions", |p| {
+        p["strategies"]["manual"]["AAPL"]["quantity"] == 0
+    })
+    .await;
+    assert_eq!(sim.position(ACCOUNT, "AAPL").unwrap(), 0.0);
+    assert_eq!(copies(&broker_orders(&audit).await), 1);
+    host.terminate().await;
 }
