@@ -17,7 +17,7 @@ pub struct Report {
     pub bars: u64,
     /// Every fill, in order.
     pub fills: Vec<Fill>,
-    /// Limit orders that expired unfilled.
+    /// Orders whose time in force ended unfilled.
     pub expired_orders: u64,
     /// Orders still pending when the bars ran out.
     pub open_orders: u64,
@@ -161,7 +161,7 @@ impl fmt::Display for Report {
         let buys = self.fills.iter().filter(|x| x.side == Side::Buy).count();
         writeln!(
             f,
-            "Backtest: {} bars, {} fills ({buys} buys, {} sells), {} limit orders expired, {} orders open at the end",
+            "Backtest: {} bars, {} fills ({buys} buys, {} sells), {} orders expired unfilled, {} orders open at the end",
             self.bars,
             self.fills.len(),
             self.fills.len() - buys,
@@ -307,7 +307,7 @@ mod tests {
         assert_eq!(
             small_report().to_string(),
             "\
-Backtest: 5 bars, 2 fills (1 buys, 1 sells), 1 limit orders expired, 0 orders open at the end
+Backtest: 5 bars, 2 fills (1 buys, 1 sells), 1 orders expired unfilled, 0 orders open at the end
 Signals: 3 accepted, 2 rejected (short-not-allowed 1, rate-limit 1)
 
                              USD

@@ -151,7 +151,7 @@ fn assert_head(run: &Run, wasm: &Path, what: &str, bars: &str, counts: &str, acc
                 sha_prefix(wasm),
                 sample_path(bars).display()
             ),
-            format!("Backtest: {counts}, 0 limit orders expired, 0 orders open at the end"),
+            format!("Backtest: {counts}, 0 orders expired unfilled, 0 orders open at the end"),
             format!("Signals: {accepted} accepted, 0 rejected"),
         ]
     );
@@ -278,7 +278,7 @@ fn hostile_spin_is_stopped_by_fuel_reported_and_quarantined() {
     let lines: Vec<&str> = run.report.lines().collect();
     assert_eq!(
         lines[1],
-        "Backtest: 1170 bars, 0 fills (0 buys, 0 sells), 0 limit orders expired, 0 orders open \
+        "Backtest: 1170 bars, 0 fills (0 buys, 0 sells), 0 orders expired unfilled, 0 orders open \
          at the end"
     );
     let tail = &lines[lines.len() - 5..];
