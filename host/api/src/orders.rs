@@ -417,11 +417,12 @@ fn side_str(side: Side) -> &'static str {
     }
 }
 
-/// `DELETE /api/ibkr/order/{id}`: cancels an order (a queued one here, a working one at IB).
+/// `DELETE /api/ibkr/order/{id}`: cancels an order (a queued one here, a working one at IB;
+/// while disconnected, at IB once the next connection is reconciled).
 #[utoipa::path(delete, path = "/api/ibkr/order/{id}", tag = "orders",
     params(("id" = u64, Path, description = "The order id")),
     responses(
-        (status = 200, description = "`{orderId, outcome: cancelled-before-sending | sent-to-ib}`", body = Object),
+        (status = 200, description = "`{orderId, outcome: cancelled-before-sending | sent-to-ib | on-reconnect}`", body = Object),
         (status = 404, description = "No such order", body = super::error::ErrorBody),
         (status = 409, description = "Finished, or its fate is unknown, or disconnected", body = super::error::ErrorBody)),
     security(("bearer" = [])))]

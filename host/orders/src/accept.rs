@@ -97,6 +97,7 @@ fn insert(
         sent_ms: ib.map(|_| now),
         updated_ms: now,
         note: None,
+        cancel_requested_ms: None,
     };
     tx.insert_order(&order)?;
     if let Some(run) = run {

@@ -509,6 +509,7 @@ fn update_order(conn: &Connection, order: &OrderRecord) -> Result<(), OrderStore
         order.sent_ms,
         order.updated_ms,
         order.note,
+        order.cancel_requested_ms,
     ])?;
     if changed == 1 {
         Ok(())
@@ -549,7 +550,7 @@ const INSERT_ORDER: &str = "INSERT INTO orders
 const UPDATE_ORDER: &str = "UPDATE orders SET
     state = ?2, ib_client_id = ?3, ib_order_id = ?4, perm_id = ?5, ib_status = ?6,
     filled_qty = ?7, filled_notional = ?8, avg_price = ?9, commission = ?10, sent_ms = ?11,
-    updated_ms = ?12, note = ?13
+    updated_ms = ?12, note = ?13, cancel_requested_ms = ?14
     WHERE signal_id = ?1";
 
 #[cfg(test)]

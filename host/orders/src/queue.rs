@@ -104,6 +104,18 @@ pub(super) fn mark_unknown(
     )
 }
 
+/// Records that `signal` is to be cancelled at IB (the first request's time is kept).
+pub(super) fn request_cancel(
+    database: &Database,
+    working: &mut WorkingSet,
+    ledger: &mut Ledger,
+    signal: SignalId,
+) -> Result<StateChange, OrderStoreError> {
+    change_order(database, working, ledger, signal, None, |order, _| {
+        order.cancel_requested_ms.get_or_insert_with(now_ms);
+    })
+}
+
 /// Requeues an `unknown` order on an operator's word that it never reached IB.
 pub(super) fn release_unknown(
     database: &Database,

@@ -346,6 +346,7 @@ mod tests {
             sent_ms: Some(0),
             updated_ms: 0,
             note: None,
+            cancel_requested_ms: None,
         }
     }
 

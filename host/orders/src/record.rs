@@ -116,6 +116,9 @@ pub struct OrderRecord {
     pub updated_ms: i64,
     /// Why the last unusual transition happened (lost, released, returned unsent).
     pub note: Option<String>,
+    /// When a cancel was asked for, if one was: recorded before it is sent, so a cancel that
+    /// never reached IB is sent again once the connection is reconciled.
+    pub cancel_requested_ms: Option<i64>,
 }
 
 impl OrderRecord {

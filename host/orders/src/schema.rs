@@ -259,7 +259,8 @@ CREATE TABLE ib_order_ids (
 /// rebuilt with the wider `order_type` check and the columns each type needs: `stop_price`
 /// (stop, stop-limit), `trail_amount` or `trail_percent` and an optional `limit_offset`
 /// (trailing stop), `tif` and `outside_rth`. Existing rows become day orders in regular hours,
-/// which they were.
+/// which they were. `orders.cancel_requested_ms` records a cancel before it is sent, so one
+/// that did not reach IB (disconnected, or the host died) is sent again after reconciliation.
 const V2: &str = r"
 CREATE TABLE signals_v2 (
     id             INTEGER PRIMARY KEY,
@@ -330,6 +331,7 @@ CREATE TABLE orders_v2 (
     sent_ms         INTEGER,
     updated_ms      INTEGER NOT NULL,
     note            TEXT,
+    cancel_requested_ms INTEGER,
     CHECK ((order_type IN ('limit', 'stop-limit', 'limit-on-close')) = (limit_price IS NOT NULL)),
     CHECK ((order_type IN ('stop', 'stop-limit')) = (stop_price IS NOT NULL)),
     CHECK (CASE WHEN order_type = 'trailing-stop'

@@ -30,7 +30,7 @@ use super::record::{
     OrderRecord, OutgoingOrder, SignalRecord, StateChange,
 };
 use super::schema::Synchronous;
-use super::state::IbStatus;
+use super::state::{IbStatus, OrderState};
 use super::working::WorkingSet;
 use super::writer_lock::WriterLock;
 use super::{OrderStoreError, accept, fills, lookup, queue, reconcile};
@@ -283,6 +283,30 @@ impl OrderStore {
             settlement,
             reason,
         )
+    }
+
+    /// Records, durably, that `signal` is to be cancelled at IB, before the cancel is sent:
+    /// a cancel that does not reach IB (no connection, or the host stops first) is found by
+    /// [`cancels_to_send`](Self::cancels_to_send) after the next reconciliation.
+    ///
+    /// # Errors
+    ///
+    /// The order is not in this database, or the write failed.
+    pub fn request_cancel(&mut self, signal: SignalId) -> Result<StateChange, OrderStoreError> {
+        queue::request_cancel(&self.database, &mut self.working, &mut self.ledger, signal)
+    }
+
+    /// The working orders at IB whose cancel was asked for: what to cancel (again) once the
+    /// connection is reconciled. Cancelling twice is harmless; IB answers the second with a
+    /// notice.
+    pub fn cancels_to_send(&self) -> Vec<(SignalId, IbOrderId)> {
+        self.working
+            .oldest_first()
+            .into_iter()
+            .filter(|o| o.cancel_requested_ms.is_some())
+            .filter(|o| matches!(o.state, OrderState::Submitted | OrderState::PartiallyFilled))
+            .filter_map(|o| o.ib.map(|ib| (o.signal_id, ib)))
+            .collect()
     }
 
     /// Applies an order status IB reported (`openOrder`, `orderStatus`, `completedOrder`),

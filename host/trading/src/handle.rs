@@ -91,6 +91,9 @@ pub enum CancelOutcome {
     CancelledBeforeSending,
     /// The cancel was sent to IB; the order's state follows IB's answer.
     SentToIb,
+    /// Not connected: the cancel is recorded and sent once the next connection is
+    /// reconciled (if the order is still working then).
+    OnReconnect,
 }
 
 /// Why a command was not carried out.
@@ -310,7 +313,8 @@ impl TradingHandle {
         self.ask(|tx| Command::Submit(order, tx)).await?
     }
 
-    /// Cancels an order: a queued one here, a working one at IB.
+    /// Cancels an order: a queued one here, a working one at IB (recorded first; sent on the
+    /// next reconciled connection when disconnected).
     ///
     /// # Errors
     ///

@@ -263,6 +263,8 @@ pub struct OrderView {
     pub commission: f64,
     /// Why it is where it is, if unusual.
     pub note: Option<String>,
+    /// When a cancel was asked for (ms since the epoch), while the order still works.
+    pub cancel_requested_ms: Option<i64>,
 }
 
 impl From<&OrderRecord> for OrderView {
@@ -290,6 +292,7 @@ impl From<&OrderRecord> for OrderView {
             avg_price: o.avg_price,
             commission: o.commission,
             note: o.note.clone(),
+            cancel_requested_ms: o.cancel_requested_ms,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Protective orders through `POST /api/ibkr/order`: a stop-loss and a trailing stop rest at
 //! the venue (tws-sim) with their type and time in force, count against what is held, trigger
-//! when the price crosses, and cancel with `DELETE`.
+//! when the price crosses, and cancel with `DELETE` (while disconnected: on the next
+//! connection).
 
 use reqwest::StatusCode;
 use sandtrade_tests::rig::{ACCOUNT, Rig, broker_orders};
@@ -111,7 +112,7 @@ async fn a_stop_loss_rests_at_the_venue_guards_the_position_and_fills_when_the_p
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_trailing_stop_is_placed_with_its_percent_and_cancelled_at_the_venue() {
+async fn trailing_and_plain_stops_are_cancelled_at_the_venue_even_from_a_disconnect() {
     let mut config = SimConfig::ephemeral();
     config.market.volatility_bps = 0.0;
     let api = ApiRig::start(Rig::new(config).await, "").await;
@@ -191,8 +192,47 @@ async fn a_trailing_stop_is_placed_with_its_percent_and_cancelled_at_the_venue()
         .post(
             "/api/ibkr/order",
             json!({"symbol": "AAPL", "side": "sell", "quantity": 10, "orderType": "stop",
-                   "stopPrice": 150}),
+                   "stopPrice": 150, "tif": "GTC"}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+    let stop = body["orderId"].as_u64().unwrap();
+    api.wait_event(&mut events, |e| {
+        matches!(e, TradingEvent::OrderState { id, to, .. }
+            if *id == stop && to.as_str() == "submitted")
+        .then_some(())
+    })
+    .await;
+
+    // Disconnected, a cancel of an order working at IB is recorded and sent once the next
+    // connection is reconciled.
+    let (status, _) = api.post("/api/ibkr/disconnect", json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = api.delete(&format!("/api/ibkr/order/{stop}")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, json!({"orderId": stop, "outcome": "on-reconnect"}));
+    let (_, body) = api.get(&format!("/api/ibkr/order/{stop}")).await;
+    assert_eq!(body["state"], "submitted", "{body}");
+    assert!(body["cancel_requested_ms"].as_i64().is_some(), "{body}");
+    let port = api.rig.sim.addr().port();
+    let (status, body) = api
+        .post(
+            "/api/ibkr/connect",
+            json!({"host": "127.0.0.1", "port": port, "clientId": 7}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    api.wait_event(&mut events, |e| {
+        matches!(e, TradingEvent::OrderState { id, to, .. }
+            if *id == stop && to.as_str() == "cancelled")
+        .then_some(())
+    })
+    .await;
+    let client_order_id = api.host.order(stop).await.unwrap().client_order_id;
+    let at_venue = broker_orders(&api.rig.sim)
+        .await
+        .into_iter()
+        .find(|o| o.order_ref == client_order_id)
+        .expect("the stop is known at the venue");
+    assert_eq!(at_venue.status, "Cancelled");
 }

@@ -16,7 +16,8 @@ use crate::state::IbStatus;
 pub(super) const ORDER_COLUMNS: &str = "signal_id, client_order_id, strategy, wasm_hash, symbol, \
     market, action, quantity, order_type, limit_price, stop_price, trail_amount, trail_percent, \
     limit_offset, tif, outside_rth, state, ib_client_id, ib_order_id, perm_id, ib_status, \
-    filled_qty, filled_notional, avg_price, commission, created_ms, sent_ms, updated_ms, note";
+    filled_qty, filled_notional, avg_price, commission, created_ms, sent_ms, updated_ms, note, \
+    cancel_requested_ms";
 
 /// An `orders` row as read, before its text columns are checked.
 pub(super) struct OrderRow {
@@ -42,6 +43,7 @@ pub(super) struct OrderRow {
     sent_ms: Option<i64>,
     updated_ms: i64,
     note: Option<String>,
+    cancel_requested_ms: Option<i64>,
 }
 
 /// Reads a row selected with [`ORDER_COLUMNS`]. Checking its values is
@@ -71,6 +73,7 @@ pub(super) fn read(row: &Row<'_>) -> rusqlite::Result<OrderRow> {
         sent_ms: row.get(26)?,
         updated_ms: row.get(27)?,
         note: row.get(28)?,
+        cancel_requested_ms: row.get(29)?,
     })
 }
 
@@ -127,6 +130,7 @@ impl OrderRow {
             sent_ms: self.sent_ms,
             updated_ms: self.updated_ms,
             note: self.note,
+            cancel_requested_ms: self.cancel_requested_ms,
         })
     }
 }

@@ -51,6 +51,7 @@ fn new_order(signal_id: SignalId, action: Action) -> OrderRecord {
         sent_ms: Some(1_000),
         updated_ms: 1_000,
         note: None,
+        cancel_requested_ms: None,
     }
 }
 

@@ -25,6 +25,7 @@ fn order(id: i64, action: Action, quantity: u32, state: OrderState) -> OrderReco
         sent_ms: None,
         updated_ms: 0,
         note: None,
+        cancel_requested_ms: None,
     }
 }
 

@@ -424,6 +424,12 @@ impl OrderFlow {
         self.operator.cancel(id, connection).await
     }
 
+    /// Sends the cancels recorded but not known to have reached IB: once a connection is
+    /// reconciled.
+    pub(crate) async fn resend_cancels(&mut self, connection: &mut Connection) {
+        self.operator.resend_cancels(connection).await;
+    }
+
     /// An operator's settlement of an `unknown` order.
     pub(crate) fn settle_unknown(
         &mut self,

@@ -130,7 +130,8 @@ impl Operator {
         }
     }
 
-    /// Cancels an order: a queued one here, a working one at IB (through `connection`).
+    /// Cancels an order: a queued one here, a working one at IB (through `connection`), the
+    /// request recorded before it is sent.
     pub(crate) async fn cancel(
         &mut self,
         id: u64,
@@ -152,31 +153,35 @@ impl Operator {
                 Ok(CancelOutcome::CancelledBeforeSending)
             }
             OrderState::Submitted | OrderState::PartiallyFilled => {
-                let Some((client, client_id)) = connection.client() else {
-                    return Err(CommandError::Refused(
-                        "not connected to IB: the cancel cannot be sent".into(),
-                    ));
-                };
-                let client = Arc::clone(client);
                 let Some(ib) = order.ib else {
                     return Err(CommandError::Refused(format!(
                         "order {id} has no IB order id"
                     )));
                 };
-                if ib.client_id != client_id {
+                if let Some((_, client_id)) = connection.client()
+                    && ib.client_id != client_id
+                {
                     return Err(CommandError::Refused(format!(
                         "order {id} was placed by client id {} and only it can cancel it \
                          (connected as {client_id})",
                         ib.client_id
                     )));
                 }
+                // Recorded before it is sent: a cancel that does not reach IB now is sent
+                // again once the next connection is reconciled.
+                book::lock(&self.book)
+                    .store
+                    .request_cancel(signal)
+                    .map_err(|e| CommandError::Refused(e.to_string()))?;
+                let Some((client, _)) = connection.client() else {
+                    tracing::info!(order = id, "not connected: the cancel is sent on reconnect");
+                    return Ok(CancelOutcome::OnReconnect);
+                };
+                let client = Arc::clone(client);
                 connection.pacer().acquire().await;
-                // The subscription is dropped at once: the outcome arrives as order status.
-                client
-                    .cancel_order(ib.order_id, "")
+                send_cancel(&client, id, ib.order_id)
                     .await
-                    .map(drop)
-                    .map_err(|e| CommandError::Refused(format!("the cancel was not sent: {e}")))?;
+                    .map_err(CommandError::Refused)?;
                 Ok(CancelOutcome::SentToIb)
             }
             OrderState::Sending | OrderState::Unknown => Err(CommandError::Refused(format!(
@@ -186,6 +191,33 @@ impl Operator {
             OrderState::Filled | OrderState::Cancelled | OrderState::Rejected => Err(
                 CommandError::Refused(format!("order {id} is already {}", order.state)),
             ),
+        }
+    }
+
+    /// Sends again every cancel recorded but not known to have reached IB (see
+    /// [`OrderStore::request_cancel`](sandtrade_orders::OrderStore::request_cancel)): called
+    /// once a connection is reconciled.
+    pub(crate) async fn resend_cancels(&mut self, connection: &mut Connection) {
+        let Some((client, client_id)) = connection.client() else {
+            return;
+        };
+        let client = Arc::clone(client);
+        let pending = book::lock(&self.book).store.cancels_to_send();
+        for (signal, ib) in pending {
+            if ib.client_id != client_id {
+                tracing::warn!(
+                    order = %signal,
+                    placed_by = ib.client_id,
+                    connected_as = client_id,
+                    "a cancel is pending for an order of another client id: only it can cancel it"
+                );
+                continue;
+            }
+            connection.pacer().acquire().await;
+            match send_cancel(&client, signal.get(), ib.order_id).await {
+                Ok(()) => tracing::info!(order = %signal, "pending cancel sent after reconnect"),
+                Err(why) => tracing::warn!(order = %signal, "{why}"),
+            }
         }
     }
 
@@ -218,6 +250,16 @@ impl Operator {
             Err(e) => Err(CommandError::Refused(e.to_string())),
         }
     }
+}
+
+/// Sends IB a cancel of order `ib_order_id` (our order `id`). The outcome arrives as order
+/// status, so the subscription is dropped at once.
+async fn send_cancel(client: &ibapi::Client, id: u64, ib_order_id: i32) -> Result<(), String> {
+    client
+        .cancel_order(ib_order_id, "")
+        .await
+        .map(drop)
+        .map_err(|e| format!("the cancel of order {id} was not sent: {e}"))
 }
 
 /// Maps a buy or sell of `quantity` onto a long-only action for a ledger whose exposure is `h`:

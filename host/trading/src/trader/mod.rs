@@ -300,6 +300,7 @@ impl Trader {
             return;
         }
         self.connection.up(connected, orders, positions, pnl);
+        self.orders.resend_cancels(&mut self.connection).await;
         self.feed
             .subscribe_all(&self.strategies, &mut self.connection)
             .await;
