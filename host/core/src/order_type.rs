@@ -53,6 +53,61 @@ pub enum Trail {
     Percent(f64),
 }
 
+/// Which of an order's numbers a value is: how a refusal names it, which values it may take,
+/// and whether it sits on the price tick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PriceField {
+    /// A limit price.
+    Limit,
+    /// A stop's trigger.
+    Stop,
+    /// A trailing stop's distance in price.
+    TrailAmount,
+    /// A trailing stop's distance in percent.
+    TrailPercent,
+    /// A trailing stop-limit's limit offset.
+    LimitOffset,
+}
+
+impl PriceField {
+    /// As a refusal names it: `limit price`, `stop price`, `trailing amount`, ...
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Limit => "limit price",
+            Self::Stop => "stop price",
+            Self::TrailAmount => "trailing amount",
+            Self::TrailPercent => "trailing percent",
+            Self::LimitOffset => "limit offset",
+        }
+    }
+
+    /// Whether `value` is one this field may hold: finite and > 0; a limit offset may be 0, a
+    /// percent is below 100.
+    pub fn accepts(self, value: f64) -> bool {
+        value.is_finite()
+            && match self {
+                Self::LimitOffset => value >= 0.0,
+                Self::TrailPercent => value > 0.0 && value < 100.0,
+                Self::Limit | Self::Stop | Self::TrailAmount => value > 0.0,
+            }
+    }
+
+    /// The rule [`accepts`](Self::accepts) applies, in words.
+    pub const fn rule(self) -> &'static str {
+        match self {
+            Self::LimitOffset => "a finite number >= 0",
+            Self::TrailPercent => "a finite number > 0 and < 100",
+            Self::Limit | Self::Stop | Self::TrailAmount => "a finite number > 0",
+        }
+    }
+
+    /// Whether the value is a price the exchange quotes, so must sit on the contract's tick
+    /// (limits and stops); the trailing distances are not.
+    pub const fn is_on_tick(self) -> bool {
+        matches!(self, Self::Limit | Self::Stop)
+    }
+}
+
 impl OrderType {
     /// The kebab-case name (`market`, `stop-limit`, …), as stored and shown.
     pub const fn name(self) -> &'static str {
@@ -139,53 +194,57 @@ impl OrderType {
         matches!(self, Self::MarketOnClose | Self::LimitOnClose(_))
     }
 
-    /// Every number the order carries, named as a refusal names it: `("limit price", 101.5)`.
-    /// The risk layer checks each is finite and positive (a limit offset may be zero). Does
-    /// not allocate: it runs on every signal.
-    pub fn prices(self) -> impl Iterator<Item = (&'static str, f64)> {
+    /// Every number the order carries, with which field it is. The risk layer checks each
+    /// with [`PriceField::accepts`]. Does not allocate: it runs on every signal.
+    pub fn prices(self) -> impl Iterator<Item = (PriceField, f64)> {
         let pair = match self {
             Self::Market | Self::MarketOnClose => [None, None],
-            Self::Limit(limit) | Self::LimitOnClose(limit) => [Some(("limit price", limit)), None],
-            Self::Stop(trigger) => [Some(("stop price", trigger)), None],
-            Self::StopLimit { trigger, limit } => {
-                [Some(("stop price", trigger)), Some(("limit price", limit))]
+            Self::Limit(limit) | Self::LimitOnClose(limit) => {
+                [Some((PriceField::Limit, limit)), None]
             }
+            Self::Stop(trigger) => [Some((PriceField::Stop, trigger)), None],
+            Self::StopLimit { trigger, limit } => [
+                Some((PriceField::Stop, trigger)),
+                Some((PriceField::Limit, limit)),
+            ],
             Self::TrailingStop {
                 trail,
                 limit_offset,
             } => [
                 Some(match trail {
-                    Trail::Amount(amount) => ("trailing amount", amount),
-                    Trail::Percent(percent) => ("trailing percent", percent),
+                    Trail::Amount(amount) => (PriceField::TrailAmount, amount),
+                    Trail::Percent(percent) => (PriceField::TrailPercent, percent),
                 }),
-                limit_offset.map(|offset| ("limit offset", offset)),
+                limit_offset.map(|offset| (PriceField::LimitOffset, offset)),
             ],
         };
         pair.into_iter().flatten()
     }
 
-    /// This order type with each price passed through `round` (given the price's name), for
-    /// putting prices on the contract's tick. A trailing percent is not a price and is kept.
+    /// This order type with each number passed through `map` (given its field), e.g. to put
+    /// the prices on the contract's tick.
     #[must_use]
-    pub fn map_prices(self, mut round: impl FnMut(&'static str, f64) -> f64) -> Self {
+    pub fn map_prices(self, mut map: impl FnMut(PriceField, f64) -> f64) -> Self {
         match self {
             Self::Market | Self::MarketOnClose => self,
-            Self::Limit(limit) => Self::Limit(round("limit price", limit)),
-            Self::LimitOnClose(limit) => Self::LimitOnClose(round("limit price", limit)),
-            Self::Stop(trigger) => Self::Stop(round("stop price", trigger)),
+            Self::Limit(limit) => Self::Limit(map(PriceField::Limit, limit)),
+            Self::LimitOnClose(limit) => Self::LimitOnClose(map(PriceField::Limit, limit)),
+            Self::Stop(trigger) => Self::Stop(map(PriceField::Stop, trigger)),
             Self::StopLimit { trigger, limit } => Self::StopLimit {
-                trigger: round("stop price", trigger),
-                limit: round("limit price", limit),
+                trigger: map(PriceField::Stop, trigger),
+                limit: map(PriceField::Limit, limit),
             },
             Self::TrailingStop {
                 trail,
                 limit_offset,
             } => Self::TrailingStop {
                 trail: match trail {
-                    Trail::Amount(amount) => Trail::Amount(round("trailing amount", amount)),
-                    Trail::Percent(percent) => Trail::Percent(percent),
+                    Trail::Amount(amount) => Trail::Amount(map(PriceField::TrailAmount, amount)),
+                    Trail::Percent(percent) => {
+                        Trail::Percent(map(PriceField::TrailPercent, percent))
+                    }
                 },
-                limit_offset: limit_offset.map(|offset| round("limit offset", offset)),
+                limit_offset: limit_offset.map(|offset| map(PriceField::LimitOffset, offset)),
             },
         }
     }
@@ -355,7 +414,10 @@ mod tests {
             trail: Trail::Percent(2.345),
             limit_offset: Some(0.123),
         };
-        let rounded = trailing.map_prices(|_, p| (p * 100.0).round() / 100.0);
+        let rounded = trailing.map_prices(|field, p| match field {
+            PriceField::TrailPercent => p,
+            _ => (p * 100.0).round() / 100.0,
+        });
         assert_eq!(
             rounded,
             OrderType::TrailingStop {
@@ -368,7 +430,7 @@ mod tests {
             limit: 2.0,
         }
         .prices()
-        .map(|(name, _)| name)
+        .map(|(field, _)| field.name())
         .collect();
         assert_eq!(names, ["stop price", "limit price"]);
     }

@@ -76,21 +76,15 @@ pub fn check_quantity(action: Action, quantity: u32, symbol: &str) -> Result<(),
 ///
 /// `invalid-price` naming the price and quoting it (`NaN`, `inf`, `-1`, `0`).
 pub fn check_prices(order_type: OrderType, action: Action, symbol: &str) -> Result<(), Rejection> {
-    for (name, price) in order_type.prices() {
-        let usable = match name {
-            "limit offset" => price.is_finite() && price >= 0.0,
-            "trailing percent" => price.is_finite() && price > 0.0 && price < 100.0,
-            _ => price.is_finite() && price > 0.0,
-        };
-        if !usable {
-            let rule = match name {
-                "limit offset" => "a finite number >= 0",
-                "trailing percent" => "a finite number > 0 and < 100",
-                _ => "a finite number > 0",
-            };
+    for (field, price) in order_type.prices() {
+        if !field.accepts(price) {
+            let name = field.name();
             return Err(Rejection::new(
                 RejectCode::InvalidPrice,
-                format!("{action} {symbol} with {name} {price}: a {name} must be {rule}"),
+                format!(
+                    "{action} {symbol} with {name} {price}: a {name} must be {}",
+                    field.rule()
+                ),
             ));
         }
     }

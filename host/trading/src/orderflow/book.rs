@@ -86,11 +86,12 @@ impl LiveBook {
     /// from them on the tick itself.
     pub fn on_tick(&self, instrument: &Instrument, side: Side, order_type: OrderType) -> OrderType {
         let min_tick = self.min_ticks.get(&instrument.symbol).copied();
-        order_type.map_prices(|name, price| match name {
-            "limit price" | "stop price" => {
+        order_type.map_prices(|field, price| {
+            if field.is_on_tick() {
                 ticks::round_limit(instrument.market, side, price, min_tick)
+            } else {
+                price
             }
-            _ => price,
         })
     }
 
