@@ -163,17 +163,22 @@ async fn the_status_page_shows_the_demo_and_updates_live() {
     .await;
     assert!(later.as_f64().unwrap() > first);
 
+    // Places an order through the demo's API and returns the answer.
+    let place = |order: Value| {
+        let request = reqwest::Client::new()
+            .post(format!("http://{}/api/ibkr/order", demo.api))
+            .bearer_auth(&demo.token)
+            .json(&order);
+        async move {
+            let answer: Value = request.send().await.unwrap().json().await.unwrap();
+            answer
+        }
+    };
+
     // An order placed through the API appears in the page's signal table.
-    let answer: Value = reqwest::Client::new()
-        .post(format!("http://{}/api/ibkr/order", demo.api))
-        .bearer_auth(&demo.token)
-        .json(&json!({"symbol": "AAPL", "side": "buy", "quantity": 10, "marketType": "USStock"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer =
+        place(json!({"symbol": "AAPL", "side": "buy", "quantity": 10, "marketType": "USStock"}))
+            .await;
     let id = answer["orderId"].as_u64().expect("the order is accepted");
     let row = until(
         &client,
@@ -196,19 +201,9 @@ async fn the_status_page_shows_the_demo_and_updates_live() {
         &format!("const r = document.querySelector('#signals tbody tr[data-id=\"{id}\"]'); return r && r.innerText.includes('filled') || null;"),
     )
     .await;
-    let answer: Value = reqwest::Client::new()
-        .post(format!("http://{}/api/ibkr/order", demo.api))
-        .bearer_auth(&demo.token)
-        .json(
-            &json!({"symbol": "AAPL", "side": "sell", "quantity": 10, "orderType": "stop",
-                      "stopPrice": 1.0, "tif": "GTC"}),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = place(json!({"symbol": "AAPL", "side": "sell", "quantity": 10,
+                              "orderType": "stop", "stopPrice": 1.0, "tif": "GTC"}))
+    .await;
     let stop = answer["orderId"]
         .as_u64()
         .expect("the stop-loss is accepted");

@@ -153,8 +153,11 @@ async fn trailing_and_plain_stops_are_cancelled_at_the_venue_even_from_a_disconn
         (&json!("reduce-long"), &json!(5.0), &json!(true))
     );
     let trailing = body["orderId"].as_u64().unwrap();
+    // Working at IB (not merely sent: a `sending` order cannot be cancelled until IB answers).
     api.wait_event(&mut events, |e| {
-        matches!(e, TradingEvent::OrderSent { id, .. } if *id == trailing).then_some(())
+        matches!(e, TradingEvent::OrderState { id, to, .. }
+            if *id == trailing && to.as_str() == "submitted")
+        .then_some(())
     })
     .await;
     let client_order_id = api.host.order(trailing).await.unwrap().client_order_id;
