@@ -114,12 +114,15 @@ pub mod bindings {
 }
 
 pub use bindings::sandtrade::strategy::types::{
-    Action, Bar, Fill, Level, Market, Metadata, OrderType, Position, RejectCode, Rejection, Signal,
+    Action, Bar, CancelOutcome, CancelRefusal, DataSource, Fill, Level, Market, Metadata,
+    OrderState, OrderType, Position, RejectCode, Rejection, Signal, StopLimit, TimeInForce, Trail,
+    TrailingStop, WorkingOrder,
 };
 pub use params::{ParamError, Params};
 pub use signal::{
-    SignalId, add_long, add_long_limit, close_long, close_long_limit, emit, emit_logged, open_long,
-    open_long_limit, reduce_long, reduce_long_limit,
+    SignalId, add_long, add_long_limit, cancel, close_long, close_long_limit, emit, emit_logged,
+    open_long, open_long_limit, reduce_long, reduce_long_limit, stop_loss, take_profit,
+    trailing_stop, working_orders,
 };
 
 /// A trading strategy. Implement it and export the type with [`export_strategy!`].
@@ -320,6 +323,7 @@ impl RejectCode {
             RejectCode::InvalidQuantity => "invalid-quantity",
             RejectCode::InvalidPrice => "invalid-price",
             RejectCode::NotSubscribed => "not-subscribed",
+            RejectCode::InvalidOrder => "invalid-order",
             RejectCode::TradingHalted => "trading-halted",
             RejectCode::Unavailable => "unavailable",
         }
@@ -359,10 +363,12 @@ impl std::fmt::Display for Action {
 pub mod prelude {
     pub use crate::indicators::{Ema, RollingHigh, RollingLow, Rsi, Sma};
     pub use crate::{
-        Action, Bar, Fill, Level, Market, Metadata, OrderType, ParamError, Params, Position,
-        RejectCode, Rejection, Signal, SignalId, Strategy, add_long, add_long_limit, close_long,
-        close_long_limit, debug, emit, emit_logged, error, export_strategy, held, info, now_ms,
-        open_long, open_long_limit, position, reduce_long, reduce_long_limit, warn,
+        Action, Bar, CancelOutcome, CancelRefusal, DataSource, Fill, Level, Market, Metadata,
+        OrderState, OrderType, ParamError, Params, Position, RejectCode, Rejection, Signal,
+        SignalId, Strategy, TimeInForce, Trail, WorkingOrder, add_long, add_long_limit, cancel,
+        close_long, close_long_limit, debug, emit, emit_logged, error, export_strategy, held, info,
+        now_ms, open_long, open_long_limit, position, reduce_long, reduce_long_limit, stop_loss,
+        take_profit, trailing_stop, warn, working_orders,
     };
 }
 
@@ -395,6 +401,9 @@ macro_rules! export_strategy {
                 }
                 fn on_bar(bar: $crate::Bar) {
                     $crate::__private::on_bar::<$ty>(&__SANDTRADE_INSTANCE, &bar)
+                }
+                fn on_bars(bars: $crate::__private::Vec<$crate::Bar>) -> u32 {
+                    $crate::__private::on_bars::<$ty>(&__SANDTRADE_INSTANCE, &bars)
                 }
                 fn on_fill(fill: $crate::Fill) {
                     $crate::__private::on_fill::<$ty>(&__SANDTRADE_INSTANCE, &fill)
@@ -440,6 +449,35 @@ pub mod __private {
                 instance.on_bar(bar);
             }
         })
+    }
+
+    /// `on_bar` for each bar in turn, stopping after the first bar on which a signal was
+    /// accepted: the host fills its order before it sends the next bar, exactly as when bars
+    /// come one by one. Returns how many bars were consumed.
+    pub fn on_bars<S: Strategy>(slot: &'static Slot<S>, bars: &[Bar]) -> u32 {
+        slot.with(|cell| {
+            let consumed = match cell.borrow_mut().as_mut() {
+                Some(instance) => run_batch(instance, bars),
+                None => bars.len(),
+            };
+            u32::try_from(consumed).unwrap_or(u32::MAX)
+        })
+    }
+
+    /// The batch loop behind `on-bars`, also what [`crate::testing::on_bars`] runs.
+    pub fn run_batch<S: Strategy>(instance: &mut S, bars: &[Bar]) -> usize {
+        crate::sys::batch::start();
+        for (i, bar) in bars.iter().enumerate() {
+            crate::sys::batch::at(u32::try_from(i).unwrap_or(u32::MAX));
+            let before = crate::signal::accepted_so_far();
+            instance.on_bar(bar);
+            if crate::signal::accepted_so_far() != before {
+                crate::sys::batch::start();
+                return i + 1;
+            }
+        }
+        crate::sys::batch::start();
+        bars.len()
     }
 
     pub fn on_fill<S: Strategy>(slot: &'static Slot<S>, fill: &Fill) {

@@ -34,7 +34,10 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
 
-use crate::{Action, Bar, Fill, Level, Market, Params, Position, RejectCode, Rejection, Signal};
+use crate::{
+    Action, Bar, CancelOutcome, CancelRefusal, DataSource, Fill, Level, Market, OrderState, Params,
+    Position, RejectCode, Rejection, Signal, WorkingOrder,
+};
 
 struct State {
     next_id: u64,
@@ -44,6 +47,10 @@ struct State {
     rejections: VecDeque<Rejection>,
     positions: BTreeMap<String, Position>,
     logs: Vec<(Level, String)>,
+    /// The signal ids `cancel` was called with, in order.
+    cancels: Vec<u64>,
+    /// The indexes `handling-bar` was called with, in order.
+    handled_bars: Vec<u32>,
     now_ms: i64,
     /// The most detailed level kept; `Debug` (everything) unless a test sets it.
     log_level: Level,
@@ -58,6 +65,8 @@ impl Default for State {
             rejections: VecDeque::new(),
             positions: BTreeMap::new(),
             logs: Vec::new(),
+            cancels: Vec::new(),
+            handled_bars: Vec::new(),
             now_ms: 0,
             log_level: Level::Debug,
         }
@@ -140,6 +149,37 @@ impl MockHost {
         STATE.with(|s| std::mem::take(&mut s.borrow_mut().logs))
     }
 
+    /// The bar indexes the SDK told the host of while a test drove `on-bars` (through
+    /// [`testing::on_bars`](on_bars)), oldest first.
+    pub fn handled_bars() -> Vec<u32> {
+        STATE.with(|s| s.borrow().handled_bars.clone())
+    }
+
+    /// The signal ids [`cancel`](crate::cancel) was called with, oldest first.
+    pub fn cancels() -> Vec<u64> {
+        STATE.with(|s| s.borrow().cancels.clone())
+    }
+
+    /// Executes, in full and at `price`, the accepted and unfilled signal `signal_id` (a stop
+    /// the test decides has triggered, say), like [`MockHost::fill_accepted`] does for all.
+    /// `None` if no such signal is working.
+    pub fn fill_one(signal_id: u64, price: f64) -> Option<Fill> {
+        STATE.with(|s| {
+            let mut s = s.borrow_mut();
+            let at = s.unfilled.iter().position(|(id, _)| *id == signal_id)?;
+            let (_, signal) = s.unfilled.remove(at);
+            let quantity = s.execute(&signal, price);
+            Some(Fill {
+                signal_id,
+                symbol: signal.symbol,
+                action: signal.action,
+                quantity,
+                price,
+                time_ms: s.now_ms,
+            })
+        })
+    }
+
     /// Executes, in full and at `price`, every signal accepted since the last call, the way
     /// the host's ledger would: a buy adds to the position at a weighted average cost, a sell
     /// takes from it (`close-long` sells all of it). Returns the fills, oldest first, stamped
@@ -209,8 +249,8 @@ impl State {
     }
 }
 
-/// A bar of `symbol` starting at `start_ms` whose open, high, low and close are all `close`,
-/// with no volume. The market is [`Market::HkStock`] for `0700.HK`-style and all-digit
+/// A live bar of `symbol` starting at `start_ms` whose open, high, low and close are all
+/// `close`, with no volume. The market is [`Market::HkStock`] for `0700.HK`-style and all-digit
 /// symbols, else [`Market::UsStock`]. Change fields with struct update syntax:
 /// `Bar { high: 11.0, ..bar("AAPL", 0, 10.0) }`.
 pub fn bar(symbol: &str, start_ms: i64, close: f64) -> Bar {
@@ -224,6 +264,7 @@ pub fn bar(symbol: &str, start_ms: i64, close: f64) -> Bar {
         low: close,
         close,
         volume: 0.0,
+        source: DataSource::Live,
     }
 }
 
@@ -295,6 +336,54 @@ pub(crate) fn emit(signal: &Signal) -> Result<u64, Rejection> {
 
 pub(crate) fn position(symbol: &str) -> Option<Position> {
     STATE.with(|s| s.borrow().positions.get(symbol).cloned())
+}
+
+/// The accepted signals not yet filled, as working orders at IB.
+pub(crate) fn working_orders() -> Vec<WorkingOrder> {
+    STATE.with(|s| {
+        s.borrow()
+            .unfilled
+            .iter()
+            .map(|(id, signal)| WorkingOrder {
+                signal_id: *id,
+                symbol: signal.symbol.clone(),
+                action: signal.action,
+                quantity: signal.quantity,
+                filled: 0,
+                order_type: signal.order_type,
+                time_in_force: signal.time_in_force,
+                outside_rth: signal.outside_rth,
+                state: OrderState::Working,
+            })
+            .collect()
+    })
+}
+
+/// Cancels an unfilled accepted signal at once (the mock has no broker to wait for).
+pub(crate) fn cancel(signal_id: u64) -> Result<CancelOutcome, CancelRefusal> {
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        s.cancels.push(signal_id);
+        match s.unfilled.iter().position(|(id, _)| *id == signal_id) {
+            Some(at) => {
+                s.unfilled.remove(at);
+                Ok(CancelOutcome::Cancelled)
+            }
+            None if signal_id >= 1 && signal_id <= s.next_id => Err(CancelRefusal::AlreadyEnded),
+            None => Err(CancelRefusal::UnknownOrder),
+        }
+    })
+}
+
+pub(crate) fn handling_bar(index: u32) {
+    STATE.with(|s| s.borrow_mut().handled_bars.push(index))
+}
+
+/// Drives `strategy` through `bars` the way the host's `on-bars` does: bar after bar, telling
+/// the mock host which bar it is on before any call that answers as of a bar, and stopping
+/// after the first bar on which a signal was accepted. Returns how many bars were consumed.
+pub fn on_bars<S: crate::Strategy>(strategy: &mut S, bars: &[Bar]) -> usize {
+    crate::__private::run_batch(strategy, bars)
 }
 
 pub(crate) fn log(level: Level, message: &str) {

@@ -181,6 +181,7 @@ pub fn aapl_bar() -> bindings::Bar {
         low: 184.0,
         close: 185.5,
         volume: 1_000.0,
+        source: bindings::DataSource::Live,
     }
 }
 
@@ -294,6 +295,7 @@ impl PaperFleet {
             instrument,
             bar_seconds: 60,
             bar: *bar,
+            source: bindings::DataSource::Live,
         };
         self.fleet.on_bar(&event, bar.start_ms);
         for name in &names {

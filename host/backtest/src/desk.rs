@@ -4,7 +4,9 @@
 use sandtrade_core::{LotTable, SignalRequest};
 use sandtrade_core::{RejectCode, Rejection};
 use sandtrade_risk::{Limits, StrategyGate, TradingSwitch, Validator};
-use sandtrade_runtime::{Desk, Holding, StrategyMetadata};
+use sandtrade_runtime::{
+    CancelRefusal, Cancelled, Desk, Holding, StrategyMetadata, WorkingOrder, WorkingState,
+};
 
 use super::instruments::SymbolTable;
 use super::sim::{Sim, SimConfig};
@@ -93,6 +95,36 @@ impl Desk for BacktestDesk {
             quantity: position.quantity,
             avg_cost: position.avg_cost,
         })
+    }
+
+    fn working_orders(&mut self) -> Vec<WorkingOrder> {
+        let Some(Bound { gate, sim }) = self.bound.as_ref() else {
+            return Vec::new();
+        };
+        let mut orders: Vec<WorkingOrder> = sim
+            .working_orders()
+            .filter_map(|(id, order)| {
+                let instrument = sim.table().get(id)?;
+                Some(WorkingOrder {
+                    signal_id: order.id,
+                    symbol: gate.declared_as(instrument)?.to_owned(),
+                    action: order.action,
+                    quantity: order.quantity,
+                    // The simulated broker fills an order whole.
+                    filled: 0,
+                    order_type: order.order_type,
+                    timing: order.timing,
+                    state: WorkingState::Working,
+                })
+            })
+            .collect();
+        orders.sort_by_key(|order| order.signal_id);
+        orders
+    }
+
+    fn cancel(&mut self, signal_id: u64) -> Result<Cancelled, CancelRefusal> {
+        let sim = &mut self.bound.as_mut().ok_or(CancelRefusal::UnknownOrder)?.sim;
+        sim.cancel(signal_id).map(|()| Cancelled::Requested)
     }
 
     fn now_ms(&mut self) -> i64 {

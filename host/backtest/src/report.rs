@@ -19,6 +19,8 @@ pub struct Report {
     pub fills: Vec<Fill>,
     /// Orders whose time in force ended unfilled.
     pub expired_orders: u64,
+    /// Orders the strategy cancelled before they filled.
+    pub cancelled_orders: u64,
     /// Orders still pending when the bars ran out.
     pub open_orders: u64,
     /// One per currency, in the order the instruments were declared.
@@ -155,17 +157,31 @@ impl Report {
     }
 }
 
+/// `3 cancelled by the strategy, ` when it cancelled any; nothing otherwise (most strategies
+/// never cancel, and their summary stays as it was).
+struct CancelledText(u64);
+
+impl fmt::Display for CancelledText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            0 => Ok(()),
+            n => write!(f, "{n} cancelled by the strategy, "),
+        }
+    }
+}
+
 impl fmt::Display for Report {
     /// The summary printed at the end of `sandtrade backtest`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let buys = self.fills.iter().filter(|x| x.side == Side::Buy).count();
         writeln!(
             f,
-            "Backtest: {} bars, {} fills ({buys} buys, {} sells), {} orders expired unfilled, {} orders open at the end",
+            "Backtest: {} bars, {} fills ({buys} buys, {} sells), {} orders expired unfilled, {}{} orders open at the end",
             self.bars,
             self.fills.len(),
             self.fills.len() - buys,
             self.expired_orders,
+            CancelledText(self.cancelled_orders),
             self.open_orders
         )?;
         write!(

@@ -279,7 +279,9 @@ impl Replay {
             .table()
             .iter()
             .zip(&spellings)
-            .map(|((_, instrument), spelling)| bindings::Bar::blank(spelling, instrument.market))
+            .map(|((_, instrument), spelling)| {
+                bindings::Bar::blank(spelling, instrument.market, bindings::DataSource::Replay)
+            })
             .collect();
         Self {
             name,

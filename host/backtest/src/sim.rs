@@ -39,6 +39,7 @@ use super::report::{AccountSummary, PositionSummary, Report};
 use super::resting::{Outcome, PreviousBar, RestingOrder};
 use sandtrade_core::{Exposure, Instrument, Market, Position, Side};
 use sandtrade_risk::{Book, SignalCounts, ValidatedOrder};
+use sandtrade_runtime::CancelRefusal;
 
 /// Simulator settings (`[backtest]` in a config file).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -189,6 +190,8 @@ pub struct Sim {
     fills: Vec<Fill>,
     trades: Vec<Fill>,
     expired: u64,
+    /// Orders the strategy cancelled.
+    cancelled: u64,
     bars: u64,
 }
 
@@ -250,6 +253,7 @@ impl Sim {
             fills: Vec::new(),
             trades: Vec::new(),
             expired: 0,
+            cancelled: 0,
             bars: 0,
         })
     }
@@ -384,6 +388,41 @@ impl Sim {
         self.bars += 1;
     }
 
+    /// The orders resting (not yet filled, expired or cancelled), by instrument, each
+    /// instrument's oldest first.
+    pub fn working_orders(&self) -> impl Iterator<Item = (SymbolId, &RestingOrder)> {
+        self.table
+            .iter()
+            .zip(&self.slots)
+            .flat_map(|((id, _), slot)| slot.orders.iter().map(move |order| (id, order)))
+    }
+
+    /// Cancels the resting order of signal `id` at once (the simulated broker confirms a
+    /// cancel before the next bar can fill it) and releases its shares.
+    ///
+    /// # Errors
+    ///
+    /// [`CancelRefusal::AlreadyEnded`] for an order that filled, expired or was cancelled;
+    /// [`CancelRefusal::UnknownOrder`] for an id this account never gave.
+    pub fn cancel(&mut self, id: u64) -> Result<(), CancelRefusal> {
+        for slot in &mut self.slots {
+            if let Some(at) = slot.orders.iter().position(|order| order.id == id) {
+                let order = slot.orders.remove(at);
+                match order.side {
+                    Side::Buy => slot.pending_buys -= order.quantity,
+                    Side::Sell => slot.pending_sells -= order.quantity,
+                }
+                self.cancelled += 1;
+                return Ok(());
+            }
+        }
+        if (1..self.next_id).contains(&id) {
+            Err(CancelRefusal::AlreadyEnded)
+        } else {
+            Err(CancelRefusal::UnknownOrder)
+        }
+    }
+
     /// The strategy's position in `symbol`, if it holds any shares.
     pub fn position(&self, symbol: SymbolId) -> Option<Held> {
         let slot = self.slots.get(symbol.index())?;
@@ -441,6 +480,7 @@ impl Sim {
             bars: self.bars,
             fills: self.trades,
             expired_orders: self.expired,
+            cancelled_orders: self.cancelled,
             open_orders,
             accounts,
             positions,

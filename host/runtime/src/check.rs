@@ -11,8 +11,9 @@ use std::sync::Arc;
 use crate::compile::CodeOrigin;
 use crate::sandbox::{InertImport, WasiProfile};
 use crate::{
-    CompileCache, CpuBudget, Desk, Holding, LoadError, PreparedStrategy, Runtime, SandboxConfig,
-    StartError, StrategyMetadata, compile_file, linker, sidecar,
+    CancelRefusal, Cancelled, CompileCache, CpuBudget, Desk, Holding, LoadError, PreparedStrategy,
+    Runtime, SandboxConfig, StartError, StrategyMetadata, WorkingOrder, compile_file, linker,
+    sidecar,
 };
 use sandtrade_core::{RejectCode, Rejection, SignalRequest};
 
@@ -122,6 +123,15 @@ impl Desk for NoTrading {
 
     fn position(&mut self, _symbol: &str) -> Option<Holding> {
         None
+    }
+
+    fn working_orders(&mut self) -> Vec<WorkingOrder> {
+        Vec::new()
+    }
+
+    fn cancel(&mut self, _signal_id: u64) -> Result<Cancelled, CancelRefusal> {
+        // It never accepts a signal, so no id is one of its orders.
+        Err(CancelRefusal::UnknownOrder)
     }
 
     fn now_ms(&mut self) -> i64 {

@@ -221,6 +221,14 @@ pub struct CompiledStrategy {
     pub origin: CodeOrigin,
 }
 
+impl CompiledStrategy {
+    /// The version of `sandtrade:strategy` it was built against, known from its imports
+    /// (`None` when it imports none of our interfaces).
+    pub fn wit_version(&self) -> Option<crate::WitVersion> {
+        crate::WitVersion::of_imports(self.imports.iter().map(String::as_str))
+    }
+}
+
 impl fmt::Debug for CompiledStrategy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CompiledStrategy")

@@ -53,6 +53,8 @@ pub struct BarEvent<'a> {
     pub bar_seconds: u32,
     /// The bar.
     pub bar: Bar,
+    /// Where its prices came from.
+    pub source: bindings::DataSource,
 }
 
 /// Why a strategy could not be installed. The running version, if any, stays.
@@ -201,7 +203,9 @@ impl<D: Desk> Fleet<D> {
             .symbols
             .iter()
             .zip(&started.metadata.instruments)
-            .map(|(symbol, instrument)| bindings::Bar::blank(symbol, instrument.market))
+            .map(|(symbol, instrument)| {
+                bindings::Bar::blank(symbol, instrument.market, bindings::DataSource::Live)
+            })
             .collect();
         let sandbox = self.runtime.sandbox();
         let slot = Slot {
@@ -462,6 +466,7 @@ fn deliver_bar<D: Desk>(slot: &mut Slot<D>, index: usize, bar: &BarEvent<'_>, no
             bar.bar.volume,
         ],
     );
+    guest_bar.source = bar.source;
     let started = Instant::now();
     let result = instance.on_bar(guest_bar);
     slot.counters.bars += 1;

@@ -16,8 +16,8 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::bindings;
 use super::metadata::StrategyMetadata;
-use super::output::{GuestOutput, LogLevel, Stream};
-use sandtrade_core::{RejectCode, Rejection, SignalRequest};
+use super::output::{GuestOutput, Stream};
+use sandtrade_core::{Action, OrderType, RejectCode, Rejection, SignalRequest, Timing};
 
 /// A strategy's own position in one symbol, as `position` reports it.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +28,62 @@ pub struct Holding {
     pub quantity: u32,
     /// Average cost per share.
     pub avg_cost: f64,
+}
+
+/// One of the strategy's orders that has not ended, as `working-orders` reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkingOrder {
+    /// The id `emit` returned for its signal.
+    pub signal_id: u64,
+    /// The symbol as the strategy declared it.
+    pub symbol: String,
+    /// What its signal asked for.
+    pub action: Action,
+    /// Shares ordered.
+    pub quantity: u32,
+    /// Shares filled so far.
+    pub filled: u32,
+    /// As it was sent (prices on the tick).
+    pub order_type: OrderType,
+    /// Its time in force and session.
+    pub timing: Timing,
+    /// Where it stands.
+    pub state: WorkingState,
+}
+
+/// Where a working order stands (the WIT's `order-state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkingState {
+    /// Stored, not yet sent.
+    Queued,
+    /// Sent, not yet acknowledged.
+    Sending,
+    /// Working at IB, possibly partly filled.
+    Working,
+    /// A cancel was asked and not yet confirmed.
+    Cancelling,
+    /// Being reconciled with IB after a reconnect or restart.
+    Unknown,
+}
+
+/// What a cancel did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cancelled {
+    /// The order had not left the host: it is cancelled.
+    BeforeSending,
+    /// The cancel is recorded, and sent to IB now or once connected and reconciled.
+    Requested,
+}
+
+/// Why a cancel did nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelRefusal {
+    /// The strategy has no order with that signal id.
+    UnknownOrder,
+    /// The order has already ended.
+    AlreadyEnded,
+    /// A host fault: the cancel could not be recorded.
+    Unavailable,
 }
 
 /// Where a strategy's signals go, and what it may know about its account: one per strategy
@@ -42,8 +98,26 @@ pub trait Desk: Send + 'static {
     /// This strategy's own position in `symbol`, if it holds any.
     fn position(&mut self, symbol: &str) -> Option<Holding>;
 
+    /// This strategy's orders that have not ended, oldest first.
+    fn working_orders(&mut self) -> Vec<WorkingOrder>;
+
+    /// Cancels the order of this strategy's signal `signal_id`, durably: the request is
+    /// recorded before it is sent.
+    ///
+    /// # Errors
+    ///
+    /// Why nothing was cancelled: not this strategy's order, already ended, or a host fault.
+    fn cancel(&mut self, signal_id: u64) -> Result<Cancelled, CancelRefusal>;
+
     /// The host clock in milliseconds since the Unix epoch (replay time in a backtest).
     fn now_ms(&mut self) -> i64;
+
+    /// Inside an `on-bars` call: the strategy is handling bar `index` of the batch, so the
+    /// calls that follow answer as of that bar. The default ignores it: only a desk whose
+    /// answers depend on the bar (a backtest's replay clock and prices) needs it.
+    fn handling_bar(&mut self, index: usize) {
+        let _ = index;
+    }
 
     /// Called once per instance, after `describe` and before `init`: what the strategy
     /// declared (its symbols, for the `not-subscribed` check). The default ignores it.
@@ -86,6 +160,13 @@ pub struct CallStats {
     pub emits: u32,
     /// Of those, refused.
     pub rejections: u32,
+}
+
+impl CallStats {
+    /// `emit` calls that were accepted.
+    pub fn accepted(self) -> u32 {
+        self.emits - self.rejections
+    }
 }
 
 impl<D: Desk> StrategyState<D> {
@@ -216,12 +297,11 @@ impl<D: Send> WasiView for StrategyState<D> {
     }
 }
 
-impl<D: Desk> bindings::sandtrade::strategy::types::Host for StrategyState<D> {}
-
-impl<D: Desk> bindings::sandtrade::strategy::host::Host for StrategyState<D> {
-    fn emit(&mut self, signal: bindings::Signal) -> Result<u64, bindings::Rejection> {
+impl<D: Desk> StrategyState<D> {
+    /// `emit` for either version: counts the call, refuses signals from `init`, logs the
+    /// first refusals of a call.
+    fn emit_request(&mut self, request: SignalRequest) -> Result<u64, Rejection> {
         self.call.emits = self.call.emits.saturating_add(1);
-        let request = SignalRequest::from(signal);
         let verdict = if self.started {
             self.desk.emit(request)
         } else {
@@ -230,39 +310,56 @@ impl<D: Desk> bindings::sandtrade::strategy::host::Host for StrategyState<D> {
                 "signals are not taken from init: a strategy trades from its first bar",
             ))
         };
-        match verdict {
-            Ok(id) => Ok(id),
-            Err(rejection) => {
-                self.call.rejections = self.call.rejections.saturating_add(1);
-                if self.call.rejections <= REJECTIONS_LOGGED_PER_CALL {
-                    tracing::info!(
-                        strategy = &*self.name,
-                        code = rejection.code.as_str(),
-                        "signal refused: {}",
-                        rejection.message
-                    );
-                }
-                Err(rejection.into())
+        if let Err(rejection) = &verdict {
+            self.call.rejections = self.call.rejections.saturating_add(1);
+            if self.call.rejections <= REJECTIONS_LOGGED_PER_CALL {
+                tracing::info!(
+                    strategy = &*self.name,
+                    code = rejection.code.as_str(),
+                    "signal refused: {}",
+                    rejection.message
+                );
             }
         }
+        verdict
+    }
+}
+
+impl<D: Desk> bindings::v0_2::sandtrade::strategy::types::Host for StrategyState<D> {}
+
+impl<D: Desk> bindings::v0_2::sandtrade::strategy::host::Host for StrategyState<D> {
+    fn emit(&mut self, signal: bindings::Signal) -> Result<u64, bindings::Rejection> {
+        self.emit_request(signal.into()).map_err(Into::into)
+    }
+
+    fn working_orders(&mut self) -> Vec<bindings::WorkingOrder> {
+        self.desk
+            .working_orders()
+            .into_iter()
+            .map(Into::into)
+            .collect()
+    }
+
+    fn cancel(
+        &mut self,
+        signal_id: u64,
+    ) -> Result<bindings::CancelOutcome, bindings::CancelRefusal> {
+        let outcome = self.desk.cancel(signal_id);
+        tracing::info!(
+            strategy = &*self.name,
+            signal = signal_id,
+            ?outcome,
+            "cancel asked"
+        );
+        outcome.map(Into::into).map_err(Into::into)
     }
 
     fn position(&mut self, symbol: String) -> Option<bindings::Position> {
-        self.desk.position(&symbol).map(|h| bindings::Position {
-            symbol: h.symbol,
-            quantity: h.quantity,
-            avg_cost: h.avg_cost,
-        })
+        self.desk.position(&symbol).map(Into::into)
     }
 
     fn log(&mut self, level: bindings::Level, message: String) {
-        let level = match level {
-            bindings::Level::Debug => LogLevel::Debug,
-            bindings::Level::Info => LogLevel::Info,
-            bindings::Level::Warn => LogLevel::Warn,
-            bindings::Level::Error => LogLevel::Error,
-        };
-        self.output.log(level, &message);
+        self.output.log(level.into(), &message);
     }
 
     fn now_ms(&mut self) -> i64 {
@@ -271,6 +368,45 @@ impl<D: Desk> bindings::sandtrade::strategy::host::Host for StrategyState<D> {
 
     fn log_level(&mut self) -> bindings::Level {
         most_detailed_strategy_level()
+    }
+
+    fn handling_bar(&mut self, index: u32) {
+        self.desk
+            .handling_bar(usize::try_from(index).unwrap_or(usize::MAX));
+    }
+}
+
+/// A component built against 0.1.0: the same functions over the older types.
+mod v0_1 {
+    use super::{Desk, StrategyState, most_detailed_strategy_level};
+    use crate::bindings::v0_1::sandtrade::strategy::{host, types};
+
+    impl<D: Desk> types::Host for StrategyState<D> {}
+
+    impl<D: Desk> host::Host for StrategyState<D> {
+        fn emit(&mut self, signal: types::Signal) -> Result<u64, types::Rejection> {
+            self.emit_request(signal.into()).map_err(Into::into)
+        }
+
+        fn position(&mut self, symbol: String) -> Option<types::Position> {
+            self.desk.position(&symbol).map(|h| types::Position {
+                symbol: h.symbol,
+                quantity: h.quantity,
+                avg_cost: h.avg_cost,
+            })
+        }
+
+        fn log(&mut self, level: types::Level, message: String) {
+            self.output.log(level.into(), &message);
+        }
+
+        fn now_ms(&mut self) -> i64 {
+            self.desk.now_ms()
+        }
+
+        fn log_level(&mut self) -> types::Level {
+            most_detailed_strategy_level().into()
+        }
     }
 }
 

@@ -11,16 +11,32 @@ use sandtrade_core::text::clip;
 use wasmtime::component::Linker;
 use wasmtime::{Store, Trap};
 
-use super::bindings::{self, Strategy, StrategyPre};
+use super::bindings::{self, v0_1, v0_2};
 use super::compile::{CompiledStrategy, LoadError};
 use super::engine::{CpuBudget, Runtime};
 use super::host::{CallStats, Desk, StrategyState};
 use super::metadata::{MetadataError, StrategyMetadata};
+use super::wit_version::WitVersion;
 
 /// A compiled strategy linked against the host: instances are made from it in microseconds.
 pub struct PreparedStrategy<D: 'static> {
     compiled: Arc<CompiledStrategy>,
-    pre: StrategyPre<StrategyState<D>>,
+    pre: Pre<D>,
+}
+
+/// The linked component, through the bindings of the WIT version it was built against.
+enum Pre<D: 'static> {
+    V0_1(v0_1::StrategyPre<StrategyState<D>>),
+    V0_2(v0_2::StrategyPre<StrategyState<D>>),
+}
+
+impl<D> Clone for Pre<D> {
+    fn clone(&self) -> Self {
+        match self {
+            Self::V0_1(pre) => Self::V0_1(pre.clone()),
+            Self::V0_2(pre) => Self::V0_2(pre.clone()),
+        }
+    }
 }
 
 impl<D> Clone for PreparedStrategy<D> {
@@ -56,8 +72,20 @@ impl<D: Desk> PreparedStrategy<D> {
             reason: format!("{e:#}"),
         };
         let pre = linker.instantiate_pre(&compiled.component).map_err(wrong)?;
-        let pre = StrategyPre::new(pre).map_err(wrong)?;
+        // A component that imports none of our interfaces is taken as the newest version.
+        let pre = match compiled.wit_version().unwrap_or(WitVersion::NEWEST) {
+            WitVersion::V0_1 => Pre::V0_1(v0_1::StrategyPre::new(pre).map_err(wrong)?),
+            WitVersion::V0_2 => Pre::V0_2(v0_2::StrategyPre::new(pre).map_err(wrong)?),
+        };
         Ok(Self { compiled, pre })
+    }
+
+    /// The version of `sandtrade:strategy` the component was built against.
+    pub fn wit_version(&self) -> WitVersion {
+        match self.pre {
+            Pre::V0_1(_) => WitVersion::V0_1,
+            Pre::V0_2(_) => WitVersion::V0_2,
+        }
     }
 
     /// What it was compiled from.
@@ -88,7 +116,13 @@ impl<D: Desk> PreparedStrategy<D> {
         store.limiter(|state| state.memory_mut());
         let pre = &self.pre;
         let bindings = match guarded(runtime, &mut store, sandbox.init_deadline(), |store| {
-            pre.instantiate(store)
+            Ok(match pre {
+                Pre::V0_1(pre) => Bindings::V0_1 {
+                    strategy: pre.instantiate(store)?,
+                    bar: Box::new(v0_1::sandtrade::strategy::types::Bar::empty()),
+                },
+                Pre::V0_2(pre) => Bindings::V0_2(pre.instantiate(store)?),
+            })
         }) {
             Ok(bindings) => bindings,
             Err(error) => {
@@ -109,8 +143,19 @@ impl<D: Desk> PreparedStrategy<D> {
 /// A live strategy instance.
 pub struct StrategyInstance<D: 'static> {
     store: Store<StrategyState<D>>,
-    bindings: Strategy,
+    bindings: Bindings,
     runtime: Runtime,
+}
+
+/// The instance's exports, in its WIT version.
+enum Bindings {
+    /// Built against 0.1.0: bars are copied into `bar` (its symbol buffer reused) and delivered
+    /// one per call.
+    V0_1 {
+        strategy: v0_1::Strategy,
+        bar: Box<v0_1::sandtrade::strategy::types::Bar>,
+    },
+    V0_2(v0_2::Strategy),
 }
 
 impl<D> fmt::Debug for StrategyInstance<D> {
@@ -147,14 +192,23 @@ impl<D: Desk> StrategyInstance<D> {
         self.store.data().output().dropped_total()
     }
 
+    /// The version of `sandtrade:strategy` the component was built against.
+    pub fn wit_version(&self) -> WitVersion {
+        match self.bindings {
+            Bindings::V0_1 { .. } => WitVersion::V0_1,
+            Bindings::V0_2(_) => WitVersion::V0_2,
+        }
+    }
+
     /// Calls `describe`.
     ///
     /// # Errors
     ///
     /// A [`GuestFault`] if the guest traps or overruns the init deadline.
     pub fn describe(&mut self) -> Result<bindings::Metadata, GuestFault> {
-        self.call(Budget::Init, |bindings, store| {
-            bindings.call_describe(store)
+        self.call(Budget::Init, |bindings, store| match bindings {
+            Bindings::V0_1 { strategy, .. } => strategy.call_describe(store).map(Into::into),
+            Bindings::V0_2(strategy) => strategy.call_describe(store),
         })
     }
 
@@ -164,8 +218,9 @@ impl<D: Desk> StrategyInstance<D> {
     ///
     /// A [`GuestFault`] if the guest traps or overruns the init deadline.
     pub fn init(&mut self, params: &[(String, String)]) -> Result<Result<(), String>, GuestFault> {
-        self.call(Budget::Init, |bindings, store| {
-            bindings.call_init(store, params)
+        self.call(Budget::Init, |bindings, store| match bindings {
+            Bindings::V0_1 { strategy, .. } => strategy.call_init(store, params),
+            Bindings::V0_2(strategy) => strategy.call_init(store, params),
         })
     }
 
@@ -175,10 +230,59 @@ impl<D: Desk> StrategyInstance<D> {
     ///
     /// A [`GuestFault`]; the instance is unusable afterwards.
     pub fn on_bar(&mut self, bar: &bindings::Bar) -> Result<CallStats, GuestFault> {
-        self.call(Budget::Call, |bindings, store| {
-            bindings.call_on_bar(store, bar)
+        self.call(Budget::Call, |bindings, store| match bindings {
+            Bindings::V0_1 { strategy, bar: old } => {
+                old.copy_from(bar);
+                strategy.call_on_bar(store, old)
+            }
+            Bindings::V0_2(strategy) => strategy.call_on_bar(store, bar),
         })?;
         Ok(self.last_call())
+    }
+
+    /// Delivers `bars` in time order, several per call where the component can take them
+    /// (`on-bars`), and stops after the first bar on which a signal was accepted, so that the
+    /// caller can fill its order before the next bar. Returns how many bars were delivered
+    /// (at least one of a non-empty slice) and what those calls did.
+    ///
+    /// A 0.1.0 component gets them one `on-bar` call each, with the same stop.
+    ///
+    /// # Errors
+    ///
+    /// A [`GuestFault`] (also for a component that says it consumed none, or more than it
+    /// was given); the instance is unusable afterwards.
+    pub fn on_bars(&mut self, bars: &[bindings::Bar]) -> Result<(usize, CallStats), GuestFault> {
+        if bars.is_empty() {
+            return Ok((0, CallStats::default()));
+        }
+        if let Bindings::V0_1 { .. } = self.bindings {
+            let mut total = CallStats::default();
+            for (i, bar) in bars.iter().enumerate() {
+                let stats = self.on_bar(bar)?;
+                total.emits += stats.emits;
+                total.rejections += stats.rejections;
+                if stats.accepted() > 0 {
+                    return Ok((i + 1, total));
+                }
+            }
+            return Ok((bars.len(), total));
+        }
+        let consumed = self.call(Budget::Call, |bindings, store| match bindings {
+            Bindings::V0_2(strategy) => strategy.call_on_bars(store, bars),
+            Bindings::V0_1 { .. } => unreachable!("0.1.0 components are handled above"),
+        })?;
+        let consumed = usize::try_from(consumed).unwrap_or(usize::MAX);
+        if consumed == 0 || consumed > bars.len() {
+            return Err(GuestFault {
+                strategy: self.name().clone(),
+                kind: FaultKind::Error(format!(
+                    "on-bars consumed {consumed} of {} bars (it must consume at least one, and \
+                     no more than it was given)",
+                    bars.len()
+                )),
+            });
+        }
+        Ok((consumed, self.last_call()))
     }
 
     /// Calls `on-fill`.
@@ -187,8 +291,9 @@ impl<D: Desk> StrategyInstance<D> {
     ///
     /// A [`GuestFault`]; the instance is unusable afterwards.
     pub fn on_fill(&mut self, fill: &bindings::Fill) -> Result<CallStats, GuestFault> {
-        self.call(Budget::Call, |bindings, store| {
-            bindings.call_on_fill(store, fill)
+        self.call(Budget::Call, |bindings, store| match bindings {
+            Bindings::V0_1 { strategy, .. } => strategy.call_on_fill(store, &fill.into()),
+            Bindings::V0_2(strategy) => strategy.call_on_fill(store, fill),
         })?;
         Ok(self.last_call())
     }
@@ -203,7 +308,7 @@ impl<D: Desk> StrategyInstance<D> {
     fn call<R>(
         &mut self,
         budget: Budget,
-        call: impl FnOnce(&Strategy, &mut Store<StrategyState<D>>) -> wasmtime::Result<R>,
+        call: impl FnOnce(&mut Bindings, &mut Store<StrategyState<D>>) -> wasmtime::Result<R>,
     ) -> Result<R, GuestFault> {
         let Self {
             store,

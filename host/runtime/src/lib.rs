@@ -33,20 +33,24 @@ pub mod sandbox;
 pub mod sidecar;
 pub mod supervisor;
 pub mod watch;
+mod wit_version;
 
-/// The version of the `sandtrade:strategy` WIT package this host implements.
-pub const WIT_VERSION: &str = "0.1.0";
+/// The newest version of the `sandtrade:strategy` WIT package, the one the SDKs build against.
+pub const WIT_VERSION: &str = WitVersion::NEWEST.as_str();
 
 pub use cache::{CacheDirError, CompileCache};
 pub use compile::{CompiledStrategy, LoadError, compile_file};
 pub use engine::{CpuBudget, Runtime, SandboxConfig};
 pub use fleet::{BarEvent, DeskSpec, Fleet, InstallError, Installed, StrategyStatus};
-pub use host::{Desk, Holding, StrategyState};
+pub use host::{
+    CancelRefusal, Cancelled, Desk, Holding, StrategyState, WorkingOrder, WorkingState,
+};
 pub use instance::{
     Failed, FaultKind, GuestFault, PreparedStrategy, StartError, Started, StrategyInstance,
 };
 pub use metadata::StrategyMetadata;
 pub use watch::{DirChange, DirWatch, StrategyDir, watch};
+pub use wit_version::WitVersion;
 
 /// The strategy's file name without `.wasm`: its name in the host.
 pub fn strategy_name(path: &std::path::Path) -> String {

@@ -15,7 +15,7 @@ use wasmtime_wasi::p2::bindings::{cli, clocks, filesystem, random, sockets, sync
 use wasmtime_wasi::random::WasiRandom;
 use wasmtime_wasi::sockets::{WasiSockets, WasiSocketsView};
 
-use super::bindings::Strategy;
+use super::bindings::{v0_1, v0_2};
 use super::host::{Desk, StrategyState};
 use super::inert_clocks::InertClocks;
 
@@ -26,7 +26,8 @@ impl HasData for HasIo {
     type Data<'a> = &'a mut ResourceTable;
 }
 
-/// A linker with the granted WASI interfaces and `sandtrade:strategy/host`.
+/// A linker with the granted WASI interfaces and `sandtrade:strategy/host` of every version
+/// served.
 ///
 /// # Errors
 ///
@@ -76,7 +77,9 @@ pub fn strategy_linker<D: Desk>(
     sync::sockets::udp_create_socket::add_to_linker::<S<D>, WasiSockets>(l, S::<D>::sockets)?;
     sync::sockets::udp::add_to_linker::<S<D>, WasiSockets>(l, S::<D>::sockets)?;
 
-    // sandtrade:strategy/host and /types.
-    Strategy::add_to_linker::<S<D>, HasSelf<S<D>>>(l, |s| s)?;
+    // sandtrade:strategy/host and /types, in every version served (their names differ by
+    // version, so they sit side by side).
+    v0_2::Strategy::add_to_linker::<S<D>, HasSelf<S<D>>>(l, |s| s)?;
+    v0_1::Strategy::add_to_linker::<S<D>, HasSelf<S<D>>>(l, |s| s)?;
     Ok(linker)
 }

@@ -161,8 +161,8 @@ impl fmt::Display for RefusedImport {
 pub fn is_granted(name: &str) -> bool {
     let (interface, version) = name.split_once('@').unwrap_or((name, ""));
     if let Some(name) = interface.strip_prefix(STRATEGY_PACKAGE) {
-        // Exact version: the host's bindings are for this WIT only.
-        return version == crate::WIT_VERSION && matches!(name, "host" | "types");
+        // Exact versions: the host has bindings for each version it serves, and no other.
+        return crate::WitVersion::parse(version).is_some() && matches!(name, "host" | "types");
     }
     version.starts_with(WASI_VERSION_PREFIX) && GRANTED_WASI.contains(&interface)
 }

@@ -12,10 +12,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use sandtrade_core::{Instrument, Rejection, SignalRequest};
-use sandtrade_runtime::bindings::{Bar, Market};
+use sandtrade_runtime::bindings::{Bar, DataSource, Market};
 use sandtrade_runtime::{
-    BarEvent, CpuBudget, Desk, Holding, PreparedStrategy, Runtime, SandboxConfig, StrategyInstance,
-    compile_file, linker,
+    BarEvent, CancelRefusal, Cancelled, CpuBudget, Desk, Holding, PreparedStrategy, Runtime,
+    SandboxConfig, StrategyInstance, WorkingOrder, compile_file, linker,
 };
 
 /// 2024-01-02T14:30:00Z: the time of the first bar the benches make.
@@ -36,6 +36,15 @@ impl Desk for AcceptAll {
 
     fn position(&mut self, _symbol: &str) -> Option<Holding> {
         None
+    }
+
+    fn working_orders(&mut self) -> Vec<WorkingOrder> {
+        Vec::new()
+    }
+
+    /// It keeps no orders: every id is one it never had.
+    fn cancel(&mut self, _signal_id: u64) -> Result<Cancelled, CancelRefusal> {
+        Err(CancelRefusal::UnknownOrder)
     }
 
     fn now_ms(&mut self) -> i64 {
@@ -99,6 +108,7 @@ pub fn guest_bar(symbol: &str, start_ms: i64, close: f64) -> Bar {
         low: close,
         close,
         volume: 100.0,
+        source: DataSource::Live,
     }
 }
 
@@ -115,6 +125,7 @@ pub fn bar_event(instrument: &Instrument, start_ms: i64, close: f64) -> BarEvent
             close,
             volume: 100.0,
         },
+        source: sandtrade_runtime::bindings::DataSource::Live,
     }
 }
 

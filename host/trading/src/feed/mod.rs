@@ -26,6 +26,7 @@ use sandtrade_broker::wire;
 use sandtrade_core::clock::DurationText;
 use sandtrade_core::{Bar, Instrument};
 use sandtrade_runtime::BarEvent;
+use sandtrade_runtime::bindings::DataSource;
 
 use self::market::Market;
 use self::warmup::{Finished, HistoryDone, Purpose, Warmups};
@@ -154,7 +155,12 @@ impl Feed {
             ..
         } = self;
         market.on_live_bar(symbol, bar, |bar_seconds, done| {
-            strategies.on_bar(&bar_event(&instrument, bar_seconds, &done));
+            strategies.on_bar(&bar_event(
+                &instrument,
+                bar_seconds,
+                &done,
+                DataSource::Live,
+            ));
             note_bar(last_bar, &instrument, bar_seconds, &done);
             warmups.buffer_live(symbol, bar_seconds, done);
         });
@@ -175,8 +181,14 @@ impl Feed {
             bars,
             historical,
         } = finished;
-        for (instrument, bar) in &bars {
-            strategies.on_bar_for(&strategy, &bar_event(instrument, bar_seconds, bar));
+        for (i, (instrument, bar)) in bars.iter().enumerate() {
+            // The history first, then the live bars buffered while it was asked for.
+            let source = if i < historical {
+                DataSource::Historical
+            } else {
+                DataSource::Live
+            };
+            strategies.on_bar_for(&strategy, &bar_event(instrument, bar_seconds, bar, source));
             note_bar(&mut self.last_bar, instrument, bar_seconds, bar);
         }
         strategies.set_warming(&strategy, false);
@@ -477,10 +489,16 @@ fn note_bar(
     *last = (*last).max(bar.start_ms);
 }
 
-fn bar_event<'a>(instrument: &'a Instrument, bar_seconds: u32, bar: &Bar) -> BarEvent<'a> {
+fn bar_event<'a>(
+    instrument: &'a Instrument,
+    bar_seconds: u32,
+    bar: &Bar,
+    source: DataSource,
+) -> BarEvent<'a> {
     BarEvent {
         instrument,
         bar_seconds,
         bar: *bar,
+        source,
     }
 }

@@ -7,11 +7,11 @@
 //! The loop never holds it across a strategy call, and the desk only `try_lock`s it: a bug
 //! that broke that rule would refuse a signal as `unavailable`, never deadlock the thread.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
 use sandtrade_core::{Exposure, Instrument, Market, OrderType, Side, ticks};
-use sandtrade_orders::OrderStore;
+use sandtrade_orders::{OrderState, OrderStore, SignalId};
 use sandtrade_risk::{Book, Ledgers};
 
 /// The shared book.
@@ -30,6 +30,12 @@ pub struct LiveBook {
     /// Set when an order was accepted and waits in the queue; cleared by the loop when it
     /// takes from the queue.
     pub queued: bool,
+    /// Set when a cancel was recorded that the trading loop has yet to settle or send (a
+    /// strategy's cancel, or one waiting for IB to acknowledge its order).
+    pub cancels_due: bool,
+    /// The orders whose cancel was sent on this connection: not sent again until the next
+    /// one.
+    pub cancels_sent: HashSet<SignalId>,
     /// Each ledger's limits and rate window, kept across strategy restarts and shared with
     /// the operator's orders on that ledger.
     pub ledgers: Ledgers,
@@ -39,13 +45,28 @@ impl LiveBook {
     /// A book around `store`, with no prices yet.
     pub fn new(store: OrderStore) -> Self {
         let queued = store.queued_len() > 0;
-        Self {
+        let mut book = Self {
             store,
             prices: HashMap::new(),
             min_ticks: HashMap::new(),
             queued,
+            cancels_due: false,
+            cancels_sent: HashSet::new(),
             ledgers: Ledgers::new(),
-        }
+        };
+        book.cancels_due = book.has_unsent_cancels();
+        book
+    }
+
+    /// Whether a recorded cancel has not been sent on this connection (or, for a queued order,
+    /// not settled yet).
+    pub fn has_unsent_cancels(&self) -> bool {
+        self.store.working_orders().iter().any(|order| {
+            order.cancel_requested_ms.is_some()
+                && (order.state != OrderState::Submitted
+                    && order.state != OrderState::PartiallyFilled
+                    || !self.cancels_sent.contains(&order.signal_id))
+        })
     }
 
     /// Records the last price of `symbol` (an IB contract symbol).

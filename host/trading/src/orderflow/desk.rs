@@ -15,9 +15,11 @@ use super::book::{self, SharedBook};
 use super::refusals::RefusalBudget;
 use sandtrade_core::clock;
 use sandtrade_core::{RejectCode, Rejection, SignalRequest};
-use sandtrade_orders::SignalRecord;
+use sandtrade_orders::{OrderState, SignalId, SignalRecord};
 use sandtrade_risk::{Limits, StrategyGate, Validator};
-use sandtrade_runtime::{Desk, DeskSpec, Holding, StrategyMetadata};
+use sandtrade_runtime::{
+    CancelRefusal, Cancelled, Desk, DeskSpec, Holding, StrategyMetadata, WorkingOrder, WorkingState,
+};
 
 static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
 
@@ -196,6 +198,69 @@ impl Desk for LiveDesk {
             symbol: symbol.to_owned(),
             quantity,
             avg_cost: position.avg_cost,
+        })
+    }
+
+    fn working_orders(&mut self) -> Vec<WorkingOrder> {
+        let Some(book) = book::try_lock(&self.book) else {
+            return Vec::new();
+        };
+        book.store
+            .working_orders()
+            .into_iter()
+            .filter(|order| *order.strategy == *self.name)
+            .map(|order| WorkingOrder {
+                signal_id: order.signal_id.get(),
+                symbol: self
+                    .declared_as(&order.instrument.symbol)
+                    .unwrap_or(&order.instrument.symbol)
+                    .to_owned(),
+                action: order.action,
+                quantity: order.quantity,
+                filled: u32::try_from(order.filled_qty.max(0)).unwrap_or(u32::MAX),
+                order_type: order.order_type,
+                timing: order.timing,
+                state: match order.state {
+                    OrderState::Queued => WorkingState::Queued,
+                    OrderState::Sending => WorkingState::Sending,
+                    _ if order.cancel_requested_ms.is_some() => WorkingState::Cancelling,
+                    OrderState::Unknown => WorkingState::Unknown,
+                    _ => WorkingState::Working,
+                },
+            })
+            .collect()
+    }
+
+    /// Records the cancel durably; the trading loop settles a queued order or sends the
+    /// cancel to IB right after this strategy call returns, before it sends anything queued.
+    fn cancel(&mut self, signal_id: u64) -> Result<Cancelled, CancelRefusal> {
+        let Some(mut book) = book::try_lock(&self.book) else {
+            return Err(CancelRefusal::Unavailable);
+        };
+        let signal = SignalId::from_u64(signal_id);
+        let order = match book.store.order(signal) {
+            Ok(Some(order)) if *order.strategy == *self.name => order,
+            Ok(_) => return Err(CancelRefusal::UnknownOrder),
+            Err(e) => {
+                tracing::error!(strategy = &*self.name, order = signal_id, "cancel: {e}");
+                return Err(CancelRefusal::Unavailable);
+            }
+        };
+        if order.state.is_terminal() {
+            return Err(CancelRefusal::AlreadyEnded);
+        }
+        if let Err(e) = book.store.request_cancel(signal) {
+            tracing::error!(
+                strategy = &*self.name,
+                order = signal_id,
+                "cancel not recorded: {e}"
+            );
+            return Err(CancelRefusal::Unavailable);
+        }
+        book.cancels_due = true;
+        Ok(match order.state {
+            OrderState::Queued => Cancelled::BeforeSending,
+            _ => Cancelled::Requested,
         })
     }
 

@@ -9,6 +9,7 @@
 //! ```
 
 pub(crate) mod book;
+mod cancels;
 pub(crate) mod desk;
 mod drift;
 pub(crate) mod operator;
@@ -348,6 +349,8 @@ impl OrderFlow {
     /// The connection is gone: nothing waits for the pacer, the broker's picture is stale.
     pub(crate) fn on_disconnect(&mut self) {
         self.pacer_wake = None;
+        // The next session reconciles, then sends every recorded cancel again.
+        book::lock(&self.book).cancels_sent.clear();
         self.positions.forget();
     }
 
@@ -422,12 +425,6 @@ impl OrderFlow {
         connection: &mut Connection,
     ) -> Result<CancelOutcome, CommandError> {
         self.operator.cancel(id, connection).await
-    }
-
-    /// Sends the cancels recorded but not known to have reached IB: once a connection is
-    /// reconciled.
-    pub(crate) async fn resend_cancels(&mut self, connection: &mut Connection) {
-        self.operator.resend_cancels(connection).await;
     }
 
     /// An operator's settlement of an `unknown` order.

@@ -11,6 +11,7 @@ use sandtrade_orders::{IbStatus, OrderState, OrderStoreError, Settlement, Signal
 use sandtrade_risk::{GateProblem, Limits, StrategyGate, Validator};
 
 use super::book::{self, SharedBook};
+use super::cancels::send_cancel;
 use crate::connection::Connection;
 use crate::events::Events;
 use crate::handle::{CancelOutcome, CommandError, ManualAccepted, ManualOrder, ManualRefusal};
@@ -182,6 +183,7 @@ impl Operator {
                 send_cancel(&client, id, ib.order_id)
                     .await
                     .map_err(CommandError::Refused)?;
+                book::lock(&self.book).cancels_sent.insert(signal);
                 Ok(CancelOutcome::SentToIb)
             }
             OrderState::Sending | OrderState::Unknown => Err(CommandError::Refused(format!(
@@ -191,33 +193,6 @@ impl Operator {
             OrderState::Filled | OrderState::Cancelled | OrderState::Rejected => Err(
                 CommandError::Refused(format!("order {id} is already {}", order.state)),
             ),
-        }
-    }
-
-    /// Sends again every cancel recorded but not known to have reached IB (see
-    /// [`OrderStore::request_cancel`](sandtrade_orders::OrderStore::request_cancel)): called
-    /// once a connection is reconciled.
-    pub(crate) async fn resend_cancels(&mut self, connection: &mut Connection) {
-        let Some((client, client_id)) = connection.client() else {
-            return;
-        };
-        let client = Arc::clone(client);
-        let pending = book::lock(&self.book).store.cancels_to_send();
-        for (signal, ib) in pending {
-            if ib.client_id != client_id {
-                tracing::warn!(
-                    order = %signal,
-                    placed_by = ib.client_id,
-                    connected_as = client_id,
-                    "a cancel is pending for an order of another client id: only it can cancel it"
-                );
-                continue;
-            }
-            connection.pacer().acquire().await;
-            match send_cancel(&client, signal.get(), ib.order_id).await {
-                Ok(()) => tracing::info!(order = %signal, "pending cancel sent after reconnect"),
-                Err(why) => tracing::warn!(order = %signal, "{why}"),
-            }
         }
     }
 
@@ -250,16 +225,6 @@ impl Operator {
             Err(e) => Err(CommandError::Refused(e.to_string())),
         }
     }
-}
-
-/// Sends IB a cancel of order `ib_order_id` (our order `id`). The outcome arrives as order
-/// status, so the subscription is dropped at once.
-async fn send_cancel(client: &ibapi::Client, id: u64, ib_order_id: i32) -> Result<(), String> {
-    client
-        .cancel_order(ib_order_id, "")
-        .await
-        .map(drop)
-        .map_err(|e| format!("the cancel of order {id} was not sent: {e}"))
 }
 
 /// Maps a buy or sell of `quantity` onto a long-only action for a ledger whose exposure is `h`:

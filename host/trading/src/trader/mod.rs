@@ -248,8 +248,11 @@ impl Trader {
         }
     }
 
-    /// Drains the order queue to IB; gives up the connection if a write showed it is gone.
+    /// Settles the cancels strategies asked for, then drains the order queue to IB (in this
+    /// order: a queued order whose cancel was asked is never sent); gives up the connection if
+    /// a write showed it is gone.
     async fn send_queued(&mut self) {
+        self.orders.send_due_cancels(&mut self.connection).await;
         if let Some(why) = self.orders.send_queued(&mut self.connection).await {
             self.lose_connection(why).await;
         }
