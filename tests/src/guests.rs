@@ -26,8 +26,8 @@ use xtask::guests::{self, Built, Layout, Output};
 /// two interfaces, `wasi:io` and `wasi:cli` (Rust's standard library for wasip2 asks for them
 /// even without any I/O).
 pub const STRATEGY_IMPORTS: [&str; 15] = [
-    "sandtrade:strategy/types@0.1.0",
-    "sandtrade:strategy/host@0.1.0",
+    "sandtrade:strategy/types@0.2.0",
+    "sandtrade:strategy/host@0.2.0",
     "wasi:io/poll@0.2.6",
     "wasi:io/error@0.2.6",
     "wasi:io/streams@0.2.6",

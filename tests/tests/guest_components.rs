@@ -50,7 +50,8 @@ fn interface(name: &str) -> Interface {
     found
 }
 
-const STRATEGY_EXPORTS: [&str; 4] = ["describe", "init", "on-bar", "on-fill"];
+/// What a strategy of `sandtrade:strategy@0.2.0` exports (every SDK-built one).
+const STRATEGY_EXPORTS: [&str; 5] = ["describe", "init", "on-bar", "on-bars", "on-fill"];
 
 fn set<'a>(names: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
     names.into_iter().map(String::from).collect()
@@ -77,6 +78,8 @@ fn every_guest_is_built_and_collected() {
             ("test-guests", "metronome"),
             ("test-guests", "net-snoop"),
             ("test-guests", "other-world"),
+            ("test-guests", "stop-guard"),
+            ("test-guests", "strategy-0-1"),
         ]
     );
     for b in built {
@@ -113,7 +116,8 @@ fn guests_are_found_by_package_name_or_file_stem() {
     assert_eq!(
         err.to_string(),
         "no guest named `nope`; the guests are: hk-breakout, ma-crossover, scale-in-out, \
-         clock-snoop, compute, empty, fs-snoop, hostile, metronome, net-snoop, other-world"
+         clock-snoop, compute, empty, fs-snoop, hostile, metronome, net-snoop, other-world, \
+         stop-guard, strategy-0-1"
     );
 }
 
@@ -125,6 +129,7 @@ fn strategies_import_only_the_host_wasi_io_and_wasi_cli() {
         "scale-in-out",
         "hostile",
         "compute",
+        "stop-guard",
     ] {
         let found = interface(name);
         assert_eq!(found.imports, set(STRATEGY_IMPORTS), "{name}");
@@ -137,6 +142,18 @@ fn strategies_import_only_the_host_wasi_io_and_wasi_cli() {
         .filter(|i| !i.contains("/host@"));
     assert_eq!(empty.imports, set(without_host));
     assert_eq!(empty.exports, set(STRATEGY_EXPORTS));
+}
+
+#[test]
+fn a_component_built_against_0_1_imports_and_exports_the_0_1_world() {
+    let found = interface("strategy-0-1");
+    let old = STRATEGY_IMPORTS.map(|i| i.replace("@0.2.0", "@0.1.0"));
+    assert_eq!(found.imports, set(old.iter().map(String::as_str)));
+    // No `on-bars`: 0.1.0 delivers one bar a call.
+    assert_eq!(
+        found.exports,
+        set(["describe", "init", "on-bar", "on-fill"])
+    );
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! The three example strategies trade together through the whole path against tws-sim, on
 //! prices set minute by minute (volatility 0, so every bar is exactly the price set): each
 //! signal they must emit is known in advance, and each must come back as a fill, in the store,
-//! in the strategy's ledger, at the broker and in the strategy's `on-fill`.
+//! in the strategy's ledger, at the broker and in the strategy's `on-fill`. Beside them trades
+//! a component built against the first version of the interface, `sandtrade:strategy@0.1.0`
+//! (`strategy-0-1`): the host serves it unchanged.
 
 use std::collections::BTreeMap;
 
@@ -25,10 +27,14 @@ const MINUTES: [(f64, f64); 7] = [
 fn expected(minute: usize) -> Vec<(String, String, u32)> {
     let fill = |s: &str, a: &str, q| (s.to_string(), a.to_string(), q);
     let mut fills = match minute {
-        // RSI(2) falls to 0: scale-in-out buys a step; 700 breaks above its 2-bar high.
+        // strategy-0-1 buys on its second bar, at the market.
+        2 => vec![fill("strategy_0_1", "buy", 10)],
+        // RSI(2) falls to 0: scale-in-out buys a step; 700 breaks above its 2-bar high;
+        // strategy-0-1 sells with a limit at the close, which the price meets.
         4 => vec![
             fill("hk_breakout", "buy", 100),
             fill("scale_in_out", "buy", 25),
+            fill("strategy_0_1", "sell", 10),
         ],
         // SMA2 crosses above SMA3; RSI(2) jumps to 86: scale-in-out sells its step.
         5 => vec![
@@ -65,6 +71,7 @@ async fn the_example_strategies_trade_end_to_end() {
         "hk-breakout",
         Some("[params]\nlot = 100\nlots = 1\nentry_window = 2\nexit_window = 2\n"),
     );
+    rig.add_strategy("strategy-0-1", None);
     rig.sim.set_price("MSFT", 400.0).unwrap();
     let host = rig.start("[market_data]\nwarmup_bars = 0\n").await;
     let mut events = host.subscribe();
@@ -118,6 +125,7 @@ async fn the_example_strategies_trade_end_to_end() {
     assert_eq!(line("scale_in_out", "AAPL"), 25);
     assert_eq!(line("ma_crossover", "AAPL"), 0);
     assert_eq!(line("hk_breakout", "700"), 0);
+    assert_eq!(line("strategy_0_1", "AAPL"), 0);
     assert!(positions.drift.is_empty(), "{:?}", positions.drift);
     let fills: BTreeMap<String, u64> = host
         .strategies()
@@ -132,12 +140,13 @@ async fn the_example_strategies_trade_end_to_end() {
             ("hk_breakout".to_string(), 2),
             ("ma_crossover".to_string(), 2),
             ("scale_in_out".to_string(), 3),
+            ("strategy_0_1".to_string(), 2),
         ])
     );
 
-    // Seven orders reached the broker, each once, each under its own client order id.
+    // Nine orders reached the broker, each once, each under its own client order id.
     let at_broker = broker_orders(&rig.sim).await;
-    assert_eq!(at_broker.len(), 7, "{at_broker:#?}");
+    assert_eq!(at_broker.len(), 9, "{at_broker:#?}");
     for order in &at_broker {
         assert_eq!(order.status, "Filled");
         let id: u64 = order.order_ref.rsplit('-').next().unwrap().parse().unwrap();
@@ -145,7 +154,7 @@ async fn the_example_strategies_trade_end_to_end() {
         assert_eq!(ours.client_order_id, order.order_ref);
         assert_eq!(ours.state, "filled");
     }
-    assert_eq!(sides.len(), 7);
+    assert_eq!(sides.len(), 9);
     host.shutdown();
     host.stopped().await;
 }

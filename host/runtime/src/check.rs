@@ -28,6 +28,8 @@ pub struct CheckReport {
     pub wasm_bytes: usize,
     /// What `describe` said.
     pub metadata: StrategyMetadata,
+    /// The version of `sandtrade:strategy` it was built against.
+    pub wit_version: crate::WitVersion,
     /// Its imports (all granted or linked inert).
     pub imports: Vec<String>,
     /// The WASI profile it declares.
@@ -98,6 +100,7 @@ pub fn check(
     Ok(CheckReport {
         path: path.to_owned(),
         wasm_sha256: compiled.wasm_sha256.clone(),
+        wit_version: prepared.wit_version(),
         wasm_bytes: compiled.wasm_bytes,
         metadata: started.metadata,
         imports: compiled.imports.clone(),
@@ -157,6 +160,7 @@ impl fmt::Display for CheckReport {
             .collect();
         writeln!(f, "  symbols      {}", contracts.join(", "))?;
         writeln!(f, "  bar size     {} s", m.bar_seconds)?;
+        writeln!(f, "  interface    sandtrade:strategy@{}", self.wit_version)?;
         writeln!(f, "  size         {} bytes", self.wasm_bytes)?;
         writeln!(f, "  sha256       {}", self.wasm_sha256)?;
         match self.origin {

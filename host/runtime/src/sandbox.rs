@@ -232,8 +232,8 @@ mod tests {
             "wasi:cli/stderr@0.2.6",
             "wasi:cli/terminal-stdout@0.2.6",
             "wasi:random/insecure-seed@0.2.0",
-            "sandtrade:strategy/types@0.1.0",
-            "sandtrade:strategy/host@0.1.0",
+            "sandtrade:strategy/types@0.2.0",
+            "sandtrade:strategy/host@0.2.0",
         ];
         assert_eq!(refused(imports, WasiProfile::Strict), []);
     }
@@ -266,7 +266,10 @@ mod tests {
 
     #[test]
     fn other_wit_versions_and_wasi_03_are_refused() {
-        assert!(!is_granted("sandtrade:strategy/host@0.2.0"));
+        // Both versions served are granted; any other is not.
+        assert!(is_granted("sandtrade:strategy/host@0.1.0"));
+        assert!(is_granted("sandtrade:strategy/host@0.2.0"));
+        assert!(!is_granted("sandtrade:strategy/host@0.3.0"));
         assert!(!is_granted("sandtrade:strategy/other@0.1.0"));
         assert!(!is_granted("wasi:io/streams@0.3.0"));
         assert!(!is_granted("wasi:io/streams"));

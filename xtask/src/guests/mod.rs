@@ -235,6 +235,8 @@ mod tests {
                 "metronome",
                 "net-snoop",
                 "other-world",
+                "stop-guard",
+                "strategy-0-1",
             ]
         );
     }

@@ -79,6 +79,7 @@ fn expected_report(package: &str, symbols: &str, params: &str, timing: &str) -> 
          \x20 version      0.1.0\n\
          \x20 symbols      {symbols}\n\
          \x20 bar size     60 s\n\
+         \x20 interface    sandtrade:strategy@0.2.0\n\
          \x20 size         {} bytes\n\
          \x20 sha256       {sha}\n\
          {timing}\n\

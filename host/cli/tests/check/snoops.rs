@@ -273,8 +273,8 @@ fn the_typescript_snoop_reads_the_replay_time_and_its_io_functions_trap() {
         [
             "  wasi profile inert (declared by the component): 2 imports linked to reach nothing",
             "  imports      (granted, or linked inert with what they give)",
-            "    sandtrade:strategy/types@0.1.0",
-            "    sandtrade:strategy/host@0.1.0",
+            "    sandtrade:strategy/types@0.2.0",
+            "    sandtrade:strategy/host@0.2.0",
             "    wasi:io/error@0.2.3",
             "    wasi:io/poll@0.2.3",
             "    wasi:io/streams@0.2.3",

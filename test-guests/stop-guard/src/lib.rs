@@ -1,0 +1,143 @@
+//! A strategy that protects what it buys with a stop-loss resting at IB, and can take the
+//! stop back: the end-to-end test of protective orders, working orders and cancels.
+//!
+//! On its `buy_at`-th bar (param, default 1) of AAPL it buys `quantity` (default 10) at the
+//! market. When that buy fills it places a good-till-cancelled stop-loss over the whole
+//! position, `stop_pct` percent (default 5) under the fill price. On its `cancel_at`-th bar
+//! (default: never) it cancels the stop, and sells at the market on the first bar on which the
+//! stop is no longer among its working orders: until IB confirms the cancel the stop is a
+//! pending sell of the whole position, and the host would refuse a second sell as a short.
+//!
+//! It logs what a test checks: `stop: signal 2, reduce-long 10 AAPL stop 9.5 gtc`, the working
+//! orders after placing it (`working: signal 2 stop 9.5 gtc`), the cancel's outcome
+//! (`cancel: signal 2 requested`) and every fill (`fill: signal 2, reduce-long 10 AAPL at 9.5`).
+
+use sandtrade_guest::prelude::*;
+
+/// The one symbol it trades.
+const SYMBOL: &str = "AAPL";
+
+/// The strategy: its schedule and its stop.
+pub struct StopGuard {
+    quantity: u32,
+    buy_at: u64,
+    cancel_at: u64,
+    stop_pct: f64,
+    bars: u64,
+    entry: Option<SignalId>,
+    stop: Option<SignalId>,
+    /// The stop whose cancel was asked, until the position is sold.
+    cancelled: Option<SignalId>,
+}
+
+impl Strategy for StopGuard {
+    fn describe() -> Metadata {
+        Metadata::new("stop-guard", env!("CARGO_PKG_VERSION"), [SYMBOL], 60)
+    }
+
+    fn init(params: &Params) -> Result<Self, String> {
+        params.deny_unknown(&["quantity", "buy_at", "cancel_at", "stop_pct"])?;
+        let stop_pct: f64 = params.get_or("stop_pct", 5.0)?;
+        if !(stop_pct > 0.0 && stop_pct < 100.0) {
+            return Err(
+                ParamError::out_of_range("stop_pct", "must be in (0, 100)", stop_pct).into(),
+            );
+        }
+        Ok(StopGuard {
+            quantity: params.get_or("quantity", 10)?,
+            buy_at: params.get_or("buy_at", 1)?,
+            cancel_at: params.get_or("cancel_at", u64::MAX)?,
+            stop_pct,
+            bars: 0,
+            entry: None,
+            stop: None,
+            cancelled: None,
+        })
+    }
+
+    fn on_bar(&mut self, bar: &Bar) {
+        self.bars += 1;
+        if self.bars == self.buy_at {
+            let entry = Signal::open_long(&bar.symbol, self.quantity).reason("entry");
+            self.entry = emit_logged(entry).ok();
+        }
+        if self.bars == self.cancel_at
+            && let Some(stop) = self.stop.take()
+        {
+            match cancel(stop) {
+                Ok(outcome) => info!("cancel: signal {stop} {outcome}"),
+                Err(refused) => warn!("cancel: signal {stop} refused, {}", refused.as_str()),
+            }
+            self.cancelled = Some(stop);
+        }
+        if let Some(stop) = self.cancelled {
+            let gone = working_orders().iter().all(|o| o.signal_id != stop);
+            if gone {
+                self.cancelled = None;
+                let _ = emit_logged(Signal::close_long(&bar.symbol).reason("stop taken back"));
+            }
+        }
+    }
+
+    fn on_fill(&mut self, fill: &Fill) {
+        info!("{fill}");
+        if Some(fill.signal_id) != self.entry {
+            return;
+        }
+        let trigger = fill.price * (1.0 - self.stop_pct / 100.0);
+        let stop = Signal::stop_loss(&fill.symbol, held(&fill.symbol), trigger)
+            .reason(format!("{}% under the entry", self.stop_pct));
+        let shown = stop.to_string();
+        match emit(stop) {
+            Ok(id) => {
+                info!("stop: signal {id}, {shown}");
+                self.stop = Some(id);
+                for order in working_orders() {
+                    info!(
+                        "working: signal {} {} {}",
+                        order.signal_id, order.order_type, order.time_in_force
+                    );
+                }
+            }
+            Err(refused) => warn!("stop refused, {}: {}", refused.code, refused.message),
+        }
+    }
+}
+
+export_strategy!(StopGuard);
+
+#[cfg(test)]
+mod tests {
+    use sandtrade_guest::testing::{MockHost, bars};
+
+    use super::*;
+
+    #[test]
+    fn protects_the_entry_with_a_stop_and_can_take_it_back() {
+        MockHost::reset();
+        let params = Params::from_pairs([("cancel_at", "3"), ("stop_pct", "10")]);
+        let mut guard = StopGuard::init(&params).unwrap();
+        let bars = bars(SYMBOL, &[10.0, 10.0, 10.0]);
+        guard.on_bar(&bars[0]);
+        for fill in MockHost::fill_accepted(10.0) {
+            guard.on_fill(&fill);
+        }
+        let shown: Vec<String> = MockHost::signals()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            shown,
+            ["open-long 10 AAPL", "reduce-long 10 AAPL stop 9 gtc"]
+        );
+        guard.on_bar(&bars[1]);
+        guard.on_bar(&bars[2]);
+        assert_eq!(MockHost::cancels(), [2]);
+        assert!(
+            MockHost::logs()
+                .iter()
+                .any(|(_, l)| l == "cancel: signal 2 cancelled")
+        );
+        assert_eq!(MockHost::signals()[2].to_string(), "close-long AAPL");
+    }
+}

@@ -1,0 +1,124 @@
+//! A strategy's protective order through the whole path against tws-sim: `stop-guard` buys,
+//! protects the fill with a good-till-cancelled stop-loss that rests at the venue as IB's own
+//! `STP` order, and the stop fills when the price falls through it — or the strategy cancels it
+//! and the cancel reaches the venue. Prices are set minute by minute (volatility 0).
+
+use sandtrade_tests::rig::{ACCOUNT, Rig, broker_orders, wait_for};
+use sandtrade_trading::{TradingEvent, TradingHandle};
+use tws_sim::SimConfig;
+
+/// A rig with `stop-guard` (with `sidecar`) and AAPL at 10, reconciled and subscribed, and a
+/// subscription to the host's events from before it connected.
+async fn guarded(
+    sidecar: &str,
+) -> (
+    Rig,
+    TradingHandle,
+    tokio::sync::broadcast::Receiver<TradingEvent>,
+) {
+    let mut sim_config = SimConfig::ephemeral();
+    sim_config.market.volatility_bps = 0.0;
+    let rig = Rig::new(sim_config).await;
+    rig.add_strategy("stop-guard", Some(sidecar));
+    rig.sim.set_price("AAPL", 10.0).unwrap();
+    let host = rig.start("[market_data]\nwarmup_bars = 0\n").await;
+    let mut events = host.subscribe();
+    wait_for(&mut events, |e| {
+        matches!(e, TradingEvent::Reconciled { .. }).then_some(())
+    })
+    .await;
+    // The subscriptions are written before the loop reports anything else; one round trip
+    // through the loop makes sure they were, before the first bar is stepped.
+    assert_eq!(host.status().await.unwrap().subscriptions, ["AAPL"]);
+    (rig, host, events)
+}
+
+/// The next fill of signal `id`'s order, with its quantity.
+async fn fill_of(events: &mut tokio::sync::broadcast::Receiver<TradingEvent>, id: u64) -> u32 {
+    wait_for(events, |e| match e {
+        TradingEvent::Fill {
+            id: filled,
+            quantity,
+            delivered,
+            ..
+        } if *filled == id => {
+            assert!(delivered, "the strategy's on-fill was called");
+            Some(*quantity)
+        }
+        _ => None,
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_loss_rests_at_the_venue_and_fills_when_the_price_falls_through_it() {
+    let (rig, host, mut events) = guarded("[params]\nquantity = 10\nstop_pct = 5\n").await;
+
+    // Minute 1: the entry fills at 10, and the strategy places its stop at 9.5.
+    rig.sim.step(60);
+    assert_eq!(fill_of(&mut events, 1).await, 10);
+    wait_for(&mut events, |e| match e {
+        TradingEvent::OrderState { id: 2, to, .. } if to.as_str() == "submitted" => Some(()),
+        _ => None,
+    })
+    .await;
+    let at_broker = broker_orders(&rig.sim).await;
+    let stop = at_broker
+        .iter()
+        .find(|o| o.order_ref.ends_with("-2"))
+        .unwrap_or_else(|| panic!("the stop is at the broker: {at_broker:#?}"));
+    assert_eq!(
+        (stop.order_type.as_str(), stop.aux_price, stop.tif.as_str()),
+        ("STP", Some(9.5), "GTC")
+    );
+    // IB shows a stop waiting for its trigger as PreSubmitted.
+    assert_eq!(stop.status, "PreSubmitted");
+    let order = host.order(2).await.unwrap();
+    assert_eq!((order.action.as_str(), order.quantity), ("reduce-long", 10));
+
+    // Minute 2 dips to 9.6: the stop rests. Minute 3 falls to 9.2: it triggers and fills.
+    rig.sim.set_price("AAPL", 9.6).unwrap();
+    rig.sim.step(60);
+    rig.sim.set_price("AAPL", 9.2).unwrap();
+    rig.sim.step(60);
+    assert_eq!(fill_of(&mut events, 2).await, 10);
+    assert_eq!(rig.sim.position(ACCOUNT, "AAPL").unwrap(), 0.0);
+    let positions = host.positions().await.unwrap();
+    assert_eq!(positions.strategies["stop_guard"]["AAPL"].quantity, 0);
+    assert_eq!(host.order(2).await.unwrap().state, "filled");
+    host.shutdown();
+    host.stopped().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_strategy_cancels_its_stop_at_the_venue_and_sells_instead() {
+    let (rig, host, mut events) = guarded("[params]\nquantity = 10\ncancel_at = 3\n").await;
+    rig.sim.step(60);
+    assert_eq!(fill_of(&mut events, 1).await, 10);
+    wait_for(&mut events, |e| match e {
+        TradingEvent::OrderState { id: 2, to, .. } if to.as_str() == "submitted" => Some(()),
+        _ => None,
+    })
+    .await;
+    rig.sim.step(60);
+    // Its 3rd bar: the strategy cancels the stop, and IB confirms.
+    rig.sim.step(60);
+    wait_for(&mut events, |e| match e {
+        TradingEvent::OrderState { id: 2, to, .. } if to.as_str() == "cancelled" => Some(()),
+        _ => None,
+    })
+    .await;
+    // Its 4th: the stop is no longer working, so its shares are free again, and the
+    // close-long (signal 3) sells the position.
+    rig.sim.step(60);
+    assert_eq!(fill_of(&mut events, 3).await, 10);
+    let at_broker = broker_orders(&rig.sim).await;
+    let stop = at_broker
+        .iter()
+        .find(|o| o.order_ref.ends_with("-2"))
+        .unwrap();
+    assert_eq!(stop.status, "Cancelled");
+    assert_eq!(rig.sim.position(ACCOUNT, "AAPL").unwrap(), 0.0);
+    host.shutdown();
+    host.stopped().await;
+}
