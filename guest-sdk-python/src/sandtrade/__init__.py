@@ -6,8 +6,9 @@ WebAssembly component with componentize-py (see the README). The host calls
 operator's parameters (from the sidecar `.toml`), then :meth:`Strategy.on_bar` for every bar
 of the declared symbols and :meth:`Strategy.on_fill` for every execution of an order the
 strategy caused. From inside those calls the strategy may :func:`emit` signals (or use the
-shortcuts such as :func:`open_long`, or :func:`emit_logged`, which also logs the outcome),
-read its own :func:`position`, log (:func:`info` and friends) and read the host clock with
+shortcuts such as :func:`open_long` and :func:`stop_loss`, or :func:`emit_logged`, which also
+logs the outcome), list its :func:`working_orders` and :func:`cancel` one, read its own
+:func:`position`, log (:func:`info` and friends) and read the host clock with
 :func:`now_ms`::
 
     from typing import Self
@@ -48,8 +49,14 @@ read its own :func:`position`, log (:func:`info` and friends) and read the host 
                 emit_logged(Signal.close_long(bar.symbol).reason("crossed below"))
 
 Errors: :func:`emit` and the shortcuts raise :class:`Rejection` when the host refuses a
-signal; :func:`emit_logged` logs the refusal and returns None instead. `init` refuses the
-parameters by raising :class:`ParamError` (or any `ValueError`).
+signal; :func:`emit_logged` logs the refusal and returns None instead. :func:`cancel` raises
+:class:`CancelRefused` when the host did nothing. `init` refuses the parameters by raising
+:class:`ParamError` (or any `ValueError`).
+
+When the host has several bars due at once (a backtest, a warm-up, a backfill), it hands
+them over together; the SDK calls `on_bar` for each in turn, and stops after the bar on which
+a signal was accepted, so that the order can fill before the strategy sees the next bar.
+Strategies are written bar by bar either way.
 
 Outside a component (pytest) the host functions are served by the mock host of
 :mod:`sandtrade.testing`, so strategies are unit-tested without a host.
@@ -81,6 +88,7 @@ from .signal import (
     Signal,
     add_long,
     add_long_limit,
+    cancel,
     close_long,
     close_long_limit,
     emit,
@@ -89,21 +97,40 @@ from .signal import (
     open_long_limit,
     reduce_long,
     reduce_long_limit,
+    stop_loss,
+    take_profit,
+    trailing_stop,
+    working_orders,
 )
 from .strategy import Strategy
 from .types import (
     Action,
     Bar,
+    CancelOutcome,
+    CancelRefusal,
+    CancelRefused,
+    DataSource,
     Fill,
     Level,
+    LimitOnCloseOrder,
     LimitOrder,
     Market,
+    MarketOnCloseOrder,
     MarketOrder,
     Metadata,
+    OrderState,
     OrderType,
     Position,
     RejectCode,
     Rejection,
+    StopLimitOrder,
+    StopOrder,
+    TimeInForce,
+    Trail,
+    TrailAmount,
+    TrailingStopOrder,
+    TrailPercent,
+    WorkingOrder,
 )
 
 __version__ = "0.1.0"
@@ -111,14 +138,21 @@ __version__ = "0.1.0"
 __all__ = [
     "Action",
     "Bar",
+    "CancelOutcome",
+    "CancelRefusal",
+    "CancelRefused",
+    "DataSource",
     "Fill",
     "InvalidParam",
     "Level",
+    "LimitOnCloseOrder",
     "LimitOrder",
     "Market",
+    "MarketOnCloseOrder",
     "MarketOrder",
     "Metadata",
     "MissingParam",
+    "OrderState",
     "OrderType",
     "ParamError",
     "ParamOutOfRange",
@@ -127,10 +161,19 @@ __all__ = [
     "RejectCode",
     "Rejection",
     "Signal",
+    "StopLimitOrder",
+    "StopOrder",
     "Strategy",
+    "TimeInForce",
+    "Trail",
+    "TrailAmount",
+    "TrailPercent",
+    "TrailingStopOrder",
     "UnknownParam",
+    "WorkingOrder",
     "add_long",
     "add_long_limit",
+    "cancel",
     "close_long",
     "close_long_limit",
     "debug",
@@ -152,12 +195,16 @@ __all__ = [
     "position",
     "reduce_long",
     "reduce_long_limit",
+    "stop_loss",
+    "take_profit",
+    "trailing_stop",
     "u8",
     "u16",
     "u32",
     "u64",
     "usize",
     "warn",
+    "working_orders",
 ]
 
 
@@ -167,12 +214,12 @@ def position(symbol: str) -> Position | None:
     The position changes only when fills arrive: a signal just accepted by :func:`emit` is
     not reflected here until its order executes.
     """
-    return _host.current().position(symbol)
+    return _host.as_of_bar().position(symbol)
 
 
 def held(symbol: str) -> int:
     """Shares of `symbol` held by this strategy (0 when flat)."""
-    holding = _host.current().position(symbol)
+    holding = _host.as_of_bar().position(symbol)
     return 0 if holding is None else holding.quantity
 
 
@@ -182,4 +229,4 @@ def now_ms() -> int:
     Strategies have no clock of their own: use this rather than `time.time()`, which is wrong
     in a backtest (and not granted by the host).
     """
-    return _host.current().now_ms()
+    return _host.as_of_bar().now_ms()

@@ -17,24 +17,48 @@ from .signal import Signal
 from .types import (
     Action,
     Bar,
+    CancelOutcome,
+    CancelRefusal,
+    CancelRefused,
+    DataSource,
     Fill,
     Level,
+    LimitOnCloseOrder,
     LimitOrder,
     Market,
+    MarketOnCloseOrder,
+    MarketOrder,
     Metadata,
+    OrderState,
+    OrderType,
     Position,
     RejectCode,
     Rejection,
+    StopLimitOrder,
+    StopOrder,
+    TimeInForce,
+    Trail,
+    TrailAmount,
+    TrailingStopOrder,
+    TrailPercent,
+    WorkingOrder,
 )
 
 # The SDK's enums and the bindings' have the same member names (OPEN_LONG, HK_STOCK...).
 _MARKET = {member: Market[member.name] for member in wit.Market}
+_DATA_SOURCE = {member: DataSource[member.name] for member in wit.DataSource}
 _ACTION_TO_WIT = {member: wit.Action[member.name] for member in Action}
 _ACTION_FROM_WIT = {member: Action[member.name] for member in wit.Action}
+_TIF_TO_WIT = {member: wit.TimeInForce[member.name] for member in TimeInForce}
+_TIF_FROM_WIT = {member: TimeInForce[member.name] for member in wit.TimeInForce}
+_ORDER_STATE = {member: OrderState[member.name] for member in wit.OrderState}
 _REJECT_CODE = {member: RejectCode[member.name] for member in wit.RejectCode}
+_CANCEL_OUTCOME = {member: CancelOutcome[member.name] for member in wit.CancelOutcome}
+_CANCEL_REFUSAL = {member: CancelRefusal[member.name] for member in wit.CancelRefusal}
 _LEVEL_TO_WIT = {member: wit.Level[member.name] for member in Level}
 _LEVEL_FROM_WIT = {member: Level[member.name] for member in wit.Level}
 _MARKET_ORDER = wit.OrderType_Market()
+_MARKET_ON_CLOSE = wit.OrderType_MarketOnClose()
 
 
 def bar_from_wit(bar: wit.Bar) -> Bar:
@@ -47,6 +71,7 @@ def bar_from_wit(bar: wit.Bar) -> Bar:
         bar.low,
         bar.close,
         bar.volume,
+        _DATA_SOURCE[bar.source],
     )
 
 
@@ -67,18 +92,79 @@ def metadata_to_wit(metadata: Metadata) -> wit.Metadata:
     )
 
 
+def _trail_to_wit(trail: Trail) -> wit.Trail:
+    if isinstance(trail, TrailPercent):
+        return wit.Trail_Percent(trail.percent)
+    return wit.Trail_Amount(trail.amount)
+
+
+def _trail_from_wit(trail: wit.Trail) -> Trail:
+    if isinstance(trail, wit.Trail_Percent):
+        return TrailPercent(trail.value)
+    return TrailAmount(trail.value)
+
+
+def order_type_to_wit(order_type: OrderType) -> wit.OrderType:
+    if isinstance(order_type, MarketOrder):
+        return _MARKET_ORDER
+    if isinstance(order_type, LimitOrder):
+        return wit.OrderType_Limit(order_type.price)
+    if isinstance(order_type, StopOrder):
+        return wit.OrderType_Stop(order_type.trigger)
+    if isinstance(order_type, StopLimitOrder):
+        return wit.OrderType_StopLimit(wit.StopLimit(order_type.trigger, order_type.limit))
+    if isinstance(order_type, TrailingStopOrder):
+        trailing = wit.TrailingStop(_trail_to_wit(order_type.trail), order_type.limit_offset)
+        return wit.OrderType_TrailingStop(trailing)
+    if isinstance(order_type, MarketOnCloseOrder):
+        return _MARKET_ON_CLOSE
+    if isinstance(order_type, LimitOnCloseOrder):
+        return wit.OrderType_LimitOnClose(order_type.price)
+    raise TypeError(f"not an order type: {type(order_type).__name__} {order_type!r}")
+
+
+def order_type_from_wit(order_type: wit.OrderType) -> OrderType:
+    if isinstance(order_type, wit.OrderType_Market):
+        return MarketOrder()
+    if isinstance(order_type, wit.OrderType_Limit):
+        return LimitOrder(order_type.value)
+    if isinstance(order_type, wit.OrderType_Stop):
+        return StopOrder(order_type.value)
+    if isinstance(order_type, wit.OrderType_StopLimit):
+        return StopLimitOrder(order_type.value.trigger, order_type.value.limit)
+    if isinstance(order_type, wit.OrderType_TrailingStop):
+        trailing = order_type.value
+        return TrailingStopOrder(_trail_from_wit(trailing.trail), trailing.limit_offset)
+    if isinstance(order_type, wit.OrderType_MarketOnClose):
+        return MarketOnCloseOrder()
+    if isinstance(order_type, wit.OrderType_LimitOnClose):
+        return LimitOnCloseOrder(order_type.value)
+    raise TypeError(f"not an order type of the bindings: {order_type!r}")
+
+
 def signal_to_wit(signal: Signal) -> wit.Signal:
-    order_type: wit.OrderType
-    if isinstance(signal.order_type, LimitOrder):
-        order_type = wit.OrderType_Limit(signal.order_type.price)
-    else:
-        order_type = _MARKET_ORDER
     return wit.Signal(
         _ACTION_TO_WIT[signal.action],
         signal.symbol,
         signal.quantity,
-        order_type,
+        order_type_to_wit(signal.order_type),
+        _TIF_TO_WIT[signal.time_in_force],
+        signal.outside_rth_allowed,
         signal.reason_text,
+    )
+
+
+def working_order_from_wit(order: wit.WorkingOrder) -> WorkingOrder:
+    return WorkingOrder(
+        order.signal_id,
+        order.symbol,
+        _ACTION_FROM_WIT[order.action],
+        order.quantity,
+        order.filled,
+        order_type_from_wit(order.order_type),
+        _TIF_FROM_WIT[order.time_in_force],
+        order.outside_rth,
+        _ORDER_STATE[order.state],
     )
 
 
@@ -102,6 +188,15 @@ class ComponentHost:
             rejection = refused.value
             raise Rejection(_REJECT_CODE[rejection.code], rejection.message) from None
 
+    def working_orders(self) -> list[WorkingOrder]:
+        return [working_order_from_wit(order) for order in wit_host.working_orders()]
+
+    def cancel(self, signal_id: int) -> CancelOutcome:
+        try:
+            return _CANCEL_OUTCOME[wit_host.cancel(signal_id)]
+        except Err as refused:
+            raise CancelRefused(signal_id, _CANCEL_REFUSAL[refused.value]) from None
+
     def position(self, symbol: str) -> Position | None:
         holding = wit_host.position(symbol)
         if holding is None:
@@ -120,3 +215,6 @@ class ComponentHost:
 
     def now_ms(self) -> int:
         return wit_host.now_ms()
+
+    def handling_bar(self, index: int) -> None:
+        wit_host.handling_bar(index)

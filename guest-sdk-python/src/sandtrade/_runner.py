@@ -1,6 +1,7 @@
 """What the component entry does with the author's `Strategy` subclass, kept apart from the
-bindings so that it can be tested under pytest: finding the subclass, and keeping the one
-instance with the same rules as the Rust SDK's `export_strategy!`.
+bindings so that it can be tested under pytest: finding the subclass, keeping the one
+instance with the same rules as the Rust SDK's `export_strategy!`, and running a batch of bars
+(`on-bars`) over the author's `on_bar`.
 """
 
 from __future__ import annotations
@@ -9,10 +10,15 @@ import inspect
 from collections.abc import Iterable
 from types import ModuleType
 
+from . import _host
 from ._log import warn
 from .params import Params
+from .signal import accepted_so_far
 from .strategy import Strategy
-from .types import Bar, Fill, Metadata, Rejection
+from .types import Bar, CancelRefused, Fill, Metadata, Rejection
+
+# The refusals a strategy may leave unhandled: routine answers of the host, not faults.
+_REFUSALS = (Rejection, CancelRefused)
 
 
 class BuildError(Exception):
@@ -80,8 +86,8 @@ def check_metadata(cls: type[Strategy]) -> Metadata:
 
 class Runner:
     """Keeps the strategy's one instance, as the Rust SDK's `export_strategy!` does: a
-    successful `init` stores (or replaces) it, a failed `init` leaves none, and `on_bar` /
-    `on_fill` without an instance are ignored."""
+    successful `init` stores (or replaces) it, a failed `init` leaves none, and `on_bar`,
+    `on_bars` and `on_fill` without an instance are ignored."""
 
     def __init__(self, cls: type[Strategy]) -> None:
         self.cls = cls
@@ -110,16 +116,58 @@ class Runner:
     def on_bar(self, bar: Bar) -> None:
         instance = self.instance
         if instance is not None:
-            try:
-                instance.on_bar(bar)
-            except Rejection as rejection:
-                # A refusal is routine, not a fault: log it and keep the instance.
-                warn(f"unhandled refusal in on_bar: {rejection}")
+            run_bar(instance, bar)
+
+    def on_bars(self, bars: Iterable[Bar]) -> int:
+        """`on_bar` for each bar in turn, stopping after the first bar on which a signal was
+        accepted (see :func:`run_batch`); how many bars were consumed. Without an instance
+        every bar is consumed, and ignored, as `on_bar` would ignore it."""
+        instance = self.instance
+        if instance is None:
+            return sum(1 for _ in bars)
+        return run_batch(instance, bars)
 
     def on_fill(self, fill: Fill) -> None:
         instance = self.instance
         if instance is not None:
             try:
                 instance.on_fill(fill)
-            except Rejection as rejection:
-                warn(f"unhandled refusal in on_fill: {rejection}")
+            except _REFUSALS as refusal:
+                warn(f"unhandled refusal in on_fill: {refusal}")
+
+
+def run_bar(instance: Strategy, bar: Bar) -> None:
+    """`instance.on_bar(bar)`, a refusal escaping it logged rather than raised."""
+    try:
+        instance.on_bar(bar)
+    except _REFUSALS as refusal:
+        # A refusal is routine, not a fault: log it and keep the instance.
+        warn(f"unhandled refusal in on_bar: {refusal}")
+
+
+def run_batch(instance: Strategy, bars: Iterable[Bar]) -> int:
+    """The batch loop behind `on-bars`, also what :func:`sandtrade.testing.on_bars` runs:
+    `on_bar` for each bar in turn, telling the host (lazily, see `sandtrade/_host.py`) which
+    bar the strategy is on, and stopping after the first bar on which a signal was accepted,
+    so that the host fills its order before the strategy sees the next bar, exactly as when
+    bars come one by one. A refused signal does not stop the batch. Returns how many bars
+    were consumed; the host delivers the rest in a later call.
+
+    `bars` may be lazy (the component converts each bar from the bindings only when it is
+    reached): the batch often stops long before its end.
+    """
+    _host.start_batch()
+    consumed = 0
+    try:
+        for bar in bars:
+            _host.at_bar(consumed)
+            consumed += 1
+            before = accepted_so_far()
+            run_bar(instance, bar)
+            if accepted_so_far() != before:
+                break
+    finally:
+        # Whatever ended the batch (a stop, its end, an exception escaping on_bar), calls
+        # made outside it must not tell the host of a bar.
+        _host.start_batch()
+    return consumed

@@ -1,18 +1,30 @@
-"""Building and emitting signals.
+"""Building and emitting signals: the order types a strategy may ask IB for, their time in
+force, and the protective orders a trader names (`stop_loss`, `take_profit`,
+`trailing_stop`); listing the strategy's working orders and cancelling them.
 
 A :class:`Signal` is built with a named constructor and refined with chained calls, each
 returning a new signal (a signal is an immutable value)::
 
     Signal.open_long("AAPL", 100).limit(187.5).reason("breakout").emit()
+    Signal.stop_loss("AAPL", 100, 180.0).reason("2% under the entry").emit()
+    Signal.reduce_long("AAPL", 50).stop_limit(180.0, 179.5).gtc().outside_rth().emit()
+
+Protective orders rest at IB: a stop-loss sent good till cancelled protects the position while
+the host, its machine or its network is down. While one rests, its shares count as already
+being sold: the host refuses a sell larger than the position minus the sells pending.
 
 Submitting: :func:`emit` returns the signal's durable id and **raises** :class:`Rejection` when
 the host refuses it, as do the shortcuts (:func:`open_long`, :func:`close_long_limit`...).
 :func:`emit_logged` never raises for a refusal: it writes the outcome to the host log and
 returns the id, or None when refused; use it when a refusal needs no handling beyond the log.
 
-A `Rejection` that escapes `on_bar` or `on_fill` does not stop the strategy: the SDK logs it
-at warn level ("unhandled refusal: ..."). Any other exception does, like a panic in Rust: the
-host starts the instance again from `init`.
+Working orders and cancels: :func:`working_orders` lists the strategy's orders that have not
+ended; :func:`cancel` cancels one by the id `emit` returned, and **raises**
+:class:`CancelRefused` when the host did nothing (an order that already filled, say).
+
+A `Rejection` or `CancelRefused` that escapes `on_bar` or `on_fill` does not stop the
+strategy: the SDK logs it at warn level ("unhandled refusal in on_bar: ..."). Any other
+exception does, like a panic in Rust: the host starts the instance again from `init`.
 """
 
 from __future__ import annotations
@@ -21,12 +33,31 @@ from dataclasses import dataclass, field, replace
 
 from . import _host
 from ._log import info, log_enabled, warn
-from .types import Action, Level, LimitOrder, MarketOrder, OrderType, Rejection
+from .types import (
+    Action,
+    CancelOutcome,
+    Level,
+    LimitOnCloseOrder,
+    LimitOrder,
+    MarketOnCloseOrder,
+    MarketOrder,
+    OrderType,
+    Rejection,
+    StopLimitOrder,
+    StopOrder,
+    TimeInForce,
+    Trail,
+    TrailAmount,
+    TrailingStopOrder,
+    TrailPercent,
+    WorkingOrder,
+)
 
 __all__ = [
     "Signal",
     "add_long",
     "add_long_limit",
+    "cancel",
     "close_long",
     "close_long_limit",
     "emit",
@@ -35,6 +66,10 @@ __all__ = [
     "open_long_limit",
     "reduce_long",
     "reduce_long_limit",
+    "stop_loss",
+    "take_profit",
+    "trailing_stop",
+    "working_orders",
 ]
 
 
@@ -45,8 +80,10 @@ _U32_MAX = 2**32 - 1
 class Signal:
     """A request to trade, validated by the host before it is queued.
 
-    `str(signal)` reads as operators see it: `open-long 100 AAPL`,
-    `reduce-long 40 MSFT limit 187.5`, `close-long AAPL` (the reason is left out).
+    `str(signal)` reads as operators see it, exactly as the Rust SDK writes it:
+    `open-long 100 AAPL`, `reduce-long 40 MSFT limit 187.5`, `close-long AAPL`,
+    `reduce-long 100 AAPL stop 180 gtc outside-rth` (the reason is left out; a market day
+    order in regular hours shows neither).
     """
 
     action: Action
@@ -54,6 +91,12 @@ class Signal:
     quantity: int
     """Whole shares. For HK stocks, a multiple of the board lot. 0 for `close-long`."""
     order_type: OrderType = field(default_factory=MarketOrder)
+    time_in_force: TimeInForce = TimeInForce.DAY
+    """How long the order works; set it with `.gtc()`, `.day()`, `.ioc()`, `.opg()`."""
+    outside_rth_allowed: bool = False
+    """Whether the order may trigger and fill outside regular trading hours (IB
+    `outsideRth`). Set it with `.outside_rth()` (the field cannot share the method's name).
+    A market order cannot: IB takes only limit-priced orders outside them."""
     reason_text: str = ""
     """Free text kept with the signal and shown to operators. Set it with `.reason(text)`
     (the field cannot share the method's name)."""
@@ -96,6 +139,37 @@ class Signal:
         """Sell `quantity` shares of the position in `symbol`."""
         return cls(Action.REDUCE_LONG, symbol, quantity)
 
+    @classmethod
+    def stop_loss(cls, symbol: str, quantity: int, trigger: float) -> Signal:
+        """A stop-loss: sells `quantity` shares of `symbol` at the market once the last price
+        falls to `trigger`, good till cancelled. It rests at IB, so it protects the position
+        while the host is down; while it rests, those shares count as already being sold.
+
+        >>> str(Signal.stop_loss("AAPL", 100, 180.0).reason("2% under the entry"))
+        'reduce-long 100 AAPL stop 180 gtc'
+        """
+        return cls.reduce_long(symbol, quantity).stop(trigger).gtc()
+
+    @classmethod
+    def take_profit(cls, symbol: str, quantity: int, price: float) -> Signal:
+        """A take-profit: sells `quantity` shares of `symbol` at `price` or better, good till
+        cancelled.
+
+        >>> str(Signal.take_profit("AAPL", 100, 195.0))
+        'reduce-long 100 AAPL limit 195 gtc'
+        """
+        return cls.reduce_long(symbol, quantity).limit(price).gtc()
+
+    @classmethod
+    def trailing_stop(cls, symbol: str, quantity: int, trail: Trail) -> Signal:
+        """A trailing stop: sells `quantity` shares of `symbol` once the price falls `trail`
+        below the highest price seen since it was placed, good till cancelled.
+
+        >>> str(Signal.trailing_stop("AAPL", 100, TrailPercent(3.0)))
+        'reduce-long 100 AAPL trailing-stop 3% gtc'
+        """
+        return cls.reduce_long(symbol, quantity).trailing(trail)
+
     def limit(self, price: float) -> Signal:
         """This signal as a limit order at `price` (finite and positive, or the host refuses it
         with `invalid-price`)."""
@@ -104,6 +178,71 @@ class Signal:
     def market(self) -> Signal:
         """This signal as a market order (the default)."""
         return replace(self, order_type=MarketOrder())
+
+    def stop(self, trigger: float) -> Signal:
+        """This signal as a stop: a market order once the last price reaches `trigger` (at or
+        below it for a sell, at or above it for a buy)."""
+        return replace(self, order_type=StopOrder(float(trigger)))
+
+    def stop_limit(self, trigger: float, limit: float) -> Signal:
+        """This signal as a stop-limit: a limit order at `limit` once the last price reaches
+        `trigger`."""
+        return replace(self, order_type=StopLimitOrder(float(trigger), float(limit)))
+
+    def trailing(self, trail: Trail) -> Signal:
+        """This signal as a trailing stop, `trail` (`TrailAmount(2.5)` or `TrailPercent(3.0)`)
+        behind the best price seen, good till cancelled unless a time in force is set after
+        it."""
+        if not isinstance(trail, (TrailAmount, TrailPercent)):
+            raise TypeError(
+                "a trail is TrailAmount(distance) or TrailPercent(percent), "
+                f"got {type(trail).__name__} {trail!r}"
+            )
+        return replace(self, order_type=TrailingStopOrder(trail), time_in_force=TimeInForce.GTC)
+
+    def limit_offset(self, offset: float) -> Signal:
+        """A trailing stop as a trailing stop-limit: once triggered it rests as a limit order
+        `offset` beyond the trigger (zero or more). Does nothing to other order types, as in
+        the Rust SDK."""
+        order_type = self.order_type
+        if not isinstance(order_type, TrailingStopOrder):
+            return self
+        return replace(self, order_type=replace(order_type, limit_offset=float(offset)))
+
+    def market_on_close(self) -> Signal:
+        """This signal as a market-on-close order: a day order, executed in the closing
+        auction."""
+        return replace(self, order_type=MarketOnCloseOrder(), time_in_force=TimeInForce.DAY)
+
+    def limit_on_close(self, price: float) -> Signal:
+        """This signal as a limit-on-close order: a day order, executed in the closing auction
+        at `price` or better."""
+        return replace(
+            self, order_type=LimitOnCloseOrder(float(price)), time_in_force=TimeInForce.DAY
+        )
+
+    def gtc(self) -> Signal:
+        """Good till cancelled: the order works across days and gateway restarts."""
+        return replace(self, time_in_force=TimeInForce.GTC)
+
+    def day(self) -> Signal:
+        """A day order (the default for everything but the protective orders)."""
+        return replace(self, time_in_force=TimeInForce.DAY)
+
+    def ioc(self) -> Signal:
+        """Immediate or cancel: what does not fill at once is cancelled (market and limit
+        orders only)."""
+        return replace(self, time_in_force=TimeInForce.IOC)
+
+    def opg(self) -> Signal:
+        """In the opening auction only (market and limit orders only)."""
+        return replace(self, time_in_force=TimeInForce.OPG)
+
+    def outside_rth(self) -> Signal:
+        """Lets the order trigger and fill outside regular trading hours (IB `outsideRth`; the
+        field `outside_rth_allowed`). IB takes only limit-priced orders there, so a market
+        order with it is refused (`invalid-order`)."""
+        return replace(self, outside_rth_allowed=True)
 
     def reason(self, text: str) -> Signal:
         """This signal with `text` as its reason (`reason_text`), kept with it and shown to
@@ -119,9 +258,24 @@ class Signal:
             text = f"{self.action} {self.symbol}"
         else:
             text = f"{self.action} {self.quantity} {self.symbol}"
-        if isinstance(self.order_type, LimitOrder):
+        if not isinstance(self.order_type, MarketOrder):
             text += f" {self.order_type}"
+        if self.time_in_force is not TimeInForce.DAY:
+            text += f" {self.time_in_force}"
+        if self.outside_rth_allowed:
+            text += " outside-rth"
         return text
+
+
+# Signals accepted in this process so far. The SDK's `on-bars` stops its batch after a bar
+# that changed it, so that the host fills the order before the strategy sees the next bar
+# (see `sandtrade/_runner.py`).
+_accepted = 0
+
+
+def accepted_so_far() -> int:
+    """How many signals the host has accepted from this strategy."""
+    return _accepted
 
 
 def emit(signal: Signal) -> int:
@@ -130,7 +284,33 @@ def emit(signal: Signal) -> int:
 
     Raises :class:`Rejection` (with `code` and `message`) when the host refuses it.
     """
-    return _host.current().emit(signal)
+    global _accepted
+    signal_id = _host.as_of_bar().emit(signal)
+    _accepted += 1
+    return signal_id
+
+
+def working_orders() -> list[WorkingOrder]:
+    """This strategy's orders that have not ended (queued, on their way, working at IB, or
+    being cancelled), oldest first, each with its signal id, what was ordered and filled,
+    and its state."""
+    return _host.as_of_bar().working_orders()
+
+
+def cancel(signal_id: int) -> CancelOutcome:
+    """Cancels the order of the signal `signal_id` (the id :func:`emit` returned).
+
+    Returns `CancelOutcome.CANCELLED` when the order had not left the host, and
+    `CancelOutcome.REQUESTED` when the cancel is on its way to IB: the host records it before
+    sending it, so one asked while the host is disconnected is sent once it is connected
+    again. The order may still fill before the cancel reaches IB; its fills arrive through
+    `on_fill` as usual.
+
+    Raises :class:`CancelRefused` when the host did nothing: no such order
+    (`UNKNOWN_ORDER`), an order that already ended, filled, say (`ALREADY_ENDED`), or a
+    host-side fault (`UNAVAILABLE`).
+    """
+    return _host.as_of_bar().cancel(signal_id)
 
 
 def emit_logged(signal: Signal) -> int | None:
@@ -199,3 +379,22 @@ def reduce_long_limit(symbol: str, quantity: int, price: float) -> int:
     """Sells `quantity` shares of the position in `symbol`, at `price` or better. Raises
     :class:`Rejection`."""
     return emit(Signal.reduce_long(symbol, quantity).limit(price))
+
+
+def stop_loss(symbol: str, quantity: int, trigger: float) -> int:
+    """Places a good-till-cancelled stop-loss: sells `quantity` shares of `symbol` at the
+    market once the last price falls to `trigger` (see :meth:`Signal.stop_loss`). Raises
+    :class:`Rejection`."""
+    return emit(Signal.stop_loss(symbol, quantity, trigger))
+
+
+def take_profit(symbol: str, quantity: int, price: float) -> int:
+    """Places a good-till-cancelled take-profit: sells `quantity` shares of `symbol` at
+    `price` or better (see :meth:`Signal.take_profit`). Raises :class:`Rejection`."""
+    return emit(Signal.take_profit(symbol, quantity, price))
+
+
+def trailing_stop(symbol: str, quantity: int, trail: Trail) -> int:
+    """Places a good-till-cancelled trailing stop on `quantity` shares of `symbol` (see
+    :meth:`Signal.trailing_stop`). Raises :class:`Rejection`."""
+    return emit(Signal.trailing_stop(symbol, quantity, trail))

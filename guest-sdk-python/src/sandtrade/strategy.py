@@ -33,9 +33,10 @@ class Strategy(ABC):
 
     The host calls `describe` once at load, `init` once per instance with the operator's
     parameters, then `on_bar` for every bar of the declared symbols and `on_fill` for every
-    execution of an order the strategy caused. Every method runs inside a call from the host,
-    so the SDK's functions (`emit`, `position`, logging, `now_ms`) may be used from any of
-    them.
+    execution of an order the strategy caused (when several bars are due at once, the SDK
+    calls `on_bar` for each in turn). Every method runs inside a call from the host, so the
+    SDK's functions (`emit`, `working_orders`, `cancel`, `position`, logging, `now_ms`) may be
+    used from any of them.
 
     The instance: the SDK keeps the one instance `init` returned. A successful `init`
     replaces the previous instance; a failed one leaves none. `on_bar` and `on_fill` calls

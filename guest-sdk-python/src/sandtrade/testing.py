@@ -5,6 +5,11 @@ records the signal and answers with the next id (or raises a rejection queued wi
 :meth:`MockHost.reject_next`), :func:`~sandtrade.position` reads the positions set with
 :meth:`MockHost.set_position` or built by :meth:`MockHost.fill_accepted`, log lines are
 collected and :func:`~sandtrade.now_ms` returns :meth:`MockHost.set_now_ms`'s value.
+:func:`~sandtrade.working_orders` lists the accepted signals not filled yet, all `WORKING`;
+:func:`~sandtrade.cancel` cancels one of them at once (`CANCELLED`), and refuses an id it
+gave before (`ALREADY_ENDED`) or never gave (`UNKNOWN_ORDER`). :func:`on_bars` drives a
+strategy through a batch of bars as the component does, and :meth:`MockHost.handled_bars`
+says which bars it told the host of.
 
 The mock validates nothing: it accepts every signal unless told to reject the next one. The
 host's rules (long-only, limits, board lots) are tested with the host.
@@ -27,6 +32,13 @@ A test, end to end::
     fills = MockHost.fill_accepted(190.0)      # execute what was accepted, as the broker would
     strategy.on_fill(fills[0])
     assert held("AAPL") == 60
+
+A protective order, triggered or cancelled::
+
+    stop = stop_loss("AAPL", 60, 180.0)
+    assert [order.signal_id for order in working_orders()] == [stop]
+    strategy.on_fill(MockHost.fill_one(stop, 179.9))  # the test decides the stop triggered
+    assert held("AAPL") == 0
 """
 
 from __future__ import annotations
@@ -34,16 +46,34 @@ from __future__ import annotations
 import datetime as _dt
 import tomllib
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import _host
 from ._fmt import display_f64
+from ._runner import run_batch
 from .params import Params
 from .signal import Signal
-from .types import Action, Bar, Fill, Level, Market, Position, RejectCode, Rejection
+from .strategy import Strategy
+from .types import (
+    Action,
+    Bar,
+    CancelOutcome,
+    CancelRefusal,
+    CancelRefused,
+    DataSource,
+    Fill,
+    Level,
+    Market,
+    OrderState,
+    Position,
+    RejectCode,
+    Rejection,
+    WorkingOrder,
+)
 
-__all__ = ["MockHost", "bar", "bars", "sidecar_params"]
+__all__ = ["MockHost", "bar", "bars", "on_bars", "sidecar_params"]
 
 
 @dataclass
@@ -55,6 +85,10 @@ class _State:
     rejections: deque[Rejection] = field(default_factory=deque)
     positions: dict[str, Position] = field(default_factory=dict)
     logs: list[tuple[Level, str]] = field(default_factory=list)
+    # The signal ids `cancel` was called with, in order.
+    cancels: list[int] = field(default_factory=list)
+    # The indexes `handling_bar` was called with, in order.
+    handled_bars: list[int] = field(default_factory=list)
     now_ms: int = 0
     # The most detailed level kept: everything unless a test says otherwise.
     log_level: Level = Level.DEBUG
@@ -73,6 +107,37 @@ class _Mock:
         _state.signals.append(signal)
         _state.unfilled.append((_state.next_id, signal))
         return _state.next_id
+
+    def working_orders(self) -> list[WorkingOrder]:
+        # The accepted signals not yet filled, as orders working at IB.
+        return [
+            WorkingOrder(
+                signal_id=signal_id,
+                symbol=signal.symbol,
+                action=signal.action,
+                quantity=signal.quantity,
+                filled=0,
+                order_type=signal.order_type,
+                time_in_force=signal.time_in_force,
+                outside_rth=signal.outside_rth_allowed,
+                state=OrderState.WORKING,
+            )
+            for signal_id, signal in _state.unfilled
+        ]
+
+    def cancel(self, signal_id: int) -> CancelOutcome:
+        # Cancelled at once: the mock has no broker to wait for.
+        _state.cancels.append(signal_id)
+        for at, (unfilled_id, _) in enumerate(_state.unfilled):
+            if unfilled_id == signal_id:
+                del _state.unfilled[at]
+                return CancelOutcome.CANCELLED
+        if 1 <= signal_id <= _state.next_id:
+            raise CancelRefused(signal_id, CancelRefusal.ALREADY_ENDED)
+        raise CancelRefused(signal_id, CancelRefusal.UNKNOWN_ORDER)
+
+    def handling_bar(self, index: int) -> None:
+        _state.handled_bars.append(index)
 
     def position(self, symbol: str) -> Position | None:
         position = _state.positions.get(symbol)
@@ -103,12 +168,13 @@ class MockHost:
 
     @staticmethod
     def reset() -> None:
-        """Forgets everything: signals, queued rejections, positions, log lines, clock, ids,
-        the log level. Call it first in every test. It also makes the mock serve the host
-        functions again if something else was installed."""
+        """Forgets everything: signals, queued rejections, positions, log lines, cancels,
+        handled bars, clock, ids, the log level. Call it first in every test. It also makes
+        the mock serve the host functions again if something else was installed."""
         global _state
         _state = _State()
         _host.install(_Mock())
+        _host.start_batch()
 
     @staticmethod
     def set_position(symbol: str, quantity: int, avg_cost: float) -> None:
@@ -157,6 +223,42 @@ class MockHost:
         """Returns and forgets the log lines written so far."""
         taken, _state.logs = _state.logs, []
         return taken
+
+    @staticmethod
+    def cancels() -> list[int]:
+        """The signal ids :func:`~sandtrade.cancel` was called with, oldest first (refused
+        ones too)."""
+        return list(_state.cancels)
+
+    @staticmethod
+    def handled_bars() -> list[int]:
+        """The bar indexes the SDK told the host of while :func:`on_bars` drove a strategy,
+        oldest first: one before the first call that answers as of a bar (emit, position,
+        working_orders, cancel, now_ms) on each bar past the first of a batch."""
+        return list(_state.handled_bars)
+
+    @staticmethod
+    def fill_one(signal_id: int, price: float) -> Fill | None:
+        """Executes, in full and at `price`, the accepted and unfilled signal `signal_id` (a
+        stop the test decides has triggered, say), the way :meth:`fill_accepted` does for all.
+        Returns the fill, for the test to pass to `on_fill`, or None if no such signal is
+        working.
+
+        Raises `AssertionError` if it is a sell larger than the position (see
+        :meth:`fill_accepted`).
+        """
+        for at, (unfilled_id, signal) in enumerate(_state.unfilled):
+            if unfilled_id == signal_id:
+                del _state.unfilled[at]
+                return Fill(
+                    signal_id=signal_id,
+                    symbol=signal.symbol,
+                    action=signal.action,
+                    quantity=_execute(signal, price),
+                    price=price,
+                    time_ms=_state.now_ms,
+                )
+        return None
 
     @staticmethod
     def fill_accepted(price: float) -> list[Fill]:
@@ -211,9 +313,9 @@ def _execute(signal: Signal, price: float) -> int:
 
 
 def bar(symbol: str, start_ms: int, close: float, **fields: Any) -> Bar:
-    """A bar of `symbol` starting at `start_ms` whose open, high, low and close are all
-    `close`, with no volume; keyword arguments replace fields:
-    ``bar("0700.HK", 0, 350.0, high=352.0, low=349.0)``.
+    """A live bar (`source` `DataSource.LIVE`) of `symbol` starting at `start_ms` whose open,
+    high, low and close are all `close`, with no volume; keyword arguments replace fields:
+    ``bar("0700.HK", 0, 350.0, high=352.0, low=349.0, source=DataSource.HISTORICAL)``.
 
     The market is `HK_STOCK` for `0700.HK`-style and all-digit symbols, else `US_STOCK`.
     """
@@ -227,6 +329,7 @@ def bar(symbol: str, start_ms: int, close: float, **fields: Any) -> Bar:
         low=close,
         close=close,
         volume=0.0,
+        source=DataSource.LIVE,
     )
     return replace(made, **fields) if fields else made
 
@@ -235,6 +338,19 @@ def bars(symbol: str, closes: list[float]) -> list[Bar]:
     """One-minute bars of `symbol` with these closes, the first starting at 0 ms (see
     :func:`bar`)."""
     return [bar(symbol, minute * 60_000, close) for minute, close in enumerate(closes)]
+
+
+def on_bars(strategy: Strategy, bars: Iterable[Bar]) -> int:
+    """Drives `strategy` through `bars` the way the host's `on-bars` does: `on_bar` on bar
+    after bar, telling the mock host which bar it is on before any call that answers as of a
+    bar (see :meth:`MockHost.handled_bars`), and stopping after the first bar on which a
+    signal was accepted. A `Rejection` or `CancelRefused` escaping `on_bar` is logged at warn
+    level, as in a component. Returns how many bars were consumed::
+
+        assert on_bars(strategy, bars("AAPL", [9.0, 9.5, 11.0, 12.0])) == 3  # bought on 11
+        assert MockHost.handled_bars() == [2]
+    """
+    return run_batch(strategy, bars)
 
 
 def sidecar_params(sidecar: str) -> Params:

@@ -20,16 +20,31 @@ from ._fmt import display_f64
 __all__ = [
     "Action",
     "Bar",
+    "CancelOutcome",
+    "CancelRefusal",
+    "CancelRefused",
+    "DataSource",
     "Fill",
     "Level",
+    "LimitOnCloseOrder",
     "LimitOrder",
     "Market",
+    "MarketOnCloseOrder",
     "MarketOrder",
     "Metadata",
+    "OrderState",
     "OrderType",
     "Position",
     "RejectCode",
     "Rejection",
+    "StopLimitOrder",
+    "StopOrder",
+    "TimeInForce",
+    "Trail",
+    "TrailAmount",
+    "TrailPercent",
+    "TrailingStopOrder",
+    "WorkingOrder",
 ]
 
 
@@ -40,6 +55,23 @@ class Market(StrEnum):
     """US stocks, e.g. `AAPL`: SMART routing, USD."""
     HK_STOCK = "hk-stock"
     """Hong Kong stocks, e.g. `0700.HK`, `00700` or `700`: SEHK, HKD, board lots."""
+
+
+class DataSource(StrEnum):
+    """Where a bar's prices came from."""
+
+    LIVE = "live"
+    """IB's real-time data."""
+    DELAYED = "delayed"
+    """IB's delayed data (typically 15 minutes late), used when the account has no real-time
+    subscription for the symbol and the operator allows the fallback."""
+    FROZEN = "frozen"
+    """The last prices IB holds while real-time data is unavailable (IB's "frozen" data)."""
+    HISTORICAL = "historical"
+    """Bars from IB's history: the warm-up before live trading, and bars missed while the host
+    was disconnected, delivered in time order before live bars resume."""
+    REPLAY = "replay"
+    """A backtest replaying a file."""
 
 
 class Action(StrEnum):
@@ -79,9 +111,14 @@ class RejectCode(StrEnum):
     INVALID_QUANTITY = "invalid-quantity"
     """Zero shares, or a quantity where none is possible."""
     INVALID_PRICE = "invalid-price"
-    """A limit price that is NaN, infinite, zero or negative."""
+    """A price, trigger or trailing distance that is NaN, infinite, zero or negative (or a
+    trailing percent of 100 or more), or no reference price is known yet."""
     NOT_SUBSCRIBED = "not-subscribed"
     """The symbol is not among those the strategy declared."""
+    INVALID_ORDER = "invalid-order"
+    """An order type with a time in force or session IB does not take for it: an on-close
+    order that is not a day order or is outside regular hours, a stop with `IOC` or `OPG`, a
+    market order outside regular hours."""
     TRADING_HALTED = "trading-halted"
     """Trading is halted by the operator."""
     UNAVAILABLE = "unavailable"
@@ -144,11 +181,21 @@ class Bar:
     low: float
     close: float
     volume: float
+    source: DataSource = DataSource.LIVE
+    """Where the prices came from. Signals are taken only on `LIVE`, `DELAYED` and `FROZEN`
+    bars when trading (a `HISTORICAL` bar is for warming up), and on every bar of a backtest
+    (`REPLAY`)."""
+
+
+# The order types. Each is a small immutable value whose `str()` is what operators read (and
+# what the Rust SDK prints): `limit 187.5`, `stop 180`, `trailing-stop 3% offset 0.1`. Every
+# price must be finite and positive, or the host refuses the signal (`invalid-price`); limit
+# and stop prices are put on the instrument's tick in the strategy's favour.
 
 
 @dataclass(frozen=True, slots=True)
 class MarketOrder:
-    """Priced at the market."""
+    """At the market."""
 
     def __str__(self) -> str:
         return "market"
@@ -156,8 +203,7 @@ class MarketOrder:
 
 @dataclass(frozen=True, slots=True)
 class LimitOrder:
-    """Priced at `price` or better. The host refuses (`invalid-price`) a price that is NaN,
-    infinite, zero or negative."""
+    """At `price` or better."""
 
     price: float
 
@@ -165,8 +211,180 @@ class LimitOrder:
         return f"limit {display_f64(self.price)}"
 
 
-OrderType: TypeAlias = MarketOrder | LimitOrder
-"""How an order is priced: `MarketOrder()` or `LimitOrder(price)`."""
+@dataclass(frozen=True, slots=True)
+class StopOrder:
+    """A market order once the last price reaches `trigger` (IB `STP`): at or below it for a
+    sell, at or above it for a buy. The stop-loss of a long position is a sell stop below the
+    market."""
+
+    trigger: float
+
+    def __str__(self) -> str:
+        return f"stop {display_f64(self.trigger)}"
+
+
+@dataclass(frozen=True, slots=True)
+class StopLimitOrder:
+    """A limit order at `limit` once the last price reaches `trigger` (IB `STP LMT`)."""
+
+    trigger: float
+    limit: float
+
+    def __str__(self) -> str:
+        return f"stop-limit {display_f64(self.trigger)}/{display_f64(self.limit)}"
+
+
+@dataclass(frozen=True, slots=True)
+class TrailAmount:
+    """A trailing stop's distance in price, e.g. `TrailAmount(2.5)`: 2.5 dollars for a US
+    stock."""
+
+    amount: float
+
+    def __str__(self) -> str:
+        return display_f64(self.amount)
+
+
+@dataclass(frozen=True, slots=True)
+class TrailPercent:
+    """A trailing stop's distance as a percentage of the best price, above 0 and below 100:
+    `TrailPercent(3.0)` is 3%."""
+
+    percent: float
+
+    def __str__(self) -> str:
+        return f"{display_f64(self.percent)}%"
+
+
+Trail: TypeAlias = TrailAmount | TrailPercent
+"""How far a trailing stop's trigger stays from the best price seen: `TrailAmount(2.5)` or
+`TrailPercent(3.0)`."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrailingStopOrder:
+    """A stop whose trigger follows the market (IB `TRAIL`): for a sell, it follows a rising
+    price up at `trail` below the highest price seen and never moves down. With a
+    `limit_offset` it is a trailing stop-limit (IB `TRAIL LIMIT`): once triggered it rests as a
+    limit order that far beyond the trigger (below it for a sell)."""
+
+    trail: Trail
+    limit_offset: float | None = None
+
+    def __str__(self) -> str:
+        text = f"trailing-stop {self.trail}"
+        if self.limit_offset is not None:
+            text += f" offset {display_f64(self.limit_offset)}"
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class MarketOnCloseOrder:
+    """A market order executed in the closing auction (IB `MOC`). Day orders only."""
+
+    def __str__(self) -> str:
+        return "market-on-close"
+
+
+@dataclass(frozen=True, slots=True)
+class LimitOnCloseOrder:
+    """A limit order executed in the closing auction at `price` or better (IB `LOC`). Day
+    orders only."""
+
+    price: float
+
+    def __str__(self) -> str:
+        return f"limit-on-close {display_f64(self.price)}"
+
+
+OrderType: TypeAlias = (
+    MarketOrder
+    | LimitOrder
+    | StopOrder
+    | StopLimitOrder
+    | TrailingStopOrder
+    | MarketOnCloseOrder
+    | LimitOnCloseOrder
+)
+"""How an order is priced: one of `MarketOrder()`, `LimitOrder(price)`, `StopOrder(trigger)`,
+`StopLimitOrder(trigger, limit)`, `TrailingStopOrder(trail, limit_offset)`,
+`MarketOnCloseOrder()`, `LimitOnCloseOrder(price)`."""
+
+
+class TimeInForce(StrEnum):
+    """How long an order works before IB cancels it."""
+
+    DAY = "day"
+    """Until the end of the trading day (the default)."""
+    GTC = "gtc"
+    """Good till cancelled: across days and gateway restarts, until it fills or is
+    cancelled."""
+    IOC = "ioc"
+    """Immediate or cancel: what does not fill at once is cancelled. Market and limit orders
+    only."""
+    OPG = "opg"
+    """In the opening auction only. Market and limit orders only."""
+
+
+class OrderState(StrEnum):
+    """Where one of the strategy's orders stands."""
+
+    QUEUED = "queued"
+    """Accepted and stored, not yet sent to IB."""
+    SENDING = "sending"
+    """Sent to IB, not yet acknowledged."""
+    WORKING = "working"
+    """Working at IB: a limit waiting for its price, a stop not yet triggered, or an order
+    partly filled."""
+    CANCELLING = "cancelling"
+    """A cancel was asked (by the strategy or an operator) and IB has not confirmed it. The
+    order may still fill before the cancel arrives."""
+    UNKNOWN = "unknown"
+    """After a reconnect or a restart the host does not know yet whether IB has it; it is
+    reconciling with IB and never sends it again blindly."""
+
+
+@dataclass(slots=True)
+class WorkingOrder:
+    """One of this strategy's orders that has not ended (not filled, cancelled or rejected),
+    as :func:`~sandtrade.working_orders` lists them."""
+
+    signal_id: int
+    """The id `emit` returned for its signal."""
+    symbol: str
+    """The symbol as the strategy declared it."""
+    action: Action
+    quantity: int
+    """Shares ordered (for `close-long`, the position when it was accepted)."""
+    filled: int
+    """Shares filled so far."""
+    order_type: OrderType
+    """As it was sent: prices on the tick."""
+    time_in_force: TimeInForce
+    outside_rth: bool
+    state: OrderState
+
+
+class CancelOutcome(StrEnum):
+    """What :func:`~sandtrade.cancel` did."""
+
+    CANCELLED = "cancelled"
+    """The order had not left the host: it is cancelled and will never be sent."""
+    REQUESTED = "requested"
+    """The cancel is recorded and sent to IB now, or once the host is connected and
+    reconciled. The order ends when IB confirms the cancel, or fills first (its fills still
+    arrive through `on_fill`)."""
+
+
+class CancelRefusal(StrEnum):
+    """Why :func:`~sandtrade.cancel` did nothing."""
+
+    UNKNOWN_ORDER = "unknown-order"
+    """This strategy has no order with that signal id (a refused signal has none)."""
+    ALREADY_ENDED = "already-ended"
+    """The order has already ended: filled, cancelled or rejected."""
+    UNAVAILABLE = "unavailable"
+    """A host-side fault: the cancel could not be recorded, so nothing was sent."""
 
 
 @dataclass(slots=True)
@@ -267,3 +485,34 @@ class Rejection(Exception):
 
     def __hash__(self) -> int:
         return hash((self.code, self.message))
+
+
+class CancelRefused(Exception):
+    """The host did nothing for a cancel: raised by :func:`~sandtrade.cancel`.
+
+    `refusal` says why (an order that already ended, say, because it filled first);
+    `str(refused)` reads `cancel of signal 7: already-ended`. Like a :class:`Rejection`, one
+    that escapes `on_bar` or `on_fill` is logged, not fatal.
+    """
+
+    signal_id: int
+    refusal: CancelRefusal
+
+    def __init__(self, signal_id: int, refusal: CancelRefusal) -> None:
+        super().__init__(signal_id, refusal)
+        self.signal_id = signal_id
+        self.refusal = CancelRefusal(refusal)
+
+    def __str__(self) -> str:
+        return f"cancel of signal {self.signal_id}: {self.refusal}"
+
+    def __repr__(self) -> str:
+        return f"CancelRefused({self.signal_id}, {self.refusal.name})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CancelRefused):
+            return NotImplemented
+        return self.signal_id == other.signal_id and self.refusal == other.refusal
+
+    def __hash__(self) -> int:
+        return hash((self.signal_id, self.refusal))
