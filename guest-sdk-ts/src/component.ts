@@ -1,22 +1,43 @@
 // What turns a Strategy subclass into the `strategy` world's exports: `describe`, `init`,
-// `onBar` and `onFill`, as componentize-js expects them. The entry `build.mjs` generates
-// calls `useComponentHost` and `strategyExports`; `testing.asComponent` calls the latter, so
-// that a test can drive a strategy exactly as the host does. Authors never import this file.
+// `onBar`, `onBars` and `onFill`, as componentize-js expects them. The entry `build.mjs`
+// generates calls `useComponentHost` and `strategyExports`; `testing.asComponent` calls the
+// latter, so that a test can drive a strategy exactly as the host does. Authors never import
+// this file.
 
-import { type EmitOutcome, type Host, host, installHost } from './host.ts';
+import { type CancelResult, type EmitOutcome, type Host, batch, host, installHost } from './host.ts';
 import { Params } from './params.ts';
-import { Rejection } from './signal.ts';
+import { CancelRefused, Rejection, acceptedSoFar } from './signal.ts';
 import { Strategy, type StrategyClass } from './strategy.ts';
-import type { Bar, Fill, Level, Metadata, Position, RejectionRecord, SignalRecord } from './wit.ts';
+import type {
+  Bar,
+  CancelOutcome,
+  CancelRefusal,
+  Fill,
+  Level,
+  Metadata,
+  Position,
+  RejectionRecord,
+  SignalRecord,
+  WorkingOrder,
+} from './wit.ts';
 
-/** The `sandtrade:strategy/host@0.1.0` import, as componentize-js presents it. */
+/** The `sandtrade:strategy/host@0.2.0` import, as componentize-js presents it. */
 export interface WitHost {
   /** Returns the id, or throws an error whose `payload` is the `rejection`. */
   emit(signal: SignalRecord): bigint;
+  workingOrders(): WorkingOrder[];
+  /** Returns the outcome, or throws an error whose `payload` is the `cancel-refusal`. */
+  cancel(signalId: bigint): CancelOutcome;
   position(symbol: string): Position | undefined;
   log(level: Level, message: string): void;
   logLevel(): Level;
   nowMs(): bigint;
+  handlingBar(index: number): void;
+}
+
+/** The `err` of a `result` import, which componentize-js throws in an error's `payload`. */
+function errPayload<E>(e: unknown): E | undefined {
+  return (e as { payload?: E } | null)?.payload;
 }
 
 /** Installs the component's host import as the SDK's host. */
@@ -29,27 +50,63 @@ export function useComponentHost(wit: WitHost): void {
       try {
         return { ok: true, id: wit.emit(signal) };
       } catch (e) {
-        // A `result` import's `err` arrives as a thrown error carrying it in `payload`.
-        const payload = (e as { payload?: RejectionRecord } | null)?.payload;
+        const payload = errPayload<RejectionRecord>(e);
         if (payload === undefined) throw e;
         return { ok: false, rejection: payload };
+      }
+    },
+    workingOrders: () => wit.workingOrders(),
+    cancel(signalId): CancelResult {
+      try {
+        return { ok: true, outcome: wit.cancel(signalId) };
+      } catch (e) {
+        const payload = errPayload<CancelRefusal>(e);
+        if (payload === undefined) throw e;
+        return { ok: false, refusal: payload };
       }
     },
     position: (symbol) => wit.position(symbol),
     log: (lvl, message) => wit.log(lvl, message),
     logLevel: () => (level ??= wit.logLevel()),
     nowMs: () => wit.nowMs(),
+    handlingBar: (index) => wit.handlingBar(index),
   };
   installHost(real);
 }
 
-/** The `strategy` world's four exports for `Class`. */
+/** The `strategy` world's five exports for `Class`. */
 export interface StrategyExports {
   describe(): Metadata;
   /** Returns on success; throws `{ payload: reason }`, which becomes the `err` string. */
   init(params: Array<[string, string]>): void;
   onBar(bar: Bar): void;
+  /** Runs `onBar` over `bars` (see `runBatch`); returns how many it consumed. */
+  onBars(bars: Bar[]): number;
   onFill(fill: Fill): void;
+}
+
+/**
+ * The batch loop behind `on-bars`: `onBar` for each bar in turn, stopping after the first bar
+ * during which a signal was accepted (a refused one does not stop it), so that the host fills
+ * its order before the strategy sees the next bar, exactly as when bars come one by one.
+ * Returns how many bars were consumed. While it runs, the host is told which bar the strategy
+ * is on before any call that answers as of a bar (see `batch` in host.ts).
+ */
+export function runBatch(bars: readonly Bar[], onBar: (bar: Bar) => void): number {
+  batch.start();
+  try {
+    for (let i = 0; i < bars.length; i++) {
+      batch.at(i);
+      const before = acceptedSoFar();
+      onBar(bars[i]!);
+      if (acceptedSoFar() !== before) return i + 1;
+    }
+    return bars.length;
+  } finally {
+    // Outside a batch the host is never told of a bar: leave the cursor at rest, also when
+    // onBar threw.
+    batch.start();
+  }
 }
 
 /** The sentence an `init` failure becomes: what the operator reads. */
@@ -65,7 +122,7 @@ export function refusalText(e: unknown): string {
 /**
  * The world's exports for `Class`, keeping one instance as the Rust SDK's `export_strategy!`
  * does: a successful `init` stores (or replaces) it, a failed `init` leaves none, and
- * `onBar`/`onFill` without an instance are no-ops.
+ * `onBar`/`onBars`/`onFill` without an instance are no-ops.
  */
 export function strategyExports(Class: StrategyClass): StrategyExports {
   let instance: Strategy | undefined;
@@ -75,7 +132,7 @@ export function strategyExports(Class: StrategyClass): StrategyExports {
     try {
       run();
     } catch (e) {
-      if (e instanceof Rejection) {
+      if (e instanceof Rejection || e instanceof CancelRefused) {
         // A refusal is an everyday outcome, not a bug: the call ends, the strategy goes on.
         host().log('warn', `${e.describe()} (not caught in ${what})`);
         return;
@@ -112,6 +169,13 @@ export function strategyExports(Class: StrategyClass): StrategyExports {
     onBar(bar): void {
       const current = instance;
       if (current !== undefined) handle('onBar', () => current.onBar(bar));
+    },
+
+    onBars(bars): number {
+      const current = instance;
+      // Without an instance every bar is ignored, as by `onBar`: all of them are consumed.
+      if (current === undefined) return bars.length;
+      return runBatch(bars, (bar) => handle('onBar', () => current.onBar(bar)));
     },
 
     onFill(fill): void {

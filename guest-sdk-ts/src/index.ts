@@ -5,27 +5,54 @@
 // once per instance with the operator's parameters (from the sidecar `.toml`), then `onBar`
 // for every bar of the declared symbols and `onFill` for every execution of an order the
 // strategy caused. From inside those calls the strategy may `emit` signals (or use the typed
-// helpers such as `openLong`, or `emitLogged`, which also logs the outcome), read its own
-// `position`, log, and read the host clock with `nowMs`.
+// helpers such as `openLong` and `stopLoss`, or `emitLogged`, which also logs the outcome),
+// list its `workingOrders` and `cancel` one, read its own `position`, log, and read the host
+// clock with `nowMs`.
 //
 // In unit tests (`node --test`), `sandtrade-guest/testing` stands in for the host.
 
-export type { Action, Bar, Fill, Level, Market, Metadata, OrderType, Position, RejectCode } from './wit.ts';
+export type {
+  Action,
+  Bar,
+  CancelOutcome,
+  CancelRefusal,
+  DataSource,
+  Fill,
+  Level,
+  Market,
+  Metadata,
+  OrderState,
+  OrderType,
+  Position,
+  RejectCode,
+  StopLimit,
+  TimeInForce,
+  TrailingStop,
+  WorkingOrder,
+} from './wit.ts';
 export { Strategy, type StrategyClass, held, nowMs, position } from './strategy.ts';
 export {
+  CancelRefused,
   Rejection,
   Signal,
+  Trail,
   addLong,
   addLongLimit,
+  cancel,
   closeLong,
   closeLongLimit,
   describeFill,
+  describeOrderType,
   emit,
   emitLogged,
   openLong,
   openLongLimit,
   reduceLong,
   reduceLongLimit,
+  stopLoss,
+  takeProfit,
+  trailingStop,
+  workingOrders,
 } from './signal.ts';
 export { type Message, debug, error, info, log, logEnabled, warn } from './log.ts';
 export { ParamError, type ParamErrorKind, type ParamType, type ParamValue, Params } from './params.ts';

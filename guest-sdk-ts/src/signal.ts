@@ -1,22 +1,102 @@
-// Building and emitting signals.
+// Building and emitting signals: the order types a strategy may ask IB for, their time in
+// force, the protective orders a trader names (`stopLoss`, `takeProfit`, `trailingStop`), and
+// the strategy's working orders and their cancels.
 
 import { display } from './format.ts';
 import { host } from './host.ts';
 import { info, warn } from './log.ts';
-import type { Action, Fill, OrderType, RejectCode, SignalRecord } from './wit.ts';
+import type {
+  Action,
+  CancelOutcome,
+  CancelRefusal,
+  Fill,
+  OrderType,
+  RejectCode,
+  SignalRecord,
+  TimeInForce,
+  Trail as TrailRecord,
+  WorkingOrder,
+} from './wit.ts';
 
 /** The largest quantity the WIT's `u32` carries. */
 const U32_MAX = 0xffff_ffff;
+
+/** How far a trailing stop's trigger stays from the best price seen: a distance or a percentage. */
+export type Trail = TrailRecord;
+
+/**
+ * Makes the two kinds of `Trail`: `Trail.amount(2.5)` (a distance in price, dollars for a US
+ * stock) and `Trail.percent(3)` (3% of the best price; above 0 and below 100).
+ */
+export const Trail = {
+  /** A trailing distance in price, e.g. 2.5. */
+  amount(distance: number): Trail {
+    return { tag: 'amount', val: distance };
+  },
+  /** A trailing distance as a percentage of the best price, e.g. 3 for 3%. */
+  percent(percent: number): Trail {
+    return { tag: 'percent', val: percent };
+  },
+};
+
+/** A copy of `orderType` that shares nothing with it (signals are changed in place). */
+function copyOrderType(orderType: OrderType): OrderType {
+  switch (orderType.tag) {
+    case 'stop-limit':
+      return { tag: 'stop-limit', val: { trigger: orderType.val.trigger, limit: orderType.val.limit } };
+    case 'trailing-stop': {
+      const { trail, limitOffset } = orderType.val;
+      const copy = { trail: { ...trail } };
+      // An absent offset stays absent: `{ limitOffset: undefined }` is a different object to
+      // deepEqual, and the WIT's `option` has only the two cases.
+      return { tag: 'trailing-stop', val: limitOffset === undefined ? copy : { ...copy, limitOffset } };
+    }
+    default:
+      return { ...orderType };
+  }
+}
+
+/**
+ * `limit 187.5`, `stop 180`, `stop-limit 180/179.5`, `trailing-stop 2.5`,
+ * `trailing-stop 3% offset 0.1`, `market-on-close`, `limit-on-close 190` (and `market`), as
+ * the Rust SDK writes them.
+ */
+export function describeOrderType(orderType: OrderType): string {
+  switch (orderType.tag) {
+    case 'market':
+      return 'market';
+    case 'limit':
+      return `limit ${display(orderType.val)}`;
+    case 'stop':
+      return `stop ${display(orderType.val)}`;
+    case 'stop-limit':
+      return `stop-limit ${display(orderType.val.trigger)}/${display(orderType.val.limit)}`;
+    case 'trailing-stop': {
+      const { trail, limitOffset } = orderType.val;
+      const distance = trail.tag === 'amount' ? display(trail.val) : `${display(trail.val)}%`;
+      const offset = limitOffset === undefined ? '' : ` offset ${display(limitOffset)}`;
+      return `trailing-stop ${distance}${offset}`;
+    }
+    case 'market-on-close':
+      return 'market-on-close';
+    case 'limit-on-close':
+      return `limit-on-close ${display(orderType.val)}`;
+  }
+}
 
 /**
  * A request to trade, built with the named constructors and refined by chaining:
  *
  * ```ts
  * Signal.openLong('AAPL', 100).limit(187.5).reason('breakout').emit();
+ * Signal.stopLoss('AAPL', 100, 180).reason('2% under the entry').emit();
+ * Signal.reduceLong('AAPL', 50).stopLimit(180, 179.5).outsideRth().emit();
  * ```
  *
- * The builder methods change the signal and return it. The reason text is `reasonText` (a
- * property cannot share the name of the `reason()` method in JavaScript).
+ * The builder methods change the signal and return it. A signal is a market day order in
+ * regular hours unless told otherwise. Two properties are named apart from their builder (a
+ * property cannot share the name of a method in JavaScript): the reason text is `reasonText`,
+ * and whether it may fill outside regular hours is `outsideRthAllowed`.
  */
 export class Signal {
   action: Action;
@@ -24,6 +104,10 @@ export class Signal {
   /** Whole shares; 0 for `close-long`, which sells whatever is held. */
   quantity: number;
   orderType: OrderType = { tag: 'market' };
+  /** How long the order works: `day` unless a builder says otherwise. */
+  timeInForce: TimeInForce = 'day';
+  /** Whether the order may trigger and fill outside regular trading hours; set it with `outsideRth()`. */
+  outsideRthAllowed = false;
   /** Free text kept with the signal and shown to operators; set it with `reason()`. */
   reasonText = '';
 
@@ -65,10 +149,45 @@ export class Signal {
     return new Signal('reduce-long', symbol, quantity);
   }
 
+  /**
+   * A stop-loss: sells `quantity` shares of `symbol` at the market once the last price falls
+   * to `trigger`, good till cancelled. It rests at IB, so it protects the position while the
+   * host is down; while it rests, those shares count as already being sold.
+   *
+   * ```ts
+   * String(Signal.stopLoss('AAPL', 100, 180)); // 'reduce-long 100 AAPL stop 180 gtc'
+   * ```
+   */
+  static stopLoss(symbol: string, quantity: number, trigger: number): Signal {
+    return Signal.reduceLong(symbol, quantity).stop(trigger).gtc();
+  }
+
+  /**
+   * A take-profit: sells `quantity` shares of `symbol` at `price` or better, good till
+   * cancelled (`reduce-long 100 AAPL limit 195 gtc`).
+   */
+  static takeProfit(symbol: string, quantity: number, price: number): Signal {
+    return Signal.reduceLong(symbol, quantity).limit(price).gtc();
+  }
+
+  /**
+   * A trailing stop: sells `quantity` shares of `symbol` once the price falls `trail` below
+   * the highest price seen since it was placed, good till cancelled.
+   *
+   * ```ts
+   * String(Signal.trailingStop('AAPL', 100, Trail.percent(3))); // 'reduce-long 100 AAPL trailing-stop 3% gtc'
+   * ```
+   */
+  static trailingStop(symbol: string, quantity: number, trail: Trail): Signal {
+    return Signal.reduceLong(symbol, quantity).trailing(trail);
+  }
+
   /** A copy of a signal record (what the host and the mock hand back). */
   static from(record: SignalRecord): Signal {
     const signal = new Signal(record.action, record.symbol, record.quantity);
-    signal.orderType = record.orderType.tag === 'limit' ? { ...record.orderType } : { tag: 'market' };
+    signal.orderType = copyOrderType(record.orderType);
+    signal.timeInForce = record.timeInForce;
+    signal.outsideRthAllowed = record.outsideRth;
     signal.reasonText = record.reason;
     return signal;
   }
@@ -85,6 +204,89 @@ export class Signal {
   /** Makes it a market order (the default). */
   market(): this {
     this.orderType = { tag: 'market' };
+    return this;
+  }
+
+  /**
+   * Makes it a stop: a market order once the last price reaches `trigger` (at or below it for
+   * a sell, at or above it for a buy).
+   */
+  stop(trigger: number): this {
+    this.orderType = { tag: 'stop', val: trigger };
+    return this;
+  }
+
+  /** Makes it a stop-limit: a limit order at `limit` once the last price reaches `trigger`. */
+  stopLimit(trigger: number, limit: number): this {
+    this.orderType = { tag: 'stop-limit', val: { trigger, limit } };
+    return this;
+  }
+
+  /**
+   * Makes it a trailing stop, `trail` behind the best price seen (`Trail.amount(2.5)`,
+   * `Trail.percent(3)`), good till cancelled unless a time in force is set after it.
+   */
+  trailing(trail: Trail): this {
+    this.orderType = { tag: 'trailing-stop', val: { trail: { ...trail } } };
+    return this.gtc();
+  }
+
+  /**
+   * Makes a trailing stop a trailing stop-limit: once triggered it rests as a limit `offset`
+   * beyond the trigger. Does nothing to other order types.
+   */
+  limitOffset(offset: number): this {
+    if (this.orderType.tag === 'trailing-stop') {
+      this.orderType = { tag: 'trailing-stop', val: { trail: this.orderType.val.trail, limitOffset: offset } };
+    }
+    return this;
+  }
+
+  /** Makes it a market-on-close order (a day order, executed in the closing auction). */
+  marketOnClose(): this {
+    this.orderType = { tag: 'market-on-close' };
+    return this.day();
+  }
+
+  /**
+   * Makes it a limit-on-close order at `price` (a day order, executed in the closing auction
+   * at `price` or better).
+   */
+  limitOnClose(price: number): this {
+    this.orderType = { tag: 'limit-on-close', val: price };
+    return this.day();
+  }
+
+  /** Good till cancelled: it works across days and gateway restarts. */
+  gtc(): this {
+    this.timeInForce = 'gtc';
+    return this;
+  }
+
+  /** A day order (the default for everything but the protective constructors). */
+  day(): this {
+    this.timeInForce = 'day';
+    return this;
+  }
+
+  /** Immediate or cancel: what does not fill at once is cancelled (market and limit only). */
+  ioc(): this {
+    this.timeInForce = 'ioc';
+    return this;
+  }
+
+  /** In the opening auction only (market and limit only). */
+  opg(): this {
+    this.timeInForce = 'opg';
+    return this;
+  }
+
+  /**
+   * Lets it trigger and fill outside regular trading hours (IB `outsideRth`); IB takes only
+   * limit-priced orders there, so a market order with it is refused (`invalid-order`).
+   */
+  outsideRth(): this {
+    this.outsideRthAllowed = true;
     return this;
   }
 
@@ -105,18 +307,28 @@ export class Signal {
       action: this.action,
       symbol: this.symbol,
       quantity: this.quantity,
-      orderType: this.orderType.tag === 'limit' ? { tag: 'limit', val: this.orderType.val } : { tag: 'market' },
+      orderType: copyOrderType(this.orderType),
+      timeInForce: this.timeInForce,
+      outsideRth: this.outsideRthAllowed,
       reason: this.reasonText,
     };
   }
 
-  /** `open-long 100 AAPL`, `reduce-long 40 MSFT limit 187.5`, `close-long AAPL` (no reason). */
+  /**
+   * `open-long 100 AAPL`, `reduce-long 40 MSFT limit 187.5`, `close-long AAPL`,
+   * `reduce-long 100 AAPL stop 180 gtc outside-rth`: the Rust SDK's words. The reason is left
+   * out; a market day order in regular hours shows neither its order type nor its time in
+   * force.
+   */
   toString(): string {
-    const what =
+    let text =
       this.action === 'close-long'
         ? `${this.action} ${this.symbol}`
         : `${this.action} ${this.quantity} ${this.symbol}`;
-    return this.orderType.tag === 'limit' ? `${what} limit ${display(this.orderType.val)}` : what;
+    if (this.orderType.tag !== 'market') text += ` ${describeOrderType(this.orderType)}`;
+    if (this.timeInForce !== 'day') text += ` ${this.timeInForce}`;
+    if (this.outsideRthAllowed) text += ' outside-rth';
+    return text;
   }
 }
 
@@ -142,6 +354,17 @@ export class Rejection extends Error {
 }
 
 /**
+ * Signals accepted in this instance so far: `on-bars` ends its batch after a bar during which
+ * this changed, so that the host can fill the order before the strategy sees the next bar.
+ */
+let accepted = 0;
+
+/** How many signals this instance has had accepted (see `runBatch` in component.ts). */
+export function acceptedSoFar(): number {
+  return accepted;
+}
+
+/**
  * Submits a signal. The host validates it now: an accepted signal's durable id is returned
  * (persisted before this returns; `Fill.signalId` carries it back), a refused one throws a
  * `Rejection` naming the rule.
@@ -152,8 +375,9 @@ export class Rejection extends Error {
  */
 export function emit(signal: Signal): bigint {
   const outcome = host().emit(signal.toRecord());
-  if (outcome.ok) return outcome.id;
-  throw new Rejection(outcome.rejection.code, outcome.rejection.message, signal);
+  if (!outcome.ok) throw new Rejection(outcome.rejection.code, outcome.rejection.message, signal);
+  accepted += 1;
+  return outcome.id;
 }
 
 /**
@@ -216,6 +440,79 @@ export function closeLongLimit(symbol: string, price: number): bigint {
 /** Sells `quantity` shares of the position in `symbol`, at `price` or better. */
 export function reduceLongLimit(symbol: string, quantity: number, price: number): bigint {
   return emit(Signal.reduceLong(symbol, quantity).limit(price));
+}
+
+/**
+ * Places a good-till-cancelled stop-loss: sells `quantity` shares of `symbol` at the market
+ * once the last price falls to `trigger`. Like `emit`; see `Signal.stopLoss`.
+ */
+export function stopLoss(symbol: string, quantity: number, trigger: number): bigint {
+  return emit(Signal.stopLoss(symbol, quantity, trigger));
+}
+
+/**
+ * Places a good-till-cancelled take-profit: sells `quantity` shares of `symbol` at `price` or
+ * better. Like `emit`; see `Signal.takeProfit`.
+ */
+export function takeProfit(symbol: string, quantity: number, price: number): bigint {
+  return emit(Signal.takeProfit(symbol, quantity, price));
+}
+
+/**
+ * Places a good-till-cancelled trailing stop on `quantity` shares of `symbol`, `trail` behind
+ * the highest price seen. Like `emit`; see `Signal.trailingStop`.
+ */
+export function trailingStop(symbol: string, quantity: number, trail: Trail): bigint {
+  return emit(Signal.trailingStop(symbol, quantity, trail));
+}
+
+/**
+ * This strategy's orders that have not ended (queued, on their way, working at IB, or being
+ * cancelled), oldest first. Each carries the `signalId` that `emit` returned for it, its
+ * order type and time in force as sent (prices on the tick), the shares `filled` so far and
+ * its `state`.
+ */
+export function workingOrders(): WorkingOrder[] {
+  return host().workingOrders();
+}
+
+/**
+ * The host's refusal of a `cancel`, thrown by it: `refusal` says why (`unknown-order`,
+ * `already-ended`, `unavailable`), `signalId` which order was meant.
+ *
+ * `already-ended` is an everyday outcome: the order filled (or was cancelled by an operator)
+ * before the cancel was asked; its fills have reached, or will reach, `onFill`.
+ */
+export class CancelRefused extends Error {
+  override name = 'CancelRefused';
+  readonly refusal: CancelRefusal;
+  readonly signalId: bigint;
+
+  constructor(refusal: CancelRefusal, signalId: bigint) {
+    super(`cancel of signal ${signalId}: ${refusal}`);
+    this.refusal = refusal;
+    this.signalId = signalId;
+  }
+
+  /** `cancel of signal 7: already-ended`: what is logged when it escapes `onBar`. */
+  describe(): string {
+    return this.message;
+  }
+}
+
+/**
+ * Cancels the order of the signal `signalId` (the id `emit` returned). Returns `cancelled`
+ * when the order had not left the host (it will never be sent), `requested` when the cancel
+ * is recorded and sent to IB (now, or once the host is connected and reconciled): the order
+ * ends when IB confirms, and may still fill first; its fills arrive through `onFill` as usual.
+ *
+ * A refusal throws a `CancelRefused` naming why. Like a `Rejection`, one that escapes `onBar`
+ * or `onFill` ends that call and is logged at warn level; the strategy keeps running.
+ */
+export function cancel(signalId: bigint): CancelOutcome {
+  const result = host().cancel(signalId);
+  if (result.ok) return result.outcome;
+  throw new CancelRefused(result.refusal, signalId);
 }
 
 /** `signal 7: open-long 100 AAPL filled at 187.5`: a fill as operators read it. */

@@ -27,12 +27,19 @@ import type { Bar, Fill, Metadata, Position } from './wit.ts';
  *   `[params]`). Throwing refuses the parameters and keeps the strategy from starting; the
  *   error's message is what the operator reads, so say which parameter is wrong and why
  *   (a `ParamError` from `Params` already does).
- * - `onBar(bar)`: one bar of a declared symbol.
+ * - `onBar(bar)`: one bar of a declared symbol. `bar.source` says where its prices came from
+ *   (`live`, `delayed`, `frozen`; `historical` for a warm-up or a backfill, on which the host
+ *   takes no signal; `replay` in a backtest).
  * - `onFill(fill)`: one execution of an order this strategy's signal caused (an order may
  *   fill in several parts, each its own call). The default does nothing.
  *
  * The host keeps one instance: a successful `init` replaces it, a failed `init` leaves none,
  * and bars and fills that arrive while there is none are ignored.
+ *
+ * When several bars are due at once (a backtest, a warm-up, a backfill after a reconnect), the
+ * host hands them over in one call; the SDK still calls `onBar` for each in turn, and ends the
+ * call after the bar on which a signal of yours was accepted, so that its order can fill before
+ * you see the next bar: exactly as when bars come one by one.
  *
  * Every method runs inside a call from the host, so `emit`, `position`, the logging
  * functions and `nowMs` may be used from any of them (not at the top level of the module:
@@ -75,8 +82,9 @@ export function held(symbol: string): number {
  * The host clock in milliseconds since the Unix epoch (the replay time in a backtest), as a
  * `bigint` like every 64-bit integer of the WIT (`Number(nowMs())` when a number will do).
  *
- * A strategy has no clock of its own: `Date.now()` inside a component does not tell the time
- * (the component is built without clock access), and would not follow a backtest's replay.
+ * A strategy has no clock of its own. Inside a component `Date.now()` reads the host's clock
+ * too, but only `nowMs()` is an SDK call, and so the only one that is sure to answer as of the
+ * bar being handled when the host hands over several bars at once: prefer it.
  */
 export function nowMs(): bigint {
   return host().nowMs();

@@ -2,8 +2,9 @@
 // component.
 //
 // Importing this module installs the mock as the SDK's host: `emit` records the signal and
-// answers with the next id (or a refusal queued with `rejectNext`), `position` reads the
-// positions set with `setPosition` or built by `fillAccepted`, log lines are collected and
+// answers with the next id (or a refusal queued with `rejectNext`), `workingOrders` lists the
+// accepted signals not yet filled, `cancel` ends one at once, `position` reads the positions
+// set with `setPosition` or built by `fillAccepted` and `fillOne`, log lines are collected and
 // `nowMs` returns `setNowMs`'s value. The strategy's code is the same as in the component:
 // only who answers the host calls changes.
 //
@@ -21,23 +22,31 @@
 //   Signal.reduceLong('AAPL', 40).reason('take profit').emit();  // 1n
 //   const fills = fillAccepted(190);                        // [{ signalId: 1n, quantity: 40, ... }]
 //   held('AAPL');                                           // 60
+//
+//   const stop = stopLoss('AAPL', 60, 180);                 // 2n
+//   workingOrders();                                        // [{ signalId: 2n, state: 'working', ... }]
+//   cancel(stop);                                           // 'cancelled'
 
-import { type StrategyExports, strategyExports } from './component.ts';
+import { type StrategyExports, runBatch, strategyExports } from './component.ts';
 import { display } from './format.ts';
-import { type EmitOutcome, type Host, installHost } from './host.ts';
+import { type CancelResult, type EmitOutcome, type Host, installHost } from './host.ts';
 import { Params } from './params.ts';
 import { Signal } from './signal.ts';
-import type { StrategyClass } from './strategy.ts';
-import type { Bar, Fill, Level, Position, RejectCode, RejectionRecord, SignalRecord } from './wit.ts';
+import type { Strategy, StrategyClass } from './strategy.ts';
+import type { Bar, Fill, Level, Position, RejectCode, RejectionRecord, SignalRecord, WorkingOrder } from './wit.ts';
 
 interface State {
   nextId: bigint;
   signals: Signal[];
-  /** Accepted signals not yet executed by `fillAccepted`, with their ids. */
+  /** Accepted signals not yet executed (by `fillAccepted` or `fillOne`) nor cancelled, with their ids. */
   unfilled: Array<[bigint, Signal]>;
   rejections: RejectionRecord[];
   positions: Map<string, Position>;
   logs: Array<[Level, string]>;
+  /** The signal ids `cancel` was called with, in order. */
+  cancels: bigint[];
+  /** The indexes `handlingBar` was called with, in order. */
+  handledBars: number[];
   nowMs: bigint;
   /** The most detailed level kept; `debug` (everything) unless a test sets it. */
   logLevel: Level;
@@ -53,6 +62,8 @@ function fresh(): State {
     rejections: [],
     positions: new Map(),
     logs: [],
+    cancels: [],
+    handledBars: [],
     nowMs: 0n,
     logLevel: 'debug',
     positionQueries: 0,
@@ -71,6 +82,35 @@ const mock: Host = {
     state.unfilled.push([id, Signal.from(record)]);
     return { ok: true, id };
   },
+  // The accepted signals not yet filled, as orders working at IB.
+  workingOrders(): WorkingOrder[] {
+    return state.unfilled.map(([signalId, signal]) => {
+      const record = signal.toRecord();
+      return {
+        signalId,
+        symbol: record.symbol,
+        action: record.action,
+        quantity: record.quantity,
+        filled: 0,
+        orderType: record.orderType,
+        timeInForce: record.timeInForce,
+        outsideRth: record.outsideRth,
+        state: 'working',
+      };
+    });
+  },
+  // Cancels an unfilled accepted signal at once: the mock has no broker to wait for.
+  cancel(signalId): CancelResult {
+    state.cancels.push(signalId);
+    const at = state.unfilled.findIndex(([id]) => id === signalId);
+    if (at >= 0) {
+      state.unfilled.splice(at, 1);
+      return { ok: true, outcome: 'cancelled' };
+    }
+    // Ids are given from 1 up: one given before has ended (filled or cancelled).
+    if (signalId >= 1n && signalId <= state.nextId) return { ok: false, refusal: 'already-ended' };
+    return { ok: false, refusal: 'unknown-order' };
+  },
   position(symbol) {
     state.positionQueries += 1;
     const held = state.positions.get(symbol);
@@ -82,13 +122,17 @@ const mock: Host = {
   // Asked on every line, unlike the real host's (asked once per instance): a test may change it.
   logLevel: () => state.logLevel,
   nowMs: () => state.nowMs,
+  handlingBar(index) {
+    state.handledBars.push(index);
+  },
 };
 
 installHost(mock);
 
 /**
- * Forgets everything: signals, queued refusals, positions, log lines, clock, ids. Call it
- * first in every test. (Also makes the mock the host again, should a test have replaced it.)
+ * Forgets everything: signals, queued refusals, positions, log lines, cancels, handled bars,
+ * clock, ids. Call it first in every test. (Also makes the mock the host again, should a test
+ * have replaced it.)
  */
 export function reset(): void {
   state = fresh();
@@ -139,6 +183,22 @@ export function positionQueries(): number {
   return state.positionQueries;
 }
 
+/** The signal ids `cancel` was called with since the last `reset`, oldest first. */
+export function cancels(): bigint[] {
+  return [...state.cancels];
+}
+
+/**
+ * The bar indexes the SDK told the host of (`handling-bar`) while a test drove a batch
+ * (`onBars`, or `asComponent(Class).onBars`), oldest first. The SDK tells the host only before
+ * a call that answers as of a bar (`emit`, `position`, `workingOrders`, `cancel`, `nowMs`), and
+ * only when the bar changed since it last told it; the first bar of a batch is the host's
+ * already.
+ */
+export function handledBars(): number[] {
+  return [...state.handledBars];
+}
+
 /** The log lines written so far, oldest first, as `[level, message]`. */
 export function logs(): Array<[Level, string]> {
   return [...state.logs];
@@ -171,6 +231,25 @@ export function fillAccepted(price: number): Fill[] {
     price,
     timeMs: state.nowMs,
   }));
+}
+
+/**
+ * Executes, in full and at `price`, the accepted and unfilled signal `signalId` (a stop the
+ * test decides has triggered, say), as `fillAccepted` does for all of them. Returns its fill,
+ * or `undefined` when no such signal is working (never accepted, filled or cancelled).
+ */
+export function fillOne(signalId: bigint, price: number): Fill | undefined {
+  const at = state.unfilled.findIndex(([id]) => id === signalId);
+  if (at < 0) return undefined;
+  const [[, signal]] = state.unfilled.splice(at, 1) as [[bigint, Signal]];
+  return {
+    signalId,
+    symbol: signal.symbol,
+    action: signal.action,
+    quantity: execute(signal, price),
+    price,
+    timeMs: state.nowMs,
+  };
 }
 
 /** Applies one executed signal to the positions; returns the shares executed. */
@@ -214,9 +293,10 @@ function execute(signal: Signal, price: number): number {
 }
 
 /**
- * A bar of `symbol` starting at `startMs` whose open, high, low and close are all `close`,
- * with no volume. The market is `hk-stock` for `0700.HK`-style and all-digit symbols, else
- * `us-stock`. Change fields with spread: `{ ...bar('AAPL', 0, 10), high: 11 }`.
+ * A live bar (`source: 'live'`) of `symbol` starting at `startMs` whose open, high, low and
+ * close are all `close`, with no volume. The market is `hk-stock` for `0700.HK`-style and
+ * all-digit symbols, else `us-stock`. Change fields with spread:
+ * `{ ...bar('AAPL', 0, 10), high: 11, source: 'historical' }`.
  */
 export function bar(symbol: string, startMs: number | bigint, close: number): Bar {
   const hk = symbol.endsWith('.HK') || /^[0-9]*$/.test(symbol);
@@ -229,6 +309,7 @@ export function bar(symbol: string, startMs: number | bigint, close: number): Ba
     low: close,
     close,
     volume: 0,
+    source: 'live',
   };
 }
 
@@ -238,10 +319,25 @@ export function bars(symbol: string, closes: readonly number[]): Bar[] {
 }
 
 /**
+ * Drives `strategy` through `bars` the way the host's `on-bars` does: `onBar` bar after bar,
+ * telling the mock host which bar it is on before any call that answers as of a bar
+ * (`handledBars()` lists them), and stopping after the first bar during which a signal was
+ * accepted. Returns how many bars were consumed; the host would send the rest in a later call.
+ *
+ * An error thrown by `onBar` (a `Rejection` too) reaches the test, as when it calls `onBar`
+ * itself; `asComponent(Class).onBars(bars)` handles them as the component does.
+ */
+export function onBars(strategy: Strategy, bars: readonly Bar[]): number {
+  return runBatch(bars, (b) => strategy.onBar(b));
+}
+
+/**
  * The strategy's exports as the host calls them: `describe()`, `init(pairs)` (which throws
- * `{ payload: reason }` on refusal, the component's `err`), and `onBar`/`onFill`, with the
- * one-instance rules of the component (no instance after a failed `init`, bars ignored
- * without one). Use it to test what the host sees; test the logic on the instance itself.
+ * `{ payload: reason }` on refusal, the component's `err`), and `onBar`/`onBars`/`onFill`,
+ * with the one-instance rules of the component (no instance after a failed `init`, bars
+ * ignored without one) and its handling of errors (a `Rejection` or `CancelRefused` that
+ * escapes is logged at warn level). Use it to test what the host sees; test the logic on the
+ * instance itself.
  */
 export function asComponent(Class: StrategyClass): StrategyExports {
   return strategyExports(Class);

@@ -3,25 +3,37 @@
 // the rest of the SDK, and authors, import plain names from one place.
 //
 // How the WIT types arrive in JavaScript:
-// - `u64` and `s64` are `bigint`: `Fill.signalId`, `Bar.startMs`, `Fill.timeMs`, `nowMs()`.
-//   Every other number (`u32`, `f64`) is a `number`.
-// - enums are their WIT spelling as strings: `'open-long'`, `'us-stock'`, `'position-limit'`.
-// - the variant `order-type` is `{ tag: 'market' }` or `{ tag: 'limit', val: price }`.
+// - `u64` and `s64` are `bigint`: `Fill.signalId`, `WorkingOrder.signalId`, `Bar.startMs`,
+//   `Fill.timeMs`, `nowMs()`. Every other number (`u32`, `f64`) is a `number`.
+// - enums are their WIT spelling as strings: `'open-long'`, `'us-stock'`, `'gtc'`,
+//   `'position-limit'`, `'already-ended'`.
+// - variants are `{ tag, val }`: the order type `{ tag: 'market' }`, `{ tag: 'limit', val: price }`,
+//   `{ tag: 'stop-limit', val: { trigger, limit } }`; the trail `{ tag: 'percent', val: 3 }`.
+// - an `option` is the value or `undefined`: `TrailingStop.limitOffset`.
 
 /// <reference path="../generated/strategy.d.ts" />
 
 export type {
   Action,
   Bar,
+  CancelOutcome,
+  CancelRefusal,
+  DataSource,
   Fill,
   Level,
   Market,
   Metadata,
+  OrderState,
   OrderType,
   Position,
   RejectCode,
   Signal as SignalRecord,
-} from 'sandtrade:strategy/types@0.1.0';
+  StopLimit,
+  TimeInForce,
+  Trail,
+  TrailingStop,
+  WorkingOrder,
+} from 'sandtrade:strategy/types@0.2.0';
 
-import type { Rejection as RejectionRecord } from 'sandtrade:strategy/types@0.1.0';
+import type { Rejection as RejectionRecord } from 'sandtrade:strategy/types@0.2.0';
 export type { RejectionRecord };

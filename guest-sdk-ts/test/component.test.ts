@@ -1,10 +1,10 @@
 // The world's exports as the host calls them: one instance, replaced by a successful init,
 // none after a failed one, bars and fills without an instance ignored; refusals and crashes
-// in handlers.
+// in handlers; on-bars over the author's onBar.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type Bar, type Fill, type Metadata, type Params, Signal, Strategy, info } from 'sandtrade-guest';
-import { asComponent, bar, logs, rejectNext, reset } from 'sandtrade-guest/testing';
+import { type Bar, type Fill, type Metadata, type Params, Signal, Strategy, cancel, held, info } from 'sandtrade-guest';
+import { asComponent, bar, bars, handledBars, logs, rejectNext, reset, signals } from 'sandtrade-guest/testing';
 
 /** Logs which instance (its `tag` param) saw each bar and fill. */
 class Tagged extends Strategy {
@@ -54,6 +54,8 @@ test('bars and fills before any init are ignored', () => {
   reset();
   const world = asComponent(Tagged);
   world.onBar(bar('AAPL', 0, 1));
+  // Ignored, so consumed: the host must not send them again.
+  assert.equal(world.onBars(bars('AAPL', [1, 2, 3])), 3);
   world.onFill(fill);
   assert.deepEqual(logs(), []);
 });
@@ -153,4 +155,65 @@ test('onFill does nothing unless overridden', () => {
   world.init([]);
   world.onFill(fill);
   assert.deepEqual(logs(), []);
+});
+
+/** On each bar: logs its close, and does what the close says (see `onBar`). */
+class Batched extends Strategy {
+  static describe(): Metadata {
+    return Tagged.describe();
+  }
+  static init(): Batched {
+    return new Batched();
+  }
+  /** 1: emits (refused if the test queued a refusal); 2: cancels an unknown order; 3: crashes. */
+  onBar(b: Bar): void {
+    info(`bar ${b.close}`);
+    if (b.close === 1) Signal.openLong(b.symbol, 1).emit();
+    if (b.close === 2) {
+      held(b.symbol);
+      cancel(42n);
+    }
+    if (b.close === 3) throw new RangeError('bad bar');
+  }
+}
+
+test('on-bars runs onBar per bar and stops after the bar of an accepted signal', () => {
+  reset();
+  const world = asComponent(Batched);
+  world.init([]);
+  assert.equal(world.onBars(bars('AAPL', [0, 0, 1, 0])), 3);
+  assert.deepEqual(handledBars(), [2]);
+  assert.equal(signals().length, 1);
+  assert.deepEqual(logs(), [
+    ['info', 'bar 0'],
+    ['info', 'bar 0'],
+    ['info', 'bar 1'],
+  ]);
+});
+
+test('refusals that escape onBar in a batch are logged and the batch goes on', () => {
+  reset();
+  const world = asComponent(Batched);
+  world.init([]);
+  rejectNext('trading-halted', 'trading is halted');
+  assert.equal(world.onBars(bars('AAPL', [1, 2, 0])), 3);
+  assert.deepEqual(logs(), [
+    ['info', 'bar 1'],
+    ['warn', 'open-long 1 AAPL: refused, trading-halted: trading is halted (not caught in onBar)'],
+    ['info', 'bar 2'],
+    ['warn', 'cancel of signal 42: unknown-order (not caught in onBar)'],
+    ['info', 'bar 0'],
+  ]);
+  assert.deepEqual(handledBars(), [1]);
+});
+
+test('a crash in a batch is logged, then thrown', () => {
+  reset();
+  const world = asComponent(Batched);
+  world.init([]);
+  assert.throws(() => world.onBars(bars('AAPL', [0, 3, 0])), RangeError);
+  const lines = logs();
+  assert.equal(lines.length, 3, JSON.stringify(lines));
+  assert.equal(lines[2]![0], 'error');
+  assert.match(lines[2]![1], /^Batched\.onBar threw RangeError: bad bar/);
 });

@@ -1,22 +1,31 @@
-// Signals through the mock host: building, emitting, refusals, logging the outcome.
+// Signals through the mock host: building, emitting, refusals, logging the outcome; the
+// protective orders, working orders and cancels.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  CancelRefused,
   Rejection,
   Signal,
+  Trail,
   addLong,
   addLongLimit,
+  cancel,
   closeLong,
   closeLongLimit,
   describeFill,
+  describeOrderType,
   emit,
   emitLogged,
   openLong,
   openLongLimit,
   reduceLong,
   reduceLongLimit,
+  stopLoss,
+  takeProfit,
+  trailingStop,
+  workingOrders,
 } from 'sandtrade-guest';
-import { logs, rejectNext, reset, signals } from 'sandtrade-guest/testing';
+import { cancels, fillAccepted, logs, rejectNext, reset, setPosition, signals } from 'sandtrade-guest/testing';
 
 test('signals display as operators read them', () => {
   assert.equal(String(Signal.openLong('AAPL', 100)), 'open-long 100 AAPL');
@@ -37,9 +46,81 @@ test('the builder sets what the record carries', () => {
     symbol: 'MSFT',
     quantity: 40,
     orderType: { tag: 'limit', val: 187.5 },
+    timeInForce: 'day',
+    outsideRth: false,
     reason: 'take profit',
   });
   assert.equal(Signal.closeLong('A').quantity, 0);
+});
+
+test('protective orders read as a trader says them', () => {
+  const shown = (s: Signal) => String(s);
+  assert.equal(shown(Signal.stopLoss('AAPL', 100, 180).reason('2% under the entry')), 'reduce-long 100 AAPL stop 180 gtc');
+  assert.equal(shown(Signal.takeProfit('AAPL', 100, 195)), 'reduce-long 100 AAPL limit 195 gtc');
+  assert.equal(shown(Signal.trailingStop('AAPL', 100, Trail.percent(3))), 'reduce-long 100 AAPL trailing-stop 3% gtc');
+  assert.equal(
+    shown(Signal.trailingStop('AAPL', 10, Trail.amount(2.5)).limitOffset(0.1)),
+    'reduce-long 10 AAPL trailing-stop 2.5 offset 0.1 gtc',
+  );
+  assert.equal(shown(Signal.reduceLong('AAPL', 5).stopLimit(180, 179.5).outsideRth()), 'reduce-long 5 AAPL stop-limit 180/179.5 outside-rth');
+  assert.equal(shown(Signal.closeLong('AAPL').gtc().marketOnClose()), 'close-long AAPL market-on-close');
+  assert.equal(shown(Signal.closeLong('AAPL').gtc().limitOnClose(190.25)), 'close-long AAPL limit-on-close 190.25');
+  assert.equal(shown(Signal.openLong('AAPL', 1).limit(190).opg()), 'open-long 1 AAPL limit 190 opg');
+  assert.equal(shown(Signal.openLong('AAPL', 1).limit(190).ioc()), 'open-long 1 AAPL limit 190 ioc');
+  assert.equal(shown(Signal.openLong('AAPL', 1).stop(1e-7)), 'open-long 1 AAPL stop 0.0000001');
+  assert.equal(describeOrderType({ tag: 'market' }), 'market');
+});
+
+test('time in force and order type builders combine as in Rust', () => {
+  // A time in force set after `trailing` wins over its gtc default.
+  assert.equal(Signal.reduceLong('A', 1).trailing(Trail.percent(1)).day().timeInForce, 'day');
+  // A limit offset means nothing to a plain stop.
+  assert.deepEqual(Signal.reduceLong('A', 1).stop(9).limitOffset(0.5).orderType, { tag: 'stop', val: 9 });
+  // On-close orders are day orders; later builders still change it (the host then refuses it).
+  assert.equal(Signal.reduceLong('A', 1).gtc().limitOnClose(5).timeInForce, 'day');
+  assert.equal(Signal.reduceLong('A', 1).marketOnClose().gtc().timeInForce, 'gtc');
+  // Switching away from a trailing stop and back starts without an offset.
+  const back = Signal.reduceLong('A', 1).trailing(Trail.amount(1)).limitOffset(0.2).market().trailing(Trail.amount(2));
+  assert.deepEqual(back.orderType, { tag: 'trailing-stop', val: { trail: { tag: 'amount', val: 2 } } });
+  assert.equal(Signal.openLong('A', 1).outsideRthAllowed, false);
+});
+
+test('every order type crosses as the WIT record', () => {
+  const record = (s: Signal) => {
+    const { orderType, timeInForce, outsideRth } = s.toRecord();
+    return { orderType, timeInForce, outsideRth };
+  };
+  assert.deepEqual(record(Signal.stopLoss('A', 1, 180)), { orderType: { tag: 'stop', val: 180 }, timeInForce: 'gtc', outsideRth: false });
+  assert.deepEqual(record(Signal.reduceLong('A', 1).stopLimit(180, 179.5).outsideRth()), {
+    orderType: { tag: 'stop-limit', val: { trigger: 180, limit: 179.5 } },
+    timeInForce: 'day',
+    outsideRth: true,
+  });
+  // No offset: the option's `none`, the key left out.
+  assert.deepEqual(record(Signal.trailingStop('A', 1, Trail.percent(3))).orderType, {
+    tag: 'trailing-stop',
+    val: { trail: { tag: 'percent', val: 3 } },
+  });
+  assert.deepEqual(record(Signal.trailingStop('A', 1, Trail.amount(2.5)).limitOffset(0)).orderType, {
+    tag: 'trailing-stop',
+    val: { trail: { tag: 'amount', val: 2.5 }, limitOffset: 0 },
+  });
+  assert.deepEqual(record(Signal.closeLong('A').marketOnClose()).orderType, { tag: 'market-on-close' });
+  assert.deepEqual(record(Signal.closeLong('A').limitOnClose(190)).orderType, { tag: 'limit-on-close', val: 190 });
+});
+
+test('a record copied into a signal and back shares nothing with it', () => {
+  const original = Signal.trailingStop('AAPL', 10, Trail.amount(2.5)).limitOffset(0.1).outsideRth().reason('trail');
+  const record = original.toRecord();
+  const copy = Signal.from(record);
+  assert.deepEqual(copy, original);
+  assert.deepEqual(copy.toRecord(), record);
+  // Changing the record afterwards changes neither signal.
+  if (record.orderType.tag !== 'trailing-stop') assert.fail('a trailing stop');
+  record.orderType.val.trail.val = 99;
+  record.orderType.val.limitOffset = 9;
+  assert.equal(String(copy), 'reduce-long 10 AAPL trailing-stop 2.5 offset 0.1 gtc outside-rth');
+  assert.equal(String(original), 'reduce-long 10 AAPL trailing-stop 2.5 offset 0.1 gtc outside-rth');
 });
 
 test('a quantity the u32 cannot carry is refused before it crosses', () => {
@@ -99,4 +180,52 @@ test('helpers build the signals they name', () => {
     'reduce-long 10 A',
     'close-long A',
   ]);
+});
+
+test('the protective helpers place the orders they name', () => {
+  reset();
+  setPosition('AAPL', 300, 187.5);
+  assert.equal(stopLoss('AAPL', 100, 180), 1n);
+  assert.equal(takeProfit('AAPL', 100, 195), 2n);
+  assert.equal(trailingStop('AAPL', 100, Trail.percent(3)), 3n);
+  assert.deepEqual(signals().map(String), [
+    'reduce-long 100 AAPL stop 180 gtc',
+    'reduce-long 100 AAPL limit 195 gtc',
+    'reduce-long 100 AAPL trailing-stop 3% gtc',
+  ]);
+  rejectNext('short-not-allowed', 'the position holds 300, of which 300 are being sold');
+  assert.throws(() => stopLoss('AAPL', 1, 170), { name: 'Rejection', code: 'short-not-allowed' });
+});
+
+test('working orders and cancel reach the host', () => {
+  reset();
+  setPosition('AAPL', 100, 187.5);
+  const stop = stopLoss('AAPL', 100, 180);
+  const working = workingOrders();
+  assert.equal(working.length, 1);
+  assert.deepEqual(working[0], {
+    signalId: stop,
+    symbol: 'AAPL',
+    action: 'reduce-long',
+    quantity: 100,
+    filled: 0,
+    orderType: { tag: 'stop', val: 180 },
+    timeInForce: 'gtc',
+    outsideRth: false,
+    state: 'working',
+  });
+  assert.equal(cancel(stop), 'cancelled');
+  assert.deepEqual(workingOrders(), []);
+  assert.throws(
+    () => cancel(stop),
+    (e: unknown) =>
+      e instanceof CancelRefused &&
+      e.refusal === 'already-ended' &&
+      e.signalId === stop &&
+      e.describe() === 'cancel of signal 1: already-ended',
+  );
+  assert.throws(() => cancel(99n), { name: 'CancelRefused', refusal: 'unknown-order', signalId: 99n });
+  assert.deepEqual(cancels(), [stop, stop, 99n]);
+  // A cancelled order is never filled.
+  assert.deepEqual(fillAccepted(170), []);
 });

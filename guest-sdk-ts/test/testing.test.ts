@@ -1,13 +1,40 @@
-// The mock host: positions built from fills like the host's ledger, queued refusals, logs and
-// the log level, the clock, bars.
+// The mock host: positions built from fills like the host's ledger, queued refusals, working
+// orders and cancels, logs and the log level, the clock, bars.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Signal, addLong, closeLong, debug, emit, held, info, log, logEnabled, nowMs, openLong, position, reduceLong, warn } from 'sandtrade-guest';
+import {
+  type Bar,
+  Signal,
+  Strategy,
+  Trail,
+  addLong,
+  cancel,
+  closeLong,
+  debug,
+  emit,
+  held,
+  info,
+  log,
+  logEnabled,
+  nowMs,
+  openLong,
+  position,
+  reduceLong,
+  stopLoss,
+  takeProfit,
+  trailingStop,
+  warn,
+  workingOrders,
+} from 'sandtrade-guest';
 import {
   bar,
   bars,
+  cancels,
   fillAccepted,
+  fillOne,
+  handledBars,
   logs,
+  onBars,
   positionQueries,
   rejectNext,
   reset,
@@ -101,6 +128,58 @@ test('logs are collected in order', () => {
   assert.deepEqual(logs(), []);
 });
 
+test('fillOne executes one working order, as a triggered stop', () => {
+  reset();
+  setNowMs(7);
+  setPosition('AAPL', 100, 187.5);
+  const stop = stopLoss('AAPL', 60, 180);
+  const target = takeProfit('AAPL', 40, 195);
+  assert.deepEqual(fillOne(stop, 179.9), {
+    signalId: stop,
+    symbol: 'AAPL',
+    action: 'reduce-long',
+    quantity: 60,
+    price: 179.9,
+    timeMs: 7n,
+  });
+  assert.equal(held('AAPL'), 40);
+  assert.equal(position('AAPL')?.avgCost, 187.5);
+  // Filled: no longer working, not filled twice, and its cancel comes too late.
+  assert.deepEqual(workingOrders().map((o) => o.signalId), [target]);
+  assert.equal(fillOne(stop, 179.9), undefined);
+  assert.equal(fillOne(99n, 1), undefined);
+  assert.throws(() => cancel(stop), { name: 'CancelRefused', refusal: 'already-ended' });
+  // fillAccepted executes what is left.
+  assert.deepEqual(fillAccepted(195).map((f) => [f.signalId, f.quantity]), [[target, 40]]);
+  assert.equal(held('AAPL'), 0);
+});
+
+test('working orders are the accepted signals not filled nor cancelled, oldest first', () => {
+  reset();
+  setPosition('AAPL', 100, 187.5);
+  openLong('MSFT', 5);
+  rejectNext('rate-limit', 'too many');
+  assert.throws(() => stopLoss('AAPL', 100, 170));
+  const trail = trailingStop('AAPL', 100, Trail.amount(2.5));
+  Signal.reduceLong('AAPL', 10).limit(199).outsideRth().emit();
+  assert.deepEqual(
+    workingOrders().map((o) => [o.signalId, o.symbol, o.orderType.tag, o.timeInForce, o.outsideRth, o.filled, o.state]),
+    [
+      [1n, 'MSFT', 'market', 'day', false, 0, 'working'],
+      [trail, 'AAPL', 'trailing-stop', 'gtc', false, 0, 'working'],
+      [3n, 'AAPL', 'limit', 'day', true, 0, 'working'],
+    ],
+  );
+  // What the test gets is a copy: changing it changes nothing in the mock.
+  const listed = workingOrders()[1]!;
+  listed.orderType = { tag: 'market' };
+  assert.equal(workingOrders()[1]!.orderType.tag, 'trailing-stop');
+  assert.equal(cancel(trail), 'cancelled');
+  assert.deepEqual(workingOrders().map((o) => o.signalId), [1n, 3n]);
+  assert.deepEqual(fillAccepted(10).map((f) => f.signalId), [1n, 3n]);
+  assert.deepEqual(cancels(), [trail]);
+});
+
 test('reset forgets everything', () => {
   reset();
   setNowMs(5n);
@@ -108,10 +187,23 @@ test('reset forgets everything', () => {
   openLong('B', 1);
   info('x');
   rejectNext('unavailable', 'down');
+  try {
+    cancel(7n);
+  } catch {
+    // Unknown: refused, and recorded.
+  }
+  // A strategy that asks for its position on bar 1 of a batch: the host is told of bar 1.
+  class AsksOnBar1 extends Strategy {
+    onBar(b: Bar): void {
+      if (b.close === 1) held('A');
+    }
+  }
+  onBars(new AsksOnBar1(), bars('A', [0, 1]));
+  assert.deepEqual([cancels(), handledBars()], [[7n], [1]]);
   reset();
   assert.equal(nowMs(), 0n);
   assert.equal(held('A'), 0);
-  assert.deepEqual([signals(), logs(), fillAccepted(1)], [[], [], []]);
+  assert.deepEqual([signals(), logs(), fillAccepted(1), cancels(), handledBars(), workingOrders()], [[], [], [], [], [], []]);
   assert.equal(openLong('B', 1), 1n, 'no refusal left queued, ids from 1 again');
 });
 
@@ -120,7 +212,17 @@ test('bars are one minute apart and know their market', () => {
   assert.deepEqual([b[0]!.market, b[0]!.startMs, b[1]!.startMs], ['hk-stock', 0n, 60_000n]);
   assert.equal(bar('AAPL', 5, 1.5).market, 'us-stock');
   assert.equal(bar('0700.HK', 5, 1.5).market, 'hk-stock');
-  assert.deepEqual(bar('AAPL', 5, 1.5), { symbol: 'AAPL', market: 'us-stock', startMs: 5n, open: 1.5, high: 1.5, low: 1.5, close: 1.5, volume: 0 });
+  assert.deepEqual(bar('AAPL', 5, 1.5), {
+    symbol: 'AAPL',
+    market: 'us-stock',
+    startMs: 5n,
+    open: 1.5,
+    high: 1.5,
+    low: 1.5,
+    close: 1.5,
+    volume: 0,
+    source: 'live',
+  });
 });
 
 test('sidecar params are strings, sorted by name, as the host passes them', () => {

@@ -1,10 +1,20 @@
 /// <reference path="./sandtrade-strategy-types.d.ts" />
-declare module 'sandtrade:strategy/host@0.1.0' {
+declare module 'sandtrade:strategy/host@0.2.0' {
   /**
    * Submits a signal. It is validated now: `ok` carries the signal's durable id (it is
    * persisted before this returns), `err` says which rule refused it.
    */
   export function emit(signal: Signal): bigint;
+  /**
+   * This strategy's orders that have not ended, oldest first.
+   */
+  export function workingOrders(): Array<WorkingOrder>;
+  /**
+   * Cancels the order of signal `signal-id`. The request is made durable before it is sent:
+   * a cancel asked while the host is disconnected, or lost with a crash, is sent once the
+   * host is connected and reconciled.
+   */
+  export function cancel(signalId: bigint): CancelOutcome;
   /**
    * This strategy's own position in `symbol`, if it holds any.
    */
@@ -22,8 +32,20 @@ declare module 'sandtrade:strategy/host@0.1.0' {
    * The host clock, milliseconds since the Unix epoch. In a backtest: the replay time.
    */
   export function nowMs(): bigint;
-  export type Signal = import('sandtrade:strategy/types@0.1.0').Signal;
-  export type Holding = import('sandtrade:strategy/types@0.1.0').Position;
-  export type Rejection = import('sandtrade:strategy/types@0.1.0').Rejection;
-  export type Level = import('sandtrade:strategy/types@0.1.0').Level;
+  /**
+   * Inside `on-bars`: the strategy is now handling bar `index` (0-based) of the list it was
+   * given. The SDKs call it before the first other host call made while handling a bar past
+   * the first (never for bars on which the strategy calls nothing), so that `emit`,
+   * `position`, `working-orders`, `cancel` and `now-ms` answer as of that bar: in a
+   * backtest, its replay time and close. Outside `on-bars`, or past the end of the list, it
+   * does nothing.
+   */
+  export function handlingBar(index: number): void;
+  export type Signal = import('sandtrade:strategy/types@0.2.0').Signal;
+  export type Holding = import('sandtrade:strategy/types@0.2.0').Position;
+  export type Rejection = import('sandtrade:strategy/types@0.2.0').Rejection;
+  export type Level = import('sandtrade:strategy/types@0.2.0').Level;
+  export type WorkingOrder = import('sandtrade:strategy/types@0.2.0').WorkingOrder;
+  export type CancelOutcome = import('sandtrade:strategy/types@0.2.0').CancelOutcome;
+  export type CancelRefusal = import('sandtrade:strategy/types@0.2.0').CancelRefusal;
 }

@@ -1,4 +1,4 @@
-declare module 'sandtrade:strategy/types@0.1.0' {
+declare module 'sandtrade:strategy/types@0.2.0' {
   /**
    * Which market a symbol trades in.
    * # Variants
@@ -11,6 +11,29 @@ declare module 'sandtrade:strategy/types@0.1.0' {
    * Hong Kong stocks, e.g. `0700.HK`, `00700` or `700`: SEHK, HKD, board lots.
    */
   export type Market = 'us-stock' | 'hk-stock';
+  /**
+   * Where a bar's prices came from.
+   * # Variants
+   * 
+   * ## `"live"`
+   * 
+   * IB's real-time data.
+   * ## `"delayed"`
+   * 
+   * IB's delayed data (typically 15 minutes late), used when the account has no
+   * real-time subscription for the symbol and the operator allows the fallback.
+   * ## `"frozen"`
+   * 
+   * The last prices IB holds while real-time data is unavailable (IB's "frozen" data).
+   * ## `"historical"`
+   * 
+   * Bars from IB's history: the warm-up before live trading, and bars missed while the
+   * host was disconnected, delivered in time order before live bars resume.
+   * ## `"replay"`
+   * 
+   * A backtest replaying a file.
+   */
+  export type DataSource = 'live' | 'delayed' | 'frozen' | 'historical' | 'replay';
   /**
    * One OHLCV bar of one symbol.
    */
@@ -29,6 +52,12 @@ declare module 'sandtrade:strategy/types@0.1.0' {
     low: number,
     close: number,
     volume: number,
+    /**
+     * Where the prices came from. Signals are taken only on `live`, `delayed` and `frozen`
+     * bars when trading (a `historical` bar is for warming up), and on every bar of a
+     * backtest.
+     */
+    source: DataSource,
   }
   /**
    * What a signal asks for.
@@ -49,9 +78,54 @@ declare module 'sandtrade:strategy/types@0.1.0' {
    */
   export type Action = 'open-long' | 'add-long' | 'close-long' | 'reduce-long';
   /**
-   * How the order is priced.
+   * A stop that becomes a limit order once triggered.
    */
-  export type OrderType = OrderTypeMarket | OrderTypeLimit;
+  export interface StopLimit {
+    /**
+     * The last price that arms the order: at or below it for a sell, at or above it for a
+     * buy.
+     */
+    trigger: number,
+    /**
+     * The limit the order then rests at.
+     */
+    limit: number,
+  }
+  /**
+   * How far a trailing stop's trigger stays from the best price seen.
+   */
+  export type Trail = TrailAmount | TrailPercent;
+  /**
+   * A distance in price, e.g. 2.5 (dollars for a US stock).
+   */
+  export interface TrailAmount {
+    tag: 'amount',
+    val: number,
+  }
+  /**
+   * A percentage of the best price, above 0 and below 100, e.g. 3.0 for 3%.
+   */
+  export interface TrailPercent {
+    tag: 'percent',
+    val: number,
+  }
+  /**
+   * A trailing stop: for a sell, its trigger follows a rising price up at `trail` below
+   * the highest price seen and never moves down.
+   */
+  export interface TrailingStop {
+    trail: Trail,
+    /**
+     * Makes it a trailing stop-limit: once triggered it rests as a limit order this far
+     * beyond the trigger (below it for a sell). Zero or more.
+     */
+    limitOffset?: number,
+  }
+  /**
+   * How the order is priced. Every price must be finite and positive (`invalid-price`);
+   * limit and stop prices are put on the instrument's tick in the strategy's favour.
+   */
+  export type OrderType = OrderTypeMarket | OrderTypeLimit | OrderTypeStop | OrderTypeStopLimit | OrderTypeTrailingStop | OrderTypeMarketOnClose | OrderTypeLimitOnClose;
   /**
    * At the market.
    */
@@ -59,12 +133,69 @@ declare module 'sandtrade:strategy/types@0.1.0' {
     tag: 'market',
   }
   /**
-   * At this limit price or better. Must be finite and positive.
+   * At this limit price or better.
    */
   export interface OrderTypeLimit {
     tag: 'limit',
     val: number,
   }
+  /**
+   * A market order once the last price reaches this trigger (IB `STP`): the stop-loss
+   * of a long position is a sell stop below the market.
+   */
+  export interface OrderTypeStop {
+    tag: 'stop',
+    val: number,
+  }
+  /**
+   * A limit order once the last price reaches the trigger (IB `STP LMT`).
+   */
+  export interface OrderTypeStopLimit {
+    tag: 'stop-limit',
+    val: StopLimit,
+  }
+  /**
+   * A stop whose trigger follows the market (IB `TRAIL`, or `TRAIL LIMIT` with a limit
+   * offset).
+   */
+  export interface OrderTypeTrailingStop {
+    tag: 'trailing-stop',
+    val: TrailingStop,
+  }
+  /**
+   * A market order executed in the closing auction (IB `MOC`). Day orders only.
+   */
+  export interface OrderTypeMarketOnClose {
+    tag: 'market-on-close',
+  }
+  /**
+   * A limit order executed in the closing auction at this price or better (IB `LOC`).
+   * Day orders only.
+   */
+  export interface OrderTypeLimitOnClose {
+    tag: 'limit-on-close',
+    val: number,
+  }
+  /**
+   * How long an order works before IB cancels it.
+   * # Variants
+   * 
+   * ## `"day"`
+   * 
+   * Until the end of the trading day.
+   * ## `"gtc"`
+   * 
+   * Good till cancelled: across days and gateway restarts, until it fills or is
+   * cancelled.
+   * ## `"ioc"`
+   * 
+   * Immediate or cancel: what does not fill at once is cancelled. Market and limit
+   * orders only.
+   * ## `"opg"`
+   * 
+   * In the opening auction only. Market and limit orders only.
+   */
+  export type TimeInForce = 'day' | 'gtc' | 'ioc' | 'opg';
   /**
    * A request to trade, validated by the host before it is queued.
    */
@@ -76,6 +207,12 @@ declare module 'sandtrade:strategy/types@0.1.0' {
      */
     quantity: number,
     orderType: OrderType,
+    timeInForce: TimeInForce,
+    /**
+     * Whether the order may trigger and fill outside regular trading hours (IB
+     * `outsideRth`). A market order cannot: IB takes only limit-priced orders outside them.
+     */
+    outsideRth: boolean,
     /**
      * Free text kept with the signal and shown to operators.
      */
@@ -143,10 +280,16 @@ declare module 'sandtrade:strategy/types@0.1.0' {
    * Zero shares, or a quantity where none is possible.
    * ## `"invalid-price"`
    * 
-   * A limit price that is NaN, infinite, zero or negative.
+   * A price, trigger or trailing distance that is NaN, infinite, zero or negative (or a
+   * trailing percent of 100 or more), or no reference price is known yet.
    * ## `"not-subscribed"`
    * 
    * The symbol is not among those the strategy declared.
+   * ## `"invalid-order"`
+   * 
+   * An order type with a time in force or session IB does not take for it: an on-close
+   * order that is not a day order or is outside regular hours, a stop with `ioc` or
+   * `opg`, a market order outside regular hours.
    * ## `"trading-halted"`
    * 
    * Trading is halted by the operator.
@@ -154,7 +297,7 @@ declare module 'sandtrade:strategy/types@0.1.0' {
    * 
    * A host-side fault (for example the durable write failed). Not the strategy's fault.
    */
-  export type RejectCode = 'short-not-allowed' | 'position-limit' | 'order-limit' | 'lot-size' | 'rate-limit' | 'unknown-symbol' | 'invalid-quantity' | 'invalid-price' | 'not-subscribed' | 'trading-halted' | 'unavailable';
+  export type RejectCode = 'short-not-allowed' | 'position-limit' | 'order-limit' | 'lot-size' | 'rate-limit' | 'unknown-symbol' | 'invalid-quantity' | 'invalid-price' | 'not-subscribed' | 'invalid-order' | 'trading-halted' | 'unavailable';
   /**
    * A refusal, with a message that names the rule and the values involved.
    */
@@ -162,6 +305,88 @@ declare module 'sandtrade:strategy/types@0.1.0' {
     code: RejectCode,
     message: string,
   }
+  /**
+   * Where one of the strategy's orders stands.
+   * # Variants
+   * 
+   * ## `"queued"`
+   * 
+   * Accepted and stored, not yet sent to IB.
+   * ## `"sending"`
+   * 
+   * Sent to IB, not yet acknowledged.
+   * ## `"working"`
+   * 
+   * Working at IB: a limit waiting for its price, a stop not yet triggered, or an
+   * order partly filled.
+   * ## `"cancelling"`
+   * 
+   * A cancel was asked (by the strategy or an operator) and IB has not confirmed it.
+   * The order may still fill before the cancel arrives.
+   * ## `"unknown"`
+   * 
+   * After a reconnect or a restart the host does not know yet whether IB has it; it is
+   * reconciling with IB and never sends it again blindly.
+   */
+  export type OrderState = 'queued' | 'sending' | 'working' | 'cancelling' | 'unknown';
+  /**
+   * One of this strategy's orders that has not ended (not filled, cancelled or rejected).
+   */
+  export interface WorkingOrder {
+    /**
+     * The id `emit` returned for its signal.
+     */
+    signalId: bigint,
+    /**
+     * The symbol as the strategy declared it.
+     */
+    symbol: string,
+    action: Action,
+    /**
+     * Shares ordered (for `close-long`, the position when it was accepted).
+     */
+    quantity: number,
+    /**
+     * Shares filled so far.
+     */
+    filled: number,
+    /**
+     * As it was sent: prices on the tick.
+     */
+    orderType: OrderType,
+    timeInForce: TimeInForce,
+    outsideRth: boolean,
+    state: OrderState,
+  }
+  /**
+   * What `cancel` did.
+   * # Variants
+   * 
+   * ## `"cancelled"`
+   * 
+   * The order had not left the host: it is cancelled and will never be sent.
+   * ## `"requested"`
+   * 
+   * The cancel is recorded and sent to IB now, or once the host is connected and
+   * reconciled. The order ends when IB confirms the cancel, or fills first (its fills
+   * still arrive through `on-fill`).
+   */
+  export type CancelOutcome = 'cancelled' | 'requested';
+  /**
+   * Why `cancel` did nothing.
+   * # Variants
+   * 
+   * ## `"unknown-order"`
+   * 
+   * This strategy has no order with that signal id (a refused signal has none).
+   * ## `"already-ended"`
+   * 
+   * The order has already ended: filled, cancelled or rejected.
+   * ## `"unavailable"`
+   * 
+   * A host-side fault: the cancel could not be recorded, so nothing was sent.
+   */
+  export type CancelRefusal = 'unknown-order' | 'already-ended' | 'unavailable';
   /**
    * Severity of a `log` line.
    * # Variants

@@ -1,0 +1,146 @@
+// The component's host adapter (`useComponentHost`) over a stand-in for the WIT import, shaped
+// as componentize-js presents it: a `result` import's `err` is thrown in an error's `payload`.
+// This file does not import the mock host: the adapter is the only host here.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  type Bar,
+  CancelRefused,
+  type CancelOutcome,
+  type Level,
+  type Metadata,
+  Rejection,
+  Signal,
+  Strategy,
+  type WorkingOrder,
+  cancel,
+  emit,
+  held,
+  info,
+  nowMs,
+  workingOrders,
+} from 'sandtrade-guest';
+import { type WitHost, strategyExports, useComponentHost } from '../src/component.ts';
+
+/** What the stand-in import was asked, in order. */
+const calls: string[] = [];
+
+const WORKING: WorkingOrder = {
+  signalId: 7n,
+  symbol: 'AAPL',
+  action: 'reduce-long',
+  quantity: 100,
+  filled: 40,
+  orderType: { tag: 'trailing-stop', val: { trail: { tag: 'percent', val: 3 }, limitOffset: undefined } },
+  timeInForce: 'gtc',
+  outsideRth: false,
+  state: 'cancelling',
+};
+
+/** An error as componentize-js throws it for a `result` import's `err`. */
+function err(payload: unknown): Error {
+  return Object.assign(new Error('result error'), { payload });
+}
+
+const wit: WitHost = {
+  emit(signal) {
+    calls.push(`emit ${signal.symbol}`);
+    if (signal.symbol === 'HALTED') throw err({ code: 'trading-halted', message: 'trading is halted' });
+    return 7n;
+  },
+  workingOrders() {
+    calls.push('working-orders');
+    return [WORKING];
+  },
+  cancel(signalId): CancelOutcome {
+    calls.push(`cancel ${signalId}`);
+    if (signalId === 7n) return 'requested';
+    if (signalId === 8n) throw err('already-ended');
+    // Anything else that goes wrong is not a refusal: it must not be taken for one.
+    throw new TypeError('not a refusal');
+  },
+  position(symbol) {
+    calls.push(`position ${symbol}`);
+    return { symbol, quantity: 60, avgCost: 187.5 };
+  },
+  log(level, message) {
+    calls.push(`log ${level} ${message}`);
+  },
+  logLevel(): Level {
+    calls.push('log-level');
+    return 'info';
+  },
+  nowMs() {
+    calls.push('now-ms');
+    return 1_704_205_800_000n;
+  },
+  handlingBar(index) {
+    calls.push(`handling-bar ${index}`);
+  },
+};
+
+useComponentHost(wit);
+
+test('emit: the id, or the payload as a Rejection', () => {
+  calls.length = 0;
+  assert.equal(emit(Signal.openLong('AAPL', 1)), 7n);
+  assert.throws(() => emit(Signal.openLong('HALTED', 1)), (e: unknown) => e instanceof Rejection && e.code === 'trading-halted');
+  assert.deepEqual(calls, ['emit AAPL', 'emit HALTED']);
+});
+
+test('cancel: the outcome, the payload as CancelRefused, other errors as they are', () => {
+  assert.equal(cancel(7n), 'requested');
+  assert.throws(() => cancel(8n), (e: unknown) => e instanceof CancelRefused && e.refusal === 'already-ended' && e.signalId === 8n);
+  assert.throws(() => cancel(9n), TypeError);
+});
+
+test('working orders, position and the clock pass through', () => {
+  assert.deepEqual(workingOrders(), [WORKING]);
+  assert.equal(held('AAPL'), 60);
+  assert.equal(nowMs(), 1_704_205_800_000n);
+});
+
+test('the log level is asked once per instance; lines below it are not written', () => {
+  calls.length = 0;
+  info('one');
+  info('two');
+  info(() => 'three');
+  assert.deepEqual(calls, ['log-level', 'log info one', 'log info two', 'log info three']);
+});
+
+/** Asks for its position on the bars whose close is 1, and buys on the one whose close is 2. */
+class AsksThenBuys extends Strategy {
+  static describe(): Metadata {
+    return { name: 'asks-then-buys', version: '1.0.0', symbols: ['AAPL'], barSeconds: 60 };
+  }
+  static init(): AsksThenBuys {
+    return new AsksThenBuys();
+  }
+  onBar(bar: Bar): void {
+    if (bar.close === 1) held(bar.symbol);
+    if (bar.close === 2) Signal.openLong(bar.symbol, 1).emit();
+  }
+}
+
+test('on-bars tells the real host which bar, before the call that needs it', () => {
+  const world = strategyExports(AsksThenBuys);
+  world.init([]);
+  const bar = (close: number): Bar => ({
+    symbol: 'AAPL',
+    market: 'us-stock',
+    startMs: 0n,
+    open: close,
+    high: close,
+    low: close,
+    close,
+    volume: 0,
+    source: 'historical',
+  });
+  calls.length = 0;
+  assert.equal(world.onBars([bar(1), bar(0), bar(1), bar(2), bar(1)]), 4);
+  assert.deepEqual(calls, ['position AAPL', 'handling-bar 2', 'position AAPL', 'handling-bar 3', 'emit AAPL']);
+  calls.length = 0;
+  // The host sends the rest: its first bar is the host's current one already.
+  assert.equal(world.onBars([bar(1)]), 1);
+  assert.deepEqual(calls, ['position AAPL']);
+});
