@@ -115,13 +115,13 @@ pub mod bindings {
 
 pub use bindings::sandtrade::strategy::types::{
     Action, Bar, CancelOutcome, CancelRefusal, DataSource, Fill, Level, Market, Metadata,
-    OrderState, OrderType, Position, RejectCode, Rejection, Signal, StopLimit, TimeInForce, Trail,
-    TrailingStop, WorkingOrder,
+    ModifyOutcome, ModifyRefusal, OrderChange, OrderState, OrderType, Position, RejectCode,
+    Rejection, Signal, StopLimit, TimeInForce, Trail, TrailingStop, WorkingOrder,
 };
 pub use params::{ParamError, Params};
 pub use signal::{
     SignalId, add_long, add_long_limit, cancel, close_long, close_long_limit, emit, emit_logged,
-    open_long, open_long_limit, reduce_long, reduce_long_limit, stop_loss, take_profit,
+    modify, open_long, open_long_limit, reduce_long, reduce_long_limit, stop_loss, take_profit,
     trailing_stop, working_orders,
 };
 
@@ -364,11 +364,12 @@ pub mod prelude {
     pub use crate::indicators::{Ema, RollingHigh, RollingLow, Rsi, Sma};
     pub use crate::{
         Action, Bar, CancelOutcome, CancelRefusal, DataSource, Fill, Level, Market, Metadata,
-        OrderState, OrderType, ParamError, Params, Position, RejectCode, Rejection, Signal,
-        SignalId, Strategy, TimeInForce, Trail, WorkingOrder, add_long, add_long_limit, cancel,
-        close_long, close_long_limit, debug, emit, emit_logged, error, export_strategy, held, info,
-        now_ms, open_long, open_long_limit, position, reduce_long, reduce_long_limit, stop_loss,
-        take_profit, trailing_stop, warn, working_orders,
+        ModifyOutcome, ModifyRefusal, OrderChange, OrderState, OrderType, ParamError, Params,
+        Position, RejectCode, Rejection, Signal, SignalId, Strategy, TimeInForce, Trail,
+        WorkingOrder, add_long, add_long_limit, cancel, close_long, close_long_limit, debug, emit,
+        emit_logged, error, export_strategy, held, info, modify, now_ms, open_long,
+        open_long_limit, position, reduce_long, reduce_long_limit, stop_loss, take_profit,
+        trailing_stop, warn, working_orders,
     };
 }
 

@@ -6,8 +6,8 @@ use std::cell::Cell;
 use std::fmt;
 
 use crate::{
-    Action, CancelOutcome, CancelRefusal, Fill, OrderType, Rejection, Signal, StopLimit,
-    TimeInForce, Trail, TrailingStop, WorkingOrder,
+    Action, CancelOutcome, CancelRefusal, Fill, ModifyOutcome, ModifyRefusal, OrderChange,
+    OrderType, Rejection, Signal, StopLimit, TimeInForce, Trail, TrailingStop, WorkingOrder,
 };
 
 /// The durable id the host gives an accepted signal; [`Fill::signal_id`](crate::Fill) carries
@@ -208,6 +208,71 @@ pub fn emit(signal: Signal) -> Result<SignalId, Rejection> {
 /// cancelled), oldest first.
 pub fn working_orders() -> Vec<WorkingOrder> {
     crate::sys::working_orders()
+}
+
+/// Changes the quantity or prices of the working order of signal `signal_id`: raising a stop
+/// behind a rising price, say. The host validates it as a new order in its place (it cannot
+/// sell more than is held, break a limit, or change the order's type), and records it before
+/// sending it, like a cancel. While IB has not acknowledged the order, an earlier change or a
+/// cancel, it answers [`ModifyRefusal::Pending`]: try again on a later bar.
+///
+/// ```
+/// # use sandtrade_guest::prelude::*;
+/// # use sandtrade_guest::testing::MockHost;
+/// # MockHost::reset();
+/// let stop = stop_loss("AAPL", 100, 180.0).unwrap();
+/// assert_eq!(modify(stop, OrderChange::to(OrderType::Stop(185.0))), Ok(ModifyOutcome::Changed));
+/// assert_eq!(working_orders()[0].order_type, OrderType::Stop(185.0));
+/// ```
+pub fn modify(signal_id: SignalId, change: OrderChange) -> Result<ModifyOutcome, ModifyRefusal> {
+    crate::sys::modify(signal_id, &change)
+}
+
+impl OrderChange {
+    /// New prices: `order_type` is the order's own type with other numbers.
+    pub fn to(order_type: OrderType) -> Self {
+        OrderChange {
+            quantity: None,
+            order_type: Some(order_type),
+        }
+    }
+
+    /// A new quantity: shares ordered in all, those already filled included.
+    pub fn to_quantity(quantity: u32) -> Self {
+        OrderChange {
+            quantity: Some(quantity),
+            order_type: None,
+        }
+    }
+
+    /// Also changes the quantity.
+    pub fn quantity(mut self, quantity: u32) -> Self {
+        self.quantity = Some(quantity);
+        self
+    }
+}
+
+impl ModifyRefusal {
+    /// The refusal as the WIT spells it: `unknown-order`, `already-ended`, `pending`,
+    /// `refused`, `unavailable`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ModifyRefusal::UnknownOrder => "unknown-order",
+            ModifyRefusal::AlreadyEnded => "already-ended",
+            ModifyRefusal::Pending => "pending",
+            ModifyRefusal::Refused(_) => "refused",
+            ModifyRefusal::Unavailable => "unavailable",
+        }
+    }
+}
+
+impl fmt::Display for ModifyOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ModifyOutcome::Changed => "changed",
+            ModifyOutcome::Requested => "requested",
+        })
+    }
 }
 
 /// Cancels the order of the signal `signal_id`. The host records the cancel before sending

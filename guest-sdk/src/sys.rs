@@ -5,7 +5,10 @@
 //! that answers as of a bar: [`batch`] keeps the cursor and tells the host lazily, only before
 //! such a call.
 
-use crate::{CancelOutcome, CancelRefusal, Level, Position, Rejection, Signal, WorkingOrder};
+use crate::{
+    CancelOutcome, CancelRefusal, Level, ModifyOutcome, ModifyRefusal, OrderChange, Position,
+    Rejection, Signal, WorkingOrder,
+};
 
 #[cfg(target_arch = "wasm32")]
 use self::component as imp;
@@ -25,6 +28,11 @@ pub(crate) fn working_orders() -> Vec<WorkingOrder> {
 pub(crate) fn cancel(signal_id: u64) -> Result<CancelOutcome, CancelRefusal> {
     batch::sync_cursor();
     imp::cancel(signal_id)
+}
+
+pub(crate) fn modify(signal_id: u64, change: &OrderChange) -> Result<ModifyOutcome, ModifyRefusal> {
+    batch::sync_cursor();
+    imp::modify(signal_id, change)
 }
 
 pub(crate) fn position(symbol: &str) -> Option<Position> {
@@ -48,7 +56,10 @@ pub(crate) fn log_level() -> Level {
 #[cfg(target_arch = "wasm32")]
 mod component {
     use crate::bindings::sandtrade::strategy::host;
-    use crate::{CancelOutcome, CancelRefusal, Level, Position, Rejection, Signal, WorkingOrder};
+    use crate::{
+        CancelOutcome, CancelRefusal, Level, ModifyOutcome, ModifyRefusal, OrderChange, Position,
+        Rejection, Signal, WorkingOrder,
+    };
 
     pub(crate) fn emit(signal: &Signal) -> Result<u64, Rejection> {
         host::emit(signal)
@@ -60,6 +71,13 @@ mod component {
 
     pub(crate) fn cancel(signal_id: u64) -> Result<CancelOutcome, CancelRefusal> {
         host::cancel(signal_id)
+    }
+
+    pub(crate) fn modify(
+        signal_id: u64,
+        change: &OrderChange,
+    ) -> Result<ModifyOutcome, ModifyRefusal> {
+        host::modify(signal_id, *change)
     }
 
     pub(crate) fn position(symbol: &str) -> Option<Position> {

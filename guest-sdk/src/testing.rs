@@ -35,8 +35,9 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::{
-    Action, Bar, CancelOutcome, CancelRefusal, DataSource, Fill, Level, Market, OrderState, Params,
-    Position, RejectCode, Rejection, Signal, WorkingOrder,
+    Action, Bar, CancelOutcome, CancelRefusal, DataSource, Fill, Level, Market, ModifyOutcome,
+    ModifyRefusal, OrderChange, OrderState, Params, Position, RejectCode, Rejection, Signal,
+    WorkingOrder,
 };
 
 struct State {
@@ -51,6 +52,8 @@ struct State {
     cancels: Vec<u64>,
     /// The indexes `handling-bar` was called with, in order.
     handled_bars: Vec<u32>,
+    /// The changes `modify` was called with, in order.
+    modifies: Vec<(u64, OrderChange)>,
     now_ms: i64,
     /// The most detailed level kept; `Debug` (everything) unless a test sets it.
     log_level: Level,
@@ -67,6 +70,7 @@ impl Default for State {
             logs: Vec::new(),
             cancels: Vec::new(),
             handled_bars: Vec::new(),
+            modifies: Vec::new(),
             now_ms: 0,
             log_level: Level::Debug,
         }
@@ -153,6 +157,11 @@ impl MockHost {
     /// [`testing::on_bars`](on_bars)), oldest first.
     pub fn handled_bars() -> Vec<u32> {
         STATE.with(|s| s.borrow().handled_bars.clone())
+    }
+
+    /// The signal ids and changes [`modify`](crate::modify) was called with, oldest first.
+    pub fn modifies() -> Vec<(u64, OrderChange)> {
+        STATE.with(|s| s.borrow().modifies.clone())
     }
 
     /// The signal ids [`cancel`](crate::cancel) was called with, oldest first.
@@ -356,6 +365,36 @@ pub(crate) fn working_orders() -> Vec<WorkingOrder> {
                 state: OrderState::Working,
             })
             .collect()
+    })
+}
+
+/// Changes an unfilled accepted signal at once (the mock validates nothing; a new order type
+/// must still be of the same kind, as the host requires).
+pub(crate) fn modify(signal_id: u64, change: &OrderChange) -> Result<ModifyOutcome, ModifyRefusal> {
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        s.modifies.push((signal_id, *change));
+        let next_id = s.next_id;
+        let Some((_, signal)) = s.unfilled.iter_mut().find(|(id, _)| *id == signal_id) else {
+            return Err(if signal_id >= 1 && signal_id <= next_id {
+                ModifyRefusal::AlreadyEnded
+            } else {
+                ModifyRefusal::UnknownOrder
+            });
+        };
+        if let Some(order_type) = change.order_type {
+            if std::mem::discriminant(&order_type) != std::mem::discriminant(&signal.order_type) {
+                return Err(ModifyRefusal::Refused(Rejection {
+                    code: RejectCode::InvalidOrder,
+                    message: "a change keeps the order's type".to_string(),
+                }));
+            }
+            signal.order_type = order_type;
+        }
+        if let Some(quantity) = change.quantity {
+            signal.quantity = quantity;
+        }
+        Ok(ModifyOutcome::Changed)
     })
 }
 

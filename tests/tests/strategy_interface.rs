@@ -180,3 +180,76 @@ fn first_id(fleet: &mut PaperFleet) -> sandtrade_backtest::SymbolId {
         .id(&instrument)
         .unwrap()
 }
+
+#[test]
+fn a_raised_stop_rests_at_its_new_trigger_and_fills_there() {
+    let mut fleet = PaperFleet::new(paper::live_runtime().clone());
+    fleet
+        .install("guard", &guests::wasm("stop-guard"), &[("raise_at", "3")])
+        .expect("starts");
+    // Bought at 10 on the 2nd bar's open (stop at 9.5); the 3rd bar closes at 12, so the
+    // stop is raised to 11.4; the 4th dips to 11.3 and sells there.
+    let mut prices = flat(10.0, 2);
+    prices.push((11.0, 12.0, 11.0, 12.0));
+    let bars = aapl(&prices);
+    fleet.feed(&bars);
+    let working = sandtrade_runtime::Desk::working_orders(fleet.desk("guard"));
+    let sandtrade_core::OrderType::Stop(trigger) = working[0].order_type else {
+        panic!("a stop: {working:?}");
+    };
+    assert!((trigger - 11.4).abs() < 1e-9, "{trigger}");
+    // A change of type is refused, as a new order of it would be.
+    let refused = sandtrade_runtime::Desk::modify(
+        fleet.desk("guard"),
+        2,
+        sandtrade_core::OrderChange {
+            quantity: None,
+            order_type: Some(sandtrade_core::OrderType::Limit(12.0)),
+        },
+    );
+    assert!(
+        matches!(&refused, Err(sandtrade_runtime::ModifyRefusal::Refused(r))
+            if r.code == sandtrade_core::RejectCode::InvalidOrder),
+        "{refused:?}"
+    );
+    // ... and so is a sell larger than the position.
+    let refused = sandtrade_runtime::Desk::modify(
+        fleet.desk("guard"),
+        2,
+        sandtrade_core::OrderChange {
+            quantity: Some(11),
+            order_type: None,
+        },
+    );
+    assert!(
+        matches!(&refused, Err(sandtrade_runtime::ModifyRefusal::Refused(r))
+            if r.code == sandtrade_core::RejectCode::ShortNotAllowed),
+        "{refused:?}"
+    );
+    let mut later = vec![SampleBar {
+        instrument: Arc::clone(&bars[0].instrument),
+        bar: Bar {
+            start_ms: bars[2].bar.start_ms + 60_000,
+            open: 11.8,
+            high: 11.9,
+            low: 11.3,
+            close: 11.5,
+            volume: 1_000.0,
+        },
+    }];
+    later.push(SampleBar {
+        bar: Bar {
+            start_ms: later[0].bar.start_ms + 60_000,
+            ..later[0].bar
+        },
+        ..later[0].clone()
+    });
+    fleet.feed(&later);
+    let got = fills(&fleet.trades("guard"));
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!((got[1].0, got[1].1), (Action::ReduceLong, 10));
+    assert!(
+        got[1].2 <= 11.4 && got[1].2 > 11.39,
+        "filled at the raised trigger: {got:?}"
+    );
+}

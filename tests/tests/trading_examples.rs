@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use sandtrade_tests::rig::{ACCOUNT, Rig, broker_orders, wait_for};
+use sandtrade_tests::rig::{ACCOUNT, Rig, broker_orders, wait_for, wait_for_bar_subscriptions};
 use sandtrade_trading::TradingEvent;
 use tws_sim::SimConfig;
 
@@ -83,6 +83,7 @@ async fn the_example_strategies_trade_end_to_end() {
     // through the loop makes sure they were.
     let status = host.status().await.unwrap();
     assert_eq!(status.subscriptions, ["700", "AAPL", "MSFT"]);
+    wait_for_bar_subscriptions(&rig.sim, 3).await;
 
     let mut sides: BTreeMap<u64, String> = BTreeMap::new();
     for (minute, (aapl, tencent)) in MINUTES.iter().enumerate().map(|(i, p)| (i + 1, p)) {

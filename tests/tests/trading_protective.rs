@@ -3,7 +3,7 @@
 //! `STP` order, and the stop fills when the price falls through it — or the strategy cancels it
 //! and the cancel reaches the venue. Prices are set minute by minute (volatility 0).
 
-use sandtrade_tests::rig::{ACCOUNT, Rig, broker_orders, wait_for};
+use sandtrade_tests::rig::{ACCOUNT, Rig, broker_orders, wait_for, wait_for_bar_subscriptions};
 use sandtrade_trading::{TradingEvent, TradingHandle};
 use tws_sim::SimConfig;
 
@@ -30,6 +30,7 @@ async fn guarded(
     // The subscriptions are written before the loop reports anything else; one round trip
     // through the loop makes sure they were, before the first bar is stepped.
     assert_eq!(host.status().await.unwrap().subscriptions, ["AAPL"]);
+    wait_for_bar_subscriptions(&rig.sim, 1).await;
     (rig, host, events)
 }
 
@@ -118,6 +119,61 @@ async fn a_strategy_cancels_its_stop_at_the_venue_and_sells_instead() {
         .find(|o| o.order_ref.ends_with("-2"))
         .unwrap();
     assert_eq!(stop.status, "Cancelled");
+    assert_eq!(rig.sim.position(ACCOUNT, "AAPL").unwrap(), 0.0);
+    host.shutdown();
+    host.stopped().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_strategy_raises_its_stop_at_the_venue_and_it_fills_at_the_new_trigger() {
+    let (rig, host, mut events) = guarded("[params]\nquantity = 10\nraise_at = 2\n").await;
+    rig.sim.step(60);
+    assert_eq!(fill_of(&mut events, 1).await, 10);
+    wait_for(&mut events, |e| match e {
+        TradingEvent::OrderState { id: 2, to, .. } if to.as_str() == "submitted" => Some(()),
+        _ => None,
+    })
+    .await;
+    // Its 2nd bar closes at 12: the stop (9.5) is raised to 11.4, at the venue.
+    rig.sim.set_price("AAPL", 12.0).unwrap();
+    rig.sim.step(60);
+    let raised = async {
+        loop {
+            let at_broker = broker_orders(&rig.sim).await;
+            let stop = at_broker
+                .iter()
+                .find(|o| o.order_ref.ends_with("-2"))
+                .cloned();
+            if let Some(stop) = stop
+                && stop.aux_price == Some(11.4)
+            {
+                return stop;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    };
+    let stop = tokio::time::timeout(std::time::Duration::from_secs(10), raised)
+        .await
+        .expect("the raised stop reaches the venue");
+    assert_eq!(
+        (stop.order_type.as_str(), stop.tif.as_str()),
+        ("STP", "GTC")
+    );
+    let order = host.order(2).await.unwrap();
+    assert_eq!(order.stop_price, Some(11.4));
+    // IB's openOrder with the new trigger ends the request: nothing is sent again.
+    let acknowledged = async {
+        while host.order(2).await.unwrap().modify_requested_ms.is_some() {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), acknowledged)
+        .await
+        .expect("IB acknowledges the modify");
+    // The venue's price falls through the new trigger, not yet the old one.
+    rig.sim.set_price("AAPL", 11.3).unwrap();
+    rig.sim.step(60);
+    assert_eq!(fill_of(&mut events, 2).await, 10);
     assert_eq!(rig.sim.position(ACCOUNT, "AAPL").unwrap(), 0.0);
     host.shutdown();
     host.stopped().await;

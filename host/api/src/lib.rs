@@ -13,6 +13,8 @@
 //! - `POST /api/ibkr/order` `{symbol, side, quantity, marketType, orderType?, price?,
 //!   strategy?}`: buy/sell mapped onto the long-only actions, through the same risk checks
 //!   as a strategy's signal.
+//! - `PUT /api/ibkr/order/{id}` `{quantity?, price?, stopPrice?, trailingAmount?, trailingPercent?,
+//!   limitOffset?}`: modify.
 //! - `DELETE /api/ibkr/order/{id}`: cancel.
 //! - `POST /api/ibkr/order/{id}/settle` `{outcome: cancelled|requeued, reason}`: settle an
 //!   order whose fate is `unknown`.

@@ -60,7 +60,7 @@ pub fn protected() -> OpenApiRouter<AppState> {
         .routes(routes!(ibkr::quote))
         .routes(routes!(orders::list))
         .routes(routes!(orders::place))
-        .routes(routes!(orders::get, orders::cancel))
+        .routes(routes!(orders::get, orders::modify, orders::cancel))
         .routes(routes!(orders::settle))
         .routes(routes!(strategies::list))
         .routes(routes!(strategies::get))

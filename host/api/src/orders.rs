@@ -25,8 +25,10 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::error::{ApiError, ApiJson};
 use super::ibkr::{MarketType, instrument};
-use sandtrade_core::{OrderType, TimeInForce, Timing, Trail};
-use sandtrade_trading::{CancelOutcome, ManualOrder, ManualRefusal, OrderView, Settlement};
+use sandtrade_core::{OrderType, PriceChange, TimeInForce, Timing, Trail};
+use sandtrade_trading::{
+    CancelOutcome, ManualChange, ManualOrder, ManualRefusal, ModifyOutcome, OrderView, Settlement,
+};
 
 /// The ledger manual orders are attributed to unless the body names one.
 pub const MANUAL_LEDGER: &str = "manual";
@@ -435,6 +437,98 @@ pub async fn cancel(
     Ok(Json(
         serde_json::json!({ "orderId": id, "outcome": outcome }),
     ))
+}
+
+/// A change of a working order: any of its quantity (shares in all, filled ones included)
+/// and its own prices; what is left out stays. The order keeps its type and time in force.
+#[derive(Debug, Clone, PartialEq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ModifyBody {
+    /// The new quantity: more than the shares already filled.
+    #[serde(default)]
+    pub quantity: Option<u32>,
+    /// A new limit price (`limit`, `stop_limit`, `limit_on_close`).
+    #[serde(default)]
+    pub price: Option<f64>,
+    /// A new trigger (`stop`, `stop_limit`).
+    #[serde(default)]
+    pub stop_price: Option<f64>,
+    /// A new trailing amount (a `trailing_stop` by amount).
+    #[serde(default)]
+    pub trailing_amount: Option<f64>,
+    /// A new trailing percent (a `trailing_stop` by percent).
+    #[serde(default)]
+    pub trailing_percent: Option<f64>,
+    /// A new limit offset (a trailing stop-limit).
+    #[serde(default)]
+    pub limit_offset: Option<f64>,
+}
+
+/// `PUT /api/ibkr/order/{id}`: changes a working order's quantity or prices, validated as a
+/// new order in its place would be, recorded before it is sent (while disconnected, sent once
+/// the next connection is reconciled). Answers the order as it now stands.
+#[utoipa::path(put, path = "/api/ibkr/order/{id}", tag = "orders", request_body = ModifyBody,
+    params(("id" = u64, Path, description = "The order id")),
+    responses(
+        (status = 200, description = "`{orderId, outcome: changed-before-sending | sent-to-ib | on-reconnect, order}`", body = Object),
+        (status = 404, description = "No such order", body = super::error::ErrorBody),
+        (status = 409, description = "Finished, or IB has not acknowledged it, its last change or its cancel yet", body = super::error::ErrorBody),
+        (status = 422, description = "Refused: a risk code (`short-not-allowed`, `invalid-order`, ...) or a bad field", body = super::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn modify(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ModifyBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = order_id(&id)?;
+    let prices = PriceChange {
+        limit: body.price,
+        stop: body.stop_price,
+        trail_amount: body.trailing_amount,
+        trail_percent: body.trailing_percent,
+        limit_offset: body.limit_offset,
+    };
+    for (name, value) in [
+        ("price", body.price),
+        ("stopPrice", body.stop_price),
+        ("trailingAmount", body.trailing_amount),
+        ("trailingPercent", body.trailing_percent),
+    ] {
+        if let Some(value) = value
+            && !(value.is_finite() && value > 0.0)
+        {
+            return Err(ApiError::invalid_body(format!(
+                "{name} = {value}: must be a positive number"
+            )));
+        }
+    }
+    if let Some(offset) = body.limit_offset
+        && !(offset.is_finite() && offset >= 0.0)
+    {
+        return Err(ApiError::invalid_body(format!(
+            "limitOffset = {offset}: must be a number >= 0"
+        )));
+    }
+    if body.quantity.is_none() && prices.is_empty() {
+        return Err(ApiError::invalid_body(
+            "nothing to change: give quantity or a price of the order",
+        ));
+    }
+    let change = ManualChange {
+        quantity: body.quantity,
+        prices,
+    };
+    let outcome: ModifyOutcome = state
+        .trading
+        .modify(id, change)
+        .await?
+        .map_err(ApiError::from)?;
+    let order: OrderView = state.trading.order(id).await?;
+    Ok(Json(serde_json::json!({
+        "orderId": id,
+        "outcome": outcome,
+        "order": order,
+    })))
 }
 
 /// What the operator found at IB about an `unknown` order.

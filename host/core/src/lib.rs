@@ -29,7 +29,7 @@ pub mod ticks;
 pub use bar::Bar;
 pub use instrument::{ACCEPTED_FORMS, Instrument, Market, normalize};
 pub use lots::{LotProblem, LotTable, LotTableError};
-pub use order_type::{OrderType, PriceField, TimeInForce, Timing, Trail};
+pub use order_type::{OrderChange, OrderType, PriceChange, PriceField, TimeInForce, Timing, Trail};
 pub use position::{Exposure, Position};
 pub use signal::{
     Action, REASON_MAX_BYTES, RejectCode, Rejection, SYMBOL_MAX_BYTES, Side, SignalRequest,

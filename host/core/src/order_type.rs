@@ -250,6 +250,84 @@ impl OrderType {
     }
 }
 
+/// A change of a working order: a new total quantity (filled shares included), new terms of
+/// the same type, or both. What is `None` stays.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct OrderChange {
+    /// The new quantity: shares ordered in all, more than those already filled.
+    pub quantity: Option<u32>,
+    /// The same order type with new numbers (see [`OrderType::same_kind`]).
+    pub order_type: Option<OrderType>,
+}
+
+/// New numbers for some of a working order's prices, by field: how an operator modifies an
+/// order without restating it (see [`OrderType::reprice`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PriceChange {
+    /// A new limit price.
+    pub limit: Option<f64>,
+    /// A new stop trigger.
+    pub stop: Option<f64>,
+    /// A new trailing amount.
+    pub trail_amount: Option<f64>,
+    /// A new trailing percent.
+    pub trail_percent: Option<f64>,
+    /// A new limit offset.
+    pub limit_offset: Option<f64>,
+}
+
+impl PriceChange {
+    /// The new value of `field`, if one is given.
+    pub const fn get(&self, field: PriceField) -> Option<f64> {
+        match field {
+            PriceField::Limit => self.limit,
+            PriceField::Stop => self.stop,
+            PriceField::TrailAmount => self.trail_amount,
+            PriceField::TrailPercent => self.trail_percent,
+            PriceField::LimitOffset => self.limit_offset,
+        }
+    }
+
+    /// Whether it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+impl OrderType {
+    /// Whether `other` is this order type with other numbers: the same type, trailing by
+    /// the same kind of distance, with or without a limit offset alike. A modify may change
+    /// an order's numbers, never its type (IB refuses that too).
+    pub fn same_kind(self, other: Self) -> bool {
+        self.name() == other.name()
+            && self
+                .prices()
+                .map(|(f, _)| f)
+                .eq(other.prices().map(|(f, _)| f))
+    }
+
+    /// This order type with the numbers `change` gives.
+    ///
+    /// # Errors
+    ///
+    /// A field this type does not carry, in words: `a stop order has no limit price`.
+    pub fn reprice(self, change: &PriceChange) -> Result<Self, String> {
+        const FIELDS: [PriceField; 5] = [
+            PriceField::Limit,
+            PriceField::Stop,
+            PriceField::TrailAmount,
+            PriceField::TrailPercent,
+            PriceField::LimitOffset,
+        ];
+        for field in FIELDS {
+            if change.get(field).is_some() && !self.prices().any(|(f, _)| f == field) {
+                return Err(format!("a {} order has no {}", self.name(), field.name()));
+            }
+        }
+        Ok(self.map_prices(|field, old| change.get(field).unwrap_or(old)))
+    }
+}
+
 impl fmt::Display for OrderType {
     /// `market`, `limit 101.5`, `stop 95`, `stop-limit 95/94.5`, `trailing-stop 2%`,
     /// `trailing-stop 1.5 limit-offset 0.1`, `market-on-close`, `limit-on-close 101`.
@@ -446,5 +524,56 @@ mod tests {
             outside_rth: true,
         };
         assert_eq!(gtc.to_string(), "gtc outside-rth");
+    }
+}
+
+#[cfg(test)]
+mod change_tests {
+    use super::*;
+
+    #[test]
+    fn a_reprice_changes_the_numbers_given_and_refuses_ones_the_type_lacks() {
+        let stop_limit = OrderType::StopLimit {
+            trigger: 9.5,
+            limit: 9.4,
+        };
+        let raised = stop_limit
+            .reprice(&PriceChange {
+                stop: Some(9.8),
+                ..PriceChange::default()
+            })
+            .unwrap();
+        assert_eq!(
+            raised,
+            OrderType::StopLimit {
+                trigger: 9.8,
+                limit: 9.4
+            }
+        );
+        assert!(raised.same_kind(stop_limit));
+        assert_eq!(
+            OrderType::Stop(9.5).reprice(&PriceChange {
+                limit: Some(9.0),
+                ..PriceChange::default()
+            }),
+            Err("a stop order has no limit price".to_owned())
+        );
+        let by_amount = OrderType::TrailingStop {
+            trail: Trail::Amount(1.0),
+            limit_offset: None,
+        };
+        let by_percent = OrderType::TrailingStop {
+            trail: Trail::Percent(1.0),
+            limit_offset: None,
+        };
+        assert!(!by_amount.same_kind(by_percent));
+        assert!(!OrderType::Stop(1.0).same_kind(OrderType::Limit(1.0)));
+        assert_eq!(
+            by_amount.reprice(&PriceChange {
+                trail_percent: Some(2.0),
+                ..PriceChange::default()
+            }),
+            Err("a trailing-stop order has no trailing percent".to_owned())
+        );
     }
 }

@@ -98,6 +98,8 @@ fn insert(
         updated_ms: now,
         note: None,
         cancel_requested_ms: None,
+        modify_requested_ms: None,
+        modify_prior: None,
     };
     tx.insert_order(&order)?;
     if let Some(run) = run {

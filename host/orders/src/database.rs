@@ -494,7 +494,20 @@ fn insert_signal(
     Ok(SignalId::from_row(id))
 }
 
+/// Writes what may change in an order's life: its state and IB's facts, and its quantity and
+/// terms (a modify changes them).
 fn update_order(conn: &Connection, order: &OrderRecord) -> Result<(), OrderStoreError> {
+    let terms = TermColumns::of(order.order_type, order.timing);
+    let [
+        order_type,
+        limit,
+        stop,
+        trail_amount,
+        trail_percent,
+        offset,
+        tif,
+        outside_rth,
+    ] = terms.values();
     let changed = conn.prepare_cached(UPDATE_ORDER)?.execute(params![
         order.signal_id.row(),
         order.state.as_str(),
@@ -510,6 +523,19 @@ fn update_order(conn: &Connection, order: &OrderRecord) -> Result<(), OrderStore
         order.updated_ms,
         order.note,
         order.cancel_requested_ms,
+        order.quantity,
+        order_type,
+        limit,
+        stop,
+        trail_amount,
+        trail_percent,
+        offset,
+        tif,
+        outside_rth,
+        order.modify_requested_ms,
+        order
+            .modify_prior
+            .map(|prior| serde_json::to_string(&prior).expect("terms serialize")),
     ])?;
     if changed == 1 {
         Ok(())
@@ -550,7 +576,10 @@ const INSERT_ORDER: &str = "INSERT INTO orders
 const UPDATE_ORDER: &str = "UPDATE orders SET
     state = ?2, ib_client_id = ?3, ib_order_id = ?4, perm_id = ?5, ib_status = ?6,
     filled_qty = ?7, filled_notional = ?8, avg_price = ?9, commission = ?10, sent_ms = ?11,
-    updated_ms = ?12, note = ?13, cancel_requested_ms = ?14
+    updated_ms = ?12, note = ?13, cancel_requested_ms = ?14, quantity = ?15, order_type = ?16,
+    limit_price = ?17, stop_price = ?18, trail_amount = ?19, trail_percent = ?20,
+    limit_offset = ?21, tif = ?22, outside_rth = ?23, modify_requested_ms = ?24,
+    modify_prior = ?25
     WHERE signal_id = ?1";
 
 #[cfg(test)]

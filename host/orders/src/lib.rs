@@ -78,7 +78,7 @@ pub use queue::{NOTE_MAX_BYTES, NoticeEnd, Settlement};
 pub use reconcile::{BrokerSnapshot, Decision, IbOrderReport, ReconcileIssue, ReconcileReport};
 pub use record::{
     CommissionOutcome, CommissionReport, Execution, ExecutionOutcome, FillApplied, FillRecord,
-    IbOrderId, OrderRecord, OutgoingOrder, SignalRecord, StateChange,
+    IbOrderId, OrderRecord, OutgoingOrder, PriorTerms, SignalRecord, StateChange,
 };
 pub use schema::{Synchronous, UnknownSynchronous};
 pub use signal_log::{SignalLog, SignalLogError};

@@ -10,7 +10,7 @@ use super::ids::SignalId;
 use super::ledger::Ledger;
 use super::lookup;
 use super::order_ids::OrderIds;
-use super::record::{OrderRecord, OutgoingOrder, StateChange, now_ms};
+use super::record::{OrderRecord, OutgoingOrder, PriorTerms, StateChange, now_ms};
 use super::state::{IbStatus, OrderEvent, OrderState, transition};
 use super::working::WorkingSet;
 
@@ -59,6 +59,68 @@ pub(super) fn take_next(
         working.file(order, ledger);
     }
     Ok(outgoing)
+}
+
+/// Changes a working order's quantity and terms (already validated). A queued order is simply
+/// sent with them; for one that may be at IB the change is also recorded as requested, to be
+/// sent (again) until IB acknowledges it.
+pub(super) fn modify(
+    database: &Database,
+    working: &mut WorkingSet,
+    ledger: &mut Ledger,
+    signal: SignalId,
+    quantity: u32,
+    order_type: OrderType,
+) -> Result<StateChange, OrderStoreError> {
+    change_order(database, working, ledger, signal, None, |order, state| {
+        order.note = Some(bounded_note(format!(
+            "modified: {} {} -> {quantity} {}",
+            order.quantity,
+            order.order_type.name(),
+            order_type.name()
+        )));
+        if state != OrderState::Queued {
+            order.modify_requested_ms = Some(now_ms());
+            order.modify_prior.get_or_insert(PriorTerms {
+                quantity: order.quantity,
+                order_type: order.order_type,
+            });
+        }
+        order.quantity = quantity;
+        order.order_type = order_type;
+    })
+}
+
+/// IB refused the pending change of `signal` (the order itself still works at IB on its
+/// earlier terms): those come back, and nothing more is sent.
+pub(super) fn modify_refused(
+    database: &Database,
+    working: &mut WorkingSet,
+    ledger: &mut Ledger,
+    signal: SignalId,
+    why: &str,
+) -> Result<StateChange, OrderStoreError> {
+    change_order(database, working, ledger, signal, None, |order, _| {
+        if let Some(prior) = order.modify_prior.take() {
+            order.quantity = prior.quantity;
+            order.order_type = prior.order_type;
+        }
+        order.modify_requested_ms = None;
+        order.note = Some(bounded_note(format!("IB refused the change: {why}")));
+    })
+}
+
+/// IB reported the terms of the last modify: nothing more to send.
+pub(super) fn modify_acknowledged(
+    database: &Database,
+    working: &mut WorkingSet,
+    ledger: &mut Ledger,
+    signal: SignalId,
+) -> Result<StateChange, OrderStoreError> {
+    change_order(database, working, ledger, signal, None, |order, _| {
+        order.modify_requested_ms = None;
+        order.modify_prior = None;
+    })
 }
 
 /// Requeues a `sending` order that provably never reached the wire; its IB order id stays

@@ -347,6 +347,8 @@ mod tests {
             updated_ms: 0,
             note: None,
             cancel_requested_ms: None,
+            modify_requested_ms: None,
+            modify_prior: None,
         }
     }
 

@@ -119,6 +119,11 @@ pub struct OrderRecord {
     /// When a cancel was asked for, if one was: recorded before it is sent, so a cancel that
     /// never reached IB is sent again once the connection is reconciled.
     pub cancel_requested_ms: Option<i64>,
+    /// When a change of its quantity or prices was recorded that IB has not acknowledged yet:
+    /// the row holds the new terms, which are sent (again) until IB reports them.
+    pub modify_requested_ms: Option<i64>,
+    /// The terms IB works while a change is pending: restored if IB refuses the change.
+    pub modify_prior: Option<PriorTerms>,
 }
 
 impl OrderRecord {
@@ -129,15 +134,26 @@ impl OrderRecord {
 
     /// Shares still expected to execute: what is left while the order may still fill,
     /// nothing once it is terminal.
+    /// Shares not yet filled. While a change is pending, the larger of the old and the new
+    /// quantity: IB may fill either until it has applied the change.
     pub fn pending(&self) -> i64 {
         if self.state.is_terminal() {
-            0
-        } else {
-            (i64::from(self.quantity) - self.filled_qty).max(0)
+            return 0;
         }
+        let quantity = match self.modify_prior {
+            Some(prior) => self.quantity.max(prior.quantity),
+            None => self.quantity,
+        };
+        (i64::from(quantity) - self.filled_qty).max(0)
     }
 
     /// What the broker puts on the wire for an order taken for sending.
+    /// The order as it goes to IB, once it has IB ids (`None` before it was taken for
+    /// sending).
+    pub fn as_outgoing(&self) -> Option<OutgoingOrder> {
+        self.ib.is_some().then(|| self.outgoing())
+    }
+
     pub(super) fn outgoing(&self) -> OutgoingOrder {
         OutgoingOrder {
             signal_id: self.signal_id,
@@ -303,4 +319,13 @@ pub enum CommissionOutcome {
     Duplicate,
     /// Stored, not counted: its execution was replaced by a correction.
     ForReplacedExecution,
+}
+
+/// An order's terms before a change IB has not acknowledged yet.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PriorTerms {
+    /// Shares ordered.
+    pub quantity: u32,
+    /// How it was priced.
+    pub order_type: OrderType,
 }

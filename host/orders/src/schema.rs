@@ -147,7 +147,7 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), OrderStoreError> {
 }
 
 /// The schema, one script per version. Never edit a released step: add a new one.
-pub(super) const MIGRATIONS: [&str; 2] = [V1, V2];
+pub(super) const MIGRATIONS: [&str; 3] = [V1, V2, V3];
 
 /// Version 1. Kebab-case names (`open-long`, `partially-filled`) match the WIT and the API.
 /// Quantities are whole shares; money is `REAL` in the instrument's currency.
@@ -253,6 +253,17 @@ CREATE TABLE ib_order_ids (
     client_id     INTEGER PRIMARY KEY,
     next_order_id INTEGER NOT NULL
 ) STRICT;
+";
+
+/// Version 3: `orders.modify_requested_ms` records a change of a working order's quantity or
+/// prices (written into the row's own columns) before it is sent, so one that IB has not
+/// acknowledged is sent again after reconciliation; `orders.modify_prior` keeps the terms IB
+/// works until then (JSON `{quantity, order_type}`), restored if IB refuses the change.
+/// `signals` keeps what was first asked.
+const V3: &str = r"
+ALTER TABLE orders ADD COLUMN modify_requested_ms INTEGER;
+ALTER TABLE orders ADD COLUMN modify_prior TEXT
+    CHECK ((modify_prior IS NULL) OR (modify_requested_ms IS NOT NULL));
 ";
 
 /// Version 2: the protective order types and time in force. `signals` and `orders` are
@@ -380,13 +391,13 @@ mod tests {
         let version: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
-        assert_eq!(version, 2);
+        assert_eq!(version, 3);
 
         conn.pragma_update(None, "user_version", 7).unwrap();
         let err = migrate(&mut conn).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "order database schema version 7 is newer than this build supports (2): upgrade sandtrade"
+            "order database schema version 7 is newer than this build supports (3): upgrade sandtrade"
         );
     }
 

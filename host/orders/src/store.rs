@@ -17,7 +17,7 @@
 
 use std::path::Path;
 
-use sandtrade_core::{Exposure, Instrument, Market, Position, Rejection, Side};
+use sandtrade_core::{Exposure, Instrument, Market, OrderType, Position, Rejection, Side};
 
 use super::database::Database;
 use super::ids::{SessionTag, SignalId};
@@ -294,6 +294,76 @@ impl OrderStore {
     /// The order is not in this database, or the write failed.
     pub fn request_cancel(&mut self, signal: SignalId) -> Result<StateChange, OrderStoreError> {
         queue::request_cancel(&self.database, &mut self.working, &mut self.ledger, signal)
+    }
+
+    /// Changes working order `signal` to `quantity` shares (filled ones included) on
+    /// `order_type` terms, durably. The caller has validated the change as a new order; a
+    /// queued order goes out with the new terms, one that may be at IB has the change
+    /// recorded as requested (see [`modifies_to_send`](Self::modifies_to_send)).
+    ///
+    /// # Errors
+    ///
+    /// The order is not in this database, or the write failed.
+    pub fn modify(
+        &mut self,
+        signal: SignalId,
+        quantity: u32,
+        order_type: OrderType,
+    ) -> Result<StateChange, OrderStoreError> {
+        queue::modify(
+            &self.database,
+            &mut self.working,
+            &mut self.ledger,
+            signal,
+            quantity,
+            order_type,
+        )
+    }
+
+    /// IB has reported the modified terms of `signal`: the modify is done.
+    ///
+    /// # Errors
+    ///
+    /// The order is not in this database, or the write failed.
+    pub fn modify_acknowledged(
+        &mut self,
+        signal: SignalId,
+    ) -> Result<StateChange, OrderStoreError> {
+        queue::modify_acknowledged(&self.database, &mut self.working, &mut self.ledger, signal)
+    }
+
+    /// IB refused the pending change of `signal` (`why`: its code and text): the order's
+    /// earlier terms, which IB still works, come back.
+    ///
+    /// # Errors
+    ///
+    /// The order is not in this database, or the write failed.
+    pub fn modify_refused(
+        &mut self,
+        signal: SignalId,
+        why: &str,
+    ) -> Result<StateChange, OrderStoreError> {
+        queue::modify_refused(
+            &self.database,
+            &mut self.working,
+            &mut self.ledger,
+            signal,
+            why,
+        )
+    }
+
+    /// The working orders at IB with a modify IB has not acknowledged: each to send again, as
+    /// a `placeOrder` of its IB order id with its current terms (sending the same terms twice
+    /// changes nothing at IB).
+    pub fn modifies_to_send(&self) -> Vec<OutgoingOrder> {
+        self.working
+            .oldest_first()
+            .into_iter()
+            .filter(|o| o.modify_requested_ms.is_some() && o.cancel_requested_ms.is_none())
+            .filter(|o| matches!(o.state, OrderState::Submitted | OrderState::PartiallyFilled))
+            .filter(|o| o.ib.is_some())
+            .map(OrderRecord::outgoing)
+            .collect()
     }
 
     /// The working orders at IB whose cancel was asked for: what to cancel (again) once the

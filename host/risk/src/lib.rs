@@ -63,6 +63,7 @@
 
 pub mod account;
 pub mod book;
+mod change;
 pub mod counters;
 pub mod gate;
 pub mod halt;
@@ -75,7 +76,8 @@ pub mod sanity;
 mod validator;
 
 pub use account::{AccountLimits, AccountLimitsError};
-pub use book::Book;
+pub use book::{Book, WithoutOrder};
+pub use change::WorkingTerms;
 pub use counters::{SignalCounters, SignalCounts};
 pub use gate::{GateError, GateProblem, StrategyGate};
 pub use halt::{TradingState, TradingSwitch};

@@ -11,11 +11,11 @@ use std::sync::Arc;
 use crate::compile::CodeOrigin;
 use crate::sandbox::{InertImport, WasiProfile};
 use crate::{
-    CancelRefusal, Cancelled, CompileCache, CpuBudget, Desk, Holding, LoadError, PreparedStrategy,
-    Runtime, SandboxConfig, StartError, StrategyMetadata, WorkingOrder, compile_file, linker,
-    sidecar,
+    CancelRefusal, Cancelled, CompileCache, CpuBudget, Desk, Holding, LoadError, Modified,
+    ModifyRefusal, PreparedStrategy, Runtime, SandboxConfig, StartError, StrategyMetadata,
+    WorkingOrder, compile_file, linker, sidecar,
 };
-use sandtrade_core::{RejectCode, Rejection, SignalRequest};
+use sandtrade_core::{OrderChange, RejectCode, Rejection, SignalRequest};
 
 /// What a successful check found.
 #[derive(Debug, Clone)]
@@ -135,6 +135,10 @@ impl Desk for NoTrading {
     fn cancel(&mut self, _signal_id: u64) -> Result<Cancelled, CancelRefusal> {
         // It never accepts a signal, so no id is one of its orders.
         Err(CancelRefusal::UnknownOrder)
+    }
+
+    fn modify(&mut self, _signal_id: u64, _change: OrderChange) -> Result<Modified, ModifyRefusal> {
+        Err(ModifyRefusal::UnknownOrder)
     }
 
     fn now_ms(&mut self) -> i64 {

@@ -4,7 +4,9 @@
 //! only through these.
 
 use super::bindings;
-use super::host::{CancelRefusal, Cancelled, Holding, WorkingOrder, WorkingState};
+use super::host::{
+    CancelRefusal, Cancelled, Holding, Modified, ModifyRefusal, WorkingOrder, WorkingState,
+};
 use super::output::LogLevel;
 use sandtrade_core::{
     Action, Market, OrderType, RejectCode, Rejection, SignalRequest, TimeInForce, Timing, Trail,
@@ -201,6 +203,27 @@ impl From<CancelRefusal> for bindings::CancelRefusal {
             CancelRefusal::UnknownOrder => Self::UnknownOrder,
             CancelRefusal::AlreadyEnded => Self::AlreadyEnded,
             CancelRefusal::Unavailable => Self::Unavailable,
+        }
+    }
+}
+
+impl From<Modified> for bindings::ModifyOutcome {
+    fn from(modified: Modified) -> Self {
+        match modified {
+            Modified::BeforeSending => Self::Changed,
+            Modified::Requested => Self::Requested,
+        }
+    }
+}
+
+impl From<ModifyRefusal> for bindings::ModifyRefusal {
+    fn from(refusal: ModifyRefusal) -> Self {
+        match refusal {
+            ModifyRefusal::UnknownOrder => Self::UnknownOrder,
+            ModifyRefusal::AlreadyEnded => Self::AlreadyEnded,
+            ModifyRefusal::Pending => Self::Pending,
+            ModifyRefusal::Refused(rejection) => Self::Refused(rejection.into()),
+            ModifyRefusal::Unavailable => Self::Unavailable,
         }
     }
 }

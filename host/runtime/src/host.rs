@@ -17,7 +17,9 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use super::bindings;
 use super::metadata::StrategyMetadata;
 use super::output::{GuestOutput, Stream};
-use sandtrade_core::{Action, OrderType, RejectCode, Rejection, SignalRequest, Timing};
+use sandtrade_core::{
+    Action, OrderChange, OrderType, RejectCode, Rejection, SignalRequest, Timing,
+};
 
 /// A strategy's own position in one symbol, as `position` reports it.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,6 +88,30 @@ pub enum CancelRefusal {
     Unavailable,
 }
 
+/// What a modify did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Modified {
+    /// The order had not left the host: it will be sent with the new terms.
+    BeforeSending,
+    /// The change is recorded, and sent to IB now or once connected and reconciled.
+    Requested,
+}
+
+/// Why a modify did nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModifyRefusal {
+    /// The strategy has no order with that signal id.
+    UnknownOrder,
+    /// The order has already ended.
+    AlreadyEnded,
+    /// IB has not acknowledged the order, an earlier change or a cancel yet: try again later.
+    Pending,
+    /// The new terms break a rule, as a signal with them would.
+    Refused(Rejection),
+    /// A host fault: the change could not be recorded.
+    Unavailable,
+}
+
 /// Where a strategy's signals go, and what it may know about its account: one per strategy
 /// instance, owned by its `Store`.
 pub trait Desk: Send + 'static {
@@ -108,6 +134,14 @@ pub trait Desk: Send + 'static {
     ///
     /// Why nothing was cancelled: not this strategy's order, already ended, or a host fault.
     fn cancel(&mut self, signal_id: u64) -> Result<Cancelled, CancelRefusal>;
+
+    /// Changes the quantity or prices of this strategy's working order `signal_id`, validated
+    /// as a new order in its place would be, and durably: recorded before it is sent.
+    ///
+    /// # Errors
+    ///
+    /// Why nothing changed.
+    fn modify(&mut self, signal_id: u64, change: OrderChange) -> Result<Modified, ModifyRefusal>;
 
     /// The host clock in milliseconds since the Unix epoch (replay time in a backtest).
     fn now_ms(&mut self) -> i64;
@@ -350,6 +384,25 @@ impl<D: Desk> bindings::v0_2::sandtrade::strategy::host::Host for StrategyState<
             signal = signal_id,
             ?outcome,
             "cancel asked"
+        );
+        outcome.map(Into::into).map_err(Into::into)
+    }
+
+    fn modify(
+        &mut self,
+        signal_id: u64,
+        change: bindings::OrderChange,
+    ) -> Result<bindings::ModifyOutcome, bindings::ModifyRefusal> {
+        let change = OrderChange {
+            quantity: change.quantity,
+            order_type: change.order_type.map(Into::into),
+        };
+        let outcome = self.desk.modify(signal_id, change);
+        tracing::info!(
+            strategy = &*self.name,
+            signal = signal_id,
+            ?outcome,
+            "modify asked"
         );
         outcome.map(Into::into).map_err(Into::into)
     }

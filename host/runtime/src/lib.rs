@@ -43,7 +43,8 @@ pub use compile::{CompiledStrategy, LoadError, compile_file};
 pub use engine::{CpuBudget, Runtime, SandboxConfig};
 pub use fleet::{BarEvent, DeskSpec, Fleet, InstallError, Installed, StrategyStatus};
 pub use host::{
-    CancelRefusal, Cancelled, Desk, Holding, StrategyState, WorkingOrder, WorkingState,
+    CancelRefusal, Cancelled, Desk, Holding, Modified, ModifyRefusal, StrategyState, WorkingOrder,
+    WorkingState,
 };
 pub use instance::{
     Failed, FaultKind, GuestFault, PreparedStrategy, StartError, Started, StrategyInstance,

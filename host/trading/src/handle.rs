@@ -8,7 +8,9 @@ use std::sync::Arc;
 use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
-use sandtrade_core::{Action, Exposure, Instrument, OrderType, Rejection, Side, Timing};
+use sandtrade_core::{
+    Action, Exposure, Instrument, OrderType, PriceChange, Rejection, Side, Timing,
+};
 use sandtrade_orders::Settlement;
 use sandtrade_risk::{TradingState, TradingSwitch};
 
@@ -96,6 +98,29 @@ pub enum CancelOutcome {
     OnReconnect,
 }
 
+/// An operator's change of a working order: a new total quantity (filled shares included),
+/// new prices by field; what is `None` stays.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ManualChange {
+    /// Shares ordered in all.
+    pub quantity: Option<u32>,
+    /// New numbers of the order's own prices.
+    pub prices: PriceChange,
+}
+
+/// What happened to a modify request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModifyOutcome {
+    /// It was still queued: it will be sent with the new terms.
+    ChangedBeforeSending,
+    /// The change is recorded and sent to IB now; the order works on the new terms once IB
+    /// has them (unless it fills first).
+    SentToIb,
+    /// Not connected: the change is recorded and sent once the next connection is reconciled.
+    OnReconnect,
+}
+
 /// Why a command was not carried out.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CommandError {
@@ -134,6 +159,12 @@ pub enum Command {
     ),
     /// [`TradingHandle::cancel`].
     Cancel(u64, oneshot::Sender<Result<CancelOutcome, CommandError>>),
+    /// [`TradingHandle::modify`].
+    Modify(
+        u64,
+        ManualChange,
+        oneshot::Sender<Result<Result<ModifyOutcome, Rejection>, CommandError>>,
+    ),
     /// [`TradingHandle::settle_unknown`].
     SettleUnknown(
         u64,
@@ -322,6 +353,22 @@ impl TradingHandle {
     /// fate is unknown (`sending`, `unknown`), or while disconnected.
     pub async fn cancel(&self, id: u64) -> Result<CancelOutcome, CommandError> {
         self.ask(|tx| Command::Cancel(id, tx)).await?
+    }
+
+    /// Changes a working order's quantity or prices, validated as a new order in its place
+    /// would be (the inner `Err` is the refusal, as for a new order), recorded before it is
+    /// sent, and sent again after a reconnect until IB reports the new terms.
+    ///
+    /// # Errors
+    ///
+    /// [`CommandError::NotFound`]; [`CommandError::Refused`] for a finished order, or one
+    /// whose sending, last change or cancel IB has not acknowledged yet.
+    pub async fn modify(
+        &self,
+        id: u64,
+        change: ManualChange,
+    ) -> Result<Result<ModifyOutcome, Rejection>, CommandError> {
+        self.ask(|tx| Command::Modify(id, change, tx)).await?
     }
 
     /// Settles an `unknown` order (one reconciliation could not settle) as an operator

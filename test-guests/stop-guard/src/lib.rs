@@ -3,13 +3,16 @@
 //!
 //! On its `buy_at`-th bar (param, default 1) of AAPL it buys `quantity` (default 10) at the
 //! market. When that buy fills it places a good-till-cancelled stop-loss over the whole
-//! position, `stop_pct` percent (default 5) under the fill price. On its `cancel_at`-th bar
+//! position, `stop_pct` percent (default 5) under the fill price. On its `raise_at`-th bar
+//! (default: never) it raises the stop (a modify) to `stop_pct` percent under that bar's close,
+//! if that is higher. On its `cancel_at`-th bar
 //! (default: never) it cancels the stop, and sells at the market on the first bar on which the
 //! stop is no longer among its working orders: until IB confirms the cancel the stop is a
 //! pending sell of the whole position, and the host would refuse a second sell as a short.
 //!
 //! It logs what a test checks: `stop: signal 2, reduce-long 10 AAPL stop 9.5 gtc`, the working
-//! orders after placing it (`working: signal 2 stop 9.5 gtc`), the cancel's outcome
+//! orders after placing it (`working: signal 2 stop 9.5 gtc`), the raise's outcome
+//! (`raise: signal 2 to stop 11.4 requested`), the cancel's outcome
 //! (`cancel: signal 2 requested`) and every fill (`fill: signal 2, reduce-long 10 AAPL at 9.5`).
 
 use sandtrade_guest::prelude::*;
@@ -21,6 +24,7 @@ const SYMBOL: &str = "AAPL";
 pub struct StopGuard {
     quantity: u32,
     buy_at: u64,
+    raise_at: u64,
     cancel_at: u64,
     stop_pct: f64,
     bars: u64,
@@ -36,7 +40,7 @@ impl Strategy for StopGuard {
     }
 
     fn init(params: &Params) -> Result<Self, String> {
-        params.deny_unknown(&["quantity", "buy_at", "cancel_at", "stop_pct"])?;
+        params.deny_unknown(&["quantity", "buy_at", "raise_at", "cancel_at", "stop_pct"])?;
         let stop_pct: f64 = params.get_or("stop_pct", 5.0)?;
         if !(stop_pct > 0.0 && stop_pct < 100.0) {
             return Err(
@@ -46,6 +50,7 @@ impl Strategy for StopGuard {
         Ok(StopGuard {
             quantity: params.get_or("quantity", 10)?,
             buy_at: params.get_or("buy_at", 1)?,
+            raise_at: params.get_or("raise_at", u64::MAX)?,
             cancel_at: params.get_or("cancel_at", u64::MAX)?,
             stop_pct,
             bars: 0,
@@ -60,6 +65,11 @@ impl Strategy for StopGuard {
         if self.bars == self.buy_at {
             let entry = Signal::open_long(&bar.symbol, self.quantity).reason("entry");
             self.entry = emit_logged(entry).ok();
+        }
+        if self.bars == self.raise_at
+            && let Some(stop) = self.stop
+        {
+            self.raise(stop, bar.close);
         }
         if self.bars == self.cancel_at
             && let Some(stop) = self.stop.take()
@@ -100,6 +110,27 @@ impl Strategy for StopGuard {
                 }
             }
             Err(refused) => warn!("stop refused, {}: {}", refused.code, refused.message),
+        }
+    }
+}
+
+impl StopGuard {
+    /// Moves the stop up to `stop_pct` under `close`, never down.
+    fn raise(&mut self, stop: SignalId, close: f64) {
+        let Some(working) = working_orders().into_iter().find(|o| o.signal_id == stop) else {
+            return;
+        };
+        let OrderType::Stop(trigger) = working.order_type else {
+            return;
+        };
+        let raised = close * (1.0 - self.stop_pct / 100.0);
+        if raised <= trigger {
+            return;
+        }
+        let to = OrderType::Stop(raised);
+        match modify(stop, OrderChange::to(to)) {
+            Ok(outcome) => info!("raise: signal {stop} to {to} {outcome}"),
+            Err(refused) => warn!("raise: signal {stop} refused, {}", refused.as_str()),
         }
     }
 }

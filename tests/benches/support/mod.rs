@@ -11,11 +11,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use sandtrade_core::{Instrument, Rejection, SignalRequest};
+use sandtrade_core::{Instrument, OrderChange, Rejection, SignalRequest};
 use sandtrade_runtime::bindings::{Bar, DataSource, Market};
 use sandtrade_runtime::{
-    BarEvent, CancelRefusal, Cancelled, CpuBudget, Desk, Holding, PreparedStrategy, Runtime,
-    SandboxConfig, StrategyInstance, WorkingOrder, compile_file, linker,
+    BarEvent, CancelRefusal, Cancelled, CpuBudget, Desk, Holding, Modified, ModifyRefusal,
+    PreparedStrategy, Runtime, SandboxConfig, StrategyInstance, WorkingOrder, compile_file, linker,
 };
 
 /// 2024-01-02T14:30:00Z: the time of the first bar the benches make.
@@ -45,6 +45,10 @@ impl Desk for AcceptAll {
     /// It keeps no orders: every id is one it never had.
     fn cancel(&mut self, _signal_id: u64) -> Result<Cancelled, CancelRefusal> {
         Err(CancelRefusal::UnknownOrder)
+    }
+
+    fn modify(&mut self, _signal_id: u64, _change: OrderChange) -> Result<Modified, ModifyRefusal> {
+        Err(ModifyRefusal::UnknownOrder)
     }
 
     fn now_ms(&mut self) -> i64 {

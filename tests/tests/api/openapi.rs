@@ -28,6 +28,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/ibkr/orders"),
     ("post", "/api/ibkr/order"),
     ("get", "/api/ibkr/order/{id}"),
+    ("put", "/api/ibkr/order/{id}"),
     ("delete", "/api/ibkr/order/{id}"),
     ("post", "/api/ibkr/order/{id}/settle"),
     ("get", "/api/ibkr/quote"),

@@ -118,6 +118,10 @@ impl ApiRig {
         self.call(Method::POST, path, Some(TRADE), Some(body)).await
     }
 
+    pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PUT, path, Some(TRADE), Some(body)).await
+    }
+
     pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
         self.call(Method::DELETE, path, Some(TRADE), None).await
     }

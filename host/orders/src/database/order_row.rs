@@ -17,7 +17,7 @@ pub(super) const ORDER_COLUMNS: &str = "signal_id, client_order_id, strategy, wa
     market, action, quantity, order_type, limit_price, stop_price, trail_amount, trail_percent, \
     limit_offset, tif, outside_rth, state, ib_client_id, ib_order_id, perm_id, ib_status, \
     filled_qty, filled_notional, avg_price, commission, created_ms, sent_ms, updated_ms, note, \
-    cancel_requested_ms";
+    cancel_requested_ms, modify_requested_ms, modify_prior";
 
 /// An `orders` row as read, before its text columns are checked.
 pub(super) struct OrderRow {
@@ -44,6 +44,8 @@ pub(super) struct OrderRow {
     updated_ms: i64,
     note: Option<String>,
     cancel_requested_ms: Option<i64>,
+    modify_requested_ms: Option<i64>,
+    modify_prior: Option<String>,
 }
 
 /// Reads a row selected with [`ORDER_COLUMNS`]. Checking its values is
@@ -74,6 +76,8 @@ pub(super) fn read(row: &Row<'_>) -> rusqlite::Result<OrderRow> {
         updated_ms: row.get(27)?,
         note: row.get(28)?,
         cancel_requested_ms: row.get(29)?,
+        modify_requested_ms: row.get(30)?,
+        modify_prior: row.get(31)?,
     })
 }
 
@@ -131,6 +135,14 @@ impl OrderRow {
             updated_ms: self.updated_ms,
             note: self.note,
             cancel_requested_ms: self.cancel_requested_ms,
+            modify_requested_ms: self.modify_requested_ms,
+            modify_prior: match &self.modify_prior {
+                Some(text) => Some(
+                    serde_json::from_str(text)
+                        .map_err(|_| corrupt("terms before a change", text))?,
+                ),
+                None => None,
+            },
         })
     }
 }

@@ -52,6 +52,8 @@ fn new_order(signal_id: SignalId, action: Action) -> OrderRecord {
         updated_ms: 1_000,
         note: None,
         cancel_requested_ms: None,
+        modify_requested_ms: None,
+        modify_prior: None,
     }
 }
 

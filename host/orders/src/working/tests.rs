@@ -26,6 +26,8 @@ fn order(id: i64, action: Action, quantity: u32, state: OrderState) -> OrderReco
         updated_ms: 0,
         note: None,
         cancel_requested_ms: None,
+        modify_requested_ms: None,
+        modify_prior: None,
     }
 }
 

@@ -564,3 +564,66 @@ fn an_execution_arriving_after_its_correction_is_superseded() {
         Some(50)
     );
 }
+
+#[test]
+fn a_modify_is_durable_moves_what_is_pending_and_is_sent_until_ib_reports_it() {
+    use sandtrade_core::OrderType;
+    let db = TempDb::default();
+    let mut store = open_with_id_floor(&db);
+    let queued = accept(&mut store, &signal("alpha", "AAPL", Action::OpenLong, 100));
+    // A queued order goes out with its new terms: nothing to ask IB.
+    store.modify(queued, 60, OrderType::Limit(10.5)).unwrap();
+    assert_eq!(store.exposure("alpha", "AAPL"), exposure(0, 60, 0));
+    let sent = store.take_next(CLIENT, 1).unwrap();
+    assert_eq!(
+        (sent[0].quantity, sent[0].order_type),
+        (60, OrderType::Limit(10.5))
+    );
+    assert_eq!(store.modifies_to_send(), []);
+
+    // Working at IB: the change is recorded as requested, and survives a restart.
+    store
+        .apply_status(queued, IbStatus::Submitted, Some(77))
+        .unwrap();
+    store.modify(queued, 80, OrderType::Limit(10.25)).unwrap();
+    assert_eq!(store.exposure("alpha", "AAPL"), exposure(0, 80, 0));
+    drop(store);
+    let mut store = db.open();
+    let order = store.order(queued).unwrap().unwrap();
+    assert_eq!(
+        (order.quantity, order.order_type),
+        (80, OrderType::Limit(10.25))
+    );
+    assert!(order.modify_requested_ms.is_some());
+    assert_eq!(store.exposure("alpha", "AAPL"), exposure(0, 80, 0));
+    let again = store.modifies_to_send();
+    assert_eq!(again.len(), 1);
+    assert_eq!((again[0].ib.order_id, again[0].quantity), (1, 80));
+    // The answer IB gives to it ends the request.
+    store.modify_acknowledged(queued).unwrap();
+    assert_eq!(store.modifies_to_send(), []);
+    drop(store);
+    let mut store = db.open();
+    let order = store.order(queued).unwrap().unwrap();
+    assert_eq!(order.modify_requested_ms, None);
+
+    // Smaller: until IB applies it, either quantity may fill, so the larger counts.
+    store.modify(queued, 50, OrderType::Limit(10.25)).unwrap();
+    assert_eq!(store.exposure("alpha", "AAPL"), exposure(0, 80, 0));
+    // IB refuses the change: the terms it still works come back, durably.
+    store.modify_refused(queued, "201 no").unwrap();
+    drop(store);
+    let store = db.open();
+    let order = store.order(queued).unwrap().unwrap();
+    assert_eq!(
+        (
+            order.quantity,
+            order.order_type,
+            order.modify_requested_ms,
+            order.modify_prior
+        ),
+        (80, OrderType::Limit(10.25), None, None)
+    );
+    assert_eq!(order.note.as_deref(), Some("IB refused the change: 201 no"));
+    assert_eq!(store.exposure("alpha", "AAPL"), exposure(0, 80, 0));
+}

@@ -36,6 +36,10 @@ pub struct LiveBook {
     /// The orders whose cancel was sent on this connection: not sent again until the next
     /// one.
     pub cancels_sent: HashSet<SignalId>,
+    /// Set when a modify was recorded that the trading loop has yet to send.
+    pub modifies_due: bool,
+    /// The orders whose modify was sent on this connection.
+    pub modifies_sent: HashSet<SignalId>,
     /// Each ledger's limits and rate window, kept across strategy restarts and shared with
     /// the operator's orders on that ledger.
     pub ledgers: Ledgers,
@@ -52,6 +56,8 @@ impl LiveBook {
             queued,
             cancels_due: false,
             cancels_sent: HashSet::new(),
+            modifies_due: false,
+            modifies_sent: HashSet::new(),
             ledgers: Ledgers::new(),
         };
         book.cancels_due = book.has_unsent_cancels();

@@ -14,11 +14,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::book::{self, SharedBook};
 use super::refusals::RefusalBudget;
 use sandtrade_core::clock;
-use sandtrade_core::{RejectCode, Rejection, SignalRequest};
+use sandtrade_core::{OrderChange, RejectCode, Rejection, SignalRequest};
 use sandtrade_orders::{OrderState, SignalId, SignalRecord};
 use sandtrade_risk::{Limits, StrategyGate, Validator};
 use sandtrade_runtime::{
-    CancelRefusal, Cancelled, Desk, DeskSpec, Holding, StrategyMetadata, WorkingOrder, WorkingState,
+    CancelRefusal, Cancelled, Desk, DeskSpec, Holding, Modified, ModifyRefusal, StrategyMetadata,
+    WorkingOrder, WorkingState,
 };
 
 static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
@@ -262,6 +263,24 @@ impl Desk for LiveDesk {
             OrderState::Queued => Cancelled::BeforeSending,
             _ => Cancelled::Requested,
         })
+    }
+
+    /// Validated under this strategy's gate as a new order in its place; the trading loop
+    /// sends it right after this strategy call returns.
+    fn modify(&mut self, signal_id: u64, change: OrderChange) -> Result<Modified, ModifyRefusal> {
+        let Some(mut book) = book::try_lock(&self.book) else {
+            return Err(ModifyRefusal::Unavailable);
+        };
+        let order = match book.store.order(SignalId::from_u64(signal_id)) {
+            Ok(Some(order)) if *order.strategy == *self.name => order,
+            Ok(_) => return Err(ModifyRefusal::UnknownOrder),
+            Err(e) => {
+                tracing::error!(strategy = &*self.name, order = signal_id, "modify: {e}");
+                return Err(ModifyRefusal::Unavailable);
+            }
+        };
+        let gate = self.gate.as_mut().map_err(|_| ModifyRefusal::Unavailable)?;
+        super::modify::apply(&mut book, &self.validator, gate, &order, &change)
     }
 
     fn now_ms(&mut self) -> i64 {

@@ -12,6 +12,7 @@ pub(crate) mod book;
 mod cancels;
 pub(crate) mod desk;
 mod drift;
+pub(crate) mod modify;
 pub(crate) mod operator;
 mod positions;
 mod refusals;
@@ -22,9 +23,9 @@ use std::time::{Duration, Instant};
 
 use ibapi::orders::OrderUpdate;
 use sandtrade_broker::{codes, wire};
-use sandtrade_core::Action;
+use sandtrade_core::{Action, Rejection};
 use sandtrade_orders::{
-    BrokerSnapshot, ExecutionOutcome, FillApplied, IbOrderId, IbStatus, OrderStoreError,
+    BrokerSnapshot, ExecutionOutcome, FillApplied, IbOrderId, IbStatus, NoticeEnd, OrderStoreError,
     Settlement, SignalId, StateChange,
 };
 use sandtrade_risk::{Limits, TradingSwitch, Validator};
@@ -36,7 +37,10 @@ use self::positions::BrokerPositions;
 use crate::config::{PositionsConfig, QueueConfig};
 use crate::connection::Connection;
 use crate::events::{Events, TradingEvent};
-use crate::handle::{CancelOutcome, CommandError, ManualAccepted, ManualOrder, ManualRefusal};
+use crate::handle::{
+    CancelOutcome, CommandError, ManualAccepted, ManualChange, ManualOrder, ManualRefusal,
+    ModifyOutcome,
+};
 use crate::status::{
     LedgerLine, OrderCounts, OrderView, PositionsView, ReconcileSummary, UnknownOrder,
 };
@@ -122,6 +126,7 @@ impl OrderFlow {
                 match found {
                     Ok(Some(order)) => {
                         self.apply_status(order.signal_id, status, data.order.perm_id);
+                        self.acknowledge_modify(&order, &data.order);
                     }
                     Ok(None) => {}
                     Err(e) => tracing::error!("order lookup failed: {e}"),
@@ -205,6 +210,20 @@ impl OrderFlow {
         }) else {
             return;
         };
+        if end == NoticeEnd::Rejected && modify::refuses_change(&book.store, id) {
+            // IB refused the change, not the order: it still works on its earlier terms.
+            let why = format!("{code} {text}");
+            let result = book.store.modify_refused(id, &why);
+            book.modifies_sent.remove(&id);
+            drop(book);
+            match result {
+                Ok(_) => {
+                    tracing::warn!(order = %id, code, "IB refused the change of the order: {text}")
+                }
+                Err(e) => tracing::error!(order = %id, code, "refused change not recorded: {e}"),
+            }
+            return;
+        }
         let result = book.store.end_by_notice(id, end, code, text);
         drop(book);
         match result {
@@ -349,8 +368,11 @@ impl OrderFlow {
     /// The connection is gone: nothing waits for the pacer, the broker's picture is stale.
     pub(crate) fn on_disconnect(&mut self) {
         self.pacer_wake = None;
-        // The next session reconciles, then sends every recorded cancel again.
-        book::lock(&self.book).cancels_sent.clear();
+        // The next session reconciles, then sends every recorded cancel and modify again.
+        let mut book = book::lock(&self.book);
+        book.cancels_sent.clear();
+        book.modifies_sent.clear();
+        drop(book);
         self.positions.forget();
     }
 
@@ -425,6 +447,16 @@ impl OrderFlow {
         connection: &mut Connection,
     ) -> Result<CancelOutcome, CommandError> {
         self.operator.cancel(id, connection).await
+    }
+
+    /// An operator's change of a working order.
+    pub(crate) fn modify(
+        &mut self,
+        id: u64,
+        change: &ManualChange,
+        connected: bool,
+    ) -> Result<Result<ModifyOutcome, Rejection>, CommandError> {
+        self.operator.modify(id, change, connected)
     }
 
     /// An operator's settlement of an `unknown` order.

@@ -6,15 +6,21 @@
 
 use std::sync::Arc;
 
-use sandtrade_core::{Action, Exposure, RejectCode, Rejection, Side, SignalRequest, clock};
+use sandtrade_core::{
+    Action, Exposure, OrderChange, RejectCode, Rejection, Side, SignalRequest, clock,
+};
 use sandtrade_orders::{IbStatus, OrderState, OrderStoreError, Settlement, SignalId, SignalRecord};
 use sandtrade_risk::{GateProblem, Limits, StrategyGate, Validator};
+use sandtrade_runtime::{Modified, ModifyRefusal};
 
 use super::book::{self, SharedBook};
 use super::cancels::send_cancel;
 use crate::connection::Connection;
 use crate::events::Events;
-use crate::handle::{CancelOutcome, CommandError, ManualAccepted, ManualOrder, ManualRefusal};
+use crate::handle::{
+    CancelOutcome, CommandError, ManualAccepted, ManualChange, ManualOrder, ManualRefusal,
+    ModifyOutcome,
+};
 
 /// The strategy's own `[limits]` are not known for a manual order; the global ones apply.
 const MANUAL_WASM_HASH: &str = "manual";
@@ -193,6 +199,72 @@ impl Operator {
             OrderState::Filled | OrderState::Cancelled | OrderState::Rejected => Err(
                 CommandError::Refused(format!("order {id} is already {}", order.state)),
             ),
+        }
+    }
+
+    /// Changes order `id` as the operator asked: the prices given replace the order's own
+    /// (a field its type lacks is refused), validated under its ledger's limits and rate as a
+    /// new order in its place would be.
+    pub(crate) fn modify(
+        &mut self,
+        id: u64,
+        change: &ManualChange,
+        connected: bool,
+    ) -> Result<Result<ModifyOutcome, Rejection>, CommandError> {
+        let signal = SignalId::from_u64(id);
+        let mut book = book::lock(&self.book);
+        let order = book
+            .store
+            .order(signal)
+            .map_err(|e| CommandError::Refused(e.to_string()))?
+            .ok_or_else(|| CommandError::NotFound(format!("order {id}")))?;
+        let order_type = if change.prices.is_empty() {
+            None
+        } else {
+            match order.order_type.reprice(&change.prices) {
+                Ok(order_type) => Some(order_type),
+                Err(why) => {
+                    return Ok(Err(Rejection::new(
+                        RejectCode::InvalidOrder,
+                        format!("order {id}: {why}"),
+                    )));
+                }
+            }
+        };
+        let (limits, rate) = book.ledgers.for_operator(&order.strategy, &self.limits);
+        let symbol = order.instrument.symbol.clone();
+        let mut gate = StrategyGate::new(order.strategy.clone(), &[&symbol], &limits)
+            .map_err(|e| CommandError::Refused(e.to_string()))?;
+        gate.share_rate(rate);
+        let change = OrderChange {
+            quantity: change.quantity,
+            order_type,
+        };
+        match super::modify::apply(&mut book, &self.validator, &mut gate, &order, &change) {
+            Ok(Modified::BeforeSending) => Ok(Ok(ModifyOutcome::ChangedBeforeSending)),
+            Ok(Modified::Requested) if connected => Ok(Ok(ModifyOutcome::SentToIb)),
+            Ok(Modified::Requested) => Ok(Ok(ModifyOutcome::OnReconnect)),
+            Err(ModifyRefusal::Refused(rejection)) => Ok(Err(rejection)),
+            Err(ModifyRefusal::AlreadyEnded) => Err(CommandError::Refused(format!(
+                "order {id} is already {}",
+                order.state
+            ))),
+            Err(ModifyRefusal::Pending) => Err(CommandError::Refused(format!(
+                "order {id} is {}{}: IB has not acknowledged it yet; try again once it has",
+                order.state,
+                if order.modify_requested_ms.is_some() {
+                    " with a change"
+                } else if order.cancel_requested_ms.is_some() {
+                    " with a cancel"
+                } else {
+                    ""
+                }
+            ))),
+            Err(ModifyRefusal::UnknownOrder) => Err(CommandError::NotFound(format!("order {id}"))),
+            Err(ModifyRefusal::Unavailable) => Ok(Err(Rejection::new(
+                RejectCode::Unavailable,
+                format!("the host could not store the change of order {id}"),
+            ))),
         }
     }
 

@@ -32,6 +32,12 @@ impl Trader {
             Command::Cancel(id, reply) => {
                 let _ = reply.send(self.orders.cancel(id, &mut self.connection).await);
             }
+            Command::Modify(id, change, reply) => {
+                let connected = self.connection.client().is_some();
+                let _ = reply.send(self.orders.modify(id, &change, connected));
+                // Sends it (or the queued order with its new terms) at once.
+                self.send_queued().await;
+            }
             Command::SettleUnknown(id, settlement, reason, reply) => {
                 let _ = reply.send(self.orders.settle_unknown(id, settlement, &reason));
                 self.send_queued().await;
