@@ -20,14 +20,18 @@
 //! Rows:
 //! - `backtest::run`: the real thing in-process (engine, compile from the cache, the replay
 //!   with fuel, the live risk rules, the simulated account), timed by the outcome's replay time
-//!   (as `sandtrade backtest` prints it) and end to end;
+//!   (as `sandtrade backtest` prints it) and end to end; once delivering bars in `on-bars`
+//!   batches (the default) and once one `on-bar` call per bar (`Delivery::OneBarAtATime`), with
+//!   the ratio of the two printed after the tables (the runs must trade the same fills);
 //! - `native crossover, csv crate`: the reference, one thread: the `csv` crate, `time`'s
 //!   RFC 3339 parser, std's float parser and the SDK's own `Sma` compiled natively;
 //! - `native crossover on BarFeed`: the same native crossover on our reader;
 //! - `BarFeed` / `BarReader`: our reader alone, on its own thread / on this one;
 //! - `BarFeed + Sim`: the backtest loop without the strategy;
 //! - `BarFeed + Sim + empty guest`: with the `empty` guest called per bar under fuel, with the
-//!   bar's symbol `AAPL` or empty: what the symbol string costs in the loop.
+//!   bar's symbol `AAPL` or empty: what the symbol string costs in the loop; and given the bars
+//!   in `on-bars` calls of [`MAX_BATCH_BARS`] (the backtest's longest batch) and of 256 bars:
+//!   what a call per bar costs, and what a bar in a call costs.
 
 mod support;
 
@@ -41,7 +45,8 @@ use std::time::{Duration, Instant};
 use bench_kit::{Samples, Stopwatch, Table, Target, ns_per, per_second};
 use sandtrade_backtest::generate::{GenConfig, Length, write_csv};
 use sandtrade_backtest::{
-    BacktestSpec, BarFeed, BarReader, Sim, SimConfig, SymbolTable, run::DEFAULT_FUEL_PER_CALL,
+    BacktestSpec, BarFeed, BarReader, Delivery, Sim, SimConfig, SymbolTable,
+    run::{DEFAULT_FUEL_PER_CALL, MAX_BATCH_BARS},
 };
 use sandtrade_guest::indicators::Sma;
 use sandtrade_runtime::{CompileCache, CpuBudget, SandboxConfig, sidecar};
@@ -50,6 +55,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 const BARS: u64 = 1_000_000;
+// A row's label names the backtest's longest batch.
+const _: () = assert!(MAX_BATCH_BARS == 16);
 const RUNS: usize = 5;
 /// The throughput target, parsing included.
 const TARGET_BARS_PER_S: f64 = 4_000_000.0;
@@ -113,10 +120,13 @@ impl Backtest {
         Self { spec, cache }
     }
 
-    fn run(&self) -> (Duration, Duration, u64) {
+    /// One run delivering bars as `delivery` says: the replay time, the time end to end, and
+    /// the outcome.
+    fn run(&self, delivery: Delivery) -> (Duration, Duration, sandtrade_backtest::BacktestOutcome) {
         let started = Instant::now();
         let outcome =
-            sandtrade_backtest::run(&self.spec, Some(&self.cache), &mut |_| {}).expect("runs");
+            sandtrade_backtest::run_with(&self.spec, Some(&self.cache), delivery, &mut |_| {})
+                .expect("runs");
         let total = started.elapsed();
         assert_eq!(
             outcome.metadata.name, "ma-crossover",
@@ -125,8 +135,38 @@ impl Backtest {
         );
         assert!(outcome.faults.is_empty(), "{:?}", outcome.faults);
         assert_eq!(outcome.report.bars, BARS);
-        let trades = outcome.report.fills.len() as u64;
-        (outcome.elapsed, total, trades)
+        (outcome.elapsed, total, outcome)
+    }
+}
+
+/// The runs of `backtest::run` one way of delivering bars: their replay rates, and what the
+/// last one traded and how many calls it made.
+struct Deliveries {
+    label: &'static str,
+    delivery: Delivery,
+    replay: Samples,
+    fills: Vec<sandtrade_backtest::Fill>,
+    calls: u64,
+}
+
+impl Deliveries {
+    fn new(label: &'static str, delivery: Delivery) -> std::cell::RefCell<Self> {
+        std::cell::RefCell::new(Self {
+            label,
+            delivery,
+            replay: Samples::new(),
+            fills: Vec::new(),
+            calls: 0,
+        })
+    }
+
+    /// One run of `backtest`; returns the bars.
+    fn run(&mut self, backtest: &Backtest) -> u64 {
+        let (replay_time, _total, outcome) = backtest.run(self.delivery);
+        self.replay.push(per_second(replay_time, BARS));
+        self.fills = outcome.report.fills;
+        self.calls = outcome.bar_calls;
+        BARS
     }
 }
 
@@ -262,24 +302,50 @@ impl EmptyGuestLoop {
     }
 
     fn run(&self, path: &Path, symbol: &str) -> u64 {
+        self.run_batched(path, symbol, 1)
+    }
+
+    /// As [`Self::run`], the bars in `on-bars` calls of `batch` bars (one `on-bar` call each
+    /// when `batch` is 1).
+    fn run_batched(&self, path: &Path, symbol: &str, batch: usize) -> u64 {
         let mut instance = support::start(&self.runtime, &self.prepared, &[]);
         let mut sim = Sim::new(&SimConfig::default(), aapl()).expect("valid config");
-        let mut guest_bar = support::guest_bar(symbol, 0, 0.0);
+        let mut guest_bars = vec![support::guest_bar(symbol, 0, 0.0); batch];
+        let mut rows = Vec::with_capacity(batch);
         let mut bars = 0;
-        for bar in BarFeed::open(path, aapl()).expect("open") {
-            let bar = bar.expect("valid file");
-            black_box(sim.open(&bar));
-            guest_bar.start_ms = bar.bar.start_ms;
-            guest_bar.open = bar.bar.open;
-            guest_bar.high = bar.bar.high;
-            guest_bar.low = bar.bar.low;
-            guest_bar.close = bar.bar.close;
-            guest_bar.volume = bar.bar.volume;
-            instance.on_bar(&guest_bar).expect("a benign call");
-            sim.mark(&bar);
-            bars += 1;
+        let mut feed = BarFeed::open(path, aapl()).expect("open");
+        loop {
+            rows.clear();
+            rows.extend(
+                feed.by_ref()
+                    .take(batch)
+                    .map(|bar| bar.expect("valid file")),
+            );
+            if rows.is_empty() {
+                return bars;
+            }
+            for (row, guest_bar) in rows.iter().zip(&mut guest_bars) {
+                black_box(sim.open(row));
+                guest_bar.start_ms = row.bar.start_ms;
+                guest_bar.open = row.bar.open;
+                guest_bar.high = row.bar.high;
+                guest_bar.low = row.bar.low;
+                guest_bar.close = row.bar.close;
+                guest_bar.volume = row.bar.volume;
+            }
+            if batch == 1 {
+                instance.on_bar(&guest_bars[0]).expect("a benign call");
+            } else {
+                let (consumed, _) = instance
+                    .on_bars(&guest_bars[..rows.len()])
+                    .expect("a benign call");
+                assert_eq!(consumed, rows.len(), "the empty guest emits nothing");
+            }
+            for row in &rows {
+                sim.mark(row);
+            }
+            bars += rows.len() as u64;
         }
-        bars
     }
 }
 
@@ -327,8 +393,14 @@ fn main() {
 
     let backtest = Backtest::new(&path);
     let empty_loop = EmptyGuestLoop::new();
-    let trades = std::cell::Cell::new(0);
-    let replay = std::cell::RefCell::new(Samples::new());
+    let batches = Deliveries::new(
+        "backtest::run, ma-crossover, on-bars batches",
+        Delivery::Batches,
+    );
+    let one_by_one = Deliveries::new(
+        "backtest::run, ma-crossover, one on-bar per bar",
+        Delivery::OneBarAtATime,
+    );
     let mut rows = vec![
         Row::new(
             "native crossover, csv crate (the reference)",
@@ -336,14 +408,14 @@ fn main() {
             || native_csv(&path),
         ),
         Row::new(
-            "backtest::run, ma-crossover (end to end, incl. load)",
+            "backtest::run, ma-crossover, on-bars batches (end to end, incl. load)",
             Target::AtLeast(TARGET_BARS_PER_S),
-            || {
-                let (replay_time, _total, n) = backtest.run();
-                replay.borrow_mut().push(per_second(replay_time, BARS));
-                trades.set(n);
-                BARS
-            },
+            || batches.borrow_mut().run(&backtest),
+        ),
+        Row::new(
+            "backtest::run, ma-crossover, one on-bar per bar (end to end, incl. load)",
+            Target::AtLeast(TARGET_BARS_PER_S),
+            || one_by_one.borrow_mut().run(&backtest),
         ),
         Row::new("native crossover on BarFeed", Target::None, || {
             native_feed(&path)
@@ -369,6 +441,16 @@ fn main() {
             Target::None,
             || empty_loop.run(&path, ""),
         ),
+        Row::new(
+            "BarFeed + Sim + empty guest, \"AAPL\", on-bars of 16",
+            Target::None,
+            || empty_loop.run_batched(&path, "AAPL", MAX_BATCH_BARS),
+        ),
+        Row::new(
+            "BarFeed + Sim + empty guest, \"AAPL\", on-bars of 256",
+            Target::None,
+            || empty_loop.run_batched(&path, "AAPL", 256),
+        ),
     ];
     rows.retain(|row| filters.is_empty() || filters.iter().any(|f| row.label.contains(f)));
 
@@ -386,7 +468,9 @@ fn main() {
             }
         }
         if round == 0 {
-            *replay.borrow_mut() = Samples::new(); // the warm-up's
+            // The warm-up's.
+            batches.borrow_mut().replay = Samples::new();
+            one_by_one.borrow_mut().replay = Samples::new();
         }
     }
 
@@ -396,19 +480,22 @@ fn main() {
         Target::AtLeast(TARGET_BARS_PER_S),
     );
     table.extra_column("wall ns/bar");
-    let replay = replay.borrow().clone();
     for row in &rows {
         let ns: Samples = row.rate.values().iter().map(|rate| 1e9 / rate).collect();
         table.row_with_extra(row.label, &row.rate, row.target, Some(&ns));
-        if row.label.starts_with("backtest::run") && !replay.is_empty() {
-            // What `sandtrade backtest` prints: the replay alone, after loading.
-            let ns: Samples = replay.values().iter().map(|rate| 1e9 / rate).collect();
-            table.row_with_extra(
-                "backtest::run, ma-crossover (replay only, as the CLI prints)",
-                &replay,
-                Target::AtLeast(TARGET_BARS_PER_S),
-                Some(&ns),
-            );
+        for deliveries in [&batches, &one_by_one] {
+            let deliveries = deliveries.borrow();
+            if row.label.starts_with(deliveries.label) && !deliveries.replay.is_empty() {
+                // What `sandtrade backtest` prints: the replay alone, after loading.
+                let replay = &deliveries.replay;
+                let ns: Samples = replay.values().iter().map(|rate| 1e9 / rate).collect();
+                table.row_with_extra(
+                    format!("{} (replay only, as the CLI prints)", deliveries.label),
+                    replay,
+                    Target::AtLeast(TARGET_BARS_PER_S),
+                    Some(&ns),
+                );
+            }
         }
     }
     table.print();
@@ -450,7 +537,44 @@ fn main() {
         idle.row_with_target(row.label, &rates, row.target);
     }
     idle.print();
-    if trades.get() > 0 {
-        println!("ma-crossover traded {} fills per run", trades.get());
+    compare_deliveries(&batches.borrow(), &one_by_one.borrow());
+}
+
+/// Batches against one call per bar, from the runs of both (interleaved): the ratio of their
+/// replay rates, run by run; and they must have traded the same fills.
+fn compare_deliveries(batches: &Deliveries, one_by_one: &Deliveries) {
+    for deliveries in [batches, one_by_one] {
+        if !deliveries.fills.is_empty() {
+            println!(
+                "{}: {} fills per run, {} strategy calls for {BARS} bars",
+                deliveries.label,
+                deliveries.fills.len(),
+                deliveries.calls
+            );
+        }
     }
+    if batches.replay.is_empty() || one_by_one.replay.is_empty() {
+        return;
+    }
+    assert_eq!(
+        batches.fills, one_by_one.fills,
+        "batches and one call per bar must trade the same fills"
+    );
+    let ratios: Samples = batches
+        .replay
+        .values()
+        .iter()
+        .zip(one_by_one.replay.values())
+        .map(|(batched, single)| batched / single)
+        .collect();
+    println!(
+        "on-bars batches vs one on-bar per bar (replay only): {:.2}x (median of {} runs; \
+         [{:.2}x, {:.2}x] p25-p75); {} vs {} bars/s",
+        ratios.median(),
+        ratios.len(),
+        ratios.quantile(0.25),
+        ratios.quantile(0.75),
+        bench_kit::figure(batches.replay.median()),
+        bench_kit::figure(one_by_one.replay.median()),
+    );
 }

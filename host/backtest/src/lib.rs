@@ -16,6 +16,10 @@
 //! print report; report.write_trades_csv(..); report.equity_svg()
 //! ```
 //!
+//! The replay (`replay`) gives the strategy several bars in one `on-bars` call where that
+//! changes nothing it can see, and the desk answers each bar's calls as of that bar; the
+//! outputs are those of the loop above.
+//!
 //! - [`bars`]: the bar CSV format and its reader;
 //! - [`generate`]: synthetic bars (a seeded random walk) and the sample files;
 //! - [`sim`]: the simulated account and its fill model;
@@ -31,6 +35,7 @@ pub mod equity;
 pub mod fill;
 pub mod generate;
 pub mod instruments;
+mod replay;
 pub mod report;
 mod resting;
 pub mod run;
@@ -44,6 +49,6 @@ pub use desk::BacktestDesk;
 pub use fill::Fill;
 pub use instruments::{SymbolId, SymbolTable};
 pub use report::{AccountSummary, PositionSummary, Report};
-pub use run::{BacktestError, BacktestOutcome, BacktestSpec, run};
+pub use run::{BacktestError, BacktestOutcome, BacktestSpec, Delivery, run, run_with};
 pub use settings::BacktestSettings;
 pub use sim::{Held, Sim, SimConfig, SimError};

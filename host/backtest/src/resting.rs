@@ -151,6 +151,17 @@ impl RestingOrder {
         }
     }
 
+    /// Takes a modify: `quantity` shares on `order_type` terms (the same type, checked by the
+    /// risk layer), from the next bar. A stop-limit already triggered rests at its new limit;
+    /// a triggered trailing stop-limit keeps the limit it armed at (its trigger is gone).
+    pub fn change(&mut self, quantity: u32, order_type: OrderType) {
+        self.quantity = quantity;
+        self.order_type = order_type;
+        if let (Some(_), OrderType::StopLimit { limit, .. }) = (self.armed_limit, order_type) {
+            self.armed_limit = Some(limit);
+        }
+    }
+
     /// Market and limit day orders are good for the next bar only: a 0.1.0 strategy cannot
     /// cancel, and a resting limit it forgot could block it for the rest of the day. `ioc` is
     /// one bar by definition. Everything else rests until its day ends, or, `gtc`, until it

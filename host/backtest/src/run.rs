@@ -12,18 +12,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::bars::{BarError, BarFeed, BarRow};
+use super::bars::{BarError, BarFeed};
 use super::desk::BacktestDesk;
-use super::fill::Fill;
+use super::replay::{self, Ended, Plan, Replay, Restarts, Strategy};
 use super::report::Report;
 use super::sim::SimConfig;
 use sandtrade_core::LotTable;
 use sandtrade_risk::Limits;
-use sandtrade_runtime::bindings;
-use sandtrade_runtime::supervisor::{Health, Supervisor};
+use sandtrade_runtime::supervisor::Health;
 use sandtrade_runtime::{
-    CompileCache, CpuBudget, Failed, LoadError, PreparedStrategy, Runtime, SandboxConfig,
-    StartError, StrategyInstance, StrategyMetadata, compile_file, linker,
+    CompileCache, CompiledStrategy, CpuBudget, LoadError, PreparedStrategy, Runtime, SandboxConfig,
+    StartError, StrategyMetadata, compile_file, linker,
 };
 
 /// Fuel per call by default: a billion wasm instructions, about what the live deadline of
@@ -69,7 +68,11 @@ pub struct BacktestOutcome {
     pub quarantined: Option<String>,
     /// Bars skipped because the strategy does not trade their symbol: `(symbol, bars)`.
     pub skipped: Vec<(String, u64)>,
-    /// Wall-clock time of the replay (after loading).
+    /// The calls that delivered bars to the strategy: an `on-bar` or an `on-bars` each,
+    /// whatever the number of bars it carried.
+    pub bar_calls: u64,
+    /// Wall-clock time of the replay (after loading; both replays of a run started over after
+    /// a fault inside a batch).
     pub elapsed: Duration,
 }
 
@@ -113,7 +116,19 @@ pub enum BacktestError {
     },
 }
 
-/// Runs `spec`; `progress` is called every [`PROGRESS_EVERY`] bars with the bars done.
+/// How the bars reach the strategy. Both give the same trades, fills, equity and report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Delivery {
+    /// Several consecutive bars in one `on-bars` call wherever delivering them one by one
+    /// would show the strategy nothing different (`docs/backtest.md`, "Bars in batches").
+    #[default]
+    Batches,
+    /// One `on-bar` call per bar: what batches are measured and checked against.
+    OneBarAtATime,
+}
+
+/// Runs `spec`, delivering bars in batches; `progress` is called every [`PROGRESS_EVERY`]
+/// bars with the bars done.
 ///
 /// # Errors
 ///
@@ -121,6 +136,20 @@ pub enum BacktestError {
 pub fn run(
     spec: &BacktestSpec,
     cache: Option<&CompileCache>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<BacktestOutcome, BacktestError> {
+    run_with(spec, cache, Delivery::Batches, progress)
+}
+
+/// [`run`], with the bars delivered as `delivery` says.
+///
+/// # Errors
+///
+/// A [`BacktestError`]; a strategy fault is not an error (it is in the outcome).
+pub fn run_with(
+    spec: &BacktestSpec,
+    cache: Option<&CompileCache>,
+    delivery: Delivery,
     progress: &mut dyn FnMut(u64),
 ) -> Result<BacktestOutcome, BacktestError> {
     let budget = CpuBudget::Fuel {
@@ -137,16 +166,76 @@ pub fn run(
     let linker = linker::strategy_linker::<BacktestDesk>(runtime.engine())
         .map_err(|e| BacktestError::Engine(e.into()))?;
     let prepared = PreparedStrategy::new(&linker, compiled.clone())?;
+    let restarts = Restarts {
+        prepared: &prepared,
+        runtime: &runtime,
+        params: &spec.params,
+    };
+    let batches = delivery == Delivery::Batches && replay::can_batch(&compiled);
+    let mut plan = Plan {
+        singly_from: if batches { u64::MAX } else { 0 },
+        quiet_before: 0,
+    };
+    // A run started over does not report progress back from where it was.
+    let mut reported = 0;
+    let mut progress = |done: u64| {
+        if done >= reported {
+            reported = done;
+            progress(done);
+        }
+    };
+    let mut elapsed = Duration::ZERO;
+    loop {
+        let (attempt, replay_time) = replay_file(spec, restarts, plan, &mut progress)?;
+        elapsed += replay_time;
+        match attempt {
+            Attempt::Done(done) => return finish(spec, &compiled, *done, elapsed),
+            Attempt::BatchFault { first_bar } => {
+                // Deterministic: the bars before that batch replay as they did (and logged
+                // already); from it on, one bar per call places every fault on its bar.
+                plan = Plan {
+                    singly_from: first_bar,
+                    quiet_before: plan.quiet_before.max(first_bar),
+                };
+            }
+        }
+    }
+}
+
+/// How one replay of the file ended.
+enum Attempt<'a> {
+    /// Every bar replayed.
+    Done(Box<Replayed<'a>>),
+    /// A fault inside a batch: the run starts over (see [`super::replay`]).
+    BatchFault { first_bar: u64 },
+}
+
+/// A replay of every bar, before its report.
+struct Replayed<'a> {
+    replay: Replay<'a>,
+    metadata: StrategyMetadata,
+    feed: BarFeed,
+    bars: u64,
+}
+
+/// Starts the strategy and replays the file through it as `plan` allows. Returns how that
+/// ended, and the time the replay took (after the start and the file's opening).
+fn replay_file<'a>(
+    spec: &BacktestSpec,
+    restarts: Restarts<'a>,
+    plan: Plan,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(Attempt<'a>, Duration), BacktestError> {
     let name: Arc<str> = sandtrade_runtime::strategy_name(&spec.strategy).into();
     let desk = BacktestDesk::new(spec.lots.clone(), spec.limits.clone(), spec.sim.clone());
-    let started = prepared
-        .start(&runtime, name.clone(), desk, &spec.params)
+    let started = restarts
+        .prepared
+        .start(restarts.runtime, name.clone(), desk, &spec.params)
         .map_err(|failed| BacktestError::Start {
             path: spec.strategy.clone(),
             error: failed.error,
         })?;
-    let metadata = started.metadata;
-    let mut replay = Replay::new(name, Strategy::Up(started.instance), runtime.sandbox());
+    let mut replay = Replay::new(name, Strategy::Up(started.instance), restarts, plan);
     let table = replay
         .desk()
         .sim()
@@ -158,21 +247,38 @@ pub fn run(
         error: source,
     };
     let mut feed = BarFeed::open(&spec.bars, table).map_err(bars_error)?;
-
     let started_at = Instant::now();
-    let mut done = 0u64;
-    for bar in feed.by_ref() {
-        let bar = bar.map_err(bars_error)?;
-        replay.bar(&bar, &prepared, &runtime, &spec.params);
-        done += 1;
-        if done.is_multiple_of(PROGRESS_EVERY) {
-            progress(done);
+    let ended = replay.run(&mut feed, progress).map_err(bars_error)?;
+    let attempt = match ended {
+        Ended::AllBars(bars) => {
+            progress(bars);
+            Attempt::Done(Box::new(Replayed {
+                replay,
+                metadata: started.metadata,
+                feed,
+                bars,
+            }))
         }
-    }
-    progress(done);
-    let elapsed = started_at.elapsed();
+        Ended::BatchFault { first_bar } => Attempt::BatchFault { first_bar },
+    };
+    Ok((attempt, started_at.elapsed()))
+}
+
+/// The outcome of a replay of every bar.
+fn finish(
+    spec: &BacktestSpec,
+    compiled: &CompiledStrategy,
+    done: Replayed<'_>,
+    elapsed: Duration,
+) -> Result<BacktestOutcome, BacktestError> {
+    let Replayed {
+        mut replay,
+        metadata,
+        feed,
+        bars,
+    } = done;
     let skipped = feed.stats().map(|s| s.skipped.clone()).unwrap_or_default();
-    if done == 0 {
+    if bars == 0 {
         let skipped = skipped
             .iter()
             .map(|(symbol, n)| format!("{symbol} ({n})"))
@@ -205,6 +311,7 @@ pub fn run(
         faults,
         quarantined,
         skipped,
+        bar_calls: replay.bar_calls,
         elapsed,
     })
 }
@@ -212,181 +319,7 @@ pub fn run(
 /// Bars between two progress calls.
 pub const PROGRESS_EVERY: u64 = 1 << 16;
 
-/// The strategy, running or down after a fault (its desk, with the account, survives).
-enum Strategy {
-    Up(StrategyInstance<BacktestDesk>),
-    Down(Box<BacktestDesk>),
-    /// Only inside a transition from one state to the other.
-    Moving,
-}
-
-const MOVING: &str = "the strategy is between states only inside a transition";
-
-impl Strategy {
-    fn desk_mut(&mut self) -> &mut BacktestDesk {
-        match self {
-            Self::Up(instance) => instance.desk_mut(),
-            Self::Down(desk) => desk,
-            Self::Moving => unreachable!("{MOVING}"),
-        }
-    }
-
-    fn desk(&self) -> &BacktestDesk {
-        match self {
-            Self::Up(instance) => instance.desk(),
-            Self::Down(desk) => desk,
-            Self::Moving => unreachable!("{MOVING}"),
-        }
-    }
-
-    fn into_desk(self) -> BacktestDesk {
-        match self {
-            Self::Up(instance) => instance.into_desk(),
-            Self::Down(desk) => *desk,
-            Self::Moving => unreachable!("{MOVING}"),
-        }
-    }
-}
-
-/// The replay loop's state.
-struct Replay {
-    name: Arc<str>,
-    strategy: Strategy,
-    supervisor: Supervisor,
-    faults: Vec<(i64, String)>,
-    /// One reusable guest bar per instrument (by `SymbolId`), in the strategy's spelling.
-    guest_bars: Vec<bindings::Bar>,
-    /// The declared spelling per instrument, for fills.
-    spellings: Vec<String>,
-    /// Fills of the current bar, copied out of the account so the strategy can be called.
-    fills: Vec<Fill>,
-}
-
-impl Replay {
-    fn new(name: Arc<str>, strategy: Strategy, sandbox: &SandboxConfig) -> Self {
-        let sim = strategy.desk().sim().expect("bound");
-        let gate = strategy.desk().gate().expect("bound");
-        let spellings: Vec<String> = sim
-            .table()
-            .iter()
-            .map(|(_, instrument)| {
-                gate.declared_as(instrument)
-                    .unwrap_or(&instrument.symbol)
-                    .to_owned()
-            })
-            .collect();
-        let guest_bars = sim
-            .table()
-            .iter()
-            .zip(&spellings)
-            .map(|((_, instrument), spelling)| {
-                bindings::Bar::blank(spelling, instrument.market, bindings::DataSource::Replay)
-            })
-            .collect();
-        Self {
-            name,
-            strategy,
-            supervisor: Supervisor::new(
-                sandbox.max_strikes,
-                i64::try_from(sandbox.strike_window_s).unwrap_or(i64::MAX / 1000) * 1000,
-            ),
-            faults: Vec::new(),
-            guest_bars,
-            spellings,
-            fills: Vec::new(),
-        }
-    }
-
-    fn desk(&self) -> &BacktestDesk {
-        self.strategy.desk()
-    }
-
-    /// One bar: restart if due, fills at its open, `on-fill`s, `on-bar`, then valuation.
-    fn bar(
-        &mut self,
-        row: &BarRow,
-        prepared: &PreparedStrategy<BacktestDesk>,
-        runtime: &Runtime,
-        params: &[(String, String)],
-    ) {
-        if self.supervisor.restart_due(row.bar.start_ms) {
-            self.restart(row.bar.start_ms, prepared, runtime, params);
-        }
-        let desk = self.strategy.desk_mut();
-        desk.set_now_ms(row.bar.start_ms);
-        let sim = desk.sim_mut().expect("bound");
-        self.fills.clear();
-        self.fills.extend_from_slice(sim.open(row));
-        if let Strategy::Up(instance) = &mut self.strategy {
-            let mut result = Ok(());
-            for fill in &self.fills {
-                let guest_fill = bindings::Fill {
-                    signal_id: fill.signal_id,
-                    symbol: self.spellings[fill.symbol.index()].clone(),
-                    action: fill.action.into(),
-                    quantity: fill.quantity,
-                    price: fill.price,
-                    time_ms: fill.time_ms,
-                };
-                result = instance.on_fill(&guest_fill).map(drop);
-                if result.is_err() {
-                    break;
-                }
-            }
-            if result.is_ok() {
-                let guest_bar = &mut self.guest_bars[row.symbol.index()];
-                guest_bar.set(
-                    row.bar.start_ms,
-                    [
-                        row.bar.open,
-                        row.bar.high,
-                        row.bar.low,
-                        row.bar.close,
-                        row.bar.volume,
-                    ],
-                );
-                result = instance.on_bar(guest_bar).map(drop);
-            }
-            if let Err(fault) = result {
-                self.fault(row.bar.start_ms, fault.to_string());
-            }
-        }
-        self.strategy.desk_mut().sim_mut().expect("bound").mark(row);
-    }
-
-    fn fault(&mut self, now_ms: i64, what: String) {
-        tracing::warn!(time_ms = now_ms, "{what}");
-        self.supervisor.on_fault(now_ms, &what);
-        self.faults.push((now_ms, what));
-        if let Strategy::Up(_) = self.strategy {
-            let up = std::mem::replace(&mut self.strategy, Strategy::Moving);
-            self.strategy = Strategy::Down(Box::new(up.into_desk()));
-        }
-    }
-
-    fn restart(
-        &mut self,
-        now_ms: i64,
-        prepared: &PreparedStrategy<BacktestDesk>,
-        runtime: &Runtime,
-        params: &[(String, String)],
-    ) {
-        let Strategy::Down(_) = &self.strategy else {
-            return;
-        };
-        let desk = std::mem::replace(&mut self.strategy, Strategy::Moving).into_desk();
-        match prepared.start(runtime, self.name.clone(), desk, params) {
-            Ok(started) => {
-                self.supervisor.on_restarted();
-                self.strategy = Strategy::Up(started.instance);
-            }
-            Err(Failed { error, desk }) => {
-                self.strategy = Strategy::Down(Box::new(desk));
-                self.fault(now_ms, error.to_string());
-            }
-        }
-    }
-}
+pub use super::replay::MAX_BATCH_BARS;
 
 /// Writes the trades CSV and the equity SVG of `report` into `dir` (created if missing), as
 /// `trades.csv` and `equity.svg`. Returns their paths.

@@ -388,6 +388,29 @@ impl Sim {
         self.bars += 1;
     }
 
+    /// Whether an order rests on `symbol`: only then can a bar of it fill or expire anything
+    /// when it opens.
+    pub fn has_orders(&self, symbol: SymbolId) -> bool {
+        self.slots
+            .get(symbol.index())
+            .is_some_and(|slot| !slot.orders.is_empty())
+    }
+
+    /// The reference price of `symbol`: the close of its bar the strategy is seeing, or saw
+    /// last ([`Sim::open`] sets it).
+    pub fn reference(&self, symbol: SymbolId) -> Option<f64> {
+        self.slots.get(symbol.index())?.reference
+    }
+
+    /// Sets the reference price of `symbol` without opening a bar (nothing fills): what a
+    /// bar's open does to the prices when no order rests on its symbol. The backtest's desk
+    /// moves it bar by bar through a batch delivered in one call.
+    pub fn set_reference(&mut self, symbol: SymbolId, price: Option<f64>) {
+        if let Some(slot) = self.slots.get_mut(symbol.index()) {
+            slot.reference = price;
+        }
+    }
+
     /// The orders resting (not yet filled, expired or cancelled), by instrument, each
     /// instrument's oldest first.
     pub fn working_orders(&self) -> impl Iterator<Item = (SymbolId, &RestingOrder)> {
@@ -416,11 +439,51 @@ impl Sim {
                 return Ok(());
             }
         }
-        if (1..self.next_id).contains(&id) {
-            Err(CancelRefusal::AlreadyEnded)
+        Err(if self.knows(id) {
+            CancelRefusal::AlreadyEnded
         } else {
-            Err(CancelRefusal::UnknownOrder)
+            CancelRefusal::UnknownOrder
+        })
+    }
+
+    /// The resting order of signal `id`, with its instrument.
+    pub fn resting(&self, id: u64) -> Option<(SymbolId, &RestingOrder)> {
+        self.working_orders().find(|(_, order)| order.id == id)
+    }
+
+    /// Whether signal `id` was ever an order of this account (resting or ended).
+    pub fn knows(&self, id: u64) -> bool {
+        (1..self.next_id).contains(&id)
+    }
+
+    /// Changes the resting order of signal `id` to `quantity` shares on `order_type` terms
+    /// (validated by the caller), moving its pending shares with it.
+    ///
+    /// # Errors
+    ///
+    /// As [`cancel`](Self::cancel), for an order that is not resting.
+    pub fn modify(
+        &mut self,
+        id: u64,
+        quantity: u32,
+        order_type: sandtrade_core::OrderType,
+    ) -> Result<(), CancelRefusal> {
+        for slot in &mut self.slots {
+            if let Some(order) = slot.orders.iter_mut().find(|order| order.id == id) {
+                let pending = match order.side {
+                    Side::Buy => &mut slot.pending_buys,
+                    Side::Sell => &mut slot.pending_sells,
+                };
+                *pending = *pending - order.quantity + quantity;
+                order.change(quantity, order_type);
+                return Ok(());
+            }
         }
+        Err(if self.knows(id) {
+            CancelRefusal::AlreadyEnded
+        } else {
+            CancelRefusal::UnknownOrder
+        })
     }
 
     /// The strategy's position in `symbol`, if it holds any shares.

@@ -258,6 +258,11 @@ impl<D: Desk> StrategyInstance<D> {
         if let Bindings::V0_1 { .. } = self.bindings {
             let mut total = CallStats::default();
             for (i, bar) in bars.iter().enumerate() {
+                // What the SDKs' `on-bars` does for a 0.2.0 component: the desk answers the
+                // calls of this bar as of this bar (it takes the first as the current one).
+                if i > 0 {
+                    self.desk_mut().handling_bar(i);
+                }
                 let stats = self.on_bar(bar)?;
                 total.emits += stats.emits;
                 total.rejections += stats.rejections;
@@ -302,6 +307,16 @@ impl<D: Desk> StrategyInstance<D> {
     /// guest that emitted 40,000 signals before its deadline did emit them).
     pub fn last_call(&self) -> CallStats {
         self.store.data().last_call()
+    }
+
+    /// The fuel the last call used, under [`CpuBudget::Fuel`] (a backtest); `None` under
+    /// deadlines. For a 0.1.0 component's `on_bars`, the last of its `on-bar` calls.
+    pub fn last_call_fuel(&self) -> Option<u64> {
+        let CpuBudget::Fuel { per_call } = self.runtime.budget() else {
+            return None;
+        };
+        let left = self.store.get_fuel().ok()?;
+        Some(per_call.saturating_sub(left))
     }
 
     /// Calls an export under the deadline of `budget`.
