@@ -202,6 +202,8 @@ pub struct BrokerOrder {
     pub order_id: i32,
     /// IB's status.
     pub status: String,
+    /// Shares ordered.
+    pub quantity: f64,
     /// The limit price, for a limit order.
     pub limit_price: Option<f64>,
     /// IB's order type: `MKT`, `LMT`, `STP`, `TRAIL`, ...
@@ -214,6 +216,35 @@ pub struct BrokerOrder {
     pub tif: String,
     /// Whether it may work outside regular trading hours.
     pub outside_rth: bool,
+}
+
+/// Waits (bounded) until the simulator serves `count` real-time bar subscriptions: the host
+/// has written them once it reports them, but the simulator may not have read them yet, and a
+/// market stepped before that sends its bars to nobody.
+pub async fn wait_for_bar_subscriptions(sim: &SimHandle, count: usize) {
+    let subscribed = async {
+        while sim.real_time_bar_subscriptions() < count {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    tokio::time::timeout(WAIT, subscribed)
+        .await
+        .unwrap_or_else(|_| panic!("{count} real-time bar subscriptions at the simulator in time"));
+}
+
+/// Waits (bounded) until the simulator serves `count` streaming market-data (reqMktData)
+/// subscriptions: the tick subscriptions the host falls back to when IB refuses a contract's
+/// real-time bars. As with [`wait_for_bar_subscriptions`], a market stepped before the
+/// simulator has read them sends its ticks to nobody.
+pub async fn wait_for_tick_subscriptions(sim: &SimHandle, count: usize) {
+    let subscribed = async {
+        while sim.market_data_subscriptions() < count {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    tokio::time::timeout(WAIT, subscribed)
+        .await
+        .unwrap_or_else(|_| panic!("{count} market data subscriptions at the simulator in time"));
 }
 
 /// Every order at the broker, open and completed, read through a separate `ibapi` client
@@ -246,6 +277,7 @@ pub async fn broker_orders(sim: &SimHandle) -> Vec<BrokerOrder> {
                 client_id: d.order.client_id,
                 order_id: d.order.order_id,
                 status: d.order_state.status.to_string(),
+                quantity: d.order.total_quantity,
                 limit_price: d.order.limit_price,
                 order_type: d.order.order_type,
                 aux_price: d.order.aux_price,

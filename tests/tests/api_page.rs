@@ -139,6 +139,15 @@ async fn the_status_page_shows_the_demo_and_updates_live() {
     )
     .await;
 
+    // Where each contract's bars come from: the demo's tws-sim serves live data.
+    let data = until(
+        &client,
+        "const t = document.getElementById('market-data').textContent; \
+         return t.includes('AAPL live') ? t : null;",
+    )
+    .await;
+    assert!(!data.as_str().unwrap().contains("failed"), "{data}");
+
     // The account's P&L as IB (here the embedded tws-sim) reports it.
     let pnl = until(
         &client,

@@ -23,6 +23,7 @@
 //! | `restart [ID]` | drop everything, roll nextValidId back to ID (default: the first id) |
 //! | `silent on` / `silent off` | stop / resume writing to clients, sockets stay open |
 //! | `lost` / `restored` | send error 1100 / 1102 to every client |
+//! | `no-live SYMBOL CODE` / `no-live SYMBOL off` | refuse the account live data of SYMBOL with CODE (354, 10089, 10167, 10168), serving delayed ticks instead / give it live data again |
 //! | `clear` | disarm every fault |
 //! | `help` | list the commands |
 //! | `quit` | close this control connection |
@@ -77,7 +78,7 @@ pub enum Command {
 /// The `help` text.
 pub const HELP: &str = "commands: status | step [N] | bar | price SYMBOL [X] | \
 hold-option ACCOUNT CONID SYMBOL EXPIRY STRIKE C|P QUANTITY [AVGCOST] | clients | drop | drop-after N | \
-reject N | reject-by-notice N | delay-fills MS|off | dup-exec | garble-exec-time | lose N | pause | resume | restart [ID] | silent on|off | lost | restored | clear | help | quit";
+reject N | reject-by-notice N | delay-fills MS|off | dup-exec | garble-exec-time | lose N | pause | resume | restart [ID] | silent on|off | lost | restored | no-live SYMBOL CODE|off | clear | help | quit";
 
 /// Parses one line. The error is the reply's text after `ERR `.
 pub fn parse(line: &str) -> Result<Command, String> {
@@ -145,6 +146,30 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "silent" => Command::Fault(Fault::Silent(switch("silent")?)),
         "lost" => Command::Fault(Fault::ConnectivityLost),
         "restored" => Command::Fault(Fault::ConnectivityRestored),
+        "no-live" => {
+            let symbol = args
+                .first()
+                .ok_or("no-live needs a symbol and a code (354, 10089, 10167, 10168) or off")?;
+            let code = match args.get(1).copied() {
+                Some("off") => None,
+                Some(text) => {
+                    let code: i32 = text
+                        .parse()
+                        .map_err(|_| format!("the code must be a whole number, got {text:?}"))?;
+                    if crate::engine::codes::no_live_data_text(code).is_none() {
+                        return Err(format!(
+                            "{code} is not a code IB refuses live market data with (354, 10089, 10167, 10168)"
+                        ));
+                    }
+                    Some(code)
+                }
+                None => return Err("no-live needs a code (354, 10089, 10167, 10168) or off".into()),
+            };
+            Command::Fault(Fault::NoLiveData {
+                symbol: symbol.to_string(),
+                code,
+            })
+        }
         "clear" => Command::Clear,
         "help" => Command::Help,
         "quit" => Command::Quit,
@@ -218,8 +243,13 @@ pub(crate) fn execute(shared: &Arc<Shared>, command: Command) -> String {
             let status = faults.status();
             let engine = shared.engine();
             let s = &status.state;
+            let no_live: Vec<String> = s
+                .no_live_data
+                .iter()
+                .map(|(symbol, code)| format!("{symbol}:{code}"))
+                .collect();
             format!(
-                "OK now={} connections={} clients={} reject_next={} fill_delay_ms={} dup_execs={} paused={} silent={}",
+                "OK now={} connections={} clients={} reject_next={} fill_delay_ms={} dup_execs={} paused={} silent={} no_live=[{}]",
                 engine.now().unix_timestamp(),
                 status.connections,
                 id_list(&engine.client_ids()),
@@ -228,7 +258,8 @@ pub(crate) fn execute(shared: &Arc<Shared>, command: Command) -> String {
                     .map_or("off".to_string(), |d| d.as_millis().to_string()),
                 s.duplicate_next_execs,
                 s.market_data_paused,
-                status.silent
+                status.silent,
+                no_live.join(",")
             )
         }
         Command::Step(n) => {
@@ -268,6 +299,26 @@ pub(crate) fn execute(shared: &Arc<Shared>, command: Command) -> String {
             }
         }
         Command::Clients => format!("OK {}", id_list(&shared.engine().client_ids())),
+        Command::Fault(Fault::NoLiveData { symbol, code }) => {
+            let done = match code {
+                Some(code) => faults.refuse_live_data(&symbol, code),
+                None if shared.engine().book().by_symbol(&symbol).is_none() => Err(
+                    crate::faults::NoLiveDataError::UnknownSymbol(symbol.clone()),
+                ),
+                None => {
+                    faults.allow_live_data(&symbol);
+                    Ok(())
+                }
+            };
+            match done {
+                Ok(()) => format!(
+                    "OK {} {}",
+                    symbol.to_ascii_uppercase(),
+                    code.map_or("live".to_string(), |c| format!("no-live={c}"))
+                ),
+                Err(e) => format!("ERR {e}"),
+            }
+        }
         Command::Fault(fault) => {
             let touched = faults.apply(fault);
             format!("OK connections={touched}")

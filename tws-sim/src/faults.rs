@@ -54,6 +54,27 @@ pub enum Fault {
     ConnectivityLost,
     /// Send error 1102 (connectivity restored, data maintained) to every client.
     ConnectivityRestored,
+    /// The account has no live data for `symbol`: real-time bars, live or frozen ticks and
+    /// history are refused with `code` (354, 10089, 10167 or 10168), and delayed ticks are
+    /// served instead (unless `code` is 10168). `None` gives it live data again. Takes effect
+    /// on the next request; subscriptions already made are kept.
+    NoLiveData {
+        /// The contract's symbol (`AAPL`, `700`).
+        symbol: String,
+        /// IB's code, or `None` to lift the fault.
+        code: Option<i32>,
+    },
+}
+
+/// Why a [`Fault::NoLiveData`] cannot be armed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoLiveDataError {
+    /// The contract table has no such symbol.
+    #[error("unknown symbol {0:?}")]
+    UnknownSymbol(String),
+    /// Not a code IB refuses live data with.
+    #[error("{0} is not a code IB refuses live market data with (354, 10089, 10167, 10168)")]
+    NotARefusal(i32),
 }
 
 /// The switchboard of one running simulator. Cheap to clone.
@@ -132,6 +153,20 @@ impl Faults {
                 );
                 engine.client_ids().len()
             }
+            Fault::NoLiveData { symbol, code } => {
+                let mut engine = shared.engine();
+                let known = engine
+                    .book()
+                    .by_symbol(&symbol)
+                    .map(|idx| engine.book().spec(idx).symbol.clone());
+                if let Some(symbol) = known {
+                    match code {
+                        Some(code) => _ = engine.faults.no_live_data.insert(symbol, code),
+                        None => _ = engine.faults.no_live_data.remove(&symbol),
+                    }
+                }
+                0
+            }
             Fault::ConnectivityRestored => {
                 let engine = shared.engine();
                 engine.broadcast_notice(
@@ -206,6 +241,31 @@ impl Faults {
     /// Sends 1102 to every client.
     pub fn connectivity_restored(&self) {
         self.apply(Fault::ConnectivityRestored);
+    }
+
+    /// Refuses the account live data of `symbol` with `code` (354, 10089, 10167 or 10168):
+    /// real-time bars, live ticks and history are refused, delayed ticks served instead (not
+    /// for 10168).
+    pub fn refuse_live_data(&self, symbol: &str, code: i32) -> Result<(), NoLiveDataError> {
+        if codes::no_live_data_text(code).is_none() {
+            return Err(NoLiveDataError::NotARefusal(code));
+        }
+        if self.shared.engine().book().by_symbol(symbol).is_none() {
+            return Err(NoLiveDataError::UnknownSymbol(symbol.to_owned()));
+        }
+        self.apply(Fault::NoLiveData {
+            symbol: symbol.to_owned(),
+            code: Some(code),
+        });
+        Ok(())
+    }
+
+    /// Gives the account live data of `symbol` again.
+    pub fn allow_live_data(&self, symbol: &str) {
+        self.apply(Fault::NoLiveData {
+            symbol: symbol.to_owned(),
+            code: None,
+        });
     }
 
     /// What is armed now.

@@ -82,6 +82,6 @@ mod text;
 
 pub use cli::Args;
 pub use config::{DEFAULT_CONTROL_PORT, DEFAULT_PORT, SimConfig};
-pub use faults::{Fault, FaultState, FaultStatus, Faults};
+pub use faults::{Fault, FaultState, FaultStatus, Faults, NoLiveDataError};
 pub use probe::{LatencyProbe, ProbeSample};
 pub use simulator::{SimHandle, Simulator, UnknownSymbol, run};

@@ -395,9 +395,17 @@ async fn control_interface_drives_the_switchboard_and_the_market() {
     assert_eq!(ask("price AAPL 200").await, "OK AAPL 200");
     assert_eq!(ask("step 4").await, "OK now=1736173804");
     assert_eq!(ask("bar").await, "OK now=1736173805");
+    assert_eq!(ask("no-live aapl 354").await, "OK AAPL no-live=354");
+    assert_eq!(
+        ask("no-live AAPL 200").await,
+        "ERR 200 is not a code IB refuses live market data with (354, 10089, 10167, 10168)"
+    );
+    assert_eq!(ask("no-live ZZZZ 354").await, "ERR unknown symbol \"ZZZZ\"");
+    assert_eq!(ask("no-live 700 10168").await, "OK 700 no-live=10168");
+    assert_eq!(ask("no-live 700 off").await, "OK 700 live");
     assert_eq!(
         ask("status").await,
-        "OK now=1736173805 connections=0 clients=[] reject_next=2 fill_delay_ms=1500 dup_execs=0 paused=false silent=false"
+        "OK now=1736173805 connections=0 clients=[] reject_next=2 fill_delay_ms=1500 dup_execs=0 paused=false silent=false no_live=[AAPL:354]"
     );
     assert_eq!(
         ask("hold-option DU1234567 712345678 AAPL 20250117 200 C -2 350").await,

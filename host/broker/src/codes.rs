@@ -64,6 +64,30 @@ pub fn ends_order(code: i32) -> Option<NoticeEnd> {
     }
 }
 
+/// IB's codes for market data the account may not have live: real-time bars or ticks of a
+/// contract whose exchange the account has no (API) subscription for. IB's texts:
+///
+/// - 354: "Requested market data is not subscribed." (often followed by "Delayed market data
+///   is available."): the request is refused.
+/// - 10089: "Requested market data requires additional subscription for API. … Delayed market
+///   data is available.": the request stands, but no live data comes.
+/// - 10167: "Requested market data is not subscribed. Displaying delayed market data.": delayed
+///   data comes instead (after `reqMarketDataType` 3 or 4).
+/// - 10168: "Requested market data is not subscribed. Delayed market data is not enabled.": the
+///   request is refused, and delayed data is not enabled for the account either.
+pub const NO_LIVE_DATA: [i32; 4] = [354, 10_089, 10_167, 10_168];
+
+/// Whether `code` says that live market data of the contract is not available to the account
+/// (one of [`NO_LIVE_DATA`]).
+pub fn refuses_live_data(code: i32) -> bool {
+    NO_LIVE_DATA.contains(&code)
+}
+
+/// Whether IB says, with a refusal of live data, that delayed data cannot be had either (10168).
+pub fn delayed_disabled(code: i32) -> bool {
+    code == 10_168
+}
+
 /// Classifies `code` with its `message` (the farm name comes from the message).
 pub fn classify(code: i32, message: &str) -> NoticeClass {
     let farm = || {
@@ -134,6 +158,19 @@ mod tests {
         for code in [399, 404, 161, 10_147, 10_148, 2_109, 1_100] {
             assert_eq!(ends_order(code), None, "{code}");
         }
+    }
+
+    #[test]
+    fn codes_that_refuse_live_market_data() {
+        for code in [354, 10_089, 10_167, 10_168] {
+            assert!(refuses_live_data(code), "{code}");
+        }
+        // Farm notices, pacing, a missing contract and a cancelled request are not refusals.
+        for code in [2104, 2106, 162, 200, 300, 420, 10_090, 10_197] {
+            assert!(!refuses_live_data(code), "{code}");
+        }
+        assert!(delayed_disabled(10_168));
+        assert!(!delayed_disabled(354) && !delayed_disabled(10_167));
     }
 
     #[test]

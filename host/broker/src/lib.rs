@@ -15,7 +15,7 @@
 //! | [`session`] | connect (fallback client ids on 326, the account check), reconciliation reads |
 //! | [`pacer`] | the one pacer of every outgoing message (below IB's 50 per second) |
 //! | [`backoff`] | reconnect delays: exponential, capped, jittered |
-//! | [`codes`] | what IB's notice codes mean (1100/1101/1102, farms, 326, orders, pacing) |
+//! | [`codes`] | what IB's notice codes mean (1100/1101/1102, farms, 326, orders, pacing, live market data refused) |
 //! | [`wire`] | conversions between `ibapi`'s types and the host's |
 //! | [`bars`] | aggregation of five-second bars to each strategy's bar size |
 //! | [`history`] | warm-up bar sizes and IB's historical pacing |

@@ -56,6 +56,63 @@ pub struct MarketDataConfig {
     pub warmup_bars: u32,
     /// Only bars from regular trading hours (IB's `useRTH`).
     pub regular_hours_only: bool,
+    /// What a contract whose live data IB refuses gets instead.
+    pub fallback: Fallback,
+}
+
+/// `[market_data] fallback`: what a contract gets when IB refuses its live data (codes 354,
+/// 10089, 10167, 10168: the account has no market data subscription for its exchange).
+///
+/// The default is [`Fallback::None`]: a strategy that never looks at its bars' `source` would
+/// otherwise trade on prices about 15 minutes old without anyone having chosen that. The
+/// refusal is shown plainly either way (the status's `market_data`, the status page).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Fallback {
+    /// No fallback: the contract is reported failed, with IB's code and text, and gets no bars.
+    #[default]
+    None,
+    /// IB's delayed data (`reqMarketDataType` 3): bars built from the delayed trades, with
+    /// source `delayed`.
+    Delayed,
+    /// IB's delayed-frozen data (`reqMarketDataType` 4): delayed data while the market trades,
+    /// and the last delayed values IB holds when it does not; bars have source `delayed`
+    /// while IB says the data is delayed, `frozen` while it says frozen. (IB's frozen type 2
+    /// needs the same subscription as live data, so it is no fallback.)
+    Frozen,
+}
+
+impl Fallback {
+    /// The value as the file spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Delayed => "delayed",
+            Self::Frozen => "frozen",
+        }
+    }
+
+    /// IB's market data type to request (`None`: no fallback).
+    pub fn market_data_type(self) -> Option<ibapi::market_data::MarketDataType> {
+        use ibapi::market_data::MarketDataType;
+        match self {
+            Self::None => None,
+            Self::Delayed => Some(MarketDataType::Delayed),
+            Self::Frozen => Some(MarketDataType::DelayedFrozen),
+        }
+    }
+}
+
+impl std::str::FromStr for Fallback {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "none" => Ok(Self::None),
+            "delayed" => Ok(Self::Delayed),
+            "frozen" => Ok(Self::Frozen),
+            _ => Err("expected \"delayed\", \"frozen\" or \"none\"".to_owned()),
+        }
+    }
 }
 
 /// `[positions]`.
@@ -181,10 +238,14 @@ impl MarketDataConfig {
         let mut s = Section::new("market_data", table, p);
         let warmup_bars = s.number_or("warmup_bars", 50u32, 0..=5_000);
         let regular_hours_only = s.bool_or("regular_hours_only", true);
+        let fallback = s
+            .optional_with("fallback", |v: String| v.parse::<Fallback>())
+            .unwrap_or_default();
         s.finish();
         Self {
             warmup_bars,
             regular_hours_only,
+            fallback,
         }
     }
 }
@@ -213,5 +274,54 @@ impl PositionsConfig {
             drift_grace,
             halt_on_drift,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn market_data(text: &str) -> (MarketDataConfig, Vec<String>) {
+        let mut p = Problems::default();
+        let config = MarketDataConfig::read(toml::from_str(text).unwrap(), &mut p);
+        (config, p.into_vec())
+    }
+
+    #[test]
+    fn the_fallback_is_none_unless_asked_for() {
+        let (config, problems) = market_data("");
+        assert_eq!(config.fallback, Fallback::None);
+        assert!(problems.is_empty(), "{problems:?}");
+        for (text, fallback) in [
+            ("delayed", Fallback::Delayed),
+            ("frozen", Fallback::Frozen),
+            ("none", Fallback::None),
+        ] {
+            let (config, problems) = market_data(&format!("fallback = \"{text}\""));
+            assert_eq!(config.fallback, fallback);
+            assert_eq!(fallback.as_str(), text);
+            assert!(problems.is_empty(), "{problems:?}");
+        }
+        assert_eq!(Fallback::None.market_data_type(), None);
+        assert_eq!(
+            Fallback::Frozen.market_data_type(),
+            Some(ibapi::market_data::MarketDataType::DelayedFrozen)
+        );
+    }
+
+    #[test]
+    fn a_bad_fallback_is_a_problem_naming_what_is_accepted() {
+        let (config, problems) = market_data("fallback = \"live\"");
+        assert_eq!(config.fallback, Fallback::None);
+        assert_eq!(
+            problems,
+            [r#"market_data.fallback = "live": expected "delayed", "frozen" or "none""#]
+        );
+        let (_, problems) = market_data("fallback = 3");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with("market_data.fallback = 3: "),
+            "{problems:?}"
+        );
     }
 }

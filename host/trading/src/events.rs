@@ -59,6 +59,18 @@ pub enum TradingEvent {
         /// Every contract subscribed now.
         symbols: Vec<String>,
     },
+    /// IB refused a contract's live data and the `[market_data] fallback` took its place: the
+    /// contract's bars are built from IB's delayed (or frozen) ticks from now on.
+    DataFallback {
+        /// The contract symbol.
+        symbol: String,
+        /// `delayed` or `frozen`: the market data type asked for.
+        fallback: String,
+        /// IB's code that refused live data.
+        code: i32,
+        /// IB's text with it.
+        message: String,
+    },
     /// The connection ended.
     Disconnected {
         /// Why.

@@ -81,15 +81,15 @@ use sandtrade_runtime::{CompileCache, CpuBudget, DeskSpec, Fleet, Runtime, Strat
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 
 pub use self::config::{
-    MarketDataConfig, PositionsConfig, QueueConfig, TradingConfig, TradingSections,
+    Fallback, MarketDataConfig, PositionsConfig, QueueConfig, TradingConfig, TradingSections,
 };
 use self::connection::Connection;
 use self::events::Events;
 pub use self::events::{EVENT_CAPACITY, TradingEvent};
 use self::feed::Feed;
 pub use self::handle::{
-    CancelOutcome, Command, CommandError, ConnectTarget, Exit, ManualAccepted, ManualOrder,
-    ManualRefusal, TradingHandle,
+    CancelOutcome, Command, CommandError, ConnectTarget, Exit, ManualAccepted, ManualChange,
+    ManualOrder, ManualRefusal, ModifyOutcome, TradingHandle,
 };
 use self::loss_guard::LossGuard;
 pub use self::loss_guard::{AccountPnl, AccountRisk};
@@ -99,9 +99,9 @@ pub use self::orderflow::desk::LiveDesk;
 pub use self::orderflow::operator::plan;
 pub use self::publisher::STATUS_REFRESH;
 pub use self::status::{
-    AccountView, ConnectionState, ConnectionStatus, Drift, LedgerLine, OrderCounts, OrderView,
-    PositionsView, QuoteView, ReconcileSummary, SignalSummary, StrategyView, TradingStatus,
-    UnknownOrder,
+    AccountView, ConnectionState, ConnectionStatus, DataState, Drift, LedgerLine, MarketDataView,
+    OrderCounts, OrderView, PositionsView, QuoteView, ReconcileSummary, SignalSummary,
+    StrategyView, TradingStatus, UnknownOrder,
 };
 use self::strategies::Strategies;
 use self::trader::{Parts, Trader};

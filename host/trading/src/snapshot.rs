@@ -41,6 +41,7 @@ pub(crate) fn picture(
         drift: orders.drift().to_vec(),
         subscriptions: feed.subscribed(),
         subscription_errors: feed.subscription_errors().clone(),
+        market_data: feed.data_views(),
         warming_up: feed.warming(),
         account_risk: loss_guard.view(),
         messages_sent,

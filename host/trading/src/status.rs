@@ -32,10 +32,14 @@ pub struct TradingStatus {
     /// Symbols whose broker position differs from the strategies' ledger beyond the grace
     /// period.
     pub drift: Vec<Drift>,
-    /// Contracts with a live bar subscription.
+    /// Contracts with a subscription: IB's real-time bars, or the fallback's ticks.
     pub subscriptions: Vec<String>,
     /// Contracts whose bar subscription failed, with IB's reason.
     pub subscription_errors: BTreeMap<String, String>,
+    /// Each contract a strategy needs: whether its data is live, delayed or frozen (the
+    /// `[market_data] fallback`), failed or not there yet, and IB's code and text when live
+    /// data was refused.
+    pub market_data: BTreeMap<String, MarketDataView>,
     /// Strategies being warmed up with historical bars.
     pub warming_up: Vec<String>,
     /// The account's P&L and loss limits.
@@ -75,6 +79,7 @@ impl TradingStatus {
             drift: Vec::new(),
             subscriptions: Vec::new(),
             subscription_errors: BTreeMap::new(),
+            market_data: BTreeMap::new(),
             warming_up: Vec::new(),
             account_risk: AccountRisk::default(),
             messages_sent: 0,
@@ -83,6 +88,33 @@ impl TradingStatus {
             at_ms: 0,
         }
     }
+}
+
+/// Where a contract's market data comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DataState {
+    /// IB's real-time bars (or, after a refusal, live ticks IB serves after all).
+    Live,
+    /// IB refused live data: bars are built from IB's delayed ticks (about 15 minutes late).
+    Delayed,
+    /// IB refused live data: bars are built from the frozen (last known) values IB sends.
+    Frozen,
+    /// No data: the subscription failed, or live data was refused and there is no fallback.
+    Failed,
+    /// Not subscribed yet (disconnected, subscribing, or falling back).
+    Waiting,
+}
+
+/// One contract's market data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MarketDataView {
+    /// Where its bars come from.
+    pub state: DataState,
+    /// IB's code that refused its live data (354, 10089, 10167, 10168), if IB did.
+    pub code: Option<i32>,
+    /// IB's text with that code, or, when `failed`, why the subscription failed.
+    pub message: Option<String>,
 }
 
 /// Where the connection is.
@@ -265,6 +297,9 @@ pub struct OrderView {
     pub note: Option<String>,
     /// When a cancel was asked for (ms since the epoch), while the order still works.
     pub cancel_requested_ms: Option<i64>,
+    /// When a change of its quantity or prices was recorded that IB has not acknowledged yet
+    /// (its fields already show the new terms).
+    pub modify_requested_ms: Option<i64>,
 }
 
 impl From<&OrderRecord> for OrderView {
@@ -293,6 +328,7 @@ impl From<&OrderRecord> for OrderView {
             commission: o.commission,
             note: o.note.clone(),
             cancel_requested_ms: o.cancel_requested_ms,
+            modify_requested_ms: o.modify_requested_ms,
         }
     }
 }

@@ -53,7 +53,15 @@ impl Strategy for Metronome {
         if !self.bars.is_multiple_of(self.every) || self.accepted >= self.max_signals {
             return;
         }
-        let reason = format!("bar {}", self.bars);
+        // The reason names the bar's source, so a test can tell what data the signal came from.
+        let source = match bar.source {
+            DataSource::Live => "live",
+            DataSource::Delayed => "delayed",
+            DataSource::Frozen => "frozen",
+            DataSource::Historical => "historical",
+            DataSource::Replay => "replay",
+        };
+        let reason = format!("bar {}, {source} data", self.bars);
         // `add-long` while a position is held or being bought; the host refuses it with
         // `position-limit` when flat, and then `open-long` starts the position.
         let outcome = match emit(Signal::add_long(&bar.symbol, self.quantity).reason(&reason)) {

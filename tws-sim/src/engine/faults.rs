@@ -3,6 +3,7 @@
 //! It lives in the engine because the engine reads it on every order and every tick; the
 //! switchboard (`crate::faults`) sets it from above through the engine's lock.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Faults the engine applies while it handles orders and market data.
@@ -26,4 +27,9 @@ pub struct FaultState {
     /// The next N placeOrders are lost: never answered, never kept, as if the message died
     /// between the client and IB (the client cannot tell whether IB has it).
     pub lose_next_orders: u32,
+    /// Contracts (by symbol, as the contract table spells it) whose live data the account is
+    /// not entitled to, with the code IB refuses it with (354, 10089, 10167 or 10168):
+    /// real-time bars, live and frozen ticks and history are refused; delayed ticks are served
+    /// unless the code is 10168 (delayed data not enabled either).
+    pub no_live_data: BTreeMap<String, i32>,
 }

@@ -45,15 +45,25 @@ const DELAYED: TickTypes = TickTypes {
     last_timestamp: 88,
 };
 
-fn tick_types(market_data_type: i32) -> &'static TickTypes {
-    if market_data_type >= 3 {
-        &DELAYED
-    } else {
-        &LIVE
-    }
+fn tick_types(delayed: bool) -> &'static TickTypes {
+    if delayed { &DELAYED } else { &LIVE }
 }
 
 impl Engine {
+    /// The code the account's live data of `idx` is refused with, if it is (a fault).
+    fn no_live_data(&self, idx: ContractIdx) -> Option<i32> {
+        let symbol = &self.book.spec(idx).symbol;
+        self.faults.no_live_data.get(symbol).copied()
+    }
+
+    /// Sends `code` (one that refuses live data) with IB's text for it, on `req_id`.
+    fn refuse_live_data(&self, client_id: i32, req_id: i32, code: i32) {
+        let text =
+            codes::no_live_data_text(code).unwrap_or("Requested market data is not subscribed.");
+        self.clients
+            .send(client_id, self.notice(req_id, code, text));
+    }
+
     fn no_security(&self, client_id: i32, req_id: i32) {
         let text = "No security definition has been found for the request";
         self.clients.send(
@@ -94,8 +104,29 @@ impl Engine {
         let Some(client) = self.clients.get(client_id) else {
             return;
         };
-        let data_type = client.subs.market_data_type;
+        let asked = client.subs.market_data_type;
+        // Live data where the account has it, whatever type was asked for (as TWS does);
+        // where it has not, delayed data if delayed (3) or delayed-frozen (4) was asked for.
+        let delayed = match self.no_live_data(idx) {
+            None => false,
+            Some(codes::DELAYED_NOT_ENABLED) if asked >= 3 => {
+                return self.refuse_live_data(client_id, req_id, codes::DELAYED_NOT_ENABLED);
+            }
+            Some(_) if asked >= 3 => {
+                self.refuse_live_data(client_id, req_id, codes::DISPLAYING_DELAYED);
+                true
+            }
+            Some(code) => return self.refuse_live_data(client_id, req_id, code),
+        };
         let spec = self.book.spec(idx);
+        let open = !self.config.market.session_hours
+            || clock::is_open(spec.market, self.now - time::Duration::seconds(1));
+        // What the data is: delayed-frozen (4) outside the market's hours, else delayed (3).
+        let data_type = match (delayed, asked, open) {
+            (false, _, _) => 1,
+            (true, 4, false) => 4,
+            (true, _, _) => 3,
+        };
         let instrument = self.market.get(idx);
         let bbo = match spec.market {
             crate::config::Market::Us => "9c0001",
@@ -111,7 +142,7 @@ impl Engine {
             snapshot_permissions: 3,
         });
         if !self.faults.market_data_paused {
-            let t = tick_types(data_type);
+            let t = tick_types(delayed);
             let lot = f64::from(spec.lot_size.max(100));
             for (tick_type, price, size) in [
                 (t.bid, instrument.bid(spec), Some(lot)),
@@ -143,11 +174,11 @@ impl Engine {
         if snapshot {
             client.link.send(Response::TickSnapshotEnd(req_id));
         } else {
-            self.with_subs(client_id, |s| {
-                _ = s
-                    .market_data
-                    .insert(req_id, MarketDataSub { contract: idx })
-            });
+            let sub = MarketDataSub {
+                contract: idx,
+                delayed,
+            };
+            self.with_subs(client_id, |s| _ = s.market_data.insert(req_id, sub));
         }
     }
 
@@ -169,6 +200,9 @@ impl Engine {
         let Some(idx) = self.book.resolve(query) else {
             return self.no_security(client_id, req_id);
         };
+        if let Some(code) = self.no_live_data(idx) {
+            return self.refuse_live_data(client_id, req_id, code);
+        }
         self.with_subs(client_id, |s| _ = s.real_time_bars.insert(req_id, idx));
     }
 
@@ -183,6 +217,14 @@ impl Engine {
                 self.notice(r.req_id, codes::HISTORICAL_DATA_ERROR, text),
             );
         };
+        if self.no_live_data(idx).is_some() {
+            // IB's history needs the same subscription as live data.
+            let spec = self.book.spec(idx);
+            return hmds_error(format!(
+                "No market data permissions for {} STK",
+                spec.primary_exchange
+            ));
+        }
         let (Some(bar_secs), Some(duration)) =
             (parse_bar_size(&r.bar_size), parse_duration(&r.duration))
         else {
@@ -268,17 +310,19 @@ impl Engine {
         HistoricalBarView { date, bar: *bar }
     }
 
-    /// Ticks of one contract to its market-data subscribers.
-    pub(super) fn publish_ticks(&self, idx: ContractIdx) {
+    /// Ticks of one contract to its market-data subscribers, after a trade in `second` (epoch
+    /// s): bid, ask, the last trade with its size, the day's volume and the last trade's time,
+    /// in the tick types of each subscription (live, or delayed).
+    pub(super) fn publish_ticks(&self, idx: ContractIdx, second: i64) {
         let spec = self.book.spec(idx);
         let instrument = self.market.get(idx);
         let lot = f64::from(spec.lot_size.max(100));
         for (_, client) in self.clients.iter() {
-            let t = tick_types(client.subs.market_data_type);
             for (&req_id, sub) in &client.subs.market_data {
                 if sub.contract != idx {
                     continue;
                 }
+                let t = tick_types(sub.delayed);
                 for (tick_type, price, size) in [
                     (t.bid, instrument.bid(spec), lot),
                     (t.ask, instrument.ask(spec), lot),
@@ -296,6 +340,11 @@ impl Engine {
                     req_id,
                     tick_type: t.volume,
                     size: instrument.volume,
+                });
+                client.link.send(Response::TickString {
+                    req_id,
+                    tick_type: t.last_timestamp,
+                    value: second.to_string(),
                 });
             }
         }

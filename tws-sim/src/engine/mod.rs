@@ -52,6 +52,7 @@ pub mod codes {
     pub const VALIDATION_ERROR: i32 = 321;
     pub const CLIENT_ID_IN_USE: i32 = 326;
     pub const UNSUPPORTED: i32 = 503;
+    pub const MARKET_DATA_NOT_SUBSCRIBED: i32 = 354;
     pub const CONNECTIVITY_LOST: i32 = 1100;
     pub const CONNECTIVITY_RESTORED: i32 = 1102;
     pub const MARKET_DATA_FARM_OK: i32 = 2104;
@@ -59,6 +60,29 @@ pub mod codes {
     pub const SEC_DEF_FARM_OK: i32 = 2158;
     pub const CANCEL_NOT_FOUND: i32 = 10147;
     pub const CANCEL_NOT_ALLOWED: i32 = 10148;
+    pub const NEEDS_API_SUBSCRIPTION: i32 = 10089;
+    pub const DISPLAYING_DELAYED: i32 = 10167;
+    pub const DELAYED_NOT_ENABLED: i32 = 10168;
+
+    /// IB's text for a code that refuses live market data (`None`: not such a code).
+    pub fn no_live_data_text(code: i32) -> Option<&'static str> {
+        Some(match code {
+            MARKET_DATA_NOT_SUBSCRIBED => {
+                "Requested market data is not subscribed.Delayed market data is available."
+            }
+            NEEDS_API_SUBSCRIPTION => {
+                "Requested market data requires additional subscription for API. See link in \
+                 'Market Data Connections' dialog for more details.Delayed market data is available."
+            }
+            DISPLAYING_DELAYED => {
+                "Requested market data is not subscribed. Displaying delayed market data."
+            }
+            DELAYED_NOT_ENABLED => {
+                "Requested market data is not subscribed. Delayed market data is not enabled."
+            }
+            _ => return None,
+        })
+    }
 }
 
 /// The simulated gateway's state.
@@ -135,6 +159,22 @@ impl Engine {
     /// Connected client ids.
     pub fn client_ids(&self) -> Vec<i32> {
         self.clients.ids()
+    }
+
+    /// Streaming market-data (reqMktData) subscriptions over every client.
+    pub fn market_data_subscriptions(&self) -> usize {
+        self.clients
+            .iter()
+            .map(|(_, client)| client.subs.market_data.len())
+            .sum()
+    }
+
+    /// Real-time bar subscriptions over every client.
+    pub fn real_time_bar_subscriptions(&self) -> usize {
+        self.clients
+            .iter()
+            .map(|(_, client)| client.subs.real_time_bars.len())
+            .sum()
     }
 
     /// startApi: register the client and greet it like TWS (managedAccounts, nextValidId,
@@ -345,7 +385,7 @@ impl Engine {
         }
         if !self.faults.market_data_paused {
             for &idx in &traded {
-                self.publish_ticks(idx);
+                self.publish_ticks(idx, second);
             }
         }
         if self.now.unix_timestamp() % clock::BAR_SECONDS == 0 {
@@ -366,7 +406,7 @@ impl Engine {
     pub fn set_price(&mut self, idx: contracts::ContractIdx, price: f64) {
         self.market.set_price(&self.book, idx, price);
         if !self.faults.market_data_paused {
-            self.publish_ticks(idx);
+            self.publish_ticks(idx, self.now.unix_timestamp());
         }
         self.match_working_orders();
         self.publish_pnl();

@@ -42,6 +42,8 @@ impl ClientLink {
 pub struct MarketDataSub {
     /// The contract.
     pub contract: ContractIdx,
+    /// Served delayed data (the account has no live data for it): delayed tick types.
+    pub delayed: bool,
 }
 
 /// A keepUpToDate historical request.

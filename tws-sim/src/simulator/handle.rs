@@ -157,6 +157,17 @@ impl SimHandle {
         self.shared.engine().account_pnl(account)
     }
 
+    /// Streaming market-data (reqMktData) subscriptions over every client.
+    pub fn market_data_subscriptions(&self) -> usize {
+        self.shared.engine().market_data_subscriptions()
+    }
+
+    /// How many real-time bar subscriptions are active, over every client: a test steps the
+    /// market only once the bars it expects are subscribed, or the first ones go to nobody.
+    pub fn real_time_bar_subscriptions(&self) -> usize {
+        self.shared.engine().real_time_bar_subscriptions()
+    }
+
     /// Client ids of the started connections.
     pub fn clients(&self) -> Vec<i32> {
         self.shared.engine().client_ids()

@@ -53,6 +53,14 @@ function fillTable(id, items, render) {
   for (const item of items) render(body.insertRow(), item);
 }
 
+/** One contract's market data: "AAPL delayed (IB 354: …)", "MSFT live". */
+function dataLine([symbol, d]) {
+  let why = "";
+  if (d.state === "failed") why = d.message || "";
+  else if (d.code != null) why = "IB " + d.code + (d.message ? ": " + d.message : "");
+  return symbol + " " + d.state + (why ? " (" + why + ")" : "");
+}
+
 function renderStatus(s) {
   const c = s.connection;
   $("connection-state").textContent = c.state;
@@ -86,6 +94,11 @@ function renderStatus(s) {
   pnl.className = near || (!risk.pnl && limits) ? "bad" : "";
   const rejected = Object.entries(s.signals.rejected).map(([k, v]) => k + " " + v).join(", ");
   $("signal-counts").textContent = "accepted " + s.signals.accepted + (rejected ? "; rejected: " + rejected : "");
+  // Where each contract's bars come from: live, or delayed/frozen after IB refused live data.
+  const data = Object.entries(s.market_data || {});
+  const marketData = $("market-data");
+  marketData.textContent = data.length ? data.map(dataLine).join("; ") : "none";
+  marketData.className = data.some(([, d]) => d.state !== "live") ? "bad" : "";
   $("drift").textContent = s.drift.length ? s.drift.map((d) => d.symbol + " broker " + d.broker + " vs " + d.ledger).join("; ") : "none";
   $("status-at").textContent = new Date(s.at_ms).toLocaleTimeString();
   $("status-at").dataset.atMs = s.at_ms;

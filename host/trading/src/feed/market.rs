@@ -1,11 +1,17 @@
-//! Live market data: one real-time-bar subscription per contract the strategies need, and
-//! the aggregators that turn its five-second bars into each strategy's bar size.
+//! Live market data: one real-time-bar subscription per contract the strategies need (or,
+//! where IB refused its live data, the fallback's tick subscription: [`TickFeeds`]), and the
+//! aggregators that turn its five-second bars into each strategy's bar size.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use ibapi::market_data::realtime::Bar as RtBar;
+use ibapi::market_data::MarketDataType;
+use ibapi::market_data::realtime::{Bar as RtBar, TickTypes};
 use ibapi::subscriptions::{Subscription, SubscriptionItem};
+use sandtrade_runtime::bindings::DataSource;
 use tokio_stream::{StreamExt, StreamMap};
+
+use super::fallback::{Refusal, TickFeeds};
+use crate::status::{DataState, MarketDataView};
 
 use sandtrade_broker::bars::{Aggregator, REALTIME_BAR_SECONDS};
 use sandtrade_broker::wire::millis;
@@ -54,9 +60,20 @@ pub fn needs<D: Desk>(fleet: &Fleet<D>) -> BTreeMap<String, Need> {
     needs
 }
 
+/// An item of a contract's subscription: its real-time bars, or the fallback's ticks.
+#[derive(Debug)]
+pub enum LiveItem {
+    /// Of the real-time bar subscription.
+    Bars(Result<SubscriptionItem<RtBar>, ibapi::Error>),
+    /// Of the fallback's tick subscription.
+    Ticks(Result<SubscriptionItem<TickTypes>, ibapi::Error>),
+}
+
 /// Live subscriptions and aggregators.
 pub struct Market {
     live: StreamMap<String, Subscription<RtBar>>,
+    /// The fallback's tick subscriptions, and why live data was refused.
+    ticks: TickFeeds,
     needs: BTreeMap<String, Need>,
     /// One aggregator per needed bar size, by symbol.
     aggregators: HashMap<String, Vec<Aggregator>>,
@@ -68,6 +85,7 @@ impl std::fmt::Debug for Market {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Market")
             .field("subscribed", &self.subscribed())
+            .field("ticks", &self.ticks)
             .field("failed", &self.failed)
             .finish_non_exhaustive()
     }
@@ -87,17 +105,84 @@ impl Market {
     pub fn new() -> Self {
         Self {
             live: StreamMap::new(),
+            ticks: TickFeeds::new(),
             needs: BTreeMap::new(),
             aggregators: HashMap::new(),
             failed: BTreeMap::new(),
         }
     }
 
-    /// Symbols with a live subscription.
+    /// Symbols with a subscription: real-time bars, or the fallback's ticks.
     pub fn subscribed(&self) -> Vec<String> {
-        let mut symbols: Vec<String> = self.live.keys().cloned().collect();
+        let mut symbols: Vec<String> = self
+            .live
+            .keys()
+            .chain(self.ticks.symbols())
+            .cloned()
+            .collect();
         symbols.sort();
+        symbols.dedup();
         symbols
+    }
+
+    /// Each needed contract's market data: live, delayed, frozen, failed or waiting, and why.
+    pub fn data_views(&self) -> BTreeMap<String, MarketDataView> {
+        self.needs
+            .keys()
+            .map(|symbol| {
+                let refusal = self.ticks.refusal(symbol);
+                let state = if let Some(source) = self.ticks.source(symbol) {
+                    match source {
+                        DataSource::Frozen => DataState::Frozen,
+                        DataSource::Live => DataState::Live,
+                        _ => DataState::Delayed,
+                    }
+                } else if self.live.contains_key(symbol) {
+                    DataState::Live
+                } else if self.failed.contains_key(symbol) {
+                    DataState::Failed
+                } else {
+                    DataState::Waiting
+                };
+                let message = match (state, self.failed.get(symbol)) {
+                    (DataState::Failed, Some(why)) => Some(why.clone()),
+                    _ => refusal.map(|r| r.message.clone()),
+                };
+                let view = MarketDataView {
+                    state,
+                    code: refusal.map(|r| r.code),
+                    message,
+                };
+                (symbol.clone(), view)
+            })
+            .collect()
+    }
+
+    /// Records that IB refused `symbol`'s live data (the caller falls back or fails it).
+    pub fn refused(&mut self, symbol: &str, refusal: Refusal) {
+        self.ticks.refused(symbol, refusal);
+    }
+
+    /// Adds `symbol`'s fallback tick subscription, which asked for `asked`.
+    pub fn add_ticks(
+        &mut self,
+        symbol: String,
+        subscription: Subscription<TickTypes>,
+        asked: MarketDataType,
+    ) {
+        self.failed.remove(&symbol);
+        self.ticks.add(symbol, subscription, asked);
+    }
+
+    /// Drops `symbol`'s real-time bar subscription only (dropping it sends IB the cancel).
+    /// Returns whether there was one.
+    pub fn remove_live(&mut self, symbol: &str) -> bool {
+        self.live.remove(symbol).is_some()
+    }
+
+    /// The source of `symbol`'s bars now: the fallback's, or live.
+    pub fn source(&self, symbol: &str) -> DataSource {
+        self.ticks.source(symbol).unwrap_or(DataSource::Live)
     }
 
     /// Subscriptions that failed, with why.
@@ -125,7 +210,7 @@ impl Market {
             }
         }
         self.needs = needs;
-        let subscribed: BTreeSet<String> = self.live.keys().cloned().collect();
+        let subscribed: BTreeSet<String> = self.subscribed().into_iter().collect();
         let unsubscribe = subscribed
             .iter()
             .filter(|s| !self.needs.contains_key(*s))
@@ -157,15 +242,18 @@ impl Market {
         self.live.insert(symbol, subscription);
     }
 
-    /// Drops a subscription (dropping it sends IB the cancel). Returns whether there was one.
+    /// Drops a contract's subscriptions (dropping one sends IB the cancel) and forgets why its
+    /// live data was refused. Returns whether there was one.
     pub fn remove(&mut self, symbol: &str) -> bool {
-        self.live.remove(symbol).is_some()
+        let live = self.live.remove(symbol).is_some();
+        self.ticks.remove(symbol) || live
     }
 
     /// Drops every subscription and restarts every aggregator (after a disconnect: the next
     /// bars come after a gap; a bucket that straddled it is not a whole bar).
     pub fn clear(&mut self) {
         self.live = StreamMap::new();
+        self.ticks.clear();
         for aggs in self.aggregators.values_mut() {
             for a in aggs.iter_mut() {
                 *a = Aggregator::new(a.bar_seconds());
@@ -176,27 +264,38 @@ impl Market {
     /// Records that `symbol`'s subscription ended with `why`.
     pub fn failed_with(&mut self, symbol: &str, why: String) {
         self.live.remove(symbol);
+        self.ticks.end(symbol);
         self.failed.insert(symbol.to_owned(), why);
     }
 
     /// Whether nothing is subscribed (then [`next`](Self::next) must not be polled).
     pub fn is_idle(&self) -> bool {
-        self.live.is_empty()
+        self.live.is_empty() && self.ticks.is_idle()
     }
 
     /// The next item of any subscription, with its symbol.
-    pub async fn next(
-        &mut self,
-    ) -> Option<(String, Result<SubscriptionItem<RtBar>, ibapi::Error>)> {
-        self.live.next().await
+    pub async fn next(&mut self) -> Option<(String, LiveItem)> {
+        let Self { live, ticks, .. } = self;
+        tokio::select! {
+            Some((symbol, item)) = live.next(), if !live.is_empty() => {
+                Some((symbol, LiveItem::Bars(item)))
+            }
+            Some((symbol, item)) = ticks.next(), if !ticks.is_idle() => {
+                Some((symbol, LiveItem::Ticks(item)))
+            }
+            else => None,
+        }
+    }
+
+    /// One tick of `symbol`'s fallback subscription: the five-second bar it completes, with
+    /// its source.
+    pub fn on_tick(&mut self, symbol: &str, tick: &TickTypes) -> Option<(Bar, DataSource)> {
+        self.ticks.on_tick(symbol, tick)
     }
 
     /// Feeds a live five-second bar of `symbol` to its aggregators; calls `emit` with each
     /// completed bar and its size.
-    pub fn on_live_bar(&mut self, symbol: &str, bar: &RtBar, mut emit: impl FnMut(u32, Bar)) {
-        let Some(aggs) = self.aggregators.get_mut(symbol) else {
-            return;
-        };
+    pub fn on_live_bar(&mut self, symbol: &str, bar: &RtBar, emit: impl FnMut(u32, Bar)) {
         let five = Bar {
             start_ms: millis(bar.date),
             open: bar.open,
@@ -204,6 +303,15 @@ impl Market {
             low: bar.low,
             close: bar.close,
             volume: bar.volume,
+        };
+        self.on_five_seconds(symbol, five, emit);
+    }
+
+    /// Feeds a five-second bar of `symbol` (IB's, or built from ticks) to its aggregators;
+    /// calls `emit` with each completed bar and its size.
+    pub fn on_five_seconds(&mut self, symbol: &str, five: Bar, mut emit: impl FnMut(u32, Bar)) {
+        let Some(aggs) = self.aggregators.get_mut(symbol) else {
+            return;
         };
         for agg in aggs.iter_mut() {
             let seconds = agg.bar_seconds();
@@ -285,6 +393,46 @@ mod tests {
         );
         // A symbol nobody needs is ignored.
         market.on_live_bar("MSFT", &five(0, 1.0), |_, _| panic!("not needed"));
+    }
+
+    #[test]
+    fn each_needed_contract_says_whether_its_data_is_live_and_why_not() {
+        let mut market = Market::new();
+        market.set_needs([need("AAPL", &[60]), need("MSFT", &[5])].into(), true);
+        let views = market.data_views();
+        assert_eq!(views["AAPL"].state, DataState::Waiting);
+        market.refused(
+            "AAPL",
+            Refusal {
+                code: 10_168,
+                message:
+                    "Requested market data is not subscribed. Delayed market data is not enabled."
+                        .into(),
+            },
+        );
+        assert_eq!(market.data_views()["AAPL"].code, Some(10_168));
+        market.failed_with("AAPL", "IB 10168: no delayed data either".into());
+        let views = market.data_views();
+        assert_eq!(
+            views["AAPL"],
+            MarketDataView {
+                state: DataState::Failed,
+                code: Some(10_168),
+                message: Some("IB 10168: no delayed data either".into()),
+            }
+        );
+        assert_eq!(
+            views["MSFT"],
+            MarketDataView {
+                state: DataState::Waiting,
+                code: None,
+                message: None,
+            }
+        );
+        assert_eq!(market.source("AAPL"), DataSource::Live);
+        // No longer needed: forgotten.
+        market.set_needs([need("MSFT", &[5])].into(), true);
+        assert_eq!(market.data_views().keys().collect::<Vec<_>>(), ["MSFT"]);
     }
 
     #[test]

@@ -6,12 +6,22 @@
 //! IB ─ 5 s bars ─► market (aggregators) ─► strategies.on_bar ─► strategy on-bar
 //!                        └─► warm-ups buffer a warming strategy's live bars
 //! IB ─ history ──► warm-ups ─► the strategy's history, then its buffered bars ─► live
+//! IB ─ delayed ticks ─► ticks (5 s bars) ─┘ (where IB refused live data: the fallback)
 //! ```
 //!
 //! After a reconnect, each running strategy is backfilled the same way: the bars after the
 //! last one it was given come from history before its live bars resume.
+//!
+//! When IB refuses a contract's real-time bars because the account has no market data
+//! subscription for it (354, 10089, 10167, 10168: [`sandtrade_broker::codes::refuses_live_data`]),
+//! `[market_data] fallback` decides: `none` reports it failed; `delayed` (or `frozen`) asks IB
+//! for that market data type and subscribes to the contract's ticks, and [`ticks::TickBars`]
+//! builds the five-second bars the aggregators take from its trades, delivered with source
+//! `delayed` (or `frozen`).
 
+mod fallback;
 mod market;
+mod ticks;
 mod warmup;
 
 use std::collections::{BTreeMap, HashMap};
@@ -19,8 +29,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ibapi::market_data::TradingHours;
-use ibapi::market_data::realtime::Bar as RtBar;
+use ibapi::market_data::realtime::{Bar as RtBar, TickTypes};
 use ibapi::subscriptions::SubscriptionItem;
+use sandtrade_broker::codes::{delayed_disabled, refuses_live_data};
 use sandtrade_broker::history::source_bar_size;
 use sandtrade_broker::wire;
 use sandtrade_core::clock::DurationText;
@@ -28,18 +39,22 @@ use sandtrade_core::{Bar, Instrument};
 use sandtrade_runtime::BarEvent;
 use sandtrade_runtime::bindings::DataSource;
 
+use self::fallback::Refusal;
+pub(crate) use self::market::LiveItem;
 use self::market::Market;
 use self::warmup::{Finished, HistoryDone, Purpose, Warmups};
-use crate::config::MarketDataConfig;
+use crate::config::{Fallback, MarketDataConfig};
 use crate::connection::Connection;
 use crate::events::{Events, TradingEvent};
 use crate::orderflow::book::{self, SharedBook};
+use crate::status::MarketDataView;
 use crate::strategies::Strategies;
 
 /// What the feed brings the loop.
 pub(crate) enum FeedEvent {
-    /// An item of the live bar subscription of a contract symbol.
-    Bar(String, Result<SubscriptionItem<RtBar>, ibapi::Error>),
+    /// An item of a contract symbol's subscription: its real-time bars, or the fallback's
+    /// ticks.
+    Bar(String, LiveItem),
     /// A history request of a warm-up finished.
     History(HistoryDone),
 }
@@ -56,6 +71,12 @@ pub(crate) struct Feed {
     /// The start of the last bar given to the strategies, by (IB symbol, bar size): where a
     /// backfill after a reconnect starts. Kept across disconnects.
     last_bar: HashMap<(String, u32), i64>,
+    /// What a contract whose live data IB refuses gets instead.
+    fallback: Fallback,
+    /// Contracts refused live data, waiting for their fallback subscription.
+    to_fall_back: Vec<String>,
+    /// Whether this connection asked IB for the fallback's market data type already.
+    data_type_asked: bool,
 }
 
 impl Feed {
@@ -82,6 +103,9 @@ impl Feed {
             book,
             events,
             last_bar: HashMap::new(),
+            fallback: config.fallback,
+            to_fall_back: Vec::new(),
+            data_type_asked: false,
         }
     }
 
@@ -116,10 +140,23 @@ impl Feed {
         }
     }
 
-    /// One item of a live bar subscription: a bar goes through the aggregators to the
-    /// strategies (whose desks commit their signals during the call; sending follows in the
-    /// caller).
+    /// One item of a contract's subscription: a bar (IB's, or one the fallback built from
+    /// ticks) goes through the aggregators to the strategies (whose desks commit their signals
+    /// during the call; sending follows in the caller). A refusal of live data is recorded;
+    /// [`fall_back`](Self::fall_back) acts on it.
     pub(crate) fn on_bar_item(
+        &mut self,
+        symbol: &str,
+        item: LiveItem,
+        strategies: &mut Strategies,
+    ) {
+        match item {
+            LiveItem::Bars(item) => self.on_bars_item(symbol, item, strategies),
+            LiveItem::Ticks(item) => self.on_ticks_item(symbol, item, strategies),
+        }
+    }
+
+    fn on_bars_item(
         &mut self,
         symbol: &str,
         item: Result<SubscriptionItem<RtBar>, ibapi::Error>,
@@ -127,6 +164,9 @@ impl Feed {
     ) {
         match item {
             Ok(SubscriptionItem::Data(bar)) => self.on_live_bar(symbol, &bar, strategies),
+            Ok(SubscriptionItem::Notice(notice)) if refuses_live_data(notice.code) => {
+                self.live_refused(symbol, notice.code, notice.message);
+            }
             Ok(SubscriptionItem::Notice(notice)) => {
                 tracing::info!(
                     symbol,
@@ -135,9 +175,149 @@ impl Feed {
                     notice.message
                 );
             }
+            Err(ibapi::Error::Notice(notice)) if refuses_live_data(notice.code) => {
+                self.live_refused(symbol, notice.code, notice.message);
+            }
             Err(e) => {
                 tracing::error!(symbol, "real-time bars ended: {e}");
                 self.market.failed_with(symbol, e.to_string());
+            }
+        }
+    }
+
+    /// IB refused `symbol`'s live data with `code`: without a fallback (or with delayed data
+    /// disabled at IB, 10168) the contract has failed; else its fallback waits for
+    /// [`fall_back`](Self::fall_back).
+    fn live_refused(&mut self, symbol: &str, code: i32, message: String) {
+        let why = format!("IB {code}: {message}");
+        self.market.refused(symbol, Refusal { code, message });
+        if self.fallback == Fallback::None {
+            tracing::error!(
+                symbol,
+                code,
+                "real-time bars refused ({why}); no fallback (`[market_data] fallback = \"none\"`): \
+                 no bars for this contract"
+            );
+            self.market.failed_with(symbol, why);
+        } else if delayed_disabled(code) {
+            tracing::error!(
+                symbol,
+                code,
+                "real-time bars refused ({why}); delayed data is not enabled for the account \
+                 either: no bars for this contract"
+            );
+            self.market.failed_with(symbol, why);
+        } else {
+            tracing::warn!(
+                symbol,
+                code,
+                fallback = self.fallback.as_str(),
+                "real-time bars refused ({why}); falling back to {} data",
+                self.fallback.as_str()
+            );
+            if !self.to_fall_back.iter().any(|s| s == symbol) {
+                self.to_fall_back.push(symbol.to_owned());
+            }
+        }
+    }
+
+    /// One item of a fallback tick subscription: a trade may complete a five-second bar.
+    fn on_ticks_item(
+        &mut self,
+        symbol: &str,
+        item: Result<SubscriptionItem<TickTypes>, ibapi::Error>,
+        strategies: &mut Strategies,
+    ) {
+        match item {
+            Ok(SubscriptionItem::Data(tick)) => {
+                if let Some((five, source)) = self.market.on_tick(symbol, &tick) {
+                    self.on_five_seconds(symbol, five, source, strategies);
+                }
+            }
+            Ok(SubscriptionItem::Notice(notice)) => {
+                tracing::info!(
+                    symbol,
+                    code = notice.code,
+                    "{} ticks: {}",
+                    self.fallback.as_str(),
+                    notice.message
+                );
+            }
+            Err(e) => {
+                let why = match &e {
+                    ibapi::Error::Notice(n) => format!("IB {}: {}", n.code, n.message),
+                    e => e.to_string(),
+                };
+                tracing::error!(symbol, "{} ticks ended: {why}", self.fallback.as_str());
+                self.market.failed_with(symbol, why);
+            }
+        }
+    }
+
+    /// Subscribes the contracts whose live data was refused to the fallback's ticks: asks IB
+    /// once per connection for the market data type (`reqMarketDataType` applies to the
+    /// connection's later `reqMktData`; IB still serves live data where the account has it),
+    /// drops the refused real-time bars, and subscribes to the contract's ticks.
+    pub(crate) async fn fall_back(&mut self, connection: &mut Connection) {
+        if self.to_fall_back.is_empty() {
+            return;
+        }
+        let Some(data_type) = self.fallback.market_data_type() else {
+            self.to_fall_back.clear();
+            return;
+        };
+        for symbol in std::mem::take(&mut self.to_fall_back) {
+            if self.market.remove_live(&symbol) {
+                // Dropping the refused subscription sends IB its cancel.
+                connection.pacer().record(Instant::now());
+            }
+            let Some(instrument) = self.market.instrument(&symbol).cloned() else {
+                continue;
+            };
+            let Some((client, _)) = connection.client() else {
+                // Disconnected meanwhile: the next connection asks for live data again.
+                return;
+            };
+            let client = Arc::clone(client);
+            if !self.data_type_asked {
+                connection.pacer().acquire().await;
+                if let Err(e) = client.switch_market_data_type(data_type).await {
+                    tracing::error!(
+                        "cannot ask IB for {} market data: {e}",
+                        self.fallback.as_str()
+                    );
+                    self.market.failed_with(&symbol, e.to_string());
+                    continue;
+                }
+                self.data_type_asked = true;
+            }
+            connection.pacer().acquire().await;
+            let contract = wire::contract(&instrument);
+            match client.market_data(&contract).subscribe().await {
+                Ok(subscription) => {
+                    tracing::info!(
+                        symbol,
+                        "subscribed to {} ticks: its bars are built from them",
+                        self.fallback.as_str()
+                    );
+                    self.market
+                        .add_ticks(symbol.clone(), subscription, data_type);
+                    let refusal = self.market.data_views().remove(&symbol);
+                    self.events.emit(TradingEvent::DataFallback {
+                        symbol,
+                        fallback: self.fallback.as_str().to_owned(),
+                        code: refusal.as_ref().and_then(|r| r.code).unwrap_or_default(),
+                        message: refusal.and_then(|r| r.message).unwrap_or_default(),
+                    });
+                }
+                Err(e) => {
+                    tracing::error!(
+                        symbol,
+                        "cannot subscribe to {} ticks: {e}",
+                        self.fallback.as_str()
+                    );
+                    self.market.failed_with(&symbol, e.to_string());
+                }
             }
         }
     }
@@ -166,6 +346,31 @@ impl Feed {
         });
     }
 
+    /// A five-second bar the fallback built from ticks: as a live bar, with its `source`.
+    fn on_five_seconds(
+        &mut self,
+        symbol: &str,
+        five: Bar,
+        source: DataSource,
+        strategies: &mut Strategies,
+    ) {
+        book::lock(&self.book).set_price(symbol, five.close);
+        let Some(instrument) = self.market.instrument(symbol).cloned() else {
+            return;
+        };
+        let Self {
+            market,
+            warmups,
+            last_bar,
+            ..
+        } = self;
+        market.on_five_seconds(symbol, five, |bar_seconds, done| {
+            strategies.on_bar(&bar_event(&instrument, bar_seconds, &done, source));
+            note_bar(last_bar, &instrument, bar_seconds, &done);
+            warmups.buffer_live(symbol, bar_seconds, done);
+        });
+    }
+
     /// A history answer; delivers the warm-up it completes.
     pub(crate) fn on_history(&mut self, done: HistoryDone, strategies: &mut Strategies) {
         if let Some(finished) = self.warmups.on_done(done) {
@@ -182,11 +387,12 @@ impl Feed {
             historical,
         } = finished;
         for (i, (instrument, bar)) in bars.iter().enumerate() {
-            // The history first, then the live bars buffered while it was asked for.
+            // The history first, then the live bars buffered while it was asked for (from the
+            // fallback's ticks where IB refused live data).
             let source = if i < historical {
                 DataSource::Historical
             } else {
-                DataSource::Live
+                self.market.source(&instrument.symbol)
             };
             strategies.on_bar_for(&strategy, &bar_event(instrument, bar_seconds, bar, source));
             note_bar(&mut self.last_bar, instrument, bar_seconds, bar);
@@ -302,6 +508,8 @@ impl Feed {
     /// aggregators start over (a bucket that straddles the gap is not a whole bar).
     pub(crate) fn on_disconnect(&mut self) {
         self.market.clear();
+        self.to_fall_back.clear();
+        self.data_type_asked = false;
         self.warmups.suspend_all();
     }
 
@@ -463,6 +671,11 @@ impl Feed {
     /// Contracts whose subscription failed, with IB's reason.
     pub(crate) fn subscription_errors(&self) -> &BTreeMap<String, String> {
         self.market.failed()
+    }
+
+    /// Each needed contract's market data: live, delayed, frozen, failed or waiting, and why.
+    pub(crate) fn data_views(&self) -> BTreeMap<String, MarketDataView> {
+        self.market.data_views()
     }
 
     /// The strategies warming up.

@@ -144,6 +144,7 @@ impl Trader {
                 Wake::Stop => self.exit = Some(Exit::Stopped),
                 Wake::Feed(FeedEvent::Bar(symbol, item)) => {
                     self.feed.on_bar_item(&symbol, item, &mut self.strategies);
+                    self.feed.fall_back(&mut self.connection).await;
                     self.send_queued().await;
                 }
                 Wake::Feed(FeedEvent::History(done)) => {
@@ -253,6 +254,7 @@ impl Trader {
     /// a write showed it is gone.
     async fn send_queued(&mut self) {
         self.orders.send_due_cancels(&mut self.connection).await;
+        self.orders.send_due_modifies(&mut self.connection).await;
         if let Some(why) = self.orders.send_queued(&mut self.connection).await {
             self.lose_connection(why).await;
         }
@@ -304,6 +306,7 @@ impl Trader {
         }
         self.connection.up(connected, orders, positions, pnl);
         self.orders.resend_cancels(&mut self.connection).await;
+        self.orders.resend_modifies(&mut self.connection).await;
         self.feed
             .subscribe_all(&self.strategies, &mut self.connection)
             .await;
