@@ -13,6 +13,7 @@ from sandtrade import (
     Bar,
     Level,
     Metadata,
+    OrderChange,
     Params,
     RejectCode,
     Signal,
@@ -21,6 +22,7 @@ from sandtrade import (
     emit_logged,
     held,
     info,
+    modify,
     now_ms,
     open_long,
     position,
@@ -102,9 +104,10 @@ def test_the_host_is_told_once_per_bar_and_only_before_a_call_that_answers_as_of
         lambda: now_ms(),
         lambda: working_orders(),
         lambda: cancel(1),
+        lambda: modify(1, OrderChange.to_quantity(5)),
         lambda: emit_logged(Signal.open_long("AAPL", 1)),
     ],
-    ids=["held", "position", "now_ms", "working_orders", "cancel", "emit"],
+    ids=["held", "position", "now_ms", "working_orders", "cancel", "modify", "emit"],
 )
 def test_each_call_that_answers_as_of_a_bar_tells_the_host_first(
     call: Callable[[], object],
@@ -115,7 +118,7 @@ def test_each_call_that_answers_as_of_a_bar_tells_the_host_first(
         if bar.close == 3.0:
             try:
                 call()
-            except Exception:  # noqa: BLE001 - a refused cancel still asked the host
+            except Exception:  # noqa: BLE001 - a refused cancel or change still asked the host
                 pass
             seen_by_host.append(MockHost.handled_bars())
 

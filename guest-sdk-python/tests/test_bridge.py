@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
@@ -29,8 +29,14 @@ from sandtrade import (
     Market,
     MarketOnCloseOrder,
     MarketOrder,
+    ModifyOutcome,
+    ModifyRefusal,
+    ModifyRefused,
+    OrderChange,
     OrderState,
     OrderType,
+    Rejection,
+    RejectCode,
     Signal,
     StopLimitOrder,
     StopOrder,
@@ -40,6 +46,7 @@ from sandtrade import (
     TrailPercent,
     WorkingOrder,
     cancel,
+    modify,
     working_orders,
 )
 from sandtrade.testing import MockHost
@@ -130,6 +137,7 @@ def wit_host(bindings: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     recorder("log_level", lambda: host.types.Level.DEBUG)
     recorder("working_orders", lambda: [])
     recorder("cancel", lambda signal_id: host.types.CancelOutcome.REQUESTED)
+    recorder("modify", lambda signal_id, change: host.types.ModifyOutcome.REQUESTED)
     return host
 
 
@@ -220,6 +228,62 @@ def test_working_orders_and_cancels_go_through_the_imports(
     with pytest.raises(CancelRefused) as refused:
         cancel(7)
     assert refused.value == CancelRefused(7, CancelRefusal.ALREADY_ENDED)
+    MockHost.reset()
+
+
+def test_changes_cross_as_the_wit_record(bridge: ModuleType, wit: ModuleType) -> None:
+    to_wit = bridge.order_change_to_wit
+    assert to_wit(OrderChange.to(StopOrder(185.0))) == wit.OrderChange(
+        quantity=None, order_type=wit.OrderType_Stop(185.0)
+    )
+    assert to_wit(OrderChange.to_quantity(60)) == wit.OrderChange(quantity=60, order_type=None)
+    assert to_wit(OrderChange.to(TrailingStopOrder(TrailAmount(1.5))).quantity(50)) == (
+        wit.OrderChange(
+            quantity=50,
+            order_type=wit.OrderType_TrailingStop(wit.TrailingStop(wit.Trail_Amount(1.5), None)),
+        )
+    )
+
+
+def test_modifies_go_through_the_imports(
+    bridge: ModuleType, wit: ModuleType, wit_host: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from componentize_py_types import Err
+
+    from sandtrade import _host
+
+    _host.install(bridge.ComponentHost())
+    assert modify(7, OrderChange.to(StopOrder(185.0)).quantity(50)) is ModifyOutcome.REQUESTED
+    assert wit_host.calls[-1] == ("modify", (7, wit.OrderChange(50, wit.OrderType_Stop(185.0))))
+    monkeypatch.setattr(wit_host, "modify", lambda signal_id, change: wit.ModifyOutcome.CHANGED)
+    assert modify(7, OrderChange.to_quantity(60)) is ModifyOutcome.CHANGED
+
+    rejection = wit.Rejection(wit.RejectCode.SHORT_NOT_ALLOWED, "sells 200 of 100 held")
+    answers = [
+        (wit.ModifyRefusal_UnknownOrder(), ModifyRefused(7, ModifyRefusal.UNKNOWN_ORDER)),
+        (wit.ModifyRefusal_AlreadyEnded(), ModifyRefused(7, ModifyRefusal.ALREADY_ENDED)),
+        (wit.ModifyRefusal_Pending(), ModifyRefused(7, ModifyRefusal.PENDING)),
+        (
+            wit.ModifyRefusal_Refused(rejection),
+            ModifyRefused(
+                7,
+                ModifyRefusal.REFUSED,
+                Rejection(RejectCode.SHORT_NOT_ALLOWED, "sells 200 of 100 held"),
+            ),
+        ),
+        (wit.ModifyRefusal_Unavailable(), ModifyRefused(7, ModifyRefusal.UNAVAILABLE)),
+    ]
+    # Every case of the WIT's variant is covered.
+    assert {type(answer) for answer, _ in answers} == set(get_args(wit.ModifyRefusal))
+    for answer, expected in answers:
+
+        def refuse(signal_id: int, change: object, answer: object = answer) -> object:
+            raise Err(answer)
+
+        monkeypatch.setattr(wit_host, "modify", refuse)
+        with pytest.raises(ModifyRefused) as refused:
+            modify(7, OrderChange.to_quantity(60))
+        assert refused.value == expected
     MockHost.reset()
 
 

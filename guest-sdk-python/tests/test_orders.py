@@ -1,4 +1,4 @@
-"""Order types, time in force, the protective orders, working orders and cancels."""
+"""Order types, time in force, the protective orders, working orders, cancels and changes."""
 
 from __future__ import annotations
 
@@ -25,6 +25,10 @@ from sandtrade import (
     Market,
     MarketOrder,
     Metadata,
+    ModifyOutcome,
+    ModifyRefusal,
+    ModifyRefused,
+    OrderChange,
     OrderState,
     Params,
     Position,
@@ -41,6 +45,7 @@ from sandtrade import (
     cancel,
     emit,
     held,
+    modify,
     position,
     stop_loss,
     take_profit,
@@ -336,6 +341,89 @@ def test_fill_one_builds_positions_like_fill_accepted() -> None:
     assert position("AAPL") == Position("AAPL", 200, 15.0)
 
 
+def test_order_change_builders() -> None:
+    assert OrderChange.to(StopOrder(185.0)) == OrderChange(None, StopOrder(185.0))
+    assert OrderChange.to_quantity(50) == OrderChange(50, None)
+    assert OrderChange.to(LimitOrder(190.0)).quantity(50) == OrderChange(50, LimitOrder(190.0))
+    assert OrderChange.to_quantity(50).quantity(60) == OrderChange.to_quantity(60)
+    assert str(OrderChange.to(StopOrder(185.0)).quantity(50)) == "stop 185, quantity 50"
+    # The WIT's quantity is a u32, as a signal's.
+    with pytest.raises(TypeError, match="whole number"):
+        OrderChange.to_quantity(2.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="from 0 to 4294967295"):
+        OrderChange.to(StopOrder(1.0)).quantity(-1)
+
+
+def test_modify_changes_a_working_order_at_once() -> None:
+    MockHost.set_position("AAPL", 100, 187.5)
+    stop = stop_loss("AAPL", 100, 180.0)
+    assert modify(stop, OrderChange.to(StopOrder(185.0))) is ModifyOutcome.CHANGED
+    (order,) = working_orders()
+    assert (order.order_type, order.quantity, order.time_in_force) == (
+        StopOrder(185.0),
+        100,
+        TimeInForce.GTC,
+    )
+    assert modify(stop, OrderChange.to_quantity(60)) is ModifyOutcome.CHANGED
+    assert modify(stop, OrderChange.to(StopOrder(186.0)).quantity(70)) is ModifyOutcome.CHANGED
+    (order,) = working_orders()
+    assert (order.order_type, order.quantity) == (StopOrder(186.0), 70)
+    # The signal as accepted is kept; the order fills with its new terms.
+    assert str(MockHost.signals()[0]) == "reduce-long 100 AAPL stop 180 gtc"
+    fill = MockHost.fill_one(stop, 185.9)
+    assert fill is not None and fill.quantity == 70
+    assert held("AAPL") == 30
+    assert MockHost.modifies() == [
+        (stop, OrderChange.to(StopOrder(185.0))),
+        (stop, OrderChange.to_quantity(60)),
+        (stop, OrderChange(70, StopOrder(186.0))),
+    ]
+
+
+def test_modify_refuses_another_kind_of_order_and_orders_that_are_not_working() -> None:
+    MockHost.set_position("AAPL", 100, 187.5)
+    trail = trailing_stop("AAPL", 100, TrailPercent(3.0))
+    with pytest.raises(ModifyRefused) as refused:
+        modify(trail, OrderChange.to(StopOrder(185.0)))
+    assert refused.value.refusal is ModifyRefusal.REFUSED
+    assert refused.value.rejection == sandtrade.Rejection(
+        RejectCode.INVALID_ORDER, "a change keeps the order's type"
+    )
+    assert str(refused.value) == (
+        "modify of signal 1: refused, invalid-order: a change keeps the order's type"
+    )
+    # Refused: nothing changed.
+    assert working_orders()[0].order_type == TrailingStopOrder(TrailPercent(3.0))
+    assert modify(trail, OrderChange.to(TrailingStopOrder(TrailPercent(2.0)))) is (
+        ModifyOutcome.CHANGED
+    )
+    assert working_orders()[0].order_type == TrailingStopOrder(TrailPercent(2.0))
+
+    assert cancel(trail) is CancelOutcome.CANCELLED
+    with pytest.raises(ModifyRefused) as ended:
+        modify(trail, OrderChange.to_quantity(50))
+    assert ended.value == ModifyRefused(trail, ModifyRefusal.ALREADY_ENDED)
+    assert ended.value.rejection is None
+    assert str(ended.value) == "modify of signal 1: already-ended"
+    with pytest.raises(ModifyRefused, match="modify of signal 9: unknown-order"):
+        modify(9, OrderChange.to_quantity(50))
+    assert [signal_id for signal_id, _ in MockHost.modifies()] == [trail, trail, trail, 9]
+
+
+def test_a_modify_refusal_carries_a_rejection_exactly_when_refused() -> None:
+    rejection = sandtrade.Rejection(RejectCode.SHORT_NOT_ALLOWED, "sells 200 of 100 held")
+    refused = ModifyRefused(7, ModifyRefusal.REFUSED, rejection)
+    assert repr(refused) == (
+        "ModifyRefused(7, REFUSED, Rejection(SHORT_NOT_ALLOWED, 'sells 200 of 100 held'))"
+    )
+    assert refused != ModifyRefused(7, ModifyRefusal.PENDING)
+    assert str(ModifyRefused(7, "pending")) == "modify of signal 7: pending"  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        ModifyRefused(7, ModifyRefusal.REFUSED)
+    with pytest.raises(ValueError):
+        ModifyRefused(7, ModifyRefusal.PENDING, rejection)
+
+
 class Canceller(Strategy):
     """Cancels signal 5, which does not exist, on every bar and fill, without a `try`."""
 
@@ -366,6 +454,37 @@ def test_an_unhandled_cancel_refusal_is_logged_not_fatal() -> None:
     ]
 
 
+class Modifier(Strategy):
+    """Moves the stop of signal 5, which does not exist, on every bar and fill, without a
+    `try`."""
+
+    @classmethod
+    def describe(cls) -> Metadata:
+        return Metadata("modifier", "1.0.0", ["AAPL"], 60)
+
+    @classmethod
+    def init(cls, params: Params) -> Self:
+        return cls()
+
+    def on_bar(self, bar: Bar) -> None:
+        modify(5, OrderChange.to(StopOrder(bar.close)))
+
+    def on_fill(self, fill: Fill) -> None:
+        modify(5, OrderChange.to_quantity(fill.quantity))
+
+
+def test_an_unhandled_modify_refusal_is_logged_not_fatal() -> None:
+    runner = Runner(Modifier)
+    runner.init([])
+    runner.on_bar(bar("AAPL", 0, 1.0))
+    runner.on_fill(Fill(1, "AAPL", Action.OPEN_LONG, 1, 1.0, 0))
+    assert runner.instance is not None
+    assert MockHost.logs() == [
+        (Level.WARN, "unhandled refusal in on_bar: modify of signal 5: unknown-order"),
+        (Level.WARN, "unhandled refusal in on_fill: modify of signal 5: unknown-order"),
+    ]
+
+
 def test_the_new_enums_read_as_the_wit_spells_them() -> None:
     assert [str(s) for s in DataSource] == ["live", "delayed", "frozen", "historical", "replay"]
     assert [str(t) for t in TimeInForce] == ["day", "gtc", "ioc", "opg"]
@@ -378,6 +497,14 @@ def test_the_new_enums_read_as_the_wit_spells_them() -> None:
     ]
     assert [str(o) for o in CancelOutcome] == ["cancelled", "requested"]
     assert [str(r) for r in CancelRefusal] == ["unknown-order", "already-ended", "unavailable"]
+    assert [str(o) for o in ModifyOutcome] == ["changed", "requested"]
+    assert [str(r) for r in ModifyRefusal] == [
+        "unknown-order",
+        "already-ended",
+        "pending",
+        "refused",
+        "unavailable",
+    ]
     assert str(RejectCode.INVALID_ORDER) == "invalid-order"
 
 

@@ -1,5 +1,5 @@
-"""The documentation's Python examples run as written: the README's protective-orders strategy
-under its tests, and the strategy guide's Python section."""
+"""The documentation's Python examples run as written: the README's protective-orders and
+moving-a-stop strategies under their tests, and the strategy guide's Python section."""
 
 from __future__ import annotations
 
@@ -23,14 +23,24 @@ def block_with(text: str) -> str:
     return block
 
 
-@pytest.fixture
-def strategy_module() -> Iterator[types.ModuleType]:
-    """The README's `GuardedBreakout` as the module `strategy`, as a project would have it."""
+def as_strategy_module(class_name: str) -> Iterator[types.ModuleType]:
+    """The README's strategy `class_name` as the module `strategy`, as a project would have
+    it."""
     module = types.ModuleType("strategy")
-    exec(compile(block_with("class GuardedBreakout"), "README.md", "exec"), module.__dict__)
+    exec(compile(block_with(f"class {class_name}"), "README.md", "exec"), module.__dict__)
     sys.modules["strategy"] = module
     yield module
     del sys.modules["strategy"]
+
+
+@pytest.fixture
+def strategy_module() -> Iterator[types.ModuleType]:
+    yield from as_strategy_module("GuardedBreakout")
+
+
+@pytest.fixture
+def raised_stop_module() -> Iterator[types.ModuleType]:
+    yield from as_strategy_module("RaisedStop")
 
 
 def test_the_protective_orders_example_passes_its_tests(strategy_module: types.ModuleType) -> None:
@@ -40,6 +50,18 @@ def test_the_protective_orders_example_passes_its_tests(strategy_module: types.M
     assert names == [
         "test_a_fill_is_protected_and_its_stop_cancelled_before_the_exit",
         "test_a_triggered_stop_leaves_nothing_to_cancel",
+    ]
+    for name in names:
+        tests[name]()  # type: ignore[operator]
+
+
+def test_the_moving_a_stop_example_passes_its_tests(raised_stop_module: types.ModuleType) -> None:
+    tests: dict[str, object] = {}
+    exec(compile(block_with("from strategy import RaisedStop"), "README.md", "exec"), tests)
+    names = [name for name in tests if name.startswith("test_")]
+    assert names == [
+        "test_the_stop_is_raised_behind_the_close_and_never_lowered",
+        "test_a_stop_that_triggered_first_is_left_alone",
     ]
     for name in names:
         tests[name]()  # type: ignore[operator]

@@ -4,9 +4,9 @@
 // latter, so that a test can drive a strategy exactly as the host does. Authors never import
 // this file.
 
-import { type CancelResult, type EmitOutcome, type Host, batch, host, installHost } from './host.ts';
+import { type CancelResult, type EmitOutcome, type Host, type ModifyResult, batch, host, installHost } from './host.ts';
 import { Params } from './params.ts';
-import { CancelRefused, Rejection, acceptedSoFar } from './signal.ts';
+import { CancelRefused, ModifyRefused, Rejection, acceptedSoFar } from './signal.ts';
 import { Strategy, type StrategyClass } from './strategy.ts';
 import type {
   Bar,
@@ -15,6 +15,9 @@ import type {
   Fill,
   Level,
   Metadata,
+  ModifyOutcome,
+  ModifyRefusal,
+  OrderChangeRecord,
   Position,
   RejectionRecord,
   SignalRecord,
@@ -28,6 +31,8 @@ export interface WitHost {
   workingOrders(): WorkingOrder[];
   /** Returns the outcome, or throws an error whose `payload` is the `cancel-refusal`. */
   cancel(signalId: bigint): CancelOutcome;
+  /** Returns the outcome, or throws an error whose `payload` is the `modify-refusal`. */
+  modify(signalId: bigint, change: OrderChangeRecord): ModifyOutcome;
   position(symbol: string): Position | undefined;
   log(level: Level, message: string): void;
   logLevel(): Level;
@@ -61,6 +66,15 @@ export function useComponentHost(wit: WitHost): void {
         return { ok: true, outcome: wit.cancel(signalId) };
       } catch (e) {
         const payload = errPayload<CancelRefusal>(e);
+        if (payload === undefined) throw e;
+        return { ok: false, refusal: payload };
+      }
+    },
+    modify(signalId, change): ModifyResult {
+      try {
+        return { ok: true, outcome: wit.modify(signalId, change) };
+      } catch (e) {
+        const payload = errPayload<ModifyRefusal>(e);
         if (payload === undefined) throw e;
         return { ok: false, refusal: payload };
       }
@@ -132,7 +146,7 @@ export function strategyExports(Class: StrategyClass): StrategyExports {
     try {
       run();
     } catch (e) {
-      if (e instanceof Rejection || e instanceof CancelRefused) {
+      if (e instanceof Rejection || e instanceof CancelRefused || e instanceof ModifyRefused) {
         // A refusal is an everyday outcome, not a bug: the call ends, the strategy goes on.
         host().log('warn', `${e.describe()} (not caught in ${what})`);
         return;

@@ -7,10 +7,21 @@
 // strategy source runs in both.
 //
 // Inside `on-bars` the host must know which bar the strategy is on when it calls anything that
-// answers as of a bar (`emit`, `position`, `workingOrders`, `cancel`, `nowMs`): `host()` keeps
+// answers as of a bar (`emit`, `position`, `workingOrders`, `cancel`, `modify`, `nowMs`): `host()` keeps
 // the batch's cursor (`batch`) and tells the host lazily, only before such a call.
 
-import type { CancelOutcome, CancelRefusal, Level, Position, RejectionRecord, SignalRecord, WorkingOrder } from './wit.ts';
+import type {
+  CancelOutcome,
+  CancelRefusal,
+  Level,
+  ModifyOutcome,
+  ModifyRefusal,
+  OrderChangeRecord,
+  Position,
+  RejectionRecord,
+  SignalRecord,
+  WorkingOrder,
+} from './wit.ts';
 
 /** The outcome of `emit`, as a value: the real host throws for a refusal, the mock returns. */
 export type EmitOutcome = { ok: true; id: bigint } | { ok: false; rejection: RejectionRecord };
@@ -18,11 +29,15 @@ export type EmitOutcome = { ok: true; id: bigint } | { ok: false; rejection: Rej
 /** The outcome of `cancel`, as a value, like `EmitOutcome`. */
 export type CancelResult = { ok: true; outcome: CancelOutcome } | { ok: false; refusal: CancelRefusal };
 
+/** The outcome of `modify`, as a value, like `EmitOutcome`. */
+export type ModifyResult = { ok: true; outcome: ModifyOutcome } | { ok: false; refusal: ModifyRefusal };
+
 /** What the SDK needs from a host. */
 export interface Host {
   emit(signal: SignalRecord): EmitOutcome;
   workingOrders(): WorkingOrder[];
   cancel(signalId: bigint): CancelResult;
+  modify(signalId: bigint, change: OrderChangeRecord): ModifyResult;
   position(symbol: string): Position | undefined;
   log(level: Level, message: string): void;
   logLevel(): Level;
@@ -100,6 +115,11 @@ const asOfBar: Host = {
     const host = installed();
     syncCursor(host);
     return host.cancel(signalId);
+  },
+  modify(signalId, change) {
+    const host = installed();
+    syncCursor(host);
+    return host.modify(signalId, change);
   },
   position(symbol) {
     const host = installed();

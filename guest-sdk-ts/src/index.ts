@@ -6,8 +6,8 @@
 // for every bar of the declared symbols and `onFill` for every execution of an order the
 // strategy caused. From inside those calls the strategy may `emit` signals (or use the typed
 // helpers such as `openLong` and `stopLoss`, or `emitLogged`, which also logs the outcome),
-// list its `workingOrders` and `cancel` one, read its own `position`, log, and read the host
-// clock with `nowMs`.
+// list its `workingOrders` and `cancel` or `modify` one, read its own `position`, log, and
+// read the host clock with `nowMs`.
 //
 // In unit tests (`node --test`), `sandtrade-guest/testing` stands in for the host.
 
@@ -21,6 +21,8 @@ export type {
   Level,
   Market,
   Metadata,
+  ModifyOutcome,
+  ModifyRefusal,
   OrderState,
   OrderType,
   Position,
@@ -33,6 +35,8 @@ export type {
 export { Strategy, type StrategyClass, held, nowMs, position } from './strategy.ts';
 export {
   CancelRefused,
+  ModifyRefused,
+  OrderChange,
   Rejection,
   Signal,
   Trail,
@@ -45,6 +49,7 @@ export {
   describeOrderType,
   emit,
   emitLogged,
+  modify,
   openLong,
   openLongLimit,
   reduceLong,

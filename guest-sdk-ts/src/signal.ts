@@ -1,6 +1,6 @@
 // Building and emitting signals: the order types a strategy may ask IB for, their time in
 // force, the protective orders a trader names (`stopLoss`, `takeProfit`, `trailingStop`), and
-// the strategy's working orders and their cancels.
+// the strategy's working orders, their cancels and their changes.
 
 import { display } from './format.ts';
 import { host } from './host.ts';
@@ -10,6 +10,9 @@ import type {
   CancelOutcome,
   CancelRefusal,
   Fill,
+  ModifyOutcome,
+  ModifyRefusal,
+  OrderChangeRecord,
   OrderType,
   RejectCode,
   SignalRecord,
@@ -513,6 +516,137 @@ export function cancel(signalId: bigint): CancelOutcome {
   const result = host().cancel(signalId);
   if (result.ok) return result.outcome;
   throw new CancelRefused(result.refusal, signalId);
+}
+
+/** Throws a `RangeError` unless `quantity` is a whole number the WIT's `u32` carries. */
+function checkNewQuantity(quantity: number): number {
+  if (!Number.isInteger(quantity) || quantity < 0 || quantity > U32_MAX) {
+    throw new RangeError(`an order's new quantity must be a whole number from 0 to ${U32_MAX}, got ${quantity}`);
+  }
+  return quantity;
+}
+
+/**
+ * A change of a working order, for `modify`: what is set changes, what is not stays. Built with
+ * the named constructors and chained:
+ *
+ * ```ts
+ * OrderChange.to({ tag: 'stop', val: 185 });                 // new prices: a stop stays a stop
+ * OrderChange.toQuantity(50);                                // a new quantity
+ * OrderChange.to({ tag: 'limit', val: 190 }).quantity(50);   // both
+ * ```
+ *
+ * The properties cannot share the builders' names: they are `newQuantity` and `newOrderType`.
+ */
+export class OrderChange {
+  /** The new quantity: shares ordered in all, those already filled included, so more than them. */
+  newQuantity: number | undefined;
+  /**
+   * The order's own type with new numbers: a stop stays a stop, a trailing stop by amount stays
+   * one by amount (the host refuses any other change as `invalid-order`).
+   */
+  newOrderType: OrderType | undefined;
+
+  private constructor(quantity: number | undefined, orderType: OrderType | undefined) {
+    this.newQuantity = quantity === undefined ? undefined : checkNewQuantity(quantity);
+    this.newOrderType = orderType === undefined ? undefined : copyOrderType(orderType);
+  }
+
+  /** New prices: `orderType` is the order's own type with other numbers (`{ tag: 'stop', val: 185 }`). */
+  static to(orderType: OrderType): OrderChange {
+    return new OrderChange(undefined, orderType);
+  }
+
+  /**
+   * A new quantity: shares ordered in all, those already filled included. Throws a `RangeError`
+   * for a quantity the WIT's `u32` cannot carry, as `Signal` does.
+   */
+  static toQuantity(quantity: number): OrderChange {
+    return new OrderChange(quantity, undefined);
+  }
+
+  /** A copy of a change record (what crosses the component boundary). */
+  static from(record: OrderChangeRecord): OrderChange {
+    return new OrderChange(record.quantity, record.orderType);
+  }
+
+  /** Also changes the quantity (see `toQuantity`). */
+  quantity(quantity: number): this {
+    this.newQuantity = checkNewQuantity(quantity);
+    return this;
+  }
+
+  /** The record that crosses the component boundary: what is not set is absent. */
+  toRecord(): OrderChangeRecord {
+    const record: OrderChangeRecord = {};
+    if (this.newQuantity !== undefined) record.quantity = this.newQuantity;
+    if (this.newOrderType !== undefined) record.orderType = copyOrderType(this.newOrderType);
+    return record;
+  }
+
+  /** `stop 185, quantity 50`: the new terms, as operators read them. */
+  toString(): string {
+    const parts: string[] = [];
+    if (this.newOrderType !== undefined) parts.push(describeOrderType(this.newOrderType));
+    if (this.newQuantity !== undefined) parts.push(`quantity ${this.newQuantity}`);
+    return parts.length === 0 ? 'nothing' : parts.join(', ');
+  }
+}
+
+/**
+ * The host's refusal of a `modify`, thrown by it: `refusal` says why (`unknown-order`,
+ * `already-ended`, `pending`, `refused`, `unavailable`), `signalId` which order was meant, and
+ * for `refused`, `rejection` the rule the change breaks (`code`, `message`).
+ *
+ * `pending` is an everyday outcome: IB has not acknowledged the order, an earlier change of it
+ * or its cancel yet; try again on a later bar. So is `already-ended`: the order filled first.
+ */
+export class ModifyRefused extends Error {
+  override name = 'ModifyRefused';
+  readonly refusal: ModifyRefusal['tag'];
+  readonly rejection: { readonly code: RejectCode; readonly message: string } | undefined;
+  readonly signalId: bigint;
+
+  constructor(refusal: ModifyRefusal, signalId: bigint) {
+    const rejection = refusal.tag === 'refused' ? { code: refusal.val.code, message: refusal.val.message } : undefined;
+    const why = rejection === undefined ? refusal.tag : `refused, ${rejection.code}: ${rejection.message}`;
+    super(`modify of signal ${signalId}: ${why}`);
+    this.refusal = refusal.tag;
+    this.rejection = rejection;
+    this.signalId = signalId;
+  }
+
+  /**
+   * `modify of signal 7: pending`, `modify of signal 7: refused, short-not-allowed: (message)`:
+   * what is logged when it escapes `onBar`.
+   */
+  describe(): string {
+    return this.message;
+  }
+}
+
+/**
+ * Changes the quantity or prices of the working order of the signal `signalId` (the id `emit`
+ * returned): raising a stop behind a rising price, say.
+ *
+ * ```ts
+ * modify(stop, OrderChange.to({ tag: 'stop', val: 185 }));
+ * ```
+ *
+ * The host validates the change as it would a new order in its place (it cannot sell more than
+ * is held, break a limit, or change the order's type) and records it before sending it, like a
+ * cancel. Returns `changed` when the order had not left the host (it will be sent with the new
+ * terms), `requested` when the change is on its way to IB, which applies it unless the order
+ * fills first.
+ *
+ * A refusal throws a `ModifyRefused` naming why (`pending`: try again on a later bar). Like a
+ * `Rejection`, one that escapes `onBar` or `onFill` ends that call and is logged at warn level;
+ * the strategy keeps running.
+ */
+export function modify(signalId: bigint, change: OrderChange): ModifyOutcome {
+  const result = host().modify(signalId, change.toRecord());
+  if (result.ok) return result.outcome;
+  throw new ModifyRefused(result.refusal, signalId);
 }
 
 /** `signal 7: open-long 100 AAPL filled at 187.5`: a fill as operators read it. */

@@ -3,7 +3,8 @@
 //
 // Importing this module installs the mock as the SDK's host: `emit` records the signal and
 // answers with the next id (or a refusal queued with `rejectNext`), `workingOrders` lists the
-// accepted signals not yet filled, `cancel` ends one at once, `position` reads the positions
+// accepted signals not yet filled, `cancel` ends one at once, `modify` changes one at once
+// (refusing a new order type of another kind), `position` reads the positions
 // set with `setPosition` or built by `fillAccepted` and `fillOne`, log lines are collected and
 // `nowMs` returns `setNowMs`'s value. The strategy's code is the same as in the component:
 // only who answers the host calls changes.
@@ -25,13 +26,15 @@
 //
 //   const stop = stopLoss('AAPL', 60, 180);                 // 2n
 //   workingOrders();                                        // [{ signalId: 2n, state: 'working', ... }]
+//   modify(stop, OrderChange.to({ tag: 'stop', val: 185 })); // 'changed'
+//   workingOrders()[0].orderType;                           // { tag: 'stop', val: 185 }
 //   cancel(stop);                                           // 'cancelled'
 
 import { type StrategyExports, runBatch, strategyExports } from './component.ts';
 import { display } from './format.ts';
-import { type CancelResult, type EmitOutcome, type Host, installHost } from './host.ts';
+import { type CancelResult, type EmitOutcome, type Host, type ModifyResult, installHost } from './host.ts';
 import { Params } from './params.ts';
-import { Signal } from './signal.ts';
+import { OrderChange, Signal } from './signal.ts';
 import type { Strategy, StrategyClass } from './strategy.ts';
 import type { Bar, Fill, Level, Position, RejectCode, RejectionRecord, SignalRecord, WorkingOrder } from './wit.ts';
 
@@ -47,6 +50,8 @@ interface State {
   cancels: bigint[];
   /** The indexes `handlingBar` was called with, in order. */
   handledBars: number[];
+  /** The signal ids and changes `modify` was called with, in order. */
+  modifies: Array<[bigint, OrderChange]>;
   nowMs: bigint;
   /** The most detailed level kept; `debug` (everything) unless a test sets it. */
   logLevel: Level;
@@ -64,6 +69,7 @@ function fresh(): State {
     logs: [],
     cancels: [],
     handledBars: [],
+    modifies: [],
     nowMs: 0n,
     logLevel: 'debug',
     positionQueries: 0,
@@ -111,6 +117,25 @@ const mock: Host = {
     if (signalId >= 1n && signalId <= state.nextId) return { ok: false, refusal: 'already-ended' };
     return { ok: false, refusal: 'unknown-order' };
   },
+  // Changes an unfilled accepted signal at once. The mock validates nothing but what makes a
+  // change a change: a new order type must be of the order's own kind, as the host requires.
+  modify(signalId, record): ModifyResult {
+    state.modifies.push([signalId, OrderChange.from(record)]);
+    const working = state.unfilled.find(([id]) => id === signalId);
+    if (working === undefined) {
+      if (signalId >= 1n && signalId <= state.nextId) return { ok: false, refusal: { tag: 'already-ended' } };
+      return { ok: false, refusal: { tag: 'unknown-order' } };
+    }
+    const signal = working[1];
+    // A copy of its own: the order shares nothing with the change `modifies()` lists.
+    const { newOrderType, newQuantity } = OrderChange.from(record);
+    if (newOrderType !== undefined && newOrderType.tag !== signal.orderType.tag) {
+      return { ok: false, refusal: { tag: 'refused', val: { code: 'invalid-order', message: "a change keeps the order's type" } } };
+    }
+    if (newOrderType !== undefined) signal.orderType = newOrderType;
+    if (newQuantity !== undefined) signal.quantity = newQuantity;
+    return { ok: true, outcome: 'changed' };
+  },
   position(symbol) {
     state.positionQueries += 1;
     const held = state.positions.get(symbol);
@@ -130,8 +155,8 @@ const mock: Host = {
 installHost(mock);
 
 /**
- * Forgets everything: signals, queued refusals, positions, log lines, cancels, handled bars,
- * clock, ids. Call it first in every test. (Also makes the mock the host again, should a test
+ * Forgets everything: signals, queued refusals, positions, log lines, cancels, changes, handled
+ * bars, clock, ids. Call it first in every test. (Also makes the mock the host again, should a test
  * have replaced it.)
  */
 export function reset(): void {
@@ -188,12 +213,17 @@ export function cancels(): bigint[] {
   return [...state.cancels];
 }
 
+/** The signal ids and changes `modify` was called with since the last `reset`, oldest first (refused ones too). */
+export function modifies(): Array<[bigint, OrderChange]> {
+  return [...state.modifies];
+}
+
 /**
  * The bar indexes the SDK told the host of (`handling-bar`) while a test drove a batch
  * (`onBars`, or `asComponent(Class).onBars`), oldest first. The SDK tells the host only before
- * a call that answers as of a bar (`emit`, `position`, `workingOrders`, `cancel`, `nowMs`), and
- * only when the bar changed since it last told it; the first bar of a batch is the host's
- * already.
+ * a call that answers as of a bar (`emit`, `position`, `workingOrders`, `cancel`, `modify`,
+ * `nowMs`), and only when the bar changed since it last told it; the first bar of a batch is
+ * the host's already.
  */
 export function handledBars(): number[] {
   return [...state.handledBars];
@@ -335,8 +365,8 @@ export function onBars(strategy: Strategy, bars: readonly Bar[]): number {
  * The strategy's exports as the host calls them: `describe()`, `init(pairs)` (which throws
  * `{ payload: reason }` on refusal, the component's `err`), and `onBar`/`onBars`/`onFill`,
  * with the one-instance rules of the component (no instance after a failed `init`, bars
- * ignored without one) and its handling of errors (a `Rejection` or `CancelRefused` that
- * escapes is logged at warn level). Use it to test what the host sees; test the logic on the
+ * ignored without one) and its handling of errors (a `Rejection`, `CancelRefused` or
+ * `ModifyRefused` that escapes is logged at warn level). Use it to test what the host sees; test the logic on the
  * instance itself.
  */
 export function asComponent(Class: StrategyClass): StrategyExports {

@@ -23,6 +23,8 @@ export type {
   Level,
   Market,
   Metadata,
+  ModifyOutcome,
+  ModifyRefusal,
   OrderState,
   OrderType,
   Position,
@@ -35,5 +37,5 @@ export type {
   WorkingOrder,
 } from 'sandtrade:strategy/types@0.2.0';
 
-import type { Rejection as RejectionRecord } from 'sandtrade:strategy/types@0.2.0';
-export type { RejectionRecord };
+import type { OrderChange as OrderChangeRecord, Rejection as RejectionRecord } from 'sandtrade:strategy/types@0.2.0';
+export type { OrderChangeRecord, RejectionRecord };

@@ -11,7 +11,9 @@ import {
   emitLogged,
   held,
   info,
+  modify,
   nowMs,
+  OrderChange,
   openLong,
   workingOrders,
 } from 'sandtrade-guest';
@@ -117,6 +119,13 @@ test('every call that answers as of a bar tells the host first', () => {
     cancel: () => {
       try {
         cancel(1n);
+      } catch {
+        // Refused or not, the host was asked.
+      }
+    },
+    modify: () => {
+      try {
+        modify(1n, OrderChange.toQuantity(5));
       } catch {
         // Refused or not, the host was asked.
       }

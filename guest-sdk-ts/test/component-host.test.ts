@@ -9,6 +9,9 @@ import {
   type CancelOutcome,
   type Level,
   type Metadata,
+  type ModifyOutcome,
+  ModifyRefused,
+  OrderChange,
   Rejection,
   Signal,
   Strategy,
@@ -17,6 +20,7 @@ import {
   emit,
   held,
   info,
+  modify,
   nowMs,
   workingOrders,
 } from 'sandtrade-guest';
@@ -59,6 +63,15 @@ const wit: WitHost = {
     // Anything else that goes wrong is not a refusal: it must not be taken for one.
     throw new TypeError('not a refusal');
   },
+  modify(signalId, change): ModifyOutcome {
+    // The record as it crossed: what is not set is absent, not `undefined`.
+    calls.push(`modify ${signalId} ${JSON.stringify(change)} ${Object.keys(change).join(',')}`);
+    if (signalId === 7n) return 'requested';
+    if (signalId === 8n) throw err({ tag: 'pending' });
+    if (signalId === 9n) throw err({ tag: 'refused', val: { code: 'short-not-allowed', message: 'sells 200 of 100 held' } });
+    if (signalId === 10n) throw err({ tag: 'already-ended' });
+    throw new TypeError('not a refusal');
+  },
   position(symbol) {
     calls.push(`position ${symbol}`);
     return { symbol, quantity: 60, avgCost: 187.5 };
@@ -92,6 +105,57 @@ test('cancel: the outcome, the payload as CancelRefused, other errors as they ar
   assert.equal(cancel(7n), 'requested');
   assert.throws(() => cancel(8n), (e: unknown) => e instanceof CancelRefused && e.refusal === 'already-ended' && e.signalId === 8n);
   assert.throws(() => cancel(9n), TypeError);
+});
+
+test('modify: the change as the WIT record, the outcome, the payload as ModifyRefused, other errors as they are', () => {
+  calls.length = 0;
+  assert.equal(modify(7n, OrderChange.to({ tag: 'stop', val: 185 }).quantity(50)), 'requested');
+  assert.equal(modify(7n, OrderChange.toQuantity(60)), 'requested');
+  assert.deepEqual(calls, [
+    'modify 7 {"quantity":50,"orderType":{"tag":"stop","val":185}} quantity,orderType',
+    'modify 7 {"quantity":60} quantity',
+  ]);
+  assert.throws(
+    () => modify(8n, OrderChange.toQuantity(60)),
+    (e: unknown) => e instanceof ModifyRefused && e.refusal === 'pending' && e.rejection === undefined && e.signalId === 8n,
+  );
+  assert.throws(
+    () => modify(9n, OrderChange.toQuantity(200)),
+    (e: unknown) =>
+      e instanceof ModifyRefused &&
+      e.refusal === 'refused' &&
+      e.rejection?.code === 'short-not-allowed' &&
+      e.describe() === 'modify of signal 9: refused, short-not-allowed: sells 200 of 100 held',
+  );
+  assert.throws(() => modify(10n, OrderChange.toQuantity(60)), { name: 'ModifyRefused', refusal: 'already-ended' });
+  assert.throws(() => modify(11n, OrderChange.toQuantity(60)), TypeError);
+});
+
+/** Raises signal 8's stop on every bar, without a `try`: IB has not acknowledged it yet. */
+class RaisesTooSoon extends Strategy {
+  static describe(): Metadata {
+    return { name: 'raises-too-soon', version: '1.0.0', symbols: ['AAPL'], barSeconds: 60 };
+  }
+  static init(): RaisesTooSoon {
+    return new RaisesTooSoon();
+  }
+  onBar(bar: Bar): void {
+    modify(8n, OrderChange.to({ tag: 'stop', val: bar.close }));
+  }
+}
+
+test('a ModifyRefused that escapes onBar is logged through the host, and the instance kept', () => {
+  const world = strategyExports(RaisesTooSoon);
+  world.init([]);
+  const bar: Bar = { symbol: 'AAPL', market: 'us-stock', startMs: 0n, open: 9, high: 9, low: 9, close: 9, volume: 0, source: 'live' };
+  calls.length = 0;
+  world.onBar(bar);
+  world.onBar(bar);
+  const logged = calls.filter((call) => call.startsWith('log '));
+  assert.deepEqual(logged, [
+    'log warn modify of signal 8: pending (not caught in onBar)',
+    'log warn modify of signal 8: pending (not caught in onBar)',
+  ]);
 });
 
 test('working orders, position and the clock pass through', () => {

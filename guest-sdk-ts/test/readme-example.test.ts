@@ -1,9 +1,26 @@
-// The example strategy of README.md's "Protective orders and cancels", its class word for word,
-// under the mock host: keep the two in step.
+// The example strategies of README.md's "Protective orders and cancels" and "Moving a stop",
+// their classes word for word (the last test checks it), under the mock host.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { type Bar, type Fill, type Metadata, Params, Signal, Strategy, cancel, emitLogged, held, workingOrders } from 'sandtrade-guest';
-import { bar, cancels, fillAccepted, fillOne, reset, takeSignals } from 'sandtrade-guest/testing';
+import {
+  type Bar,
+  type Fill,
+  type Metadata,
+  ModifyRefused,
+  OrderChange,
+  Params,
+  Signal,
+  Strategy,
+  cancel,
+  emitLogged,
+  held,
+  info,
+  modify,
+  warn,
+  workingOrders,
+} from 'sandtrade-guest';
+import { bar, cancels, fillAccepted, fillOne, logs, modifies, reset, takeSignals } from 'sandtrade-guest/testing';
 
 /** Buys 100 AAPL below `entry`, keeps a stop-loss 2% under the fill at IB, sells at `target`. */
 export class DipWithStop extends Strategy {
@@ -90,4 +107,109 @@ test('a triggered stop ends the position, and nothing is left to cancel', () => 
   s.onBar(bar('AAPL', 60_000, 96));
   assert.deepEqual(cancels(), []);
   assert.deepEqual(takeSignals().map(String), ['open-long 100 AAPL', 'reduce-long 100 AAPL stop 97.02 gtc', 'open-long 100 AAPL']);
+});
+
+/**
+ * Buys 100 AAPL on the first bar and keeps a stop-loss `pct` % under the fill at IB, raised to
+ * `pct` % under each higher close.
+ */
+export class RaisedStop extends Strategy {
+  static describe(): Metadata {
+    return { name: 'raised-stop', version: '0.1.0', symbols: ['AAPL'], barSeconds: 60 };
+  }
+
+  static init(params: Params): RaisedStop {
+    return new RaisedStop(params.getOr('pct', 'f64', 2));
+  }
+
+  private bought = false;
+  /** The resting stop's signal id and trigger, while there is one. */
+  private stop: { id: bigint; trigger: number } | undefined;
+
+  constructor(private readonly pct: number) {
+    super();
+  }
+
+  /** `pct` % under `price`, in cents. */
+  private under(price: number): number {
+    return Math.round(price * (100 - this.pct)) / 100;
+  }
+
+  onBar(bar: Bar): void {
+    if (!this.bought) {
+      this.bought = emitLogged(Signal.openLong(bar.symbol, 100).reason('entry')) !== undefined;
+      return;
+    }
+    const stop = this.stop;
+    const trigger = this.under(bar.close);
+    // Nothing to protect, or a stop that would move down: a stop is raised, never lowered.
+    if (stop === undefined || trigger <= stop.trigger) return;
+    try {
+      const outcome = modify(stop.id, OrderChange.to({ tag: 'stop', val: trigger }));
+      info(() => `stop ${stop.id} raised to ${trigger}: ${outcome}`);
+      stop.trigger = trigger;
+    } catch (e) {
+      if (!(e instanceof ModifyRefused)) throw e;
+      // `pending`: IB has not acknowledged the stop or its last change; a later bar tries again.
+      // `already-ended`: it triggered, and its fill is on its way to onFill.
+      if (e.refusal === 'refused') warn(() => e.describe());
+    }
+  }
+
+  override onFill(fill: Fill): void {
+    if (fill.action === 'open-long') {
+      const trigger = this.under(fill.price);
+      const id = emitLogged(Signal.stopLoss(fill.symbol, fill.quantity, trigger).reason(`${this.pct}% under the entry`));
+      if (id !== undefined) this.stop = { id, trigger };
+    } else if (fill.signalId === this.stop?.id) {
+      this.stop = undefined;
+    }
+  }
+}
+
+function bought(): RaisedStop {
+  reset();
+  const s = RaisedStop.init(Params.from({}));
+  s.onBar(bar('AAPL', 0, 100));
+  for (const fill of fillAccepted(100)) s.onFill(fill);
+  return s;
+}
+
+test('the stop is raised behind the close and never lowered', () => {
+  const s = bought();
+  assert.deepEqual(workingOrders().map((o) => [o.signalId, o.orderType]), [[2n, { tag: 'stop', val: 98 }]]);
+  [103, 101, 105].forEach((close, i) => s.onBar(bar('AAPL', (i + 1) * 60_000, close)));
+  assert.deepEqual(
+    modifies().map(([id, change]) => [id, String(change)]),
+    [
+      [2n, 'stop 100.94'],
+      [2n, 'stop 102.9'],
+    ],
+  );
+  assert.deepEqual(workingOrders().map((o) => o.orderType), [{ tag: 'stop', val: 102.9 }]);
+});
+
+test('a stop that triggered before its change is left alone', () => {
+  const s = bought();
+  // Triggered at IB; onFill has not seen its fill yet, so the change is refused as already-ended.
+  const fill = fillOne(2n, 97.9);
+  s.onBar(bar('AAPL', 60_000, 104));
+  assert.deepEqual(logs().filter(([level]) => level !== 'info'), []);
+  s.onFill(fill!);
+  s.onBar(bar('AAPL', 120_000, 110));
+  assert.equal(modifies().length, 1);
+  assert.equal(held('AAPL'), 0);
+});
+
+test("the classes are README.md's, word for word", () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const here = readFileSync(new URL(import.meta.url), 'utf8');
+  const blocks = [...readme.matchAll(/^```ts\n(.*?)^```/gms)].map((m) => m[1]!);
+  for (const name of ['DipWithStop', 'RaisedStop']) {
+    const block = blocks.find((b) => b.includes(`export class ${name} `));
+    assert.ok(block !== undefined, `README.md has no block with the class ${name}`);
+    // From the class's doc comment to the end of the block: the imports differ.
+    const cls = block.slice(block.indexOf('\n/**') + 1);
+    assert.ok(cls.startsWith('/**') && here.includes(cls), `${name} differs from README.md's`);
+  }
 });

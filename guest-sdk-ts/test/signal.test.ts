@@ -1,9 +1,11 @@
 // Signals through the mock host: building, emitting, refusals, logging the outcome; the
-// protective orders, working orders and cancels.
+// protective orders, working orders, cancels and changes.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   CancelRefused,
+  ModifyRefused,
+  OrderChange,
   Rejection,
   Signal,
   Trail,
@@ -16,6 +18,7 @@ import {
   describeOrderType,
   emit,
   emitLogged,
+  modify,
   openLong,
   openLongLimit,
   reduceLong,
@@ -25,7 +28,7 @@ import {
   trailingStop,
   workingOrders,
 } from 'sandtrade-guest';
-import { cancels, fillAccepted, logs, rejectNext, reset, setPosition, signals } from 'sandtrade-guest/testing';
+import { cancels, fillAccepted, fillOne, logs, modifies, rejectNext, reset, setPosition, signals } from 'sandtrade-guest/testing';
 
 test('signals display as operators read them', () => {
   assert.equal(String(Signal.openLong('AAPL', 100)), 'open-long 100 AAPL');
@@ -228,4 +231,70 @@ test('working orders and cancel reach the host', () => {
   assert.deepEqual(cancels(), [stop, stop, 99n]);
   // A cancelled order is never filled.
   assert.deepEqual(fillAccepted(170), []);
+});
+
+test('order changes are built like signals and cross as the WIT record', () => {
+  assert.deepEqual(OrderChange.to({ tag: 'stop', val: 185 }).toRecord(), { orderType: { tag: 'stop', val: 185 } });
+  assert.deepEqual(OrderChange.toQuantity(50).toRecord(), { quantity: 50 });
+  const both = OrderChange.to({ tag: 'trailing-stop', val: { trail: Trail.amount(1.5) } }).quantity(50);
+  assert.deepEqual(both.toRecord(), { quantity: 50, orderType: { tag: 'trailing-stop', val: { trail: { tag: 'amount', val: 1.5 } } } });
+  assert.equal(String(both), 'trailing-stop 1.5, quantity 50');
+  assert.deepEqual([both.newQuantity, both.newOrderType?.tag], [50, 'trailing-stop']);
+  assert.deepEqual(OrderChange.from(both.toRecord()), both);
+  // The order type is copied in: changing the one given changes nothing.
+  const stop: { tag: 'stop'; val: number } = { tag: 'stop', val: 185 };
+  const change = OrderChange.to(stop);
+  stop.val = 1;
+  assert.deepEqual(change.newOrderType, { tag: 'stop', val: 185 });
+  // A u32, as a signal's quantity: the boundary would otherwise wrap it.
+  assert.throws(() => OrderChange.toQuantity(2.5), RangeError);
+  assert.throws(() => OrderChange.to({ tag: 'stop', val: 185 }).quantity(-1), RangeError);
+  assert.throws(() => OrderChange.toQuantity(2 ** 32), RangeError);
+});
+
+test('modify changes a working order, and refuses what the host would', () => {
+  reset();
+  setPosition('AAPL', 100, 187.5);
+  const stop = stopLoss('AAPL', 100, 180);
+  assert.equal(modify(stop, OrderChange.to({ tag: 'stop', val: 185 })), 'changed');
+  assert.deepEqual(
+    workingOrders().map((o) => [o.orderType, o.quantity, o.timeInForce]),
+    [[{ tag: 'stop', val: 185 }, 100, 'gtc']],
+  );
+  assert.equal(modify(stop, OrderChange.to({ tag: 'stop', val: 186 }).quantity(70)), 'changed');
+  assert.deepEqual(workingOrders().map((o) => [o.orderType, o.quantity]), [[{ tag: 'stop', val: 186 }, 70]]);
+  // Another kind of order is refused with the rule, and changes nothing.
+  assert.throws(
+    () => modify(stop, OrderChange.to({ tag: 'limit', val: 190 })),
+    (e: unknown) =>
+      e instanceof ModifyRefused &&
+      e.refusal === 'refused' &&
+      e.rejection?.code === 'invalid-order' &&
+      e.signalId === stop &&
+      e.describe() === "modify of signal 1: refused, invalid-order: a change keeps the order's type",
+  );
+  assert.deepEqual(workingOrders().map((o) => o.orderType), [{ tag: 'stop', val: 186 }]);
+  // The signal as accepted is kept; the order fills with its new terms.
+  assert.equal(String(signals()[0]), 'reduce-long 100 AAPL stop 180 gtc');
+  assert.equal(fillOne(stop, 185.9)?.quantity, 70);
+  assert.throws(
+    () => modify(stop, OrderChange.toQuantity(10)),
+    (e: unknown) =>
+      e instanceof ModifyRefused &&
+      e.refusal === 'already-ended' &&
+      e.rejection === undefined &&
+      e.describe() === 'modify of signal 1: already-ended',
+  );
+  assert.throws(() => modify(99n, OrderChange.toQuantity(10)), { name: 'ModifyRefused', refusal: 'unknown-order', signalId: 99n });
+  assert.deepEqual(
+    modifies().map(([id, change]) => [id, String(change)]),
+    [
+      [stop, 'stop 185'],
+      [stop, 'stop 186, quantity 70'],
+      [stop, 'limit 190'],
+      [stop, 'quantity 10'],
+      [99n, 'quantity 10'],
+    ],
+  );
+  assert.deepEqual(modifies()[0], [stop, OrderChange.to({ tag: 'stop', val: 185 })]);
 });

@@ -1,5 +1,5 @@
 // The mock host: positions built from fills like the host's ledger, queued refusals, working
-// orders and cancels, logs and the log level, the clock, bars.
+// orders, cancels and changes, logs and the log level, the clock, bars.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
@@ -16,7 +16,9 @@ import {
   info,
   log,
   logEnabled,
+  modify,
   nowMs,
+  OrderChange,
   openLong,
   position,
   reduceLong,
@@ -34,6 +36,7 @@ import {
   fillOne,
   handledBars,
   logs,
+  modifies,
   onBars,
   positionQueries,
   rejectNext,
@@ -180,6 +183,26 @@ test('working orders are the accepted signals not filled nor cancelled, oldest f
   assert.deepEqual(cancels(), [trail]);
 });
 
+test('modify changes the mock order in place; a trailing stop stays a trailing stop', () => {
+  reset();
+  setPosition('AAPL', 100, 187.5);
+  const trail = trailingStop('AAPL', 100, Trail.percent(3));
+  assert.equal(modify(trail, OrderChange.to({ tag: 'trailing-stop', val: { trail: Trail.percent(2), limitOffset: 0.1 } })), 'changed');
+  assert.equal(modify(trail, OrderChange.toQuantity(40)), 'changed');
+  assert.deepEqual(
+    workingOrders().map((o) => [o.orderType, o.quantity, o.timeInForce]),
+    [[{ tag: 'trailing-stop', val: { trail: { tag: 'percent', val: 2 }, limitOffset: 0.1 } }, 40, 'gtc']],
+  );
+  assert.throws(() => modify(trail, OrderChange.to({ tag: 'stop', val: 180 })), { name: 'ModifyRefused', refusal: 'refused' });
+  // The order shares nothing with the change listed: changing that does not move the order.
+  const [[, listed]] = modifies() as [[bigint, OrderChange]];
+  const listedType = listed.newOrderType as { tag: 'trailing-stop'; val: { limitOffset?: number } };
+  listedType.val.limitOffset = 5;
+  assert.deepEqual(workingOrders()[0]!.orderType, { tag: 'trailing-stop', val: { trail: { tag: 'percent', val: 2 }, limitOffset: 0.1 } });
+  assert.deepEqual(fillAccepted(180).map((f) => [f.signalId, f.quantity]), [[trail, 40]]);
+  assert.equal(held('AAPL'), 60);
+});
+
 test('reset forgets everything', () => {
   reset();
   setNowMs(5n);
@@ -192,6 +215,11 @@ test('reset forgets everything', () => {
   } catch {
     // Unknown: refused, and recorded.
   }
+  try {
+    modify(7n, OrderChange.toQuantity(1));
+  } catch {
+    // Unknown: refused, and recorded.
+  }
   // A strategy that asks for its position on bar 1 of a batch: the host is told of bar 1.
   class AsksOnBar1 extends Strategy {
     onBar(b: Bar): void {
@@ -199,11 +227,14 @@ test('reset forgets everything', () => {
     }
   }
   onBars(new AsksOnBar1(), bars('A', [0, 1]));
-  assert.deepEqual([cancels(), handledBars()], [[7n], [1]]);
+  assert.deepEqual([cancels(), modifies().map(([id]) => id), handledBars()], [[7n], [7n], [1]]);
   reset();
   assert.equal(nowMs(), 0n);
   assert.equal(held('A'), 0);
-  assert.deepEqual([signals(), logs(), fillAccepted(1), cancels(), handledBars(), workingOrders()], [[], [], [], [], [], []]);
+  assert.deepEqual(
+    [signals(), logs(), fillAccepted(1), cancels(), modifies(), handledBars(), workingOrders()],
+    [[], [], [], [], [], [], []],
+  );
   assert.equal(openLong('B', 1), 1n, 'no refusal left queued, ids from 1 again');
 });
 

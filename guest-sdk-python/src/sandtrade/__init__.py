@@ -7,8 +7,8 @@ operator's parameters (from the sidecar `.toml`), then :meth:`Strategy.on_bar` f
 of the declared symbols and :meth:`Strategy.on_fill` for every execution of an order the
 strategy caused. From inside those calls the strategy may :func:`emit` signals (or use the
 shortcuts such as :func:`open_long` and :func:`stop_loss`, or :func:`emit_logged`, which also
-logs the outcome), list its :func:`working_orders` and :func:`cancel` one, read its own
-:func:`position`, log (:func:`info` and friends) and read the host clock with
+logs the outcome), list its :func:`working_orders` and :func:`cancel` or :func:`modify` one,
+read its own :func:`position`, log (:func:`info` and friends) and read the host clock with
 :func:`now_ms`::
 
     from typing import Self
@@ -50,8 +50,8 @@ logs the outcome), list its :func:`working_orders` and :func:`cancel` one, read 
 
 Errors: :func:`emit` and the shortcuts raise :class:`Rejection` when the host refuses a
 signal; :func:`emit_logged` logs the refusal and returns None instead. :func:`cancel` raises
-:class:`CancelRefused` when the host did nothing. `init` refuses the parameters by raising
-:class:`ParamError` (or any `ValueError`).
+:class:`CancelRefused` and :func:`modify` :class:`ModifyRefused` when the host did nothing.
+`init` refuses the parameters by raising :class:`ParamError` (or any `ValueError`).
 
 When the host has several bars due at once (a backtest, a warm-up, a backfill), it hands
 them over together; the SDK calls `on_bar` for each in turn, and stops after the bar on which
@@ -93,6 +93,7 @@ from .signal import (
     close_long_limit,
     emit,
     emit_logged,
+    modify,
     open_long,
     open_long_limit,
     reduce_long,
@@ -118,6 +119,10 @@ from .types import (
     MarketOnCloseOrder,
     MarketOrder,
     Metadata,
+    ModifyOutcome,
+    ModifyRefusal,
+    ModifyRefused,
+    OrderChange,
     OrderState,
     OrderType,
     Position,
@@ -152,6 +157,10 @@ __all__ = [
     "MarketOrder",
     "Metadata",
     "MissingParam",
+    "ModifyOutcome",
+    "ModifyRefusal",
+    "ModifyRefused",
+    "OrderChange",
     "OrderState",
     "OrderType",
     "ParamError",
@@ -189,6 +198,7 @@ __all__ = [
     "info",
     "log",
     "log_enabled",
+    "modify",
     "now_ms",
     "open_long",
     "open_long_limit",

@@ -29,6 +29,10 @@ from .types import (
     MarketOnCloseOrder,
     MarketOrder,
     Metadata,
+    ModifyOutcome,
+    ModifyRefusal,
+    ModifyRefused,
+    OrderChange,
     OrderState,
     OrderType,
     Position,
@@ -55,6 +59,15 @@ _ORDER_STATE = {member: OrderState[member.name] for member in wit.OrderState}
 _REJECT_CODE = {member: RejectCode[member.name] for member in wit.RejectCode}
 _CANCEL_OUTCOME = {member: CancelOutcome[member.name] for member in wit.CancelOutcome}
 _CANCEL_REFUSAL = {member: CancelRefusal[member.name] for member in wit.CancelRefusal}
+_MODIFY_OUTCOME = {member: ModifyOutcome[member.name] for member in wit.ModifyOutcome}
+# `modify-refusal` is a variant: one class per case (`refused` carries the rejection).
+_MODIFY_REFUSAL = {
+    wit.ModifyRefusal_UnknownOrder: ModifyRefusal.UNKNOWN_ORDER,
+    wit.ModifyRefusal_AlreadyEnded: ModifyRefusal.ALREADY_ENDED,
+    wit.ModifyRefusal_Pending: ModifyRefusal.PENDING,
+    wit.ModifyRefusal_Refused: ModifyRefusal.REFUSED,
+    wit.ModifyRefusal_Unavailable: ModifyRefusal.UNAVAILABLE,
+}
 _LEVEL_TO_WIT = {member: wit.Level[member.name] for member in Level}
 _LEVEL_FROM_WIT = {member: Level[member.name] for member in wit.Level}
 _MARKET_ORDER = wit.OrderType_Market()
@@ -168,6 +181,23 @@ def working_order_from_wit(order: wit.WorkingOrder) -> WorkingOrder:
     )
 
 
+def order_change_to_wit(change: OrderChange) -> wit.OrderChange:
+    order_type = change.new_order_type
+    return wit.OrderChange(
+        change.new_quantity, None if order_type is None else order_type_to_wit(order_type)
+    )
+
+
+def modify_refused_from_wit(signal_id: int, refusal: wit.ModifyRefusal) -> ModifyRefused:
+    kind = _MODIFY_REFUSAL[type(refusal)]
+    if isinstance(refusal, wit.ModifyRefusal_Refused):
+        rejection = refusal.value
+        return ModifyRefused(
+            signal_id, kind, Rejection(_REJECT_CODE[rejection.code], rejection.message)
+        )
+    return ModifyRefused(signal_id, kind)
+
+
 def refusal_to_wit(message: str) -> Err[str]:
     """An `init` refusal as the bindings raise it."""
     return Err(message)
@@ -196,6 +226,12 @@ class ComponentHost:
             return _CANCEL_OUTCOME[wit_host.cancel(signal_id)]
         except Err as refused:
             raise CancelRefused(signal_id, _CANCEL_REFUSAL[refused.value]) from None
+
+    def modify(self, signal_id: int, change: OrderChange) -> ModifyOutcome:
+        try:
+            return _MODIFY_OUTCOME[wit_host.modify(signal_id, order_change_to_wit(change))]
+        except Err as refused:
+            raise modify_refused_from_wit(signal_id, refused.value) from None
 
     def position(self, symbol: str) -> Position | None:
         holding = wit_host.position(symbol)

@@ -8,10 +8,10 @@ else (pytest, a REPL) nothing is installed and the first call selects the mock h
 The batch cursor: when the host hands several bars at once (`on-bars`), the SDK runs the
 author's `on_bar` on each in turn, and the host must know which bar the strategy is on when
 it answers a call that depends on it (`emit`, `position`, `working_orders`, `cancel`,
-`now_ms`: in a backtest, that bar's replay time and close). Telling it costs a call, so the
-SDK tells it lazily, through :func:`as_of_bar`, only before such a call and only when the bar
-changed since it last told: a strategy that calls the host on 3 bars of a batch of 1,000 pays
-for 3. Logging answers as of nothing and never tells it.
+`modify`, `now_ms`: in a backtest, that bar's replay time and close). Telling it costs a
+call, so the SDK tells it lazily, through :func:`as_of_bar`, only before such a call and only
+when the bar changed since it last told: a strategy that calls the host on 3 bars of a batch
+of 1,000 pays for 3. Logging answers as of nothing and never tells it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from .signal import Signal
-    from .types import CancelOutcome, Level, Position, WorkingOrder
+    from .types import (
+        CancelOutcome,
+        Level,
+        ModifyOutcome,
+        OrderChange,
+        Position,
+        WorkingOrder,
+    )
 
 
 class Host(Protocol):
@@ -34,6 +41,10 @@ class Host(Protocol):
 
     def cancel(self, signal_id: int) -> CancelOutcome:
         """What the host did; raises `CancelRefused` when it did nothing."""
+        ...
+
+    def modify(self, signal_id: int, change: OrderChange) -> ModifyOutcome:
+        """What the host did; raises `ModifyRefused` when it did nothing."""
         ...
 
     def position(self, symbol: str) -> Position | None: ...
@@ -92,7 +103,7 @@ def at_bar(index: int) -> None:
 def as_of_bar() -> Host:
     """The host, told first which bar of the batch the strategy is on if it does not know it
     yet: for the calls that answer as of a bar (emit, position, working_orders, cancel,
-    now_ms), never for logging."""
+    modify, now_ms), never for logging."""
     global _told
     host = current()
     if _handling != _told:

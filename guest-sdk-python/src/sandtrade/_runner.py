@@ -15,10 +15,10 @@ from ._log import warn
 from .params import Params
 from .signal import accepted_so_far
 from .strategy import Strategy
-from .types import Bar, CancelRefused, Fill, Metadata, Rejection
+from .types import Bar, CancelRefused, Fill, Metadata, ModifyRefused, Rejection
 
 # The refusals a strategy may leave unhandled: routine answers of the host, not faults.
-_REFUSALS = (Rejection, CancelRefused)
+_REFUSALS = (Rejection, CancelRefused, ModifyRefused)
 
 
 class BuildError(Exception):

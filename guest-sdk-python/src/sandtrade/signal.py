@@ -1,6 +1,6 @@
 """Building and emitting signals: the order types a strategy may ask IB for, their time in
 force, and the protective orders a trader names (`stop_loss`, `take_profit`,
-`trailing_stop`); listing the strategy's working orders and cancelling them.
+`trailing_stop`); listing the strategy's working orders, cancelling and changing them.
 
 A :class:`Signal` is built with a named constructor and refined with chained calls, each
 returning a new signal (a signal is an immutable value)::
@@ -18,11 +18,13 @@ the host refuses it, as do the shortcuts (:func:`open_long`, :func:`close_long_l
 :func:`emit_logged` never raises for a refusal: it writes the outcome to the host log and
 returns the id, or None when refused; use it when a refusal needs no handling beyond the log.
 
-Working orders and cancels: :func:`working_orders` lists the strategy's orders that have not
-ended; :func:`cancel` cancels one by the id `emit` returned, and **raises**
-:class:`CancelRefused` when the host did nothing (an order that already filled, say).
+Working orders, cancels and changes: :func:`working_orders` lists the strategy's orders that
+have not ended; :func:`cancel` cancels one by the id `emit` returned, and **raises**
+:class:`CancelRefused` when the host did nothing (an order that already filled, say);
+:func:`modify` changes one's quantity or prices (raising a stop behind a rising price), and
+**raises** :class:`ModifyRefused` when the host did nothing.
 
-A `Rejection` or `CancelRefused` that escapes `on_bar` or `on_fill` does not stop the
+A `Rejection`, `CancelRefused` or `ModifyRefused` that escapes `on_bar` or `on_fill` does not stop the
 strategy: the SDK logs it at warn level ("unhandled refusal in on_bar: ..."). Any other
 exception does, like a panic in Rust: the host starts the instance again from `init`.
 """
@@ -41,6 +43,8 @@ from .types import (
     LimitOrder,
     MarketOnCloseOrder,
     MarketOrder,
+    ModifyOutcome,
+    OrderChange,
     OrderType,
     Rejection,
     StopLimitOrder,
@@ -62,6 +66,7 @@ __all__ = [
     "close_long_limit",
     "emit",
     "emit_logged",
+    "modify",
     "open_long",
     "open_long_limit",
     "reduce_long",
@@ -311,6 +316,27 @@ def cancel(signal_id: int) -> CancelOutcome:
     host-side fault (`UNAVAILABLE`).
     """
     return _host.as_of_bar().cancel(signal_id)
+
+
+def modify(signal_id: int, change: OrderChange) -> ModifyOutcome:
+    """Changes the quantity or prices of the working order of the signal `signal_id` (the id
+    :func:`emit` returned): raising a stop behind a rising price, say::
+
+        modify(stop, OrderChange.to(StopOrder(185.0)))
+
+    The host validates the change as it would a new order in its place (it cannot sell more
+    than is held, break a limit, or change the order's type: a stop stays a stop) and records
+    it before sending it, like a cancel. Returns `ModifyOutcome.CHANGED` when the order had not
+    left the host (it will be sent with the new terms), and `ModifyOutcome.REQUESTED` when the
+    change is on its way to IB, which applies it unless the order fills first.
+
+    Raises :class:`ModifyRefused` when the host did nothing: no such order (`UNKNOWN_ORDER`),
+    an order that already ended (`ALREADY_ENDED`), one whose acknowledgement by IB (of the
+    order, an earlier change or a cancel) is still awaited (`PENDING`: try again on a later
+    bar), a change that breaks a rule (`REFUSED`, with its :class:`Rejection`), or a host-side
+    fault (`UNAVAILABLE`).
+    """
+    return _host.as_of_bar().modify(signal_id, change)
 
 
 def emit_logged(signal: Signal) -> int | None:

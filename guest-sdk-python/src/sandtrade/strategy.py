@@ -35,8 +35,8 @@ class Strategy(ABC):
     parameters, then `on_bar` for every bar of the declared symbols and `on_fill` for every
     execution of an order the strategy caused (when several bars are due at once, the SDK
     calls `on_bar` for each in turn). Every method runs inside a call from the host, so the
-    SDK's functions (`emit`, `working_orders`, `cancel`, `position`, logging, `now_ms`) may be
-    used from any of them.
+    SDK's functions (`emit`, `working_orders`, `cancel`, `modify`, `position`, logging,
+    `now_ms`) may be used from any of them.
 
     The instance: the SDK keeps the one instance `init` returned. A successful `init`
     replaces the previous instance; a failed one leaves none. `on_bar` and `on_fill` calls

@@ -7,7 +7,9 @@ records the signal and answers with the next id (or raises a rejection queued wi
 collected and :func:`~sandtrade.now_ms` returns :meth:`MockHost.set_now_ms`'s value.
 :func:`~sandtrade.working_orders` lists the accepted signals not filled yet, all `WORKING`;
 :func:`~sandtrade.cancel` cancels one of them at once (`CANCELLED`), and refuses an id it
-gave before (`ALREADY_ENDED`) or never gave (`UNKNOWN_ORDER`). :func:`on_bars` drives a
+gave before (`ALREADY_ENDED`) or never gave (`UNKNOWN_ORDER`); :func:`~sandtrade.modify`
+changes one at once (`CHANGED`), refuses a new order type of another kind (`REFUSED`, with an
+`INVALID_ORDER` rejection) and ids as `cancel` does. :func:`on_bars` drives a
 strategy through a batch of bars as the component does, and :meth:`MockHost.handled_bars`
 says which bars it told the host of.
 
@@ -33,10 +35,12 @@ A test, end to end::
     strategy.on_fill(fills[0])
     assert held("AAPL") == 60
 
-A protective order, triggered or cancelled::
+A protective order, raised, then triggered::
 
     stop = stop_loss("AAPL", 60, 180.0)
     assert [order.signal_id for order in working_orders()] == [stop]
+    assert modify(stop, OrderChange.to(StopOrder(185.0))) is ModifyOutcome.CHANGED
+    assert working_orders()[0].order_type == StopOrder(185.0)
     strategy.on_fill(MockHost.fill_one(stop, 179.9))  # the test decides the stop triggered
     assert held("AAPL") == 0
 """
@@ -66,6 +70,10 @@ from .types import (
     Fill,
     Level,
     Market,
+    ModifyOutcome,
+    ModifyRefusal,
+    ModifyRefused,
+    OrderChange,
     OrderState,
     Position,
     RejectCode,
@@ -89,6 +97,8 @@ class _State:
     cancels: list[int] = field(default_factory=list)
     # The indexes `handling_bar` was called with, in order.
     handled_bars: list[int] = field(default_factory=list)
+    # The signal ids and changes `modify` was called with, in order.
+    modifies: list[tuple[int, OrderChange]] = field(default_factory=list)
     now_ms: int = 0
     # The most detailed level kept: everything unless a test says otherwise.
     log_level: Level = Level.DEBUG
@@ -136,6 +146,27 @@ class _Mock:
             raise CancelRefused(signal_id, CancelRefusal.ALREADY_ENDED)
         raise CancelRefused(signal_id, CancelRefusal.UNKNOWN_ORDER)
 
+    def modify(self, signal_id: int, change: OrderChange) -> ModifyOutcome:
+        # Changed at once; the mock validates nothing but what makes a change a change: a new
+        # order type must be of the order's own kind, as the host requires.
+        _state.modifies.append((signal_id, change))
+        for at, (unfilled_id, signal) in enumerate(_state.unfilled):
+            if unfilled_id != signal_id:
+                continue
+            order_type = change.new_order_type
+            if order_type is not None and type(order_type) is not type(signal.order_type):
+                rejection = Rejection(RejectCode.INVALID_ORDER, "a change keeps the order's type")
+                raise ModifyRefused(signal_id, ModifyRefusal.REFUSED, rejection)
+            if order_type is not None:
+                signal = replace(signal, order_type=order_type)
+            if change.new_quantity is not None:
+                signal = replace(signal, quantity=change.new_quantity)
+            _state.unfilled[at] = (signal_id, signal)
+            return ModifyOutcome.CHANGED
+        if 1 <= signal_id <= _state.next_id:
+            raise ModifyRefused(signal_id, ModifyRefusal.ALREADY_ENDED)
+        raise ModifyRefused(signal_id, ModifyRefusal.UNKNOWN_ORDER)
+
     def handling_bar(self, index: int) -> None:
         _state.handled_bars.append(index)
 
@@ -169,7 +200,7 @@ class MockHost:
     @staticmethod
     def reset() -> None:
         """Forgets everything: signals, queued rejections, positions, log lines, cancels,
-        handled bars, clock, ids, the log level. Call it first in every test. It also makes
+        changes, handled bars, clock, ids, the log level. Call it first in every test. It also makes
         the mock serve the host functions again if something else was installed."""
         global _state
         _state = _State()
@@ -231,10 +262,16 @@ class MockHost:
         return list(_state.cancels)
 
     @staticmethod
+    def modifies() -> list[tuple[int, OrderChange]]:
+        """The signal ids and changes :func:`~sandtrade.modify` was called with, oldest first
+        (refused ones too)."""
+        return list(_state.modifies)
+
+    @staticmethod
     def handled_bars() -> list[int]:
         """The bar indexes the SDK told the host of while :func:`on_bars` drove a strategy,
         oldest first: one before the first call that answers as of a bar (emit, position,
-        working_orders, cancel, now_ms) on each bar past the first of a batch."""
+        working_orders, cancel, modify, now_ms) on each bar past the first of a batch."""
         return list(_state.handled_bars)
 
     @staticmethod
@@ -344,8 +381,8 @@ def on_bars(strategy: Strategy, bars: Iterable[Bar]) -> int:
     """Drives `strategy` through `bars` the way the host's `on-bars` does: `on_bar` on bar
     after bar, telling the mock host which bar it is on before any call that answers as of a
     bar (see :meth:`MockHost.handled_bars`), and stopping after the first bar on which a
-    signal was accepted. A `Rejection` or `CancelRefused` escaping `on_bar` is logged at warn
-    level, as in a component. Returns how many bars were consumed::
+    signal was accepted. A `Rejection`, `CancelRefused` or `ModifyRefused` escaping `on_bar`
+    is logged at warn level, as in a component. Returns how many bars were consumed::
 
         assert on_bars(strategy, bars("AAPL", [9.0, 9.5, 11.0, 12.0])) == 3  # bought on 11
         assert MockHost.handled_bars() == [2]

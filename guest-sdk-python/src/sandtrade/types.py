@@ -32,6 +32,10 @@ __all__ = [
     "MarketOnCloseOrder",
     "MarketOrder",
     "Metadata",
+    "ModifyOutcome",
+    "ModifyRefusal",
+    "ModifyRefused",
+    "OrderChange",
     "OrderState",
     "OrderType",
     "Position",
@@ -387,6 +391,96 @@ class CancelRefusal(StrEnum):
     """A host-side fault: the cancel could not be recorded, so nothing was sent."""
 
 
+_U32_MAX = 2**32 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class OrderChange:
+    """A change of a working order, for :func:`~sandtrade.modify`: what is set changes, what is
+    None stays. Build it with the named constructors and chain::
+
+        OrderChange.to(StopOrder(185.0))              # new prices: a stop stays a stop
+        OrderChange.to_quantity(50)                   # a new quantity
+        OrderChange.to(LimitOrder(190.0)).quantity(50)  # both
+
+    The fields cannot share the builders' names: they are `new_quantity` and
+    `new_order_type`.
+    """
+
+    new_quantity: int | None = None
+    """The new quantity: shares ordered in all, those already filled included, so more than
+    them."""
+    new_order_type: OrderType | None = None
+    """The order's own type with new numbers: a stop stays a stop, a trailing stop by amount
+    stays one by amount (the host refuses any other change as `invalid-order`)."""
+
+    def __post_init__(self) -> None:
+        # The WIT's quantity is a u32, as a signal's is.
+        quantity = self.new_quantity
+        if quantity is None:
+            return
+        if not isinstance(quantity, int) or isinstance(quantity, bool):
+            raise TypeError(
+                "an order's new quantity is a whole number of shares (an int), "
+                f"got {type(quantity).__name__} {quantity!r}"
+            )
+        if not 0 <= quantity <= _U32_MAX:
+            raise ValueError(
+                f"an order's new quantity is from 0 to {_U32_MAX} shares, got {quantity}"
+            )
+
+    @classmethod
+    def to(cls, order_type: OrderType) -> OrderChange:
+        """New prices: `order_type` is the order's own type with other numbers
+        (`StopOrder(185.0)` for a stop)."""
+        return cls(new_order_type=order_type)
+
+    @classmethod
+    def to_quantity(cls, quantity: int) -> OrderChange:
+        """A new quantity: shares ordered in all, those already filled included."""
+        return cls(new_quantity=quantity)
+
+    def quantity(self, quantity: int) -> OrderChange:
+        """The same change, also setting the quantity."""
+        return OrderChange(quantity, self.new_order_type)
+
+    def __str__(self) -> str:
+        parts = []
+        if self.new_order_type is not None:
+            parts.append(str(self.new_order_type))
+        if self.new_quantity is not None:
+            parts.append(f"quantity {self.new_quantity}")
+        return ", ".join(parts) if parts else "nothing"
+
+
+class ModifyOutcome(StrEnum):
+    """What :func:`~sandtrade.modify` did."""
+
+    CHANGED = "changed"
+    """The order had not left the host: it will be sent with the new terms."""
+    REQUESTED = "requested"
+    """The change is recorded and sent to IB now, or once the host is connected and
+    reconciled; IB applies it unless the order fills first."""
+
+
+class ModifyRefusal(StrEnum):
+    """Why :func:`~sandtrade.modify` did nothing (:attr:`ModifyRefused.refusal`)."""
+
+    UNKNOWN_ORDER = "unknown-order"
+    """This strategy has no order with that signal id."""
+    ALREADY_ENDED = "already-ended"
+    """The order has already ended: filled, cancelled or rejected."""
+    PENDING = "pending"
+    """IB has not acknowledged the order, an earlier change of it or its cancel yet: try again
+    on a later bar."""
+    REFUSED = "refused"
+    """The change breaks a rule, as a new order with these terms in its place would (a sell
+    larger than the position, a limit, a price): :attr:`ModifyRefused.rejection` says
+    which."""
+    UNAVAILABLE = "unavailable"
+    """A host-side fault: the change could not be recorded, so nothing was sent."""
+
+
 @dataclass(slots=True)
 class Position:
     """This strategy's own position in one symbol."""
@@ -516,3 +610,51 @@ class CancelRefused(Exception):
 
     def __hash__(self) -> int:
         return hash((self.signal_id, self.refusal))
+
+
+class ModifyRefused(Exception):
+    """The host did nothing for a change of an order: raised by :func:`~sandtrade.modify`.
+
+    `refusal` says why; for `REFUSED`, `rejection` is the :class:`Rejection` naming the rule
+    the change breaks (None for the others). `str(refused)` reads
+    `modify of signal 7: pending` or
+    `modify of signal 7: refused, short-not-allowed: (message)`. Like a :class:`Rejection`,
+    one that escapes `on_bar` or `on_fill` is logged, not fatal.
+    """
+
+    signal_id: int
+    refusal: ModifyRefusal
+    rejection: Rejection | None
+
+    def __init__(
+        self, signal_id: int, refusal: ModifyRefusal, rejection: Rejection | None = None
+    ) -> None:
+        refusal = ModifyRefusal(refusal)
+        if (refusal is ModifyRefusal.REFUSED) != (rejection is not None):
+            raise ValueError("a modify refusal carries a rejection exactly when it is `refused`")
+        super().__init__(signal_id, refusal, rejection)
+        self.signal_id = signal_id
+        self.refusal = refusal
+        self.rejection = rejection
+
+    def __str__(self) -> str:
+        if self.rejection is not None:
+            return f"modify of signal {self.signal_id}: {self.refusal}, {self.rejection}"
+        return f"modify of signal {self.signal_id}: {self.refusal}"
+
+    def __repr__(self) -> str:
+        if self.rejection is not None:
+            return f"ModifyRefused({self.signal_id}, {self.refusal.name}, {self.rejection!r})"
+        return f"ModifyRefused({self.signal_id}, {self.refusal.name})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ModifyRefused):
+            return NotImplemented
+        return (self.signal_id, self.refusal, self.rejection) == (
+            other.signal_id,
+            other.refusal,
+            other.rejection,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.signal_id, self.refusal, self.rejection))

@@ -16,6 +16,12 @@ declare module 'sandtrade:strategy/host@0.2.0' {
    */
   export function cancel(signalId: bigint): CancelOutcome;
   /**
+   * Changes the quantity or prices of the working order of signal `signal-id` (raising a
+   * stop behind a rising price, say). It is validated as a new order in its place would be
+   * and recorded before it is sent, like a cancel.
+   */
+  export function modify(signalId: bigint, change: OrderChange): ModifyOutcome;
+  /**
    * This strategy's own position in `symbol`, if it holds any.
    */
   export function position(symbol: string): Holding | undefined;
@@ -48,4 +54,7 @@ declare module 'sandtrade:strategy/host@0.2.0' {
   export type WorkingOrder = import('sandtrade:strategy/types@0.2.0').WorkingOrder;
   export type CancelOutcome = import('sandtrade:strategy/types@0.2.0').CancelOutcome;
   export type CancelRefusal = import('sandtrade:strategy/types@0.2.0').CancelRefusal;
+  export type OrderChange = import('sandtrade:strategy/types@0.2.0').OrderChange;
+  export type ModifyOutcome = import('sandtrade:strategy/types@0.2.0').ModifyOutcome;
+  export type ModifyRefusal = import('sandtrade:strategy/types@0.2.0').ModifyRefusal;
 }

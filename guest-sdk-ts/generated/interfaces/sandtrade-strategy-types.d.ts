@@ -388,6 +388,71 @@ declare module 'sandtrade:strategy/types@0.2.0' {
    */
   export type CancelRefusal = 'unknown-order' | 'already-ended' | 'unavailable';
   /**
+   * A change of a working order: what is set changes, what is none stays.
+   */
+  export interface OrderChange {
+    /**
+     * The new quantity: shares ordered in all, those already filled included, so more
+     * than them.
+     */
+    quantity?: number,
+    /**
+     * The same order type with new numbers: a stop stays a stop, a trailing stop by
+     * amount stays one by amount (`invalid-order` otherwise).
+     */
+    orderType?: OrderType,
+  }
+  /**
+   * What `modify` did.
+   * # Variants
+   * 
+   * ## `"changed"`
+   * 
+   * The order had not left the host: it will be sent with the new terms.
+   * ## `"requested"`
+   * 
+   * The change is recorded and sent to IB now, or once the host is connected and
+   * reconciled; IB applies it unless the order fills first.
+   */
+  export type ModifyOutcome = 'changed' | 'requested';
+  /**
+   * Why `modify` did nothing.
+   */
+  export type ModifyRefusal = ModifyRefusalUnknownOrder | ModifyRefusalAlreadyEnded | ModifyRefusalPending | ModifyRefusalRefused | ModifyRefusalUnavailable;
+  /**
+   * This strategy has no order with that signal id.
+   */
+  export interface ModifyRefusalUnknownOrder {
+    tag: 'unknown-order',
+  }
+  /**
+   * The order has already ended: filled, cancelled or rejected.
+   */
+  export interface ModifyRefusalAlreadyEnded {
+    tag: 'already-ended',
+  }
+  /**
+   * IB has not acknowledged the order, an earlier change of it or its cancel yet: try
+   * again on a later bar.
+   */
+  export interface ModifyRefusalPending {
+    tag: 'pending',
+  }
+  /**
+   * The change breaks a rule, as a new order with these terms in its place would (a
+   * sell larger than the position, a limit, a price): the rejection says which.
+   */
+  export interface ModifyRefusalRefused {
+    tag: 'refused',
+    val: Rejection,
+  }
+  /**
+   * A host-side fault: the change could not be recorded, so nothing was sent.
+   */
+  export interface ModifyRefusalUnavailable {
+    tag: 'unavailable',
+  }
+  /**
    * Severity of a `log` line.
    * # Variants
    * 
