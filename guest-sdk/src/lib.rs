@@ -365,9 +365,9 @@ pub mod prelude {
     pub use crate::{
         Action, Bar, CancelOutcome, CancelRefusal, DataSource, Fill, Level, Market, Metadata,
         ModifyOutcome, ModifyRefusal, OrderChange, OrderState, OrderType, ParamError, Params,
-        Position, RejectCode, Rejection, Signal, SignalId, Strategy, TimeInForce, Trail,
-        WorkingOrder, add_long, add_long_limit, cancel, close_long, close_long_limit, debug, emit,
-        emit_logged, error, export_strategy, held, info, modify, now_ms, open_long,
+        Position, RejectCode, Rejection, Signal, SignalId, StopLimit, Strategy, TimeInForce, Trail,
+        TrailingStop, WorkingOrder, add_long, add_long_limit, cancel, close_long, close_long_limit,
+        debug, emit, emit_logged, error, export_strategy, held, info, modify, now_ms, open_long,
         open_long_limit, position, reduce_long, reduce_long_limit, stop_loss, take_profit,
         trailing_stop, warn, working_orders,
     };

@@ -70,6 +70,7 @@ fn every_guest_is_built_and_collected() {
             ("example-strategies", "hk-breakout"),
             ("example-strategies", "ma-crossover"),
             ("example-strategies", "scale-in-out"),
+            ("example-strategies", "trend-stop"),
             ("test-guests", "clock-snoop"),
             ("test-guests", "compute"),
             ("test-guests", "empty"),
@@ -116,7 +117,7 @@ fn guests_are_found_by_package_name_or_file_stem() {
     assert_eq!(
         err.to_string(),
         "no guest named `nope`; the guests are: hk-breakout, ma-crossover, scale-in-out, \
-         clock-snoop, compute, empty, fs-snoop, hostile, metronome, net-snoop, other-world, \
+         trend-stop, clock-snoop, compute, empty, fs-snoop, hostile, metronome, net-snoop, other-world, \
          stop-guard, strategy-0-1"
     );
 }
@@ -127,6 +128,7 @@ fn strategies_import_only_the_host_wasi_io_and_wasi_cli() {
         "ma-crossover",
         "hk-breakout",
         "scale-in-out",
+        "trend-stop",
         "hostile",
         "compute",
         "stop-guard",

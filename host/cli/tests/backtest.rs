@@ -200,6 +200,42 @@ fn ma_crossover_on_us_bars() {
 }
 
 #[test]
+fn trend_stop_exits_only_through_its_trailing_stop() {
+    let wasm = example("trend-stop");
+    let run = twice(&wasm, US_BARS, &[]);
+    let head: Vec<&str> = run.report.lines().take(3).collect();
+    assert_eq!(
+        head[1],
+        "Backtest: 1170 bars, 5 fills (3 buys, 2 sells), 0 orders expired unfilled, 1 orders \
+         open at the end",
+        "{}",
+        run.report
+    );
+    // Three entries, three trailing stops, one stop tightened (a change counts as a signal).
+    assert_eq!(head[2], "Signals: 7 accepted, 0 rejected");
+    assert_trades_csv(&run.trades, 5);
+    // Every sell is a stop's: reduce-long of the whole position, after an open-long of it; the
+    // last entry's stop still rests when the bars run out.
+    let actions: Vec<&str> = run
+        .trades
+        .lines()
+        .skip(1)
+        .map(|row| row.split(',').nth(3).expect("an action"))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "open-long",
+            "reduce-long",
+            "open-long",
+            "reduce-long",
+            "open-long"
+        ]
+    );
+    assert_equity_svg(&run.svg, &["USD"]);
+}
+
+#[test]
 fn hk_breakout_on_hk_bars() {
     let wasm = example("hk-breakout");
     let run = twice(&wasm, HK_BARS, &[]);

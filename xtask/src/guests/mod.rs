@@ -227,6 +227,7 @@ mod tests {
                 "hk-breakout",
                 "ma-crossover",
                 "scale-in-out",
+                "trend-stop",
                 "clock-snoop",
                 "compute",
                 "empty",
