@@ -209,16 +209,7 @@ impl OrderBody {
                     },
                 ));
             }
-            let usable = if name == "limitOffset" {
-                value.is_finite() && value >= 0.0
-            } else {
-                value.is_finite() && value > 0.0
-            };
-            if !usable {
-                return Err(ApiError::invalid_body(format!(
-                    "{name} = {value}: must be a positive number"
-                )));
-            }
+            usable_price(name, value)?;
         }
         let needs = |name: &str, value: Option<f64>| {
             value.ok_or_else(|| {
@@ -412,6 +403,23 @@ pub async fn place(
         .into_response())
 }
 
+/// A price field of a body as the API checks it before risk does: finite and positive, or
+/// for `limitOffset` zero or more. (Risk checks them again, with the order's own rules.)
+fn usable_price(name: &str, value: f64) -> Result<(), ApiError> {
+    let (usable, rule) = if name == "limitOffset" {
+        (value.is_finite() && value >= 0.0, "a number >= 0")
+    } else {
+        (value.is_finite() && value > 0.0, "a positive number")
+    };
+    if usable {
+        Ok(())
+    } else {
+        Err(ApiError::invalid_body(format!(
+            "{name} = {value}: must be {rule}"
+        )))
+    }
+}
+
 fn side_str(side: Side) -> &'static str {
     match side {
         Side::Buy => "buy",
@@ -493,21 +501,11 @@ pub async fn modify(
         ("stopPrice", body.stop_price),
         ("trailingAmount", body.trailing_amount),
         ("trailingPercent", body.trailing_percent),
+        ("limitOffset", body.limit_offset),
     ] {
-        if let Some(value) = value
-            && !(value.is_finite() && value > 0.0)
-        {
-            return Err(ApiError::invalid_body(format!(
-                "{name} = {value}: must be a positive number"
-            )));
+        if let Some(value) = value {
+            usable_price(name, value)?;
         }
-    }
-    if let Some(offset) = body.limit_offset
-        && !(offset.is_finite() && offset >= 0.0)
-    {
-        return Err(ApiError::invalid_body(format!(
-            "limitOffset = {offset}: must be a number >= 0"
-        )));
     }
     if body.quantity.is_none() && prices.is_empty() {
         return Err(ApiError::invalid_body(

@@ -293,20 +293,6 @@ impl Market {
         self.ticks.on_tick(symbol, tick)
     }
 
-    /// Feeds a live five-second bar of `symbol` to its aggregators; calls `emit` with each
-    /// completed bar and its size.
-    pub fn on_live_bar(&mut self, symbol: &str, bar: &RtBar, emit: impl FnMut(u32, Bar)) {
-        let five = Bar {
-            start_ms: millis(bar.date),
-            open: bar.open,
-            high: bar.high,
-            low: bar.low,
-            close: bar.close,
-            volume: bar.volume,
-        };
-        self.on_five_seconds(symbol, five, emit);
-    }
-
     /// Feeds a five-second bar of `symbol` (IB's, or built from ticks) to its aggregators;
     /// calls `emit` with each completed bar and its size.
     pub fn on_five_seconds(&mut self, symbol: &str, five: Bar, mut emit: impl FnMut(u32, Bar)) {
@@ -319,6 +305,18 @@ impl Market {
                 emit(seconds, done);
             }
         }
+    }
+}
+
+/// IB's real-time bar as the aggregators take it.
+pub fn five_seconds(bar: &RtBar) -> Bar {
+    Bar {
+        start_ms: millis(bar.date),
+        open: bar.open,
+        high: bar.high,
+        low: bar.low,
+        close: bar.close,
+        volume: bar.volume,
     }
 }
 
@@ -377,9 +375,13 @@ mod tests {
         market.set_needs([need("AAPL", &[10, 15])].into(), true);
         let mut done: Vec<(u32, i64, f64)> = Vec::new();
         for (i, start) in (0..30).step_by(5).enumerate() {
-            market.on_live_bar("AAPL", &five(start, i as f64), |seconds, bar| {
-                done.push((seconds, bar.start_ms / 1000, bar.close));
-            });
+            market.on_five_seconds(
+                "AAPL",
+                five_seconds(&five(start, i as f64)),
+                |seconds, bar| {
+                    done.push((seconds, bar.start_ms / 1000, bar.close));
+                },
+            );
         }
         assert_eq!(
             done,
@@ -392,7 +394,9 @@ mod tests {
             ]
         );
         // A symbol nobody needs is ignored.
-        market.on_live_bar("MSFT", &five(0, 1.0), |_, _| panic!("not needed"));
+        market.on_five_seconds("MSFT", five_seconds(&five(0, 1.0)), |_, _| {
+            panic!("not needed")
+        });
     }
 
     #[test]

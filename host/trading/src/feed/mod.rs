@@ -322,31 +322,14 @@ impl Feed {
         }
     }
 
-    /// The hot path of a bar: price, aggregators, strategies.
+    /// The hot path of a bar: IB's five-second bar, live.
     fn on_live_bar(&mut self, symbol: &str, bar: &RtBar, strategies: &mut Strategies) {
-        book::lock(&self.book).set_price(symbol, bar.close);
-        let Some(instrument) = self.market.instrument(symbol).cloned() else {
-            return;
-        };
-        let Self {
-            market,
-            warmups,
-            last_bar,
-            ..
-        } = self;
-        market.on_live_bar(symbol, bar, |bar_seconds, done| {
-            strategies.on_bar(&bar_event(
-                &instrument,
-                bar_seconds,
-                &done,
-                DataSource::Live,
-            ));
-            note_bar(last_bar, &instrument, bar_seconds, &done);
-            warmups.buffer_live(symbol, bar_seconds, done);
-        });
+        let five = market::five_seconds(bar);
+        self.on_five_seconds(symbol, five, DataSource::Live, strategies);
     }
 
-    /// A five-second bar the fallback built from ticks: as a live bar, with its `source`.
+    /// A five-second bar, IB's or one the fallback built from ticks: price, aggregators,
+    /// strategies (told its `source`).
     fn on_five_seconds(
         &mut self,
         symbol: &str,
