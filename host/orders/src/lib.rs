@@ -74,7 +74,7 @@ mod working;
 mod writer_lock;
 
 pub use ids::{CLIENT_ORDER_ID_MAX_LEN, SessionTag, SignalId, parse_client_order_id};
-pub use queue::{NOTE_MAX_BYTES, NoticeEnd, Settlement};
+pub use queue::{NOTE_MAX_BYTES, NoticeEnd, NoticeOutcome, Settlement};
 pub use reconcile::{BrokerSnapshot, Decision, IbOrderReport, ReconcileIssue, ReconcileReport};
 pub use record::{
     CommissionOutcome, CommissionReport, Execution, ExecutionOutcome, FillApplied, FillRecord,

@@ -93,7 +93,7 @@ pub(super) fn modify(
 
 /// IB refused the pending change of `signal` (the order itself still works at IB on its
 /// earlier terms): those come back, and nothing more is sent.
-pub(super) fn modify_refused(
+fn change_refused(
     database: &Database,
     working: &mut WorkingSet,
     ledger: &mut Ledger,
@@ -234,7 +234,21 @@ pub(super) fn end_by_notice(
     end: NoticeEnd,
     code: i32,
     text: &str,
-) -> Result<StateChange, OrderStoreError> {
+) -> Result<NoticeOutcome, OrderStoreError> {
+    // A refusal about an order IB works with a change pending refuses the change: the order
+    // itself still works at IB, on its earlier terms.
+    let changing = working.get(signal).is_some_and(|order| {
+        order.modify_requested_ms.is_some()
+            && matches!(
+                order.state,
+                OrderState::Submitted | OrderState::PartiallyFilled
+            )
+    });
+    if end == NoticeEnd::Rejected && changing {
+        let why = format!("{code} {text}");
+        change_refused(database, working, ledger, signal, &why)?;
+        return Ok(NoticeOutcome::ChangeRefused);
+    }
     let event = match end {
         NoticeEnd::Rejected => OrderEvent::Rejected,
         NoticeEnd::Cancelled => OrderEvent::Cancelled,
@@ -251,6 +265,16 @@ pub(super) fn end_by_notice(
             }
         },
     )
+    .map(NoticeOutcome::Ended)
+}
+
+/// What an order-ending notice did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeOutcome {
+    /// The order ended (or had already: the change says).
+    Ended(StateChange),
+    /// It refused the order's pending change, not the order: the earlier terms are back.
+    ChangeRefused,
 }
 
 /// Cancels every queued market order accepted before `cutoff_ms` (ms since the epoch): it

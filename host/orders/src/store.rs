@@ -23,7 +23,7 @@ use super::database::Database;
 use super::ids::{SessionTag, SignalId};
 use super::ledger::Ledger;
 use super::order_ids::{self, OrderIds};
-use super::queue::{NoticeEnd, Settlement};
+use super::queue::{NoticeEnd, NoticeOutcome, Settlement};
 use super::reconcile::{BrokerSnapshot, ReconcileReport};
 use super::record::{
     CommissionOutcome, CommissionReport, Execution, ExecutionOutcome, FillRecord, IbOrderId,
@@ -332,26 +332,6 @@ impl OrderStore {
         queue::modify_acknowledged(&self.database, &mut self.working, &mut self.ledger, signal)
     }
 
-    /// IB refused the pending change of `signal` (`why`: its code and text): the order's
-    /// earlier terms, which IB still works, come back.
-    ///
-    /// # Errors
-    ///
-    /// The order is not in this database, or the write failed.
-    pub fn modify_refused(
-        &mut self,
-        signal: SignalId,
-        why: &str,
-    ) -> Result<StateChange, OrderStoreError> {
-        queue::modify_refused(
-            &self.database,
-            &mut self.working,
-            &mut self.ledger,
-            signal,
-            why,
-        )
-    }
-
     /// The working orders at IB with a modify IB has not acknowledged: each to send again, as
     /// a `placeOrder` of its IB order id with its current terms (sending the same terms twice
     /// changes nothing at IB).
@@ -405,7 +385,9 @@ impl OrderStore {
     /// Ends an order IB answered with an order-ending error notice (201 without a following
     /// `Inactive`, 110, 202, ...): rejected or cancelled as `end` says, with IB's `code` and
     /// `text` in its note; its pending shares are freed. A notice about an order that already
-    /// ended changes nothing.
+    /// ended changes nothing. A refusal about an order IB works with a change pending refuses
+    /// the change instead: the order's earlier terms come back
+    /// ([`NoticeOutcome::ChangeRefused`]).
     ///
     /// # Errors
     ///
@@ -416,7 +398,7 @@ impl OrderStore {
         end: NoticeEnd,
         code: i32,
         text: &str,
-    ) -> Result<StateChange, OrderStoreError> {
+    ) -> Result<NoticeOutcome, OrderStoreError> {
         queue::end_by_notice(
             &self.database,
             &mut self.working,

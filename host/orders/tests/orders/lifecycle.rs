@@ -2,8 +2,8 @@
 
 use sandtrade_core::{Action, Exposure, Position, Side, normalize};
 use sandtrade_orders::{
-    CommissionOutcome, ExecutionOutcome, IbOrderId, IbStatus, OrderState, OrderStore,
-    OrderStoreError, StateChange,
+    CommissionOutcome, ExecutionOutcome, IbOrderId, IbStatus, NoticeEnd, NoticeOutcome, OrderState,
+    OrderStore, OrderStoreError, StateChange,
 };
 
 use crate::{TempDb, accept, commission, exec, memory_image, signal, take_one};
@@ -611,7 +611,12 @@ fn a_modify_is_durable_moves_what_is_pending_and_is_sent_until_ib_reports_it() {
     store.modify(queued, 50, OrderType::Limit(10.25)).unwrap();
     assert_eq!(store.exposure("alpha", "AAPL"), exposure(0, 80, 0));
     // IB refuses the change: the terms it still works come back, durably.
-    store.modify_refused(queued, "201 no").unwrap();
+    assert_eq!(
+        store
+            .end_by_notice(queued, NoticeEnd::Rejected, 201, "no")
+            .unwrap(),
+        NoticeOutcome::ChangeRefused
+    );
     drop(store);
     let store = db.open();
     let order = store.order(queued).unwrap().unwrap();

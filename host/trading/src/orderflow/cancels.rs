@@ -95,13 +95,7 @@ impl OrderFlow {
         };
         let client = Arc::clone(client);
         for (signal, ib) in cancels {
-            if ib.client_id != client_id {
-                tracing::warn!(
-                    order = %signal,
-                    placed_by = ib.client_id,
-                    connected_as = client_id,
-                    "a cancel is pending for an order of another client id: only it can cancel it"
-                );
+            if !super::placed_by(client_id, signal, ib, "cancel") {
                 continue;
             }
             connection.pacer().acquire().await;

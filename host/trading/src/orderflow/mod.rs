@@ -25,8 +25,8 @@ use ibapi::orders::OrderUpdate;
 use sandtrade_broker::{codes, wire};
 use sandtrade_core::{Action, Rejection};
 use sandtrade_orders::{
-    BrokerSnapshot, ExecutionOutcome, FillApplied, IbOrderId, IbStatus, NoticeEnd, OrderStoreError,
-    Settlement, SignalId, StateChange,
+    BrokerSnapshot, ExecutionOutcome, FillApplied, IbOrderId, IbStatus, NoticeOutcome,
+    OrderStoreError, Settlement, SignalId, StateChange,
 };
 use sandtrade_risk::{Limits, TradingSwitch, Validator};
 use sandtrade_runtime::bindings;
@@ -197,8 +197,9 @@ impl OrderFlow {
     /// An error notice about request `order_id` of the session connected as `client_id`: if
     /// it names one of our working orders and IB documents the code as ending it (refusals such
     /// as 201 or 110 that no `Inactive` status may follow, or 202), the order is ended now,
-    /// rejected or cancelled with IB's code and text, and its pending shares are freed.
-    /// Anything else changes nothing (the loop logs every notice).
+    /// rejected or cancelled with IB's code and text, and its pending shares are freed — unless
+    /// it refuses a change IB has not applied yet, which only brings the order's earlier terms
+    /// back. Anything else changes nothing (the loop logs every notice).
     pub(crate) fn on_order_notice(&mut self, order_id: i32, client_id: i32, code: i32, text: &str) {
         let Some(end) = codes::ends_order(code) else {
             return;
@@ -210,28 +211,21 @@ impl OrderFlow {
         }) else {
             return;
         };
-        if end == NoticeEnd::Rejected && modify::refuses_change(&book.store, id) {
-            // IB refused the change, not the order: it still works on its earlier terms.
-            let why = format!("{code} {text}");
-            let result = book.store.modify_refused(id, &why);
-            book.modifies_sent.remove(&id);
-            drop(book);
-            match result {
-                Ok(_) => {
-                    tracing::warn!(order = %id, code, "IB refused the change of the order: {text}")
-                }
-                Err(e) => tracing::error!(order = %id, code, "refused change not recorded: {e}"),
-            }
-            return;
-        }
         let result = book.store.end_by_notice(id, end, code, text);
+        if let Ok(NoticeOutcome::ChangeRefused) = result {
+            // A later change of the order is a new one to send.
+            book.modifies_sent.remove(&id);
+        }
         drop(book);
         match result {
-            Ok(change) => {
+            Ok(NoticeOutcome::Ended(change)) => {
                 if change.changed() {
                     tracing::warn!(order = %id, code, "IB ended the order: {text}");
                 }
                 self.state_changed(id, change);
+            }
+            Ok(NoticeOutcome::ChangeRefused) => {
+                tracing::warn!(order = %id, code, "IB refused the change of the order: {text}");
             }
             Err(e) => tracing::error!(order = %id, code, "order notice not recorded: {e}"),
         }
@@ -575,6 +569,22 @@ impl OrderFlow {
 }
 
 /// Reports an order's change of state, if it changed.
+/// Whether the session connected as `client_id` may cancel or change `signal`, which IB knows
+/// as `ib`: only the client id that placed an order can. Logs why not (the request stays
+/// recorded, for a session of that client id).
+fn placed_by(client_id: i32, signal: SignalId, ib: IbOrderId, what: &str) -> bool {
+    if ib.client_id == client_id {
+        return true;
+    }
+    tracing::warn!(
+        order = %signal,
+        placed_by = ib.client_id,
+        connected_as = client_id,
+        "a {what} is pending for an order of another client id: only it can send it"
+    );
+    false
+}
+
 fn state_changed(events: &Events, id: SignalId, change: StateChange) {
     if change.changed() {
         events.emit(TradingEvent::OrderState {

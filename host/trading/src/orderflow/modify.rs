@@ -78,21 +78,6 @@ pub(crate) fn apply(
     Ok(Modified::Requested)
 }
 
-/// Whether a refusal IB sends about order `signal` is about its pending change: the order was
-/// working at IB (acknowledged) and has a change IB has not acknowledged yet.
-pub(super) fn refuses_change(
-    store: &sandtrade_orders::OrderStore,
-    signal: sandtrade_orders::SignalId,
-) -> bool {
-    store.order(signal).ok().flatten().is_some_and(|order| {
-        order.modify_requested_ms.is_some()
-            && matches!(
-                order.state,
-                OrderState::Submitted | OrderState::PartiallyFilled
-            )
-    })
-}
-
 impl OrderFlow {
     /// Sends the modifies recorded since the last call, once per connection each. Those of
     /// orders not working at IB yet wait for the next call (after the next order event).
@@ -135,13 +120,7 @@ impl OrderFlow {
         let client = Arc::clone(client);
         let account = connection.ib().account.clone();
         for order in due {
-            if order.ib.client_id != client_id {
-                tracing::warn!(
-                    order = %order.signal_id,
-                    placed_by = order.ib.client_id,
-                    connected_as = client_id,
-                    "a modify is pending for an order of another client id: only it can modify it"
-                );
+            if !super::placed_by(client_id, order.signal_id, order.ib, "modify") {
                 continue;
             }
             connection.pacer().acquire().await;
