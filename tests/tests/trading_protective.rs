@@ -5,17 +5,12 @@
 
 use sandtrade_tests::rig::{ACCOUNT, Rig, broker_orders, wait_for, wait_for_bar_subscriptions};
 use sandtrade_trading::{TradingEvent, TradingHandle};
+use tokio::sync::broadcast::Receiver;
 use tws_sim::SimConfig;
 
 /// A rig with `stop-guard` (with `sidecar`) and AAPL at 10, reconciled and subscribed, and a
 /// subscription to the host's events from before it connected.
-async fn guarded(
-    sidecar: &str,
-) -> (
-    Rig,
-    TradingHandle,
-    tokio::sync::broadcast::Receiver<TradingEvent>,
-) {
+async fn guarded(sidecar: &str) -> (Rig, TradingHandle, Receiver<TradingEvent>) {
     let mut sim_config = SimConfig::ephemeral();
     sim_config.market.volatility_bps = 0.0;
     let rig = Rig::new(sim_config).await;
@@ -35,7 +30,7 @@ async fn guarded(
 }
 
 /// The next fill of signal `id`'s order, with its quantity.
-async fn fill_of(events: &mut tokio::sync::broadcast::Receiver<TradingEvent>, id: u64) -> u32 {
+async fn fill_of(events: &mut Receiver<TradingEvent>, id: u64) -> u32 {
     wait_for(events, |e| match e {
         TradingEvent::Fill {
             id: filled,
@@ -51,18 +46,29 @@ async fn fill_of(events: &mut tokio::sync::broadcast::Receiver<TradingEvent>, id
     .await
 }
 
+/// Order `id` reaches `state`.
+async fn reaches(events: &mut Receiver<TradingEvent>, id: u64, state: &str) {
+    wait_for(events, |e| match e {
+        TradingEvent::OrderState { id: i, to, .. } if *i == id && to.as_str() == state => Some(()),
+        _ => None,
+    })
+    .await;
+}
+
+/// The first minute: the entry (signal 1) fills 10 shares, and the strategy's stop (signal 2)
+/// works at the venue.
+async fn entered_and_protected(rig: &Rig, events: &mut Receiver<TradingEvent>) {
+    rig.sim.step(60);
+    assert_eq!(fill_of(events, 1).await, 10);
+    reaches(events, 2, "submitted").await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stop_loss_rests_at_the_venue_and_fills_when_the_price_falls_through_it() {
     let (rig, host, mut events) = guarded("[params]\nquantity = 10\nstop_pct = 5\n").await;
 
     // Minute 1: the entry fills at 10, and the strategy places its stop at 9.5.
-    rig.sim.step(60);
-    assert_eq!(fill_of(&mut events, 1).await, 10);
-    wait_for(&mut events, |e| match e {
-        TradingEvent::OrderState { id: 2, to, .. } if to.as_str() == "submitted" => Some(()),
-        _ => None,
-    })
-    .await;
+    entered_and_protected(&rig, &mut events).await;
     let at_broker = broker_orders(&rig.sim).await;
     let stop = at_broker
         .iter()
@@ -94,21 +100,11 @@ async fn a_stop_loss_rests_at_the_venue_and_fills_when_the_price_falls_through_i
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_strategy_cancels_its_stop_at_the_venue_and_sells_instead() {
     let (rig, host, mut events) = guarded("[params]\nquantity = 10\ncancel_at = 3\n").await;
-    rig.sim.step(60);
-    assert_eq!(fill_of(&mut events, 1).await, 10);
-    wait_for(&mut events, |e| match e {
-        TradingEvent::OrderState { id: 2, to, .. } if to.as_str() == "submitted" => Some(()),
-        _ => None,
-    })
-    .await;
+    entered_and_protected(&rig, &mut events).await;
     rig.sim.step(60);
     // Its 3rd bar: the strategy cancels the stop, and IB confirms.
     rig.sim.step(60);
-    wait_for(&mut events, |e| match e {
-        TradingEvent::OrderState { id: 2, to, .. } if to.as_str() == "cancelled" => Some(()),
-        _ => None,
-    })
-    .await;
+    reaches(&mut events, 2, "cancelled").await;
     // Its 4th: the stop is no longer working, so its shares are free again, and the
     // close-long (signal 3) sells the position.
     rig.sim.step(60);
@@ -127,13 +123,7 @@ async fn a_strategy_cancels_its_stop_at_the_venue_and_sells_instead() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_strategy_raises_its_stop_at_the_venue_and_it_fills_at_the_new_trigger() {
     let (rig, host, mut events) = guarded("[params]\nquantity = 10\nraise_at = 2\n").await;
-    rig.sim.step(60);
-    assert_eq!(fill_of(&mut events, 1).await, 10);
-    wait_for(&mut events, |e| match e {
-        TradingEvent::OrderState { id: 2, to, .. } if to.as_str() == "submitted" => Some(()),
-        _ => None,
-    })
-    .await;
+    entered_and_protected(&rig, &mut events).await;
     // Its 2nd bar closes at 12: the stop (9.5) is raised to 11.4, at the venue.
     rig.sim.set_price("AAPL", 12.0).unwrap();
     rig.sim.step(60);

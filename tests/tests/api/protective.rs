@@ -11,6 +11,24 @@ use tws_sim::SimConfig;
 
 use crate::rig::{ApiRig, code};
 
+/// Places `order` through the API and waits until IB works it; its id.
+async fn working(
+    api: &ApiRig,
+    events: &mut tokio::sync::broadcast::Receiver<TradingEvent>,
+    order: serde_json::Value,
+) -> u64 {
+    let (status, body) = api.post("/api/ibkr/order", order).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["orderId"].as_u64().unwrap();
+    api.wait_event(events, |e| {
+        matches!(e, TradingEvent::OrderState { id: i, to, .. }
+            if *i == id && to.as_str() == "submitted")
+        .then_some(())
+    })
+    .await;
+    id
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stop_loss_rests_at_the_venue_guards_the_position_and_fills_when_the_price_falls() {
     let mut config = SimConfig::ephemeral();
@@ -191,20 +209,12 @@ async fn trailing_and_plain_stops_are_cancelled_at_the_venue_even_from_a_disconn
         body["strategies"]["manual"]["AAPL"]["quantity"], 10,
         "{body}"
     );
-    let (status, body) = api
-        .post(
-            "/api/ibkr/order",
-            json!({"symbol": "AAPL", "side": "sell", "quantity": 10, "orderType": "stop",
+    let stop = working(
+        &api,
+        &mut events,
+        json!({"symbol": "AAPL", "side": "sell", "quantity": 10, "orderType": "stop",
                    "stopPrice": 150, "tif": "GTC"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let stop = body["orderId"].as_u64().unwrap();
-    api.wait_event(&mut events, |e| {
-        matches!(e, TradingEvent::OrderState { id, to, .. }
-            if *id == stop && to.as_str() == "submitted")
-        .then_some(())
-    })
+    )
     .await;
 
     // Disconnected, a cancel of an order working at IB is recorded and sent once the next
@@ -260,20 +270,12 @@ async fn put_modifies_a_resting_stop_at_the_venue_under_the_same_rules_as_a_new_
         matches!(e, TradingEvent::Fill { id, .. } if *id == entry).then_some(())
     })
     .await;
-    let (status, body) = api
-        .post(
-            "/api/ibkr/order",
-            json!({"symbol": "AAPL", "side": "sell", "quantity": 10, "orderType": "stop",
+    let stop = working(
+        &api,
+        &mut events,
+        json!({"symbol": "AAPL", "side": "sell", "quantity": 10, "orderType": "stop",
                    "stopPrice": 190, "tif": "GTC"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let stop = body["orderId"].as_u64().unwrap();
-    api.wait_event(&mut events, |e| {
-        matches!(e, TradingEvent::OrderState { id, to, .. }
-            if *id == stop && to.as_str() == "submitted")
-        .then_some(())
-    })
+    )
     .await;
 
     // Raised to 195 (on the tick, a sell stop rounded up) and sent to the venue.
@@ -438,20 +440,12 @@ async fn a_change_the_venue_refuses_leaves_the_order_working_on_its_earlier_term
     api.rig.sim.set_price("AAPL", 200.0).unwrap();
     let mut events = api.host.subscribe();
     // A buy limit far under the market rests at the venue.
-    let (status, body) = api
-        .post(
-            "/api/ibkr/order",
-            json!({"symbol": "AAPL", "side": "buy", "quantity": 10, "orderType": "limit",
+    let id = working(
+        &api,
+        &mut events,
+        json!({"symbol": "AAPL", "side": "buy", "quantity": 10, "orderType": "limit",
                    "price": 100, "tif": "GTC"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let id = body["orderId"].as_u64().unwrap();
-    api.wait_event(&mut events, |e| {
-        matches!(e, TradingEvent::OrderState { id: i, to, .. }
-            if *i == id && to.as_str() == "submitted")
-        .then_some(())
-    })
+    )
     .await;
     // The host's limits allow a million shares; the venue's account cannot pay for them, and
     // refuses the change with a notice. The order is not ended by it: IB still works it.
