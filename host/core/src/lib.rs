@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod bar;
+pub mod bracket;
 pub mod clock;
 pub mod instrument;
 pub mod lots;
@@ -27,6 +28,7 @@ pub mod text;
 pub mod ticks;
 
 pub use bar::Bar;
+pub use bracket::{BracketIds, BracketRequest, ExitRole, Exits};
 pub use instrument::{ACCEPTED_FORMS, Instrument, Market, normalize};
 pub use lots::{LotProblem, LotTable, LotTableError};
 pub use order_type::{OrderChange, OrderType, PriceChange, PriceField, TimeInForce, Timing, Trail};

@@ -27,8 +27,8 @@ pub mod v0_1 {
 }
 
 pub use v0_2::sandtrade::strategy::types::{
-    Action, CancelOutcome, CancelRefusal, DataSource, Level, Market, ModifyOutcome, ModifyRefusal,
-    OrderChange, OrderState, OrderType, Position, RejectCode, Rejection, Signal, StopLimit,
-    TimeInForce, Trail, TrailingStop, WorkingOrder,
+    Action, BracketIds, CancelOutcome, CancelRefusal, DataSource, Exits, Level, Market,
+    ModifyOutcome, ModifyRefusal, OrderChange, OrderState, OrderType, Position, RejectCode,
+    Rejection, Signal, StopLimit, TimeInForce, Trail, TrailingStop, WorkingOrder,
 };
 pub use v0_2::{Bar, Fill, Metadata, Strategy, StrategyPre};

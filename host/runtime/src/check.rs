@@ -15,7 +15,9 @@ use crate::{
     ModifyRefusal, PreparedStrategy, Runtime, SandboxConfig, StartError, StrategyMetadata,
     WorkingOrder, compile_file, linker, sidecar,
 };
-use sandtrade_core::{OrderChange, RejectCode, Rejection, SignalRequest};
+use sandtrade_core::{
+    BracketIds, BracketRequest, OrderChange, RejectCode, Rejection, SignalRequest,
+};
 
 /// What a successful check found.
 #[derive(Debug, Clone)]
@@ -118,10 +120,11 @@ struct NoTrading;
 
 impl Desk for NoTrading {
     fn emit(&mut self, _signal: SignalRequest) -> Result<u64, Rejection> {
-        Err(Rejection::new(
-            RejectCode::Unavailable,
-            "`sandtrade check` does not trade",
-        ))
+        Err(no_trading())
+    }
+
+    fn emit_bracket(&mut self, _bracket: BracketRequest) -> Result<BracketIds, Rejection> {
+        Err(no_trading())
     }
 
     fn position(&mut self, _symbol: &str) -> Option<Holding> {
@@ -144,6 +147,10 @@ impl Desk for NoTrading {
     fn now_ms(&mut self) -> i64 {
         sandtrade_core::clock::unix_ms()
     }
+}
+
+fn no_trading() -> Rejection {
+    Rejection::new(RejectCode::Unavailable, "`sandtrade check` does not trade")
 }
 
 impl fmt::Display for CheckReport {

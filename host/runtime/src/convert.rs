@@ -9,7 +9,8 @@ use super::host::{
 };
 use super::output::LogLevel;
 use sandtrade_core::{
-    Action, Market, OrderType, RejectCode, Rejection, SignalRequest, TimeInForce, Timing, Trail,
+    Action, BracketIds, Exits, Market, OrderType, RejectCode, Rejection, SignalRequest,
+    TimeInForce, Timing, Trail,
 };
 
 impl From<Market> for bindings::Market {
@@ -184,6 +185,30 @@ impl From<WorkingOrder> for bindings::WorkingOrder {
                 WorkingState::Cancelling => bindings::OrderState::Cancelling,
                 WorkingState::Unknown => bindings::OrderState::Unknown,
             },
+            exit_of: order.exit_of,
+        }
+    }
+}
+
+impl From<bindings::Exits> for Exits {
+    fn from(exits: bindings::Exits) -> Self {
+        Self {
+            take_profit: exits.take_profit,
+            stop_loss: exits.stop_loss.map(Into::into),
+            timing: Timing {
+                tif: exits.time_in_force.into(),
+                outside_rth: exits.outside_rth,
+            },
+        }
+    }
+}
+
+impl From<BracketIds> for bindings::BracketIds {
+    fn from(ids: BracketIds) -> Self {
+        Self {
+            entry: ids.entry,
+            take_profit: ids.take_profit,
+            stop_loss: ids.stop_loss,
         }
     }
 }

@@ -18,7 +18,8 @@ use super::bindings;
 use super::metadata::StrategyMetadata;
 use super::output::{GuestOutput, Stream};
 use sandtrade_core::{
-    Action, OrderChange, OrderType, RejectCode, Rejection, SignalRequest, Timing,
+    Action, BracketIds, BracketRequest, OrderChange, OrderType, RejectCode, Rejection,
+    SignalRequest, Timing,
 };
 
 /// A strategy's own position in one symbol, as `position` reports it.
@@ -51,6 +52,8 @@ pub struct WorkingOrder {
     pub timing: Timing,
     /// Where it stands.
     pub state: WorkingState,
+    /// For an exit of a bracket: the signal id of its entry.
+    pub exit_of: Option<u64>,
 }
 
 /// Where a working order stands (the WIT's `order-state`).
@@ -120,6 +123,10 @@ pub trait Desk: Send + 'static {
     /// A host-side fault (the durable write failed) must be `Err` with
     /// [`RejectCode::Unavailable`], never a panic.
     fn emit(&mut self, signal: SignalRequest) -> Result<u64, Rejection>;
+
+    /// Validates a bracket (its entry and exits together) and, if it is accepted, makes its
+    /// orders durable together and returns their ids. Faults as for [`emit`](Self::emit).
+    fn emit_bracket(&mut self, bracket: BracketRequest) -> Result<BracketIds, Rejection>;
 
     /// This strategy's own position in `symbol`, if it holds any.
     fn position(&mut self, symbol: &str) -> Option<Holding>;
@@ -335,9 +342,22 @@ impl<D: Desk> StrategyState<D> {
     /// `emit` for either version: counts the call, refuses signals from `init`, logs the
     /// first refusals of a call.
     fn emit_request(&mut self, request: SignalRequest) -> Result<u64, Rejection> {
+        self.trade(|desk| desk.emit(request))
+    }
+
+    /// `emit-bracket`, as `emit`.
+    fn emit_bracket_request(&mut self, request: BracketRequest) -> Result<BracketIds, Rejection> {
+        self.trade(|desk| desk.emit_bracket(request))
+    }
+
+    /// Asks the desk to trade once `started`; counts the call and logs its first refusals.
+    fn trade<T>(
+        &mut self,
+        ask: impl FnOnce(&mut D) -> Result<T, Rejection>,
+    ) -> Result<T, Rejection> {
         self.call.emits = self.call.emits.saturating_add(1);
         let verdict = if self.started {
-            self.desk.emit(request)
+            ask(&mut self.desk)
         } else {
             Err(Rejection::new(
                 RejectCode::Unavailable,
@@ -364,6 +384,20 @@ impl<D: Desk> bindings::v0_2::sandtrade::strategy::types::Host for StrategyState
 impl<D: Desk> bindings::v0_2::sandtrade::strategy::host::Host for StrategyState<D> {
     fn emit(&mut self, signal: bindings::Signal) -> Result<u64, bindings::Rejection> {
         self.emit_request(signal.into()).map_err(Into::into)
+    }
+
+    fn emit_bracket(
+        &mut self,
+        entry: bindings::Signal,
+        exits: bindings::Exits,
+    ) -> Result<bindings::BracketIds, bindings::Rejection> {
+        let request = BracketRequest {
+            entry: entry.into(),
+            exits: exits.into(),
+        };
+        self.emit_bracket_request(request)
+            .map(Into::into)
+            .map_err(Into::into)
     }
 
     fn working_orders(&mut self) -> Vec<bindings::WorkingOrder> {
