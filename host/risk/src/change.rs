@@ -8,6 +8,7 @@ use sandtrade_core::{
 
 use super::book::{Book, WithoutOrder};
 use super::gate::StrategyGate;
+use super::sanity;
 use super::validator::{ValidatedOrder, Validator};
 
 /// A working order as a change of it is checked: what it is now.
@@ -25,6 +26,9 @@ pub struct WorkingTerms<'a> {
     pub order_type: OrderType,
     /// Its time in force (a change keeps it).
     pub timing: Timing,
+    /// Whether it is an exit of a bracket: it sells its entry's shares, so it keeps its
+    /// quantity and only its prices are checked.
+    pub bracket_exit: bool,
 }
 
 impl Validator {
@@ -57,6 +61,9 @@ impl Validator {
             );
             self.record_rejection(gate, refused.code);
             return Err(refused);
+        }
+        if working.bracket_exit {
+            return self.check_exit_change(gate, working, change, order_type, now_ms);
         }
         let quantity = change.quantity.unwrap_or(working.quantity);
         if quantity <= working.filled {
@@ -105,6 +112,52 @@ impl Validator {
         validated.action = working.action;
         debug_assert_eq!(validated.side, side);
         Ok(validated)
+    }
+
+    /// A change of an exit of a bracket: new prices for the same shares. It stays one exit of
+    /// what the entry bought, so only its prices and timing are checked (and the rate).
+    fn check_exit_change(
+        &self,
+        gate: &mut StrategyGate,
+        working: &WorkingTerms<'_>,
+        change: &OrderChange,
+        order_type: OrderType,
+        now_ms: i64,
+    ) -> Result<ValidatedOrder, Rejection> {
+        let symbol = &working.instrument.symbol;
+        let outcome = gate.acquire_rate(now_ms).and_then(|()| {
+            self.switch().check()?;
+            if change
+                .quantity
+                .is_some_and(|quantity| quantity != working.quantity)
+            {
+                return Err(Rejection::new(
+                    RejectCode::InvalidOrder,
+                    format!(
+                        "an exit of a bracket keeps its entry's quantity ({}); change its \
+                         prices, or cancel it",
+                        working.quantity
+                    ),
+                ));
+            }
+            sanity::check_prices(order_type, working.action, symbol)?;
+            sanity::check_timing(order_type, working.timing, working.action, symbol)?;
+            let instrument = gate.resolve(symbol)?;
+            Ok(ValidatedOrder {
+                instrument: instrument.clone(),
+                action: working.action,
+                side: working.action.side(),
+                quantity: working.quantity.saturating_sub(working.filled),
+                order_type,
+                timing: working.timing,
+                reason: String::new(),
+            })
+        });
+        match &outcome {
+            Ok(_) => self.record_accepted(gate),
+            Err(rejection) => self.record_rejection(gate, rejection.code),
+        }
+        outcome
     }
 }
 
@@ -155,6 +208,7 @@ mod tests {
                 tif: TimeInForce::Gtc,
                 outside_rth: false,
             },
+            bracket_exit: false,
         }
     }
 
@@ -256,5 +310,65 @@ mod tests {
             )
             .unwrap_err();
         assert_eq!(bad_price.code, RejectCode::InvalidPrice);
+    }
+
+    /// Nothing held yet: the bracket's entry has not filled.
+    struct EntryWorking;
+
+    impl Book for EntryWorking {
+        fn exposure(&self, _: &Instrument) -> Exposure {
+            Exposure {
+                held: 0,
+                pending_buys: 100,
+                pending_sells: 0,
+            }
+        }
+        fn reference_price(&self, _: &Instrument) -> Option<f64> {
+            Some(10.0)
+        }
+        fn account_gross_notional(&self, _: Market) -> Option<f64> {
+            None
+        }
+    }
+
+    #[test]
+    fn an_exit_of_a_bracket_changes_its_prices_never_its_quantity() {
+        let (validator, mut gate, aapl) = world();
+        let exit = WorkingTerms {
+            bracket_exit: true,
+            ..stop(&aapl, 0)
+        };
+        // Its entry has not filled: a lone stop of 100 could not be moved, the exit can.
+        let moved = validator
+            .check_change(
+                &mut gate,
+                &exit,
+                &change(None, Some(OrderType::Stop(9.2))),
+                &EntryWorking,
+                0,
+            )
+            .unwrap();
+        assert_eq!(
+            (moved.quantity, moved.order_type),
+            (100, OrderType::Stop(9.2))
+        );
+        let resized = validator
+            .check_change(&mut gate, &exit, &change(Some(50), None), &EntryWorking, 0)
+            .unwrap_err();
+        assert_eq!(resized.code, RejectCode::InvalidOrder);
+        assert_eq!(
+            resized.message,
+            "an exit of a bracket keeps its entry's quantity (100); change its prices, or cancel it"
+        );
+        let nan = validator
+            .check_change(
+                &mut gate,
+                &exit,
+                &change(None, Some(OrderType::Stop(f64::NAN))),
+                &EntryWorking,
+                0,
+            )
+            .unwrap_err();
+        assert_eq!(nan.code, RejectCode::InvalidPrice);
     }
 }

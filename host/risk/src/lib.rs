@@ -63,6 +63,7 @@
 
 pub mod account;
 pub mod book;
+mod bracket;
 mod change;
 pub mod counters;
 pub mod gate;
@@ -77,6 +78,7 @@ mod validator;
 
 pub use account::{AccountLimits, AccountLimitsError};
 pub use book::{Book, WithoutOrder};
+pub use bracket::ValidatedBracket;
 pub use change::WorkingTerms;
 pub use counters::{SignalCounters, SignalCounts};
 pub use gate::{GateError, GateProblem, StrategyGate};

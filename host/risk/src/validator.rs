@@ -118,13 +118,15 @@ impl Validator {
     ) -> Result<ValidatedOrder, Rejection> {
         let outcome = self.evaluate(gate, signal, book, now_ms);
         match &outcome {
-            Ok(_) => {
-                self.counters.record_accepted();
-                gate.counters().record_accepted();
-            }
+            Ok(_) => self.record_accepted(gate),
             Err(rejection) => self.record_rejection(gate, rejection.code),
         }
         outcome
+    }
+
+    pub(super) fn record_accepted(&self, gate: &StrategyGate) {
+        self.counters.record_accepted();
+        gate.counters().record_accepted();
     }
 
     /// Counts a rejection decided outside [`check`](Self::check), e.g. `unavailable` when the
@@ -134,7 +136,7 @@ impl Validator {
         gate.counters().record_rejected(code);
     }
 
-    fn evaluate(
+    pub(super) fn evaluate(
         &self,
         gate: &mut StrategyGate,
         signal: &SignalRequest,
