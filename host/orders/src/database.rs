@@ -266,6 +266,7 @@ impl Tx<'_> {
             order.ib.map(|ib| ib.order_id),
             order.created_ms,
             order.sent_ms,
+            order.exit_of.map(SignalId::row),
         ])?;
         Ok(())
     }
@@ -569,9 +570,9 @@ const INSERT_SIGNAL: &str = "INSERT INTO signals
 const INSERT_ORDER: &str = "INSERT INTO orders
     (signal_id, client_order_id, strategy, wasm_hash, symbol, market, action, quantity,
      order_type, limit_price, stop_price, trail_amount, trail_percent, limit_offset, tif,
-     outside_rth, state, ib_client_id, ib_order_id, created_ms, sent_ms, updated_ms)
+     outside_rth, state, ib_client_id, ib_order_id, created_ms, sent_ms, updated_ms, exit_of)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
-     ?20, ?21, ?20)";
+     ?20, ?21, ?20, ?22)";
 
 const UPDATE_ORDER: &str = "UPDATE orders SET
     state = ?2, ib_client_id = ?3, ib_order_id = ?4, perm_id = ?5, ib_status = ?6,

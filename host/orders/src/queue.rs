@@ -25,14 +25,21 @@ pub(super) fn take_next(
     client_id: i32,
     max: usize,
 ) -> Result<Vec<OutgoingOrder>, OrderStoreError> {
-    let mut queued = working.queued().take(max).peekable();
-    if queued.peek().is_none() {
+    let mut queued = working.queued().peekable();
+    if max == 0 || queued.peek().is_none() {
         return Ok(Vec::new());
     }
     let mut run = ids.reserve(client_id)?;
     let now = now_ms();
     let mut taken: Vec<OrderRecord> = Vec::with_capacity(max.min(working.queued_len()));
     for order in queued {
+        // A bracket goes whole: its exits follow their entry in the queue.
+        let with_entry = order
+            .exit_of
+            .is_some_and(|entry| taken.iter().any(|t| t.signal_id == entry));
+        if taken.len() >= max && !with_entry {
+            break;
+        }
         let mut order = order.clone();
         order.state = transition(order.state, OrderEvent::Take).map_err(|source| {
             OrderStoreError::Transition {
@@ -54,11 +61,39 @@ pub(super) fn take_next(
     tx.commit()?;
 
     ids.finish(run);
-    let outgoing: Vec<OutgoingOrder> = taken.iter().map(OrderRecord::outgoing).collect();
+    let outgoing = wire_brackets(&taken, working);
     for order in taken {
         working.file(order, ledger);
     }
     Ok(outgoing)
+}
+
+/// The taken orders as they go to IB: an exit names its entry's `orderId` as its parent, and
+/// every order of a bracket but its last waits for that one to transmit them all.
+fn wire_brackets(taken: &[OrderRecord], working: &WorkingSet) -> Vec<OutgoingOrder> {
+    let mut outgoing: Vec<OutgoingOrder> = taken.iter().map(OrderRecord::outgoing).collect();
+    for (i, order) in taken.iter().enumerate() {
+        let Some(entry) = order.exit_of else {
+            continue;
+        };
+        // The entry taken with it; else one sent earlier and still working (an exit sent
+        // again on its own, after an operator released it).
+        let parent = taken
+            .iter()
+            .chain(working.get(entry))
+            .find(|o| o.signal_id == entry)
+            .and_then(|o| o.ib)
+            .filter(|ib| ib.client_id == order.ib.map_or(0, |ib| ib.client_id));
+        outgoing[i].parent = parent.map(|ib| ib.order_id);
+        let held_back = outgoing[..i]
+            .iter_mut()
+            .zip(taken)
+            .filter(|(_, o)| o.signal_id == entry || o.exit_of == Some(entry));
+        for (earlier, _) in held_back {
+            earlier.transmit = false;
+        }
+    }
+    outgoing
 }
 
 /// Changes a working order's quantity and terms (already validated). A queued order is simply
@@ -173,9 +208,21 @@ pub(super) fn request_cancel(
     ledger: &mut Ledger,
     signal: SignalId,
 ) -> Result<StateChange, OrderStoreError> {
-    change_order(database, working, ledger, signal, None, |order, _| {
+    let change = change_order(database, working, ledger, signal, None, |order, _| {
         order.cancel_requested_ms.get_or_insert_with(now_ms);
-    })
+    })?;
+    // The unsent exits of a bracket go with their entry (once at IB, IB cancels them).
+    let unsent: Vec<SignalId> = working
+        .exits_of(signal)
+        .filter(|exit| exit.state == OrderState::Queued)
+        .map(|exit| exit.signal_id)
+        .collect();
+    for exit in unsent {
+        change_order(database, working, ledger, exit, None, |order, _| {
+            order.cancel_requested_ms.get_or_insert_with(now_ms);
+        })?;
+    }
+    Ok(change)
 }
 
 /// Requeues an `unknown` order on an operator's word that it never reached IB.
@@ -186,20 +233,38 @@ pub(super) fn release_unknown(
     signal: SignalId,
     operator_note: &str,
 ) -> Result<StateChange, OrderStoreError> {
-    change_order(
+    let release = |order: &mut OrderRecord, _| {
+        order.ib = None;
+        order.sent_ms = None;
+        order.note = Some(bounded_note(format!(
+            "released by operator: {operator_note}"
+        )));
+    };
+    let change = change_order(
         database,
         working,
         ledger,
         signal,
         Some(OrderEvent::Release),
-        |order, _| {
-            order.ib = None;
-            order.sent_ms = None;
-            order.note = Some(bounded_note(format!(
-                "released by operator: {operator_note}"
-            )));
-        },
-    )
+        release,
+    )?;
+    // A bracket is sent whole: its exits that are as unknown as their entry go with it.
+    let unknown: Vec<SignalId> = working
+        .exits_of(signal)
+        .filter(|exit| exit.state == OrderState::Unknown)
+        .map(|exit| exit.signal_id)
+        .collect();
+    for exit in unknown {
+        change_order(
+            database,
+            working,
+            ledger,
+            exit,
+            Some(OrderEvent::Release),
+            release,
+        )?;
+    }
+    Ok(change)
 }
 
 /// How an order-scoped error notice from IB ends an order (see `sandtrade_broker::codes`).
@@ -413,6 +478,40 @@ fn change_order(
     }
     after.updated_ms = now_ms();
     database.update_order(&after)?;
+    let ended = after.state.is_terminal().then_some(after.signal_id);
     working.file(after, ledger);
+    if let Some(entry) = ended {
+        cancel_unsent_exits(database, working, ledger, entry)?;
+    }
     Ok(change)
+}
+
+/// An entry that ended before it was sent takes its exits with it: they were to go to IB
+/// with it, and IB would refuse a child whose parent it never had.
+fn cancel_unsent_exits(
+    database: &Database,
+    working: &mut WorkingSet,
+    ledger: &mut Ledger,
+    entry: SignalId,
+) -> Result<(), OrderStoreError> {
+    let unsent: Vec<SignalId> = working
+        .exits_of(entry)
+        .filter(|exit| exit.state == OrderState::Queued)
+        .map(|exit| exit.signal_id)
+        .collect();
+    for exit in unsent {
+        change_order(
+            database,
+            working,
+            ledger,
+            exit,
+            Some(OrderEvent::Cancelled),
+            |order, _| {
+                order.note = Some(bounded_note(format!(
+                    "cancelled unsent: its bracket's entry {entry} ended before it was sent"
+                )));
+            },
+        )?;
+    }
+    Ok(())
 }

@@ -349,6 +349,7 @@ mod tests {
             cancel_requested_ms: None,
             modify_requested_ms: None,
             modify_prior: None,
+            exit_of: None,
         }
     }
 

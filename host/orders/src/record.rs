@@ -69,6 +69,11 @@ pub struct OutgoingOrder {
     pub order_type: OrderType,
     /// `Order.tif` and `Order.outsideRth`.
     pub timing: Timing,
+    /// `Order.parentId`: for an exit of a bracket, its entry's `orderId` on the same clientId.
+    pub parent: Option<i32>,
+    /// `Order.transmit`: false for every order of a bracket but the last one sent, which
+    /// transmits them all (so IB never works an entry without its exits).
+    pub transmit: bool,
 }
 
 /// Everything the store knows about one order.
@@ -124,6 +129,8 @@ pub struct OrderRecord {
     pub modify_requested_ms: Option<i64>,
     /// The terms IB works while a change is pending: restored if IB refuses the change.
     pub modify_prior: Option<PriorTerms>,
+    /// For an exit of a bracket: its entry, which IB holds it under (as `parentId`).
+    pub exit_of: Option<SignalId>,
 }
 
 impl OrderRecord {
@@ -164,6 +171,8 @@ impl OrderRecord {
             quantity: self.quantity,
             order_type: self.order_type,
             timing: self.timing,
+            parent: None,
+            transmit: true,
         }
     }
 }

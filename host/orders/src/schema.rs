@@ -147,7 +147,7 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), OrderStoreError> {
 }
 
 /// The schema, one script per version. Never edit a released step: add a new one.
-pub(super) const MIGRATIONS: [&str; 3] = [V1, V2, V3];
+pub(super) const MIGRATIONS: [&str; 4] = [V1, V2, V3, V4];
 
 /// Version 1. Kebab-case names (`open-long`, `partially-filled`) match the WIT and the API.
 /// Quantities are whole shares; money is `REAL` in the instrument's currency.
@@ -253,6 +253,13 @@ CREATE TABLE ib_order_ids (
     client_id     INTEGER PRIMARY KEY,
     next_order_id INTEGER NOT NULL
 ) STRICT;
+";
+
+/// Version 4: brackets. `orders.exit_of` is, for an exit of a bracket, the signal id of its
+/// entry: IB holds the exits as the entry's children and works them once it has filled.
+const V4: &str = r"
+ALTER TABLE orders ADD COLUMN exit_of INTEGER REFERENCES orders (signal_id)
+    CHECK ((exit_of IS NULL) OR (exit_of < signal_id));
 ";
 
 /// Version 3: `orders.modify_requested_ms` records a change of a working order's quantity or
@@ -391,13 +398,13 @@ mod tests {
         let version: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
-        assert_eq!(version, 3);
+        assert_eq!(version, 4);
 
         conn.pragma_update(None, "user_version", 7).unwrap();
         let err = migrate(&mut conn).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "order database schema version 7 is newer than this build supports (3): upgrade sandtrade"
+            "order database schema version 7 is newer than this build supports (4): upgrade sandtrade"
         );
     }
 

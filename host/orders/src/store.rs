@@ -135,6 +135,33 @@ impl OrderStore {
         )
     }
 
+    /// Stores an accepted bracket: `entry` and its `exits` (each a sell of the entry's
+    /// quantity), with their signals and orders, `queued`, in one transaction. They are taken
+    /// for sending together ([`take_next`](Self::take_next) never splits a bracket). Returns
+    /// the signal ids of the entry and of each exit, in `exits`' order.
+    ///
+    /// # Errors
+    ///
+    /// As [`accept`](Self::accept): nothing is stored and memory is unchanged.
+    pub fn accept_bracket(
+        &mut self,
+        entry: &SignalRecord<'_>,
+        exits: &[SignalRecord<'_>],
+        instrument: &Instrument,
+    ) -> Result<(SignalId, Vec<SignalId>), OrderStoreError> {
+        let records: Vec<SignalRecord<'_>> = std::iter::once(entry).chain(exits).cloned().collect();
+        let mut ids = accept::accept_bracket(
+            &self.database,
+            &mut self.working,
+            &mut self.ledger,
+            &self.ids,
+            &records,
+            instrument,
+        )?;
+        let entry = ids.remove(0);
+        Ok((entry, ids))
+    }
+
     /// Records a refused signal with its code and message. Not on the hot path's promise: the
     /// refusal is returned to the strategy whether or not this write succeeds.
     ///
@@ -342,8 +369,29 @@ impl OrderStore {
             .filter(|o| o.modify_requested_ms.is_some() && o.cancel_requested_ms.is_none())
             .filter(|o| matches!(o.state, OrderState::Submitted | OrderState::PartiallyFilled))
             .filter(|o| o.ib.is_some())
-            .map(OrderRecord::outgoing)
+            .map(|o| self.outgoing(o))
             .collect()
+    }
+
+    /// A working order as it goes to IB again (a change): an exit of a bracket names its
+    /// entry's `orderId` as its parent, as when it was first sent.
+    fn outgoing(&self, order: &OrderRecord) -> OutgoingOrder {
+        let mut outgoing = order.outgoing();
+        if let Some(entry) = order.exit_of {
+            let from_file;
+            let entry = match self.working.get(entry) {
+                Some(entry) => Some(entry),
+                None => {
+                    from_file = self.database.order(entry).ok().flatten();
+                    from_file.as_ref()
+                }
+            };
+            outgoing.parent = entry
+                .and_then(|entry| entry.ib)
+                .filter(|ib| Some(ib.client_id) == order.ib.map(|ib| ib.client_id))
+                .map(|ib| ib.order_id);
+        }
+        outgoing
     }
 
     /// The working orders at IB whose cancel was asked for: what to cancel (again) once the

@@ -17,7 +17,7 @@ pub(super) const ORDER_COLUMNS: &str = "signal_id, client_order_id, strategy, wa
     market, action, quantity, order_type, limit_price, stop_price, trail_amount, trail_percent, \
     limit_offset, tif, outside_rth, state, ib_client_id, ib_order_id, perm_id, ib_status, \
     filled_qty, filled_notional, avg_price, commission, created_ms, sent_ms, updated_ms, note, \
-    cancel_requested_ms, modify_requested_ms, modify_prior";
+    cancel_requested_ms, modify_requested_ms, modify_prior, exit_of";
 
 /// An `orders` row as read, before its text columns are checked.
 pub(super) struct OrderRow {
@@ -46,6 +46,7 @@ pub(super) struct OrderRow {
     cancel_requested_ms: Option<i64>,
     modify_requested_ms: Option<i64>,
     modify_prior: Option<String>,
+    exit_of: Option<i64>,
 }
 
 /// Reads a row selected with [`ORDER_COLUMNS`]. Checking its values is
@@ -78,6 +79,7 @@ pub(super) fn read(row: &Row<'_>) -> rusqlite::Result<OrderRow> {
         cancel_requested_ms: row.get(29)?,
         modify_requested_ms: row.get(30)?,
         modify_prior: row.get(31)?,
+        exit_of: row.get(32)?,
     })
 }
 
@@ -143,6 +145,7 @@ impl OrderRow {
                 ),
                 None => None,
             },
+            exit_of: self.exit_of.map(SignalId::from_row),
         })
     }
 }

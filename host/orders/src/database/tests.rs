@@ -54,6 +54,7 @@ fn new_order(signal_id: SignalId, action: Action) -> OrderRecord {
         cancel_requested_ms: None,
         modify_requested_ms: None,
         modify_prior: None,
+        exit_of: None,
     }
 }
 

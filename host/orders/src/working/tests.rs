@@ -28,6 +28,7 @@ fn order(id: i64, action: Action, quantity: u32, state: OrderState) -> OrderReco
         cancel_requested_ms: None,
         modify_requested_ms: None,
         modify_prior: None,
+        exit_of: None,
     }
 }
 

@@ -1,5 +1,6 @@
 //! The durable order store against real SQLite files in temporary directories.
 
+mod bracket;
 mod crash;
 mod lifecycle;
 mod props;
