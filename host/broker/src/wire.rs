@@ -64,6 +64,10 @@ pub fn order(outgoing: &OutgoingOrder, account: &str) -> Order {
     };
     order.outside_rth = outgoing.timing.outside_rth;
     order.order_id = outgoing.ib.order_id;
+    // A bracket: IB works an exit only once its parent has filled, and holds every order of
+    // the bracket until the last one transmits them together.
+    order.parent_id = outgoing.parent.unwrap_or(0);
+    order.transmit = outgoing.transmit;
     order.order_ref.clone_from(&outgoing.client_order_id);
     order.account = account.to_owned();
     order
@@ -298,8 +302,20 @@ mod tests {
             quantity: 25,
             order_type: OrderType::Limit(190.5),
             timing: sandtrade_core::Timing::DAY,
+            parent: None,
+            transmit: true,
         };
         let o = order(&outgoing, "DU1234567");
+        assert_eq!((o.parent_id, o.transmit), (0, true));
+        let child = order(
+            &OutgoingOrder {
+                parent: Some(41),
+                transmit: false,
+                ..outgoing.clone()
+            },
+            "DU1234567",
+        );
+        assert_eq!((child.parent_id, child.transmit), (41, false));
         assert_eq!(o.order_id, 42);
         assert_eq!(o.action, IbAction::Sell);
         assert_eq!(o.total_quantity, 25.0);

@@ -9,7 +9,7 @@ use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use sandtrade_core::{
-    Action, Exposure, Instrument, OrderType, PriceChange, Rejection, Side, Timing,
+    Action, ExitRole, Exits, Exposure, Instrument, OrderType, PriceChange, Rejection, Side, Timing,
 };
 use sandtrade_orders::Settlement;
 use sandtrade_risk::{TradingState, TradingSwitch};
@@ -39,6 +39,8 @@ pub struct ManualOrder {
     pub timing: Timing,
     /// Why, for the record.
     pub reason: String,
+    /// Exits to attach, making a buy a bracket (refused for a sell).
+    pub exits: Option<Exits>,
 }
 
 /// A manual order as it was validated and durably queued.
@@ -53,6 +55,21 @@ pub struct ManualAccepted {
     /// Shares, as validated.
     pub quantity: u32,
     /// The order type with its prices on the contract's tick (as it is sent).
+    pub order_type: OrderType,
+    /// How long it works.
+    pub timing: Timing,
+    /// A bracket's exits, as they are sent (none for a plain order).
+    pub exits: Vec<ManualExit>,
+}
+
+/// An exit of a manual bracket as it was validated and durably queued.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ManualExit {
+    /// Its order id.
+    pub id: u64,
+    /// Take-profit or stop-loss.
+    pub role: ExitRole,
+    /// Its order type with its prices on the contract's tick.
     pub order_type: OrderType,
     /// How long it works.
     pub timing: Timing,

@@ -89,7 +89,7 @@ pub use self::events::{EVENT_CAPACITY, TradingEvent};
 use self::feed::Feed;
 pub use self::handle::{
     CancelOutcome, Command, CommandError, ConnectTarget, Exit, ManualAccepted, ManualChange,
-    ManualOrder, ManualRefusal, ModifyOutcome, TradingHandle,
+    ManualExit, ManualOrder, ManualRefusal, ModifyOutcome, TradingHandle,
 };
 use self::loss_guard::LossGuard;
 pub use self::loss_guard::{AccountPnl, AccountRisk};

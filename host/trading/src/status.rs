@@ -300,6 +300,9 @@ pub struct OrderView {
     /// When a change of its quantity or prices was recorded that IB has not acknowledged yet
     /// (its fields already show the new terms).
     pub modify_requested_ms: Option<i64>,
+    /// For an exit of a bracket: the id of its entry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_of: Option<u64>,
 }
 
 impl From<&OrderRecord> for OrderView {
@@ -329,6 +332,7 @@ impl From<&OrderRecord> for OrderView {
             note: o.note.clone(),
             cancel_requested_ms: o.cancel_requested_ms,
             modify_requested_ms: o.modify_requested_ms,
+            exit_of: o.exit_of.map(|entry| entry.get()),
         }
     }
 }

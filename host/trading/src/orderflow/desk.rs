@@ -11,12 +11,14 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::book::{self, SharedBook};
+use super::book::{self, LiveBook, SharedBook};
 use super::refusals::RefusalBudget;
 use sandtrade_core::clock;
-use sandtrade_core::{OrderChange, RejectCode, Rejection, SignalRequest};
-use sandtrade_orders::{OrderState, SignalId, SignalRecord};
-use sandtrade_risk::{Limits, StrategyGate, Validator};
+use sandtrade_core::{
+    BracketIds, BracketRequest, ExitRole, OrderChange, RejectCode, Rejection, SignalRequest,
+};
+use sandtrade_orders::{OrderState, OrderStoreError, SignalId, SignalRecord};
+use sandtrade_risk::{Limits, StrategyGate, ValidatedOrder, Validator};
 use sandtrade_runtime::{
     CancelRefusal, Cancelled, Desk, DeskSpec, Holding, Modified, ModifyRefusal, StrategyMetadata,
     WorkingOrder, WorkingState,
@@ -112,8 +114,16 @@ impl LiveDesk {
     }
 }
 
-impl Desk for LiveDesk {
-    fn emit(&mut self, signal: SignalRequest) -> Result<u64, Rejection> {
+impl LiveDesk {
+    /// The path every signal takes: refused while warming up, validated by `check` under this
+    /// strategy's gate (a refusal recorded in the signal log within the budget), stored by
+    /// `store` (a failed write answered `unavailable`), then waiting in the queue.
+    fn take<V, T>(
+        &mut self,
+        signal: &SignalRequest,
+        check: impl FnOnce(&Validator, &mut StrategyGate, &LiveBook, i64) -> Result<V, Rejection>,
+        store: impl FnOnce(&mut LiveBook, V, SignalRecord<'_>) -> Result<T, OrderStoreError>,
+    ) -> Result<T, Rejection> {
         if self.warming {
             // Not `trading-halted`: nobody halted anything; the host cannot take the signal
             // yet, which is what `unavailable` says (and, like a halt, it is no strike).
@@ -140,42 +150,36 @@ impl Desk for LiveDesk {
                 ));
             }
         };
-        let record = |quantity, order_type, reason| SignalRecord {
+        let record = SignalRecord {
             strategy: &self.name,
             wasm_hash: &self.wasm_sha256,
             symbol: &signal.symbol,
             action: signal.action,
-            quantity,
-            order_type,
+            quantity: signal.quantity,
+            order_type: signal.order_type,
             timing: signal.timing,
-            reason,
+            reason: &signal.reason,
             time_ms: now,
         };
-        let order = match self
-            .validator
-            .check(gate, &signal, &book.for_strategy(&self.name), now)
-        {
-            Ok(order) => order,
+        let validated = match check(&self.validator, gate, &book, now) {
+            Ok(validated) => validated,
             Err(rejection) => {
                 let stored = (rejection.code != RejectCode::RateLimit)
                     .then(|| self.refusals.admit(now, &rejection.message))
                     .flatten();
                 if let Some(message) = stored {
-                    let refused = record(signal.quantity, signal.order_type, &signal.reason);
                     let kept = Rejection::new(rejection.code, message);
-                    if let Err(e) = book.store.record_rejection(&refused, &kept) {
+                    if let Err(e) = book.store.record_rejection(&record, &kept) {
                         tracing::warn!(strategy = &*self.name, "refusal not recorded: {e}");
                     }
                 }
                 return Err(rejection);
             }
         };
-        let order_type = book.on_tick(&order.instrument, order.side, order.order_type);
-        let accepted = record(order.quantity, order_type, &order.reason);
-        match book.store.accept(&accepted, &order.instrument) {
-            Ok(id) => {
+        match store(&mut book, validated, record) {
+            Ok(stored) => {
                 book.queued = true;
-                Ok(id.get())
+                Ok(stored)
             }
             Err(e) => {
                 tracing::error!(strategy = &*self.name, "accepted signal not stored: {e}");
@@ -187,6 +191,77 @@ impl Desk for LiveDesk {
                 ))
             }
         }
+    }
+}
+
+/// The signal record of a validated order: as risk resolved it, its prices on the tick.
+fn accepted<'a>(
+    book: &LiveBook,
+    order: &'a ValidatedOrder,
+    asked: &SignalRecord<'a>,
+) -> SignalRecord<'a> {
+    SignalRecord {
+        action: order.action,
+        quantity: order.quantity,
+        order_type: book.on_tick(&order.instrument, order.side, order.order_type),
+        timing: order.timing,
+        reason: &order.reason,
+        ..*asked
+    }
+}
+
+impl Desk for LiveDesk {
+    fn emit(&mut self, signal: SignalRequest) -> Result<u64, Rejection> {
+        let name = self.name.clone();
+        self.take(
+            &signal,
+            |validator, gate, book, now| {
+                validator.check(gate, &signal, &book.for_strategy(&name), now)
+            },
+            |book, order, asked| {
+                let record = accepted(book, &order, &asked);
+                book.store
+                    .accept(&record, &order.instrument)
+                    .map(SignalId::get)
+            },
+        )
+    }
+
+    /// The entry and its exits are stored together and sent together by the trading loop:
+    /// the entry and every exit but the last held at IB (`transmit` false) until the last
+    /// transmits them all, the exits as the entry's children.
+    fn emit_bracket(&mut self, bracket: BracketRequest) -> Result<BracketIds, Rejection> {
+        let name = self.name.clone();
+        let signal = bracket.entry.clone();
+        self.take(
+            &signal,
+            |validator, gate, book, now| {
+                validator.check_bracket(gate, &bracket, &book.for_strategy(&name), now)
+            },
+            |book, validated, asked| {
+                let entry = accepted(book, &validated.entry, &asked);
+                let exits: Vec<SignalRecord<'_>> = validated
+                    .exits
+                    .iter()
+                    .map(|(_, exit)| accepted(book, exit, &asked))
+                    .collect();
+                let (entry, exit_ids) =
+                    book.store
+                        .accept_bracket(&entry, &exits, &validated.entry.instrument)?;
+                let mut ids = BracketIds {
+                    entry: entry.get(),
+                    take_profit: None,
+                    stop_loss: None,
+                };
+                for ((role, _), id) in validated.exits.iter().zip(exit_ids) {
+                    match role {
+                        ExitRole::TakeProfit => ids.take_profit = Some(id.get()),
+                        ExitRole::StopLoss => ids.stop_loss = Some(id.get()),
+                    }
+                }
+                Ok(ids)
+            },
+        )
     }
 
     fn position(&mut self, symbol: &str) -> Option<Holding> {
@@ -221,6 +296,7 @@ impl Desk for LiveDesk {
                 filled: u32::try_from(order.filled_qty.max(0)).unwrap_or(u32::MAX),
                 order_type: order.order_type,
                 timing: order.timing,
+                exit_of: order.exit_of.map(SignalId::get),
                 state: match order.state {
                     OrderState::Queued => WorkingState::Queued,
                     OrderState::Sending => WorkingState::Sending,

@@ -47,6 +47,7 @@ pub(crate) fn apply(
         filled,
         order_type: order.order_type,
         timing: order.timing,
+        bracket_exit: order.exit_of.is_some(),
     };
     let now = clock::unix_ms();
     let validated = validator

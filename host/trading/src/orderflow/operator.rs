@@ -7,7 +7,8 @@
 use std::sync::Arc;
 
 use sandtrade_core::{
-    Action, Exposure, OrderChange, RejectCode, Rejection, Side, SignalRequest, clock,
+    Action, BracketRequest, Exposure, OrderChange, OrderType, RejectCode, Rejection, Side,
+    SignalRequest, clock,
 };
 use sandtrade_orders::{IbStatus, OrderState, OrderStoreError, Settlement, SignalId, SignalRecord};
 use sandtrade_risk::{GateProblem, Limits, StrategyGate, Validator};
@@ -18,8 +19,8 @@ use super::cancels::send_cancel;
 use crate::connection::Connection;
 use crate::events::Events;
 use crate::handle::{
-    CancelOutcome, CommandError, ManualAccepted, ManualChange, ManualOrder, ManualRefusal,
-    ModifyOutcome,
+    CancelOutcome, CommandError, ManualAccepted, ManualChange, ManualExit, ManualOrder,
+    ManualRefusal, ModifyOutcome,
 };
 
 /// The strategy's own `[limits]` are not known for a manual order; the global ones apply.
@@ -84,9 +85,26 @@ impl Operator {
                 ))
             })?;
         gate.share_rate(rate);
-        let checked =
-            self.validator
-                .check(&mut gate, &signal, &book.for_strategy(&order.strategy), now);
+        let checked = match order.exits {
+            None => self
+                .validator
+                .check(&mut gate, &signal, &book.for_strategy(&order.strategy), now)
+                .map(|entry| (entry, Vec::new())),
+            Some(exits) => {
+                let bracket = BracketRequest {
+                    entry: signal.clone(),
+                    exits,
+                };
+                self.validator
+                    .check_bracket(
+                        &mut gate,
+                        &bracket,
+                        &book.for_strategy(&order.strategy),
+                        now,
+                    )
+                    .map(|bracket| (bracket.entry, bracket.exits))
+            }
+        };
         let record = |action, quantity, order_type, reason| SignalRecord {
             strategy: &order.strategy,
             wasm_hash: MANUAL_WASM_HASH,
@@ -98,7 +116,7 @@ impl Operator {
             reason,
             time_ms: now,
         };
-        let validated = match checked {
+        let (validated, exits) = match checked {
             Ok(validated) => validated,
             Err(rejection) => {
                 if rejection.code != RejectCode::RateLimit {
@@ -117,8 +135,28 @@ impl Operator {
             order_type,
             &validated.reason,
         );
-        match book.store.accept(&accepted, &validated.instrument) {
-            Ok(id) => {
+        let exit_types: Vec<OrderType> = exits
+            .iter()
+            .map(|(_, exit)| book.on_tick(&exit.instrument, exit.side, exit.order_type))
+            .collect();
+        let exit_records: Vec<SignalRecord<'_>> = exits
+            .iter()
+            .zip(&exit_types)
+            .map(|((_, exit), order_type)| SignalRecord {
+                timing: exit.timing,
+                ..record(exit.action, exit.quantity, *order_type, &exit.reason)
+            })
+            .collect();
+        let stored = if exits.is_empty() {
+            book.store
+                .accept(&accepted, &validated.instrument)
+                .map(|id| (id, Vec::new()))
+        } else {
+            book.store
+                .accept_bracket(&accepted, &exit_records, &validated.instrument)
+        };
+        match stored {
+            Ok((id, exit_ids)) => {
                 book.queued = true;
                 tracing::info!(order = %id, strategy = order.strategy, "manual order accepted");
                 Ok(ManualAccepted {
@@ -128,6 +166,17 @@ impl Operator {
                     quantity: validated.quantity,
                     order_type,
                     timing: validated.timing,
+                    exits: exits
+                        .iter()
+                        .zip(exit_ids)
+                        .zip(exit_types)
+                        .map(|(((role, exit), id), order_type)| ManualExit {
+                            id: id.get(),
+                            role: *role,
+                            order_type,
+                            timing: exit.timing,
+                        })
+                        .collect(),
                 })
             }
             Err(e) => Err(ManualRefusal::Risk(Rejection::new(

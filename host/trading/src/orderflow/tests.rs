@@ -230,6 +230,7 @@ fn manual_orders_are_planned_and_validated_like_signals() {
         order_type: OrderType::Limit(190.004),
         timing: sandtrade_core::Timing::DAY,
         reason: "by hand".into(),
+        exits: None,
     };
     assert_eq!(
         rig.flow.submit(&order(Side::Sell, 5)),
@@ -277,6 +278,7 @@ fn manual_orders_obey_their_ledger_limits_and_one_lasting_rate_window() {
         order_type: OrderType::Limit(190.0),
         timing: sandtrade_core::Timing::DAY,
         reason: String::new(),
+        exits: None,
     };
     let refused = |result: Result<ManualAccepted, ManualRefusal>| match result {
         Err(ManualRefusal::Risk(rejection)) => rejection.code,
@@ -308,6 +310,7 @@ async fn nothing_is_sent_without_a_connection_and_a_queued_order_cancels_here() 
             order_type: OrderType::Market,
             timing: sandtrade_core::Timing::DAY,
             reason: String::new(),
+            exits: None,
         })
         .unwrap()
         .id;
@@ -398,6 +401,7 @@ fn a_stale_market_order_expires_and_a_limit_order_waits() {
         order_type,
         timing: sandtrade_core::Timing::DAY,
         reason: String::new(),
+        exits: None,
     };
     let market = rig.flow.submit(&order(OrderType::Market)).unwrap().id;
     let limit = rig.flow.submit(&order(OrderType::Limit(190.0))).unwrap().id;
@@ -429,6 +433,7 @@ fn limit_prices_go_onto_the_tick_in_the_traders_favour() {
         order_type: OrderType::Limit(price),
         timing: sandtrade_core::Timing::DAY,
         reason: String::new(),
+        exits: None,
     };
     let buy = rig.flow.submit(&order("0700.HK", 100, 388.3)).unwrap().id;
     assert_eq!(
@@ -456,6 +461,7 @@ fn account_caps_count_every_ledger() {
         order_type: OrderType::Limit(100.0),
         timing: sandtrade_core::Timing::DAY,
         reason: String::new(),
+        exits: None,
     };
     rig.flow.submit(&buy("manual", "AAPL", 6)).unwrap();
     let refused = rig.flow.submit(&buy("momentum", "AAPL", 25)).unwrap_err();
