@@ -25,7 +25,7 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::error::{ApiError, ApiJson};
 use super::ibkr::{MarketType, instrument};
-use sandtrade_core::{OrderType, PriceChange, TimeInForce, Timing, Trail};
+use sandtrade_core::{Exits, OrderType, PriceChange, TimeInForce, Timing, Trail};
 use sandtrade_trading::{
     CancelOutcome, ManualChange, ManualOrder, ManualRefusal, ModifyOutcome, OrderView, Settlement,
 };
@@ -176,6 +176,75 @@ pub struct OrderBody {
     /// `manual`.
     #[serde(default)]
     pub strategy: Option<String>,
+    /// Makes a buy a bracket: exits IB holds with it and works once it has filled.
+    #[serde(default)]
+    pub bracket: Option<BracketBody>,
+}
+
+/// The exits of a bracket: a take-profit, a stop-loss or both, each selling the shares the
+/// entry buys; a fill of one reduces the other by as much.
+#[derive(Debug, Clone, PartialEq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BracketBody {
+    /// A limit sell at this price.
+    #[serde(default)]
+    pub take_profit: Option<f64>,
+    /// A sell stop triggered at this price.
+    #[serde(default)]
+    pub stop_loss: Option<f64>,
+    /// Makes the stop-loss a stop-limit resting at this limit once triggered.
+    #[serde(default)]
+    pub stop_loss_limit: Option<f64>,
+    /// `GTC` (default) or `DAY`.
+    #[serde(default = "good_till_cancelled")]
+    pub tif: Tif,
+    /// Whether the exits may trigger and fill outside regular hours (default `false`).
+    #[serde(default)]
+    pub outside_rth: bool,
+}
+
+fn good_till_cancelled() -> Tif {
+    Tif::Gtc
+}
+
+impl BracketBody {
+    /// The exits the body describes: each price a positive number, a stop-loss limit only
+    /// with a stop-loss.
+    fn exits(&self) -> Result<Exits, ApiError> {
+        let given = [
+            ("takeProfit", self.take_profit),
+            ("stopLoss", self.stop_loss),
+            ("stopLossLimit", self.stop_loss_limit),
+        ];
+        for (name, value) in given {
+            if let Some(value) = value {
+                usable_price(name, value)?;
+            }
+        }
+        let stop_loss = match (self.stop_loss, self.stop_loss_limit) {
+            (None, Some(_)) => {
+                return Err(ApiError::invalid_body(
+                    "bracket.stopLossLimit needs bracket.stopLoss, its trigger",
+                ));
+            }
+            (None, None) => None,
+            (Some(trigger), None) => Some(OrderType::Stop(trigger)),
+            (Some(trigger), Some(limit)) => Some(OrderType::StopLimit { trigger, limit }),
+        };
+        if self.take_profit.is_none() && stop_loss.is_none() {
+            return Err(ApiError::invalid_body(
+                "a bracket needs bracket.takeProfit, bracket.stopLoss or both",
+            ));
+        }
+        Ok(Exits {
+            take_profit: self.take_profit,
+            stop_loss,
+            timing: Timing {
+                tif: self.tif.into(),
+                outside_rth: self.outside_rth,
+            },
+        })
+    }
 }
 
 impl OrderBody {
@@ -290,6 +359,29 @@ pub struct OrderAccepted {
     pub outside_rth: bool,
     /// Durably queued; it is sent as soon as connected (and the pacer allows).
     pub state: String,
+    /// A bracket's exits, as they are sent with it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exits: Vec<ExitAccepted>,
+}
+
+/// An exit of an accepted bracket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExitAccepted {
+    /// Its own order id (to modify or cancel it alone).
+    pub order_id: u64,
+    /// `take-profit` or `stop-loss`.
+    pub role: String,
+    /// `limit`, `stop` or `stop_limit`.
+    pub order_type: OrderKind,
+    /// The limit price as it is sent, on the tick.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price: Option<f64>,
+    /// The trigger as it is sent, on the tick.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_price: Option<f64>,
+    /// `GTC` or `DAY`.
+    pub tif: Tif,
 }
 
 /// The answer to a refused manual order: `422 sell-exceeds-position` with the numbers, or the
@@ -345,6 +437,12 @@ pub async fn place(
         return Err(ApiError::invalid_body("quantity must be at least 1"));
     }
     let order_type = body.order_type()?;
+    let exits = body.bracket.as_ref().map(BracketBody::exits).transpose()?;
+    if exits.is_some() && body.side == Side::Sell {
+        return Err(ApiError::invalid_body(
+            "a bracket's entry is a buy: its exits sell what it buys",
+        ));
+    }
     let timing = Timing {
         tif: body.tif.into(),
         outside_rth: body.outside_rth,
@@ -375,6 +473,7 @@ pub async fn place(
                 body.quantity,
                 body.symbol
             ),
+            exits,
         })
         .await?
         .map_err(refused)?;
@@ -394,6 +493,18 @@ pub async fn place(
         tif: accepted.timing.tif.into(),
         outside_rth: accepted.timing.outside_rth,
         state: "queued".into(),
+        exits: accepted
+            .exits
+            .iter()
+            .map(|exit| ExitAccepted {
+                order_id: exit.id,
+                role: exit.role.as_str().to_owned(),
+                order_type: OrderKind::of(exit.order_type),
+                price: exit.order_type.limit_price(),
+                stop_price: exit.order_type.trigger_price(),
+                tif: exit.timing.tif.into(),
+            })
+            .collect(),
     };
     Ok((
         StatusCode::CREATED,

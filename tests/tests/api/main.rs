@@ -4,6 +4,7 @@
 //! the limits on what one client may cost (timeouts, body size, event streams).
 
 mod beyond;
+mod bracket;
 mod host;
 mod ibkr_rest;
 mod input;

@@ -160,7 +160,7 @@ async function refreshAll() {
 }
 
 // An order's type, prices and time in force as a ticket reads: "stop 190.01 GTC",
-// "trailing-stop 5% GTC outside RTH", "market DAY".
+// "trailing-stop 5% GTC outside RTH", "market DAY", "limit 210 GTC, exit of #7".
 function orderTerms(o) {
   let text = o.order_type;
   if (o.order_type === "stop-limit") text += " " + o.stop_price + "/" + o.limit_price;
@@ -169,7 +169,8 @@ function orderTerms(o) {
     if (o.limit_offset != null) text += " offset " + o.limit_offset;
   } else if (o.stop_price != null) text += " " + o.stop_price;
   else if (o.limit_price != null) text += " " + o.limit_price;
-  return text + " " + o.tif.toUpperCase() + (o.outside_rth ? " outside RTH" : "");
+  text += " " + o.tif.toUpperCase() + (o.outside_rth ? " outside RTH" : "");
+  return o.exit_of != null ? text + ", exit of #" + o.exit_of : text;
 }
 
 // At most one refresh a second, however many updates arrive.
