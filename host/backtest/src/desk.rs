@@ -7,7 +7,7 @@
 //! reference price is the close of its latest bar up to that one. Those are all a bar changes
 //! when no order rests on its symbol, which is when the replay puts it in a batch.
 
-use sandtrade_core::{LotTable, OrderChange, SignalRequest};
+use sandtrade_core::{BracketIds, BracketRequest, LotTable, OrderChange, SignalRequest};
 use sandtrade_core::{RejectCode, Rejection};
 use sandtrade_risk::{Limits, StrategyGate, TradingSwitch, Validator, WorkingTerms};
 use sandtrade_runtime::{
@@ -157,6 +157,14 @@ impl BacktestDesk {
     pub fn into_parts(self) -> Option<(Sim, StrategyGate)> {
         self.bound.map(|b| (b.sim, b.gate))
     }
+
+    /// A signal was accepted: inside a batch, the call must stop after this bar, so that its
+    /// orders fill before the strategy sees the next one (`end_batch` checks).
+    fn accepted(&mut self) {
+        if !self.batch.bars.is_empty() {
+            self.batch.accepted_at.get_or_insert(self.batch.at);
+        }
+    }
 }
 
 impl Desk for BacktestDesk {
@@ -175,12 +183,30 @@ impl Desk for BacktestDesk {
                 .record_rejection(gate, RejectCode::Unavailable);
             Rejection::new(RejectCode::Unavailable, format!("simulator refused: {e}"))
         })?;
-        if !self.batch.bars.is_empty() {
-            // The call must stop after this bar: its order must fill before the strategy sees
-            // the next one (`end_batch` checks).
-            self.batch.accepted_at.get_or_insert(self.batch.at);
-        }
+        self.accepted();
         Ok(accepted)
+    }
+
+    /// Validated as one signal (the live rules), then queued: the entry and its exits take
+    /// consecutive ids; the exits wait for the entry to fill (see [`Sim::submit_bracket`]).
+    fn emit_bracket(&mut self, bracket: BracketRequest) -> Result<BracketIds, Rejection> {
+        let Some(Bound { gate, sim }) = self.bound.as_mut() else {
+            return Err(Rejection::new(
+                RejectCode::Unavailable,
+                "signals are accepted from init on, not before describe",
+            ));
+        };
+        let validated = self
+            .validator
+            .check_bracket(gate, &bracket, &*sim, self.now_ms)?;
+        let ids = sim.submit_bracket(&validated, self.now_ms).map_err(|e| {
+            // As for `emit`: a host bug, not the strategy's fault.
+            self.validator
+                .record_rejection(gate, RejectCode::Unavailable);
+            Rejection::new(RejectCode::Unavailable, format!("simulator refused: {e}"))
+        })?;
+        self.accepted();
+        Ok(ids)
     }
 
     fn position(&mut self, symbol: &str) -> Option<Holding> {
@@ -213,6 +239,7 @@ impl Desk for BacktestDesk {
                     order_type: order.order_type,
                     timing: order.timing,
                     state: WorkingState::Working,
+                    exit_of: order.exit_of,
                 })
             })
             .collect();
@@ -249,6 +276,8 @@ impl Desk for BacktestDesk {
             filled: 0,
             order_type: order.order_type,
             timing: order.timing,
+            // An exit keeps its entry's quantity: only its prices may change.
+            bracket_exit: order.exit_of.is_some(),
         };
         let validated = self
             .validator
@@ -281,6 +310,9 @@ impl Desk for BacktestDesk {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod bracket_tests;
 
 #[cfg(test)]
 mod tests {

@@ -11,7 +11,8 @@
 //! one would show it nothing different:
 //!
 //! - The first bar is opened as above; every later bar of the batch is of a symbol on which no
-//!   order rests, so opening it would fill or expire nothing and only set a reference price.
+//!   order rests (an exit of a bracket rests from its acceptance, waiting for its entry or
+//!   working), so opening it would fill or expire nothing and only set a reference price.
 //!   The desk sets those as the strategy moves through the batch (`handling-bar`), so that its
 //!   clock, prices, position and working orders answer as of the bar it is on. An accepted
 //!   signal ends the batch (the SDKs stop after its bar; the replay checks it), so its order is

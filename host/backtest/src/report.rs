@@ -21,6 +21,9 @@ pub struct Report {
     pub expired_orders: u64,
     /// Orders the strategy cancelled before they filled.
     pub cancelled_orders: u64,
+    /// Exits of brackets cancelled with their bracket: the other exit filled in full, or the
+    /// entry ended unfilled (cancelled or expired).
+    pub exits_cancelled: u64,
     /// Orders still pending when the bars ran out.
     pub open_orders: u64,
     /// One per currency, in the order the instruments were declared.
@@ -170,18 +173,33 @@ impl fmt::Display for CancelledText {
     }
 }
 
+/// `2 exits cancelled with their bracket, ` when any were; nothing otherwise (a strategy that
+/// uses no brackets keeps its summary).
+struct ExitsCancelledText(u64);
+
+impl fmt::Display for ExitsCancelledText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            0 => Ok(()),
+            1 => write!(f, "1 exit cancelled with its bracket, "),
+            n => write!(f, "{n} exits cancelled with their bracket, "),
+        }
+    }
+}
+
 impl fmt::Display for Report {
     /// The summary printed at the end of `sandtrade backtest`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let buys = self.fills.iter().filter(|x| x.side == Side::Buy).count();
         writeln!(
             f,
-            "Backtest: {} bars, {} fills ({buys} buys, {} sells), {} orders expired unfilled, {}{} orders open at the end",
+            "Backtest: {} bars, {} fills ({buys} buys, {} sells), {} orders expired unfilled, {}{}{} orders open at the end",
             self.bars,
             self.fills.len(),
             self.fills.len() - buys,
             self.expired_orders,
             CancelledText(self.cancelled_orders),
+            ExitsCancelledText(self.exits_cancelled),
             self.open_orders
         )?;
         write!(

@@ -12,6 +12,10 @@
 //!   they were decided on, then each bar's high for a sell, low for a buy). A bar is checked
 //!   against the trigger as it stood before the bar; the bar's own extreme moves it afterwards.
 //! - **Days** are UTC dates: both markets' regular sessions fall within one.
+//! - **Exits of a bracket** wait for their entry: until it has filled they neither trigger nor
+//!   fill (a `day` exit still ends with its day); then they work from the bar after the one
+//!   the entry filled in, as any resting sell of their type, except that a `day` take-profit
+//!   rests until its day ends (the one-bar rule of `day` limits is for lone orders).
 
 use sandtrade_core::{Action, Bar, OrderType, Side, TimeInForce, Timing, Trail};
 
@@ -62,8 +66,15 @@ pub struct RestingOrder {
     pub order_type: OrderType,
     /// How long it works.
     pub timing: Timing,
-    /// The start of the bar it was decided on: it can fill only in a later bar.
+    /// The start of the bar it was decided on.
     pub submitted_ms: i64,
+    /// It can fill only in a bar that starts after this: the bar it was decided on or, for an
+    /// exit of a bracket, the bar its entry filled in.
+    pub works_after_ms: i64,
+    /// For an exit of a bracket: the signal id of its entry.
+    pub exit_of: Option<u64>,
+    /// An exit whose entry has not filled yet: it neither triggers nor fills (nor trails).
+    pub waiting: bool,
     /// The UTC date whose close an on-close order waits for; the decision date for the rest.
     day: i64,
     /// A triggered stop-limit (or trailing stop-limit): now a plain limit at this price.
@@ -93,6 +104,9 @@ impl RestingOrder {
             order_type,
             timing,
             submitted_ms,
+            works_after_ms: submitted_ms,
+            exit_of: None,
+            waiting: false,
             day: day_of(submitted_ms),
             armed_limit: None,
             best: matches!(order_type, OrderType::TrailingStop { .. })
@@ -101,10 +115,40 @@ impl RestingOrder {
         }
     }
 
+    /// The same order as an exit of the bracket whose entry is `entry`: waiting for it to fill,
+    /// and not trailing yet.
+    pub fn exit_of(mut self, entry: u64) -> Self {
+        self.exit_of = Some(entry);
+        self.waiting = true;
+        self.best = None;
+        self
+    }
+
+    /// The exit's entry filled, buying `bought` shares, in the bar that started at
+    /// `filled_ms` and closed at `close`: the exit sells at most those shares, and works from
+    /// the next bar on as if it had been placed on that bar (a trailing stop starts trailing
+    /// from its close).
+    pub fn start_working(&mut self, bought: u32, filled_ms: i64, close: f64) {
+        self.waiting = false;
+        self.quantity = self.quantity.min(bought);
+        self.works_after_ms = self.works_after_ms.max(filled_ms);
+        if matches!(self.order_type, OrderType::TrailingStop { .. }) {
+            self.best = Some(close);
+        }
+    }
+
     /// What `bar`, a later bar of the order's symbol, does to the order. `previous` is the
     /// symbol's bar before it; `slippage` is a fraction (1 bp = 0.0001).
     pub fn on_bar(&mut self, bar: &Bar, previous: Option<PreviousBar>, slippage: f64) -> Outcome {
         let day = day_of(bar.start_ms);
+        if self.waiting {
+            // An exit waiting for its entry: nothing can fill it, but its day can end.
+            return if self.timing.tif == TimeInForce::Day && day > self.day {
+                Outcome::Expire
+            } else {
+                Outcome::Rest
+            };
+        }
         if self.order_type.is_on_close() {
             return self.on_close(day, previous, slippage);
         }
@@ -165,12 +209,13 @@ impl RestingOrder {
     /// Market and limit day orders are good for the next bar only: a 0.1.0 strategy cannot
     /// cancel, and a resting limit it forgot could block it for the rest of the day. `ioc` is
     /// one bar by definition. Everything else rests until its day ends, or, `gtc`, until it
-    /// fills.
+    /// fills; so does an exit of a bracket (a strategy that uses brackets can cancel).
     fn lives_one_bar(&self) -> bool {
         match self.timing.tif {
             TimeInForce::Ioc => true,
             TimeInForce::Day => {
-                self.armed_limit.is_none()
+                self.exit_of.is_none()
+                    && self.armed_limit.is_none()
                     && matches!(self.order_type, OrderType::Market | OrderType::Limit(_))
             }
             TimeInForce::Gtc | TimeInForce::Opg => false,

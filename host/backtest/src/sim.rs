@@ -15,6 +15,10 @@
 //! - **Stops, stop-limits, trailing stops, on-close orders** and every time in force follow
 //!   the rules in [`resting`](super::resting): they rest across bars until they fill or their
 //!   time in force ends.
+//! - **Brackets** ([`Sim::submit_bracket`]): the exits wait until their entry has filled, then
+//!   work from the next bar as resting sells of their type, one exit between them (a fill of
+//!   one reduces the others by as much); an entry that ends unfilled ends its exits. They count
+//!   as one pending sell of what they may still sell beyond what the entry has yet to buy.
 //! - **Commission** per fill from the [`CommissionSchedule`] of the symbol's market.
 //! - **Cash** per currency (USD, HKD), starting from [`SimConfig::initial_cash`], with no FX
 //!   and no interest; cash may go negative (risk limits, not the simulator, bound exposure).
@@ -37,8 +41,8 @@ use super::fill::Fill;
 use super::instruments::{SymbolId, SymbolTable};
 use super::report::{AccountSummary, PositionSummary, Report};
 use super::resting::{Outcome, PreviousBar, RestingOrder};
-use sandtrade_core::{Exposure, Instrument, Market, Position, Side};
-use sandtrade_risk::{Book, SignalCounts, ValidatedOrder};
+use sandtrade_core::{BracketIds, ExitRole, Exposure, Instrument, Market, Position, Side};
+use sandtrade_risk::{Book, SignalCounts, ValidatedBracket, ValidatedOrder};
 use sandtrade_runtime::CancelRefusal;
 
 /// Simulator settings (`[backtest]` in a config file).
@@ -145,7 +149,10 @@ struct Slot {
     /// Shares held and their average cost: the one arithmetic live trading uses too.
     position: Position,
     pending_buys: u32,
-    pending_sells: u32,
+    /// Shares of the resting sells that are not exits of a bracket (those count through
+    /// [`Slot::exits_pending`]).
+    plain_sells: u32,
+    /// Oldest first; an exit of a bracket always after its entry.
     orders: Vec<RestingOrder>,
     /// The last price the strategy has seen: the close of the bar being handled.
     reference: Option<f64>,
@@ -160,6 +167,71 @@ impl Slot {
     fn held(&self) -> u32 {
         u32::try_from(self.position.quantity).unwrap_or(0)
     }
+
+    /// Shares being sold: the plain sells, and each bracket's exits as one sell.
+    fn pending_sells(&self) -> u32 {
+        self.plain_sells.saturating_add(self.exits_pending())
+    }
+
+    /// What the exits of the brackets may still sell beyond what their entries have yet to
+    /// buy, summed over the brackets: per bracket, the least any of its resting exits may sell
+    /// (a fill of one reduces the others by as much), less its entry's shares while it rests
+    /// (the exits sell those only once they are bought), never below 0. The order store's rule
+    /// (`sandtrade-orders`), so that a bracket leaves `held − pending sells` where it was.
+    fn exits_pending(&self) -> u32 {
+        let orders = &self.orders;
+        let mut total = 0u32;
+        for (at, exit) in orders.iter().enumerate() {
+            let Some(entry) = exit.exit_of else {
+                continue;
+            };
+            if orders[..at].iter().any(|o| o.exit_of == Some(entry)) {
+                continue; // the bracket was counted at its first exit
+            }
+            let may_sell = orders[at..]
+                .iter()
+                .filter(|o| o.exit_of == Some(entry))
+                .map(|o| o.quantity)
+                .min()
+                .unwrap_or(0);
+            let to_buy = orders[..at]
+                .iter()
+                .find(|o| o.id == entry)
+                .map_or(0, |o| o.quantity);
+            total = total.saturating_add(may_sell.saturating_sub(to_buy));
+        }
+        total
+    }
+}
+
+/// Removes the resting exits of the bracket whose entry is `entry` from `orders`, moving `at`
+/// (an index into `orders`) back over those removed before it. Returns how many it removed.
+fn end_exits(orders: &mut Vec<RestingOrder>, entry: u64, at: &mut usize) -> u64 {
+    reduce_exits(orders, entry, u32::MAX, at)
+}
+
+/// Reduces each resting exit of the bracket whose entry is `entry` by `sold` shares (another
+/// exit of it sold them), removing those left with none, as [`end_exits`] does. Returns how
+/// many it removed.
+fn reduce_exits(orders: &mut Vec<RestingOrder>, entry: u64, sold: u32, at: &mut usize) -> u64 {
+    let mut removed = 0;
+    let mut i = 0;
+    while i < orders.len() {
+        let exit = &mut orders[i];
+        if exit.exit_of == Some(entry) {
+            exit.quantity = exit.quantity.saturating_sub(sold);
+            if exit.quantity == 0 {
+                orders.remove(i);
+                if i < *at {
+                    *at -= 1;
+                }
+                removed += 1;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    removed
 }
 
 /// Per-currency state.
@@ -192,6 +264,9 @@ pub struct Sim {
     expired: u64,
     /// Orders the strategy cancelled.
     cancelled: u64,
+    /// Exits of brackets cancelled with their bracket: the other exit filled, or the entry
+    /// ended unfilled.
+    exits_cancelled: u64,
     bars: u64,
 }
 
@@ -236,7 +311,7 @@ impl Sim {
                 account,
                 position: Position::default(),
                 pending_buys: 0,
-                pending_sells: 0,
+                plain_sells: 0,
                 orders: Vec::new(),
                 reference: None,
                 mark: 0.0,
@@ -254,6 +329,7 @@ impl Sim {
             trades: Vec::new(),
             expired: 0,
             cancelled: 0,
+            exits_cancelled: 0,
             bars: 0,
         })
     }
@@ -271,12 +347,86 @@ impl Sim {
     /// Only for an order the validator would have refused: an unknown instrument, zero shares,
     /// a sell beyond `held − pending sells`.
     pub fn submit(&mut self, order: &ValidatedOrder, now_ms: i64) -> Result<u64, SimError> {
-        let symbol = &order.instrument.symbol;
-        let slot = self
-            .table
+        let id = self.next_id;
+        let slot = self.slot_of(order)?;
+        Self::reserve(slot, order)?;
+        slot.orders.push(RestingOrder::new(
+            id,
+            order.action,
+            order.quantity,
+            order.order_type,
+            order.timing,
+            now_ms,
+            slot.reference,
+        ));
+        self.next_id += 1;
+        Ok(id)
+    }
+
+    /// Queues a validated bracket, decided at `now_ms`: its entry as [`submit`](Self::submit)
+    /// does, then its exits, waiting for the entry to fill. They take consecutive signal ids,
+    /// the entry's first, then the exits' in `bracket.exits`' order (take-profit first).
+    ///
+    /// # Errors
+    ///
+    /// As [`submit`](Self::submit) for the entry; [`SimError::Quantity`] for an exit that is
+    /// not a sell of the entry's shares (the validator never makes one).
+    pub fn submit_bracket(
+        &mut self,
+        bracket: &ValidatedBracket,
+        now_ms: i64,
+    ) -> Result<BracketIds, SimError> {
+        let entry = &bracket.entry;
+        let misfit = bracket.exits.iter().find(|(_, exit)| {
+            exit.side != Side::Sell
+                || exit.quantity != entry.quantity
+                || exit.instrument != entry.instrument
+        });
+        if let Some((_, exit)) = misfit {
+            return Err(SimError::Quantity {
+                symbol: exit.instrument.symbol.clone(),
+                quantity: exit.quantity,
+            });
+        }
+        let entry_id = self.submit(entry, now_ms)?;
+        let mut ids = BracketIds {
+            entry: entry_id,
+            take_profit: None,
+            stop_loss: None,
+        };
+        let mut exits = Vec::with_capacity(bracket.exits.len());
+        for (role, exit) in &bracket.exits {
+            let id = self.next_id;
+            self.next_id += 1;
+            match role {
+                ExitRole::TakeProfit => ids.take_profit = Some(id),
+                ExitRole::StopLoss => ids.stop_loss = Some(id),
+            }
+            let order = RestingOrder::new(
+                id,
+                exit.action,
+                exit.quantity,
+                exit.order_type,
+                exit.timing,
+                now_ms,
+                None,
+            );
+            exits.push(order.exit_of(entry_id));
+        }
+        self.slot_of(entry)?.orders.extend(exits);
+        Ok(ids)
+    }
+
+    fn slot_of(&mut self, order: &ValidatedOrder) -> Result<&mut Slot, SimError> {
+        self.table
             .id(&order.instrument)
             .and_then(|id| self.slots.get_mut(id.index()))
-            .ok_or_else(|| SimError::UnknownInstrument(symbol.clone()))?;
+            .ok_or_else(|| SimError::UnknownInstrument(order.instrument.symbol.clone()))
+    }
+
+    /// Counts `order`'s shares as pending in `slot`, or refuses it.
+    fn reserve(slot: &mut Slot, order: &ValidatedOrder) -> Result<(), SimError> {
+        let symbol = &order.instrument.symbol;
         let quantity = order.quantity;
         let out_of_range = || SimError::Quantity {
             symbol: symbol.clone(),
@@ -293,29 +443,19 @@ impl Sim {
                     .ok_or_else(out_of_range)?
             }
             Side::Sell => {
-                if quantity > slot.held().saturating_sub(slot.pending_sells) {
+                let pending_sells = slot.pending_sells();
+                if quantity > slot.held().saturating_sub(pending_sells) {
                     return Err(SimError::Oversell {
                         symbol: symbol.clone(),
                         quantity,
                         held: slot.held(),
-                        pending_sells: slot.pending_sells,
+                        pending_sells,
                     });
                 }
-                slot.pending_sells += quantity;
+                slot.plain_sells += quantity;
             }
         }
-        let id = self.next_id;
-        self.next_id += 1;
-        slot.orders.push(RestingOrder::new(
-            id,
-            order.action,
-            quantity,
-            order.order_type,
-            order.timing,
-            now_ms,
-            slot.reference,
-        ));
-        Ok(id)
+        Ok(())
     }
 
     /// The bar opens: fills (or expires) the orders resting on its symbol that were decided
@@ -337,16 +477,23 @@ impl Sim {
             close: slot.mark,
         });
         let mut orders = std::mem::take(&mut slot.orders);
-        orders.retain_mut(|order| {
-            if order.submitted_ms >= row.bar.start_ms {
-                return true;
+        // Oldest first, so that an entry is decided before its exits, which its fill may set
+        // working (from the next bar) and its end cancels.
+        let mut at = 0;
+        while at < orders.len() {
+            let order = &mut orders[at];
+            if order.works_after_ms >= row.bar.start_ms {
+                at += 1;
+                continue;
             }
             match order.on_bar(&row.bar, previous, self.slippage) {
+                Outcome::Rest => at += 1,
                 Outcome::Fill { price, time_ms } => {
+                    let order = orders.remove(at);
                     let fill = apply_fill(
                         slot,
                         account,
-                        order,
+                        &order,
                         row.symbol,
                         price,
                         time_ms,
@@ -354,20 +501,42 @@ impl Sim {
                     );
                     self.fills.push(fill);
                     self.trades.push(fill);
-                    false
+                    match order.exit_of {
+                        Some(entry) => {
+                            // One exit between them: the others sell that much less.
+                            self.exits_cancelled +=
+                                reduce_exits(&mut orders, entry, order.quantity, &mut at);
+                        }
+                        None => {
+                            // Filled in full: its exits work from the bar after its fill's.
+                            let close = match previous {
+                                Some(last) if time_ms != row.bar.start_ms => last.close,
+                                _ => row.bar.close,
+                            };
+                            orders
+                                .iter_mut()
+                                .filter(|exit| exit.exit_of == Some(order.id))
+                                .for_each(|exit| {
+                                    exit.start_working(order.quantity, time_ms, close)
+                                });
+                        }
+                    }
                 }
-                Outcome::Rest => true,
                 Outcome::Expire => {
-                    // Its time in force ended unfilled: release its shares.
-                    match order.side {
-                        Side::Buy => slot.pending_buys -= order.quantity,
-                        Side::Sell => slot.pending_sells -= order.quantity,
+                    // Its time in force ended unfilled: release its shares, and end its exits.
+                    let order = orders.remove(at);
+                    match (order.side, order.exit_of) {
+                        (Side::Buy, _) => slot.pending_buys -= order.quantity,
+                        (Side::Sell, None) => slot.plain_sells -= order.quantity,
+                        (Side::Sell, Some(_)) => {}
                     }
                     self.expired += 1;
-                    false
+                    if order.exit_of.is_none() {
+                        self.exits_cancelled += end_exits(&mut orders, order.id, &mut at);
+                    }
                 }
             }
-        });
+        }
         slot.orders = orders;
         &self.fills
     }
@@ -388,8 +557,8 @@ impl Sim {
         self.bars += 1;
     }
 
-    /// Whether an order rests on `symbol`: only then can a bar of it fill or expire anything
-    /// when it opens.
+    /// Whether an order rests on `symbol`, an exit of a bracket included (working, or waiting
+    /// for its entry): only then can a bar of it fill or expire anything when it opens.
     pub fn has_orders(&self, symbol: SymbolId) -> bool {
         self.slots
             .get(symbol.index())
@@ -421,7 +590,8 @@ impl Sim {
     }
 
     /// Cancels the resting order of signal `id` at once (the simulated broker confirms a
-    /// cancel before the next bar can fill it) and releases its shares.
+    /// cancel before the next bar can fill it) and releases its shares. The entry of a bracket
+    /// takes its exits with it (it ends unfilled); an exit goes alone.
     ///
     /// # Errors
     ///
@@ -429,13 +599,17 @@ impl Sim {
     /// [`CancelRefusal::UnknownOrder`] for an id this account never gave.
     pub fn cancel(&mut self, id: u64) -> Result<(), CancelRefusal> {
         for slot in &mut self.slots {
-            if let Some(at) = slot.orders.iter().position(|order| order.id == id) {
+            if let Some(mut at) = slot.orders.iter().position(|order| order.id == id) {
                 let order = slot.orders.remove(at);
-                match order.side {
-                    Side::Buy => slot.pending_buys -= order.quantity,
-                    Side::Sell => slot.pending_sells -= order.quantity,
+                match (order.side, order.exit_of) {
+                    (Side::Buy, _) => slot.pending_buys -= order.quantity,
+                    (Side::Sell, None) => slot.plain_sells -= order.quantity,
+                    (Side::Sell, Some(_)) => {}
                 }
                 self.cancelled += 1;
+                if order.exit_of.is_none() {
+                    self.exits_cancelled += end_exits(&mut slot.orders, order.id, &mut at);
+                }
                 return Ok(());
             }
         }
@@ -457,7 +631,9 @@ impl Sim {
     }
 
     /// Changes the resting order of signal `id` to `quantity` shares on `order_type` terms
-    /// (validated by the caller), moving its pending shares with it.
+    /// (validated by the caller), moving its pending shares with it. An exit of a bracket
+    /// keeps its quantity (the validator refuses another); the entry's change leaves its exits
+    /// as they are (once it fills they sell at most what it bought).
     ///
     /// # Errors
     ///
@@ -470,9 +646,13 @@ impl Sim {
     ) -> Result<(), CancelRefusal> {
         for slot in &mut self.slots {
             if let Some(order) = slot.orders.iter_mut().find(|order| order.id == id) {
+                if order.exit_of.is_some() {
+                    order.change(order.quantity, order_type);
+                    return Ok(());
+                }
                 let pending = match order.side {
                     Side::Buy => &mut slot.pending_buys,
-                    Side::Sell => &mut slot.pending_sells,
+                    Side::Sell => &mut slot.plain_sells,
                 };
                 *pending = *pending - order.quantity + quantity;
                 order.change(quantity, order_type);
@@ -544,6 +724,7 @@ impl Sim {
             fills: self.trades,
             expired_orders: self.expired,
             cancelled_orders: self.cancelled,
+            exits_cancelled: self.exits_cancelled,
             open_orders,
             accounts,
             positions,
@@ -561,7 +742,7 @@ impl Book for Sim {
             .map_or_else(Exposure::default, |s| Exposure {
                 held: s.held(),
                 pending_buys: s.pending_buys,
-                pending_sells: s.pending_sells,
+                pending_sells: s.pending_sells(),
             })
     }
 
@@ -585,7 +766,8 @@ fn apply_fill(
     let quantity = order.quantity;
     let shares = f64::from(quantity);
     // `positions_value` is Σ held × mark: keep it so; `Sim::mark` revalues at the close.
-    // `submit` reserved the shares of a sell: held >= pending sells >= quantity.
+    // `submit` reserved the shares of a sell: held >= pending sells >= quantity (an exit's
+    // shares were reserved when its entry filled).
     let realized_pnl = slot.position.apply_fill(order.side, quantity, price);
     match order.side {
         Side::Buy => {
@@ -594,7 +776,9 @@ fn apply_fill(
             account.positions_value += shares * slot.mark;
         }
         Side::Sell => {
-            slot.pending_sells -= quantity;
+            if order.exit_of.is_none() {
+                slot.plain_sells -= quantity;
+            }
             account.cash += shares * price;
             account.positions_value -= shares * slot.mark;
         }

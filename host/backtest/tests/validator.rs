@@ -543,3 +543,138 @@ proptest! {
         }
     }
 }
+
+#[derive(Debug, Clone)]
+enum BracketOp {
+    Bracket {
+        action: Action,
+        quantity: u32,
+        entry_limit: Option<f64>,
+        take_profit: Option<f64>,
+        stop_loss: Option<f64>,
+        gtc: bool,
+    },
+    Sell {
+        action: Action,
+        quantity: u32,
+        limit: Option<f64>,
+    },
+    Cancel {
+        id: u64,
+    },
+    Bar {
+        open: f64,
+        up: f64,
+        down: f64,
+        close: f64,
+    },
+}
+
+fn bracket_op() -> impl Strategy<Value = BracketOp> {
+    let price = || (900..1100u32).prop_map(|p| f64::from(p) / 10.0);
+    let buy = prop::sample::select(vec![Action::OpenLong, Action::AddLong]);
+    let sell = prop::sample::select(vec![Action::ReduceLong, Action::CloseLong]);
+    prop_oneof![
+        2 => (
+            buy,
+            1u32..200,
+            prop::option::of(price()),
+            prop::option::of(price()),
+            prop::option::of(price()),
+            any::<bool>()
+        )
+            .prop_map(|(action, quantity, entry_limit, take_profit, stop_loss, gtc)| {
+                BracketOp::Bracket { action, quantity, entry_limit, take_profit, stop_loss, gtc }
+            }),
+        1 => (sell, 1u32..200, prop::option::of(price()))
+            .prop_map(|(action, quantity, limit)| BracketOp::Sell { action, quantity, limit }),
+        1 => (1u64..30).prop_map(|id| BracketOp::Cancel { id }),
+        3 => (price(), 0.0..5.0f64, 0.0..5.0f64, 0.0..1.0f64)
+            .prop_map(|(open, up, down, close)| BracketOp::Bar { open, up, down, close }),
+    ]
+}
+
+proptest! {
+    /// Brackets, plain sells and cancels never sell short: an accepted bracket leaves
+    /// `held − pending sells` where it was, the sells never outrun what is held, and every
+    /// fill of an exit sells shares its entry bought.
+    #[test]
+    fn brackets_never_sell_short(ops in prop::collection::vec(bracket_op(), 1..150)) {
+        let mut w = World::new(&["AAPL"], Limits::default());
+        let aapl = sandtrade_core::normalize("AAPL").unwrap();
+        let id = w.sim.table().id(&aapl).unwrap();
+        let mut minute = 0;
+        for op in ops {
+            let now = T0 + minute * MIN;
+            match op {
+                BracketOp::Bracket { action, quantity, entry_limit, take_profit, stop_loss, gtc } => {
+                    let tif = if gtc {
+                        sandtrade_core::TimeInForce::Gtc
+                    } else {
+                        sandtrade_core::TimeInForce::Day
+                    };
+                    let bracket = sandtrade_core::BracketRequest {
+                        entry: SignalRequest {
+                            action,
+                            symbol: "AAPL".into(),
+                            quantity,
+                            order_type: entry_limit.map_or(OrderType::Market, OrderType::Limit),
+                            timing: sandtrade_core::Timing { tif, outside_rth: false },
+                            reason: String::new(),
+                        },
+                        exits: sandtrade_core::Exits {
+                            take_profit,
+                            stop_loss: stop_loss.map(OrderType::Stop),
+                            timing: sandtrade_core::Timing { tif, outside_rth: false },
+                        },
+                    };
+                    let before = w.sim.exposure(&aapl);
+                    if let Ok(validated) =
+                        w.validator.check_bracket(&mut w.gate, &bracket, &w.sim, now)
+                    {
+                        w.sim
+                            .submit_bracket(&validated, now)
+                            .expect("a validated bracket is always accepted by the simulator");
+                        let after = w.sim.exposure(&aapl);
+                        prop_assert_eq!(after.sellable(), before.sellable());
+                    }
+                }
+                BracketOp::Sell { action, quantity, limit } => {
+                    let order_type = limit.map_or(OrderType::Market, OrderType::Limit);
+                    let _ = w.emit(action, "AAPL", quantity, order_type, now);
+                }
+                BracketOp::Cancel { id } => {
+                    let _ = w.sim.cancel(id);
+                }
+                BracketOp::Bar { open, up, down, close } => {
+                    minute += 1;
+                    let (high, low) = (open + up, open - down);
+                    let bar = BarRow {
+                        symbol: id,
+                        bar: Bar {
+                            start_ms: T0 + minute * MIN,
+                            open,
+                            high,
+                            low,
+                            close: low + (high - low) * close,
+                            volume: 1.0,
+                        },
+                    };
+                    w.sim.open(&bar);
+                    w.sim.mark(&bar);
+                }
+            }
+            let e = w.sim.exposure(&aapl);
+            prop_assert!(e.pending_sells <= e.held, "{e:?}");
+            let mut held = 0i64;
+            for fill in w.sim.trades() {
+                held += match fill.side {
+                    Side::Buy => i64::from(fill.quantity),
+                    Side::Sell => -i64::from(fill.quantity),
+                };
+                prop_assert!(held >= 0, "sold short at {fill:?}");
+            }
+            prop_assert_eq!(held, i64::from(e.held));
+        }
+    }
+}
