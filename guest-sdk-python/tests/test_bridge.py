@@ -20,10 +20,12 @@ import pytest
 
 from sandtrade import (
     Action,
+    BracketIds,
     CancelOutcome,
     CancelRefusal,
     CancelRefused,
     DataSource,
+    Exits,
     LimitOnCloseOrder,
     LimitOrder,
     Market,
@@ -45,6 +47,7 @@ from sandtrade import (
     TrailingStopOrder,
     TrailPercent,
     WorkingOrder,
+    bracket,
     cancel,
     modify,
     working_orders,
@@ -138,6 +141,7 @@ def wit_host(bindings: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     recorder("working_orders", lambda: [])
     recorder("cancel", lambda signal_id: host.types.CancelOutcome.REQUESTED)
     recorder("modify", lambda signal_id, change: host.types.ModifyOutcome.REQUESTED)
+    recorder("emit_bracket", lambda entry, exits: host.types.BracketIds(7, None, 8))
     return host
 
 
@@ -210,11 +214,16 @@ def test_working_orders_and_cancels_go_through_the_imports(
     _host.install(bridge.ComponentHost())
     order = wit.WorkingOrder(7, "AAPL", wit.Action.REDUCE_LONG, 100, 40,
                              wit.OrderType_Stop(180.0), wit.TimeInForce.GTC, False,
-                             wit.OrderState.CANCELLING)  # fmt: skip
-    monkeypatch.setattr(wit_host, "working_orders", lambda: [order])
+                             wit.OrderState.CANCELLING, None)  # fmt: skip
+    exit_ = wit.WorkingOrder(9, "AAPL", wit.Action.REDUCE_LONG, 100, 0,
+                             wit.OrderType_Limit(205.0), wit.TimeInForce.GTC, False,
+                             wit.OrderState.WORKING, 8)  # fmt: skip
+    monkeypatch.setattr(wit_host, "working_orders", lambda: [order, exit_])
     assert working_orders() == [
         WorkingOrder(7, "AAPL", Action.REDUCE_LONG, 100, 40, StopOrder(180.0), TimeInForce.GTC,
                      False, OrderState.CANCELLING),
+        WorkingOrder(9, "AAPL", Action.REDUCE_LONG, 100, 0, LimitOrder(205.0), TimeInForce.GTC,
+                     False, OrderState.WORKING, exit_of=8),
     ]  # fmt: skip
     assert cancel(7) is CancelOutcome.REQUESTED
     assert wit_host.calls[-1] == ("cancel", (7,))
@@ -284,6 +293,52 @@ def test_modifies_go_through_the_imports(
         with pytest.raises(ModifyRefused) as refused:
             modify(7, OrderChange.to_quantity(60))
         assert refused.value == expected
+    MockHost.reset()
+
+
+def test_exits_cross_as_the_wit_record(bridge: ModuleType, wit: ModuleType) -> None:
+    to_wit = bridge.exits_to_wit
+    assert to_wit(Exits().take_profit(205.0).stop_loss(184.0)) == wit.Exits(
+        take_profit=205.0,
+        stop_loss=wit.OrderType_Stop(184.0),
+        time_in_force=wit.TimeInForce.GTC,
+        outside_rth=False,
+    )
+    assert to_wit(Exits().stop_loss_limit(184.0, 183.5).day().outside_rth()) == wit.Exits(
+        None, wit.OrderType_StopLimit(wit.StopLimit(184.0, 183.5)), wit.TimeInForce.DAY, True
+    )
+    assert to_wit(Exits().trailing_stop(TrailPercent(3.0)).limit_offset(0.1)) == wit.Exits(
+        None,
+        wit.OrderType_TrailingStop(wit.TrailingStop(wit.Trail_Percent(3.0), 0.1)),
+        wit.TimeInForce.GTC,
+        False,
+    )
+    assert to_wit(Exits().take_profit(205.0)).stop_loss is None
+
+
+def test_brackets_go_through_the_imports(
+    bridge: ModuleType, wit: ModuleType, wit_host: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from componentize_py_types import Err
+
+    from sandtrade import _host
+
+    _host.install(bridge.ComponentHost())
+    entry = Signal.open_long("AAPL", 100).limit(190.0).reason("pullback")
+    exits = Exits().stop_loss(184.0)
+    assert bracket(entry, exits) == BracketIds(7, None, 8)
+    assert wit_host.calls[-1] == (
+        "emit_bracket",
+        (bridge.signal_to_wit(entry), bridge.exits_to_wit(exits)),
+    )
+
+    def refuse(entry: object, exits: object) -> object:
+        raise Err(wit.Rejection(wit.RejectCode.INVALID_PRICE, "the take-profit 1 must be above"))
+
+    monkeypatch.setattr(wit_host, "emit_bracket", refuse)
+    with pytest.raises(Rejection) as refused:
+        bracket(entry, exits)
+    assert refused.value == Rejection(RejectCode.INVALID_PRICE, "the take-profit 1 must be above")
     MockHost.reset()
 
 

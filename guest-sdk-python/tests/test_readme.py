@@ -1,5 +1,6 @@
 """The documentation's Python examples run as written: the README's protective-orders and
-moving-a-stop strategies under their tests, and the strategy guide's Python section."""
+moving-a-stop strategies under their tests, its brackets example, and the strategy guide's
+Python section."""
 
 from __future__ import annotations
 
@@ -75,6 +76,10 @@ def test_the_example_is_found_by_the_build_as_the_one_strategy(
     assert find_strategy(strategy_module).__name__ == "GuardedBreakout"
 
 
+def test_the_brackets_example_runs() -> None:
+    exec(compile(block_with("Exits().take_profit(205.0)"), "README.md", "exec"), {})
+
+
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "strategy-guide.md"
 
 
@@ -89,6 +94,11 @@ def guide_python_blocks() -> list[str]:
 def test_the_guides_signals_read_as_it_says() -> None:
     displays = guide_python_blocks()[0]
     exec(compile(displays, "strategy-guide.md", "exec"), {})
+
+
+def test_the_guides_bracket_runs() -> None:
+    (block,) = [b for b in guide_python_blocks() if "bracket(" in b]
+    exec(compile(block, "strategy-guide.md", "exec"), {})
 
 
 def test_the_guides_excerpt_is_the_tested_example() -> None:

@@ -4,14 +4,25 @@
 // latter, so that a test can drive a strategy exactly as the host does. Authors never import
 // this file.
 
-import { type CancelResult, type EmitOutcome, type Host, type ModifyResult, batch, host, installHost } from './host.ts';
+import {
+  type BracketOutcome,
+  type CancelResult,
+  type EmitOutcome,
+  type Host,
+  type ModifyResult,
+  batch,
+  host,
+  installHost,
+} from './host.ts';
 import { Params } from './params.ts';
 import { CancelRefused, ModifyRefused, Rejection, acceptedSoFar } from './signal.ts';
 import { Strategy, type StrategyClass } from './strategy.ts';
 import type {
   Bar,
+  BracketIdsRecord,
   CancelOutcome,
   CancelRefusal,
+  ExitsRecord,
   Fill,
   Level,
   Metadata,
@@ -28,6 +39,8 @@ import type {
 export interface WitHost {
   /** Returns the id, or throws an error whose `payload` is the `rejection`. */
   emit(signal: SignalRecord): bigint;
+  /** Returns the ids, or throws an error whose `payload` is the `rejection`. */
+  emitBracket(entry: SignalRecord, exits: ExitsRecord): BracketIdsRecord;
   workingOrders(): WorkingOrder[];
   /** Returns the outcome, or throws an error whose `payload` is the `cancel-refusal`. */
   cancel(signalId: bigint): CancelOutcome;
@@ -54,6 +67,15 @@ export function useComponentHost(wit: WitHost): void {
     emit(signal): EmitOutcome {
       try {
         return { ok: true, id: wit.emit(signal) };
+      } catch (e) {
+        const payload = errPayload<RejectionRecord>(e);
+        if (payload === undefined) throw e;
+        return { ok: false, rejection: payload };
+      }
+    },
+    emitBracket(entry, exits): BracketOutcome {
+      try {
+        return { ok: true, ids: wit.emitBracket(entry, exits) };
       } catch (e) {
         const payload = errPayload<RejectionRecord>(e);
         if (payload === undefined) throw e;
@@ -101,7 +123,7 @@ export interface StrategyExports {
 
 /**
  * The batch loop behind `on-bars`: `onBar` for each bar in turn, stopping after the first bar
- * during which a signal was accepted (a refused one does not stop it), so that the host fills
+ * during which a signal or a bracket was accepted (a refused one does not stop it), so that the host fills
  * its order before the strategy sees the next bar, exactly as when bars come one by one.
  * Returns how many bars were consumed. While it runs, the host is told which bar the strategy
  * is on before any call that answers as of a bar (see `batch` in host.ts).

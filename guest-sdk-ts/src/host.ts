@@ -7,12 +7,14 @@
 // strategy source runs in both.
 //
 // Inside `on-bars` the host must know which bar the strategy is on when it calls anything that
-// answers as of a bar (`emit`, `position`, `workingOrders`, `cancel`, `modify`, `nowMs`): `host()` keeps
+// answers as of a bar (`emit`, `emitBracket`, `position`, `workingOrders`, `cancel`, `modify`, `nowMs`): `host()` keeps
 // the batch's cursor (`batch`) and tells the host lazily, only before such a call.
 
 import type {
+  BracketIdsRecord,
   CancelOutcome,
   CancelRefusal,
+  ExitsRecord,
   Level,
   ModifyOutcome,
   ModifyRefusal,
@@ -26,6 +28,9 @@ import type {
 /** The outcome of `emit`, as a value: the real host throws for a refusal, the mock returns. */
 export type EmitOutcome = { ok: true; id: bigint } | { ok: false; rejection: RejectionRecord };
 
+/** The outcome of `emitBracket`, as a value, like `EmitOutcome`. */
+export type BracketOutcome = { ok: true; ids: BracketIdsRecord } | { ok: false; rejection: RejectionRecord };
+
 /** The outcome of `cancel`, as a value, like `EmitOutcome`. */
 export type CancelResult = { ok: true; outcome: CancelOutcome } | { ok: false; refusal: CancelRefusal };
 
@@ -35,6 +40,7 @@ export type ModifyResult = { ok: true; outcome: ModifyOutcome } | { ok: false; r
 /** What the SDK needs from a host. */
 export interface Host {
   emit(signal: SignalRecord): EmitOutcome;
+  emitBracket(entry: SignalRecord, exits: ExitsRecord): BracketOutcome;
   workingOrders(): WorkingOrder[];
   cancel(signalId: bigint): CancelResult;
   modify(signalId: bigint, change: OrderChangeRecord): ModifyResult;
@@ -105,6 +111,11 @@ const asOfBar: Host = {
     const host = installed();
     syncCursor(host);
     return host.emit(signal);
+  },
+  emitBracket(entry, exits) {
+    const host = installed();
+    syncCursor(host);
+    return host.emitBracket(entry, exits);
   },
   workingOrders() {
     const host = installed();

@@ -6,7 +6,8 @@
 // for every bar of the declared symbols and `onFill` for every execution of an order the
 // strategy caused. From inside those calls the strategy may `emit` signals (or use the typed
 // helpers such as `openLong` and `stopLoss`, or `emitLogged`, which also logs the outcome),
-// list its `workingOrders` and `cancel` or `modify` one, read its own `position`, log, and
+// send an entry with its exits attached as a `bracket`, list its `workingOrders` and `cancel`
+// or `modify` one, read its own `position`, log, and
 // read the host clock with `nowMs`.
 //
 // In unit tests (`node --test`), `sandtrade-guest/testing` stands in for the host.
@@ -34,7 +35,9 @@ export type {
 } from './wit.ts';
 export { Strategy, type StrategyClass, held, nowMs, position } from './strategy.ts';
 export {
+  BracketIds,
   CancelRefused,
+  Exits,
   ModifyRefused,
   OrderChange,
   Rejection,
@@ -42,6 +45,8 @@ export {
   Trail,
   addLong,
   addLongLimit,
+  bracket,
+  bracketLogged,
   cancel,
   closeLong,
   closeLongLimit,

@@ -1,14 +1,17 @@
 // Building and emitting signals: the order types a strategy may ask IB for, their time in
-// force, the protective orders a trader names (`stopLoss`, `takeProfit`, `trailingStop`), and
-// the strategy's working orders, their cancels and their changes.
+// force, the protective orders a trader names (`stopLoss`, `takeProfit`, `trailingStop`),
+// brackets (an entry with its exits attached), and the strategy's working orders, their
+// cancels and their changes.
 
 import { display } from './format.ts';
 import { host } from './host.ts';
 import { info, warn } from './log.ts';
 import type {
   Action,
+  BracketIdsRecord,
   CancelOutcome,
   CancelRefusal,
+  ExitsRecord,
   Fill,
   ModifyOutcome,
   ModifyRefusal,
@@ -304,6 +307,11 @@ export class Signal {
     return emit(this);
   }
 
+  /** Submits the signal as the entry of a bracket with `exits` attached: the same as `bracket(this, exits)`. */
+  bracket(exits: Exits): BracketIds {
+    return bracket(this, exits);
+  }
+
   /** The record that crosses the component boundary. */
   toRecord(): SignalRecord {
     return {
@@ -336,23 +344,186 @@ export class Signal {
 }
 
 /**
- * The host's refusal of a signal, thrown by `emit`: `code` names the rule (e.g.
- * `position-limit`), `message` the values involved, `signal` is what was refused.
+ * The exits `bracket` attaches to an entry: a take-profit, a stop-loss or both, good till
+ * cancelled unless told otherwise (a protective exit should outlive the day). Built by chaining;
+ * the builder methods change the exits and return them, as `Signal`'s do:
+ *
+ * ```ts
+ * new Exits().takeProfit(205).stopLoss(184);                              // 'take-profit 205 and stop-loss stop 184 gtc'
+ * new Exits().trailingStop(Trail.percent(3)).limitOffset(0.1).day();      // 'stop-loss trailing-stop 3% offset 0.1 day'
+ * ```
+ *
+ * The properties cannot share the builders' names: they are `takeProfitPrice`,
+ * `stopLossOrder`, `timeInForce` and `outsideRthAllowed`.
+ */
+export class Exits {
+  /** Sell the entry's shares at this limit price or better (above the market). */
+  takeProfitPrice: number | undefined;
+  /**
+   * Sell them with this order: a `stop`, `stop-limit` or `trailing-stop` (the host refuses any
+   * other as `invalid-order`).
+   */
+  stopLossOrder: OrderType | undefined;
+  /** `gtc` (the default) or `day` (the host refuses any other as `invalid-order`). */
+  timeInForce: TimeInForce = 'gtc';
+  /** Whether the exits may trigger and fill outside regular trading hours; set it with `outsideRth()`. */
+  outsideRthAllowed = false;
+
+  /** A copy of an exits record (what crosses the component boundary). */
+  static from(record: ExitsRecord): Exits {
+    const exits = new Exits();
+    exits.takeProfitPrice = record.takeProfit;
+    exits.stopLossOrder = record.stopLoss === undefined ? undefined : copyOrderType(record.stopLoss);
+    exits.timeInForce = record.timeInForce;
+    exits.outsideRthAllowed = record.outsideRth;
+    return exits;
+  }
+
+  /**
+   * A take-profit: sell the entry's shares at `price` or better. It must be above a fixed
+   * stop-loss's trigger (`invalid-price` otherwise).
+   */
+  takeProfit(price: number): this {
+    this.takeProfitPrice = price;
+    return this;
+  }
+
+  /** A stop-loss: sell the entry's shares at the market once the last price falls to `trigger` (IB `STP`). */
+  stopLoss(trigger: number): this {
+    this.stopLossOrder = { tag: 'stop', val: trigger };
+    return this;
+  }
+
+  /** A stop-limit stop-loss: once the last price falls to `trigger`, sell at `limit` or better (IB `STP LMT`). */
+  stopLossLimit(trigger: number, limit: number): this {
+    this.stopLossOrder = { tag: 'stop-limit', val: { trigger, limit } };
+    return this;
+  }
+
+  /**
+   * A trailing stop-loss, `trail` (`Trail.amount(2.5)`, `Trail.percent(3)`) below the highest
+   * price seen since the entry filled (IB `TRAIL`).
+   */
+  trailingStop(trail: Trail): this {
+    this.stopLossOrder = { tag: 'trailing-stop', val: { trail: { ...trail } } };
+    return this;
+  }
+
+  /**
+   * Makes a trailing stop-loss a trailing stop-limit: once triggered it rests as a limit
+   * `offset` below the trigger. Does nothing to other stop-losses, as in the Rust SDK.
+   */
+  limitOffset(offset: number): this {
+    const stop = this.stopLossOrder;
+    if (stop?.tag === 'trailing-stop') {
+      this.stopLossOrder = { tag: 'trailing-stop', val: { trail: stop.val.trail, limitOffset: offset } };
+    }
+    return this;
+  }
+
+  /** Good till cancelled (the default): the exits work across days and gateway restarts. */
+  gtc(): this {
+    this.timeInForce = 'gtc';
+    return this;
+  }
+
+  /** Day orders: IB cancels the exits not filled at the end of the trading day, leaving the position unprotected. */
+  day(): this {
+    this.timeInForce = 'day';
+    return this;
+  }
+
+  /** Lets the exits trigger and fill outside regular trading hours (IB `outsideRth`). */
+  outsideRth(): this {
+    this.outsideRthAllowed = true;
+    return this;
+  }
+
+  /** The record that crosses the component boundary: an exit not set is absent. */
+  toRecord(): ExitsRecord {
+    const record: ExitsRecord = { timeInForce: this.timeInForce, outsideRth: this.outsideRthAllowed };
+    if (this.takeProfitPrice !== undefined) record.takeProfit = this.takeProfitPrice;
+    if (this.stopLossOrder !== undefined) record.stopLoss = copyOrderType(this.stopLossOrder);
+    return record;
+  }
+
+  /**
+   * `take-profit 205 and stop-loss stop 184 gtc`, `stop-loss trailing-stop 3% gtc`,
+   * `take-profit 205 day outside-rth`: the Rust SDK's words, the time in force always shown.
+   */
+  toString(): string {
+    const { takeProfitPrice: takeProfit, stopLossOrder: stopLoss } = this;
+    let text: string;
+    if (takeProfit !== undefined && stopLoss !== undefined) {
+      text = `take-profit ${display(takeProfit)} and stop-loss ${describeOrderType(stopLoss)}`;
+    } else if (takeProfit !== undefined) {
+      text = `take-profit ${display(takeProfit)}`;
+    } else if (stopLoss !== undefined) {
+      text = `stop-loss ${describeOrderType(stopLoss)}`;
+    } else {
+      text = 'no exit';
+    }
+    text += ` ${this.timeInForce}`;
+    if (this.outsideRthAllowed) text += ' outside-rth';
+    return text;
+  }
+}
+
+/**
+ * The signal ids of a bracket's orders, as `bracket` returns them: the entry's, then the
+ * take-profit's and the stop-loss's (`undefined` for an exit not asked for). Each is an order of
+ * its own: listed by `workingOrders`, its fills reach `onFill` with its id, and it can be
+ * cancelled or have its prices modified by its id.
+ */
+export class BracketIds {
+  readonly entry: bigint;
+  readonly takeProfit: bigint | undefined;
+  readonly stopLoss: bigint | undefined;
+
+  constructor(entry: bigint, takeProfit?: bigint, stopLoss?: bigint) {
+    this.entry = entry;
+    this.takeProfit = takeProfit;
+    this.stopLoss = stopLoss;
+  }
+
+  /** The ids of a bracket-ids record (what crosses the component boundary). */
+  static from(record: BracketIdsRecord): BracketIds {
+    return new BracketIds(record.entry, record.takeProfit, record.stopLoss);
+  }
+
+  /** The exits' ids, take-profit first: those that were asked for. */
+  exits(): bigint[] {
+    return [this.takeProfit, this.stopLoss].filter((id) => id !== undefined);
+  }
+}
+
+/**
+ * The host's refusal of a signal, thrown by `emit` (and of a bracket, thrown by `bracket`):
+ * `code` names the rule (e.g. `position-limit`), `message` the values involved, `signal` is
+ * what was refused (a bracket's entry, with its `exits`).
  */
 export class Rejection extends Error {
   override name = 'Rejection';
   readonly code: RejectCode;
   readonly signal: Signal;
+  /** The exits of a refused bracket; `undefined` for a refused signal. */
+  readonly exits: Exits | undefined;
 
-  constructor(code: RejectCode, message: string, signal: Signal) {
+  constructor(code: RejectCode, message: string, signal: Signal, exits?: Exits) {
     super(message);
     this.code = code;
     this.signal = signal;
+    this.exits = exits;
   }
 
-  /** `open-long 10 AAPL: refused, position-limit: (message)`: what `emitLogged` logs. */
+  /**
+   * `open-long 10 AAPL: refused, position-limit: (message)`, or for a bracket
+   * `open-long 10 AAPL limit 190 with stop-loss stop 184 gtc: refused, ...`: what `emitLogged`
+   * and `bracketLogged` log.
+   */
   describe(): string {
-    return `${this.signal}: refused, ${this.code}: ${this.message}`;
+    const what = this.exits === undefined ? `${this.signal}` : `${this.signal} with ${this.exits}`;
+    return `${what}: refused, ${this.code}: ${this.message}`;
   }
 }
 
@@ -362,7 +533,7 @@ export class Rejection extends Error {
  */
 let accepted = 0;
 
-/** How many signals this instance has had accepted (see `runBatch` in component.ts). */
+/** How many signals and brackets this instance has had accepted (see `runBatch` in component.ts). */
 export function acceptedSoFar(): number {
   return accepted;
 }
@@ -398,6 +569,51 @@ export function emitLogged(signal: Signal): bigint | undefined {
         : `${signal}: accepted as signal ${id} (${signal.reasonText})`,
     );
     return id;
+  } catch (e) {
+    if (!(e instanceof Rejection)) throw e;
+    warn(() => e.describe());
+    return undefined;
+  }
+}
+
+/**
+ * Submits a bracket: `entry` (an `open-long` or `add-long`) with `exits` attached, which sell the
+ * shares it buys. The host validates the three orders together and sends them to IB together:
+ * their durable ids are returned (entry, then take-profit, then stop-loss, those asked for), a
+ * refusal throws a `Rejection` carrying the entry and the exits (none of it is sent).
+ *
+ * ```ts
+ * const ids = bracket(Signal.openLong('AAPL', 100).limit(190), new Exits().takeProfit(205).stopLoss(184));
+ * ```
+ *
+ * IB works the exits only once the entry has filled, reduces one by each fill of the other, and
+ * cancels them if the entry ends unfilled: cancelling an unfilled entry is cancelling the
+ * bracket. The exits sell only what the entry bought, so they never count against the rest of
+ * the position. An exit's prices can be moved with `modify`, never its quantity (it is the
+ * entry's). Like an accepted signal, an accepted bracket ends an `on-bars` batch after its bar.
+ */
+export function bracket(entry: Signal, exits: Exits): BracketIds {
+  const outcome = host().emitBracket(entry.toRecord(), exits.toRecord());
+  if (!outcome.ok) throw new Rejection(outcome.rejection.code, outcome.rejection.message, entry, exits);
+  accepted += 1;
+  return BracketIds.from(outcome.ids);
+}
+
+/**
+ * Submits a bracket like `bracket` and writes the outcome to the host log: at info level
+ * `open-long 100 AAPL limit 190 with take-profit 205 and stop-loss stop 184 gtc: accepted as
+ * signals 7, 8, 9 (reason)`, at warn level `...: refused, invalid-price: (message)`. Returns
+ * the ids, or `undefined` when the host refused the bracket (it never throws a `Rejection`).
+ */
+export function bracketLogged(entry: Signal, exits: Exits): BracketIds | undefined {
+  try {
+    const ids = bracket(entry, exits);
+    info(() => {
+      const listed = [ids.entry, ...ids.exits()].join(', ');
+      const what = `${entry} with ${exits}: accepted as signals ${listed}`;
+      return entry.reasonText === '' ? what : `${what} (${entry.reasonText})`;
+    });
+    return ids;
   } catch (e) {
     if (!(e instanceof Rejection)) throw e;
     warn(() => e.describe());
@@ -473,7 +689,7 @@ export function trailingStop(symbol: string, quantity: number, trail: Trail): bi
  * This strategy's orders that have not ended (queued, on their way, working at IB, or being
  * cancelled), oldest first. Each carries the `signalId` that `emit` returned for it, its
  * order type and time in force as sent (prices on the tick), the shares `filled` so far and
- * its `state`.
+ * its `state`; an exit of a `bracket` carries its entry's id in `exitOf`.
  */
 export function workingOrders(): WorkingOrder[] {
   return host().workingOrders();

@@ -6,11 +6,16 @@
 // accepted signals not yet filled, `cancel` ends one at once, `modify` changes one at once
 // (refusing a new order type of another kind), `position` reads the positions
 // set with `setPosition` or built by `fillAccepted` and `fillOne`, log lines are collected and
-// `nowMs` returns `setNowMs`'s value. The strategy's code is the same as in the component:
-// only who answers the host calls changes.
+// `nowMs` returns `setNowMs`'s value. `bracket` records the bracket (`brackets()`) and gives its
+// orders consecutive ids, the entry's first; its exits are listed by `workingOrders` with
+// `exitOf` set, and work once their entry has filled. The strategy's code is the same as in the
+// component: only who answers the host calls changes.
 //
 // The mock validates nothing: it accepts every signal unless told to refuse the next one. The
-// host's rules (long-only, limits, board lots) are tested with the host.
+// host's rules (long-only, limits, board lots) are tested with the host. Of a bracket it checks
+// the shape, as the host does: an entry that buys, at least one exit, a stop-loss that is a
+// stop, stop-limit or trailing stop, `gtc` or `day` exits, and a take-profit above a fixed
+// stop-loss trigger.
 //
 // There is one mock per test file (node runs each file in its own process): call `reset()` at
 // the start of every test.
@@ -29,20 +34,57 @@
 //   modify(stop, OrderChange.to({ tag: 'stop', val: 185 })); // 'changed'
 //   workingOrders()[0].orderType;                           // { tag: 'stop', val: 185 }
 //   cancel(stop);                                           // 'cancelled'
+//
+//   const ids = bracket(Signal.openLong('AAPL', 100).limit(190), new Exits().takeProfit(205).stopLoss(184));
+//   workingOrders().map((o) => o.exitOf);                   // [undefined, ids.entry, ids.entry]
+//   fillAccepted(190);                                      // fills the entry, never the exits
+//   fillOne(ids.takeProfit!, 205);                          // and the stop-loss is cancelled
 
 import { type StrategyExports, runBatch, strategyExports } from './component.ts';
 import { display } from './format.ts';
-import { type CancelResult, type EmitOutcome, type Host, type ModifyResult, installHost } from './host.ts';
+import { type BracketOutcome, type CancelResult, type EmitOutcome, type Host, type ModifyResult, installHost } from './host.ts';
 import { Params } from './params.ts';
-import { OrderChange, Signal } from './signal.ts';
+import { BracketIds, Exits, OrderChange, Signal } from './signal.ts';
 import type { Strategy, StrategyClass } from './strategy.ts';
-import type { Bar, Fill, Level, Position, RejectCode, RejectionRecord, SignalRecord, WorkingOrder } from './wit.ts';
+import type {
+  Bar,
+  BracketIdsRecord,
+  ExitsRecord,
+  Fill,
+  Level,
+  OrderType,
+  Position,
+  RejectCode,
+  RejectionRecord,
+  SignalRecord,
+  WorkingOrder,
+} from './wit.ts';
+
+/** A bracket the mock accepted: what `brackets()` lists. */
+export interface Bracket {
+  /** The ids it answered with. */
+  ids: BracketIds;
+  /** The entry as the strategy sent it. */
+  entry: Signal;
+  /** The exits as the strategy sent them. */
+  exits: Exits;
+}
+
+/** An accepted order that has not ended: a signal, or one of a bracket's three. */
+interface Order {
+  id: bigint;
+  /** What it does. An exit of a bracket is a `reduce-long` of its entry's quantity. */
+  signal: Signal;
+  /** For an exit of a bracket, its entry's id. */
+  exitOf: bigint | undefined;
+}
 
 interface State {
   nextId: bigint;
   signals: Signal[];
-  /** Accepted signals not yet executed (by `fillAccepted` or `fillOne`) nor cancelled, with their ids. */
-  unfilled: Array<[bigint, Signal]>;
+  brackets: Bracket[];
+  /** Accepted orders not yet executed (by `fillAccepted` or `fillOne`) nor cancelled. */
+  unfilled: Order[];
   rejections: RejectionRecord[];
   positions: Map<string, Position>;
   logs: Array<[Level, string]>;
@@ -63,6 +105,7 @@ function fresh(): State {
   return {
     nextId: 0n,
     signals: [],
+    brackets: [],
     unfilled: [],
     rejections: [],
     positions: new Map(),
@@ -85,15 +128,53 @@ const mock: Host = {
     state.nextId += 1n;
     const id = state.nextId;
     state.signals.push(Signal.from(record));
-    state.unfilled.push([id, Signal.from(record)]);
+    state.unfilled.push({ id, signal: Signal.from(record), exitOf: undefined });
     return { ok: true, id };
   },
-  // The accepted signals not yet filled, as orders working at IB.
+  // The entry, then its take-profit, then its stop-loss, on consecutive ids.
+  emitBracket(entryRecord, exitsRecord): BracketOutcome {
+    const queued = state.rejections.shift();
+    if (queued !== undefined) return { ok: false, rejection: queued };
+    const entry = Signal.from(entryRecord);
+    const exits = Exits.from(exitsRecord);
+    const rejection = checkBracket(entry, exitsRecord);
+    if (rejection !== undefined) return { ok: false, rejection };
+    state.nextId += 1n;
+    const entryId = state.nextId;
+    state.unfilled.push({ id: entryId, signal: Signal.from(entryRecord), exitOf: undefined });
+    const takeProfit: OrderType | undefined =
+      exits.takeProfitPrice === undefined ? undefined : { tag: 'limit', val: exits.takeProfitPrice };
+    const legs: Array<bigint | undefined> = [];
+    for (const [role, orderType] of [
+      ['take-profit', takeProfit],
+      ['stop-loss', exits.stopLossOrder],
+    ] as const) {
+      if (orderType === undefined) {
+        legs.push(undefined);
+        continue;
+      }
+      state.nextId += 1n;
+      const leg = Signal.reduceLong(entry.symbol, entry.quantity).reason(`${role} of a bracket`);
+      leg.orderType = orderType;
+      leg.timeInForce = exits.timeInForce;
+      leg.outsideRthAllowed = exits.outsideRthAllowed;
+      state.unfilled.push({ id: state.nextId, signal: leg, exitOf: entryId });
+      legs.push(state.nextId);
+    }
+    const ids = new BracketIds(entryId, legs[0], legs[1]);
+    state.brackets.push({ ids, entry, exits: Exits.from(exitsRecord) });
+    // An `option` that is none is absent, as in the records jco makes.
+    const record: BracketIdsRecord = { entry: ids.entry };
+    if (ids.takeProfit !== undefined) record.takeProfit = ids.takeProfit;
+    if (ids.stopLoss !== undefined) record.stopLoss = ids.stopLoss;
+    return { ok: true, ids: record };
+  },
+  // The accepted orders not yet filled, as orders working at IB.
   workingOrders(): WorkingOrder[] {
-    return state.unfilled.map(([signalId, signal]) => {
+    return state.unfilled.map(({ id, signal, exitOf }) => {
       const record = signal.toRecord();
-      return {
-        signalId,
+      const order: WorkingOrder = {
+        signalId: id,
         symbol: record.symbol,
         action: record.action,
         quantity: record.quantity,
@@ -103,34 +184,44 @@ const mock: Host = {
         outsideRth: record.outsideRth,
         state: 'working',
       };
+      // An `option` that is none is absent, as in the records jco makes.
+      if (exitOf !== undefined) order.exitOf = exitOf;
+      return order;
     });
   },
-  // Cancels an unfilled accepted signal at once: the mock has no broker to wait for.
+  // Cancels an unfilled accepted order at once: the mock has no broker to wait for. An entry of a
+  // bracket takes its exits with it, as IB cancels them when the entry ends unfilled.
   cancel(signalId): CancelResult {
     state.cancels.push(signalId);
-    const at = state.unfilled.findIndex(([id]) => id === signalId);
+    const at = state.unfilled.findIndex(({ id }) => id === signalId);
     if (at >= 0) {
       state.unfilled.splice(at, 1);
+      state.unfilled = state.unfilled.filter(({ exitOf }) => exitOf !== signalId);
       return { ok: true, outcome: 'cancelled' };
     }
     // Ids are given from 1 up: one given before has ended (filled or cancelled).
     if (signalId >= 1n && signalId <= state.nextId) return { ok: false, refusal: 'already-ended' };
     return { ok: false, refusal: 'unknown-order' };
   },
-  // Changes an unfilled accepted signal at once. The mock validates nothing but what makes a
-  // change a change: a new order type must be of the order's own kind, as the host requires.
+  // Changes an unfilled accepted order at once. The mock validates nothing but what makes a
+  // change a change, as the host requires: a new order type must be of the order's own kind, and
+  // an exit of a bracket keeps its entry's quantity.
   modify(signalId, record): ModifyResult {
     state.modifies.push([signalId, OrderChange.from(record)]);
-    const working = state.unfilled.find(([id]) => id === signalId);
+    const working = state.unfilled.find(({ id }) => id === signalId);
     if (working === undefined) {
       if (signalId >= 1n && signalId <= state.nextId) return { ok: false, refusal: { tag: 'already-ended' } };
       return { ok: false, refusal: { tag: 'unknown-order' } };
     }
-    const signal = working[1];
+    const signal = working.signal;
     // A copy of its own: the order shares nothing with the change `modifies()` lists.
     const { newOrderType, newQuantity } = OrderChange.from(record);
     if (newOrderType !== undefined && newOrderType.tag !== signal.orderType.tag) {
       return { ok: false, refusal: { tag: 'refused', val: { code: 'invalid-order', message: "a change keeps the order's type" } } };
+    }
+    if (working.exitOf !== undefined && newQuantity !== undefined && newQuantity !== signal.quantity) {
+      const message = `an exit of a bracket keeps its entry's quantity (${signal.quantity}); change its prices, or cancel it`;
+      return { ok: false, refusal: { tag: 'refused', val: { code: 'invalid-order', message } } };
     }
     if (newOrderType !== undefined) signal.orderType = newOrderType;
     if (newQuantity !== undefined) signal.quantity = newQuantity;
@@ -155,7 +246,35 @@ const mock: Host = {
 installHost(mock);
 
 /**
- * Forgets everything: signals, queued refusals, positions, log lines, cancels, changes, handled
+ * The host's checks of a bracket's shape, with its words; not its rules about prices, positions
+ * or limits, which the mock leaves to the host as it does for `emit`.
+ */
+function checkBracket(entry: Signal, exits: ExitsRecord): RejectionRecord | undefined {
+  const refuse = (code: RejectCode, why: string): RejectionRecord => ({ code, message: `bracket on ${entry.symbol}: ${why}` });
+  if (entry.action !== 'open-long' && entry.action !== 'add-long') {
+    return refuse('invalid-order', `the entry is a ${entry.action}; a bracket's entry buys (open-long or add-long)`);
+  }
+  const { takeProfit, stopLoss } = exits;
+  if (takeProfit === undefined && stopLoss === undefined) {
+    return refuse('invalid-order', 'no exit: name a take-profit, a stop-loss or both');
+  }
+  if (exits.timeInForce !== 'gtc' && exits.timeInForce !== 'day') {
+    return refuse('invalid-order', `exits are gtc or day orders, not ${exits.timeInForce}`);
+  }
+  let trigger: number | undefined;
+  if (stopLoss?.tag === 'stop') trigger = stopLoss.val;
+  else if (stopLoss?.tag === 'stop-limit') trigger = stopLoss.val.trigger;
+  else if (stopLoss !== undefined && stopLoss.tag !== 'trailing-stop') {
+    return refuse('invalid-order', `the stop-loss is a ${stopLoss.tag} order; it must be a stop, stop-limit or trailing stop`);
+  }
+  if (takeProfit !== undefined && trigger !== undefined && takeProfit <= trigger) {
+    return refuse('invalid-price', `the take-profit ${display(takeProfit)} must be above the stop-loss trigger ${display(trigger)}`);
+  }
+  return undefined;
+}
+
+/**
+ * Forgets everything: signals, brackets, queued refusals, positions, log lines, cancels, changes, handled
  * bars, clock, ids. Call it first in every test. (Also makes the mock the host again, should a test
  * have replaced it.)
  */
@@ -170,7 +289,7 @@ export function setPosition(symbol: string, quantity: number, avgCost: number): 
   else state.positions.set(symbol, { symbol, quantity, avgCost });
 }
 
-/** Makes the next `emit` fail with `code` and `message` (queued, first in first out). */
+/** Makes the next `emit` or `bracket` fail with `code` and `message` (queued, first in first out). */
 export function rejectNext(code: RejectCode, message: string): void {
   state.rejections.push({ code, message });
 }
@@ -188,9 +307,17 @@ export function setNowMs(ms: number | bigint): void {
   state.nowMs = BigInt(ms);
 }
 
-/** The signals accepted so far, oldest first. */
+/** The signals `emit` had accepted so far, oldest first (brackets are listed by `brackets()`). */
 export function signals(): Signal[] {
   return [...state.signals];
+}
+
+/**
+ * The brackets accepted so far, oldest first, each with the ids it was given, its entry and its
+ * exits: `String(brackets()[0].exits)` is `'take-profit 205 and stop-loss stop 184 gtc'`.
+ */
+export function brackets(): Bracket[] {
+  return [...state.brackets];
 }
 
 /** Returns and forgets the signals accepted so far (`fillAccepted` still executes them). */
@@ -247,14 +374,18 @@ export function takeLogs(): Array<[Level, string]> {
  * from it (`close-long` sells all of it). Returns the fills, oldest first, stamped with the
  * mock clock, for the test to pass to `onFill`.
  *
+ * The entries of brackets fill with the rest; their exits never do here (filled at the entry's
+ * price they would sell what was just bought): they stay working, for `fillOne` to fill when
+ * the test decides one was reached.
+ *
  * Throws if a sell exceeds the position: the host would have refused that signal, so the
  * test is driving the strategy somewhere it cannot go.
  */
 export function fillAccepted(price: number): Fill[] {
-  const unfilled = state.unfilled;
-  state.unfilled = [];
-  return unfilled.map(([signalId, signal]) => ({
-    signalId,
+  const filled = state.unfilled.filter(({ exitOf }) => exitOf === undefined);
+  state.unfilled = state.unfilled.filter(({ exitOf }) => exitOf !== undefined);
+  return filled.map(({ id, signal }) => ({
+    signalId: id,
     symbol: signal.symbol,
     action: signal.action,
     quantity: execute(signal, price),
@@ -264,14 +395,19 @@ export function fillAccepted(price: number): Fill[] {
 }
 
 /**
- * Executes, in full and at `price`, the accepted and unfilled signal `signalId` (a stop the
+ * Executes, in full and at `price`, the accepted and unfilled order `signalId` (a stop the
  * test decides has triggered, say), as `fillAccepted` does for all of them. Returns its fill,
- * or `undefined` when no such signal is working (never accepted, filled or cancelled).
+ * or `undefined` when no such order is working (never accepted, filled or cancelled), or when
+ * it is an exit of a bracket whose entry has not filled yet (IB works the exits only once their
+ * entry has filled). An exit filled in full cancels the other exit, as IB does.
  */
 export function fillOne(signalId: bigint, price: number): Fill | undefined {
-  const at = state.unfilled.findIndex(([id]) => id === signalId);
+  const at = state.unfilled.findIndex(({ id }) => id === signalId);
   if (at < 0) return undefined;
-  const [[, signal]] = state.unfilled.splice(at, 1) as [[bigint, Signal]];
+  const { signal, exitOf } = state.unfilled[at]!;
+  if (exitOf !== undefined && state.unfilled.some(({ id }) => id === exitOf)) return undefined;
+  state.unfilled.splice(at, 1);
+  if (exitOf !== undefined) state.unfilled = state.unfilled.filter((order) => order.exitOf !== exitOf);
   return {
     signalId,
     symbol: signal.symbol,

@@ -9,7 +9,8 @@
 //   `'position-limit'`, `'already-ended'`.
 // - variants are `{ tag, val }`: the order type `{ tag: 'market' }`, `{ tag: 'limit', val: price }`,
 //   `{ tag: 'stop-limit', val: { trigger, limit } }`; the trail `{ tag: 'percent', val: 3 }`.
-// - an `option` is the value or `undefined`: `TrailingStop.limitOffset`.
+// - an `option` is the value or `undefined`, an optional property: `TrailingStop.limitOffset`,
+//   `WorkingOrder.exitOf`.
 
 /// <reference path="../generated/strategy.d.ts" />
 
@@ -37,5 +38,10 @@ export type {
   WorkingOrder,
 } from 'sandtrade:strategy/types@0.2.0';
 
-import type { OrderChange as OrderChangeRecord, Rejection as RejectionRecord } from 'sandtrade:strategy/types@0.2.0';
-export type { OrderChangeRecord, RejectionRecord };
+import type {
+  BracketIds as BracketIdsRecord,
+  Exits as ExitsRecord,
+  OrderChange as OrderChangeRecord,
+  Rejection as RejectionRecord,
+} from 'sandtrade:strategy/types@0.2.0';
+export type { BracketIdsRecord, ExitsRecord, OrderChangeRecord, RejectionRecord };

@@ -5,8 +5,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   type Bar,
+  BracketIds,
   CancelRefused,
   type CancelOutcome,
+  Exits,
   type Level,
   type Metadata,
   type ModifyOutcome,
@@ -16,6 +18,7 @@ import {
   Signal,
   Strategy,
   type WorkingOrder,
+  bracket,
   cancel,
   emit,
   held,
@@ -51,6 +54,12 @@ const wit: WitHost = {
     calls.push(`emit ${signal.symbol}`);
     if (signal.symbol === 'HALTED') throw err({ code: 'trading-halted', message: 'trading is halted' });
     return 7n;
+  },
+  emitBracket(entry, exits) {
+    // The records as they crossed: an exit not set is absent, not `undefined`.
+    calls.push(`emit-bracket ${entry.symbol} ${JSON.stringify(exits)}`);
+    if (entry.symbol === 'HALTED') throw err({ code: 'trading-halted', message: 'trading is halted' });
+    return { entry: 7n, stopLoss: 8n };
   },
   workingOrders() {
     calls.push('working-orders');
@@ -99,6 +108,24 @@ test('emit: the id, or the payload as a Rejection', () => {
   assert.equal(emit(Signal.openLong('AAPL', 1)), 7n);
   assert.throws(() => emit(Signal.openLong('HALTED', 1)), (e: unknown) => e instanceof Rejection && e.code === 'trading-halted');
   assert.deepEqual(calls, ['emit AAPL', 'emit HALTED']);
+});
+
+test('bracket: the ids, or the payload as a Rejection carrying the entry and the exits', () => {
+  calls.length = 0;
+  const exits = new Exits().stopLoss(184);
+  assert.deepEqual(bracket(Signal.openLong('AAPL', 1).limit(190), exits), new BracketIds(7n, undefined, 8n));
+  assert.throws(
+    () => bracket(Signal.openLong('HALTED', 1).limit(190), exits),
+    (e: unknown) =>
+      e instanceof Rejection &&
+      e.code === 'trading-halted' &&
+      e.exits === exits &&
+      e.describe() === 'open-long 1 HALTED limit 190 with stop-loss stop 184 gtc: refused, trading-halted: trading is halted',
+  );
+  assert.deepEqual(calls, [
+    'emit-bracket AAPL {"timeInForce":"gtc","outsideRth":false,"stopLoss":{"tag":"stop","val":184}}',
+    'emit-bracket HALTED {"timeInForce":"gtc","outsideRth":false,"stopLoss":{"tag":"stop","val":184}}',
+  ]);
 });
 
 test('cancel: the outcome, the payload as CancelRefused, other errors as they are', () => {

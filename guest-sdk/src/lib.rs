@@ -6,8 +6,10 @@
 //! operator's parameters (from the sidecar `.toml`), then [`Strategy::on_bar`] for every bar of
 //! the declared symbols and [`Strategy::on_fill`] for every execution of an order the strategy
 //! caused. From inside those calls the strategy may [`emit`] signals (or use the typed helpers
-//! such as [`open_long`], or [`emit_logged`], which also logs the outcome), read its own
-//! [`position`], [`log`](mod@log) and read the host clock with [`now_ms`].
+//! such as [`open_long`], or [`emit_logged`], which also logs the outcome), send an entry with
+//! its exits attached as a [`bracket`], list its [`working_orders`] and [`cancel`] or
+//! [`modify`] one, read its own [`position`], [`log`](mod@log) and read the host clock with
+//! [`now_ms`].
 //!
 //! ```no_run
 //! use sandtrade_guest::prelude::*;
@@ -74,10 +76,40 @@
 //! `on_bar` and `on_fill` calls that arrive while there is no instance (before a successful
 //! `init`) are ignored: they are no-ops, not errors.
 //!
+//! # Brackets
+//!
+//! [`bracket`] sends a buy with its exits attached: a take-profit, a stop-loss or both
+//! ([`Exits`], good till cancelled unless told otherwise). IB holds the exits with the entry,
+//! works them once it has filled, cancels the other when one fills in full, and cancels both if
+//! the entry ends unfilled. Each order has its own id ([`BracketIds`]); [`working_orders`]
+//! lists the exits with [`WorkingOrder::exit_of`] set to the entry's id, which is how a
+//! restarted strategy recognises its own bracket.
+//!
+//! ```
+//! use sandtrade_guest::prelude::*;
+//! # sandtrade_guest::testing::MockHost::reset();
+//!
+//! let ids = bracket(
+//!     Signal::open_long("AAPL", 100).limit(190.0).reason("pullback"),
+//!     Exits::new().take_profit(205.0).stop_loss(184.0),
+//! )
+//! .expect("accepted");
+//! let exits: Vec<u64> = working_orders()
+//!     .iter()
+//!     .filter(|order| order.exit_of == Some(ids.entry))
+//!     .map(|order| order.signal_id)
+//!     .collect();
+//! assert_eq!(exits, ids.exits().collect::<Vec<_>>());
+//! // Not filled after all: cancelling the entry cancels the bracket.
+//! assert_eq!(cancel(ids.entry), Ok(CancelOutcome::Cancelled));
+//! assert!(working_orders().is_empty());
+//! ```
+//!
 //! # Testing natively
 //!
 //! On a non-wasm target (`cargo test`) the host functions are served by a per-thread mock, see
-//! [`testing`]: signals are recorded and accepted (or refused when a test says so), positions
+//! [`testing`]: signals and brackets are recorded and accepted (or refused when a test says
+//! so), positions
 //! are whatever the test sets or what [`testing::MockHost::fill_accepted`] builds from the
 //! accepted signals, log lines are collected. [`testing::bars`] makes bars and
 //! [`testing::sidecar_params`] reads a sidecar's params as the host passes them. Strategy logic
@@ -92,6 +124,7 @@
 //! accepts, and lists what a strategy may not do (files, network, clocks).
 #![warn(missing_docs)]
 
+mod bracket;
 pub mod indicators;
 mod params;
 mod signal;
@@ -114,10 +147,11 @@ pub mod bindings {
 }
 
 pub use bindings::sandtrade::strategy::types::{
-    Action, Bar, CancelOutcome, CancelRefusal, DataSource, Fill, Level, Market, Metadata,
-    ModifyOutcome, ModifyRefusal, OrderChange, OrderState, OrderType, Position, RejectCode,
-    Rejection, Signal, StopLimit, TimeInForce, Trail, TrailingStop, WorkingOrder,
+    Action, Bar, BracketIds, CancelOutcome, CancelRefusal, DataSource, Exits, Fill, Level, Market,
+    Metadata, ModifyOutcome, ModifyRefusal, OrderChange, OrderState, OrderType, Position,
+    RejectCode, Rejection, Signal, StopLimit, TimeInForce, Trail, TrailingStop, WorkingOrder,
 };
+pub use bracket::{bracket, bracket_logged};
 pub use params::{ParamError, Params};
 pub use signal::{
     SignalId, add_long, add_long_limit, cancel, close_long, close_long_limit, emit, emit_logged,
@@ -363,13 +397,14 @@ impl std::fmt::Display for Action {
 pub mod prelude {
     pub use crate::indicators::{Ema, RollingHigh, RollingLow, Rsi, Sma};
     pub use crate::{
-        Action, Bar, CancelOutcome, CancelRefusal, DataSource, Fill, Level, Market, Metadata,
-        ModifyOutcome, ModifyRefusal, OrderChange, OrderState, OrderType, ParamError, Params,
-        Position, RejectCode, Rejection, Signal, SignalId, StopLimit, Strategy, TimeInForce, Trail,
-        TrailingStop, WorkingOrder, add_long, add_long_limit, cancel, close_long, close_long_limit,
-        debug, emit, emit_logged, error, export_strategy, held, info, modify, now_ms, open_long,
-        open_long_limit, position, reduce_long, reduce_long_limit, stop_loss, take_profit,
-        trailing_stop, warn, working_orders,
+        Action, Bar, BracketIds, CancelOutcome, CancelRefusal, DataSource, Exits, Fill, Level,
+        Market, Metadata, ModifyOutcome, ModifyRefusal, OrderChange, OrderState, OrderType,
+        ParamError, Params, Position, RejectCode, Rejection, Signal, SignalId, StopLimit, Strategy,
+        TimeInForce, Trail, TrailingStop, WorkingOrder, add_long, add_long_limit, bracket,
+        bracket_logged, cancel, close_long, close_long_limit, debug, emit, emit_logged, error,
+        export_strategy, held, info, modify, now_ms, open_long, open_long_limit, position,
+        reduce_long, reduce_long_limit, stop_loss, take_profit, trailing_stop, warn,
+        working_orders,
     };
 }
 
@@ -452,9 +487,9 @@ pub mod __private {
         })
     }
 
-    /// `on_bar` for each bar in turn, stopping after the first bar on which a signal was
-    /// accepted: the host fills its order before it sends the next bar, exactly as when bars
-    /// come one by one. Returns how many bars were consumed.
+    /// `on_bar` for each bar in turn, stopping after the first bar on which a signal (or a
+    /// bracket) was accepted: the host fills its order before it sends the next bar, exactly as
+    /// when bars come one by one. Returns how many bars were consumed.
     pub fn on_bars<S: Strategy>(slot: &'static Slot<S>, bars: &[Bar]) -> u32 {
         slot.with(|cell| {
             let consumed = match cell.borrow_mut().as_mut() {

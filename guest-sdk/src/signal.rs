@@ -189,9 +189,14 @@ thread_local! {
     static ACCEPTED: Cell<u64> = const { Cell::new(0) };
 }
 
-/// How many signals this instance has had accepted.
+/// How many signals (and brackets) this instance has had accepted.
 pub(crate) fn accepted_so_far() -> u64 {
     ACCEPTED.with(Cell::get)
+}
+
+/// Counts one more accepted signal or bracket.
+pub(crate) fn count_accepted() {
+    ACCEPTED.with(|n| n.set(n.get() + 1));
 }
 
 /// Submits a signal. The host validates it now: `Ok` carries its durable id (persisted before
@@ -199,13 +204,14 @@ pub(crate) fn accepted_so_far() -> u64 {
 pub fn emit(signal: Signal) -> Result<SignalId, Rejection> {
     let outcome = crate::sys::emit(&signal);
     if outcome.is_ok() {
-        ACCEPTED.with(|n| n.set(n.get() + 1));
+        count_accepted();
     }
     outcome
 }
 
 /// This strategy's orders that have not ended (queued, on their way, working at IB, or being
-/// cancelled), oldest first.
+/// cancelled), oldest first. The exits of a [`bracket`](crate::bracket) are listed with
+/// [`WorkingOrder::exit_of`] set to their entry's signal id.
 pub fn working_orders() -> Vec<WorkingOrder> {
     crate::sys::working_orders()
 }

@@ -6,8 +6,8 @@
 //! such a call.
 
 use crate::{
-    CancelOutcome, CancelRefusal, Level, ModifyOutcome, ModifyRefusal, OrderChange, Position,
-    Rejection, Signal, WorkingOrder,
+    BracketIds, CancelOutcome, CancelRefusal, Exits, Level, ModifyOutcome, ModifyRefusal,
+    OrderChange, Position, Rejection, Signal, WorkingOrder,
 };
 
 #[cfg(target_arch = "wasm32")]
@@ -18,6 +18,11 @@ use crate::testing as imp;
 pub(crate) fn emit(signal: &Signal) -> Result<u64, Rejection> {
     batch::sync_cursor();
     imp::emit(signal)
+}
+
+pub(crate) fn emit_bracket(entry: &Signal, exits: &Exits) -> Result<BracketIds, Rejection> {
+    batch::sync_cursor();
+    imp::emit_bracket(entry, exits)
 }
 
 pub(crate) fn working_orders() -> Vec<WorkingOrder> {
@@ -57,12 +62,16 @@ pub(crate) fn log_level() -> Level {
 mod component {
     use crate::bindings::sandtrade::strategy::host;
     use crate::{
-        CancelOutcome, CancelRefusal, Level, ModifyOutcome, ModifyRefusal, OrderChange, Position,
-        Rejection, Signal, WorkingOrder,
+        BracketIds, CancelOutcome, CancelRefusal, Exits, Level, ModifyOutcome, ModifyRefusal,
+        OrderChange, Position, Rejection, Signal, WorkingOrder,
     };
 
     pub(crate) fn emit(signal: &Signal) -> Result<u64, Rejection> {
         host::emit(signal)
+    }
+
+    pub(crate) fn emit_bracket(entry: &Signal, exits: &Exits) -> Result<BracketIds, Rejection> {
+        host::emit_bracket(entry, *exits)
     }
 
     pub(crate) fn working_orders() -> Vec<WorkingOrder> {

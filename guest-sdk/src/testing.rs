@@ -5,9 +5,16 @@
 //! rejection queued with [`MockHost::reject_next`]), [`position`](crate::position) reads the
 //! positions set with [`MockHost::set_position`] or built by [`MockHost::fill_accepted`], log
 //! lines are collected and [`now_ms`](crate::now_ms) returns [`MockHost::set_now_ms`]'s value.
+//! [`bracket`](crate::bracket) records the bracket ([`MockHost::brackets`]) and gives its orders
+//! consecutive ids, the entry's first; its exits are listed by
+//! [`working_orders`](crate::working_orders) with `exit_of` set, and work once their entry
+//! has filled.
 //!
 //! The mock validates nothing: it accepts every signal unless told to reject the next one.
-//! The host's rules (long-only, limits, board lots) are tested with the host.
+//! The host's rules (long-only, limits, board lots) are tested with the host. Of a bracket it
+//! checks the shape, as the host does: an entry that buys, at least one exit, a stop-loss that
+//! is a stop, stop-limit or trailing stop, `gtc` or `day` exits, and a take-profit above a
+//! fixed stop-loss trigger.
 //!
 //! Start each test with [`MockHost::reset`]: the mock belongs to the test's thread.
 //!
@@ -35,16 +42,39 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::{
-    Action, Bar, CancelOutcome, CancelRefusal, DataSource, Fill, Level, Market, ModifyOutcome,
-    ModifyRefusal, OrderChange, OrderState, Params, Position, RejectCode, Rejection, Signal,
-    WorkingOrder,
+    Action, Bar, BracketIds, CancelOutcome, CancelRefusal, DataSource, Exits, Fill, Level, Market,
+    ModifyOutcome, ModifyRefusal, OrderChange, OrderState, OrderType, Params, Position, RejectCode,
+    Rejection, Signal, StopLimit, TimeInForce, WorkingOrder,
 };
+
+/// A bracket the mock accepted: what [`MockHost::brackets`] lists.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bracket {
+    /// The ids it answered with.
+    pub ids: BracketIds,
+    /// The entry as the strategy sent it.
+    pub entry: Signal,
+    /// The exits as the strategy sent them.
+    pub exits: Exits,
+}
+
+/// An accepted order that has not ended: a signal, or one of a bracket's three.
+struct Order {
+    id: u64,
+    /// What it does. An exit of a bracket is a `reduce-long` of its entry's quantity.
+    signal: Signal,
+    /// For an exit of a bracket, its entry's id.
+    exit_of: Option<u64>,
+}
 
 struct State {
     next_id: u64,
     signals: Vec<Signal>,
-    /// Accepted signals not yet executed by [`MockHost::fill_accepted`], with their ids.
-    unfilled: Vec<(u64, Signal)>,
+    /// The brackets accepted so far.
+    brackets: Vec<Bracket>,
+    /// Accepted orders not yet executed (by [`MockHost::fill_accepted`] or
+    /// [`MockHost::fill_one`]) nor cancelled.
+    unfilled: Vec<Order>,
     rejections: VecDeque<Rejection>,
     positions: BTreeMap<String, Position>,
     logs: Vec<(Level, String)>,
@@ -64,6 +94,7 @@ impl Default for State {
         State {
             next_id: 0,
             signals: Vec::new(),
+            brackets: Vec::new(),
             unfilled: Vec::new(),
             rejections: VecDeque::new(),
             positions: BTreeMap::new(),
@@ -110,7 +141,8 @@ impl MockHost {
         })
     }
 
-    /// Makes the next `emit` fail with `code` and `message` (queued, first in first out).
+    /// Makes the next `emit` or `bracket` fail with `code` and `message` (queued, first in
+    /// first out).
     pub fn reject_next(code: RejectCode, message: &str) {
         STATE.with(|s| {
             let rejection = Rejection {
@@ -132,7 +164,8 @@ impl MockHost {
         STATE.with(|s| s.borrow_mut().now_ms = now_ms)
     }
 
-    /// The signals accepted so far, oldest first.
+    /// The signals [`emit`](crate::emit) had accepted so far, oldest first (brackets are listed
+    /// by [`MockHost::brackets`]).
     pub fn signals() -> Vec<Signal> {
         STATE.with(|s| s.borrow().signals.clone())
     }
@@ -141,6 +174,23 @@ impl MockHost {
     /// executes them).
     pub fn take_signals() -> Vec<Signal> {
         STATE.with(|s| std::mem::take(&mut s.borrow_mut().signals))
+    }
+
+    /// The brackets accepted so far, oldest first, with the ids they were given.
+    ///
+    /// ```
+    /// # use sandtrade_guest::prelude::*;
+    /// # use sandtrade_guest::testing::MockHost;
+    /// MockHost::reset();
+    /// let entry = Signal::open_long("AAPL", 100).limit(190.0);
+    /// bracket(entry.clone(), Exits::new().take_profit(205.0).stop_loss(184.0)).unwrap();
+    /// let sent = &MockHost::brackets()[0];
+    /// assert_eq!((sent.ids.entry, sent.ids.stop_loss), (1, Some(3)));
+    /// assert_eq!(sent.entry, entry);
+    /// assert_eq!(sent.exits.take_profit, Some(205.0));
+    /// ```
+    pub fn brackets() -> Vec<Bracket> {
+        STATE.with(|s| s.borrow().brackets.clone())
     }
 
     /// The log lines written so far, oldest first.
@@ -169,19 +219,30 @@ impl MockHost {
         STATE.with(|s| s.borrow().cancels.clone())
     }
 
-    /// Executes, in full and at `price`, the accepted and unfilled signal `signal_id` (a stop
+    /// Executes, in full and at `price`, the accepted and unfilled order `signal_id` (a stop
     /// the test decides has triggered, say), like [`MockHost::fill_accepted`] does for all.
-    /// `None` if no such signal is working.
+    /// `None` if no such order is working, or if it is an exit of a bracket whose entry has not
+    /// filled yet (IB works the exits only once their entry has filled).
+    ///
+    /// An exit of a bracket filled in full cancels the other exit, as IB does.
     pub fn fill_one(signal_id: u64, price: f64) -> Option<Fill> {
         STATE.with(|s| {
             let mut s = s.borrow_mut();
-            let at = s.unfilled.iter().position(|(id, _)| *id == signal_id)?;
-            let (_, signal) = s.unfilled.remove(at);
-            let quantity = s.execute(&signal, price);
+            let at = s.unfilled.iter().position(|o| o.id == signal_id)?;
+            if let Some(entry) = s.unfilled[at].exit_of
+                && s.unfilled.iter().any(|o| o.id == entry)
+            {
+                return None;
+            }
+            let order = s.unfilled.remove(at);
+            if let Some(entry) = order.exit_of {
+                s.unfilled.retain(|o| o.exit_of != Some(entry));
+            }
+            let quantity = s.execute(&order.signal, price);
             Some(Fill {
                 signal_id,
-                symbol: signal.symbol,
-                action: signal.action,
+                symbol: order.signal.symbol,
+                action: order.signal.action,
                 quantity,
                 price,
                 time_ms: s.now_ms,
@@ -194,21 +255,28 @@ impl MockHost {
     /// takes from it (`close-long` sells all of it). Returns the fills, oldest first, stamped
     /// with the mock clock, for the test to pass to [`Strategy::on_fill`](crate::Strategy).
     ///
+    /// The entries of brackets fill with the rest; their exits never do here (filled at the
+    /// entry's price they would sell what was just bought): they stay working, for
+    /// [`MockHost::fill_one`] to fill when the test decides one was reached.
+    ///
     /// Panics if a sell exceeds the position: the host would have refused that signal, so the
     /// test is driving the strategy somewhere it cannot go.
     pub fn fill_accepted(price: f64) -> Vec<Fill> {
         STATE.with(|s| {
             let mut s = s.borrow_mut();
             let time_ms = s.now_ms;
-            let unfilled = std::mem::take(&mut s.unfilled);
-            unfilled
+            let (exits, filled): (Vec<Order>, Vec<Order>) = std::mem::take(&mut s.unfilled)
                 .into_iter()
-                .map(|(signal_id, signal)| {
-                    let quantity = s.execute(&signal, price);
+                .partition(|o| o.exit_of.is_some());
+            s.unfilled = exits;
+            filled
+                .into_iter()
+                .map(|order| {
+                    let quantity = s.execute(&order.signal, price);
                     Fill {
-                        signal_id,
-                        symbol: signal.symbol,
-                        action: signal.action,
+                        signal_id: order.id,
+                        symbol: order.signal.symbol,
+                        action: order.signal.action,
                         quantity,
                         price,
                         time_ms,
@@ -338,57 +406,197 @@ pub(crate) fn emit(signal: &Signal) -> Result<u64, Rejection> {
         s.next_id += 1;
         let id = s.next_id;
         s.signals.push(signal.clone());
-        s.unfilled.push((id, signal.clone()));
+        s.unfilled.push(Order {
+            id,
+            signal: signal.clone(),
+            exit_of: None,
+        });
         Ok(id)
     })
+}
+
+/// Accepts a bracket whose shape is one (see [`check_bracket`]): the entry, then its
+/// take-profit, then its stop-loss, on consecutive ids.
+pub(crate) fn emit_bracket(entry: &Signal, exits: &Exits) -> Result<BracketIds, Rejection> {
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        if let Some(rejection) = s.rejections.pop_front() {
+            return Err(rejection);
+        }
+        check_bracket(entry, exits)?;
+        let legs = [
+            ("take-profit", exits.take_profit.map(OrderType::Limit)),
+            ("stop-loss", exits.stop_loss),
+        ];
+        s.next_id += 1;
+        let entry_id = s.next_id;
+        s.unfilled.push(Order {
+            id: entry_id,
+            signal: entry.clone(),
+            exit_of: None,
+        });
+        let mut ids = [None, None];
+        for ((role, order_type), id) in legs.into_iter().zip(&mut ids) {
+            let Some(order_type) = order_type else {
+                continue;
+            };
+            s.next_id += 1;
+            *id = Some(s.next_id);
+            let signal = Signal {
+                order_type,
+                time_in_force: exits.time_in_force,
+                outside_rth: exits.outside_rth,
+                reason: format!("{role} of a bracket"),
+                ..Signal::reduce_long(&entry.symbol, entry.quantity)
+            };
+            let id = s.next_id;
+            s.unfilled.push(Order {
+                id,
+                signal,
+                exit_of: Some(entry_id),
+            });
+        }
+        let ids = BracketIds {
+            entry: entry_id,
+            take_profit: ids[0],
+            stop_loss: ids[1],
+        };
+        s.brackets.push(Bracket {
+            ids,
+            entry: entry.clone(),
+            exits: *exits,
+        });
+        Ok(ids)
+    })
+}
+
+/// The host's checks of a bracket's shape, with its words; not its rules about prices,
+/// positions or limits, which the mock leaves to the host as it does for `emit`.
+fn check_bracket(entry: &Signal, exits: &Exits) -> Result<(), Rejection> {
+    let refuse = |code, why: String| {
+        Err(Rejection {
+            code,
+            message: format!("bracket on {}: {why}", entry.symbol),
+        })
+    };
+    if !entry.action.is_buy() {
+        return refuse(
+            RejectCode::InvalidOrder,
+            format!(
+                "the entry is a {}; a bracket's entry buys (open-long or add-long)",
+                entry.action
+            ),
+        );
+    }
+    if exits.take_profit.is_none() && exits.stop_loss.is_none() {
+        return refuse(
+            RejectCode::InvalidOrder,
+            "no exit: name a take-profit, a stop-loss or both".to_string(),
+        );
+    }
+    if !matches!(exits.time_in_force, TimeInForce::Gtc | TimeInForce::Day) {
+        return refuse(
+            RejectCode::InvalidOrder,
+            format!("exits are gtc or day orders, not {}", exits.time_in_force),
+        );
+    }
+    let trigger = match exits.stop_loss {
+        None | Some(OrderType::TrailingStop(_)) => None,
+        Some(OrderType::Stop(trigger) | OrderType::StopLimit(StopLimit { trigger, .. })) => {
+            Some(trigger)
+        }
+        Some(other) => {
+            let name = other.to_string();
+            let name = name.split(' ').next().unwrap_or_default();
+            return refuse(
+                RejectCode::InvalidOrder,
+                format!(
+                    "the stop-loss is a {name} order; it must be a stop, stop-limit or trailing stop"
+                ),
+            );
+        }
+    };
+    if let (Some(take_profit), Some(trigger)) = (exits.take_profit, trigger)
+        && take_profit <= trigger
+    {
+        return refuse(
+            RejectCode::InvalidPrice,
+            format!("the take-profit {take_profit} must be above the stop-loss trigger {trigger}"),
+        );
+    }
+    Ok(())
 }
 
 pub(crate) fn position(symbol: &str) -> Option<Position> {
     STATE.with(|s| s.borrow().positions.get(symbol).cloned())
 }
 
-/// The accepted signals not yet filled, as working orders at IB.
+/// The accepted orders not yet filled, as working orders at IB.
 pub(crate) fn working_orders() -> Vec<WorkingOrder> {
     STATE.with(|s| {
         s.borrow()
             .unfilled
             .iter()
-            .map(|(id, signal)| WorkingOrder {
-                signal_id: *id,
-                symbol: signal.symbol.clone(),
-                action: signal.action,
-                quantity: signal.quantity,
-                filled: 0,
-                order_type: signal.order_type,
-                time_in_force: signal.time_in_force,
-                outside_rth: signal.outside_rth,
-                state: OrderState::Working,
-            })
+            .map(
+                |Order {
+                     id,
+                     signal,
+                     exit_of,
+                 }| WorkingOrder {
+                    signal_id: *id,
+                    symbol: signal.symbol.clone(),
+                    action: signal.action,
+                    quantity: signal.quantity,
+                    filled: 0,
+                    order_type: signal.order_type,
+                    time_in_force: signal.time_in_force,
+                    outside_rth: signal.outside_rth,
+                    state: OrderState::Working,
+                    exit_of: *exit_of,
+                },
+            )
             .collect()
     })
 }
 
-/// Changes an unfilled accepted signal at once (the mock validates nothing; a new order type
-/// must still be of the same kind, as the host requires).
+/// Changes an unfilled accepted order at once. The mock validates nothing but what makes a
+/// change a change, as the host requires: a new order type must be of the same kind, and an
+/// exit of a bracket keeps its entry's quantity.
 pub(crate) fn modify(signal_id: u64, change: &OrderChange) -> Result<ModifyOutcome, ModifyRefusal> {
     STATE.with(|s| {
         let mut s = s.borrow_mut();
         s.modifies.push((signal_id, *change));
         let next_id = s.next_id;
-        let Some((_, signal)) = s.unfilled.iter_mut().find(|(id, _)| *id == signal_id) else {
+        let Some(order) = s.unfilled.iter_mut().find(|o| o.id == signal_id) else {
             return Err(if signal_id >= 1 && signal_id <= next_id {
                 ModifyRefusal::AlreadyEnded
             } else {
                 ModifyRefusal::UnknownOrder
             });
         };
+        let refused = |message: String| {
+            Err(ModifyRefusal::Refused(Rejection {
+                code: RejectCode::InvalidOrder,
+                message,
+            }))
+        };
+        let signal = &mut order.signal;
+        if let Some(order_type) = change.order_type
+            && std::mem::discriminant(&order_type) != std::mem::discriminant(&signal.order_type)
+        {
+            return refused("a change keeps the order's type".to_string());
+        }
+        if order.exit_of.is_some()
+            && change
+                .quantity
+                .is_some_and(|quantity| quantity != signal.quantity)
+        {
+            return refused(format!(
+                "an exit of a bracket keeps its entry's quantity ({}); change its prices, or cancel it",
+                signal.quantity
+            ));
+        }
         if let Some(order_type) = change.order_type {
-            if std::mem::discriminant(&order_type) != std::mem::discriminant(&signal.order_type) {
-                return Err(ModifyRefusal::Refused(Rejection {
-                    code: RejectCode::InvalidOrder,
-                    message: "a change keeps the order's type".to_string(),
-                }));
-            }
             signal.order_type = order_type;
         }
         if let Some(quantity) = change.quantity {
@@ -398,14 +606,16 @@ pub(crate) fn modify(signal_id: u64, change: &OrderChange) -> Result<ModifyOutco
     })
 }
 
-/// Cancels an unfilled accepted signal at once (the mock has no broker to wait for).
+/// Cancels an unfilled accepted order at once (the mock has no broker to wait for). An entry of
+/// a bracket takes its exits with it, as IB cancels them when the entry ends unfilled.
 pub(crate) fn cancel(signal_id: u64) -> Result<CancelOutcome, CancelRefusal> {
     STATE.with(|s| {
         let mut s = s.borrow_mut();
         s.cancels.push(signal_id);
-        match s.unfilled.iter().position(|(id, _)| *id == signal_id) {
+        match s.unfilled.iter().position(|o| o.id == signal_id) {
             Some(at) => {
                 s.unfilled.remove(at);
+                s.unfilled.retain(|o| o.exit_of != Some(signal_id));
                 Ok(CancelOutcome::Cancelled)
             }
             None if signal_id >= 1 && signal_id <= s.next_id => Err(CancelRefusal::AlreadyEnded),

@@ -7,7 +7,8 @@ operator's parameters (from the sidecar `.toml`), then :meth:`Strategy.on_bar` f
 of the declared symbols and :meth:`Strategy.on_fill` for every execution of an order the
 strategy caused. From inside those calls the strategy may :func:`emit` signals (or use the
 shortcuts such as :func:`open_long` and :func:`stop_loss`, or :func:`emit_logged`, which also
-logs the outcome), list its :func:`working_orders` and :func:`cancel` or :func:`modify` one,
+logs the outcome), send an entry with its exits attached as a :func:`bracket`, list its
+:func:`working_orders` and :func:`cancel` or :func:`modify` one,
 read its own :func:`position`, log (:func:`info` and friends) and read the host clock with
 :func:`now_ms`::
 
@@ -48,8 +49,9 @@ read its own :func:`position`, log (:func:`info` and friends) and read the host 
             elif not above and held(bar.symbol) > 0:
                 emit_logged(Signal.close_long(bar.symbol).reason("crossed below"))
 
-Errors: :func:`emit` and the shortcuts raise :class:`Rejection` when the host refuses a
-signal; :func:`emit_logged` logs the refusal and returns None instead. :func:`cancel` raises
+Errors: :func:`emit`, :func:`bracket` and the shortcuts raise :class:`Rejection` when the host
+refuses a signal; :func:`emit_logged` and :func:`bracket_logged` log the refusal and return
+None instead. :func:`cancel` raises
 :class:`CancelRefused` and :func:`modify` :class:`ModifyRefused` when the host did nothing.
 `init` refuses the parameters by raising :class:`ParamError` (or any `ValueError`).
 
@@ -85,9 +87,12 @@ from .params import (
     usize,
 )
 from .signal import (
+    Exits,
     Signal,
     add_long,
     add_long_limit,
+    bracket,
+    bracket_logged,
     cancel,
     close_long,
     close_long_limit,
@@ -107,6 +112,7 @@ from .strategy import Strategy
 from .types import (
     Action,
     Bar,
+    BracketIds,
     CancelOutcome,
     CancelRefusal,
     CancelRefused,
@@ -143,10 +149,12 @@ __version__ = "0.1.0"
 __all__ = [
     "Action",
     "Bar",
+    "BracketIds",
     "CancelOutcome",
     "CancelRefusal",
     "CancelRefused",
     "DataSource",
+    "Exits",
     "Fill",
     "InvalidParam",
     "Level",
@@ -182,6 +190,8 @@ __all__ = [
     "WorkingOrder",
     "add_long",
     "add_long_limit",
+    "bracket",
+    "bracket_logged",
     "cancel",
     "close_long",
     "close_long_limit",

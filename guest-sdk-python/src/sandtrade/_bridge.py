@@ -13,10 +13,11 @@ from componentize_py_types import Err
 from wit_world.imports import host as wit_host
 from wit_world.imports import types as wit
 
-from .signal import Signal
+from .signal import Exits, Signal
 from .types import (
     Action,
     Bar,
+    BracketIds,
     CancelOutcome,
     CancelRefusal,
     CancelRefused,
@@ -178,7 +179,22 @@ def working_order_from_wit(order: wit.WorkingOrder) -> WorkingOrder:
         _TIF_FROM_WIT[order.time_in_force],
         order.outside_rth,
         _ORDER_STATE[order.state],
+        order.exit_of,
     )
+
+
+def exits_to_wit(exits: Exits) -> wit.Exits:
+    stop_loss = exits.stop_loss_order
+    return wit.Exits(
+        exits.take_profit_price,
+        None if stop_loss is None else order_type_to_wit(stop_loss),
+        _TIF_TO_WIT[exits.time_in_force],
+        exits.outside_rth_allowed,
+    )
+
+
+def bracket_ids_from_wit(ids: wit.BracketIds) -> BracketIds:
+    return BracketIds(ids.entry, ids.take_profit, ids.stop_loss)
 
 
 def order_change_to_wit(change: OrderChange) -> wit.OrderChange:
@@ -217,6 +233,14 @@ class ComponentHost:
         except Err as refused:
             rejection = refused.value
             raise Rejection(_REJECT_CODE[rejection.code], rejection.message) from None
+
+    def emit_bracket(self, entry: Signal, exits: Exits) -> BracketIds:
+        try:
+            ids = wit_host.emit_bracket(signal_to_wit(entry), exits_to_wit(exits))
+        except Err as refused:
+            rejection = refused.value
+            raise Rejection(_REJECT_CODE[rejection.code], rejection.message) from None
+        return bracket_ids_from_wit(ids)
 
     def working_orders(self) -> list[WorkingOrder]:
         return [working_order_from_wit(order) for order in wit_host.working_orders()]

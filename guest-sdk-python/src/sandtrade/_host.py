@@ -7,8 +7,8 @@ else (pytest, a REPL) nothing is installed and the first call selects the mock h
 
 The batch cursor: when the host hands several bars at once (`on-bars`), the SDK runs the
 author's `on_bar` on each in turn, and the host must know which bar the strategy is on when
-it answers a call that depends on it (`emit`, `position`, `working_orders`, `cancel`,
-`modify`, `now_ms`: in a backtest, that bar's replay time and close). Telling it costs a
+it answers a call that depends on it (`emit`, `bracket`, `position`, `working_orders`,
+`cancel`, `modify`, `now_ms`: in a backtest, that bar's replay time and close). Telling it costs a
 call, so the SDK tells it lazily, through :func:`as_of_bar`, only before such a call and only
 when the bar changed since it last told: a strategy that calls the host on 3 bars of a batch
 of 1,000 pays for 3. Logging answers as of nothing and never tells it.
@@ -19,8 +19,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from .signal import Signal
+    from .signal import Exits, Signal
     from .types import (
+        BracketIds,
         CancelOutcome,
         Level,
         ModifyOutcome,
@@ -35,6 +36,10 @@ class Host(Protocol):
 
     def emit(self, signal: Signal) -> int:
         """The signal's id; raises `Rejection` when the host refuses it."""
+        ...
+
+    def emit_bracket(self, entry: Signal, exits: Exits) -> BracketIds:
+        """The bracket's ids; raises `Rejection` when the host refuses it."""
         ...
 
     def working_orders(self) -> list[WorkingOrder]: ...
@@ -102,8 +107,8 @@ def at_bar(index: int) -> None:
 
 def as_of_bar() -> Host:
     """The host, told first which bar of the batch the strategy is on if it does not know it
-    yet: for the calls that answer as of a bar (emit, position, working_orders, cancel,
-    modify, now_ms), never for logging."""
+    yet: for the calls that answer as of a bar (emit, emit_bracket, position, working_orders,
+    cancel, modify, now_ms), never for logging."""
     global _told
     host = current()
     if _handling != _told:

@@ -1,6 +1,7 @@
 """Building and emitting signals: the order types a strategy may ask IB for, their time in
 force, and the protective orders a trader names (`stop_loss`, `take_profit`,
-`trailing_stop`); listing the strategy's working orders, cancelling and changing them.
+`trailing_stop`); brackets (an entry with its exits attached); listing the strategy's working
+orders, cancelling and changing them.
 
 A :class:`Signal` is built with a named constructor and refined with chained calls, each
 returning a new signal (a signal is an immutable value)::
@@ -18,6 +19,12 @@ the host refuses it, as do the shortcuts (:func:`open_long`, :func:`close_long_l
 :func:`emit_logged` never raises for a refusal: it writes the outcome to the host log and
 returns the id, or None when refused; use it when a refusal needs no handling beyond the log.
 
+Brackets: :func:`bracket` sends a buy with its take-profit, stop-loss or both
+(:class:`Exits`) attached, and returns their ids (:class:`BracketIds`); it raises
+:class:`Rejection` like :func:`emit`::
+
+    bracket(Signal.open_long("AAPL", 100).limit(190.0), Exits().take_profit(205.0).stop_loss(184.0))
+
 Working orders, cancels and changes: :func:`working_orders` lists the strategy's orders that
 have not ended; :func:`cancel` cancels one by the id `emit` returned, and **raises**
 :class:`CancelRefused` when the host did nothing (an order that already filled, say);
@@ -34,9 +41,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from . import _host
+from ._fmt import display_f64
 from ._log import info, log_enabled, warn
 from .types import (
     Action,
+    BracketIds,
     CancelOutcome,
     Level,
     LimitOnCloseOrder,
@@ -58,9 +67,12 @@ from .types import (
 )
 
 __all__ = [
+    "Exits",
     "Signal",
     "add_long",
     "add_long_limit",
+    "bracket",
+    "bracket_logged",
     "cancel",
     "close_long",
     "close_long_limit",
@@ -258,6 +270,11 @@ class Signal:
         """Submits the signal: the same as ``emit(signal)``."""
         return emit(self)
 
+    def bracket(self, exits: Exits) -> BracketIds:
+        """Submits the signal as the entry of a bracket with `exits` attached: the same as
+        ``bracket(signal, exits)``."""
+        return bracket(self, exits)
+
     def __str__(self) -> str:
         if self.action is Action.CLOSE_LONG:
             text = f"{self.action} {self.symbol}"
@@ -272,6 +289,103 @@ class Signal:
         return text
 
 
+@dataclass(frozen=True, slots=True)
+class Exits:
+    """The exits :func:`bracket` attaches to an entry: a take-profit, a stop-loss or both,
+    good till cancelled unless told otherwise (a protective exit should outlive the day). Built
+    by chaining, each call returning new exits::
+
+        Exits().take_profit(205.0).stop_loss(184.0)
+        Exits().trailing_stop(TrailPercent(3.0)).limit_offset(0.1).day()
+
+    `str(exits)` reads as the Rust SDK writes it:
+
+    >>> str(Exits().take_profit(205.0).stop_loss(184.0))
+    'take-profit 205 and stop-loss stop 184 gtc'
+
+    The fields cannot share the builders' names: they are `take_profit_price`,
+    `stop_loss_order`, `time_in_force` and `outside_rth_allowed`.
+    """
+
+    take_profit_price: float | None = None
+    """Sell the entry's shares at this limit price or better (above the market)."""
+    stop_loss_order: OrderType | None = None
+    """Sell them with this order: a `StopOrder`, `StopLimitOrder` or `TrailingStopOrder` (the
+    host refuses any other as `invalid-order`)."""
+    time_in_force: TimeInForce = TimeInForce.GTC
+    """`GTC` (the default) or `DAY` (the host refuses any other as `invalid-order`)."""
+    outside_rth_allowed: bool = False
+    """Whether the exits may trigger and fill outside regular trading hours; set it with
+    `.outside_rth()`."""
+
+    def take_profit(self, price: float) -> Exits:
+        """A take-profit: sell the entry's shares at `price` or better. It must be above a
+        fixed stop-loss's trigger (`invalid-price` otherwise)."""
+        return replace(self, take_profit_price=float(price))
+
+    def stop_loss(self, trigger: float) -> Exits:
+        """A stop-loss: sell the entry's shares at the market once the last price falls to
+        `trigger` (IB `STP`)."""
+        return replace(self, stop_loss_order=StopOrder(float(trigger)))
+
+    def stop_loss_limit(self, trigger: float, limit: float) -> Exits:
+        """A stop-limit stop-loss: once the last price falls to `trigger`, sell at `limit` or
+        better (IB `STP LMT`)."""
+        return replace(self, stop_loss_order=StopLimitOrder(float(trigger), float(limit)))
+
+    def trailing_stop(self, trail: Trail) -> Exits:
+        """A trailing stop-loss, `trail` (`TrailAmount(2.5)` or `TrailPercent(3.0)`) below the
+        highest price seen since the entry filled (IB `TRAIL`).
+
+        >>> str(Exits().trailing_stop(TrailPercent(3.0)).limit_offset(0.1))
+        'stop-loss trailing-stop 3% offset 0.1 gtc'
+        """
+        if not isinstance(trail, (TrailAmount, TrailPercent)):
+            raise TypeError(
+                "a trail is TrailAmount(distance) or TrailPercent(percent), "
+                f"got {type(trail).__name__} {trail!r}"
+            )
+        return replace(self, stop_loss_order=TrailingStopOrder(trail))
+
+    def limit_offset(self, offset: float) -> Exits:
+        """A trailing stop-loss as a trailing stop-limit: once triggered it rests as a limit
+        `offset` below the trigger. Does nothing to other stop-losses, as in the Rust SDK."""
+        order_type = self.stop_loss_order
+        if not isinstance(order_type, TrailingStopOrder):
+            return self
+        return replace(self, stop_loss_order=replace(order_type, limit_offset=float(offset)))
+
+    def gtc(self) -> Exits:
+        """Good till cancelled (the default): the exits work across days and gateway
+        restarts."""
+        return replace(self, time_in_force=TimeInForce.GTC)
+
+    def day(self) -> Exits:
+        """Day orders: IB cancels the exits not filled at the end of the trading day, leaving
+        the position unprotected."""
+        return replace(self, time_in_force=TimeInForce.DAY)
+
+    def outside_rth(self) -> Exits:
+        """Lets the exits trigger and fill outside regular trading hours (IB `outsideRth`; the
+        field `outside_rth_allowed`)."""
+        return replace(self, outside_rth_allowed=True)
+
+    def __str__(self) -> str:
+        take_profit, stop_loss = self.take_profit_price, self.stop_loss_order
+        if take_profit is not None and stop_loss is not None:
+            text = f"take-profit {display_f64(take_profit)} and stop-loss {stop_loss}"
+        elif take_profit is not None:
+            text = f"take-profit {display_f64(take_profit)}"
+        elif stop_loss is not None:
+            text = f"stop-loss {stop_loss}"
+        else:
+            text = "no exit"
+        text += f" {self.time_in_force}"
+        if self.outside_rth_allowed:
+            text += " outside-rth"
+        return text
+
+
 # Signals accepted in this process so far. The SDK's `on-bars` stops its batch after a bar
 # that changed it, so that the host fills the order before the strategy sees the next bar
 # (see `sandtrade/_runner.py`).
@@ -279,7 +393,7 @@ _accepted = 0
 
 
 def accepted_so_far() -> int:
-    """How many signals the host has accepted from this strategy."""
+    """How many signals (and brackets) the host has accepted from this strategy."""
     return _accepted
 
 
@@ -295,10 +409,57 @@ def emit(signal: Signal) -> int:
     return signal_id
 
 
+def bracket(entry: Signal, exits: Exits) -> BracketIds:
+    """Submits a bracket: `entry` (an `open-long` or `add-long`) with `exits` attached, which
+    sell the shares it buys. The host validates the three orders together and sends them to
+    IB together: the return value is their durable ids (entry, then take-profit, then
+    stop-loss, those asked for).
+
+    IB works the exits only once the entry has filled, reduces one by each fill of the other,
+    and cancels them if the entry ends unfilled: cancelling an unfilled entry is cancelling the
+    bracket. The exits sell only what the entry bought, so they never count against the rest
+    of the position. An exit's prices can be moved with :func:`modify`, never its quantity
+    (it is the entry's). Like an accepted signal, an accepted bracket ends a batch of bars
+    after its bar, so that the entry can fill before the next one.
+
+    Raises :class:`Rejection` (with `code` and `message`) when the host refuses it; none of
+    it is sent then.
+    """
+    global _accepted
+    ids = _host.as_of_bar().emit_bracket(entry, exits)
+    _accepted += 1
+    return ids
+
+
+def bracket_logged(entry: Signal, exits: Exits) -> BracketIds | None:
+    """Submits a bracket like :func:`bracket` and writes the outcome to the host log: at info
+    level `open-long 100 AAPL limit 190 with take-profit 205 and stop-loss stop 184 gtc:
+    accepted as signals 7, 8, 9 (reason)`, at warn level `...: refused, invalid-price:
+    (message)`.
+
+    Returns the ids, or None when the host refused the bracket (it never raises a
+    :class:`Rejection`: the refusal is in the log).
+    """
+    try:
+        ids = bracket(entry, exits)
+    except Rejection as rejection:
+        if log_enabled(Level.WARN):
+            warn(f"{entry} with {exits}: refused, {rejection.code}: {rejection.message}")
+        return None
+    if log_enabled(Level.INFO):
+        listed = ", ".join(str(i) for i in [ids.entry, *ids.exits()])
+        if entry.reason_text:
+            info(f"{entry} with {exits}: accepted as signals {listed} ({entry.reason_text})")
+        else:
+            info(f"{entry} with {exits}: accepted as signals {listed}")
+    return ids
+
+
 def working_orders() -> list[WorkingOrder]:
     """This strategy's orders that have not ended (queued, on their way, working at IB, or
     being cancelled), oldest first, each with its signal id, what was ordered and filled,
-    and its state."""
+    and its state. The exits of a :func:`bracket` have `exit_of` set to their entry's signal
+    id."""
     return _host.as_of_bar().working_orders()
 
 

@@ -9,12 +9,17 @@ collected and :func:`~sandtrade.now_ms` returns :meth:`MockHost.set_now_ms`'s va
 :func:`~sandtrade.cancel` cancels one of them at once (`CANCELLED`), and refuses an id it
 gave before (`ALREADY_ENDED`) or never gave (`UNKNOWN_ORDER`); :func:`~sandtrade.modify`
 changes one at once (`CHANGED`), refuses a new order type of another kind (`REFUSED`, with an
-`INVALID_ORDER` rejection) and ids as `cancel` does. :func:`on_bars` drives a
-strategy through a batch of bars as the component does, and :meth:`MockHost.handled_bars`
-says which bars it told the host of.
+`INVALID_ORDER` rejection) and ids as `cancel` does. :func:`~sandtrade.bracket` records the
+bracket (:meth:`MockHost.brackets`) and gives its orders consecutive ids, the entry's first;
+its exits are listed by `working_orders` with `exit_of` set, and work once their entry has
+filled. :func:`on_bars` drives a strategy through a batch of bars as the component does, and
+:meth:`MockHost.handled_bars` says which bars it told the host of.
 
 The mock validates nothing: it accepts every signal unless told to reject the next one. The
-host's rules (long-only, limits, board lots) are tested with the host.
+host's rules (long-only, limits, board lots) are tested with the host. Of a bracket it checks
+the shape, as the host does: an entry that buys, at least one exit, a stop-loss that is a
+stop, stop-limit or trailing stop, `GTC` or `DAY` exits, and a take-profit above a fixed
+stop-loss trigger.
 
 There is one mock per process. Start each test with :meth:`MockHost.reset`, for example in an
 autouse fixture::
@@ -43,6 +48,14 @@ A protective order, raised, then triggered::
     assert working_orders()[0].order_type == StopOrder(185.0)
     strategy.on_fill(MockHost.fill_one(stop, 179.9))  # the test decides the stop triggered
     assert held("AAPL") == 0
+
+A bracket, its entry filled, then its take-profit (which cancels the stop-loss)::
+
+    ids = bracket(Signal.open_long("AAPL", 100).limit(190.0), Exits().take_profit(205.0).stop_loss(184.0))
+    assert [order.exit_of for order in working_orders()] == [None, ids.entry, ids.entry]
+    MockHost.fill_accepted(190.0)                      # fills the entry, never the exits
+    MockHost.fill_one(ids.take_profit, 205.0)
+    assert working_orders() == [] and held("AAPL") == 0
 """
 
 from __future__ import annotations
@@ -58,38 +71,69 @@ from . import _host
 from ._fmt import display_f64
 from ._runner import run_batch
 from .params import Params
-from .signal import Signal
+from .signal import Exits, Signal
 from .strategy import Strategy
 from .types import (
     Action,
     Bar,
+    BracketIds,
     CancelOutcome,
     CancelRefusal,
     CancelRefused,
     DataSource,
     Fill,
     Level,
+    LimitOrder,
     Market,
     ModifyOutcome,
     ModifyRefusal,
     ModifyRefused,
     OrderChange,
     OrderState,
+    OrderType,
     Position,
     RejectCode,
     Rejection,
+    StopLimitOrder,
+    StopOrder,
+    TimeInForce,
+    TrailingStopOrder,
     WorkingOrder,
 )
 
-__all__ = ["MockHost", "bar", "bars", "on_bars", "sidecar_params"]
+__all__ = ["Bracket", "MockHost", "bar", "bars", "on_bars", "sidecar_params"]
+
+
+@dataclass(frozen=True, slots=True)
+class Bracket:
+    """A bracket the mock accepted: what :meth:`MockHost.brackets` lists."""
+
+    ids: BracketIds
+    """The ids it answered with."""
+    entry: Signal
+    """The entry as the strategy sent it."""
+    exits: Exits
+    """The exits as the strategy sent them."""
+
+
+@dataclass
+class _Order:
+    """An accepted order that has not ended: a signal, or one of a bracket's three."""
+
+    id: int
+    signal: Signal
+    """What it does. An exit of a bracket is a `reduce-long` of its entry's quantity."""
+    exit_of: int | None = None
+    """For an exit of a bracket, its entry's id."""
 
 
 @dataclass
 class _State:
     next_id: int = 0
     signals: list[Signal] = field(default_factory=list)
-    # Accepted signals not yet executed by `fill_accepted`, with their ids.
-    unfilled: list[tuple[int, Signal]] = field(default_factory=list)
+    brackets: list[Bracket] = field(default_factory=list)
+    # Accepted orders not yet executed (by `fill_accepted` or `fill_one`) nor cancelled.
+    unfilled: list[_Order] = field(default_factory=list)
     rejections: deque[Rejection] = field(default_factory=deque)
     positions: dict[str, Position] = field(default_factory=dict)
     logs: list[tuple[Level, str]] = field(default_factory=list)
@@ -115,53 +159,101 @@ class _Mock:
             raise _state.rejections.popleft()
         _state.next_id += 1
         _state.signals.append(signal)
-        _state.unfilled.append((_state.next_id, signal))
+        _state.unfilled.append(_Order(_state.next_id, signal))
         return _state.next_id
 
+    def emit_bracket(self, entry: Signal, exits: Exits) -> BracketIds:
+        # The entry, then its take-profit, then its stop-loss, on consecutive ids.
+        if _state.rejections:
+            raise _state.rejections.popleft()
+        _check_bracket(entry, exits)
+        _state.next_id += 1
+        entry_id = _state.next_id
+        _state.unfilled.append(_Order(entry_id, entry))
+        price = exits.take_profit_price
+        take_profit = None if price is None else LimitOrder(price)
+        legs: list[int | None] = []
+        roles: list[tuple[str, OrderType | None]] = [
+            ("take-profit", take_profit),
+            ("stop-loss", exits.stop_loss_order),
+        ]
+        for role, order_type in roles:
+            if order_type is None:
+                legs.append(None)
+                continue
+            _state.next_id += 1
+            leg = Signal(
+                Action.REDUCE_LONG,
+                entry.symbol,
+                entry.quantity,
+                order_type,
+                exits.time_in_force,
+                exits.outside_rth_allowed,
+                f"{role} of a bracket",
+            )
+            _state.unfilled.append(_Order(_state.next_id, leg, entry_id))
+            legs.append(_state.next_id)
+        ids = BracketIds(entry_id, legs[0], legs[1])
+        _state.brackets.append(Bracket(ids, entry, exits))
+        return ids
+
     def working_orders(self) -> list[WorkingOrder]:
-        # The accepted signals not yet filled, as orders working at IB.
+        # The accepted orders not yet filled, as orders working at IB.
         return [
             WorkingOrder(
-                signal_id=signal_id,
-                symbol=signal.symbol,
-                action=signal.action,
-                quantity=signal.quantity,
+                signal_id=order.id,
+                symbol=order.signal.symbol,
+                action=order.signal.action,
+                quantity=order.signal.quantity,
                 filled=0,
-                order_type=signal.order_type,
-                time_in_force=signal.time_in_force,
-                outside_rth=signal.outside_rth_allowed,
+                order_type=order.signal.order_type,
+                time_in_force=order.signal.time_in_force,
+                outside_rth=order.signal.outside_rth_allowed,
                 state=OrderState.WORKING,
+                exit_of=order.exit_of,
             )
-            for signal_id, signal in _state.unfilled
+            for order in _state.unfilled
         ]
 
     def cancel(self, signal_id: int) -> CancelOutcome:
-        # Cancelled at once: the mock has no broker to wait for.
+        # Cancelled at once: the mock has no broker to wait for. An entry of a bracket takes
+        # its exits with it, as IB cancels them when the entry ends unfilled.
         _state.cancels.append(signal_id)
-        for at, (unfilled_id, _) in enumerate(_state.unfilled):
-            if unfilled_id == signal_id:
+        for at, order in enumerate(_state.unfilled):
+            if order.id == signal_id:
                 del _state.unfilled[at]
+                _state.unfilled = [o for o in _state.unfilled if o.exit_of != signal_id]
                 return CancelOutcome.CANCELLED
         if 1 <= signal_id <= _state.next_id:
             raise CancelRefused(signal_id, CancelRefusal.ALREADY_ENDED)
         raise CancelRefused(signal_id, CancelRefusal.UNKNOWN_ORDER)
 
     def modify(self, signal_id: int, change: OrderChange) -> ModifyOutcome:
-        # Changed at once; the mock validates nothing but what makes a change a change: a new
-        # order type must be of the order's own kind, as the host requires.
+        # Changed at once; the mock validates nothing but what makes a change a change, as the
+        # host requires: a new order type must be of the order's own kind, and an exit of a
+        # bracket keeps its entry's quantity.
         _state.modifies.append((signal_id, change))
-        for at, (unfilled_id, signal) in enumerate(_state.unfilled):
-            if unfilled_id != signal_id:
+        for order in _state.unfilled:
+            if order.id != signal_id:
                 continue
+            signal = order.signal
             order_type = change.new_order_type
             if order_type is not None and type(order_type) is not type(signal.order_type):
                 rejection = Rejection(RejectCode.INVALID_ORDER, "a change keeps the order's type")
                 raise ModifyRefused(signal_id, ModifyRefusal.REFUSED, rejection)
+            quantity = change.new_quantity
+            if order.exit_of is not None and quantity is not None and quantity != signal.quantity:
+                rejection = Rejection(
+                    RejectCode.INVALID_ORDER,
+                    f"an exit of a bracket keeps its entry's quantity ({signal.quantity}); "
+                    "change its prices, or cancel it",
+                )
+                raise ModifyRefused(signal_id, ModifyRefusal.REFUSED, rejection)
             if order_type is not None:
                 signal = replace(signal, order_type=order_type)
-            if change.new_quantity is not None:
-                signal = replace(signal, quantity=change.new_quantity)
-            _state.unfilled[at] = (signal_id, signal)
+            if quantity is not None:
+                signal = replace(signal, quantity=quantity)
+            order.signal = signal
             return ModifyOutcome.CHANGED
         if 1 <= signal_id <= _state.next_id:
             raise ModifyRefused(signal_id, ModifyRefusal.ALREADY_ENDED)
@@ -186,6 +278,42 @@ class _Mock:
         return _state.now_ms
 
 
+def _check_bracket(entry: Signal, exits: Exits) -> None:
+    """The host's checks of a bracket's shape, with its words; not its rules about prices,
+    positions or limits, which the mock leaves to the host as it does for `emit`."""
+
+    def refuse(code: RejectCode, why: str) -> Rejection:
+        return Rejection(code, f"bracket on {entry.symbol}: {why}")
+
+    if not entry.action.is_buy:
+        raise refuse(
+            RejectCode.INVALID_ORDER,
+            f"the entry is a {entry.action}; a bracket's entry buys (open-long or add-long)",
+        )
+    take_profit, stop_loss = exits.take_profit_price, exits.stop_loss_order
+    if take_profit is None and stop_loss is None:
+        raise refuse(RejectCode.INVALID_ORDER, "no exit: name a take-profit, a stop-loss or both")
+    if exits.time_in_force not in (TimeInForce.GTC, TimeInForce.DAY):
+        raise refuse(
+            RejectCode.INVALID_ORDER, f"exits are gtc or day orders, not {exits.time_in_force}"
+        )
+    trigger: float | None = None
+    if isinstance(stop_loss, (StopOrder, StopLimitOrder)):
+        trigger = stop_loss.trigger
+    elif stop_loss is not None and not isinstance(stop_loss, TrailingStopOrder):
+        name = str(stop_loss).split(" ")[0]
+        raise refuse(
+            RejectCode.INVALID_ORDER,
+            f"the stop-loss is a {name} order; it must be a stop, stop-limit or trailing stop",
+        )
+    if take_profit is not None and trigger is not None and take_profit <= trigger:
+        raise refuse(
+            RejectCode.INVALID_PRICE,
+            f"the take-profit {display_f64(take_profit)} must be above the stop-loss trigger "
+            f"{display_f64(trigger)}",
+        )
+
+
 def _mock_host() -> _Mock:
     return _Mock()
 
@@ -199,8 +327,8 @@ class MockHost:
 
     @staticmethod
     def reset() -> None:
-        """Forgets everything: signals, queued rejections, positions, log lines, cancels,
-        changes, handled bars, clock, ids, the log level. Call it first in every test. It also makes
+        """Forgets everything: signals, brackets, queued rejections, positions, log lines,
+        cancels, changes, handled bars, clock, ids, the log level. Call it first in every test. It also makes
         the mock serve the host functions again if something else was installed."""
         global _state
         _state = _State()
@@ -217,8 +345,8 @@ class MockHost:
 
     @staticmethod
     def reject_next(code: RejectCode, message: str) -> None:
-        """Makes the next `emit` raise a :class:`Rejection` with `code` and `message` (queued,
-        first in first out)."""
+        """Makes the next `emit` or `bracket` raise a :class:`Rejection` with `code` and
+        `message` (queued, first in first out)."""
         _state.rejections.append(Rejection(code, message))
 
     @staticmethod
@@ -234,8 +362,20 @@ class MockHost:
 
     @staticmethod
     def signals() -> list[Signal]:
-        """The signals accepted so far, oldest first."""
+        """The signals `emit` had accepted so far, oldest first (brackets are listed by
+        :meth:`brackets`)."""
         return list(_state.signals)
+
+    @staticmethod
+    def brackets() -> list[Bracket]:
+        """The brackets accepted so far, oldest first, each with the ids it was given, its
+        entry and its exits::
+
+            ids = bracket(Signal.open_long("AAPL", 100).limit(190.0), Exits().stop_loss(184.0))
+            (sent,) = MockHost.brackets()
+            assert sent.ids == ids and str(sent.exits) == "stop-loss stop 184 gtc"
+        """
+        return list(_state.brackets)
 
     @staticmethod
     def take_signals() -> list[Signal]:
@@ -276,25 +416,34 @@ class MockHost:
 
     @staticmethod
     def fill_one(signal_id: int, price: float) -> Fill | None:
-        """Executes, in full and at `price`, the accepted and unfilled signal `signal_id` (a
+        """Executes, in full and at `price`, the accepted and unfilled order `signal_id` (a
         stop the test decides has triggered, say), the way :meth:`fill_accepted` does for all.
-        Returns the fill, for the test to pass to `on_fill`, or None if no such signal is
-        working.
+        Returns the fill, for the test to pass to `on_fill`, or None if no such order is
+        working, or if it is an exit of a bracket whose entry has not filled yet (IB works the
+        exits only once their entry has filled). An exit filled in full cancels the other exit,
+        as IB does.
 
         Raises `AssertionError` if it is a sell larger than the position (see
         :meth:`fill_accepted`).
         """
-        for at, (unfilled_id, signal) in enumerate(_state.unfilled):
-            if unfilled_id == signal_id:
-                del _state.unfilled[at]
-                return Fill(
-                    signal_id=signal_id,
-                    symbol=signal.symbol,
-                    action=signal.action,
-                    quantity=_execute(signal, price),
-                    price=price,
-                    time_ms=_state.now_ms,
-                )
+        for at, order in enumerate(_state.unfilled):
+            if order.id != signal_id:
+                continue
+            entry = order.exit_of
+            if entry is not None and any(o.id == entry for o in _state.unfilled):
+                return None
+            del _state.unfilled[at]
+            if entry is not None:
+                _state.unfilled = [o for o in _state.unfilled if o.exit_of != entry]
+            signal = order.signal
+            return Fill(
+                signal_id=signal_id,
+                symbol=signal.symbol,
+                action=signal.action,
+                quantity=_execute(signal, price),
+                price=price,
+                time_ms=_state.now_ms,
+            )
         return None
 
     @staticmethod
@@ -304,20 +453,25 @@ class MockHost:
         sell takes from it (`close-long` sells all of it). Returns the fills, oldest first,
         stamped with the mock clock, for the test to pass to `on_fill`.
 
+        The entries of brackets fill with the rest; their exits never do here (filled at the
+        entry's price they would sell what was just bought): they stay working, for
+        :meth:`fill_one` to fill when the test decides one was reached.
+
         Raises `AssertionError` if a sell exceeds the position: the host would have refused
         that signal, so the test is driving the strategy somewhere it cannot go.
         """
-        unfilled, _state.unfilled = _state.unfilled, []
+        filled = [order for order in _state.unfilled if order.exit_of is None]
+        _state.unfilled = [order for order in _state.unfilled if order.exit_of is not None]
         return [
             Fill(
-                signal_id=signal_id,
-                symbol=signal.symbol,
-                action=signal.action,
-                quantity=_execute(signal, price),
+                signal_id=order.id,
+                symbol=order.signal.symbol,
+                action=order.signal.action,
+                quantity=_execute(order.signal, price),
                 price=price,
                 time_ms=_state.now_ms,
             )
-            for signal_id, signal in unfilled
+            for order in filled
         ]
 
 

@@ -20,6 +20,7 @@ from ._fmt import display_f64
 __all__ = [
     "Action",
     "Bar",
+    "BracketIds",
     "CancelOutcome",
     "CancelRefusal",
     "CancelRefused",
@@ -367,6 +368,24 @@ class WorkingOrder:
     time_in_force: TimeInForce
     outside_rth: bool
     state: OrderState
+    exit_of: int | None = None
+    """For an exit of a bracket: the signal id of its entry (None for any other order)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BracketIds:
+    """The signal ids of a bracket's orders, as :func:`~sandtrade.bracket` returns them: the
+    entry's, then the take-profit's and the stop-loss's (None for an exit not asked for). Each
+    is an order of its own: listed by `working_orders`, its fills reach `on_fill` with its id,
+    and it can be cancelled or have its prices modified by its id."""
+
+    entry: int
+    take_profit: int | None = None
+    stop_loss: int | None = None
+
+    def exits(self) -> list[int]:
+        """The exits' ids, take-profit first: those that were asked for."""
+        return [i for i in (self.take_profit, self.stop_loss) if i is not None]
 
 
 class CancelOutcome(StrEnum):

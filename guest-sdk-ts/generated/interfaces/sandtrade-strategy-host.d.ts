@@ -6,6 +6,16 @@ declare module 'sandtrade:strategy/host@0.2.0' {
    */
   export function emit(signal: Signal): bigint;
   /**
+   * Submits a bracket: `entry` (an `open-long` or `add-long`) with `exits` attached, which
+   * sell the shares it buys. The three orders are validated together and go to IB
+   * together; `exits` must name a take-profit, a stop-loss or both. The exits sell only
+   * what the entry bought, so they never count against the rest of the position; a
+   * take-profit must be above a fixed stop-loss's trigger (`invalid-price`). If the entry
+   * ends unfilled, IB cancels the exits. An exit's quantity cannot be modified: it is the
+   * entry's.
+   */
+  export function emitBracket(entry: Signal, exits: Exits): BracketIds;
+  /**
    * This strategy's orders that have not ended, oldest first.
    */
   export function workingOrders(): Array<WorkingOrder>;
@@ -57,4 +67,6 @@ declare module 'sandtrade:strategy/host@0.2.0' {
   export type OrderChange = import('sandtrade:strategy/types@0.2.0').OrderChange;
   export type ModifyOutcome = import('sandtrade:strategy/types@0.2.0').ModifyOutcome;
   export type ModifyRefusal = import('sandtrade:strategy/types@0.2.0').ModifyRefusal;
+  export type Exits = import('sandtrade:strategy/types@0.2.0').Exits;
+  export type BracketIds = import('sandtrade:strategy/types@0.2.0').BracketIds;
 }

@@ -219,6 +219,40 @@ declare module 'sandtrade:strategy/types@0.2.0' {
     reason: string,
   }
   /**
+   * The exits `emit-bracket` attaches to an entry. IB holds them with the entry and works
+   * them only once the entry has filled; they are one exit of the entry's shares: a fill of
+   * one reduces the other by as much, so one filled in full cancels the other.
+   */
+  export interface Exits {
+    /**
+     * Sell at this limit price or better (above the market, to take a profit).
+     */
+    takeProfit?: number,
+    /**
+     * Sell with this order: `stop`, `stop-limit` or `trailing-stop` (`invalid-order`
+     * otherwise).
+     */
+    stopLoss?: OrderType,
+    /**
+     * `gtc` (the usual: the exits outlive the day) or `day` (`invalid-order` otherwise).
+     */
+    timeInForce: TimeInForce,
+    /**
+     * Whether the exits may trigger and fill outside regular trading hours.
+     */
+    outsideRth: boolean,
+  }
+  /**
+   * The signal ids of a bracket's orders. Each is an order of its own: it is listed by
+   * `working-orders`, its fills arrive through `on-fill` with its id, and it can be cancelled
+   * or have its prices modified by its id.
+   */
+  export interface BracketIds {
+    entry: bigint,
+    takeProfit?: bigint,
+    stopLoss?: bigint,
+  }
+  /**
    * This strategy's own position in one symbol.
    */
   export interface Position {
@@ -357,6 +391,10 @@ declare module 'sandtrade:strategy/types@0.2.0' {
     timeInForce: TimeInForce,
     outsideRth: boolean,
     state: OrderState,
+    /**
+     * For an exit of a bracket: the signal id of its entry.
+     */
+    exitOf?: bigint,
   }
   /**
    * What `cancel` did.
