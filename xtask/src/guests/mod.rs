@@ -226,6 +226,7 @@ mod tests {
             [
                 "hk-breakout",
                 "ma-crossover",
+                "pullback-bracket",
                 "scale-in-out",
                 "trend-stop",
                 "clock-snoop",
