@@ -216,6 +216,8 @@ pub struct BrokerOrder {
     pub tif: String,
     /// Whether it may work outside regular trading hours.
     pub outside_rth: bool,
+    /// `parentId`: for a bracket's exit, its entry's order id (0 otherwise).
+    pub parent_id: i32,
 }
 
 /// Waits (bounded) until the simulator serves `count` real-time bar subscriptions: the host
@@ -284,6 +286,7 @@ pub async fn broker_orders(sim: &SimHandle) -> Vec<BrokerOrder> {
                 trailing_percent: d.order.trailing_percent,
                 tif: d.order.tif.to_string(),
                 outside_rth: d.order.outside_rth,
+                parent_id: d.order.parent_id,
             });
         }
     }

@@ -69,6 +69,7 @@ fn every_guest_is_built_and_collected() {
         [
             ("example-strategies", "hk-breakout"),
             ("example-strategies", "ma-crossover"),
+            ("example-strategies", "pullback-bracket"),
             ("example-strategies", "scale-in-out"),
             ("example-strategies", "trend-stop"),
             ("test-guests", "clock-snoop"),
@@ -116,8 +117,8 @@ fn guests_are_found_by_package_name_or_file_stem() {
     assert!(matches!(err, GuestError::Unknown { .. }));
     assert_eq!(
         err.to_string(),
-        "no guest named `nope`; the guests are: hk-breakout, ma-crossover, scale-in-out, \
-         trend-stop, clock-snoop, compute, empty, fs-snoop, hostile, metronome, net-snoop, other-world, \
+        "no guest named `nope`; the guests are: hk-breakout, ma-crossover, pullback-bracket, \
+         scale-in-out, trend-stop, clock-snoop, compute, empty, fs-snoop, hostile, metronome, net-snoop, other-world, \
          stop-guard, strategy-0-1"
     );
 }
@@ -127,6 +128,7 @@ fn strategies_import_only_the_host_wasi_io_and_wasi_cli() {
     for name in [
         "ma-crossover",
         "hk-breakout",
+        "pullback-bracket",
         "scale-in-out",
         "trend-stop",
         "hostile",

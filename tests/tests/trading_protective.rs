@@ -168,3 +168,83 @@ async fn a_strategy_raises_its_stop_at_the_venue_and_it_fills_at_the_new_trigger
     host.shutdown();
     host.stopped().await;
 }
+
+/// The bracket's first minute: the entry (signal 1) fills 10 shares at 10, and its exits (the
+/// take-profit 2, the stop-loss 3) work at the venue as its children.
+async fn bracketed(rig: &Rig, host: &TradingHandle, events: &mut Receiver<TradingEvent>) {
+    rig.sim.step(60);
+    assert_eq!(fill_of(events, 1).await, 10);
+    // The fill released the exits at the venue (the host may hear of it just after the fill).
+    let working = async {
+        while host.order(3).await.unwrap().state != "submitted" {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), working)
+        .await
+        .expect("the stop-loss works at the venue");
+    let at_broker = broker_orders(&rig.sim).await;
+    let find = |suffix: &str| {
+        at_broker
+            .iter()
+            .find(|o| o.order_ref.ends_with(suffix))
+            .unwrap_or_else(|| panic!("order {suffix} is at the broker: {at_broker:#?}"))
+    };
+    let entry = find("-1").order_id;
+    let (take_profit, stop_loss) = (find("-2"), find("-3"));
+    assert_eq!(
+        (
+            take_profit.order_type.as_str(),
+            take_profit.limit_price,
+            take_profit.parent_id,
+            take_profit.tif.as_str()
+        ),
+        ("LMT", Some(11.0), entry, "GTC")
+    );
+    assert_eq!(
+        (
+            stop_loss.order_type.as_str(),
+            stop_loss.aux_price,
+            stop_loss.parent_id
+        ),
+        ("STP", Some(9.5), entry)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_strategy_bracket_rests_at_the_venue_and_its_take_profit_cancels_the_stop() {
+    let (rig, host, mut events) =
+        guarded("[params]\nquantity = 10\nstop_pct = 5\ntake_profit_pct = 10\n").await;
+    bracketed(&rig, &host, &mut events).await;
+    let working = host.order(3).await.unwrap();
+    assert_eq!(
+        (working.action.as_str(), working.quantity, working.exit_of),
+        ("reduce-long", 10, Some(1))
+    );
+    // The price rises through the take-profit: it fills, IB cancels the stop-loss, flat.
+    rig.sim.set_price("AAPL", 11.2).unwrap();
+    rig.sim.step(60);
+    assert_eq!(fill_of(&mut events, 2).await, 10);
+    reaches(&mut events, 3, "cancelled").await;
+    assert_eq!(rig.sim.position(ACCOUNT, "AAPL").unwrap(), 0.0);
+    let positions = host.positions().await.unwrap();
+    assert_eq!(positions.strategies["stop_guard"]["AAPL"].quantity, 0);
+    assert!(host.orders().await.unwrap().is_empty());
+    host.shutdown();
+    host.stopped().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_strategy_bracket_stop_loss_fills_and_cancels_the_take_profit() {
+    let (rig, host, mut events) =
+        guarded("[params]\nquantity = 10\nstop_pct = 5\ntake_profit_pct = 10\n").await;
+    bracketed(&rig, &host, &mut events).await;
+    rig.sim.set_price("AAPL", 9.2).unwrap();
+    rig.sim.step(60);
+    assert_eq!(fill_of(&mut events, 3).await, 10);
+    reaches(&mut events, 2, "cancelled").await;
+    assert_eq!(rig.sim.position(ACCOUNT, "AAPL").unwrap(), 0.0);
+    assert_eq!(host.order(2).await.unwrap().state, "cancelled");
+    host.shutdown();
+    host.stopped().await;
+}

@@ -14,10 +14,11 @@
 //!
 //! The seed is printed; `SANDTRADE_CRASH_SEED=<n>` repeats a run.
 //!
-//! And a protective order across a crash: a GTC stop-loss placed through the REST API rests
-//! at the venue while the host is SIGKILLed; the restarted host reconciles it by `orderRef`
-//! (still working, never resent), and when the price falls through it, it fills once and the
-//! ledger goes flat.
+//! And protective orders across a crash: a GTC stop-loss placed through the REST API, and a
+//! strategy's bracket (its exits working at the venue as its entry's children), rest at the
+//! venue while the host is SIGKILLed; the restarted host reconciles them by `orderRef` (still
+//! working, never resent), and when the price reaches one, it fills once, IB cancels a
+//! bracket's other exit, and the ledger goes flat.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -45,13 +46,18 @@ const API_TOKEN: &str = "crash-test-token";
 const READY: &str = "market data subscribed";
 
 fn metronome_wasm() -> PathBuf {
+    guest_wasm("metronome")
+}
+
+/// The test guest `package`, built for wasm32-wasip2.
+fn guest_wasm(package: &str) -> PathBuf {
     let layout = xtask::guests::Layout::new(xtask::workspace_root());
     let built = xtask::guests::build(&layout, xtask::guests::Output::Capture)
         .unwrap_or_else(|e| panic!("building the guests: {e}"));
     built
         .into_iter()
-        .find(|b| b.guest.package == "metronome")
-        .expect("the metronome guest")
+        .find(|b| b.guest.package == package)
+        .unwrap_or_else(|| panic!("the {package} guest"))
         .wasm
 }
 
@@ -554,5 +560,127 @@ reconnect_max_ms = 200
     .await;
     assert_eq!(sim.position(ACCOUNT, "AAPL").unwrap(), 0.0);
     assert_eq!(copies(&broker_orders(&audit).await), 1);
+    host.terminate().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_strategy_bracket_survives_a_sigkill_reconciled_not_resent_and_exits_once() {
+    let mut sim_config = SimConfig::ephemeral();
+    sim_config.market.volatility_bps = 0.0;
+    let sim = Simulator::start(sim_config)
+        .await
+        .expect("the simulator starts");
+    sim.set_price("AAPL", 10.0).unwrap();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let strategies = dir.path().join("strategies");
+    std::fs::create_dir(&strategies).unwrap();
+    std::fs::copy(guest_wasm("stop-guard"), strategies.join("stop_guard.wasm")).unwrap();
+    // A market buy on its first bar, a take-profit at 11 and a stop-loss at 9.5 attached.
+    std::fs::write(
+        strategies.join("stop_guard.toml"),
+        "[params]\nquantity = 10\nstop_pct = 5\ntake_profit_pct = 10\n",
+    )
+    .unwrap();
+    let api_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = dir.path().join("sandtrade.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"mode = "paper"
+strategies_dir = "strategies"
+database = "orders.sqlite"
+api_address = "127.0.0.1:{api_port}"
+
+[ib]
+port = {port}
+client_id = {CLIENT_ID}
+account = "{ACCOUNT}"
+reconnect_initial_ms = 20
+reconnect_max_ms = 200
+
+[market_data]
+warmup_bars = 0
+"#,
+            port = sim.addr().port()
+        ),
+    )
+    .unwrap();
+    let cache = dir.path().join("cache");
+    let api = Api {
+        base: format!("http://127.0.0.1:{api_port}"),
+        http: reqwest::Client::new(),
+    };
+
+    let mut host = Host::spawn(&config, &cache);
+    host.wait_line(READY).await;
+    // Logged once written; a bar stepped before the simulator read it would go to nobody.
+    while sim.real_time_bar_subscriptions() < 1 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // Its first minute bar: the bracket goes out, the buy fills, the exits start working.
+    sim.step(60);
+    let exits_working = |orders: &serde_json::Value| {
+        let orders = orders.as_array().map(Vec::as_slice).unwrap_or_default();
+        orders.len() == 2
+            && orders
+                .iter()
+                .all(|o| o["state"] == "submitted" && o["exit_of"] == 1)
+    };
+    let before = api.until("/api/ibkr/orders", exits_working).await;
+    assert_eq!(sim.position(ACCOUNT, "AAPL").unwrap(), 10.0);
+
+    host.kill().await;
+    let host = Host::spawn(&config, &cache);
+    api.until("/api/ibkr/status", |s| s["connected"] == true)
+        .await;
+    // Reconciled: the same two IB orders, still working, nothing resent.
+    let after = api.until("/api/ibkr/orders", exits_working).await;
+    // Each order's id with its IB ids, `[clientId, orderId]`.
+    let ib_ids = |orders: &serde_json::Value| -> Vec<(u64, serde_json::Value)> {
+        orders
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| (o["id"].as_u64().unwrap(), o["ib_order_id"].clone()))
+            .collect()
+    };
+    assert_eq!(ib_ids(&after), ib_ids(&before), "{after}");
+    let audit = ibapi::Client::connect(&sim.addr().to_string(), 99)
+        .await
+        .expect("audit client");
+    let refs: Vec<String> = before
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["client_order_id"].as_str().unwrap().to_owned())
+        .collect();
+    let copies = |orders: &[Orders]| -> Vec<usize> {
+        refs.iter()
+            .map(|r| {
+                orders
+                    .iter()
+                    .filter(|o| matches!(o, Orders::OrderData(d) if &d.order.order_ref == r))
+                    .count()
+            })
+            .collect()
+    };
+    assert_eq!(copies(&broker_orders(&audit).await), [1, 1]);
+
+    // The price reaches the take-profit: it fills once, IB cancels the stop-loss, flat.
+    sim.set_price("AAPL", 11.2).unwrap();
+    api.until("/api/ibkr/order/2", |o| o["state"] == "filled")
+        .await;
+    api.until("/api/ibkr/order/3", |o| o["state"] == "cancelled")
+        .await;
+    api.until("/api/ibkr/positions", |p| {
+        p["strategies"]["stop_guard"]["AAPL"]["quantity"] == 0
+    })
+    .await;
+    assert_eq!(sim.position(ACCOUNT, "AAPL").unwrap(), 0.0);
+    assert_eq!(copies(&broker_orders(&audit).await), [1, 1]);
     host.terminate().await;
 }

@@ -10,6 +10,12 @@
 //! stop is no longer among its working orders: until IB confirms the cancel the stop is a
 //! pending sell of the whole position, and the host would refuse a second sell as a short.
 //!
+//! With `take_profit_pct` (param, default: none) the entry is a bracket instead: a market buy
+//! with a take-profit `take_profit_pct` percent above the entry bar's close and a stop-loss
+//! `stop_pct` percent under it, which IB holds with the buy and works once it fills (then
+//! `raise_at` and `cancel_at` act on the bracket's stop-loss). It logs the bracket's ids
+//! (`bracket: entry 1, take-profit 2, stop-loss 3`).
+//!
 //! It logs what a test checks: `stop: signal 2, reduce-long 10 AAPL stop 9.5 gtc`, the working
 //! orders after placing it (`working: signal 2 stop 9.5 gtc`), the raise's outcome
 //! (`raise: signal 2 to stop 11.4 requested`), the cancel's outcome
@@ -27,6 +33,7 @@ pub struct StopGuard {
     raise_at: u64,
     cancel_at: u64,
     stop_pct: f64,
+    take_profit_pct: Option<f64>,
     bars: u64,
     entry: Option<SignalId>,
     stop: Option<SignalId>,
@@ -40,7 +47,20 @@ impl Strategy for StopGuard {
     }
 
     fn init(params: &Params) -> Result<Self, String> {
-        params.deny_unknown(&["quantity", "buy_at", "raise_at", "cancel_at", "stop_pct"])?;
+        params.deny_unknown(&[
+            "quantity",
+            "buy_at",
+            "raise_at",
+            "cancel_at",
+            "stop_pct",
+            "take_profit_pct",
+        ])?;
+        let take_profit_pct: Option<f64> = params.get_opt("take_profit_pct")?;
+        if let Some(pct) = take_profit_pct
+            && (pct.is_nan() || pct <= 0.0)
+        {
+            return Err(ParamError::out_of_range("take_profit_pct", "must be above 0", pct).into());
+        }
         let stop_pct: f64 = params.get_or("stop_pct", 5.0)?;
         if !(stop_pct > 0.0 && stop_pct < 100.0) {
             return Err(
@@ -53,6 +73,7 @@ impl Strategy for StopGuard {
             raise_at: params.get_or("raise_at", u64::MAX)?,
             cancel_at: params.get_or("cancel_at", u64::MAX)?,
             stop_pct,
+            take_profit_pct,
             bars: 0,
             entry: None,
             stop: None,
@@ -64,7 +85,10 @@ impl Strategy for StopGuard {
         self.bars += 1;
         if self.bars == self.buy_at {
             let entry = Signal::open_long(&bar.symbol, self.quantity).reason("entry");
-            self.entry = emit_logged(entry).ok();
+            match self.take_profit_pct {
+                None => self.entry = emit_logged(entry).ok(),
+                Some(pct) => self.enter_bracketed(entry, bar.close, pct),
+            }
         }
         if self.bars == self.raise_at
             && let Some(stop) = self.stop
@@ -91,7 +115,7 @@ impl Strategy for StopGuard {
 
     fn on_fill(&mut self, fill: &Fill) {
         info!("{fill}");
-        if Some(fill.signal_id) != self.entry {
+        if Some(fill.signal_id) != self.entry || self.take_profit_pct.is_some() {
             return;
         }
         let trigger = fill.price * (1.0 - self.stop_pct / 100.0);
@@ -115,6 +139,26 @@ impl Strategy for StopGuard {
 }
 
 impl StopGuard {
+    /// Buys with the exits attached: IB holds them and works them once the buy fills.
+    fn enter_bracketed(&mut self, entry: Signal, close: f64, take_profit_pct: f64) {
+        let exits = Exits::new()
+            .take_profit(close * (1.0 + take_profit_pct / 100.0))
+            .stop_loss(close * (1.0 - self.stop_pct / 100.0));
+        match bracket(entry, exits) {
+            Ok(ids) => {
+                info!(
+                    "bracket: entry {}, take-profit {}, stop-loss {}",
+                    ids.entry,
+                    ids.take_profit.unwrap_or_default(),
+                    ids.stop_loss.unwrap_or_default()
+                );
+                self.entry = Some(ids.entry);
+                self.stop = ids.stop_loss;
+            }
+            Err(refused) => warn!("bracket refused, {}: {}", refused.code, refused.message),
+        }
+    }
+
     /// Moves the stop up to `stop_pct` under `close`, never down.
     fn raise(&mut self, stop: SignalId, close: f64) {
         let Some(working) = working_orders().into_iter().find(|o| o.signal_id == stop) else {

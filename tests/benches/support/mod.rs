@@ -11,7 +11,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use sandtrade_core::{Instrument, OrderChange, Rejection, SignalRequest};
+use sandtrade_core::{
+    BracketIds, BracketRequest, Instrument, OrderChange, Rejection, SignalRequest,
+};
 use sandtrade_runtime::bindings::{Bar, DataSource, Market};
 use sandtrade_runtime::{
     BarEvent, CancelRefusal, Cancelled, CpuBudget, Desk, Holding, Modified, ModifyRefusal,
@@ -32,6 +34,12 @@ impl Desk for AcceptAll {
     fn emit(&mut self, _signal: SignalRequest) -> Result<u64, Rejection> {
         self.emitted += 1;
         Ok(self.emitted)
+    }
+
+    fn emit_bracket(&mut self, bracket: BracketRequest) -> Result<BracketIds, Rejection> {
+        let ids = BracketIds::from_entry(self.emitted + 1, &bracket.exits);
+        self.emitted = ids.stop_loss.or(ids.take_profit).unwrap_or(ids.entry);
+        Ok(ids)
     }
 
     fn position(&mut self, _symbol: &str) -> Option<Holding> {

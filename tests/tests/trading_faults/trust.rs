@@ -92,6 +92,7 @@ async fn a_limit_price_off_the_tick_is_rounded_onto_it_and_the_order_rests() {
             order_type: OrderType::Limit(on_tick + 0.004),
             timing: sandtrade_core::Timing::DAY,
             reason: "a price off the tick".into(),
+            exits: None,
         })
         .await
         .unwrap()
@@ -364,6 +365,7 @@ async fn a_day_loss_past_the_account_limit_halts_trading() {
             order_type: OrderType::Market,
             timing: sandtrade_core::Timing::DAY,
             reason: "buy the dip".into(),
+            exits: None,
         })
         .await
         .unwrap()
@@ -410,6 +412,7 @@ async fn drift_checked_twice(rig: &Rig, host: &TradingHandle, events: &mut Recei
             order_type: OrderType::Market,
             timing: sandtrade_core::Timing::DAY,
             reason: "to see housekeeping pass".into(),
+            exits: None,
         })
         .await
         .unwrap()
