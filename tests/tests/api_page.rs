@@ -126,12 +126,18 @@ async fn the_status_page_shows_the_demo_and_updates_live() {
     let names = until(
         &client,
         "const n = [...document.querySelectorAll('#strategies tbody tr')].map(r => r.dataset.name).sort(); \
-         return n.length === 4 ? n : null;",
+         return n.length === 5 ? n : null;",
     )
     .await;
     assert_eq!(
         names,
-        json!(["hk_breakout", "ma_crossover", "scale_in_out", "trend_stop"])
+        json!([
+            "hk_breakout",
+            "ma_crossover",
+            "pullback_bracket",
+            "scale_in_out",
+            "trend_stop"
+        ])
     );
     until(
         &client,

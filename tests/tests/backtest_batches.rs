@@ -1,7 +1,7 @@
 //! A backtest delivers bars to the strategy in batches (`on-bars`) and must produce exactly
 //! what one `on-bar` call per bar produces: the same fills, report, trades CSV, equity curve,
 //! faults and quarantine. Each example strategy, the 0.1.0 test guest and the stop-loss guest
-//! run over every sample file both ways; the hostile guest faults inside what would be a batch
+//! (stops and brackets) run over every sample file both ways; the hostile guest faults inside what would be a batch
 //! (a panic, the fuel budget, the memory cap, the stack), and the faults land on the same bars.
 //! Batching must also have happened: far fewer calls than bars where nothing rests.
 
@@ -173,13 +173,13 @@ fn the_examples_trade_the_same_in_batches_as_bar_by_bar() {
 }
 
 /// The component built against 0.1.0 (its batches one `on-bar` per bar inside the runtime)
-/// buying and selling at several points, and the stop-loss guest: a GTC stop resting for the
-/// whole run (every bar of its symbol a call of its own), one cancelled and sold, and a tight
-/// one that the market takes.
+/// buying and selling at several points; the stop-loss guest: a GTC stop resting for the whole
+/// run (every bar of its symbol a call of its own), one cancelled and sold, a tight one that the
+/// market takes, and a bracket; and the examples whose exits rest at the broker.
 #[test]
-fn the_0_1_guest_and_the_stop_loss_guest_trade_the_same_in_batches_as_bar_by_bar() {
+fn the_0_1_guest_and_the_resting_exits_trade_the_same_in_batches_as_bar_by_bar() {
     // (guest, params, whether some of its bars can be batched)
-    let cases: [(&str, Params, bool); 5] = [
+    let cases: [(&str, Params, bool); 8] = [
         ("strategy-0-1", &[], true),
         (
             "strategy-0-1",
@@ -193,6 +193,13 @@ fn the_0_1_guest_and_the_stop_loss_guest_trade_the_same_in_batches_as_bar_by_bar
             true,
         ),
         ("stop-guard", &[("buy_at", "40"), ("stop_pct", "0.2")], true),
+        (
+            "stop-guard",
+            &[("buy_at", "40"), ("take_profit_pct", "0.5")],
+            true,
+        ),
+        ("trend-stop", &[], true),
+        ("pullback-bracket", &[], true),
     ];
     for (guest, params, batches) in cases {
         for bars in &sample_files() {

@@ -73,10 +73,11 @@ fn main() -> ExitCode {
 }
 
 /// The example strategies the backtest demo runs, with the sample bars each trades.
-const DEMO_RUNS: [(&str, &str); 4] = [
+const DEMO_RUNS: [(&str, &str); 5] = [
     ("ma_crossover", "data/bars/us-aapl-msft-1m.csv"),
     ("scale_in_out", "data/bars/us-aapl-msft-1m.csv"),
     ("trend_stop", "data/bars/us-aapl-msft-1m.csv"),
+    ("pullback_bracket", "data/bars/us-aapl-msft-1m.csv"),
     ("hk_breakout", "data/bars/hk-0700-1m.csv"),
 ];
 

@@ -27,7 +27,7 @@ pub const ACCOUNT: &str = "DU1234567";
 /// The example strategies the demo loads, with parameters for a lively demo (short averages,
 /// so they trade within seconds of accelerated time). File stems, as `cargo xtask guests`
 /// names the components.
-pub const STRATEGIES: [(&str, &str); 4] = [
+pub const STRATEGIES: [(&str, &str); 5] = [
     (
         "ma_crossover",
         "[params]\nfast = 3\nslow = 8\nquantity = 10\n\n[limits]\nmax_signals_per_minute = 30\n",
@@ -39,6 +39,10 @@ pub const STRATEGIES: [(&str, &str); 4] = [
     (
         "trend_stop",
         "[params]\nentry_window = 5\nquantity = 10\ntrail_pct = 0.5\ntighten_at_pct = 0.6\ntight_trail_pct = 0.25\n\n[limits]\nmax_signals_per_minute = 30\n",
+    ),
+    (
+        "pullback_bracket",
+        "[params]\nfast = 3\nslow = 8\nquantity = 10\ntake_profit_pct = 0.4\nstop_loss_pct = 0.3\ncancel_after_bars = 5\n\n[limits]\nmax_signals_per_minute = 30\n",
     ),
     (
         "hk_breakout",

@@ -236,6 +236,52 @@ fn trend_stop_exits_only_through_its_trailing_stop() {
 }
 
 #[test]
+fn pullback_bracket_leaves_each_position_through_one_exit_and_cancels_the_other() {
+    let wasm = example("pullback-bracket");
+    let run = twice(&wasm, US_BARS, &[]);
+    let head: Vec<&str> = run.report.lines().take(3).collect();
+    // Three brackets: the first leaves at its take-profit, the second at its stop-loss, each
+    // cancelling its sibling; the third's exits still rest when the bars run out.
+    assert_eq!(
+        head[1],
+        "Backtest: 1170 bars, 5 fills (3 buys, 2 sells), 0 orders expired unfilled, 2 exits \
+         cancelled with their bracket, 2 orders open at the end",
+        "{}",
+        run.report
+    );
+    assert_eq!(head[2], "Signals: 3 accepted, 0 rejected");
+    assert_trades_csv(&run.trades, 5);
+    // Entry, its take-profit (the next id), entry, its stop-loss (two ids on), entry: an
+    // exit's signal id follows its entry's, take-profit first.
+    let fills: Vec<(u64, &str, &str)> = run
+        .trades
+        .lines()
+        .skip(1)
+        .map(|row| {
+            let f: Vec<&str> = row.split(',').collect();
+            (f[0].parse().expect("a signal id"), f[3], f[6])
+        })
+        .collect();
+    let ids: Vec<(u64, &str)> = fills.iter().map(|&(id, action, _)| (id, action)).collect();
+    assert_eq!(
+        ids,
+        [
+            (1, "open-long"),
+            (2, "reduce-long"),
+            (4, "open-long"),
+            (6, "reduce-long"),
+            (7, "open-long")
+        ]
+    );
+    // The take-profit fills 2% above its entry, the stop-loss 1% below, as the sidecar says
+    // (to within the cent the prices are rounded to), or beyond through a gap at a bar's open.
+    let price = |i: usize| -> f64 { fills[i].2.parse().expect("a price") };
+    assert!(price(1) >= price(0) * 1.02 - 0.01, "{fills:?}");
+    assert!(price(3) <= price(2) * 0.99 + 0.01, "{fills:?}");
+    assert_equity_svg(&run.svg, &["USD"]);
+}
+
+#[test]
 fn hk_breakout_on_hk_bars() {
     let wasm = example("hk-breakout");
     let run = twice(&wasm, HK_BARS, &[]);

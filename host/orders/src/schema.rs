@@ -255,13 +255,6 @@ CREATE TABLE ib_order_ids (
 ) STRICT;
 ";
 
-/// Version 4: brackets. `orders.exit_of` is, for an exit of a bracket, the signal id of its
-/// entry: IB holds the exits as the entry's children and works them once it has filled.
-const V4: &str = r"
-ALTER TABLE orders ADD COLUMN exit_of INTEGER REFERENCES orders (signal_id)
-    CHECK ((exit_of IS NULL) OR (exit_of < signal_id));
-";
-
 /// Version 3: `orders.modify_requested_ms` records a change of a working order's quantity or
 /// prices (written into the row's own columns) before it is sent, so one that IB has not
 /// acknowledged is sent again after reconciliation; `orders.modify_prior` keeps the terms IB
@@ -271,6 +264,13 @@ const V3: &str = r"
 ALTER TABLE orders ADD COLUMN modify_requested_ms INTEGER;
 ALTER TABLE orders ADD COLUMN modify_prior TEXT
     CHECK ((modify_prior IS NULL) OR (modify_requested_ms IS NOT NULL));
+";
+
+/// Version 4: brackets. `orders.exit_of` is, for an exit of a bracket, the signal id of its
+/// entry: IB holds the exits as the entry's children and works them once it has filled.
+const V4: &str = r"
+ALTER TABLE orders ADD COLUMN exit_of INTEGER REFERENCES orders (signal_id)
+    CHECK ((exit_of IS NULL) OR (exit_of < signal_id));
 ";
 
 /// Version 2: the protective order types and time in force. `signals` and `orders` are
