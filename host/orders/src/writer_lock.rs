@@ -15,7 +15,7 @@ use super::OrderStoreError;
 /// The held lock; released when dropped.
 #[derive(Debug)]
 pub(super) struct WriterLock {
-    _file: File,
+    file: File,
 }
 
 impl WriterLock {
@@ -34,13 +34,23 @@ impl WriterLock {
             .open(&path)
             .map_err(|e| OrderStoreError::Lock(format!("cannot open {}: {e}", path.display())))?;
         match file.try_lock() {
-            Ok(()) => Ok(Self { _file: file }),
+            Ok(()) => Ok(Self { file }),
             Err(TryLockError::WouldBlock) => Err(OrderStoreError::InUse(path)),
             Err(TryLockError::Error(e)) => Err(OrderStoreError::Lock(format!(
                 "cannot lock {}: {e}",
                 path.display()
             ))),
         }
+    }
+}
+
+impl Drop for WriterLock {
+    /// Unlocks before the file closes: closing alone releases the lock only once every copy
+    /// of the descriptor is closed, and a child process being started (between its fork and
+    /// its exec) briefly holds one, so a store reopened at that moment would find the lock
+    /// still taken.
+    fn drop(&mut self) {
+        let _closing_anyway = self.file.unlock();
     }
 }
 
