@@ -216,7 +216,7 @@ fn a_database_from_a_newer_build_is_refused() {
     let err = OrderStore::open(&db.path, StoreConfig::default()).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "order database schema version 99 is newer than this build supports (4): upgrade sandtrade"
+        "order database schema version 99 is newer than this build supports (5): upgrade sandtrade"
     );
 }
 
