@@ -4,6 +4,8 @@
 //! The rest of the store never sees SQL. It reads through [`Database`] and writes through a
 //! [`Tx`], one transaction per operation; the few operations that write a single row do it
 //! through [`Database`] directly, as one autocommit statement, which is its own transaction.
+//! While a group is wanted ([`Database::want_group`]), all of them share one transaction
+//! instead, committed by [`Database::commit_group`].
 //!
 //! Every statement is prepared once and cached on the connection: on the accept path parsing
 //! the SQL again would cost about as much as running it.
@@ -11,13 +13,14 @@
 mod order_row;
 mod tx;
 
+use std::cell::Cell;
 use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use sandtrade_core::{Market, Position, REASON_MAX_BYTES, Rejection, SYMBOL_MAX_BYTES, text};
 
 use self::order_row::{ORDER_COLUMNS, OrderRow, TermColumns};
-use self::tx::WriteTx;
+use self::tx::{Group, WriteTx};
 use super::OrderStoreError;
 use super::checkpoint::Checkpointer;
 use super::ids::SignalId;
@@ -31,6 +34,8 @@ pub(super) struct Database {
     conn: Connection,
     synchronous: Synchronous,
     checkpointer: Checkpointer,
+    /// Whether operations share one transaction now (see [`want_group`](Self::want_group)).
+    group: Cell<Group>,
 }
 
 impl Drop for Database {
@@ -65,6 +70,7 @@ impl Database {
             conn,
             synchronous,
             checkpointer,
+            group: Cell::new(Group::Off),
         })
     }
 
@@ -80,11 +86,65 @@ impl Database {
         Ok(())
     }
 
-    /// Starts a write transaction (`BEGIN IMMEDIATE`); it rolls back unless committed.
+    /// Starts a write operation: a transaction (`BEGIN IMMEDIATE`), or a savepoint of the
+    /// group if one is wanted; it rolls back unless committed.
     pub(super) fn begin(&self) -> Result<Tx<'_>, OrderStoreError> {
         Ok(Tx {
-            tx: WriteTx::begin(&self.conn)?,
+            tx: WriteTx::begin(&self.conn, &self.group)?,
         })
+    }
+
+    /// From now on, operations share one transaction, opened by the first write and ended by
+    /// [`commit_group`](Self::commit_group). Already wanted or open: nothing changes.
+    pub(super) fn want_group(&self) {
+        if self.group.get() == Group::Off {
+            self.group.set(Group::Wanted);
+        }
+    }
+
+    /// Commits the group's transaction, if a write opened one, and ends the group.
+    ///
+    /// # Errors
+    ///
+    /// [`OrderStoreError::GroupLost`] when the transaction could not be committed (it is rolled
+    /// back) or SQLite had already rolled it back: none of its operations is in the file.
+    pub(super) fn commit_group(&self) -> Result<(), OrderStoreError> {
+        let group = self.group.replace(Group::Off);
+        match group {
+            Group::Off | Group::Wanted => Ok(()),
+            Group::Lost => Err(OrderStoreError::GroupLost(
+                "SQLite rolled the transaction back after a failed write".into(),
+            )),
+            Group::Open => {
+                let committed = self
+                    .conn
+                    .prepare_cached("COMMIT")
+                    .and_then(|mut commit| commit.execute([]));
+                match committed {
+                    Ok(_) => Ok(()),
+                    Err(e) => {
+                        if !self.conn.is_autocommit() {
+                            let _already_failing = self.conn.execute_batch("ROLLBACK");
+                        }
+                        Err(OrderStoreError::GroupLost(e.to_string()))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs a single-statement write: in the group's transaction if one is wanted, else as its
+    /// own (autocommit) transaction.
+    fn write_one<T>(
+        &self,
+        write: impl FnOnce(&Connection) -> Result<T, OrderStoreError>,
+    ) -> Result<T, OrderStoreError> {
+        tx::join_group(&self.conn, &self.group)?;
+        let result = write(&self.conn);
+        if result.is_err() {
+            tx::note_failed_statement(&self.conn, &self.group);
+        }
+        result
     }
 
     /// Every stored ledger line: `(strategy, symbol, market, position)`. Read at open.
@@ -189,12 +249,12 @@ impl Database {
         record: &SignalRecord<'_>,
         rejection: &Rejection,
     ) -> Result<SignalId, OrderStoreError> {
-        insert_signal(&self.conn, record, Some(rejection))
+        self.write_one(|conn| insert_signal(conn, record, Some(rejection)))
     }
 
     /// Writes every mutable column of an order, in a transaction of its own.
     pub(super) fn update_order(&self, order: &OrderRecord) -> Result<(), OrderStoreError> {
-        update_order(&self.conn, order)
+        self.write_one(|conn| update_order(conn, order))
     }
 
     /// Raises the stored next order id of `client_id` to at least `next`, in a transaction of
@@ -204,7 +264,7 @@ impl Database {
         client_id: i32,
         next: i32,
     ) -> Result<(), OrderStoreError> {
-        raise_next_order_id(&self.conn, client_id, next)
+        self.write_one(|conn| raise_next_order_id(conn, client_id, next))
     }
 }
 

@@ -4,8 +4,8 @@
 //! The path of an order through this module:
 //!
 //! ```text
-//! risk accepts ─► accept() ──────────────► queued            (committed before emit returns)
-//! broker ──────► take_next() ────────────► sending           (committed before the wire write)
+//! risk accepts ─► accept() ──────────────► queued            ┐ one commit per bar (a group),
+//! broker ──────► take_next() ────────────► sending           ┘ before the wire write
 //! IB status ───► apply_status() ─────────► submitted | cancelled | rejected
 //! execDetails ─► record_execution() ─────► partially-filled | filled, fill + ledger
 //! commission ──► record_commission() ────► joined to its fill by exec id
@@ -16,13 +16,16 @@
 //!
 //! - **Durable before acknowledged.** `accept` returns the signal id only after the signal and
 //!   its order are committed; `take_next` returns an order only after it is committed
-//!   `sending`. What that survives depends on [`Synchronous`] (`docs/orders.md`).
+//!   `sending`. Inside a group ([`OrderStore::group`]) both are committed by
+//!   [`OrderStore::commit_group`], and the caller lets nothing of the group leave the process
+//!   before that. What a commit survives depends on [`Synchronous`] (`docs/orders.md`).
 //! - **Never duplicated.** Every order carries a client order id unique across restarts,
 //!   databases and lost commits ([`ids`]), sent as `orderRef`. Nothing in this module ever requeues an order
 //!   that may have reached the wire; see [`reconcile`].
 //! - **Fills only from executions,** once per exec id ([`OrderStore::record_execution`]).
 //! - **The hot path reads memory.** Exposure, positions, the queue and working orders are kept
-//!   in memory in step with each commit; `accept` is two cached INSERTs and one commit.
+//!   in memory in step with each write; `accept` is two cached INSERTs (and a commit, unless
+//!   it is part of a group).
 //!
 //! # Example
 //!
@@ -183,4 +186,8 @@ pub enum OrderStoreError {
     /// The lock that keeps a second writer out could not be taken.
     #[error("cannot lock the order database: {0}")]
     Lock(String),
+    /// A group's transaction was not committed: none of its operations is stored, and memory
+    /// was rebuilt from the file. Nothing of the group was sent.
+    #[error("the order database lost a group of writes that was not committed: {0}")]
+    GroupLost(String),
 }

@@ -12,7 +12,10 @@
 //! hands it the parts it needs.
 //!
 //! Every write is one transaction; memory changes only after the commit succeeded, so a failed
-//! write leaves both as they were. Reads on the hot path (exposure, the queue, working orders)
+//! write leaves both as they were. A group ([`OrderStore::group`]) makes the operations until
+//! [`OrderStore::commit_group`] one transaction: each still changes memory as it succeeds (a
+//! failed one leaves both as they were), and a group that cannot be committed has memory
+//! rebuilt from the file, as at open. Reads on the hot path (exposure, the queue, working orders)
 //! come from memory; the database is read at open and for finished orders.
 
 use std::path::Path;
@@ -68,14 +71,7 @@ impl OrderStore {
         let database = Database::open(path.as_ref(), config.synchronous)?;
         let lock = WriterLock::acquire(path.as_ref())?;
         let tag = SessionTag::random()?;
-        let mut ledger = Ledger::default();
-        for (strategy, symbol, market, position) in database.positions()? {
-            ledger.set_position(&strategy, &symbol, market, position);
-        }
-        let mut working = WorkingSet::default();
-        for order in database.unfinished_orders()? {
-            working.file(order, &mut ledger);
-        }
+        let (working, ledger) = load(&database)?;
         let ids = OrderIds::new(tag, database.next_order_ids()?);
         Ok(Self {
             database,
@@ -86,8 +82,42 @@ impl OrderStore {
         })
     }
 
+    /// Makes the operations from now until [`commit_group`](Self::commit_group) one
+    /// transaction, so that they cost one commit: the signals a bar brings, and taking their
+    /// orders for sending. Their memory changes at once; nothing of them is durable until the
+    /// group is committed, so nothing of them may leave the process before that (the caller's
+    /// rule: commit, then write to IB or answer anyone).
+    pub fn group(&mut self) {
+        self.database.want_group();
+    }
+
+    /// Commits the operations since [`group`](Self::group), if any wrote, and ends the group.
+    ///
+    /// # Errors
+    ///
+    /// [`OrderStoreError::GroupLost`]: the commit failed (an I/O error, a full disk) and none
+    /// of the group's operations is stored. Memory is rebuilt from the file first, so the
+    /// store stays as the file says; orders taken in the group must not be sent. Should the
+    /// file not even be readable, the error says so too.
+    pub fn commit_group(&mut self) -> Result<(), OrderStoreError> {
+        let Err(lost) = self.database.commit_group() else {
+            return Ok(());
+        };
+        match load(&self.database) {
+            Ok((working, ledger)) => {
+                self.working = working;
+                self.ledger = ledger;
+                Err(lost)
+            }
+            Err(reload) => Err(OrderStoreError::GroupLost(format!(
+                "{lost}; reading the file back failed too: {reload}"
+            ))),
+        }
+    }
+
     /// Records an accepted signal and its order, `queued`, in one transaction. When this
-    /// returns `Ok`, both rows are committed: the id may be handed to the strategy.
+    /// returns `Ok`, both rows are committed (in a group: when the group is), and the id may
+    /// be handed to the strategy.
     ///
     /// `record.quantity` must be the order's quantity as risk resolved it (non-zero).
     ///
@@ -637,4 +667,17 @@ impl OrderStore {
     pub fn checkpoint(&self) -> Result<(), OrderStoreError> {
         self.database.checkpoint()
     }
+}
+
+/// The working orders and the ledger as the file holds them.
+fn load(database: &Database) -> Result<(WorkingSet, Ledger), OrderStoreError> {
+    let mut ledger = Ledger::default();
+    for (strategy, symbol, market, position) in database.positions()? {
+        ledger.set_position(&strategy, &symbol, market, position);
+    }
+    let mut working = WorkingSet::default();
+    for order in database.unfinished_orders()? {
+        working.file(order, &mut ledger);
+    }
+    Ok((working, ledger))
 }

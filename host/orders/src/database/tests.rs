@@ -131,6 +131,66 @@ fn a_transaction_dropped_without_commit_leaves_nothing() {
     store_order(&database, Action::OpenLong);
 }
 
+/// The file as a second connection sees it: how many orders it holds.
+fn orders_in_file(dir: &tempfile::TempDir) -> i64 {
+    rusqlite::Connection::open(dir.path().join("orders.sqlite"))
+        .unwrap()
+        .query_row("SELECT count(*) FROM orders", [], |row| row.get(0))
+        .unwrap()
+}
+
+#[test]
+fn in_a_group_an_operation_dropped_without_commit_undoes_only_itself() {
+    let (dir, database) = database();
+    database.want_group();
+    let kept = store_order(&database, Action::OpenLong);
+    {
+        let tx = database.begin().unwrap();
+        let id = tx.insert_accepted_signal(&signal(Action::AddLong)).unwrap();
+        tx.insert_order(&new_order(id, Action::AddLong)).unwrap();
+        // Dropped: as an operation whose later statement failed.
+    }
+    let mut updated = kept.clone();
+    updated.note = Some("a later single-row write, in the group too".into());
+    database.update_order(&updated).unwrap();
+    assert_eq!(
+        orders_in_file(&dir),
+        0,
+        "nothing is stored before the commit"
+    );
+
+    database.commit_group().unwrap();
+    assert_eq!(database.unfinished_orders().unwrap(), [updated]);
+    assert_eq!(orders_in_file(&dir), 1);
+}
+
+#[test]
+fn a_group_that_sqlite_rolled_back_is_reported_lost_at_its_commit() {
+    let (dir, database) = database();
+    database.want_group();
+    store_order(&database, Action::OpenLong);
+    // What SQLite does on some I/O errors or a full disk: the whole transaction is undone.
+    database.conn.execute_batch("ROLLBACK").unwrap();
+    let Err(OrderStoreError::GroupLost(why)) = database.commit_group() else {
+        panic!("the commit must report the lost group");
+    };
+    assert!(why.contains("no transaction is active"), "{why}");
+    assert_eq!(orders_in_file(&dir), 0);
+
+    // A failed single-row write that rolls the group back marks it lost at once.
+    database.want_group();
+    store_order(&database, Action::OpenLong);
+    database.conn.execute_batch("ROLLBACK").unwrap();
+    let _ = database.update_order(&new_order(SignalId::from_row(999), Action::OpenLong));
+    assert!(matches!(
+        database.commit_group(),
+        Err(OrderStoreError::GroupLost(_))
+    ));
+    // Then writes commit on their own again.
+    store_order(&database, Action::OpenLong);
+    assert_eq!(orders_in_file(&dir), 1);
+}
+
 #[test]
 fn updating_an_order_that_is_not_stored_is_an_error() {
     let (_dir, database) = database();

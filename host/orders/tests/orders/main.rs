@@ -2,6 +2,7 @@
 
 mod bracket;
 mod crash;
+mod group;
 mod lifecycle;
 mod props;
 mod reconcile;
