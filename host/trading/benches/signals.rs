@@ -1,13 +1,16 @@
 //! Sustained accepted signals per second through the live desk — the risk check
-//! (`Validator::check`) and the durable accept (`OrderStore::accept`, one commit per signal,
-//! committed before `emit` returns) — at each `synchronous` setting.
+//! (`Validator::check`) and the durable accept (`OrderStore::accept`) — at each `synchronous`
+//! setting, with one commit per signal and with one commit per bar.
 //!
 //! Rows, per setting:
 //! - `risk check only`: `Validator::check` against the book, nothing stored (its share);
 //! - `emit`: what a strategy's `emit` costs the host: check + accept;
 //! - `emit + take, 1 per commit`: each accepted signal then taken `sending` with its own
 //!   commit, as the trading loop does when one signal arrives per bar;
-//! - `10 emits + 1 take`: ten signals in one bar (many strategies), taken in one commit.
+//! - `10 emits + 1 take`: ten signals in one bar (many strategies), taken in one commit;
+//! - `bar of N, one commit`: what the trading loop does with a bar now: N strategies emit
+//!   one signal each, the orders are taken, and the store commits once for all of it
+//!   (`OrderStore::group`). The target is for bursts: all signals of one bar in one commit.
 //!
 //! The signals come from 64 strategies in turn (each strategy's own rate limit is at most
 //! 6,000 a minute), buying 1 share of AAPL with no other limit set. `signals/s` is wall-clock
@@ -31,7 +34,7 @@ use sandtrade_runtime::{Desk, DeskSpec, StrategyMetadata};
 use sandtrade_trading::{LiveBook, LiveDesk, SharedBook};
 
 /// The throughput target at the default setting.
-const TARGET_PER_SECOND: f64 = 50_000.0;
+const TARGET_PER_SECOND: f64 = 100_000.0;
 const STRATEGIES: usize = 64;
 
 fn main() {
@@ -52,6 +55,7 @@ fn main() {
     println!();
     print_header("path");
     let mut default_rate = 0.0;
+    let mut group_rates = Vec::new();
     for sync in Synchronous::ALL {
         let mut rig = Rig::new(&dir, sync, "check");
         let check = rig.measure(calls, time, 1, |rig, n| rig.check_only(n));
@@ -81,13 +85,31 @@ fn main() {
             rig.take(10);
         });
         print_row("10 emits + 1 take", &sync, &batch);
+
+        for per_bar in [1, 10, STRATEGIES] {
+            let mut rig = Rig::new(&dir, sync, &format!("group{per_bar}"));
+            let bar = rig.measure(calls / per_bar, time, per_bar, |rig, n| {
+                rig.bar(n, per_bar);
+            });
+            print_row(&format!("bar of {per_bar}, one commit"), &sync, &bar);
+            if sync == Synchronous::Normal {
+                group_rates.push((per_bar, bar.rate));
+            }
+        }
     }
     println!();
     println!(
-        "default (normal): {default_rate:.0} accepted signals/s through risk + the durable queue \
-         = {:.2}× the {TARGET_PER_SECOND:.0}/s target",
-        default_rate / TARGET_PER_SECOND
+        "default (normal), one commit per signal: {default_rate:.0} accepted signals/s through \
+         risk + the durable queue"
     );
+    for (per_bar, rate) in group_rates {
+        println!(
+            "default (normal), one commit per bar of {per_bar}: {rate:.0}/s = {:.2}× one commit \
+             per signal, {:.2}× the {TARGET_PER_SECOND:.0}/s target",
+            rate / default_rate,
+            rate / TARGET_PER_SECOND
+        );
+    }
 }
 
 /// A book, a validator and the desks of `STRATEGIES` strategies.
@@ -172,6 +194,22 @@ impl Rig {
         self.validator
             .check(&mut self.gate, &signal, &book.for_strategy("check"), now)
             .expect("accepted");
+    }
+
+    /// One bar as the trading loop handles it: `per_bar` strategies each emit one signal,
+    /// their orders are taken for sending, and the store commits once (`OrderStore::group`).
+    fn bar(&mut self, n: usize, per_bar: usize) {
+        self.book.lock().expect("book").store.group();
+        for k in 0..per_bar {
+            self.emit(n * per_bar + k);
+        }
+        self.take(per_bar);
+        self.book
+            .lock()
+            .expect("book")
+            .store
+            .commit_group()
+            .expect("commit");
     }
 
     fn take(&mut self, n: usize) {

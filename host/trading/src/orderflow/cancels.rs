@@ -94,6 +94,10 @@ impl OrderFlow {
             return;
         };
         let client = Arc::clone(client);
+        // The cancels were asked for in this turn's group: stored before they are sent.
+        if !cancels.is_empty() && !self.commit_group() {
+            return;
+        }
         for (signal, ib) in cancels {
             if !super::placed_by(client_id, signal, ib, "cancel") {
                 continue;

@@ -12,6 +12,7 @@ pub(crate) mod book;
 mod cancels;
 pub(crate) mod desk;
 mod drift;
+mod group;
 pub(crate) mod modify;
 pub(crate) mod operator;
 mod positions;
@@ -64,6 +65,8 @@ pub(crate) struct OrderFlow {
     /// A market order queued longer than this is cancelled, not sent.
     market_order_max_age: Duration,
     last_reconcile: Option<ReconcileSummary>,
+    /// Why the store lost a group of writes, if it did (see `group.rs`).
+    lost: Option<String>,
 }
 
 impl OrderFlow {
@@ -86,6 +89,7 @@ impl OrderFlow {
             pacer_wake: None,
             held_reported: 0,
             last_reconcile: None,
+            lost: None,
         }
     }
 
@@ -568,7 +572,6 @@ impl OrderFlow {
     }
 }
 
-/// Reports an order's change of state, if it changed.
 /// Whether the session connected as `client_id` may cancel or change `signal`, which IB knows
 /// as `ib`: only the client id that placed an order can. Logs why not (the request stays
 /// recorded, for a session of that client id).
@@ -585,6 +588,7 @@ fn placed_by(client_id: i32, signal: SignalId, ib: IbOrderId, what: &str) -> boo
     false
 }
 
+/// Reports an order's change of state, if it changed.
 fn state_changed(events: &Events, id: SignalId, change: StateChange) {
     if change.changed() {
         events.emit(TradingEvent::OrderState {

@@ -120,6 +120,10 @@ impl OrderFlow {
         };
         let client = Arc::clone(client);
         let account = connection.ib().account.clone();
+        // The changes were made in this turn's group: stored before they are sent.
+        if !due.is_empty() && !self.commit_group() {
+            return;
+        }
         for order in due {
             if !super::placed_by(client_id, order.signal_id, order.ib, "modify") {
                 continue;

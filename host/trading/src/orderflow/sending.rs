@@ -1,6 +1,7 @@
 //! Draining the durable queue to IB: stale market orders expired, nothing sent while halted,
-//! disconnected or cut off from IB (1100), then as many orders as the pacer allows, each
-//! committed `sending` before its wire write; a failed write settled by what it may have sent.
+//! disconnected or cut off from IB (1100), then as many orders as the pacer allows, committed
+//! `sending` (with the turn's other writes, see `group.rs`) before their wire writes; a failed
+//! write settled by what it may have sent.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -11,7 +12,7 @@ use sandtrade_orders::{IbStatus, OutgoingOrder};
 use sandtrade_risk::TradingState;
 
 use super::OrderFlow;
-use super::book;
+use super::{book, group};
 use crate::connection::Connection;
 use crate::events::TradingEvent;
 
@@ -55,7 +56,7 @@ impl OrderFlow {
                 self.pacer_wake = Some(connection.pacer().next_free(now));
                 return None;
             }
-            match book.store.take_next(client_id, allowed.min(queued)) {
+            let taken = match book.store.take_next(client_id, allowed.min(queued)) {
                 Ok(taken) => {
                     book.queued = book.store.queued_len() > 0;
                     taken
@@ -64,7 +65,12 @@ impl OrderFlow {
                     tracing::error!("cannot take orders from the queue: {e}");
                     return None;
                 }
+            };
+            // The turn's one commit: the bar's signals and their taking, before any write.
+            if !group::commit(&mut book, &mut self.lost) {
+                return None;
             }
+            taken
         };
         let account = connection.ib().account.clone();
         for (i, order) in taken.iter().enumerate() {
@@ -121,6 +127,12 @@ impl OrderFlow {
         );
         let result = book.store.expire_stale(cutoff_ms, &why);
         book.queued = book.store.queued_len() > 0;
+        // Said to listeners below: stored first.
+        if matches!(&result, Ok(expired) if !expired.is_empty())
+            && !group::commit(&mut book, &mut self.lost)
+        {
+            return;
+        }
         drop(book);
         match result {
             Ok(expired) => {

@@ -7,8 +7,9 @@
 //! (the connection), operator commands, strategy-directory changes, finished reloads, and one
 //! timer for everything scheduled (reconnect, pacer, heartbeat, warm-up pacing,
 //! housekeeping, status). Each is handled to completion before the next: a bar runs the
-//! strategies, whose signals are committed by their desks during the call, and the queue is
-//! drained to the wire right after — all on this thread, with no hand-off.
+//! strategies, whose signals their desks store during the call, and the queue is drained to
+//! the wire right after, the signals and their taking committed once just before the write
+//! (`orderflow/group.rs`) — all on this thread, with no hand-off.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -143,6 +144,8 @@ impl Trader {
             match self.next_wake().await {
                 Wake::Stop => self.exit = Some(Exit::Stopped),
                 Wake::Feed(FeedEvent::Bar(symbol, item)) => {
+                    // The bar's signals and their taking for IB: one commit (`send_queued`).
+                    self.orders.group();
                     self.feed.on_bar_item(&symbol, item, &mut self.strategies);
                     self.feed.fall_back(&mut self.connection).await;
                     self.send_queued().await;
@@ -164,6 +167,11 @@ impl Trader {
                 }
                 Wake::Reloaded(reloaded) => self.on_reloaded(reloaded).await,
                 Wake::Timer => self.on_timer().await,
+            }
+            // Whatever the turn wrote and did not send is stored before anyone hears of it.
+            self.orders.commit_group();
+            if let Some(why) = self.orders.lost() {
+                self.exit = Some(Exit::Failed(why.to_owned()));
             }
             let urgent = self.connection.take_urgent() || std::mem::take(&mut self.republish);
             let now = Instant::now();
