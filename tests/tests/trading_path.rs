@@ -73,6 +73,14 @@ async fn bars_given(host: &sandtrade_trading::TradingHandle, bars: u64) {
     }
 }
 
+/// How many guest calls have carried metronome's bars.
+async fn bar_calls(host: &sandtrade_trading::TradingHandle) -> u64 {
+    host.strategies().await.unwrap()[0]
+        .status
+        .counters
+        .bar_calls
+}
+
 /// Bars that close while the host is disconnected are not lost: after the reconnect, the
 /// strategy is given them from history, in time order and right after the last bar it saw,
 /// before its live bars resume.
@@ -89,6 +97,8 @@ async fn bars_missed_while_disconnected_are_backfilled_before_live_bars_resume()
     .await;
     let last_live = rig.sim.step_bar();
     bars_given(&host, 5).await;
+    // The four bars of the warm-up were due at once: one `on-bars` call; the live bar, one.
+    assert_eq!(bar_calls(&host).await, 2);
 
     host.disconnect().await.unwrap();
     wait_for(&mut events, |e| {
@@ -122,9 +132,15 @@ async fn bars_missed_while_disconnected_are_backfilled_before_live_bars_resume()
     bars_given(&host, 8).await;
     let views = host.strategies().await.unwrap();
     assert!(!views[0].warming_up);
+    assert_eq!(
+        bar_calls(&host).await,
+        3,
+        "the backfill's three bars in one call"
+    );
 
     rig.sim.step_bar();
     bars_given(&host, 9).await;
+    assert_eq!(bar_calls(&host).await, 4);
     host.shutdown();
     host.stopped().await;
 }

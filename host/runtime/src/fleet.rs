@@ -28,6 +28,11 @@ use super::watch::DirChange;
 use sandtrade_core::Market;
 use sandtrade_core::{Bar, Instrument};
 
+/// The most bars one `on-bars` call of a warm-up or backfill carries. A call has one deadline
+/// (the live per-call budget), so a batch must stay far inside what one bar may take times
+/// the batch; 16 is also where the backtest's batches measured best.
+pub const MAX_BATCH_BARS: usize = 16;
+
 pub use report::{StrategyCounters, StrategyStatus};
 
 /// What the desk factory is told about a strategy it makes a desk for.
@@ -99,7 +104,7 @@ struct Slot<D: 'static> {
     supervisor: Supervisor,
     enabled: bool,
     /// Bars held back from [`Fleet::on_bar`] (live trading warms a new strategy up with
-    /// history first, through [`Fleet::on_bar_for`]).
+    /// history first, through [`Fleet::on_bars_for`]).
     held: bool,
     last_error: Option<String>,
     counters: StrategyCounters,
@@ -351,25 +356,47 @@ impl<D: Desk> Fleet<D> {
         }
     }
 
-    /// Delivers `bar` to the strategy `name` only, held or not, if it declared the bar's
-    /// instrument and size and is running (a warm-up with historical bars). Returns whether
-    /// it was delivered.
-    pub fn on_bar_for(&mut self, name: &str, bar: &BarEvent<'_>, now_ms: i64) -> bool {
+    /// Delivers `bars`, in time order, to the strategy `name` only, held or not (a warm-up or
+    /// a backfill: history, then the live bars held back meanwhile), as `on-bar` calls would
+    /// one by one, but in `on-bars` calls of up to
+    /// [`MAX_BATCH_BARS`] bars: one call instead of one per bar, and the same bars, the same
+    /// order, the same faults. A call the strategy ends early (a signal of its was accepted)
+    /// is followed by one with the rest. Bars of another size or instrument are skipped.
+    /// Returns how many were delivered (fewer if the strategy faulted on the way: like one by
+    /// one, the rest are not delivered to a dead instance).
+    pub fn on_bars_for(&mut self, name: &str, bars: &[BarEvent<'_>], now_ms: i64) -> usize {
         let Some(slot) = self.slots.get_mut(name) else {
-            return false;
+            return 0;
         };
-        if slot.metadata.bar_seconds != bar.bar_seconds {
-            return false;
+        let mut batch: Vec<bindings::Bar> = Vec::with_capacity(bars.len());
+        for bar in bars {
+            if slot.metadata.bar_seconds != bar.bar_seconds {
+                continue;
+            }
+            let instruments = &slot.metadata.instruments;
+            if let Some(index) = instruments.iter().position(|i| i == bar.instrument) {
+                let mut guest_bar = slot.bars[index].clone();
+                fill_guest_bar(&mut guest_bar, bar);
+                batch.push(guest_bar);
+            }
         }
-        let Some(index) = slot
-            .metadata
-            .instruments
-            .iter()
-            .position(|i| i == bar.instrument)
-        else {
-            return false;
-        };
-        deliver_bar(slot, index, bar, now_ms)
+        let mut delivered = 0;
+        while delivered < batch.len() {
+            let Some(instance) = slot.instance.as_mut() else {
+                break;
+            };
+            let end = batch.len().min(delivered + MAX_BATCH_BARS);
+            let started = Instant::now();
+            let result = instance.on_bars(&batch[delivered..end]);
+            slot.counters.bar_calls += 1;
+            let result = result.map(|(consumed, stats)| {
+                delivered += consumed;
+                slot.counters.bars += consumed as u64;
+                stats
+            });
+            record_call(slot, result, started, now_ms);
+        }
+        delivered
     }
 
     /// Holds (`true`) or releases the live bars of `name` in [`on_bar`](Self::on_bar).
@@ -456,6 +483,18 @@ fn deliver_bar<D: Desk>(slot: &mut Slot<D>, index: usize, bar: &BarEvent<'_>, no
         return false;
     };
     let guest_bar = &mut slot.bars[index];
+    fill_guest_bar(guest_bar, bar);
+    let started = Instant::now();
+    let result = instance.on_bar(guest_bar);
+    slot.counters.bars += 1;
+    slot.counters.bar_calls += 1;
+    record_call(slot, result, started, now_ms);
+    true
+}
+
+/// Writes `bar`'s prices, start and source into the strategy's bar of its instrument (whose
+/// symbol, in the strategy's spelling, is already there).
+fn fill_guest_bar(guest_bar: &mut bindings::Bar, bar: &BarEvent<'_>) {
     guest_bar.set(
         bar.bar.start_ms,
         [
@@ -467,11 +506,6 @@ fn deliver_bar<D: Desk>(slot: &mut Slot<D>, index: usize, bar: &BarEvent<'_>, no
         ],
     );
     guest_bar.source = bar.source;
-    let started = Instant::now();
-    let result = instance.on_bar(guest_bar);
-    slot.counters.bars += 1;
-    record_call(slot, result, started, now_ms);
-    true
 }
 
 /// Accounts for one guest call; on a fault, drops the dead instance and asks the supervisor.

@@ -79,10 +79,11 @@ impl Strategies {
         self.fleet.on_bar(bar, now);
     }
 
-    /// A bar to one strategy (its warm-up), even while its bars are held back.
-    pub(crate) fn on_bar_for(&mut self, name: &str, bar: &BarEvent<'_>) {
+    /// Bars due at once to one strategy (its warm-up or backfill), even while its bars are held
+    /// back: delivered in `on-bars` batches.
+    pub(crate) fn on_bars_for(&mut self, name: &str, bars: &[BarEvent<'_>]) {
         let now = self.now_ms();
-        self.fleet.on_bar_for(name, bar, now);
+        self.fleet.on_bars_for(name, bars, now);
     }
 
     /// Holds `name`'s live bars back and refuses its signals while it warms up (`true`), or

@@ -12,8 +12,11 @@ use crate::metadata::StrategyMetadata;
 /// Counters of one strategy since it was installed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct StrategyCounters {
-    /// `on-bar` calls made.
+    /// Bars delivered.
     pub bars: u64,
+    /// Guest calls that delivered them: one per bar with `on-bar`, fewer where several were
+    /// due at once (a warm-up, a backfill) and went in `on-bars` batches.
+    pub bar_calls: u64,
     /// `on-fill` calls made.
     pub fills: u64,
     /// `emit` calls.

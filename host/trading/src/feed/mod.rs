@@ -369,15 +369,22 @@ impl Feed {
             bars,
             historical,
         } = finished;
-        for (i, (instrument, bar)) in bars.iter().enumerate() {
-            // The history first, then the live bars buffered while it was asked for (from the
-            // fallback's ticks where IB refused live data).
-            let source = if i < historical {
-                DataSource::Historical
-            } else {
-                self.market.source(&instrument.symbol)
-            };
-            strategies.on_bar_for(&strategy, &bar_event(instrument, bar_seconds, bar, source));
+        // The history first, then the live bars buffered while it was asked for (from the
+        // fallback's ticks where IB refused live data): all due now, so in batches.
+        let events: Vec<BarEvent<'_>> = bars
+            .iter()
+            .enumerate()
+            .map(|(i, (instrument, bar))| {
+                let source = if i < historical {
+                    DataSource::Historical
+                } else {
+                    self.market.source(&instrument.symbol)
+                };
+                bar_event(instrument, bar_seconds, bar, source)
+            })
+            .collect();
+        strategies.on_bars_for(&strategy, &events);
+        for (instrument, bar) in &bars {
             note_bar(&mut self.last_bar, instrument, bar_seconds, bar);
         }
         strategies.set_warming(&strategy, false);
