@@ -73,12 +73,12 @@ class WitWorld:
         if _runner.instance is not None:
             _runner.on_bar(_bridge.bar_from_wit(bar))
 
-    def on_bars(self, bars):  # type: ignore[no-untyped-def]
+    def on_bars(self, symbols, source, bars):  # type: ignore[no-untyped-def]
         if _runner.instance is None:
-            return len(bars)
+            return len(bars.symbol)
         # Each bar is converted when it is reached: the batch stops after the bar of an
         # accepted signal, and the host sends the rest again in a later call.
-        return _runner.on_bars(map(_bridge.bar_from_wit, bars))
+        return _runner.on_bars(_bridge.bars_from_wit(symbols, source, bars))
 
     def on_fill(self, fill):  # type: ignore[no-untyped-def]
         if _runner.instance is not None:

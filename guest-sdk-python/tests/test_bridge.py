@@ -347,16 +347,22 @@ def test_the_entry_exports_on_bars_over_on_bar(wit: ModuleType, wit_host: Any) -
 
     world = sandtrade_entry.WitWorld()
     closes = [9.0, 9.5, 11.0, 12.0]
-    batch = [
-        wit.Bar("AAPL", wit.Market.US_STOCK, i * 60_000, c, c, c, c, 0.0, wit.DataSource.REPLAY)
-        for i, c in enumerate(closes)
-    ]
+    # As the host sends them: each symbol once, the bars column by column.
+    symbols = [wit.BatchSymbol("AAPL", wit.Market.US_STOCK)]
+    source = wit.DataSource.REPLAY
+
+    def columns(closes: list[float], first: int = 0) -> Any:
+        ohlcv = [x for c in closes for x in (c, c, c, c, 0.0)]
+        times = [(first + i) * 60_000 for i in range(len(closes))]
+        return wit.BarColumns([0] * len(closes), times, ohlcv)
+
+    batch = columns(closes)
     # No instance before init: every bar consumed, nothing asked of the host.
-    assert world.on_bars(batch) == 4
+    assert world.on_bars(symbols, source, batch) == 4
     assert wit_host.calls == []
 
     world.init([])
-    assert world.on_bars(batch) == 3
+    assert world.on_bars(symbols, source, batch) == 3
     calls = [name if name != "handling_bar" else (name, args) for name, args in wit_host.calls]
     # Bars 0 and 1 call nothing, so the host is not told of them; on bar 2 it is told
     # first, then asked the position, then given the order.
@@ -369,6 +375,27 @@ def test_the_entry_exports_on_bars_over_on_bar(wit: ModuleType, wit_host: Any) -
     )
     # The rest comes again: its first bar is the host's cursor already, so it is not told.
     wit_host.calls.clear()
-    assert world.on_bars(batch[3:]) == 1
+    assert world.on_bars(symbols, source, columns(closes[3:], first=3)) == 1
     assert wit_host.calls == [("position", ("AAPL",)), ("emit", (wit_host.calls[1][1][0],))]
     MockHost.reset()
+
+
+def test_batched_bars_take_their_symbol_market_and_source_from_the_call(
+    bridge: ModuleType, wit: ModuleType
+) -> None:
+    symbols = [
+        wit.BatchSymbol("AAPL", wit.Market.US_STOCK),
+        wit.BatchSymbol("0700.HK", wit.Market.HK_STOCK),
+    ]
+    columns = wit.BarColumns(
+        [1, 0], [60_000, 120_000], [1.0, 2.0, 0.5, 1.5, 100.0, 10.0, 11.0, 9.0, 10.5, 7.0]
+    )
+    made = list(bridge.bars_from_wit(symbols, wit.DataSource.DELAYED, columns))
+    assert [(b.symbol, b.market, b.start_ms, b.source) for b in made] == [
+        ("0700.HK", Market.HK_STOCK, 60_000, DataSource.DELAYED),
+        ("AAPL", Market.US_STOCK, 120_000, DataSource.DELAYED),
+    ]
+    assert [(b.open, b.high, b.low, b.close, b.volume) for b in made] == [
+        (1.0, 2.0, 0.5, 1.5, 100.0),
+        (10.0, 11.0, 9.0, 10.5, 7.0),
+    ]

@@ -19,7 +19,10 @@ import { CancelRefused, ModifyRefused, Rejection, acceptedSoFar } from './signal
 import { Strategy, type StrategyClass } from './strategy.ts';
 import type {
   Bar,
+  BarColumns,
+  BatchSymbol,
   BracketIdsRecord,
+  DataSource,
   CancelOutcome,
   CancelRefusal,
   ExitsRecord,
@@ -116,8 +119,11 @@ export interface StrategyExports {
   /** Returns on success; throws `{ payload: reason }`, which becomes the `err` string. */
   init(params: Array<[string, string]>): void;
   onBar(bar: Bar): void;
-  /** Runs `onBar` over `bars` (see `runBatch`); returns how many it consumed. */
-  onBars(bars: Bar[]): number;
+  /**
+   * Runs `onBar` over `bars` (see `runBatch`), given column by column, each naming its symbol
+   * by index into `symbols`, all from `source`; returns how many it consumed.
+   */
+  onBars(symbols: BatchSymbol[], source: DataSource, bars: BarColumns): number;
   onFill(fill: Fill): void;
 }
 
@@ -128,21 +134,33 @@ export interface StrategyExports {
  * Returns how many bars were consumed. While it runs, the host is told which bar the strategy
  * is on before any call that answers as of a bar (see `batch` in host.ts).
  */
-export function runBatch(bars: readonly Bar[], onBar: (bar: Bar) => void): number {
+export function runBatch(count: number, barAt: (index: number) => Bar, onBar: (bar: Bar) => void): number {
   batch.start();
   try {
-    for (let i = 0; i < bars.length; i++) {
+    for (let i = 0; i < count; i++) {
       batch.at(i);
       const before = acceptedSoFar();
-      onBar(bars[i]!);
+      onBar(barAt(i));
       if (acceptedSoFar() !== before) return i + 1;
     }
-    return bars.length;
+    return count;
   } finally {
     // Outside a batch the host is never told of a bar: leave the cursor at rest, also when
     // onBar threw.
     batch.start();
   }
+}
+
+/** Bar `i` of an `on-bars` call as the author's `Bar`: its symbol and market from `symbols`. */
+export function barOfBatch(symbols: readonly BatchSymbol[], source: DataSource, bars: BarColumns, i: number): Bar {
+  const named = symbols[bars.symbol[i]!];
+  const startMs = bars.startMs[i];
+  // The host sends only what it describes: anything else is its bug, and the trap says so.
+  if (named === undefined || startMs === undefined || bars.ohlcv.length < 5 * i + 5) {
+    throw new RangeError(`on-bars: bar ${i} is incomplete or names an unknown symbol`);
+  }
+  const [open, high, low, close, volume] = bars.ohlcv.subarray(5 * i, 5 * i + 5) as unknown as [number, number, number, number, number];
+  return { symbol: named.symbol, market: named.market, startMs, open, high, low, close, volume, source };
 }
 
 /** The sentence an `init` failure becomes: what the operator reads. */
@@ -207,11 +225,13 @@ export function strategyExports(Class: StrategyClass): StrategyExports {
       if (current !== undefined) handle('onBar', () => current.onBar(bar));
     },
 
-    onBars(bars): number {
+    onBars(symbols, source, bars): number {
       const current = instance;
       // Without an instance every bar is ignored, as by `onBar`: all of them are consumed.
-      if (current === undefined) return bars.length;
-      return runBatch(bars, (bar) => handle('onBar', () => current.onBar(bar)));
+      if (current === undefined) return bars.symbol.length;
+      // Each bar is made when it is reached: the batch often stops long before its end.
+      const barAt = (i: number): Bar => barOfBatch(symbols, source, bars, i);
+      return runBatch(bars.symbol.length, barAt, (bar) => handle('onBar', () => current.onBar(bar)));
     },
 
     onFill(fill): void {

@@ -48,6 +48,9 @@ import { BracketIds, Exits, OrderChange, Signal } from './signal.ts';
 import type { Strategy, StrategyClass } from './strategy.ts';
 import type {
   Bar,
+  BarColumns,
+  BatchSymbol,
+  DataSource,
   BracketIdsRecord,
   ExitsRecord,
   Fill,
@@ -494,7 +497,31 @@ export function bars(symbol: string, closes: readonly number[]): Bar[] {
  * itself; `asComponent(Class).onBars(bars)` handles them as the component does.
  */
 export function onBars(strategy: Strategy, bars: readonly Bar[]): number {
-  return runBatch(bars, (b) => strategy.onBar(b));
+  return runBatch(bars.length, (i) => bars[i]!, (b) => strategy.onBar(b));
+}
+
+/**
+ * `bars` (all of one source) as the host passes them to `on-bars`: each symbol once, and the
+ * bars column by column. `asComponent(Class).onBars(...batched(bars('AAPL', [1, 2, 3])))` drives
+ * the component as the host does.
+ */
+export function batched(bars: readonly Bar[]): [BatchSymbol[], DataSource, BarColumns] {
+  const symbols: BatchSymbol[] = [];
+  const columns: BarColumns = {
+    symbol: new Uint32Array(bars.length),
+    startMs: new BigInt64Array(bars.length),
+    ohlcv: new Float64Array(5 * bars.length),
+  };
+  bars.forEach((bar, i) => {
+    let index = symbols.findIndex((s) => s.symbol === bar.symbol);
+    if (index < 0) index = symbols.push({ symbol: bar.symbol, market: bar.market }) - 1;
+    columns.symbol[i] = index;
+    columns.startMs[i] = bar.startMs;
+    columns.ohlcv.set([bar.open, bar.high, bar.low, bar.close, bar.volume], 5 * i);
+  });
+  const source = bars[0]?.source ?? 'live';
+  if (bars.some((bar) => bar.source !== source)) throw new RangeError('batched: the bars of one call come from one source');
+  return [symbols, source, columns];
 }
 
 /**

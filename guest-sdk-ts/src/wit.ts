@@ -17,6 +17,8 @@
 export type {
   Action,
   Bar,
+  BarColumns,
+  BatchSymbol,
   CancelOutcome,
   CancelRefusal,
   DataSource,

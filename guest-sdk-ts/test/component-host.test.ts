@@ -27,6 +27,7 @@ import {
   nowMs,
   workingOrders,
 } from 'sandtrade-guest';
+import { batched } from 'sandtrade-guest/testing';
 import { type WitHost, strategyExports, useComponentHost } from '../src/component.ts';
 
 /** What the stand-in import was asked, in order. */
@@ -228,10 +229,10 @@ test('on-bars tells the real host which bar, before the call that needs it', () 
     source: 'historical',
   });
   calls.length = 0;
-  assert.equal(world.onBars([bar(1), bar(0), bar(1), bar(2), bar(1)]), 4);
+  assert.equal(world.onBars(...batched([bar(1), bar(0), bar(1), bar(2), bar(1)])), 4);
   assert.deepEqual(calls, ['position AAPL', 'handling-bar 2', 'position AAPL', 'handling-bar 3', 'emit AAPL']);
   calls.length = 0;
   // The host sends the rest: its first bar is the host's current one already.
-  assert.equal(world.onBars([bar(1)]), 1);
+  assert.equal(world.onBars(...batched([bar(1)])), 1);
   assert.deepEqual(calls, ['position AAPL']);
 });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type Bar, type Fill, type Metadata, type Params, Signal, Strategy, cancel, held, info } from 'sandtrade-guest';
-import { asComponent, bar, bars, handledBars, logs, rejectNext, reset, signals } from 'sandtrade-guest/testing';
+import { asComponent, bar, bars, batched, handledBars, logs, rejectNext, reset, signals } from 'sandtrade-guest/testing';
 
 /** Logs which instance (its `tag` param) saw each bar and fill. */
 class Tagged extends Strategy {
@@ -55,7 +55,7 @@ test('bars and fills before any init are ignored', () => {
   const world = asComponent(Tagged);
   world.onBar(bar('AAPL', 0, 1));
   // Ignored, so consumed: the host must not send them again.
-  assert.equal(world.onBars(bars('AAPL', [1, 2, 3])), 3);
+  assert.equal(world.onBars(...batched(bars('AAPL', [1, 2, 3]))), 3);
   world.onFill(fill);
   assert.deepEqual(logs(), []);
 });
@@ -181,7 +181,7 @@ test('on-bars runs onBar per bar and stops after the bar of an accepted signal',
   reset();
   const world = asComponent(Batched);
   world.init([]);
-  assert.equal(world.onBars(bars('AAPL', [0, 0, 1, 0])), 3);
+  assert.equal(world.onBars(...batched(bars('AAPL', [0, 0, 1, 0]))), 3);
   assert.deepEqual(handledBars(), [2]);
   assert.equal(signals().length, 1);
   assert.deepEqual(logs(), [
@@ -196,7 +196,7 @@ test('refusals that escape onBar in a batch are logged and the batch goes on', (
   const world = asComponent(Batched);
   world.init([]);
   rejectNext('trading-halted', 'trading is halted');
-  assert.equal(world.onBars(bars('AAPL', [1, 2, 0])), 3);
+  assert.equal(world.onBars(...batched(bars('AAPL', [1, 2, 0]))), 3);
   assert.deepEqual(logs(), [
     ['info', 'bar 1'],
     ['warn', 'open-long 1 AAPL: refused, trading-halted: trading is halted (not caught in onBar)'],
@@ -211,9 +211,40 @@ test('a crash in a batch is logged, then thrown', () => {
   reset();
   const world = asComponent(Batched);
   world.init([]);
-  assert.throws(() => world.onBars(bars('AAPL', [0, 3, 0])), RangeError);
+  assert.throws(() => world.onBars(...batched(bars('AAPL', [0, 3, 0]))), RangeError);
   const lines = logs();
   assert.equal(lines.length, 3, JSON.stringify(lines));
   assert.equal(lines[2]![0], 'error');
   assert.match(lines[2]![1], /^Batched\.onBar threw RangeError: bad bar/);
+});
+
+/** Keeps every bar it is handed. */
+class Keeps extends Strategy {
+  static seen: Bar[] = [];
+  static describe(): Metadata {
+    return { name: 'keeps', version: '1.0.0', symbols: ['AAPL', '0700.HK'], barSeconds: 60 };
+  }
+  static init(): Keeps {
+    return new Keeps();
+  }
+  onBar(b: Bar): void {
+    Keeps.seen.push(b);
+  }
+}
+
+test('on-bars hands onBar each bar whole: symbol and market from the call, prices from the columns', () => {
+  reset();
+  Keeps.seen = [];
+  const world = asComponent(Keeps);
+  world.init([]);
+  const sent: Bar[] = [
+    { ...bar('0700.HK', 0, 400), open: 398, high: 401, low: 397, volume: 1200 },
+    bar('AAPL', 0, 190),
+    bar('0700.HK', 60_000, 402),
+  ];
+  const [symbols, source, columns] = batched(sent);
+  assert.deepEqual(symbols, [{ symbol: '0700.HK', market: 'hk-stock' }, { symbol: 'AAPL', market: 'us-stock' }]);
+  assert.deepEqual([...columns.symbol], [0, 1, 0]);
+  assert.equal(world.onBars(symbols, source, columns), 3);
+  assert.deepEqual(Keeps.seen, sent);
 });

@@ -438,8 +438,17 @@ macro_rules! export_strategy {
                 fn on_bar(bar: $crate::Bar) {
                     $crate::__private::on_bar::<$ty>(&__SANDTRADE_INSTANCE, &bar)
                 }
-                fn on_bars(bars: $crate::__private::Vec<$crate::Bar>) -> u32 {
-                    $crate::__private::on_bars::<$ty>(&__SANDTRADE_INSTANCE, &bars)
+                fn on_bars(
+                    symbols: $crate::__private::Vec<$crate::__private::BatchSymbol>,
+                    source: $crate::DataSource,
+                    bars: $crate::__private::BarColumns,
+                ) -> u32 {
+                    $crate::__private::on_bars::<$ty>(
+                        &__SANDTRADE_INSTANCE,
+                        &symbols,
+                        source,
+                        &bars,
+                    )
                 }
                 fn on_fill(fill: $crate::Fill) {
                     $crate::__private::on_fill::<$ty>(&__SANDTRADE_INSTANCE, &fill)
@@ -459,6 +468,7 @@ pub mod __private {
     use std::thread::LocalKey;
 
     pub use crate::bindings::Guest;
+    pub use crate::bindings::sandtrade::strategy::types::{BarColumns, BatchSymbol};
     pub use std::string::String;
     pub use std::vec::Vec;
 
@@ -490,30 +500,114 @@ pub mod __private {
     /// `on_bar` for each bar in turn, stopping after the first bar on which a signal (or a
     /// bracket) was accepted: the host fills its order before it sends the next bar, exactly as
     /// when bars come one by one. Returns how many bars were consumed.
-    pub fn on_bars<S: Strategy>(slot: &'static Slot<S>, bars: &[Bar]) -> u32 {
+    pub fn on_bars<S: Strategy>(
+        slot: &'static Slot<S>,
+        symbols: &[BatchSymbol],
+        source: crate::DataSource,
+        bars: &BarColumns,
+    ) -> u32 {
         slot.with(|cell| {
             let consumed = match cell.borrow_mut().as_mut() {
-                Some(instance) => run_batch(instance, bars),
-                None => bars.len(),
+                Some(instance) => run_batch(instance, &mut Batched::new(symbols, source, bars)),
+                None => bars.symbol.len(),
             };
             u32::try_from(consumed).unwrap_or(u32::MAX)
         })
     }
 
+    /// The bars of a batch, handed to `on_bar` one at a time.
+    pub trait Bars {
+        /// How many there are.
+        fn count(&self) -> usize;
+        /// Bar `i` (below [`count`](Self::count)).
+        fn bar(&mut self, i: usize) -> &Bar;
+    }
+
+    impl Bars for &[Bar] {
+        fn count(&self) -> usize {
+            self.len()
+        }
+        fn bar(&mut self, i: usize) -> &Bar {
+            &self[i]
+        }
+    }
+
+    /// The bars of an `on-bars` call, as the author's `Bar`s: one bar, refilled for each, its
+    /// symbol copied only when it changes (so a run of bars of one symbol allocates nothing).
+    struct Batched<'a> {
+        symbols: &'a [BatchSymbol],
+        columns: &'a BarColumns,
+        current: Bar,
+        current_symbol: Option<u32>,
+    }
+
+    impl<'a> Batched<'a> {
+        fn new(
+            symbols: &'a [BatchSymbol],
+            source: crate::DataSource,
+            columns: &'a BarColumns,
+        ) -> Self {
+            let current = Bar {
+                symbol: String::new(),
+                market: crate::Market::UsStock,
+                start_ms: 0,
+                open: 0.0,
+                high: 0.0,
+                low: 0.0,
+                close: 0.0,
+                volume: 0.0,
+                source,
+            };
+            Self {
+                symbols,
+                columns,
+                current,
+                current_symbol: None,
+            }
+        }
+    }
+
+    impl Bars for Batched<'_> {
+        fn count(&self) -> usize {
+            self.columns.symbol.len()
+        }
+        fn bar(&mut self, i: usize) -> &Bar {
+            let c = self.columns;
+            let symbol = c.symbol[i];
+            if self.current_symbol != Some(symbol) {
+                // An index past the symbols is the host's bug: the trap says so.
+                let named = &self.symbols[symbol as usize];
+                self.current.symbol.clone_from(&named.symbol);
+                self.current.market = named.market;
+                self.current_symbol = Some(symbol);
+            }
+            // Columns shorter than `symbol` are the host's bug too, and trap here.
+            let current = &mut self.current;
+            current.start_ms = c.start_ms[i];
+            let five = &c.ohlcv[5 * i..5 * i + 5];
+            current.open = five[0];
+            current.high = five[1];
+            current.low = five[2];
+            current.close = five[3];
+            current.volume = five[4];
+            &self.current
+        }
+    }
+
     /// The batch loop behind `on-bars`, also what [`crate::testing::on_bars`] runs.
-    pub fn run_batch<S: Strategy>(instance: &mut S, bars: &[Bar]) -> usize {
+    pub fn run_batch<S: Strategy>(instance: &mut S, bars: &mut impl Bars) -> usize {
         crate::sys::batch::start();
-        for (i, bar) in bars.iter().enumerate() {
+        for i in 0..bars.count() {
             crate::sys::batch::at(u32::try_from(i).unwrap_or(u32::MAX));
             let before = crate::signal::accepted_so_far();
-            instance.on_bar(bar);
+            instance.on_bar(bars.bar(i));
             if crate::signal::accepted_so_far() != before {
                 crate::sys::batch::start();
                 return i + 1;
             }
         }
         crate::sys::batch::start();
-        bars.len()
+        bars.count()
     }
 
     pub fn on_fill<S: Strategy>(slot: &'static Slot<S>, fill: &Fill) {

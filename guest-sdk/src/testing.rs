@@ -632,7 +632,7 @@ pub(crate) fn handling_bar(index: u32) {
 /// the mock host which bar it is on before any call that answers as of a bar, and stopping
 /// after the first bar on which a signal was accepted. Returns how many bars were consumed.
 pub fn on_bars<S: crate::Strategy>(strategy: &mut S, bars: &[Bar]) -> usize {
-    crate::__private::run_batch(strategy, bars)
+    crate::__private::run_batch(strategy, &mut { bars })
 }
 
 pub(crate) fn log(level: Level, message: &str) {

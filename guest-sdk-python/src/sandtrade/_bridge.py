@@ -9,6 +9,8 @@ imports it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from componentize_py_types import Err
 from wit_world.imports import host as wit_host
 from wit_world.imports import types as wit
@@ -87,6 +89,20 @@ def bar_from_wit(bar: wit.Bar) -> Bar:
         bar.volume,
         _DATA_SOURCE[bar.source],
     )
+
+
+def bars_from_wit(
+    symbols: list[wit.BatchSymbol], source: wit.DataSource, columns: wit.BarColumns
+) -> Iterator[Bar]:
+    """The bars of an `on-bars` call, made one by one as they are reached: each symbol comes
+    once in `symbols`, the bars column by column (bar `i`'s prices are `ohlcv[5i:5i+5]`)."""
+    named = [(s.symbol, _MARKET[s.market]) for s in symbols]
+    data_source = _DATA_SOURCE[source]
+    ohlcv = columns.ohlcv
+    for i, (index, start_ms) in enumerate(zip(columns.symbol, columns.start_ms, strict=True)):
+        symbol, market = named[index]
+        o, h, low, c, v = ohlcv[5 * i : 5 * i + 5]
+        yield Bar(symbol, market, start_ms, o, h, low, c, v, data_source)
 
 
 def fill_from_wit(fill: wit.Fill) -> Fill:

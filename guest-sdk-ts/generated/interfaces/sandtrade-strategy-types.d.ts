@@ -60,6 +60,36 @@ declare module 'sandtrade:strategy/types@0.2.0' {
     source: DataSource,
   }
   /**
+   * A symbol of an `on-bars` call.
+   */
+  export interface BatchSymbol {
+    /**
+     * The symbol as the strategy declared it in `metadata.symbols`.
+     */
+    symbol: string,
+    market: Market,
+  }
+  /**
+   * The bars of an `on-bars` call, column by column: bar `i` is `symbol[i]`, `start-ms[i]`
+   * and the five numbers `ohlcv[5i]` to `ohlcv[5i + 4]`. A list of numbers crosses into the
+   * guest as one copy, where a list of records would be written field by field, and each
+   * list costs the guest an allocation: hence few lists.
+   */
+  export interface BarColumns {
+    /**
+     * Each bar's symbol: an index (0-based) into the call's `symbols`.
+     */
+    symbol: Uint32Array,
+    /**
+     * Each bar's start, milliseconds since the Unix epoch (UTC).
+     */
+    startMs: BigInt64Array,
+    /**
+     * Each bar's open, high, low, close and volume, in that order: five numbers a bar.
+     */
+    ohlcv: Float64Array,
+  }
+  /**
    * What a signal asks for.
    * # Variants
    * 

@@ -31,4 +31,5 @@ pub use v0_2::sandtrade::strategy::types::{
     ModifyOutcome, ModifyRefusal, OrderChange, OrderState, OrderType, Position, RejectCode,
     Rejection, Signal, StopLimit, TimeInForce, Trail, TrailingStop, WorkingOrder,
 };
+pub use v0_2::sandtrade::strategy::types::{BarColumns, BatchSymbol};
 pub use v0_2::{Bar, Fill, Metadata, Strategy, StrategyPre};

@@ -267,6 +267,7 @@ impl From<bindings::Level> for LogLevel {
 /// The 0.1.0 types: a component built against 0.1.0 sends market and limit day orders and
 /// receives bars without their source.
 mod v0_1 {
+    use super::super::bar_batch::BarBatch;
     use super::super::bindings::{self, v0_1::sandtrade::strategy::types as old};
     use crate::output::LogLevel;
     use sandtrade_core::{OrderType, RejectCode, Rejection, SignalRequest, Timing};
@@ -384,6 +385,17 @@ mod v0_1 {
             self.low = bar.low;
             self.close = bar.close;
             self.volume = bar.volume;
+        }
+
+        /// [`copy_from`](Self::copy_from) for bar `i` of an `on-bars` batch.
+        pub(crate) fn copy_from_batch(&mut self, batch: &BarBatch, i: usize) {
+            let columns = batch.columns();
+            let symbol = &batch.symbols()[columns.symbol[i] as usize];
+            self.symbol.clone_from(&symbol.symbol);
+            self.market = symbol.market.into();
+            self.start_ms = columns.start_ms[i];
+            [self.open, self.high, self.low, self.close, self.volume] =
+                crate::bar_batch::ohlcv(columns, i);
         }
 
         /// An empty bar to [`copy_from`](Self::copy_from) into.

@@ -15,6 +15,7 @@ use wasmtime::component::Linker;
 
 mod report;
 
+use super::bar_batch::BarBatch;
 use super::bindings;
 use super::compile::{CompiledStrategy, LoadError};
 use super::engine::Runtime;
@@ -358,8 +359,8 @@ impl<D: Desk> Fleet<D> {
 
     /// Delivers `bars`, in time order, to the strategy `name` only, held or not (a warm-up or
     /// a backfill: history, then the live bars held back meanwhile), as `on-bar` calls would
-    /// one by one, but in `on-bars` calls of up to
-    /// [`MAX_BATCH_BARS`] bars: one call instead of one per bar, and the same bars, the same
+    /// one by one, but in `on-bars` calls of up to [`MAX_BATCH_BARS`] bars of one source:
+    /// one call instead of one per bar, and the same bars, the same
     /// order, the same faults. A call the strategy ends early (a signal of its was accepted)
     /// is followed by one with the rest. Bars of another size or instrument are skipped.
     /// Returns how many were delivered (fewer if the strategy faulted on the way: like one by
@@ -368,26 +369,34 @@ impl<D: Desk> Fleet<D> {
         let Some(slot) = self.slots.get_mut(name) else {
             return 0;
         };
-        let mut batch: Vec<bindings::Bar> = Vec::with_capacity(bars.len());
+        let mut guest_bars = Vec::with_capacity(bars.len());
         for bar in bars {
             if slot.metadata.bar_seconds != bar.bar_seconds {
                 continue;
             }
             let instruments = &slot.metadata.instruments;
             if let Some(index) = instruments.iter().position(|i| i == bar.instrument) {
-                let mut guest_bar = slot.bars[index].clone();
-                fill_guest_bar(&mut guest_bar, bar);
-                batch.push(guest_bar);
+                let guest_bar = &mut slot.bars[index];
+                fill_guest_bar(guest_bar, bar);
+                guest_bars.push(guest_bar.clone());
             }
         }
+        let mut batch = BarBatch::new();
         let mut delivered = 0;
-        while delivered < batch.len() {
+        while delivered < guest_bars.len() {
             let Some(instance) = slot.instance.as_mut() else {
                 break;
             };
-            let end = batch.len().min(delivered + MAX_BATCH_BARS);
+            // Up to MAX_BATCH_BARS bars, all of one source (history, then the live bars held).
+            batch.clear();
+            for bar in guest_bars[delivered..].iter().take(MAX_BATCH_BARS) {
+                if !batch.fits(bar) {
+                    break;
+                }
+                batch.push(bar);
+            }
             let started = Instant::now();
-            let result = instance.on_bars(&batch[delivered..end]);
+            let result = instance.on_bars(&batch);
             slot.counters.bar_calls += 1;
             let result = result.map(|(consumed, stats)| {
                 delivered += consumed;

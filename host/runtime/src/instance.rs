@@ -11,6 +11,7 @@ use sandtrade_core::text::clip;
 use wasmtime::component::Linker;
 use wasmtime::{Store, Trap};
 
+use super::bar_batch::BarBatch;
 use super::bindings::{self, v0_1, v0_2};
 use super::compile::{CompiledStrategy, LoadError};
 use super::engine::{CpuBudget, Runtime};
@@ -240,10 +241,10 @@ impl<D: Desk> StrategyInstance<D> {
         Ok(self.last_call())
     }
 
-    /// Delivers `bars` in time order, several per call where the component can take them
-    /// (`on-bars`), and stops after the first bar on which a signal was accepted, so that the
-    /// caller can fill its order before the next bar. Returns how many bars were delivered
-    /// (at least one of a non-empty slice) and what those calls did.
+    /// Delivers the bars of `batch` in time order, several per call where the component can
+    /// take them (`on-bars`), and stops after the first bar on which a signal was accepted, so
+    /// that the caller can fill its order before the next bar. Returns how many bars were
+    /// delivered (at least one of a non-empty batch) and what those calls did.
     ///
     /// A 0.1.0 component gets them one `on-bar` call each, with the same stop.
     ///
@@ -251,39 +252,48 @@ impl<D: Desk> StrategyInstance<D> {
     ///
     /// A [`GuestFault`] (also for a component that says it consumed none, or more than it
     /// was given); the instance is unusable afterwards.
-    pub fn on_bars(&mut self, bars: &[bindings::Bar]) -> Result<(usize, CallStats), GuestFault> {
-        if bars.is_empty() {
+    pub fn on_bars(&mut self, batch: &BarBatch) -> Result<(usize, CallStats), GuestFault> {
+        if batch.is_empty() {
             return Ok((0, CallStats::default()));
         }
         if let Bindings::V0_1 { .. } = self.bindings {
             let mut total = CallStats::default();
-            for (i, bar) in bars.iter().enumerate() {
+            for i in 0..batch.len() {
                 // What the SDKs' `on-bars` does for a 0.2.0 component: the desk answers the
                 // calls of this bar as of this bar (it takes the first as the current one).
                 if i > 0 {
                     self.desk_mut().handling_bar(i);
                 }
-                let stats = self.on_bar(bar)?;
+                self.call(Budget::Call, |bindings, store| match bindings {
+                    Bindings::V0_1 { strategy, bar: old } => {
+                        old.copy_from_batch(batch, i);
+                        strategy.call_on_bar(store, old)
+                    }
+                    Bindings::V0_2(_) => unreachable!("0.2.0 components take on-bars"),
+                })?;
+                let stats = self.last_call();
                 total.emits += stats.emits;
                 total.rejections += stats.rejections;
                 if stats.accepted() > 0 {
                     return Ok((i + 1, total));
                 }
             }
-            return Ok((bars.len(), total));
+            return Ok((batch.len(), total));
         }
         let consumed = self.call(Budget::Call, |bindings, store| match bindings {
-            Bindings::V0_2(strategy) => strategy.call_on_bars(store, bars),
+            Bindings::V0_2(strategy) => {
+                strategy.call_on_bars(store, batch.symbols(), batch.source(), batch.columns())
+            }
             Bindings::V0_1 { .. } => unreachable!("0.1.0 components are handled above"),
         })?;
         let consumed = usize::try_from(consumed).unwrap_or(usize::MAX);
-        if consumed == 0 || consumed > bars.len() {
+        if consumed == 0 || consumed > batch.len() {
             return Err(GuestFault {
                 strategy: self.name().clone(),
                 kind: FaultKind::Error(format!(
                     "on-bars consumed {consumed} of {} bars (it must consume at least one, and \
                      no more than it was given)",
-                    bars.len()
+                    batch.len()
                 )),
             });
         }

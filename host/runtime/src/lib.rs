@@ -14,6 +14,7 @@
 //! [`check`] runs every load step a live host runs on one file (`sandtrade check`).
 #![warn(missing_docs)]
 
+pub mod bar_batch;
 pub mod bindings;
 pub mod cache;
 pub mod check;
@@ -38,6 +39,7 @@ mod wit_version;
 /// The newest version of the `sandtrade:strategy` WIT package, the one the SDKs build against.
 pub const WIT_VERSION: &str = WitVersion::NEWEST.as_str();
 
+pub use bar_batch::BarBatch;
 pub use cache::{CacheDirError, CompileCache};
 pub use compile::{CompiledStrategy, LoadError, compile_file};
 pub use engine::{CpuBudget, Runtime, SandboxConfig};
