@@ -46,15 +46,22 @@ use super::sim::Sim;
 use sandtrade_runtime::bindings;
 use sandtrade_runtime::supervisor::Supervisor;
 use sandtrade_runtime::{
-    CompiledStrategy, Failed, PreparedStrategy, Runtime, SandboxConfig, StrategyInstance,
+    BarBatch, CompiledStrategy, Failed, PreparedStrategy, Runtime, SandboxConfig, StrategyInstance,
 };
 
-/// The most bars in one `on-bars` call. Each bar sent costs its copy into the guest (~90 ns,
-/// about what the call itself costs) whether the strategy gets to it or not, and a batch ends at
-/// the strategy's first accepted signal: longer batches waste more copies on a strategy that
-/// trades often, and save little on one that does not (the call's cost is already spread over
-/// 16 bars). The backtest benchmark (docs/benchmarks.md) measured 12 to 16 best.
-pub const MAX_BATCH_BARS: usize = 16;
+/// The most bars in one `on-bars` call. A bar sent costs little to copy (its numbers go into
+/// the guest in one copy per column, ~15 ns a bar) and nothing in the guest if a signal ends
+/// the call before it; the call itself costs ~700 ns (the call, and an allocation in the guest
+/// per list it carries). A batch ends at the strategy's first accepted signal, and the bars
+/// after it are sent again in the next call, so a strategy that trades often is best served by
+/// short calls and one that rarely trades by long ones: the replay starts at
+/// [`FIRST_BATCH_BARS`], doubles the length after a call that consumed all its bars, up to
+/// this, and halves it after one that a signal cut short.
+pub const MAX_BATCH_BARS: usize = 256;
+
+/// The length of the first `on-bars` call, and the shortest the halving goes (see
+/// [`MAX_BATCH_BARS`]).
+pub const FIRST_BATCH_BARS: usize = 16;
 
 /// A batch is sized to use at most this share of one call's fuel at its bars' recent rate,
 /// leaving the rest for a bar that costs far more than the ones before it.
@@ -156,10 +163,13 @@ pub struct Replay<'a> {
     /// Fuel per call, and the most a recent bar used (decaying): sizes the batches.
     fuel_per_call: Option<u64>,
     fuel_per_bar: Option<u64>,
+    /// The most bars the next batch may hold: between [`FIRST_BATCH_BARS`] and
+    /// [`MAX_BATCH_BARS`], as the strategy's recent calls went.
+    batch_bars: usize,
     /// One reusable guest bar per instrument (by `SymbolId`), in the strategy's spelling.
     guest_bars: Vec<bindings::Bar>,
-    /// The guest bars of a batch, reused from one batch to the next.
-    batch_bars: Vec<bindings::Bar>,
+    /// The bars of a batch, reused from one batch to the next.
+    batch: BarBatch,
     /// The declared spelling per instrument, for fills.
     spellings: Vec<String>,
     /// Fills of the current bar, copied out of the account so the strategy can be called.
@@ -206,8 +216,9 @@ impl<'a> Replay<'a> {
             plan,
             fuel_per_call,
             fuel_per_bar: None,
+            batch_bars: FIRST_BATCH_BARS,
             guest_bars,
-            batch_bars: Vec::new(),
+            batch: BarBatch::new(),
             spellings,
             fills: Vec::new(),
         }
@@ -311,11 +322,16 @@ impl<'a> Replay<'a> {
         let sim = instance.desk().sim().expect("bound");
         let until_progress = PROGRESS_EVERY - index % PROGRESS_EVERY;
         let until_singly = self.plan.singly_from.saturating_sub(index);
-        let most = [until_progress, until_singly, self.fuel_cap()]
-            .into_iter()
-            .min()
-            .map_or(1, |n| usize::try_from(n).unwrap_or(usize::MAX))
-            .min(waiting.len());
+        let most = [
+            until_progress,
+            until_singly,
+            self.fuel_cap(),
+            self.batch_bars as u64,
+        ]
+        .into_iter()
+        .min()
+        .map_or(1, |n| usize::try_from(n).unwrap_or(usize::MAX))
+        .min(waiting.len());
         if most <= 1 {
             return 1;
         }
@@ -373,10 +389,10 @@ impl<'a> Replay<'a> {
         let Strategy::Up(instance) = &mut self.strategy else {
             unreachable!("only a running strategy gets batches");
         };
-        fill_guest_bars(&mut self.batch_bars, &self.guest_bars, rows);
+        fill_batch(&mut self.batch, &mut self.guest_bars, rows);
         instance.desk_mut().begin_batch(rows);
         self.bar_calls += 1;
-        let result = instance.on_bars(&self.batch_bars[..rows.len()]);
+        let result = instance.on_bars(&self.batch);
         let consumed = match result {
             Ok((consumed, _)) => consumed,
             Err(fault) => {
@@ -399,6 +415,11 @@ impl<'a> Replay<'a> {
             return None;
         }
         self.measure(consumed);
+        self.batch_bars = if consumed == rows.len() {
+            (self.batch_bars * 2).min(MAX_BATCH_BARS)
+        } else {
+            (self.batch_bars / 2).max(FIRST_BATCH_BARS)
+        };
         Some(consumed)
     }
 
@@ -441,19 +462,14 @@ fn prices(row: &BarRow) -> [f64; 5] {
     [bar.open, bar.high, bar.low, bar.close, bar.volume]
 }
 
-/// Writes `rows` into `batch` as guest bars, reusing its bars' symbol buffers: after the first
-/// batches, making one allocates nothing.
-fn fill_guest_bars(batch: &mut Vec<bindings::Bar>, templates: &[bindings::Bar], rows: &[BarRow]) {
-    for (i, row) in rows.iter().enumerate() {
-        let template = &templates[row.symbol.index()];
-        match batch.get_mut(i) {
-            Some(bar) => {
-                bar.symbol.clone_from(&template.symbol);
-                bar.market = template.market;
-            }
-            None => batch.push(template.clone()),
-        }
-        batch[i].set(row.bar.start_ms, prices(row));
+/// Makes `batch` the bars of `rows`, through each instrument's guest bar in `guest_bars`:
+/// after the first batches, making one allocates nothing.
+fn fill_batch(batch: &mut BarBatch, guest_bars: &mut [bindings::Bar], rows: &[BarRow]) {
+    batch.clear();
+    for row in rows {
+        let bar = &mut guest_bars[row.symbol.index()];
+        bar.set(row.bar.start_ms, prices(row));
+        batch.push(bar);
     }
 }
 

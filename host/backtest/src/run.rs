@@ -319,7 +319,7 @@ fn finish(
 /// Bars between two progress calls.
 pub const PROGRESS_EVERY: u64 = 1 << 16;
 
-pub use super::replay::MAX_BATCH_BARS;
+pub use super::replay::{FIRST_BATCH_BARS, MAX_BATCH_BARS};
 
 /// Writes the trades CSV and the equity SVG of `report` into `dir` (created if missing), as
 /// `trades.csv` and `equity.svg`. Returns their paths.
