@@ -30,6 +30,7 @@
 
 pub mod bars;
 pub mod commission;
+mod decimal;
 pub mod desk;
 pub mod equity;
 pub mod fill;

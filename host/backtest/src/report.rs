@@ -3,7 +3,8 @@
 use std::fmt;
 use std::io::{self, Write};
 
-use super::bars::timestamp::format_time;
+use super::bars::timestamp::{Utc, format_time};
+use super::decimal::Fixed;
 use super::fill::Fill;
 use super::instruments::SymbolTable;
 use super::svg::{self, Panel};
@@ -104,17 +105,17 @@ impl Report {
             let instrument = &self.table[f.symbol];
             writeln!(
                 out,
-                "{},{},{},{},{},{},{:.4},{:.2},{},{:.2}",
+                "{},{},{},{},{},{},{},{},{},{}",
                 f.signal_id,
-                format_time(f.time_ms, 0),
+                Utc(f.time_ms),
                 instrument.symbol,
                 f.action,
                 f.side,
                 f.quantity,
-                f.price,
-                f.commission,
+                Fixed(f.price, 4),
+                Fixed(f.commission, 2),
                 instrument.currency,
-                f.realized_pnl
+                Fixed(f.realized_pnl, 2)
             )?;
         }
         out.flush()
