@@ -1,21 +1,66 @@
-//! Numbers with a fixed number of decimals, as `format!("{:.N}")` writes them, fast.
+//! Numbers written into a byte buffer as `format!` would write them, fast: integers, and
+//! numbers with a fixed number of decimals (`format!("{:.N}")`).
 //!
-//! A backtest's `trades.csv` writes three such numbers per fill, and std's exact formatting often
-//! falls back to its bignum algorithm (Dragon4) for them: for a million-bar run with 39,000
-//! fills that was the largest cost after the replay itself. Scaling by 10^N and rounding to an
-//! integer gives the same digits whenever the scaled value is not within its rounding error of
-//! a half; those few, and anything too large, NaN or infinite, go to std.
+//! A backtest's `trades.csv` writes several per fill, and std's exact formatting often falls
+//! back to its bignum algorithm (Dragon4) for fixed decimals: for a million-bar run with 39,000
+//! fills, that and the formatting machinery were the largest cost after the replay itself.
+//! Scaling by 10^N and rounding to an integer gives the same digits whenever the scaled value
+//! is not within its rounding error of a half; those few, and anything too large, NaN or
+//! infinite, go to std.
 
-use std::fmt;
+use std::io::Write as _;
 
-/// `value` with `places` decimals (at most [`Fixed::MAX_PLACES`]), written exactly as
-/// `format!("{value:.places$}")` writes it.
+/// `value` with `places` decimals, written exactly as `format!("{value:.places$}")` writes it.
 #[derive(Debug, Clone, Copy)]
 pub struct Fixed(pub f64, pub usize);
 
 impl Fixed {
     /// The most decimals the fast path takes; more go to std.
     pub const MAX_PLACES: usize = 9;
+
+    /// Appends the text to `out`.
+    pub fn write_to(self, out: &mut Vec<u8>) {
+        let Self(value, places) = self;
+        match scaled(value, places) {
+            Some(units) => {
+                // std writes the sign of any negative value, also one that rounds to zero
+                // (`-0.00`).
+                if value.is_sign_negative() {
+                    out.push(b'-');
+                }
+                let unit = POW10[places];
+                push_uint(out, units / unit);
+                if places > 0 {
+                    out.push(b'.');
+                    // Exactly `places` digits, leading zeros included.
+                    let mut fraction = units % unit;
+                    let start = out.len();
+                    out.resize(start + places, b'0');
+                    for digit in out[start..].iter_mut().rev() {
+                        *digit = b'0' + (fraction % 10) as u8;
+                        fraction /= 10;
+                    }
+                }
+            }
+            // Writing into a Vec cannot fail.
+            None => drop(write!(out, "{value:.places$}")),
+        }
+    }
+}
+
+/// Appends `n` in decimal, as `format!("{n}")` writes it.
+pub fn push_uint(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 /// Powers of ten, exact as f64 and u64.
@@ -34,16 +79,6 @@ const POW10: [u64; Fixed::MAX_PLACES + 1] = [
 
 /// Scaled values from here on may have no exact integer neighbours: std decides.
 const MAX_SCALED: f64 = (1u64 << 52) as f64;
-
-impl fmt::Display for Fixed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Self(value, places) = *self;
-        match scaled(value, places) {
-            Some(units) => write_units(f, value.is_sign_negative(), units, places),
-            None => write!(f, "{value:.places$}"),
-        }
-    }
-}
 
 /// `|value| × 10^places` rounded to the nearest integer, when that is certainly the rounding
 /// of the exact product (which is what std rounds).
@@ -67,34 +102,27 @@ fn scaled(value: f64, places: usize) -> Option<u64> {
     Some(scaled.round() as u64)
 }
 
-fn write_units(
-    f: &mut fmt::Formatter<'_>,
-    negative: bool,
-    units: u64,
-    places: usize,
-) -> fmt::Result {
-    // std writes the sign of any negative value, also one that rounds to zero (`-0.00`).
-    if negative {
-        f.write_str("-")?;
-    }
-    let unit = POW10[places];
-    write!(f, "{}", units / unit)?;
-    if places > 0 {
-        write!(f, ".{:0places$}", units % unit)?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn check(value: f64, places: usize) {
+        let mut out = b"x".to_vec();
+        Fixed(value, places).write_to(&mut out);
         assert_eq!(
-            Fixed(value, places).to_string(),
-            format!("{value:.places$}"),
+            String::from_utf8(out).unwrap(),
+            format!("x{value:.places$}"),
             "{value:e} with {places} places"
         );
+    }
+
+    #[test]
+    fn integers_as_std_writes_them() {
+        for n in [0, 1, 9, 10, 99, 100, 12_345, u64::from(u32::MAX), u64::MAX] {
+            let mut out = Vec::new();
+            push_uint(&mut out, n);
+            assert_eq!(String::from_utf8(out).unwrap(), n.to_string());
+        }
     }
 
     #[test]
