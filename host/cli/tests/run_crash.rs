@@ -14,6 +14,11 @@
 //!
 //! The seed is printed; `SANDTRADE_CRASH_SEED=<n>` repeats a run.
 //!
+//! A full disk: the host runs with a file-size limit (`RLIMIT_FSIZE`) that leaves its
+//! database room for a few bars. When a bar's commit fails, the host stops, non-zero, saying
+//! the turn's signals were never sent; every order the broker has is in the database; started
+//! again with room, it reconciles and the books agree with the broker.
+//!
 //! And protective orders across a crash: a GTC stop-loss placed through the REST API, and a
 //! strategy's bracket (its exits working at the venue as its entry's children), rest at the
 //! venue while the host is SIGKILLed; the restarted host reconciles them by `orderRef` (still
@@ -34,7 +39,7 @@ use rand_xorshift::XorShiftRng;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
-use tws_sim::{SimConfig, Simulator};
+use tws_sim::{SimConfig, SimHandle, Simulator};
 
 const SIGNALS: i64 = 200;
 const ACCOUNT: &str = "DU1234567";
@@ -69,7 +74,16 @@ struct Host {
 
 impl Host {
     fn spawn(config: &Path, cache: &Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sandtrade"))
+        Self::spawn_with_file_limit(config, cache, None)
+    }
+
+    /// [`spawn`](Self::spawn), no file of the host's to grow past `max_file_bytes`: what a full
+    /// disk does to SQLite (a write that would grow the file fails), for real, from the
+    /// kernel (`RLIMIT_FSIZE`; the signal that comes with it ignored, as a full disk sends
+    /// none).
+    fn spawn_with_file_limit(config: &Path, cache: &Path, max_file_bytes: Option<u64>) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sandtrade"));
+        command
             .arg("--cache-dir")
             .arg(cache)
             .arg("run")
@@ -80,9 +94,24 @@ impl Host {
             .env("SANDTRADE_API_TOKEN", API_TOKEN)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("sandtrade starts");
+            .kill_on_drop(true);
+        if let Some(max) = max_file_bytes {
+            // SAFETY: between fork and exec only async-signal-safe calls (setrlimit, signal).
+            unsafe {
+                command.pre_exec(move || {
+                    let limit = libc::rlimit {
+                        rlim_cur: max,
+                        rlim_max: max,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                    Ok(())
+                });
+            }
+        }
+        let mut child = command.spawn().expect("sandtrade starts");
         let stderr = child.stderr.take().expect("piped stderr");
         let (tx, lines) = mpsc::unbounded_channel();
         tokio::spawn(async move {
@@ -108,6 +137,26 @@ impl Host {
         })
         .await;
         assert_eq!(found, Ok(true), "the host never logged {marker:?}");
+    }
+
+    /// Waits for the host to exit on its own, and returns how, with every line it logged
+    /// since the last [`wait_line`](Self::wait_line).
+    async fn exited(mut self) -> (std::process::ExitStatus, Vec<String>) {
+        let mut lines = Vec::new();
+        let status = tokio::time::timeout(WAIT, async {
+            while let Some(line) = self.lines.recv().await {
+                lines.push(line);
+            }
+            self.child.wait().await.expect("reaped")
+        })
+        .await
+        .expect("the host exits");
+        (status, lines)
+    }
+
+    /// Whether the host has exited.
+    fn has_exited(&mut self) -> bool {
+        self.child.try_wait().expect("try_wait").is_some()
     }
 
     async fn kill(mut self) {
@@ -173,128 +222,28 @@ fn accepted_signals(db: &Path) -> i64 {
     .unwrap_or(0)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigkill_at_random_points_loses_and_duplicates_nothing() {
-    let seed: u64 = std::env::var("SANDTRADE_CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| std::process::id().into());
-    println!("crash test seed: {seed} (SANDTRADE_CRASH_SEED={seed} repeats it)");
-    let mut rng = XorShiftRng::seed_from_u64(seed);
+/// What the books say after a clean reconciliation, once [`check_books`] found them sound.
+struct Books {
+    /// Accepted signals in the database.
+    accepted: i64,
+    /// Orders at the broker (each once).
+    at_broker: usize,
+    /// Accepted signals' orders by state.
+    states: BTreeMap<String, u32>,
+    /// The metronome's AAPL position in the database.
+    ledger: i64,
+    /// The broker's AAPL position.
+    broker_position: f64,
+}
 
-    let sim = Simulator::start(SimConfig::ephemeral())
-        .await
-        .expect("the simulator starts");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let strategies = dir.path().join("strategies");
-    std::fs::create_dir(&strategies).unwrap();
-    std::fs::copy(metronome_wasm(), strategies.join("metronome.wasm")).unwrap();
-    let db = dir.path().join("orders.sqlite");
-    let config = dir.path().join("sandtrade.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"mode = "paper"
-strategies_dir = "strategies"
-database = "orders.sqlite"
-
-[ib]
-port = {port}
-client_id = {CLIENT_ID}
-account = "{ACCOUNT}"
-reconnect_initial_ms = 20
-reconnect_max_ms = 200
-heartbeat_interval_ms = 1000
-messages_per_second = 1000
-message_burst = 100
-
-[market_data]
-warmup_bars = 0
-
-[limits]
-max_signals_per_minute = 6000
-"#,
-            port = sim.addr().port()
-        ),
-    )
-    .unwrap();
-    let cache = dir.path().join("cache");
-
-    // An independent client watches the account: one position update per fill.
-    let audit = ibapi::Client::connect(&sim.addr().to_string(), 99)
-        .await
-        .expect("audit client");
-    let mut positions = audit.positions().await.expect("positions");
-
-    let mut kills = 0u32;
-    let mut kill_points: BTreeMap<&str, u32> = BTreeMap::new();
-    let mut host = Host::spawn(&config, &cache);
-    host.wait_line(READY).await;
-    let mut filled_seen = 0u64;
-    while accepted_signals(&db) < SIGNALS {
-        // Sometimes kill the host while it processes the bar, anywhere along its path.
-        let roll = rng.next_u32() % 8;
-        let before = if roll == 0 {
-            Some((accepted_signals(&db), broker_orders(&audit).await.len()))
-        } else {
-            None
-        };
-        sim.step_bar();
-        if let Some((accepted_before, at_broker_before)) = before {
-            spin(u64::from(rng.next_u32() % 400));
-            host.kill().await;
-            kills += 1;
-            // Where the kill landed, from what survived it (the broker may still be handling
-            // an order written just before the kill: then it counts as "before the broker").
-            let point = if accepted_signals(&db) == accepted_before {
-                "bar: before the signal was committed"
-            } else if broker_orders(&audit).await.len() == at_broker_before {
-                "bar: after the commit, before the broker had the order"
-            } else {
-                "bar: after the broker had the order"
-            };
-            *kill_points.entry(point).or_default() += 1;
-        } else {
-            // Otherwise wait for this bar's fill (a position update at the broker).
-            let filled = tokio::time::timeout(WAIT, async {
-                while let Some(item) = positions.next().await {
-                    if let Ok(SubscriptionItem::Data(PositionUpdate::Position(p))) = item
-                        && p.account == ACCOUNT
-                        && p.position as u64 > filled_seen
-                    {
-                        return p.position as u64;
-                    }
-                }
-                panic!("the audit position stream ended")
-            })
-            .await
-            .expect("the bar's order fills");
-            filled_seen = filled;
-            continue;
-        }
-        // Restarted; sometimes killed again while it connects and reconciles.
-        host = Host::spawn(&config, &cache);
-        if rng.next_u32() % 4 == 0 {
-            sim.wait_for_clients(WAIT, |ids| ids.contains(&CLIENT_ID))
-                .await
-                .expect("the host connects");
-            spin(u64::from(rng.next_u32() % 3_000));
-            host.kill().await;
-            kills += 1;
-            *kill_points.entry("connecting or reconciling").or_default() += 1;
-            host = Host::spawn(&config, &cache);
-        }
-        host.wait_line(READY).await;
-    }
-    // One last clean run settles everything (reconciliation), then a clean stop.
-    host.terminate().await;
-    let mut host = Host::spawn(&config, &cache);
-    host.wait_line(READY).await;
-    host.terminate().await;
-
+/// Checks the database `db` against the broker after a clean reconciliation: no order reached
+/// the broker twice or under a reused IB id; every order at the broker is an accepted signal
+/// of ours; every accepted signal is filled (its order at the broker) or `unknown` (not
+/// there); the ledger equals the broker's position and the shares filled.
+async fn check_books(db: &Path, audit: &ibapi::Client, sim: &SimHandle) -> Books {
     // What the broker has, by orderRef.
     let mut at_broker: HashMap<String, Vec<(i32, String)>> = HashMap::new();
-    for item in broker_orders(&audit).await {
+    for item in broker_orders(audit).await {
         if let Orders::OrderData(d) = item {
             at_broker
                 .entry(d.order.order_ref.clone())
@@ -310,7 +259,7 @@ max_signals_per_minute = 6000
     assert_eq!(ib_ids.len(), at_broker.len(), "an IB order id was reused");
 
     // What the database has.
-    let conn = rusqlite::Connection::open(&db).unwrap();
+    let conn = rusqlite::Connection::open(db).unwrap();
     let accepted: i64 = conn
         .query_row(
             "SELECT COUNT(*) FROM signals WHERE verdict = 'accepted'",
@@ -372,6 +321,162 @@ max_signals_per_minute = 6000
     let broker_position = sim.position(ACCOUNT, "AAPL").unwrap();
     assert_eq!(ledger as f64, broker_position);
     assert_eq!(ledger, filled_shares);
+    Books {
+        accepted,
+        at_broker: at_broker.len(),
+        states,
+        ledger,
+        broker_position,
+    }
+}
+
+/// A directory with the `metronome` strategy and a config that trades it on `sim`.
+struct MetronomeSetup {
+    _dir: tempfile::TempDir,
+    config: PathBuf,
+    db: PathBuf,
+    cache: PathBuf,
+}
+
+impl MetronomeSetup {
+    fn new(sim: &SimHandle) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let strategies = dir.path().join("strategies");
+        std::fs::create_dir(&strategies).unwrap();
+        std::fs::copy(metronome_wasm(), strategies.join("metronome.wasm")).unwrap();
+        let db = dir.path().join("orders.sqlite");
+        let config = dir.path().join("sandtrade.toml");
+        std::fs::write(
+            &config,
+            format!(
+                r#"mode = "paper"
+strategies_dir = "strategies"
+database = "orders.sqlite"
+
+[ib]
+port = {port}
+client_id = {CLIENT_ID}
+account = "{ACCOUNT}"
+reconnect_initial_ms = 20
+reconnect_max_ms = 200
+heartbeat_interval_ms = 1000
+messages_per_second = 1000
+message_burst = 100
+
+[market_data]
+warmup_bars = 0
+
+[limits]
+max_signals_per_minute = 6000
+"#,
+                port = sim.addr().port()
+            ),
+        )
+        .unwrap();
+        let cache = dir.path().join("cache");
+        Self {
+            _dir: dir,
+            config,
+            db,
+            cache,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_at_random_points_loses_and_duplicates_nothing() {
+    let seed: u64 = std::env::var("SANDTRADE_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| std::process::id().into());
+    println!("crash test seed: {seed} (SANDTRADE_CRASH_SEED={seed} repeats it)");
+    let mut rng = XorShiftRng::seed_from_u64(seed);
+
+    let sim = Simulator::start(SimConfig::ephemeral())
+        .await
+        .expect("the simulator starts");
+    let setup = MetronomeSetup::new(&sim);
+    let (config, db, cache) = (&setup.config, &setup.db, &setup.cache);
+
+    // An independent client watches the account: one position update per fill.
+    let audit = ibapi::Client::connect(&sim.addr().to_string(), 99)
+        .await
+        .expect("audit client");
+    let mut positions = audit.positions().await.expect("positions");
+
+    let mut kills = 0u32;
+    let mut kill_points: BTreeMap<&str, u32> = BTreeMap::new();
+    let mut host = Host::spawn(config, cache);
+    host.wait_line(READY).await;
+    let mut filled_seen = 0u64;
+    while accepted_signals(db) < SIGNALS {
+        // Sometimes kill the host while it processes the bar, anywhere along its path.
+        let roll = rng.next_u32() % 8;
+        let before = if roll == 0 {
+            Some((accepted_signals(db), broker_orders(&audit).await.len()))
+        } else {
+            None
+        };
+        sim.step_bar();
+        if let Some((accepted_before, at_broker_before)) = before {
+            spin(u64::from(rng.next_u32() % 400));
+            host.kill().await;
+            kills += 1;
+            // Where the kill landed, from what survived it (the broker may still be handling
+            // an order written just before the kill: then it counts as "before the broker").
+            let point = if accepted_signals(db) == accepted_before {
+                "bar: before the signal was committed"
+            } else if broker_orders(&audit).await.len() == at_broker_before {
+                "bar: after the commit, before the broker had the order"
+            } else {
+                "bar: after the broker had the order"
+            };
+            *kill_points.entry(point).or_default() += 1;
+        } else {
+            // Otherwise wait for this bar's fill (a position update at the broker).
+            let filled = tokio::time::timeout(WAIT, async {
+                while let Some(item) = positions.next().await {
+                    if let Ok(SubscriptionItem::Data(PositionUpdate::Position(p))) = item
+                        && p.account == ACCOUNT
+                        && p.position as u64 > filled_seen
+                    {
+                        return p.position as u64;
+                    }
+                }
+                panic!("the audit position stream ended")
+            })
+            .await
+            .expect("the bar's order fills");
+            filled_seen = filled;
+            continue;
+        }
+        // Restarted; sometimes killed again while it connects and reconciles.
+        host = Host::spawn(config, cache);
+        if rng.next_u32() % 4 == 0 {
+            sim.wait_for_clients(WAIT, |ids| ids.contains(&CLIENT_ID))
+                .await
+                .expect("the host connects");
+            spin(u64::from(rng.next_u32() % 3_000));
+            host.kill().await;
+            kills += 1;
+            *kill_points.entry("connecting or reconciling").or_default() += 1;
+            host = Host::spawn(config, cache);
+        }
+        host.wait_line(READY).await;
+    }
+    // One last clean run settles everything (reconciliation), then a clean stop.
+    host.terminate().await;
+    let mut host = Host::spawn(config, cache);
+    host.wait_line(READY).await;
+    host.terminate().await;
+
+    let Books {
+        accepted,
+        at_broker,
+        states,
+        ledger,
+        broker_position,
+    } = check_books(db, &audit, &sim).await;
     assert!(accepted >= SIGNALS);
     assert!(
         kills >= 5,
@@ -383,9 +488,121 @@ max_signals_per_minute = 6000
         "crash test (seed {seed}): {kills} SIGKILLs survived ({kill_points:?}); {accepted} \
          signals accepted, {} orders at the broker, none twice; order states {states:?}; \
          broker position {broker_position} = ledger {ledger}\n",
-        at_broker.len()
+        at_broker
     );
     std::io::Write::write_all(&mut std::io::stderr(), summary.as_bytes()).expect("stderr");
+    audit.disconnect().await;
+    sim.shutdown().await;
+}
+
+/// Waits until the broker's AAPL position is above `shares`, and returns it.
+async fn position_above(sim: &SimHandle, shares: f64) -> f64 {
+    tokio::time::timeout(WAIT, async {
+        loop {
+            let position = sim.position(ACCOUNT, "AAPL").unwrap_or(0.0);
+            if position > shares {
+                return position;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the bar's order fills")
+}
+
+/// The orderRefs of the orders in the database `db`.
+fn stored_order_refs(db: &Path) -> std::collections::HashSet<String> {
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("the database opens read-only");
+    let mut stmt = conn.prepare("SELECT client_order_id FROM orders").unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_stops_the_host_and_nothing_it_did_not_store_reaches_the_broker() {
+    let sim = Simulator::start(SimConfig::ephemeral())
+        .await
+        .expect("the simulator starts");
+    let setup = MetronomeSetup::new(&sim);
+    let (config, db, cache) = (&setup.config, &setup.db, &setup.cache);
+    let audit = ibapi::Client::connect(&sim.addr().to_string(), 99)
+        .await
+        .expect("audit client");
+
+    // A first run trades a few bars and stops cleanly (its write-ahead log folded into the
+    // database file).
+    let mut host = Host::spawn(config, cache);
+    host.wait_line(READY).await;
+    let mut shares = 0.0;
+    for _ in 0..3 {
+        sim.step_bar();
+        shares = position_above(&sim, shares).await;
+    }
+    host.terminate().await;
+
+    // Then the disk fills: room for the start and a few bars' commits in the write-ahead
+    // log, and no more. Bars keep coming until the host gives up.
+    let room = std::fs::metadata(db).expect("the database").len() + 192 * 1024;
+    let mut host = Host::spawn_with_file_limit(config, cache, Some(room));
+    host.wait_line(READY).await;
+    let mut bars = 0;
+    while !host.has_exited() {
+        assert!(
+            bars < 400,
+            "the host kept trading for {bars} bars with no room left for its database"
+        );
+        sim.step_bar();
+        bars += 1;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (status, lines) = host.exited().await;
+    assert!(
+        !status.success(),
+        "a host that cannot store its orders exits non-zero: {status}"
+    );
+    let said = lines
+        .iter()
+        .find(|l| l.contains("never sent"))
+        .unwrap_or_else(|| {
+            panic!("the host says the signals of the lost turn were never sent: {lines:#?}")
+        })
+        .clone();
+
+    // Persist before sending: every order the broker has is in the file.
+    let stored = stored_order_refs(db);
+    for order in broker_orders(&audit).await {
+        if let Orders::OrderData(d) = order {
+            assert!(
+                stored.contains(&d.order.order_ref),
+                "{} reached the broker but is not in the database",
+                d.order.order_ref
+            );
+        }
+    }
+
+    // With room again, the host reconciles and trades on; the books agree with the broker.
+    let mut host = Host::spawn(config, cache);
+    host.wait_line(READY).await;
+    let shares = sim.position(ACCOUNT, "AAPL").unwrap_or(0.0);
+    sim.step_bar();
+    position_above(&sim, shares).await;
+    host.terminate().await;
+    let books = check_books(db, &audit, &sim).await;
+    assert!(books.accepted > 3, "{} signals accepted", books.accepted);
+    std::io::Write::write_all(
+        &mut std::io::stderr(),
+        format!(
+            "full disk: the host stopped after {bars} bars ({said}); then {} signals \
+             accepted, {} orders at the broker, order states {:?}, ledger {} = broker {}\n",
+            books.accepted, books.at_broker, books.states, books.ledger, books.broker_position
+        )
+        .as_bytes(),
+    )
+    .expect("stderr");
     audit.disconnect().await;
     sim.shutdown().await;
 }
