@@ -383,6 +383,19 @@ max_signals_per_minute = 6000
     }
 }
 
+/// A started tws-sim, the metronome set up to trade on it, and an independent audit client
+/// connected to it.
+async fn metronome_venue() -> (SimHandle, MetronomeSetup, ibapi::Client) {
+    let sim = Simulator::start(SimConfig::ephemeral())
+        .await
+        .expect("the simulator starts");
+    let setup = MetronomeSetup::new(&sim);
+    let audit = ibapi::Client::connect(&sim.addr().to_string(), 99)
+        .await
+        .expect("audit client");
+    (sim, setup, audit)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_at_random_points_loses_and_duplicates_nothing() {
     let seed: u64 = std::env::var("SANDTRADE_CRASH_SEED")
@@ -392,16 +405,9 @@ async fn sigkill_at_random_points_loses_and_duplicates_nothing() {
     println!("crash test seed: {seed} (SANDTRADE_CRASH_SEED={seed} repeats it)");
     let mut rng = XorShiftRng::seed_from_u64(seed);
 
-    let sim = Simulator::start(SimConfig::ephemeral())
-        .await
-        .expect("the simulator starts");
-    let setup = MetronomeSetup::new(&sim);
+    let (sim, setup, audit) = metronome_venue().await;
     let (config, db, cache) = (&setup.config, &setup.db, &setup.cache);
-
-    // An independent client watches the account: one position update per fill.
-    let audit = ibapi::Client::connect(&sim.addr().to_string(), 99)
-        .await
-        .expect("audit client");
+    // The independent client watches the account: one position update per fill.
     let mut positions = audit.positions().await.expect("positions");
 
     let mut kills = 0u32;
@@ -524,14 +530,8 @@ fn stored_order_refs(db: &Path) -> std::collections::HashSet<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_stops_the_host_and_nothing_it_did_not_store_reaches_the_broker() {
-    let sim = Simulator::start(SimConfig::ephemeral())
-        .await
-        .expect("the simulator starts");
-    let setup = MetronomeSetup::new(&sim);
+    let (sim, setup, audit) = metronome_venue().await;
     let (config, db, cache) = (&setup.config, &setup.db, &setup.cache);
-    let audit = ibapi::Client::connect(&sim.addr().to_string(), 99)
-        .await
-        .expect("audit client");
 
     // A first run trades a few bars and stops cleanly (its write-ahead log folded into the
     // database file).
