@@ -99,28 +99,6 @@ impl BarBatch {
         &self.columns
     }
 
-    /// Bar `i` as a `bar` record.
-    ///
-    /// # Panics
-    ///
-    /// If `i` is not below [`len`](Self::len).
-    pub fn bar(&self, i: usize) -> bindings::Bar {
-        let c = &self.columns;
-        let symbol = &self.symbols[c.symbol[i] as usize];
-        let [open, high, low, close, volume] = ohlcv(c, i);
-        bindings::Bar {
-            symbol: symbol.symbol.clone(),
-            market: symbol.market,
-            start_ms: c.start_ms[i],
-            open,
-            high,
-            low,
-            close,
-            volume,
-            source: self.source,
-        }
-    }
-
     fn symbol_index(&mut self, bar: &bindings::Bar) -> u32 {
         if let Some(last) = self.last
             && self.symbols[last as usize].symbol == bar.symbol
@@ -153,6 +131,24 @@ pub(crate) fn ohlcv(columns: &BarColumns, i: usize) -> [f64; 5] {
 mod tests {
     use super::*;
     use bindings::Market;
+
+    /// Bar `i` of `batch` as a `bar` record: what the SDKs make of it.
+    fn bar_of(batch: &BarBatch, i: usize) -> bindings::Bar {
+        let c = batch.columns();
+        let symbol = &batch.symbols()[c.symbol[i] as usize];
+        let [open, high, low, close, volume] = ohlcv(c, i);
+        bindings::Bar {
+            symbol: symbol.symbol.clone(),
+            market: symbol.market,
+            start_ms: c.start_ms[i],
+            open,
+            high,
+            low,
+            close,
+            volume,
+            source: batch.source(),
+        }
+    }
 
     fn bar(symbol: &str, start_ms: i64, source: DataSource) -> bindings::Bar {
         let market = if symbol.ends_with(".HK") {
@@ -193,7 +189,7 @@ mod tests {
         );
         assert_eq!(batch.columns().symbol, [0, 0, 1, 0, 1]);
         assert_eq!(batch.source(), DataSource::Historical);
-        let again: Vec<bindings::Bar> = (0..batch.len()).map(|i| batch.bar(i)).collect();
+        let again: Vec<bindings::Bar> = (0..batch.len()).map(|i| bar_of(&batch, i)).collect();
         // The generated `Bar` has no `PartialEq`: compare what it shows.
         assert_eq!(format!("{again:?}"), format!("{pushed:?}"));
 
@@ -203,7 +199,7 @@ mod tests {
         assert_eq!(batch.symbols().len(), 1);
         assert_eq!(batch.columns().symbol, [0]);
         assert_eq!(
-            format!("{:?}", batch.bar(0)),
+            format!("{:?}", bar_of(&batch, 0)),
             format!("{:?}", bar("0700.HK", 4, DataSource::Live))
         );
     }
