@@ -128,13 +128,27 @@ async fn the_example_strategies_trade_end_to_end() {
     assert_eq!(line("hk_breakout", "700"), 0);
     assert_eq!(line("strategy_0_1", "AAPL"), 0);
     assert!(positions.drift.is_empty(), "{:?}", positions.drift);
-    let fills: BTreeMap<String, u64> = host
-        .strategies()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|s| (s.status.name, s.status.counters.fills))
+    let views = host.strategies().await.unwrap();
+    let fills: BTreeMap<String, u64> = views
+        .iter()
+        .map(|s| (s.status.name.clone(), s.status.counters.fills))
         .collect();
+    // ma-crossover's two contracts close their minutes on the same five-second bar, which IB
+    // (here tws-sim) sends together: the host takes both before delivering, so they share an
+    // `on-bars` call, and the fills above are the ones bar-by-bar delivery makes.
+    let crossover = &views
+        .iter()
+        .find(|s| s.status.name == "ma_crossover")
+        .unwrap()
+        .status
+        .counters;
+    assert_eq!(crossover.bars, 14, "seven minutes of AAPL and MSFT");
+    assert!(
+        crossover.bar_calls < crossover.bars,
+        "{} calls for {} bars: the bars that arrived together were not delivered together",
+        crossover.bar_calls,
+        crossover.bars
+    );
     assert_eq!(
         fills,
         BTreeMap::from([

@@ -357,6 +357,40 @@ impl<D: Desk> Fleet<D> {
         }
     }
 
+    /// Delivers `bars`, due at once (live bars of several contracts that arrived together), to
+    /// every running strategy that is not [held](Self::hold_bars): each strategy gets the ones
+    /// it declared, in their order, in `on-bars` calls as [`on_bars_for`](Self::on_bars_for)
+    /// makes them. One bar is an `on-bar` call, as in [`on_bar`](Self::on_bar). The
+    /// strategies are called one after the other (the first to want any of the bars first),
+    /// so the signals of one strategy keep their order; those of two strategies may interleave
+    /// differently than bar by bar.
+    pub fn on_bars(&mut self, bars: &[BarEvent<'_>], now_ms: i64) {
+        if let [bar] = bars {
+            return self.on_bar(bar, now_ms);
+        }
+        let mut wanting: Vec<Arc<str>> = Vec::new();
+        for bar in bars {
+            let Some(subscribers) = self.subscriptions.get(bar.instrument.symbol.as_str()) else {
+                continue;
+            };
+            for subscriber in subscribers {
+                if subscriber.market == bar.instrument.market
+                    && subscriber.bar_seconds == bar.bar_seconds
+                    && !wanting.contains(&subscriber.strategy)
+                {
+                    wanting.push(subscriber.strategy.clone());
+                }
+            }
+        }
+        for name in wanting {
+            if let Some(slot) = self.slots.get_mut(&name)
+                && !slot.held
+            {
+                deliver_batched(slot, bars, now_ms);
+            }
+        }
+    }
+
     /// Delivers `bars`, in time order, to the strategy `name` only, held or not (a warm-up or
     /// a backfill: history, then the live bars held back meanwhile), as `on-bar` calls would
     /// one by one, but in `on-bars` calls of up to [`MAX_BATCH_BARS`] bars of one source:
@@ -366,46 +400,10 @@ impl<D: Desk> Fleet<D> {
     /// Returns how many were delivered (fewer if the strategy faulted on the way: like one by
     /// one, the rest are not delivered to a dead instance).
     pub fn on_bars_for(&mut self, name: &str, bars: &[BarEvent<'_>], now_ms: i64) -> usize {
-        let Some(slot) = self.slots.get_mut(name) else {
-            return 0;
-        };
-        let mut guest_bars = Vec::with_capacity(bars.len());
-        for bar in bars {
-            if slot.metadata.bar_seconds != bar.bar_seconds {
-                continue;
-            }
-            let instruments = &slot.metadata.instruments;
-            if let Some(index) = instruments.iter().position(|i| i == bar.instrument) {
-                let guest_bar = &mut slot.bars[index];
-                fill_guest_bar(guest_bar, bar);
-                guest_bars.push(guest_bar.clone());
-            }
+        match self.slots.get_mut(name) {
+            Some(slot) => deliver_batched(slot, bars, now_ms),
+            None => 0,
         }
-        let mut batch = BarBatch::new();
-        let mut delivered = 0;
-        while delivered < guest_bars.len() {
-            let Some(instance) = slot.instance.as_mut() else {
-                break;
-            };
-            // Up to MAX_BATCH_BARS bars, all of one source (history, then the live bars held).
-            batch.clear();
-            for bar in guest_bars[delivered..].iter().take(MAX_BATCH_BARS) {
-                if !batch.fits(bar) {
-                    break;
-                }
-                batch.push(bar);
-            }
-            let started = Instant::now();
-            let result = instance.on_bars(&batch);
-            slot.counters.bar_calls += 1;
-            let result = result.map(|(consumed, stats)| {
-                delivered += consumed;
-                slot.counters.bars += consumed as u64;
-                stats
-            });
-            record_call(slot, result, started, now_ms);
-        }
-        delivered
     }
 
     /// Holds (`true`) or releases the live bars of `name` in [`on_bar`](Self::on_bar).
@@ -484,6 +482,50 @@ impl<D: Desk> Fleet<D> {
             }
         }
     }
+}
+
+/// Delivers the bars of `bars` that `slot` declared (its instruments, its bar size) in
+/// `on-bars` calls of up to [`MAX_BATCH_BARS`] bars of one source; a call the strategy ends
+/// early is followed by one with the rest. Returns how many were delivered (fewer if it
+/// faulted on the way).
+fn deliver_batched<D: Desk>(slot: &mut Slot<D>, bars: &[BarEvent<'_>], now_ms: i64) -> usize {
+    let mut guest_bars = Vec::with_capacity(bars.len());
+    for bar in bars {
+        if slot.metadata.bar_seconds != bar.bar_seconds {
+            continue;
+        }
+        let instruments = &slot.metadata.instruments;
+        if let Some(index) = instruments.iter().position(|i| i == bar.instrument) {
+            let guest_bar = &mut slot.bars[index];
+            fill_guest_bar(guest_bar, bar);
+            guest_bars.push(guest_bar.clone());
+        }
+    }
+    let mut batch = BarBatch::new();
+    let mut delivered = 0;
+    while delivered < guest_bars.len() {
+        let Some(instance) = slot.instance.as_mut() else {
+            break;
+        };
+        // Up to MAX_BATCH_BARS bars, all of one source (history, then the live bars held).
+        batch.clear();
+        for bar in guest_bars[delivered..].iter().take(MAX_BATCH_BARS) {
+            if !batch.fits(bar) {
+                break;
+            }
+            batch.push(bar);
+        }
+        let started = Instant::now();
+        let result = instance.on_bars(&batch);
+        slot.counters.bar_calls += 1;
+        let result = result.map(|(consumed, stats)| {
+            delivered += consumed;
+            slot.counters.bars += consumed as u64;
+            stats
+        });
+        record_call(slot, result, started, now_ms);
+    }
+    delivered
 }
 
 /// Calls the slot's `on-bar` with `bar` in its declared symbol `index`; whether it ran.

@@ -73,10 +73,11 @@ impl Strategies {
         &self.fleet
     }
 
-    /// A bar to every strategy that asked for it.
-    pub(crate) fn on_bar(&mut self, bar: &BarEvent<'_>) {
+    /// Live bars that arrived together to every strategy that asked for them, each
+    /// strategy's in one `on-bars` call.
+    pub(crate) fn on_bars(&mut self, bars: &[BarEvent<'_>]) {
         let now = self.now_ms();
-        self.fleet.on_bar(bar, now);
+        self.fleet.on_bars(bars, now);
     }
 
     /// Bars due at once to one strategy (its warm-up or backfill), even while its bars are held

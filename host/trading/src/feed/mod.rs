@@ -3,11 +3,16 @@
 //! from history, and delivery to the fleet.
 //!
 //! ```text
-//! IB ─ 5 s bars ─► market (aggregators) ─► strategies.on_bar ─► strategy on-bar
+//! IB ─ 5 s bars ─► market (aggregators) ─► due ─► strategies.on_bars ─► strategy on-bar(s)
 //!                        └─► warm-ups buffer a warming strategy's live bars
 //! IB ─ history ──► warm-ups ─► the strategy's history, then its buffered bars ─► live
 //! IB ─ delayed ticks ─► ticks (5 s bars) ─┘ (where IB refused live data: the fallback)
 //! ```
+//!
+//! The loop takes the live items that arrived together (IB sends the bars of every contract
+//! at the end of the same five seconds) before it delivers their bars, so a strategy of
+//! several contracts gets them in one `on-bars` call. Two bars of one contract never share a
+//! call: the first is delivered before the second sets the price its signals are valued at.
 //!
 //! After a reconnect, each running strategy is backfilled the same way: the bars after the
 //! last one it was given come from history before its live bars resume.
@@ -28,6 +33,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures::FutureExt;
 use ibapi::market_data::TradingHours;
 use ibapi::market_data::realtime::{Bar as RtBar, TickTypes};
 use ibapi::subscriptions::SubscriptionItem;
@@ -77,7 +83,22 @@ pub(crate) struct Feed {
     to_fall_back: Vec<String>,
     /// Whether this connection asked IB for the fallback's market data type already.
     data_type_asked: bool,
+    /// Bars completed by the live items of this turn, not yet given to the strategies.
+    due: Vec<DueBar>,
 }
+
+/// A completed live bar waiting for [`Feed::deliver_due`].
+struct DueBar {
+    instrument: Instrument,
+    bar_seconds: u32,
+    bar: Bar,
+    source: DataSource,
+}
+
+/// How many live items one turn of the loop takes (the one that woke it and those that had
+/// arrived with it) before delivering their bars: bounds how long other inputs wait behind
+/// a flood.
+pub(crate) const MAX_ITEMS_PER_TURN: usize = 64;
 
 impl Feed {
     /// Nothing subscribed; warm-ups as `config` says, each history request bounded by
@@ -106,6 +127,7 @@ impl Feed {
             fallback: config.fallback,
             to_fall_back: Vec::new(),
             data_type_asked: false,
+            due: Vec::new(),
         }
     }
 
@@ -141,8 +163,9 @@ impl Feed {
     }
 
     /// One item of a contract's subscription: a bar (IB's, or one the fallback built from
-    /// ticks) goes through the aggregators to the strategies (whose desks commit their signals
-    /// during the call; sending follows in the caller). A refusal of live data is recorded;
+    /// ticks) goes through the aggregators; the bars it completes wait for
+    /// [`deliver_due`](Self::deliver_due) (the strategies' desks store their signals during
+    /// the call; sending follows in the caller). A refusal of live data is recorded;
     /// [`fall_back`](Self::fall_back) acts on it.
     pub(crate) fn on_bar_item(
         &mut self,
@@ -328,8 +351,11 @@ impl Feed {
         self.on_five_seconds(symbol, five, DataSource::Live, strategies);
     }
 
-    /// A five-second bar, IB's or one the fallback built from ticks: price, aggregators,
-    /// strategies (told its `source`).
+    /// A five-second bar, IB's or one the fallback built from ticks: price, aggregators, and
+    /// the bars it completes wait in `due` (told their `source`) for
+    /// [`deliver_due`](Self::deliver_due). A contract's bar never waits behind another of the
+    /// same contract: those before it are delivered first, so a strategy's signal is valued
+    /// at the close of the bar it saw.
     fn on_five_seconds(
         &mut self,
         symbol: &str,
@@ -337,6 +363,9 @@ impl Feed {
         source: DataSource,
         strategies: &mut Strategies,
     ) {
+        if self.due.iter().any(|due| due.instrument.symbol == symbol) {
+            self.deliver_due(strategies);
+        }
         book::lock(&self.book).set_price(symbol, five.close);
         let Some(instrument) = self.market.instrument(symbol).cloned() else {
             return;
@@ -345,13 +374,45 @@ impl Feed {
             market,
             warmups,
             last_bar,
+            due,
             ..
         } = self;
         market.on_five_seconds(symbol, five, |bar_seconds, done| {
-            strategies.on_bar(&bar_event(&instrument, bar_seconds, &done, source));
             note_bar(last_bar, &instrument, bar_seconds, &done);
             warmups.buffer_live(symbol, bar_seconds, done);
+            due.push(DueBar {
+                instrument: instrument.clone(),
+                bar_seconds,
+                bar: done,
+                source,
+            });
         });
+    }
+
+    /// The next live item that has already arrived, if any: the loop takes what came together
+    /// with a bar before delivering it ([`MAX_ITEMS_PER_TURN`] at most).
+    pub(crate) fn next_ready(&mut self) -> Option<(String, LiveItem)> {
+        if self.market.is_idle() {
+            return None;
+        }
+        self.market.next().now_or_never().flatten()
+    }
+
+    /// Gives the strategies the bars completed since the last delivery: each strategy the ones
+    /// it asked for, in one `on-bars` call where there are several (live bars of several
+    /// contracts that arrived together).
+    pub(crate) fn deliver_due(&mut self, strategies: &mut Strategies) {
+        if self.due.is_empty() {
+            return;
+        }
+        let events: Vec<BarEvent<'_>> = self
+            .due
+            .iter()
+            .map(|due| bar_event(&due.instrument, due.bar_seconds, &due.bar, due.source))
+            .collect();
+        strategies.on_bars(&events);
+        drop(events);
+        self.due.clear();
     }
 
     /// A history answer; delivers the warm-up it completes.

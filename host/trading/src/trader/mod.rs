@@ -26,7 +26,7 @@ mod commands;
 
 use crate::connection::{self, Connection, ConnectionEvent, Established, SessionEvent};
 use crate::events::{Events, TradingEvent};
-use crate::feed::{Feed, FeedEvent};
+use crate::feed::{Feed, FeedEvent, MAX_ITEMS_PER_TURN};
 use crate::handle::{Command, CommandError, Exit};
 use crate::loss_guard::LossGuard;
 use crate::orderflow::OrderFlow;
@@ -147,6 +147,15 @@ impl Trader {
                     // The bar's signals and their taking for IB: one commit (`send_queued`).
                     self.orders.group();
                     self.feed.on_bar_item(&symbol, item, &mut self.strategies);
+                    // Bars of other contracts that came with it go to the strategies with it:
+                    // a strategy of several contracts gets them in one call.
+                    for _ in 1..MAX_ITEMS_PER_TURN {
+                        let Some((symbol, item)) = self.feed.next_ready() else {
+                            break;
+                        };
+                        self.feed.on_bar_item(&symbol, item, &mut self.strategies);
+                    }
+                    self.feed.deliver_due(&mut self.strategies);
                     self.feed.fall_back(&mut self.connection).await;
                     self.send_queued().await;
                 }
