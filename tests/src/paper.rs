@@ -110,9 +110,13 @@ pub struct SampleBar {
 
 /// Every bar of the sample file `file` (see [`US_BARS`], [`HK_BARS`]), in file order.
 pub fn sample_bars(file: &str) -> Vec<SampleBar> {
-    let path = sample_path(file);
+    bars_of(&sample_path(file))
+}
+
+/// Every bar of the bar file at `path` (of AAPL, MSFT and 0700.HK), in file order.
+pub fn bars_of(path: &Path) -> Vec<SampleBar> {
     let table = SymbolTable::from_symbols(&["AAPL", "MSFT", "0700.HK"]).expect("known symbols");
-    let input = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let input = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let (bars, _) = BarReader::new(input, table.clone())
         .read_all()
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -279,40 +283,69 @@ impl PaperFleet {
 
     /// One bar for every strategy: fills, `on-fill`, `on-bar`, marks (see the module docs).
     pub fn bar(&mut self, sample: &SampleBar) {
-        let SampleBar { instrument, bar } = sample;
-        self.now_ms = bar.start_ms;
+        self.bars_together(std::slice::from_ref(sample));
+    }
+
+    /// Bars of several contracts that arrive together, as live trading delivers them: each
+    /// opens in the accounts (fills, `on-fill`), then the fleet gives every strategy the ones it
+    /// declared in one `on-bars` call ([`Fleet::on_bars`]; one bar is an `on-bar` call), then
+    /// the accounts mark their closes. The bars are of one time, at most one per contract.
+    pub fn bars_together(&mut self, samples: &[SampleBar]) {
+        let Some(first) = samples.first() else {
+            return;
+        };
+        let start_ms = first.bar.start_ms;
+        self.now_ms = start_ms;
         let names: Vec<Arc<str>> = self.fleet.names().cloned().collect();
         for name in &names {
             let Some(desk) = self.fleet.desk_mut(name) else {
                 continue;
             };
-            desk.set_now_ms(bar.start_ms);
-            for fill in open_in(desk, instrument, bar) {
-                self.fleet.on_fill(name, &fill, bar.start_ms);
+            desk.set_now_ms(start_ms);
+            let fills: Vec<bindings::Fill> = samples
+                .iter()
+                .flat_map(|s| open_in(desk, &s.instrument, &s.bar))
+                .collect();
+            for fill in fills {
+                self.fleet.on_fill(name, &fill, start_ms);
             }
         }
-        let event = BarEvent {
-            instrument,
-            bar_seconds: 60,
-            bar: *bar,
-            source: bindings::DataSource::Live,
-        };
-        self.fleet.on_bar(&event, bar.start_ms);
+        let events: Vec<BarEvent<'_>> = samples
+            .iter()
+            .map(|s| BarEvent {
+                instrument: &s.instrument,
+                bar_seconds: 60,
+                bar: s.bar,
+                source: bindings::DataSource::Live,
+            })
+            .collect();
+        self.fleet.on_bars(&events, start_ms);
         for name in &names {
-            if let Some(desk) = self.fleet.desk_mut(name)
-                && let Some(own) = own_bar(desk, instrument, bar)
-            {
-                desk.sim_mut()
-                    .expect("a running strategy's desk is bound")
-                    .mark(&own);
+            let Some(desk) = self.fleet.desk_mut(name) else {
+                continue;
+            };
+            for sample in samples {
+                if let Some(own) = own_bar(desk, &sample.instrument, &sample.bar) {
+                    desk.sim_mut()
+                        .expect("a running strategy's desk is bound")
+                        .mark(&own);
+                }
             }
         }
     }
 
-    /// Every bar of `bars`, in order.
+    /// Every bar of `bars`, in order, one at a time.
     pub fn feed(&mut self, bars: &[SampleBar]) {
         for bar in bars {
             self.bar(bar);
+        }
+    }
+
+    /// Every bar of `bars`, in order, those of one time (consecutive in the file) together:
+    /// see [`bars_together`](Self::bars_together).
+    pub fn feed_together(&mut self, bars: &[SampleBar]) {
+        for group in bars.chunk_by(|a, b| a.bar.start_ms == b.bar.start_ms) {
+            self.bars_together(group);
         }
     }
 

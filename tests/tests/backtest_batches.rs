@@ -3,7 +3,8 @@
 //! faults and quarantine. Each example strategy, the 0.1.0 test guest and the stop-loss guest
 //! (stops and brackets) run over every sample file both ways; the hostile guest faults inside what would be a batch
 //! (a panic, the fuel budget, the memory cap, the stack), and the faults land on the same bars.
-//! Batching must also have happened: far fewer calls than bars where nothing rests.
+//! Batching must also have happened: far fewer calls than bars where nothing rests. Live, a
+//! fleet given bars of several contracts together trades as when given them one by one.
 
 use std::path::{Path, PathBuf};
 
@@ -13,7 +14,7 @@ use sandtrade_backtest::{BacktestSpec, Delivery, SimConfig, run_with};
 use sandtrade_risk::Limits;
 use sandtrade_runtime::{CompileCache, SandboxConfig, sidecar};
 use sandtrade_tests::guests;
-use sandtrade_tests::paper::{HK_BARS, US_BARS, sample_path};
+use sandtrade_tests::paper::{self, HK_BARS, PaperFleet, US_BARS, sample_path};
 
 /// The spec `sandtrade backtest` makes for `guest` on `bars`: its sidecar's params and limits
 /// (if it ships one), then `params` over them.
@@ -219,6 +220,61 @@ fn the_0_1_guest_and_the_resting_exits_trade_the_same_in_batches_as_bar_by_bar()
                 );
             }
         }
+    }
+}
+
+/// Live trading gives each strategy the bars of its contracts that arrive together in one
+/// `on-bars` call (`Fleet::on_bars`). On paper, in one fleet, every US example and the 0.1.0
+/// guest trade exactly as with one bar at a time, over the sample and 40,000 generated bars
+/// of AAPL and MSFT; ma-crossover, the one of two contracts, needs about half the calls.
+#[test]
+fn bars_that_arrive_together_trade_as_one_at_a_time_in_a_fleet() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let strategies = [
+        "ma-crossover",
+        "scale-in-out",
+        "trend-stop",
+        "pullback-bracket",
+        "strategy-0-1",
+    ];
+    for path in [sample_path(US_BARS), generated(dir.path(), 40_000)] {
+        let bars = paper::bars_of(&path);
+        let run = |together: bool| {
+            let mut fleet = PaperFleet::new(paper::live_runtime().clone());
+            for name in strategies {
+                fleet
+                    .install_with_sidecar(name, &guests::wasm(name))
+                    .unwrap_or_else(|e| panic!("{name} starts: {e}"));
+            }
+            if together {
+                fleet.feed_together(&bars);
+            } else {
+                fleet.feed(&bars);
+            }
+            strategies.map(|name| (fleet.trades(name), fleet.status(name).counters))
+        };
+        let (one_at_a_time, together) = (run(false), run(true));
+        for (name, ((single, single_counters), (grouped, grouped_counters))) in
+            strategies.iter().zip(one_at_a_time.iter().zip(&together))
+        {
+            let what = format!("{name} on {}", path.display());
+            assert_eq!(grouped, single, "{what}: the fills");
+            assert_eq!(grouped_counters.bars, single_counters.bars, "{what}: bars");
+            assert_eq!(
+                single_counters.bar_calls, single_counters.bars,
+                "{what}: one call a bar"
+            );
+        }
+        let (trades, counters) = &together[0];
+        assert!(!trades.is_empty(), "ma-crossover: the test needs trades");
+        // Two contracts a minute, one call, but where a signal cuts the call short.
+        assert!(
+            counters.bar_calls * 10 < counters.bars * 6,
+            "ma-crossover on {}: {} calls for {} bars",
+            path.display(),
+            counters.bar_calls,
+            counters.bars
+        );
     }
 }
 
