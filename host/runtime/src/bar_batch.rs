@@ -10,7 +10,10 @@ use super::bindings::{self, BarColumns, BatchSymbol, DataSource};
 /// then hand it to [`StrategyInstance::on_bars`](crate::StrategyInstance::on_bars).
 #[derive(Debug, Clone)]
 pub struct BarBatch {
+    /// The symbols of this batch are the first `symbols_used`; the rest are kept from earlier
+    /// batches so that a symbol seen again reuses its string instead of allocating one.
     symbols: Vec<BatchSymbol>,
+    symbols_used: usize,
     source: DataSource,
     columns: BarColumns,
     /// The index of the last symbol pushed: bars of one symbol usually come in runs.
@@ -21,6 +24,7 @@ impl Default for BarBatch {
     fn default() -> Self {
         Self {
             symbols: Vec::new(),
+            symbols_used: 0,
             source: DataSource::Live,
             columns: BarColumns {
                 symbol: Vec::new(),
@@ -38,12 +42,12 @@ impl BarBatch {
         Self::default()
     }
 
-    /// Empties it, keeping its buffers.
+    /// Empties it, keeping its buffers (and its symbols' strings, for the next batch).
     pub fn clear(&mut self) {
         self.columns.symbol.clear();
         self.columns.start_ms.clear();
         self.columns.ohlcv.clear();
-        self.symbols.clear();
+        self.symbols_used = 0;
         self.last = None;
     }
 
@@ -86,7 +90,7 @@ impl BarBatch {
 
     /// The symbols its bars are of, each once, in the order they first appear.
     pub fn symbols(&self) -> &[BatchSymbol] {
-        &self.symbols
+        &self.symbols[..self.symbols_used]
     }
 
     /// Where its bars' prices came from.
@@ -105,14 +109,26 @@ impl BarBatch {
         {
             return last;
         }
-        let index = match self.symbols.iter().position(|s| s.symbol == bar.symbol) {
+        let used = &self.symbols[..self.symbols_used];
+        let index = match used.iter().position(|s| s.symbol == bar.symbol) {
             Some(found) => found,
             None => {
-                self.symbols.push(BatchSymbol {
-                    symbol: bar.symbol.clone(),
-                    market: bar.market,
-                });
-                self.symbols.len() - 1
+                let index = self.symbols_used;
+                match self.symbols.get_mut(index) {
+                    // A batch before had a symbol here: reuse its string.
+                    Some(kept) => {
+                        if kept.symbol != bar.symbol {
+                            kept.symbol.clone_from(&bar.symbol);
+                        }
+                        kept.market = bar.market;
+                    }
+                    None => self.symbols.push(BatchSymbol {
+                        symbol: bar.symbol.clone(),
+                        market: bar.market,
+                    }),
+                }
+                self.symbols_used += 1;
+                index
             }
         };
         let index = u32::try_from(index).expect("fewer than 2^32 symbols in one batch");

@@ -111,6 +111,8 @@ struct Slot<D: 'static> {
     counters: StrategyCounters,
     /// One reusable bar per declared symbol, already carrying the strategy's own spelling.
     bars: Vec<bindings::Bar>,
+    /// The `on-bars` batch, reused from one call to the next (its buffers and symbols).
+    batch: BarBatch,
 }
 
 /// A strategy that wants bars of one contract.
@@ -227,6 +229,7 @@ impl<D: Desk> Fleet<D> {
             last_error: None,
             counters: StrategyCounters::default(),
             bars,
+            batch: BarBatch::new(),
         };
         let outcome = match self.slots.insert(name, slot) {
             None => Installed::New,
@@ -489,34 +492,34 @@ impl<D: Desk> Fleet<D> {
 /// early is followed by one with the rest. Returns how many were delivered (fewer if it
 /// faulted on the way).
 fn deliver_batched<D: Desk>(slot: &mut Slot<D>, bars: &[BarEvent<'_>], now_ms: i64) -> usize {
-    let mut guest_bars = Vec::with_capacity(bars.len());
-    for bar in bars {
-        if slot.metadata.bar_seconds != bar.bar_seconds {
-            continue;
-        }
-        let instruments = &slot.metadata.instruments;
-        if let Some(index) = instruments.iter().position(|i| i == bar.instrument) {
-            let guest_bar = &mut slot.bars[index];
-            fill_guest_bar(guest_bar, bar);
-            guest_bars.push(guest_bar.clone());
-        }
-    }
-    let mut batch = BarBatch::new();
+    let instruments = &slot.metadata.instruments;
+    // The bars it declared, each with the index of its instrument (and of its reusable bar).
+    let mine: Vec<(usize, &BarEvent<'_>)> = bars
+        .iter()
+        .filter(|bar| bar.bar_seconds == slot.metadata.bar_seconds)
+        .filter_map(|bar| {
+            let index = instruments.iter().position(|i| i == bar.instrument)?;
+            Some((index, bar))
+        })
+        .collect();
     let mut delivered = 0;
-    while delivered < guest_bars.len() {
+    while delivered < mine.len() {
         let Some(instance) = slot.instance.as_mut() else {
             break;
         };
         // Up to MAX_BATCH_BARS bars, all of one source (history, then the live bars held).
+        let batch = &mut slot.batch;
         batch.clear();
-        for bar in guest_bars[delivered..].iter().take(MAX_BATCH_BARS) {
-            if !batch.fits(bar) {
+        for &(index, bar) in mine[delivered..].iter().take(MAX_BATCH_BARS) {
+            let guest_bar = &mut slot.bars[index];
+            fill_guest_bar(guest_bar, bar);
+            if !batch.fits(guest_bar) {
                 break;
             }
-            batch.push(bar);
+            batch.push(guest_bar);
         }
         let started = Instant::now();
-        let result = instance.on_bars(&batch);
+        let result = instance.on_bars(batch);
         slot.counters.bar_calls += 1;
         let result = result.map(|(consumed, stats)| {
             delivered += consumed;
