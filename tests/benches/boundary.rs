@@ -1,7 +1,9 @@
 //! The cost of crossing the wasm boundary: one `on-bar` call of the `empty` guest through
 //! `StrategyInstance::on_bar`, under live deadlines and under backtest fuel, broken down by the
 //! length of the bar's `symbol` string; one `emit` round trip; and, for scale, a real strategy's
-//! call and the live `Fleet::on_bar` path.
+//! call and the live `Fleet::on_bar` path, and a strategy of two contracts given each minute's
+//! two bars one call each (`Fleet::on_bar`) or together (`Fleet::on_bars`, as the trading loop
+//! does with bars that arrive together).
 //!
 //! `cargo bench -p sandtrade-tests --bench boundary [-- NAME...]`
 //!
@@ -25,7 +27,7 @@ use std::sync::Arc;
 use bench_kit::{Samples, Stopwatch, Table, Target, ns_per};
 use sandtrade_core::normalize;
 use sandtrade_runtime::bindings::Bar;
-use sandtrade_runtime::sidecar::Sidecar;
+use sandtrade_runtime::sidecar::{self, Sidecar};
 use sandtrade_runtime::{CpuBudget, Fleet, StrategyInstance, compile_file};
 use sandtrade_tests::guests;
 use support::{AcceptAll, BUDGETS};
@@ -43,6 +45,11 @@ const STORM_EMITS: u32 = 10_000;
 const STORM_ROUNDS: usize = 31;
 
 const FLEET_VARIANT: &str = "Fleet::on_bar, 1 strategy, \"AAPL\"";
+/// The two-contract rows, per bar: each bar its own call, then a minute's two in one call (as
+/// live bars that arrive together), then two minutes' four in one (as a backfill).
+const PAIR_ONE_BY_ONE: &str = "Fleet, ma-crossover, AAPL+MSFT, a call a bar (per bar)";
+const PAIR_TOGETHER: &str = "Fleet, ma-crossover, AAPL+MSFT, 2 bars an on-bars (per bar)";
+const PAIR_TWO_MINUTES: &str = "Fleet, ma-crossover, AAPL+MSFT, 4 bars an on-bars (per bar)";
 
 /// One variant: an instance and the bar it is called with.
 struct Variant {
@@ -109,6 +116,56 @@ fn fleet_variant(runtime: &sandtrade_runtime::Runtime) -> Variant {
     }
 }
 
+/// The live path for a strategy of two contracts (ma-crossover: AAPL and MSFT): the bars of
+/// `minutes` minutes at a time, in one `Fleet::on_bars` call (`minutes` 0: one `Fleet::on_bar`
+/// a bar). Rising closes: after the first crossing, every call is the averages and nothing
+/// else. Counts bars.
+fn fleet_pair_variant(runtime: &sandtrade_runtime::Runtime, name: &str, minutes: usize) -> Variant {
+    let mut fleet =
+        Fleet::new(runtime.clone(), Box::new(|_| AcceptAll::default())).expect("the fleet starts");
+    let wasm = guests::wasm("ma-crossover");
+    let compiled = compile_file(runtime, None, &wasm).expect("compiles");
+    let sidecar = sidecar::load_for(&wasm)
+        .expect("the sidecar parses")
+        .unwrap_or_default();
+    fleet
+        .install("ma-crossover".into(), Arc::new(compiled), sidecar)
+        .expect("installs");
+    let (aapl, msft) = (
+        normalize("AAPL").expect("a US ticker"),
+        normalize("MSFT").expect("a US ticker"),
+    );
+    let mut close = 185.0;
+    let mut start_ms = support::START_MS;
+    Variant {
+        name: name.into(),
+        call: Box::new(move || {
+            let mut due = Vec::with_capacity(4);
+            for _ in 0..CALLS_PER_BATCH / (2 * minutes.max(1) as u64) {
+                due.clear();
+                for _ in 0..minutes.max(1) {
+                    close += 0.0001;
+                    start_ms += 60_000;
+                    due.push(support::bar_event(&aapl, start_ms, close));
+                    due.push(support::bar_event(&msft, start_ms, close * 2.0));
+                }
+                if minutes == 0 {
+                    for bar in &due {
+                        fleet.on_bar(bar, start_ms);
+                    }
+                } else {
+                    fleet.on_bars(&due, start_ms);
+                }
+            }
+            let status = fleet.status_of("ma-crossover").expect("installed");
+            assert_eq!(status.state, "running", "{:?}", status.last_error);
+            CALLS_PER_BATCH
+        }),
+        cpu: Samples::new(),
+        wall: Samples::new(),
+    }
+}
+
 fn main() {
     support::header(
         "Boundary cost of one strategy call",
@@ -151,6 +208,15 @@ fn main() {
         }
         if budget == CpuBudget::Deadline && wanted(FLEET_VARIANT) {
             variants.push(fleet_variant(&runtime));
+        }
+        for (name, minutes) in [
+            (PAIR_ONE_BY_ONE, 0),
+            (PAIR_TOGETHER, 1),
+            (PAIR_TWO_MINUTES, 2),
+        ] {
+            if budget == CpuBudget::Deadline && wanted(name) {
+                variants.push(fleet_pair_variant(&runtime, name, minutes));
+            }
         }
         if wanted(&format!("emit, {budget_name}")) {
             let prepared = support::prepare(&runtime, &hostile);
@@ -216,6 +282,23 @@ fn main() {
             twelve - none,
             sixty_four - none,
         );
+    }
+    let per_bar = |name: &str| {
+        variants
+            .iter()
+            .find(|v| v.name == name)
+            .map(|v| v.cpu.median())
+    };
+    if let Some(one_by_one) = per_bar(PAIR_ONE_BY_ONE) {
+        for (name, bars) in [(PAIR_TOGETHER, 2), (PAIR_TWO_MINUTES, 4)] {
+            if let Some(batched) = per_bar(name) {
+                println!(
+                    "{bars} bars in one on-bars call: {batched:.1} ns a bar against \
+                     {one_by_one:.1} ns with a call each, {:.2}x as fast",
+                    one_by_one / batched
+                );
+            }
+        }
     }
     println!();
 
