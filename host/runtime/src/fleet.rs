@@ -344,13 +344,7 @@ impl<D: Desk> Fleet<D> {
     /// (and is not [held](Self::hold_bars)). `now_ms` is the supervisor's clock (monotonic
     /// when trading, replay time in a backtest).
     pub fn on_bar(&mut self, bar: &BarEvent<'_>, now_ms: i64) {
-        let Some(subscribers) = self.subscriptions.get(bar.instrument.symbol.as_str()) else {
-            return;
-        };
-        let wanted = subscribers
-            .iter()
-            .filter(|s| s.market == bar.instrument.market && s.bar_seconds == bar.bar_seconds);
-        for subscriber in wanted {
+        for subscriber in subscribers_of(&self.subscriptions, bar) {
             let Some(slot) = self.slots.get_mut(&subscriber.strategy) else {
                 continue;
             };
@@ -373,14 +367,8 @@ impl<D: Desk> Fleet<D> {
         }
         let mut wanting: Vec<Arc<str>> = Vec::new();
         for bar in bars {
-            let Some(subscribers) = self.subscriptions.get(bar.instrument.symbol.as_str()) else {
-                continue;
-            };
-            for subscriber in subscribers {
-                if subscriber.market == bar.instrument.market
-                    && subscriber.bar_seconds == bar.bar_seconds
-                    && !wanting.contains(&subscriber.strategy)
-                {
+            for subscriber in subscribers_of(&self.subscriptions, bar) {
+                if !wanting.contains(&subscriber.strategy) {
                     wanting.push(subscriber.strategy.clone());
                 }
             }
@@ -485,6 +473,20 @@ impl<D: Desk> Fleet<D> {
             }
         }
     }
+}
+
+/// The strategies that declared `bar`'s instrument and bar size.
+fn subscribers_of<'s>(
+    subscriptions: &'s HashMap<String, Vec<Subscriber>>,
+    bar: &BarEvent<'_>,
+) -> impl Iterator<Item = &'s Subscriber> {
+    let market = bar.instrument.market;
+    let bar_seconds = bar.bar_seconds;
+    subscriptions
+        .get(bar.instrument.symbol.as_str())
+        .into_iter()
+        .flatten()
+        .filter(move |s| s.market == market && s.bar_seconds == bar_seconds)
 }
 
 /// Delivers the bars of `bars` that `slot` declared (its instruments, its bar size) in
