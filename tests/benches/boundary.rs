@@ -88,14 +88,24 @@ fn on_bar_variant(
     }
 }
 
-/// The live path for one strategy: subscription lookup, the call, its timing and counters.
-fn fleet_variant(runtime: &sandtrade_runtime::Runtime) -> Variant {
+/// A fleet running the guest `name` alone, with `sidecar`.
+fn fleet_of(
+    runtime: &sandtrade_runtime::Runtime,
+    name: &str,
+    sidecar: Sidecar,
+) -> Fleet<AcceptAll> {
     let mut fleet =
         Fleet::new(runtime.clone(), Box::new(|_| AcceptAll::default())).expect("the fleet starts");
-    let compiled = compile_file(runtime, None, &guests::wasm("empty")).expect("compiles");
+    let compiled = compile_file(runtime, None, &guests::wasm(name)).expect("compiles");
     fleet
-        .install("empty".into(), Arc::new(compiled), Sidecar::default())
+        .install(name.into(), Arc::new(compiled), sidecar)
         .expect("installs");
+    fleet
+}
+
+/// The live path for one strategy: subscription lookup, the call, its timing and counters.
+fn fleet_variant(runtime: &sandtrade_runtime::Runtime) -> Variant {
+    let mut fleet = fleet_of(runtime, "empty", Sidecar::default());
     let instrument = normalize("AAPL").expect("a US ticker");
     let mut close = 185.0;
     let mut start_ms = support::START_MS;
@@ -121,16 +131,10 @@ fn fleet_variant(runtime: &sandtrade_runtime::Runtime) -> Variant {
 /// a bar). Rising closes: after the first crossing, every call is the averages and nothing
 /// else. Counts bars.
 fn fleet_pair_variant(runtime: &sandtrade_runtime::Runtime, name: &str, minutes: usize) -> Variant {
-    let mut fleet =
-        Fleet::new(runtime.clone(), Box::new(|_| AcceptAll::default())).expect("the fleet starts");
-    let wasm = guests::wasm("ma-crossover");
-    let compiled = compile_file(runtime, None, &wasm).expect("compiles");
-    let sidecar = sidecar::load_for(&wasm)
+    let sidecar = sidecar::load_for(&guests::wasm("ma-crossover"))
         .expect("the sidecar parses")
         .unwrap_or_default();
-    fleet
-        .install("ma-crossover".into(), Arc::new(compiled), sidecar)
-        .expect("installs");
+    let mut fleet = fleet_of(runtime, "ma-crossover", sidecar);
     let (aapl, msft) = (
         normalize("AAPL").expect("a US ticker"),
         normalize("MSFT").expect("a US ticker"),
