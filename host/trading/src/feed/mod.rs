@@ -411,7 +411,6 @@ impl Feed {
             .map(|due| bar_event(&due.instrument, due.bar_seconds, &due.bar, due.source))
             .collect();
         strategies.on_bars(&events);
-        drop(events);
         self.due.clear();
     }
 
