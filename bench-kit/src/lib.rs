@@ -289,47 +289,6 @@ fn parse_status(text: &str) -> Option<Rss> {
     })
 }
 
-/// Resident memory of the mappings of files whose path ends with `suffix` (from
-/// `/proc/self/smaps`), in KiB: `(resident, of which anonymous)`. The anonymous part of a file
-/// mapping is its copy-on-write pages: written since it was mapped.
-pub fn mapped_files_kib(suffix: &str) -> Option<(u64, u64)> {
-    Some(parse_smaps(
-        &std::fs::read_to_string("/proc/self/smaps").ok()?,
-        suffix,
-    ))
-}
-
-fn parse_smaps(text: &str, suffix: &str) -> (u64, u64) {
-    let (mut rss, mut anon) = (0, 0);
-    let mut inside = false;
-    for line in text.lines() {
-        let mut fields = line.split_whitespace();
-        let Some(first) = fields.next() else {
-            continue;
-        };
-        if first.contains('-') && !first.ends_with(':') {
-            // A mapping's header: `start-end perms offset dev inode [path]`.
-            inside = line.trim_end().ends_with(suffix);
-            continue;
-        }
-        if !inside {
-            continue;
-        }
-        let mut kib = || {
-            fields
-                .next()
-                .and_then(|v| v.parse::<u64>().ok())
-                .unwrap_or(0)
-        };
-        match first {
-            "Rss:" => rss += kib(),
-            "Anonymous:" => anon += kib(),
-            _ => {}
-        }
-    }
-    (rss, anon)
-}
-
 /// What a figure should reach: the target a table judges it against.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Target {
@@ -606,23 +565,6 @@ mod tests {
             parse_loadavg("2.23 2.92 3.41 3/912 31234\n"),
             Some([2.23, 2.92, 3.41])
         );
-    }
-
-    #[test]
-    fn smaps_sums_the_mappings_of_matching_files() {
-        let smaps = "\
-7f00-7f10 r-xp 00000000 08:01 42 /cache/a.cwasm
-Rss:                  12 kB
-Anonymous:             4 kB
-7f10-7f20 rw-p 00000000 00:00 0
-Rss:                 100 kB
-Anonymous:           100 kB
-7f20-7f30 r--p 00000000 08:01 43 /cache/b.cwasm
-Rss:                   8 kB
-Anonymous:             0 kB
-";
-        assert_eq!(parse_smaps(smaps, ".cwasm"), (20, 4));
-        assert_eq!(parse_smaps(smaps, ".so"), (0, 0));
     }
 
     #[test]

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use bench_kit::child::{ChildRun, run_child, samples_of};
-use bench_kit::{Rss, Samples, Table, Target, mapped_files_kib, micros, thread_cpu_time};
+use bench_kit::{Rss, Samples, Table, Target, micros, thread_cpu_time};
 use sandtrade_core::normalize;
 use sandtrade_runtime::{CompileCache, CpuBudget, Fleet, StrategyDir};
 use sandtrade_tests::guests;
@@ -164,7 +164,7 @@ fn load_tables(n: usize) {
             ("  of which apply (link, start, subscribe)", cold, "apply_s"),
             ("warm compile cache: total", warm, "total_s"),
             (
-                "  of which scan (read, hash, map the cache)",
+                "  of which scan (read, hash, load from the cache)",
                 warm,
                 "scan_s",
             ),
@@ -192,21 +192,7 @@ fn load_tables(n: usize) {
         "KiB",
         Target::AtMost(TARGET_RSS_KIB),
     );
-    rss_rows(
-        &mut rss,
-        &warm_runs,
-        "  of which file-backed (RssFile: each build's mapped .cwasm)",
-    );
-    rss.row_with_target(
-        "the .cwasm mappings (smaps Rss), for comparison",
-        &samples_of(&warm_runs, "cwasm_kib_per"),
-        Target::None,
-    );
-    rss.row_with_target(
-        "  of which written since mapped (smaps Anonymous)",
-        &samples_of(&warm_runs, "cwasm_anon_kib_per"),
-        Target::None,
-    );
+    rss_rows(&mut rss, &warm_runs, "  of which file-backed (RssFile)");
     rss.print();
     let mut bar = Table::new(
         format!(
@@ -453,8 +439,6 @@ fn child_load(cache: &Path, dir: &Path) {
         bar_us.push(micros(thread_cpu_time() - started));
     }
     let after = rss_now();
-    let (cwasm_kib, cwasm_anon_kib) =
-        mapped_files_kib(".cwasm").expect("/proc/self/smaps is readable");
     let running = fleet
         .status()
         .iter()
@@ -471,8 +455,6 @@ fn child_load(cache: &Path, dir: &Path) {
     println!("fleet_bar_us={}", bar_us.median());
     println!("fleet_bar_per_strategy_us={}", bar_us.median() / n as f64);
     print_rss_per(before, after, n);
-    println!("cwasm_kib_per={}", cwasm_kib as f64 / n as f64);
-    println!("cwasm_anon_kib_per={}", cwasm_anon_kib as f64 / n as f64);
     // The fleet lives until its memory was read.
     drop(fleet);
 }

@@ -1,4 +1,4 @@
-//! The on-disk compile cache: a second load maps the cached code instead of compiling, a
+//! The on-disk compile cache: a second load takes the cached code instead of compiling, a
 //! corrupted entry is compiled again and replaced, and engines whose code differs (fuel vs
 //! epoch interruption) never share an entry.
 
@@ -137,7 +137,7 @@ fn fuel_and_epoch_engines_do_not_share_entries() {
         "the code differs"
     );
 
-    // From now on each engine maps its own entry, and both run.
+    // From now on each engine loads its own entry, and both run.
     let epoch = load(live, &cache, &wasm);
     let fuel = load(replay, &cache, &wasm);
     assert!(is_cached(&epoch) && is_cached(&fuel));
