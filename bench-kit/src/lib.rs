@@ -255,6 +255,20 @@ impl fmt::Display for Machine {
     }
 }
 
+/// The page faults this process has taken that needed no disk read (`minflt` in
+/// `/proc/self/stat`): fresh pages of memory touched for the first time, copy-on-write copies.
+/// `None` where `/proc/self/stat` is missing.
+pub fn minor_faults() -> Option<u64> {
+    parse_minor_faults(&std::fs::read_to_string("/proc/self/stat").ok()?)
+}
+
+fn parse_minor_faults(stat: &str) -> Option<u64> {
+    // `pid (comm) state ppid ...`: the command may hold spaces and parentheses, so fields are
+    // counted after the last `)`; `minflt` is the 10th field, the 8th after `comm`.
+    let after_comm = &stat[stat.rfind(')')? + 1..];
+    after_comm.split_whitespace().nth(7)?.parse().ok()
+}
+
 /// The process's resident memory, from `/proc/self/status`, in KiB.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rss {
@@ -564,6 +578,17 @@ mod tests {
         assert_eq!(
             parse_loadavg("2.23 2.92 3.41 3/912 31234\n"),
             Some([2.23, 2.92, 3.41])
+        );
+    }
+
+    #[test]
+    fn minor_faults_are_the_tenth_field_whatever_the_command() {
+        let stat = "4242 (a (b) c) S 1 4242 4242 0 -1 4194560 1234 0 5 0 7 3 0 0 20 0 1 0\n";
+        assert_eq!(parse_minor_faults(stat), Some(1234));
+        assert_eq!(parse_minor_faults("4242 (x) S 1"), None);
+        assert!(
+            minor_faults().is_some(),
+            "this process has a /proc/self/stat"
         );
     }
 

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use bench_kit::child::{ChildRun, run_child, samples_of};
-use bench_kit::{Rss, Samples, Table, Target, micros, thread_cpu_time};
+use bench_kit::{Rss, Samples, Table, Target, micros, minor_faults, thread_cpu_time};
 use sandtrade_core::normalize;
 use sandtrade_runtime::{CompileCache, CpuBudget, Fleet, StrategyDir};
 use sandtrade_tests::guests;
@@ -119,6 +119,30 @@ fn instantiate_tables(n: usize) {
             Target::AtMost(TARGET_INSTANTIATE_US),
         );
         table.print();
+        let mut faults = Table::new(
+            format!("page faults per instantiation of {guest} (minor faults, this process)"),
+            "faults",
+            Target::None,
+        );
+        let first = faults.row(
+            "the first in a pool slot",
+            &samples_of(&runs, "faults_per_instantiate"),
+        );
+        let restart = faults.row(
+            "a restart into a freed slot",
+            &samples_of(&runs, "faults_per_reinstantiate"),
+        );
+        faults.print();
+        let first_us = samples_of(&runs, "instantiate_median_us").median();
+        if first_us > TARGET_INSTANTIATE_US {
+            println!(
+                "what limits it: a pool slot's first use. It takes {first:.1} page faults against \
+                 {restart:.1} for a restart into a freed slot ({:.1} µs), and wasmtime makes the \
+                 slot's memory accessible (mprotect) and maps the build's memory image over it \
+                 (mmap) once per slot and build\n",
+                samples_of(&runs, "reinstantiate_median_us").median()
+            );
+        }
         let mut rss = Table::new(
             format!("resident memory of {n} live instances of {guest}, per strategy"),
             "KiB",
@@ -193,7 +217,21 @@ fn load_tables(n: usize) {
         Target::AtMost(TARGET_RSS_KIB),
     );
     rss_rows(&mut rss, &warm_runs, "  of which file-backed (RssFile)");
+    let code = rss.row_with_target(
+        "each build's compiled code (its cache entry's size), for comparison",
+        &samples_of(&warm_runs, "code_kib_per"),
+        Target::None,
+    );
     rss.print();
+    let per_build = samples_of(&warm_runs, "rss_kib_per").median();
+    if per_build > TARGET_RSS_KIB {
+        println!(
+            "what limits it: each build's compiled code, {code:.1} KiB, which the compile cache \
+             loads into memory; it alone is above the target. The rest, {:.1} KiB, is the \
+             build's metadata and its running instance\n",
+            per_build - code
+        );
+    }
     let mut bar = Table::new(
         format!(
             "one bar delivered to all {n} (Fleet::on_bar), thread CPU time, median of \
@@ -283,6 +321,20 @@ fn child(args: &[String]) {
     }
 }
 
+/// The bytes of the compiled entries (`.cwasm`) in a compile cache directory.
+fn cwasm_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .expect("the cache dir lists")
+        .map(|entry| entry.expect("an entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "cwasm"))
+        .map(|path| std::fs::metadata(path).expect("its size").len())
+        .sum()
+}
+
+fn faults() -> u64 {
+    minor_faults().expect("/proc/self/stat is readable")
+}
+
 fn rss_now() -> Rss {
     Rss::now().expect("/proc/self/status has VmRSS, RssAnon and RssFile")
 }
@@ -335,6 +387,7 @@ fn child_instantiate(guest: &str, wasm: &Path) {
 
     let mut instantiate = Samples::new();
     let mut instances = Vec::with_capacity(n);
+    let faults_before = faults();
     let all_started = Instant::now();
     let cpu_started = thread_cpu_time();
     for i in 0..n {
@@ -347,6 +400,7 @@ fn child_instantiate(guest: &str, wasm: &Path) {
     }
     let all = all_started.elapsed();
     let all_cpu = thread_cpu_time() - cpu_started;
+    let first_faults = faults() - faults_before;
     let mut describe_init = Samples::new();
     for instance in &mut instances {
         let started = Instant::now();
@@ -380,15 +434,23 @@ fn child_instantiate(guest: &str, wasm: &Path) {
     // A restart: a strategy's store dropped and made again, into the pool slot it freed.
     let restarts = n.min(100);
     let mut again = Samples::new();
+    let mut again_faults = 0;
     for i in 0..restarts {
         drop(instances.swap_remove(i));
+        let faults_before = faults();
         let started = Instant::now();
         let instance = prepared
             .instantiate(&runtime, format!("r{i:04}").into(), AcceptAll::default())
             .unwrap_or_else(|failed| panic!("instantiate: {}", failed.error));
         again.push(micros(started.elapsed()));
+        again_faults += faults() - faults_before;
         instances.push(instance);
     }
+    println!("faults_per_instantiate={}", first_faults as f64 / n as f64);
+    println!(
+        "faults_per_reinstantiate={}",
+        again_faults as f64 / restarts as f64
+    );
     println!("steady_bar_us={}", steady.median());
     println!("reinstantiate_median_us={}", again.median());
     println!("instantiate_median_us={}", instantiate.median());
@@ -401,6 +463,7 @@ fn child_instantiate(guest: &str, wasm: &Path) {
 
 fn child_load(cache: &Path, dir: &Path) {
     let n = strategies();
+    let cache_dir = cache;
     let runtime = support::runtime(CpuBudget::Deadline);
     let mut fleet =
         Fleet::new(runtime.clone(), Box::new(|_| AcceptAll::default())).expect("the fleet");
@@ -455,6 +518,10 @@ fn child_load(cache: &Path, dir: &Path) {
     println!("fleet_bar_us={}", bar_us.median());
     println!("fleet_bar_per_strategy_us={}", bar_us.median() / n as f64);
     print_rss_per(before, after, n);
+    println!(
+        "code_kib_per={}",
+        cwasm_bytes(cache_dir) as f64 / 1024.0 / n as f64
+    );
     // The fleet lives until its memory was read.
     drop(fleet);
 }
