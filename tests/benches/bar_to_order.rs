@@ -21,6 +21,8 @@
 use std::time::{Duration, Instant};
 
 use bench_kit::{Latency, Samples};
+use sandtrade_core::{Action, OrderType, Timing, normalize};
+use sandtrade_orders::{OrderStore, SignalRecord, StoreConfig};
 use sandtrade_tests::rig::{Rig, wait_for};
 use sandtrade_trading::TradingEvent;
 use tws_sim::{SimConfig, SimHandle, Simulator};
@@ -81,7 +83,74 @@ fn main() {
             row.p50 / bare.p50,
             row.p99 / bare.p99
         );
+        if row.p50 > TARGET_P50_US || row.p50 / bare.p50 > TARGET_P50_RATIO {
+            print_floor(&row, &bare, bars);
+        }
     }
+}
+
+/// What bounds the host's p50 from below, measured in this run: the bare client's own path,
+/// plus the durable work the host must finish before an order may leave (the signal and its
+/// order stored, the order taken `sending`, the bar's one commit), timed in process on a
+/// store at the default `synchronous`. Prints it beside the host's p50, and which targets lie
+/// below it.
+fn print_floor(host: &Latency, bare: &Latency, bars: usize) {
+    let durable = durable_work_us(bars);
+    let floor = bare.p50 + durable;
+    let ratio = floor / bare.p50;
+    println!(
+        "what limits it: the bare client's path ({:.1} µs) plus the durable work the host must \
+         finish before its order may leave ({durable:.1} µs: accept, take, commit; median, in \
+         process, `normal`) is {floor:.1} µs, {ratio:.2}× the bare client, before the wasm call \
+         and the risk check; the host's p50 is {:.1} µs above that",
+        bare.p50,
+        host.p50 - floor
+    );
+    let below: Vec<String> = [
+        (floor > TARGET_P50_US).then(|| format!("p50 ≤ {TARGET_P50_US} µs")),
+        (ratio > TARGET_P50_RATIO).then(|| format!("≤ {TARGET_P50_RATIO}× the bare client")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !below.is_empty() {
+        println!(
+            "in this run that floor alone is above the target of {}",
+            below.join(" and ")
+        );
+    }
+}
+
+/// The median µs of one bar's durable work as the trading loop does it for `metronome`'s
+/// signal: `group`, `accept`, `take_next`, `commit_group`, on a fresh store file.
+fn durable_work_us(bars: usize) -> f64 {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut store = OrderStore::open(dir.path().join("orders.db"), StoreConfig::default())
+        .expect("a fresh store");
+    store.observe_next_valid_id(1, 1).expect("the id floor");
+    let instrument = normalize("AAPL").expect("a US ticker");
+    let record = SignalRecord {
+        strategy: "metronome",
+        wasm_hash: "0f3a9c2d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a19",
+        symbol: "AAPL",
+        action: Action::OpenLong,
+        quantity: 1,
+        order_type: OrderType::Market,
+        timing: Timing::DAY,
+        reason: "bench",
+        time_ms: 1_760_000_000_000,
+    };
+    let mut took = Vec::with_capacity(bars + WARMUP);
+    for _ in 0..bars + WARMUP {
+        let started = Instant::now();
+        store.group();
+        store.accept(&record, &instrument).expect("accepted");
+        let taken = store.take_next(1, 1).expect("taken");
+        store.commit_group().expect("committed");
+        took.push(started.elapsed());
+        assert_eq!(taken.len(), 1, "the order just accepted");
+    }
+    row(took).p50
 }
 
 fn print_row(name: &str, r: &Latency) {
