@@ -67,17 +67,25 @@ const RUNS: usize = 5;
 /// The throughput target, parsing included.
 const TARGET_BARS_PER_S: f64 = 6_500_000.0;
 
+/// Bars in the file that measures what a whole process costs besides its bars.
+const FEW_BARS: u64 = 100;
+
 /// The bar file, generated on first use: `target/bench-data/aapl-1m-1000000.csv`.
 fn bar_file() -> PathBuf {
+    bar_file_of(BARS)
+}
+
+/// A file of `bars` one-minute AAPL bars, generated on first use into `target/bench-data`.
+fn bar_file_of(bars: u64) -> PathBuf {
     let dir = target_dir().join("bench-data");
-    let path = dir.join(format!("aapl-1m-{BARS}.csv"));
+    let path = dir.join(format!("aapl-1m-{bars}.csv"));
     if !path.exists() {
         std::fs::create_dir_all(&dir).expect("create target/bench-data");
         let partial = path.with_extension("csv.partial");
-        let config = GenConfig::new(&["AAPL"], Length::Bars(BARS), false);
+        let config = GenConfig::new(&["AAPL"], Length::Bars(bars), false);
         let file = File::create(&partial).expect("create the bar file");
         let rows = write_csv(&config, std::io::BufWriter::new(file)).expect("write bars");
-        assert_eq!(rows, BARS);
+        assert_eq!(rows, bars);
         std::fs::rename(&partial, &path).expect("rename the bar file");
     }
     path
@@ -455,27 +463,40 @@ fn processes(bars: &Path) {
         );
         took
     };
-    let mut native = Samples::new();
-    let mut cli = Samples::new();
-    let mut ratios = Samples::new();
-    // Round 0 warms up (and fills the compile cache, as a user's first run does).
-    for round in 0..=RUNS {
-        let native_took = run(Command::new(&bench)
+    let native_run = |bars: &Path| {
+        run(Command::new(&bench)
             .arg("--native-process")
             .arg(bars)
-            .arg(dir.join("native")));
-        let cli_took = run(Command::new(&sandtrade)
+            .arg(dir.join("native")))
+    };
+    let cli_run = |bars: &Path| {
+        run(Command::new(&sandtrade)
             .args(["backtest", "--quiet", "--bars"])
             .arg(bars)
             .arg("--out")
             .arg(dir.join("sandtrade"))
             .arg("--cache-dir")
             .arg(&cache)
-            .arg(&strategy));
+            .arg(&strategy))
+    };
+    let few = bar_file_of(FEW_BARS);
+    let mut native = Samples::new();
+    let mut cli = Samples::new();
+    let mut ratios = Samples::new();
+    let (mut native_fixed, mut cli_fixed) = (Samples::new(), Samples::new());
+    // Round 0 warms up (and fills the compile cache, as a user's first run does).
+    for round in 0..=RUNS {
+        let native_took = native_run(bars);
+        let cli_took = cli_run(bars);
+        // What a process costs besides its bars: the same on a file of a hundred.
+        let native_few = native_run(&few);
+        let cli_few = cli_run(&few);
         if round > 0 {
             native.push(per_second(native_took, BARS));
             cli.push(per_second(cli_took, BARS));
             ratios.push(native_took.as_secs_f64() / cli_took.as_secs_f64());
+            native_fixed.push(native_few.as_secs_f64() * 1e3);
+            cli_fixed.push(cli_few.as_secs_f64() * 1e3);
         }
     }
     let mut table = Table::new(
@@ -512,6 +533,36 @@ fn processes(bars: &Path) {
         ratios.quantile(0.25),
         ratios.quantile(0.75),
     );
+    if cli.median() < TARGET_BARS_PER_S {
+        print_process_limits(&native, &cli, &native_fixed, &cli_fixed);
+    }
+}
+
+/// Where a backtest process that misses the target loses its time, from this run: the
+/// machine (the reference's own rate), and the process's fixed costs (a run over a file of
+/// [`FEW_BARS`]), without which its rate is the replay's.
+fn print_process_limits(
+    native: &Samples,
+    cli: &Samples,
+    native_fixed: &Samples,
+    cli_fixed: &Samples,
+) {
+    let ms = |rate: f64| BARS as f64 / rate * 1e3;
+    let (cli_ms, fixed_ms) = (ms(cli.median()), cli_fixed.median());
+    println!(
+        "what limits it: of the backtest process's {cli_ms:.1} ms, {fixed_ms:.1} ms are fixed \
+         (start, engine, compile cache, the output files: the same process on {FEW_BARS} bars; \
+         the native reference's {:.1} ms); without them it runs {} bars/s",
+        native_fixed.median(),
+        bench_kit::figure(BARS as f64 / (cli_ms - fixed_ms) * 1e3)
+    );
+    if native.median() < TARGET_BARS_PER_S {
+        println!(
+            "and this machine: the native reference process itself ran {} bars/s in this run, \
+             below the target",
+            bench_kit::figure(native.median())
+        );
+    }
 }
 
 fn main() {
