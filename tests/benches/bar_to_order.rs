@@ -49,6 +49,9 @@ fn main() {
          unmeasured ({} cores)",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
+    if let Some(idle) = idle_policy() {
+        println!("{idle}");
+    }
     println!();
     println!(
         "{:<34} {:>8} {:>8} {:>8} {:>9} {:>9}",
@@ -87,6 +90,25 @@ fn main() {
             print_floor(&row, &bare, bars);
         }
     }
+}
+
+/// How this machine's idle CPUs wait, where Linux says: a CPU that halts at once when idle
+/// takes a wake-up of tens of µs in a virtual machine (an exit to the hypervisor and back),
+/// which every leg of the path pays when its thread was asleep.
+fn idle_policy() -> Option<String> {
+    let read = |path: &str| {
+        std::fs::read_to_string(path)
+            .ok()
+            .map(|s| s.trim().to_owned())
+    };
+    let driver = read("/sys/devices/system/cpu/cpuidle/current_driver")?;
+    let mut line = format!("idle CPUs: cpuidle driver {driver}");
+    if let Some(poll_ns) = read("/sys/module/haltpoll/parameters/guest_halt_poll_ns") {
+        line.push_str(&format!(
+            ", guest_halt_poll_ns = {poll_ns} (how long an idle vCPU polls before it halts)"
+        ));
+    }
+    Some(line)
 }
 
 /// What bounds the host's p50 from below, measured in this run: the bare client's own path,
