@@ -6,7 +6,7 @@
 //! One strategy's trap costs that strategy a strike and nothing else: the bar goes on to the
 //! others, and the strategy restarts after a backoff or is quarantined.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Instant;
@@ -365,10 +365,13 @@ impl<D: Desk> Fleet<D> {
         if let [bar] = bars {
             return self.on_bar(bar, now_ms);
         }
+        // In the order they first want a bar; the set keeps a fleet of many subscribers of the
+        // same contracts from comparing every name with every other.
+        let mut seen: HashSet<&str> = HashSet::new();
         let mut wanting: Vec<Arc<str>> = Vec::new();
         for bar in bars {
             for subscriber in subscribers_of(&self.subscriptions, bar) {
-                if !wanting.contains(&subscriber.strategy) {
+                if seen.insert(&subscriber.strategy) {
                     wanting.push(subscriber.strategy.clone());
                 }
             }
