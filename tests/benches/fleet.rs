@@ -461,13 +461,12 @@ fn child_instantiate(guest: &str, wasm: &Path) {
     print_rss_per(before, after, n);
 }
 
-fn child_load(cache: &Path, dir: &Path) {
+fn child_load(cache_dir: &Path, dir: &Path) {
     let n = strategies();
-    let cache_dir = cache;
     let runtime = support::runtime(CpuBudget::Deadline);
     let mut fleet =
         Fleet::new(runtime.clone(), Box::new(|_| AcceptAll::default())).expect("the fleet");
-    let cache = CompileCache::new(cache).expect("the cache dir");
+    let cache = CompileCache::new(cache_dir).expect("the cache dir");
     let mut strategies = StrategyDir::new(dir, runtime, Some(cache));
     let before = rss_now();
 
